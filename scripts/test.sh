@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test: the CTest suite (unit, integration, plugin conformance, golden parity), then
+# the browser tests in tests/web when present. Exits non-zero if any part fails.
+set -uo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/.."
+rc=0
+# The test environment for podman (runc + explicit ulimits; see tests/README) is set up by
+# scripts/podman-env.sh when present; tests that need it source it themselves.
+ctest --test-dir "$build" --output-on-failure -j 2 || rc=1
+if [ -f tests/web/package.json ]; then
+  ( cd tests/web && { [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund --silent; } \
+    && OMNIHOST_BUILD="$PWD/../../$build" node --test --test-concurrency=1 ) || rc=1
+fi
+exit $rc
