@@ -1,0 +1,303 @@
+// The configuration panel: run mode (with availability from plugin manifests), model type, model,
+// server/GPU/in-process settings, and buildConfig() — the body sent to /start and /command-preview.
+import { $, $$, el, clear, show, readNumber, readInt, hub } from './dom.js';
+import { catalog, MODEL_TYPES, RUN_MODES, modeFor, modelsFor, modelInfo, recipeById } from './catalog.js';
+import { state } from './state.js';
+import { toast } from './toast.js';
+
+const MODE_LABELS = { subprocess: 'Subprocess', container: 'Container', remote: 'Remote' };
+const SETTINGS_KEY = 'omnihost.config';
+const PERSISTED = ['remote-url', 'port', 'venv-path', 'gpu-device'];
+
+export function currentRunMode() {
+  const checked = $('input[name="run-mode"]:checked');
+  return checked ? checked.value : 'subprocess';
+}
+
+export function currentModelType() {
+  return $('#model-type').value;
+}
+
+/** The custom id wins over the dropdown (as in the playground). */
+export function currentModel() {
+  const custom = $('#custom-model').value.trim();
+  return custom || $('#model-select').value || '';
+}
+
+export function currentRoute() {
+  return modeFor(currentModelType(), currentRunMode());
+}
+
+function changed() {
+  hub.emit('config-changed');
+}
+
+function setRunMode(mode) {
+  const radio = $(`#run-mode-${mode}`);
+  if (radio && !radio.disabled) radio.checked = true;
+  renderRunMode();
+}
+
+/** Availability, labels, help text and which groups are visible, for the current type and mode. */
+export function renderRunMode() {
+  const type = currentModelType();
+  const reasons = [];
+  for (const mode of RUN_MODES) {
+    const info = modeFor(type, mode);
+    const radio = $(`#run-mode-${mode}`);
+    const label = $(`#run-mode-${mode}-label`);
+    radio.disabled = !info.available;
+    label.classList.toggle('mode-unavailable', !info.available);
+    label.title = info.available ? helpFor(mode, info, type) : info.reason;
+    if (mode === 'subprocess') label.querySelector('span').textContent = info.inprocess ? 'Local (in-process)' : 'Subprocess';
+    if (!info.available) reasons.push(`${MODE_LABELS[mode]} unavailable: ${info.reason}`);
+  }
+  // The checked mode became unavailable (e.g. a video recipe while Container was chosen): move on.
+  let mode = currentRunMode();
+  if ($(`#run-mode-${mode}`).disabled) {
+    const fallback = RUN_MODES.find((m) => !$(`#run-mode-${m}`).disabled);
+    if (fallback) {
+      $(`#run-mode-${fallback}`).checked = true;
+      toast(`${MODE_LABELS[mode]} mode is not available for ${type} models; switched to ${MODE_LABELS[fallback]}.`, 'warning');
+      mode = fallback;
+    }
+  }
+  for (const m of RUN_MODES) $(`#run-mode-${m}-label`).classList.toggle('active', m === mode);
+
+  const info = modeFor(type, mode);
+  const help = $('#run-mode-help');
+  clear(help);
+  help.append(el('span', { class: info.available ? '' : 'error-text', text: info.available ? helpFor(mode, info, type) : info.reason }));
+  for (const reason of reasons) {
+    if (!reason.startsWith(MODE_LABELS[mode])) help.append(el('span', { class: 'unavailable-reason', text: reason }));
+  }
+
+  show($('#remote-settings'), mode === 'remote');
+  show($('#local-settings'), mode !== 'remote');
+  show($('#venv-field'), mode === 'subprocess' && !info.inprocess);
+  show($('#inprocess-settings'), info.inprocess && type === 'video');
+  const running = state.status && state.status.state && state.status.state !== 'idle' && state.status.state !== 'failed';
+  if (!running) {
+    $('#start-btn').textContent = mode === 'remote' ? 'Connect' : 'Start';
+    $('#stop-btn').textContent = mode === 'remote' ? 'Disconnect' : 'Stop';
+  }
+}
+
+function helpFor(mode, info, type) {
+  const by = info.plugin ? ` (${info.plugin.name || info.plugin.id})` : '';
+  if (mode === 'subprocess') {
+    return info.inprocess
+      ? `Local: the ${type} model is loaded in-process by the host${by}; no Python server is started.`
+      : `Subprocess: runs vllm serve <model> --omni on this machine${by}.`;
+  }
+  if (mode === 'container') return `Container: isolated environment using the vLLM-Omni image${by}.`;
+  return `Remote: connect to an existing vLLM-Omni instance${by}.`;
+}
+
+/** Rebuilds the model dropdown for the current type, keeping `preferred` selected when present. */
+export function renderModels(preferred) {
+  const type = currentModelType();
+  const select = $('#model-select');
+  const previous = preferred || select.value;
+  clear(select);
+  const models = modelsFor(type);
+  for (const m of models) {
+    const label = m.vram ? `${m.name || m.id} (${m.vram})` : (m.name || m.id);
+    select.append(el('option', { value: m.id, title: m.description || '', text: label }));
+  }
+  if (previous && !models.some((m) => m.id === previous) && preferred) {
+    select.append(el('option', { value: preferred, text: preferred.split('/').pop() }));
+  }
+  if (previous && Array.from(select.options).some((o) => o.value === previous)) select.value = previous;
+  if (!select.options.length) select.append(el('option', { value: '', text: 'No models listed: enter a custom id' }));
+  renderModelInfo();
+}
+
+export function renderModelInfo() {
+  const type = currentModelType();
+  const model = currentModel();
+  $('#model-id-value').textContent = model || '--';
+  const info = modelInfo(type, $('#model-select').value);
+  show($('#edit-tip'), type === 'image' && !$('#custom-model').value.trim() && Boolean(info && info.supports_image_edit));
+  const tip = MODEL_TYPES.find(([id]) => id === type);
+  $('#model-type-tip').textContent = tip ? tip[2] : '';
+}
+
+export function supportsImageEdit() {
+  if (currentModelType() !== 'image' || $('#custom-model').value.trim()) return false;
+  const info = modelInfo('image', $('#model-select').value);
+  return Boolean(info && info.supports_image_edit);
+}
+
+function onModelTypeChange() {
+  if (state.activeRecipe && state.activeRecipe.model_type !== currentModelType()) state.activeRecipe = null;
+  renderModels();
+  renderRunMode();
+  hub.emit('model-type-changed', currentModelType());
+  changed();
+}
+
+/** Body for /api/omni/start and /api/omni/command-preview. Only meaningful fields are sent. */
+export function buildConfig() {
+  const type = currentModelType();
+  const mode = currentRunMode();
+  const route = modeFor(type, mode);
+  const model = currentModel();
+  const config = { model, model_type: type, run_mode: mode };
+  const recipe = state.activeRecipe;
+  if (recipe && recipe.model_type === type && recipe.model === model) config.recipe = recipe.id;
+
+  if (mode === 'remote') {
+    config.remote_url = $('#remote-url').value.trim();
+    const key = $('#remote-api-key').value.trim();
+    if (key) config.remote_api_key = key;
+    return config;
+  }
+  const port = readInt($('#port'), null);
+  if (port !== null) config.port = port;
+  const tp = readInt($('#tensor-parallel'), null);
+  if (tp !== null) config.tensor_parallel_size = tp;
+  const mem = readNumber($('#gpu-memory'), null);
+  if (mem !== null) config.gpu_memory_utilization = mem;
+  const gpu = $('#gpu-device').value.trim();
+  if (gpu) config.gpu_device = gpu;
+  config.enable_cpu_offload = $('#cpu-offload').checked;
+  config.enable_torch_compile = $('#torch-compile').checked;
+  const hf = $('#hf-token').value.trim();
+  if (hf) config.hf_token = hf;
+  if (mode === 'subprocess' && !route.inprocess) {
+    const venv = $('#venv-path').value.trim();
+    if (venv) config.venv_path = venv;
+  }
+  if (mode === 'container') config.accelerator = 'nvidia';
+  if (route.inprocess) {
+    config.enforce_eager = !config.enable_torch_compile;
+    if (type === 'video') {
+      config.vae_use_slicing = $('#vae-slicing').checked;
+      config.vae_use_tiling = $('#vae-tiling').checked;
+      const shift = readNumber($('#flow-shift'), null);
+      if (shift !== null) config.flow_shift = shift;
+    }
+    const threads = readInt($('#threads'), null);
+    if (threads !== null) config.threads = threads;
+  }
+  return config;
+}
+
+const pick = (obj, ...keys) => {
+  for (const k of keys) if (obj && obj[k] !== undefined && obj[k] !== null) return obj[k];
+  return undefined;
+};
+
+/**
+ * Applies a recipe in the playground's order: the model type first (which rebuilds the model list
+ * and the run-mode availability), then the model, then the parameters.
+ */
+export function applyRecipe(recipe) {
+  const typeSelect = $('#model-type');
+  typeSelect.value = recipe.model_type;
+  state.activeRecipe = recipe;
+  onModelTypeChange();
+
+  renderModels(recipe.model);
+  $('#model-select').value = recipe.model;
+  $('#custom-model').value = '';
+  renderModelInfo();
+
+  const d = recipe.defaults || {};
+  const mem = pick(d, 'gpu_memory_utilization', 'gpu_memory');
+  if (mem !== undefined) $('#gpu-memory').value = mem;
+  const offload = pick(d, 'enable_cpu_offload', 'cpu_offload');
+  $('#cpu-offload').checked = Boolean(offload);
+  const compile = pick(d, 'enable_torch_compile', 'torch_compile');
+  const eager = pick(d, 'enforce_eager');
+  $('#torch-compile').checked = compile !== undefined ? Boolean(compile) : eager === false;
+  const tp = pick(d, 'tensor_parallel_size');
+  if (tp !== undefined) $('#tensor-parallel').value = tp;
+  $('#vae-slicing').checked = Boolean(pick(d, 'vae_use_slicing'));
+  $('#vae-tiling').checked = Boolean(pick(d, 'vae_use_tiling'));
+  const shift = pick(d, 'flow_shift');
+  $('#flow-shift').value = shift !== undefined ? shift : '';
+  const threads = pick(d, 'threads');
+  $('#threads').value = threads !== undefined ? threads : '';
+  renderRunMode();
+  hub.emit('recipe-applied', recipe);
+  changed();
+
+  const hints = recipe.hints || {};
+  if (hints.requires_hf_token && !$('#hf-token').value.trim()) {
+    toast('This model requires a HuggingFace token and accepting its license.', 'warning');
+    hub.emit('ui-log', { level: 'warning', message: `${recipe.model} needs a HuggingFace token (https://huggingface.co/settings/tokens) and license acceptance (https://huggingface.co/${recipe.model}).` });
+  }
+  if (hints.container_limitation && currentRunMode() === 'container') {
+    toast(`This model may not work in Container mode (${hints.container_limitation}). Use Subprocess mode instead.`, 'warning');
+  }
+}
+
+/** Reflects a running server's model in the panel after a page reload. */
+export function adoptRunningServer(status) {
+  if (!status || !status.model_type || !status.model) return;
+  const type = currentModelType();
+  if (type !== status.model_type) {
+    $('#model-type').value = status.model_type;
+    renderModels(status.model);
+    renderRunMode();
+    hub.emit('model-type-changed', status.model_type);
+  } else if (currentModel() !== status.model) {
+    renderModels(status.model);
+  }
+  const mode = status.run_mode === 'inprocess' ? 'subprocess' : status.run_mode;
+  if (mode && RUN_MODES.includes(mode) && currentRunMode() !== mode) setRunMode(mode);
+  if (status.recipe && recipeById(status.recipe)) state.activeRecipe = recipeById(status.recipe);
+}
+
+function persist() {
+  const saved = {};
+  for (const id of PERSISTED) saved[id] = $(`#${id}`).value;
+  saved.runMode = currentRunMode();
+  saved.modelType = currentModelType();
+  try { localStorage.setItem(SETTINGS_KEY, JSON.stringify(saved)); } catch { /* private mode */ }
+}
+
+function restore() {
+  let saved = null;
+  try { saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) || 'null'); } catch { saved = null; }
+  if (!saved) return;
+  for (const id of PERSISTED) if (typeof saved[id] === 'string' && saved[id]) $(`#${id}`).value = saved[id];
+  if (MODEL_TYPES.some(([t]) => t === saved.modelType)) $('#model-type').value = saved.modelType;
+  if (RUN_MODES.includes(saved.runMode)) $(`#run-mode-${saved.runMode}`).checked = true;
+}
+
+/** Called once after the catalog loaded. */
+export function initConfigPanel() {
+  const typeSelect = $('#model-type');
+  clear(typeSelect);
+  for (const [id, label] of MODEL_TYPES) typeSelect.append(el('option', { value: id, text: label }));
+  restore();
+  renderModels();
+  renderRunMode();
+
+  typeSelect.addEventListener('change', () => { persist(); onModelTypeChange(); });
+  $('#model-select').addEventListener('change', () => {
+    if (state.activeRecipe && state.activeRecipe.model !== $('#model-select').value) state.activeRecipe = null;
+    renderModelInfo(); hub.emit('model-changed'); changed();
+  });
+  $('#custom-model').addEventListener('input', () => { renderModelInfo(); hub.emit('model-changed'); changed(); });
+  for (const radio of $$('input[name="run-mode"]')) {
+    radio.addEventListener('change', () => { renderRunMode(); persist(); hub.emit('run-mode-changed'); changed(); });
+  }
+  const watched = ['port', 'venv-path', 'hf-token', 'gpu-device', 'tensor-parallel', 'gpu-memory', 'cpu-offload',
+    'torch-compile', 'vae-slicing', 'vae-tiling', 'flow-shift', 'threads', 'remote-url', 'remote-api-key'];
+  for (const id of watched) {
+    $(`#${id}`).addEventListener('input', changed);
+    $(`#${id}`).addEventListener('change', () => { persist(); changed(); });
+  }
+  $('#remote-url').addEventListener('keydown', (e) => { if (e.key === 'Enter') $('#start-btn').click(); });
+}
+
+/** Re-renders after the catalog is reloaded (e.g. after a token was entered). */
+export function refreshConfigPanel() {
+  renderModels();
+  renderRunMode();
+  changed();
+}

@@ -1,0 +1,79 @@
+// Renders the parameter controls of a modality and reads them back as typed request fields.
+import { el, clear, readNumber } from './dom.js';
+import { VIDEO_RESOLUTIONS } from './params.js';
+
+function formatValue(spec, value) {
+  const n = Number(value);
+  if (!Number.isFinite(n)) return String(value);
+  const text = spec.integer ? String(Math.trunc(n)) : (Number.isInteger(spec.step) ? String(n) : n.toFixed(2).replace(/0$/, ''));
+  return `${text}${spec.suffix || ''}`;
+}
+
+function control(spec) {
+  const id = `param-${spec.name}`;
+  const label = el('label', { for: id, text: spec.label });
+  let input;
+  let extra = null;
+  if (spec.kind === 'range') {
+    input = el('input', { id, type: 'range', min: spec.min, max: spec.max, step: spec.step ?? 'any' });
+    input.value = String(spec.default);
+    extra = el('output', { for: id, id: `${id}-value`, text: formatValue(spec, spec.default) });
+    input.addEventListener('input', () => { extra.textContent = formatValue(spec, input.value); });
+  } else if (spec.kind === 'number') {
+    input = el('input', { id, type: 'number', min: spec.min, max: spec.max, step: spec.step ?? 'any' });
+    input.value = String(spec.default);
+  } else if (spec.kind === 'select' || spec.kind === 'resolution') {
+    input = el('select', { id });
+    const options = spec.kind === 'resolution' ? [...VIDEO_RESOLUTIONS] : [...(spec.options || [])];
+    if (!options.some(([v]) => v === String(spec.default))) options.unshift([String(spec.default), `${spec.default} (recipe)`]);
+    for (const [value, text] of options) input.append(el('option', { value, text }));
+    input.value = String(spec.default);
+  } else {
+    input = el('input', { id, type: 'text', placeholder: spec.placeholder || '' });
+    input.value = String(spec.default ?? '');
+  }
+  input.dataset.param = spec.name;
+  const wrap = el('div', { class: `field param param-${spec.kind}` },
+    el('div', { class: 'row spread' }, label, extra), input);
+  if (spec.help) wrap.append(el('p', { class: 'help', text: spec.help }));
+  if (spec.kind === 'range' || spec.kind === 'number') {
+    wrap.append(el('p', { class: 'help range-hint', text: `${spec.min} – ${spec.max}, default ${formatValue(spec, spec.default)}` }));
+  }
+  return wrap;
+}
+
+export function renderParams(container, specs) {
+  clear(container);
+  for (const spec of specs) container.append(control(spec));
+}
+
+/**
+ * Reads the controls into request fields. Out-of-range numbers are reported (naming the field)
+ * rather than silently clamped; an empty number field falls back to its default (0 stays 0).
+ */
+export function readParams(container, specs) {
+  const values = {};
+  const errors = [];
+  for (const spec of specs) {
+    const input = container.querySelector(`[data-param="${spec.name}"]`);
+    if (!input) continue;
+    if (spec.kind === 'resolution') {
+      const m = /^(\d+)x(\d+)$/.exec(input.value);
+      if (!m) { errors.push(`${spec.label}: expected HEIGHTxWIDTH`); continue; }
+      values.height = Number(m[1]);
+      values.width = Number(m[2]);
+    } else if (spec.kind === 'range' || spec.kind === 'number') {
+      let n = readNumber(input, null);
+      if (n === null) n = Number(spec.default);
+      if (spec.integer) n = Math.trunc(n);
+      if ((typeof spec.min === 'number' && n < spec.min) || (typeof spec.max === 'number' && n > spec.max)) {
+        errors.push(`${spec.label} must be between ${spec.min} and ${spec.max} (got ${n})`);
+        continue;
+      }
+      values[spec.name] = n;
+    } else {
+      values[spec.name] = input.value;
+    }
+  }
+  return { values, errors };
+}

@@ -1,0 +1,275 @@
+// The studio: prompt, negative prompt, seed, the modality's parameters, Generate, a progress bar
+// (step i/N and ETA from the progress frames tagged with the job id we send) and Cancel.
+import { $, show, readInt, hub, formatSeconds } from './dom.js';
+import { apiJson, newJobId } from './api.js';
+import { catalog, modeFor } from './catalog.js';
+import { state, studioModelType, serverReady } from './state.js';
+import { resolveSpecs, taskFor, AUDIO_DEFAULT_NEGATIVE } from './params.js';
+import { renderParams, readParams } from './param-controls.js';
+import { currentRunMode, supportsImageEdit } from './config-panel.js';
+import { addItem, base64ToBlob } from './gallery.js';
+import { toast } from './toast.js';
+
+const MODALITY = {
+  image: { title: 'Image Generation', button: 'Generate Image', noun: 'Image',
+    placeholder: 'Describe the image you want to generate...', endpoint: '/api/omni/generate' },
+  video: { title: 'Video Generation', button: 'Generate Video', noun: 'Video',
+    placeholder: 'Describe the video you want to generate...', endpoint: '/api/omni/generate-video' },
+  tts: { title: 'Text-to-Speech', button: 'Generate Speech', noun: 'Speech',
+    placeholder: 'Enter the text you want to convert to speech...', endpoint: '/api/omni/generate-tts' },
+  audio: { title: 'Audio Generation (Music/SFX)', button: 'Generate Audio', noun: 'Audio',
+    placeholder: 'Describe the music or sound you want to generate...', endpoint: '/api/omni/generate-audio' },
+  omni: { title: 'Omni Chat', button: 'Send', noun: 'Reply', placeholder: '', endpoint: '/api/omni/chat' },
+};
+
+let specs = [];
+let renderedFor = '';
+let job = null; // {id, started, phase, phaseStart, phaseStep0, inprocess}
+let inputImage = null; // data URL for image edit
+
+/** The manifest of the plugin serving (or about to serve) the studio's model type. */
+function servingPlugin(type) {
+  const s = state.status;
+  if (s && s.plugin && s.model_type === type) {
+    const p = catalog.plugins.find((x) => x.id === s.plugin);
+    if (p) return p;
+  }
+  return modeFor(type, currentRunMode()).plugin;
+}
+
+function isInprocess(type) {
+  const s = state.status;
+  if (s && s.model_type === type && s.run_mode) return s.run_mode === 'inprocess';
+  const plugin = servingPlugin(type);
+  return Boolean(plugin && plugin.kind === 'inprocess');
+}
+
+/** Rebuilds the form for the studio's model type (and the applied recipe's defaults). */
+export function renderStudio(force = false) {
+  const type = studioModelType();
+  const plugin = servingPlugin(type);
+  const recipe = state.activeRecipe && state.activeRecipe.model_type === type ? state.activeRecipe : null;
+  const key = `${type}|${plugin ? plugin.id : ''}|${recipe ? recipe.id : ''}`;
+  const m = MODALITY[type] || MODALITY.image;
+  $('#studio-title-text').textContent = m.title;
+  const chat = type === 'omni';
+  show($('#generation-form'), !chat);
+  show($('#chat-panel'), chat);
+  if (!chat) {
+    $('#prompt').placeholder = m.placeholder;
+    $('#prompt-label').textContent = type === 'tts' ? 'Text' : 'Prompt';
+    show($('#negative-field'), type !== 'tts');
+    show($('#seed-field'), type !== 'tts');
+    $('#negative-prompt').placeholder = type === 'audio' ? `Negative prompt (default: ${AUDIO_DEFAULT_NEGATIVE})` : 'Negative prompt (optional)...';
+    const edit = supportsImageEdit();
+    show($('#image-edit'), edit);
+    if (!edit) clearImage();
+  }
+  if (force || key !== renderedFor) {
+    const manifestParams = plugin && plugin.parameters ? plugin.parameters[taskFor(type)] : undefined;
+    specs = resolveSpecs(type, manifestParams, recipe ? recipe.defaults : null);
+    renderParams($('#params'), specs);
+    renderedFor = key;
+  }
+  updateButtons();
+}
+
+function updateButtons() {
+  const type = studioModelType();
+  const m = MODALITY[type] || MODALITY.image;
+  const ready = serverReady();
+  const gen = $('#generate-btn');
+  gen.disabled = !ready || state.busy;
+  gen.classList.toggle('btn-ready', ready && !state.busy);
+  gen.textContent = job ? 'Generating...' : m.button;
+  gen.title = ready ? '' : (state.status && state.status.state === 'starting' ? 'The model is still loading' : 'Start a model first');
+  $('#chat-send-btn').disabled = !ready || state.busy;
+  show($('#cancel-btn'), Boolean(job && job.inprocess));
+}
+
+function setError(message) {
+  const box = $('#gen-error');
+  box.textContent = message || '';
+  show(box, Boolean(message));
+}
+
+function renderProgress(frame) {
+  if (!job) return;
+  const now = performance.now();
+  const total = Number(frame.total) || 0;
+  const step = Number(frame.step) || 0;
+  if (frame.phase !== job.phase) { job.phase = frame.phase; job.phaseStart = now; job.phaseStep0 = step; }
+  const bar = $('#gen-progress-bar');
+  if (total > 0) { bar.max = total; bar.value = Math.min(step, total); } else bar.removeAttribute('value');
+  const parts = [frame.phase || 'working'];
+  if (total > 0) parts.push(`step ${step}/${total}`);
+  const done = step - job.phaseStep0;
+  if (total > 0 && done > 0 && step < total) {
+    const perStep = (now - job.phaseStart) / 1000 / done;
+    parts.push(`ETA ${formatSeconds(perStep * (total - step))}`);
+  }
+  parts.push(`elapsed ${formatSeconds((now - job.started) / 1000)}`);
+  if (frame.message) parts.push(frame.message);
+  $('#gen-progress-text').textContent = parts.join(' · ');
+}
+
+function buildRequest(type, prompt, values) {
+  const negative = $('#negative-prompt').value.trim();
+  const seed = readInt($('#seed'), null);
+  const body = {};
+  if (type === 'tts') {
+    Object.assign(body, { text: prompt, voice: values.voice, speed: values.speed });
+    if (values.instructions && values.instructions.trim()) body.instructions = values.instructions.trim();
+    return body;
+  }
+  if (type === 'audio') {
+    Object.assign(body, { text: prompt, ...values, negative_prompt: negative || AUDIO_DEFAULT_NEGATIVE });
+  } else {
+    Object.assign(body, { prompt, ...values });
+    if (negative) body.negative_prompt = negative;
+  }
+  if (seed !== null) body.seed = seed;
+  if (type === 'image' && inputImage) body.input_image = inputImage;
+  return body;
+}
+
+function resultBlob(type, answer) {
+  if (type === 'video') return { b64: answer.video_base64, mime: answer.mime_type || 'video/mp4' };
+  if (type === 'image') return { b64: answer.image_base64, mime: answer.mime_type || 'image/png' };
+  const fmt = String(answer.audio_format || answer.mime_type || 'audio/wav')
+    .replace(/^audio\/(x-wav|wave)$/, 'audio/wav').replace('audio/x-flac', 'audio/flac').replace('audio/mp3', 'audio/mpeg');
+  return { b64: answer.audio_base64, mime: fmt };
+}
+
+async function generate() {
+  const type = studioModelType();
+  if (type === 'omni' || state.busy) return;
+  if (!serverReady()) {
+    toast(state.status && state.status.state === 'starting' ? 'The model is still loading, please wait...' : 'Please start a model first', 'warning');
+    return;
+  }
+  const prompt = $('#prompt').value.trim();
+  if (!prompt) {
+    toast(type === 'tts' ? 'Please enter text to synthesize' : 'Please enter a prompt', 'warning');
+    $('#prompt').focus();
+    return;
+  }
+  const { values, errors } = readParams($('#params'), specs);
+  if (errors.length) { setError(errors.join('; ')); return; }
+  setError('');
+  const body = buildRequest(type, prompt, values);
+  const jobId = newJobId(type);
+  body.job_id = jobId;
+  const now = performance.now();
+  job = { id: jobId, started: now, phase: null, phaseStart: now, phaseStep0: 0, inprocess: isInprocess(type) };
+  state.busy = true;
+  show($('#gen-progress'), true);
+  $('#gen-progress-bar').value = 0;
+  $('#gen-progress-text').textContent = 'queued';
+  updateButtons();
+  hub.emit('ui-log', { level: 'info', message: `Generating ${type} (job ${jobId})...` });
+  const seed = body.seed;
+  try {
+    const answer = await apiJson(MODALITY[type].endpoint, { method: 'POST', body });
+    const { b64, mime } = resultBlob(type, answer);
+    if (!b64) throw new Error('The host answered without media data');
+    await addItem({
+      type: type === 'tts' ? 'audio' : type, task: type, mime, blob: base64ToBlob(b64, mime), prompt,
+      seed: Number.isFinite(seed) ? seed : (answer.metadata && Number.isFinite(answer.metadata.seed) ? answer.metadata.seed : undefined),
+      duration: Number(answer.duration), generationTime: Number(answer.generation_time),
+      model: state.status && state.status.model, jobId: answer.job_id || jobId,
+    });
+    const t = Number(answer.generation_time);
+    toast(`${MODALITY[type].noun} generated${Number.isFinite(t) ? ` in ${t.toFixed(1)}s` : ''}`, 'success');
+    hub.emit('ui-log', { level: 'success', message: `${MODALITY[type].noun} generated (job ${jobId})` });
+  } catch (err) {
+    if (err.cancelled || (err.status === 409 && /cancel/i.test(err.message))) {
+      setError('Generation cancelled.');
+      toast('Generation cancelled', 'info');
+    } else {
+      setError(`Generation failed: ${err.message}`);
+      toast(`Generation failed: ${err.message}`, 'error', 8000);
+      hub.emit('ui-log', { level: 'error', message: `Generation failed: ${err.message}` });
+    }
+  } finally {
+    job = null;
+    state.busy = false;
+    show($('#gen-progress'), false);
+    updateButtons();
+  }
+}
+
+async function cancel() {
+  if (!job) return;
+  const button = $('#cancel-btn');
+  button.disabled = true;
+  try {
+    await apiJson('/api/omni/cancel', { method: 'POST', body: { job_id: job.id } });
+    $('#gen-progress-text').textContent = 'cancelling...';
+  } catch (err) {
+    toast(`Cancel failed: ${err.message}`, 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function clearImage() {
+  inputImage = null;
+  $('#image-input').value = '';
+  show($('#image-preview'), false);
+}
+
+function takeImage(file) {
+  if (!file) return;
+  if (!file.type.startsWith('image/')) { toast('Please upload an image file', 'warning'); return; }
+  const reader = new FileReader();
+  reader.onload = () => {
+    inputImage = reader.result;
+    $('#image-preview-img').src = inputImage;
+    show($('#image-preview'), true);
+    toast('Image uploaded for image-to-image generation', 'success');
+  };
+  reader.readAsDataURL(file);
+}
+
+function initDropzone() {
+  const zone = $('#dropzone');
+  const input = $('#image-input');
+  zone.addEventListener('click', () => input.click());
+  zone.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } });
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('dragover'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragover'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('dragover');
+    takeImage(e.dataTransfer.files[0]);
+  });
+  input.addEventListener('change', () => takeImage(input.files[0]));
+  $('#image-clear-btn').addEventListener('click', clearImage);
+}
+
+export function initStudio() {
+  $('#generate-btn').addEventListener('click', generate);
+  $('#cancel-btn').addEventListener('click', cancel);
+  $('#prompt').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); generate(); }
+  });
+  $('#seed-random-btn').addEventListener('click', () => { $('#seed').value = String(Math.floor(Math.random() * 2 ** 31)); });
+  initDropzone();
+  hub.on('progress', (frame) => { if (job && frame.job_id === job.id) renderProgress(frame); });
+  hub.on('status', (s) => {
+    // Polling fallback for the bar when the log socket is down: the status carries the job.
+    if (job && s.job && s.job.id === job.id && Number.isFinite(s.job.step)) renderProgress(s.job);
+    updateButtons();
+  });
+  hub.on('server-state', () => renderStudio());
+  hub.on('model-type-changed', () => {
+    $('#prompt').value = '';
+    $('#negative-prompt').value = '';
+    renderStudio();
+  });
+  hub.on('model-changed', () => renderStudio());
+  hub.on('run-mode-changed', () => renderStudio());
+  hub.on('recipe-applied', () => renderStudio(true));
+  renderStudio(true);
+}
