@@ -43,8 +43,11 @@ extern "C" {
 #define OMNIHOST_ABI_MAJOR 1
 #define OMNIHOST_ABI_MINOR 0
 
-/* Name of the single exported symbol, of type omnihost_plugin_entry_fn. */
-#define OMNIHOST_PLUGIN_ENTRY_SYMBOL "omnihost_plugin_entry"
+/* Name of the single exported symbol, of type omnihost_plugin_entry_fn. Deliberately not the
+ * typedef name omnihost_plugin_entry: C and C++ forbid a function and a type of one name. Define it as
+ *   OMNIHOST_EXPORT const omnihost_plugin_entry *omnihost_plugin_get_entry(void) { ... }
+ * (inside extern "C" in C++). */
+#define OMNIHOST_PLUGIN_ENTRY_SYMBOL "omnihost_plugin_get_entry"
 
 #if defined(_WIN32)
 #define OMNIHOST_EXPORT __declspec(dllexport)
