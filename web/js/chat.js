@@ -4,7 +4,7 @@ import { $, el, clear, hub } from './dom.js';
 import { apiFetch, ApiError } from './api.js';
 import { readSse } from './sse.js';
 import { state, serverReady } from './state.js';
-import { readParams } from './param-controls.js';
+import { readParams, renderParams } from './param-controls.js';
 import { PARAM_SPECS } from './params.js';
 import { base64ToBlob } from './gallery.js';
 import { toast } from './toast.js';
@@ -45,7 +45,7 @@ async function send() {
   hub.emit('status', state.status || {});
   $('#chat-stop-btn').hidden = false;
   controller = new AbortController();
-  const { values } = readParams($('#params'), PARAM_SPECS.omni);
+  const { values } = readParams($('#chat-params'), PARAM_SPECS.omni);
   try {
     const response = await apiFetch('/api/omni/chat', {
       method: 'POST', signal: controller.signal,
@@ -101,6 +101,7 @@ function exportChat() {
 }
 
 export function initChat() {
+  renderParams($('#chat-params'), PARAM_SPECS.omni);
   reset();
   $('#chat-send-btn').addEventListener('click', send);
   $('#chat-stop-btn').addEventListener('click', () => controller && controller.abort());

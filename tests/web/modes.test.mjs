@@ -1,0 +1,123 @@
+// Run modes and the command preview of each, against the real host and the plugins it built:
+// Subprocess (vllm serve ... --omni), Container (podman/docker run ... vllm serve), Remote (the URL),
+// each compared with the host's own /api/omni/command-preview answer for the same settings.
+// Also: the page in a narrow window and driven from the keyboard only.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHost, buildDir } from './lib/host.mjs';
+import { openBrowser, gotoApp, screenshot } from './lib/browser.mjs';
+import path from 'node:path';
+
+let host;
+let browser;
+let page;
+let plugins = [];
+
+const routes = (type, mode) => plugins.some((p) => p.available !== false &&
+  (p.routes || []).some((r) => r.model_type === type && r.run_mode === mode));
+
+async function previewFromHost(body) {
+  const response = await fetch(`${host.url}/api/omni/command-preview`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const json = await response.json();
+  assert.equal(response.ok, true, `command-preview ${JSON.stringify(body)} answered ${response.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function previewText() {
+  // Wait until the preview settled for the current settings (debounced, then fetched).
+  await page.waitForTimeout(400);
+  await page.waitForFunction(() => document.querySelector('#command-text').value.length > 0);
+  return page.inputValue('#command-text');
+}
+
+describe('run modes and command previews (real host, built plugins)', () => {
+  before(async () => {
+    host = await startHost({ plugins: path.join(buildDir(), 'plugins') });
+    plugins = (await (await fetch(`${host.url}/api/omni/plugins`)).json()).plugins;
+    browser = await openBrowser();
+    page = browser.page;
+    await gotoApp(page, host.url);
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (host) await host.stop();
+  });
+
+  it('previews the subprocess command for an image model', async () => {
+    assert.ok(routes('image', 'subprocess'), 'no available plugin routes image x subprocess: build the subprocess proxy plugin into <build>/plugins');
+    await page.selectOption('#model-type', 'image');
+    await page.check('#run-mode-subprocess');
+    await page.fill('#custom-model', 'Tongyi-MAI/Z-Image-Turbo');
+    await page.fill('#port', '8123');
+    await page.fill('#hf-token', 'hf_secret_value');
+    const text = await previewText();
+    const fromHost = await previewFromHost({ model: 'Tongyi-MAI/Z-Image-Turbo', model_type: 'image', run_mode: 'subprocess', port: 8123,
+      tensor_parallel_size: 1, gpu_memory_utilization: 0.9, enable_cpu_offload: false, enable_torch_compile: false, hf_token: 'hf_secret_value' });
+    assert.match(text, /vllm serve Tongyi-MAI\/Z-Image-Turbo/);
+    assert.match(text, /--omni/);
+    assert.match(text, /--port 8123/);
+    assert.ok(!text.includes('hf_secret_value'), 'secrets must be redacted');
+    assert.ok(fromHost.argv.includes('--omni'));
+    await screenshot(page, 'preview-subprocess');
+  });
+
+  it('lets the person edit the preview, and Reset restores it', async () => {
+    const generated = await page.inputValue('#command-text');
+    await page.fill('#command-text', 'my own command');
+    await page.fill('#port', '8124');
+    await page.waitForTimeout(500);
+    assert.equal(await page.inputValue('#command-text'), 'my own command', 'an edited preview stays until Reset');
+    await page.click('#command-reset-btn');
+    await page.waitForFunction(() => document.querySelector('#command-text').value.includes('--port 8124'));
+    assert.notEqual(await page.inputValue('#command-text'), generated);
+  });
+
+  it('previews the container command for an image model', async () => {
+    assert.ok(routes('image', 'container'), 'no available plugin routes image x container: build the container proxy plugin into <build>/plugins');
+    assert.equal(await page.isDisabled('#run-mode-container'), false);
+    await page.check('#run-mode-container');
+    const text = await previewText();
+    assert.match(text, /(podman|docker)/);
+    assert.match(text, /vllm serve Tongyi-MAI\/Z-Image-Turbo/);
+    assert.match(text, /8124/);
+    await screenshot(page, 'preview-container');
+  });
+
+  it('previews the remote connection and shows the remote fields', async () => {
+    assert.ok(routes('image', 'remote'), 'no available plugin routes image x remote: build the remote proxy plugin into <build>/plugins');
+    await page.check('#run-mode-remote');
+    assert.equal(await page.isVisible('#remote-url'), true);
+    assert.equal(await page.isHidden('#local-settings'), true);
+    await page.fill('#remote-url', 'http://gpu-box.example:8091/v1');
+    await page.fill('#remote-api-key', 'sk-very-secret');
+    const text = await previewText();
+    assert.match(text, /gpu-box\.example:8091/);
+    assert.ok(!text.includes('sk-very-secret'), 'the API key must be redacted');
+    assert.equal(await page.textContent('#start-btn'), 'Connect');
+    await screenshot(page, 'preview-remote');
+  });
+
+  it('is usable in a narrow window and from the keyboard', async () => {
+    await page.setViewportSize({ width: 400, height: 900 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `no horizontal scrolling at 400px (overflow ${overflow}px)`);
+    // Open the recipes modal from the keyboard, close it with Escape, focus returns to the button.
+    await page.focus('#browse-recipes-btn');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#recipes-modal[open]');
+    await screenshot(page, 'recipes-modal-narrow');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#recipes-modal:not([open])', { state: 'attached' });
+    // Every visible form control has an accessible name.
+    const unnamed = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button'))
+      .filter((n) => n.offsetParent !== null && n.type !== 'hidden')
+      .filter((n) => !(n.labels && n.labels.length) && !n.getAttribute('aria-label') && !n.textContent.trim() && !n.closest('label'))
+      .map((n) => n.id || n.outerHTML.slice(0, 60)));
+    assert.deepEqual(unnamed, []);
+    await screenshot(page, 'narrow');
+    assert.deepEqual(browser.problems, []);
+  });
+});
