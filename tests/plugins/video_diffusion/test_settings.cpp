@@ -1,0 +1,158 @@
+// Request / start-settings validation of the video_diffusion plugin (no model needed).
+#include "plugin_error.h"
+#include "settings.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
+
+using namespace omnihost::video_diffusion;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The INVALID_ARGUMENT message for a request, or "" when it was accepted.
+std::string request_error(const std::string &json, const limits &lim = {}, int64_t multiple = 16,
+                          bool two_experts = false) {
+    try {
+        parse_video_request(json, generation_defaults{}, lim, multiple, two_experts);
+    } catch (const plugin_error &e) {
+        CHECK(e.status == OMNIHOST_INVALID_ARGUMENT);
+        return e.what();
+    }
+    return "";
+}
+
+bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
+
+}  // namespace
+
+TEST_SUITE("settings") {
+TEST_CASE("a full request is parsed and frames follow the 4k+1 rule") {
+    auto r = parse_video_request(
+        R"({"task":"video","prompt":"a cat","negative_prompt":"blurry","height":64,"width":96,
+            "duration":1,"fps":8,"num_inference_steps":4,"guidance_scale":4.5,"seed":7})",
+        {}, {}, 16, false);
+    CHECK(r.prompt == "a cat");
+    CHECK(r.negative_prompt == "blurry");
+    CHECK(r.height == 64);
+    CHECK(r.width == 96);
+    CHECK(r.num_frames == 9);  // 8 -> 8 // 4 * 4 + 1
+    CHECK(r.num_inference_steps == 4);
+    CHECK(r.guidance_scale == 4.5);
+    CHECK(r.seed == 7);
+    CHECK_FALSE(r.seed_was_random);
+    CHECK(frames_4k_plus_1(81) == 81);
+    CHECK(frames_4k_plus_1(80) == 81);
+    CHECK(frames_4k_plus_1(16 * 5) == 81);
+    CHECK(frames_4k_plus_1(3) == 1);
+    CHECK(frames_4k_plus_1(0) == 1);
+}
+
+TEST_CASE("missing fields take the recipe defaults; a missing seed is random and reported") {
+    generation_defaults d;
+    d.height = 32;
+    d.width = 48;
+    d.duration = 2;
+    d.fps = 4;
+    d.num_inference_steps = 3;
+    d.negative_prompt = "ugly";
+    auto a = parse_video_request(R"({"prompt":"x"})", d, {}, 16, false);
+    auto b = parse_video_request(R"({"prompt":"x"})", d, {}, 16, false);
+    CHECK(a.height == 32);
+    CHECK(a.width == 48);
+    CHECK(a.num_frames == 9);
+    CHECK(a.num_inference_steps == 3);
+    CHECK(a.negative_prompt == "ugly");
+    CHECK(a.seed_was_random);
+    CHECK(a.seed != b.seed);  // 2^-53 chance of a false failure
+    CHECK(a.seed < (uint64_t(1) << 53));
+}
+
+TEST_CASE("bad requests name the field") {
+    CHECK(starts_with(request_error(R"({"prompt":"x","height":72,"width":64})"), "height: must be a multiple of 16"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","height":64,"width":65})"), "width: must be a multiple of 16"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","height":64,"width":64})", {}, 32), "height: must be a multiple of 32"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","height":0,"width":64})"), "height: must be at least 16"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","num_inference_steps":0})"), "num_inference_steps: must be > 0"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","num_inference_steps":-3})"), "num_inference_steps: must be > 0"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","num_inference_steps":2.5})"), "num_inference_steps: must be an integer"));
+    CHECK(starts_with(request_error(R"({"height":64})"), "prompt: is required"));
+    CHECK(starts_with(request_error(R"({"prompt":5})"), "prompt: is required"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","fps":0})"), "fps:"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","duration":-1})"), "duration: must be > 0"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","seed":-1})"), "seed: must be >= 0"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","seed":"abc"})"), "seed: must be an integer"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","guidance_scale":"high"})"), "guidance_scale: must be a number"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","guidance_scale_2":3})"), "guidance_scale_2: only applies"));
+    CHECK(request_error(R"({"prompt":"x","guidance_scale_2":3})", {}, 16, true).empty());
+    CHECK(starts_with(request_error("not json"), "request: not valid JSON"));
+    CHECK(starts_with(request_error("[1,2]"), "request: must be a JSON object"));
+}
+
+TEST_CASE("sizes and frame counts beyond the configured limits are refused") {
+    limits lim;
+    lim.max_pixels = 64 * 64;
+    lim.max_frames = 17;
+    CHECK(request_error(R"({"prompt":"x","height":64,"width":64,"duration":1,"fps":16})", lim).empty());
+    CHECK(starts_with(request_error(R"({"prompt":"x","height":64,"width":80})", lim), "width: 80x64 is 5120 pixels, over the limit max_pixels=4096"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","height":64,"width":64,"duration":2,"fps":16})", lim), "duration: 33 frames is over the limit max_frames=17"));
+    CHECK(starts_with(request_error(R"({"prompt":"x","height":64,"width":64,"num_frames":21})", lim), "num_frames: 21 frames"));
+}
+
+TEST_CASE("start settings: flat or under defaults, recipe spellings, limits, bad values named") {
+    auto s = parse_start_settings(
+        R"({"model":"models/demo","model_type":"video","run_mode":"subprocess","vae_use_tiling":false,
+            "defaults":{"height":64,"width":64,"steps":4,"guidance":3.5,"flow_shift":3.0,
+                        "vae_use_tiling":true,"max_pixels":9999},
+            "threads":2,"dtype":"float32","device":"cpu","enable_cpu_offload":false})",
+        limits{});
+    CHECK(s.model == "models/demo");
+    CHECK_FALSE(s.vae_use_tiling);  // top level wins over defaults
+    CHECK(s.vae_use_slicing);
+    CHECK(s.flow_shift.value() == 3.0);
+    CHECK(s.threads == 2);
+    CHECK(s.dtype == "float32");
+    CHECK_FALSE(s.enable_cpu_offload);
+    CHECK(s.lim.max_pixels == 9999);
+    CHECK(s.defaults.num_inference_steps == 4);
+    CHECK(s.defaults.guidance_scale == 3.5);
+    CHECK(s.defaults.height == 64);
+
+    auto message = [](const std::string &json) -> std::string {
+        try {
+            parse_start_settings(json, limits{});
+        } catch (const plugin_error &e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK(starts_with(message(R"({})"), "model: is required"));
+    CHECK(starts_with(message(R"({"model":"m","model_type":"audio"})"), "model_type:"));
+    CHECK(starts_with(message(R"({"model":"m","flow_shift":0})"), "flow_shift: must be > 0"));
+    CHECK(starts_with(message(R"({"model":"m","vae_use_slicing":"yes"})"), "vae_use_slicing: must be true or false"));
+    CHECK(starts_with(message(R"({"model":"m","threads":-1})"), "threads:"));
+    CHECK(starts_with(message(R"({"model":"m","max_frames":0})"), "max_frames:"));
+}
+
+TEST_CASE("model resolution: absolute, under data_dir, and a clear list of places when absent") {
+    const fs::path root = fs::temp_directory_path() / ("vd_resolve_" + std::to_string(::getpid()));
+    fs::create_directories(root / "data" / "models" / "m1");
+    CHECK(resolve_model((root / "data/models/m1").string(), {}) == root / "data/models/m1");
+    CHECK(resolve_model("models/m1", root / "data") == fs::absolute(root / "data/models/m1"));
+    std::string msg;
+    try {
+        resolve_model("models/absent", root / "data");
+    } catch (const plugin_error &e) {
+        CHECK(e.status == OMNIHOST_INVALID_ARGUMENT);
+        msg = e.what();
+    }
+    CHECK(starts_with(msg, "model: model 'models/absent' was not found; looked in:"));
+    CHECK(msg.find((root / "data/models/absent").string()) != std::string::npos);
+    CHECK(msg.find("Hugging Face cache") != std::string::npos);
+    fs::remove_all(root);
+}
+}
