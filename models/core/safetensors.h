@@ -57,6 +57,9 @@ struct load_options {
     // Keys in the checkpoint that the module does not have are an error unless listed here
     // (exact names or prefixes ending in '.').
     std::vector<std::string> ignore_unexpected;
+    // Floating tensors whose dotted name has a component equal to one of these stay float32
+    // whatever `dtype` says (diffusers' _keep_in_fp32_modules, matched the same way).
+    std::vector<std::string> keep_fp32;
 };
 
 // Copies every parameter and buffer of `module` (by its dotted name) from `store`.

@@ -1,0 +1,112 @@
+// Runner main for every parity executable: parity_<component> and the aggregate omnihost-parity.
+//   parity_x [--golden DIR] [--list] [FILTER...]
+// FILTERs are substrings; a case runs when it contains any of them. One line per case, then a
+// summary; exit status 1 when any case fails, when no case matches, or when DIR is missing.
+#include "parity.h"
+
+#include "core/runtime.h"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#ifndef OMNIHOST_GOLDEN_DIR
+#define OMNIHOST_GOLDEN_DIR "../shared/golden"
+#endif
+
+namespace omnihost::parity {
+std::map<std::string, case_fn> &registry();
+}
+
+namespace {
+
+void usage() {
+    std::printf("usage: parity [--golden DIR] [--list] [FILTER...]\n"
+                "  --golden DIR  golden set root (default %s)\n"
+                "  --list        print the case names and exit\n"
+                "  FILTER        run only cases whose name contains one of these substrings\n",
+                OMNIHOST_GOLDEN_DIR);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    using namespace omnihost;
+    std::filesystem::path golden = OMNIHOST_GOLDEN_DIR;
+    bool list = false;
+    std::vector<std::string> filters;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--golden") {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "--golden needs a folder\n");
+                return 2;
+            }
+            golden = argv[++i];
+        } else if (a.rfind("--golden=", 0) == 0) {
+            golden = a.substr(9);
+        } else if (a == "--list") {
+            list = true;
+        } else if (a == "-h" || a == "--help") {
+            usage();
+            return 0;
+        } else if (!a.empty() && a[0] == '-') {
+            std::fprintf(stderr, "unknown option %s\n", a.c_str());
+            usage();
+            return 2;
+        } else {
+            filters.push_back(a);
+        }
+    }
+    auto selected = [&](const std::string &name) {
+        if (filters.empty()) return true;
+        for (const auto &f : filters)
+            if (name.find(f) != std::string::npos) return true;
+        return false;
+    };
+    const auto &cases = parity::registry();
+    if (list) {
+        for (const auto &[name, fn] : cases)
+            if (selected(name)) std::printf("%s\n", name.c_str());
+        return 0;
+    }
+    if (!std::filesystem::is_directory(golden)) {
+        std::printf("FAIL golden folder missing: %s\n", golden.string().c_str());
+        return 1;
+    }
+    models::tune_allocator();
+    models::configure_threads();  // every core, as the goldens were produced (2 threads)
+
+    int passed = 0, failed = 0;
+    parity::context ctx{golden};
+    for (const auto &[name, fn] : cases) {
+        if (!selected(name)) continue;
+        const auto t0 = std::chrono::steady_clock::now();
+        std::string line;
+        try {
+            parity::outcome out = fn(ctx);
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "max_abs=%.2g max_rel=%.2g", out.max_abs, out.max_rel);
+            line = "PASS " + name + "  " + buf + (out.note.empty() ? "" : " (" + out.note + ")");
+            ++passed;
+        } catch (const parity::failure &e) {
+            line = "FAIL " + name + "  " + e.what();
+            ++failed;
+        } catch (const std::exception &e) {
+            line = "FAIL " + name + "  error: " + e.what();
+            ++failed;
+        }
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        char tbuf[32];
+        std::snprintf(tbuf, sizeof tbuf, "  [%.2fs]", secs);
+        std::printf("%s%s\n", line.c_str(), tbuf);
+        std::fflush(stdout);
+    }
+    if (passed + failed == 0) {
+        std::printf("FAIL no parity case matches the filters\n");
+        return 1;
+    }
+    std::printf("%d passed, %d failed (golden: %s)\n", passed, failed, golden.string().c_str());
+    return failed ? 1 : 0;
+}
