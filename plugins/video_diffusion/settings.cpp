@@ -1,0 +1,248 @@
+#include "settings.h"
+
+#include "plugin_error.h"
+
+#include "core/hub.h"
+#include "core/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+namespace omnihost::video_diffusion {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+json parse_object(const std::string &text, const char *what) {
+    json j;
+    try {
+        j = json::parse(text.empty() ? std::string("{}") : text);
+    } catch (const json::exception &e) {
+        throw invalid_field(what, std::string("not valid JSON (") + e.what() + ")");
+    }
+    if (!j.is_object()) throw invalid_field(what, "must be a JSON object");
+    return j;
+}
+
+// Looks a field up at the top level, then in "defaults"; nullptr when absent or null.
+const json *find(const json &j, const std::string &key) {
+    auto it = j.find(key);
+    if (it != j.end() && !it->is_null()) return &*it;
+    auto d = j.find("defaults");
+    if (d != j.end() && d->is_object()) {
+        auto it2 = d->find(key);
+        if (it2 != d->end() && !it2->is_null()) return &*it2;
+    }
+    return nullptr;
+}
+
+bool get_bool(const json &j, const std::string &key, bool fallback) {
+    const json *v = find(j, key);
+    if (!v) return fallback;
+    if (!v->is_boolean()) throw invalid_field(key, "must be true or false");
+    return v->get<bool>();
+}
+
+double get_number(const json &j, const std::string &key, double fallback) {
+    const json *v = find(j, key);
+    if (!v) return fallback;
+    if (!v->is_number()) throw invalid_field(key, "must be a number");
+    const double x = v->get<double>();
+    if (!std::isfinite(x)) throw invalid_field(key, "must be a finite number");
+    return x;
+}
+
+// Integers may arrive as 64.0 from JavaScript; fractional values are refused.
+int64_t get_int(const json &j, const std::string &key, int64_t fallback) {
+    const json *v = find(j, key);
+    if (!v) return fallback;
+    if (v->is_number_integer()) return v->get<int64_t>();
+    if (v->is_number_float()) {
+        const double x = v->get<double>();
+        if (std::isfinite(x) && x == std::floor(x) && std::abs(x) < 9.007199254740992e15)
+            return static_cast<int64_t>(x);
+    }
+    throw invalid_field(key, "must be an integer");
+}
+
+std::string get_string(const json &j, const std::string &key, const std::string &fallback) {
+    const json *v = find(j, key);
+    if (!v) return fallback;
+    if (!v->is_string()) throw invalid_field(key, "must be a string");
+    return v->get<std::string>();
+}
+
+limits read_limits(const json &j, limits lim) {
+    lim.max_pixels = get_int(j, "max_pixels", lim.max_pixels);
+    lim.max_frames = get_int(j, "max_frames", lim.max_frames);
+    if (lim.max_pixels < 256) throw invalid_field("max_pixels", "must be >= 256");
+    if (lim.max_frames < 1) throw invalid_field("max_frames", "must be >= 1");
+    return lim;
+}
+
+}  // namespace
+
+int64_t frames_4k_plus_1(int64_t n) {
+    if (n % 4 != 1) n = n / 4 * 4 + 1;
+    return n < 1 ? 1 : n;
+}
+
+create_config parse_create_config(const std::string &json_text) {
+    const json j = parse_object(json_text, "config");
+    create_config c;
+    c.data_dir = get_string(j, "data_dir", "");
+    c.lim = read_limits(j, c.lim);
+    return c;
+}
+
+start_settings parse_start_settings(const std::string &json_text, const limits &base) {
+    const json j = parse_object(json_text, "start");
+    start_settings s;
+    s.model = get_string(j, "model", "");
+    if (s.model.empty()) throw invalid_field("model", "is required (a model folder or a hub id)");
+    const std::string model_type = get_string(j, "model_type", "video");
+    if (model_type != "video")
+        throw invalid_field("model_type", "this plugin serves video models, not '" + model_type + "'");
+    s.vae_use_slicing = get_bool(j, "vae_use_slicing", s.vae_use_slicing);
+    s.vae_use_tiling = get_bool(j, "vae_use_tiling", s.vae_use_tiling);
+    if (find(j, "flow_shift")) {
+        const double shift = get_number(j, "flow_shift", 0);
+        if (!(shift > 0)) throw invalid_field("flow_shift", "must be > 0");
+        s.flow_shift = shift;
+    }
+    s.enable_cpu_offload = get_bool(j, "enable_cpu_offload", s.enable_cpu_offload);
+    s.enforce_eager = get_bool(j, "enforce_eager", s.enforce_eager);
+    s.device = get_string(j, "device", s.device);
+    s.dtype = get_string(j, "dtype", s.dtype);
+    const int64_t threads = get_int(j, "threads", 0);
+    if (threads < 0 || threads > 1024) throw invalid_field("threads", "must be in [0, 1024] (0 = every core)");
+    s.threads = static_cast<int>(threads);
+    s.lim = read_limits(j, base);
+
+    generation_defaults &d = s.defaults;
+    d.height = get_int(j, "height", d.height);
+    d.width = get_int(j, "width", d.width);
+    d.duration = get_number(j, "duration", d.duration);
+    d.fps = get_int(j, "fps", d.fps);
+    // Recipes spell these "steps" / "guidance"; requests use the diffusers names.
+    d.num_inference_steps = get_int(j, "num_inference_steps", get_int(j, "steps", d.num_inference_steps));
+    d.guidance_scale = get_number(j, "guidance_scale", get_number(j, "guidance", d.guidance_scale));
+    if (find(j, "guidance_scale_2")) d.guidance_scale_2 = get_number(j, "guidance_scale_2", 0);
+    d.negative_prompt = get_string(j, "negative_prompt", d.negative_prompt);
+    return s;
+}
+
+fs::path resolve_model(const std::string &model, const fs::path &data_dir) {
+    std::vector<std::string> looked;
+    const fs::path p(model);
+    if (p.is_absolute()) {
+        if (fs::is_directory(p)) return p;
+        looked.push_back(p.string());
+    } else {
+        if (!data_dir.empty()) {
+            const fs::path under = data_dir / p;
+            if (fs::is_directory(under)) return fs::absolute(under);
+            looked.push_back(under.string() + " (under data_dir)");
+        }
+        if (fs::is_directory(p)) return fs::absolute(p);
+        looked.push_back(fs::absolute(p).string() + " (current directory)");
+        // "org/name" looks like a hub id: try the Hugging Face cache.
+        if (model.find('/') != std::string::npos && model.find("..") == std::string::npos &&
+            model.front() != '.') {
+            try {
+                return models::resolve_model_path(model);
+            } catch (const models::model_error &e) {
+                looked.push_back(std::string("Hugging Face cache: ") + e.what());
+            }
+        }
+    }
+    std::string msg = "model '" + model + "' was not found; looked in:";
+    for (const auto &l : looked) msg += "\n  - " + l;
+    throw invalid_field("model", msg.substr(0));
+}
+
+video_request parse_video_request(const std::string &json_text, const generation_defaults &d,
+                                  const limits &lim, int64_t size_multiple, bool has_second_expert) {
+    const json j = parse_object(json_text, "request");
+    // Only top-level fields count for a request (its own "defaults" would be meaningless).
+    json top = j;
+    top.erase("defaults");
+    video_request r;
+    const std::string task = get_string(top, "task", "video");
+    if (task != "video") throw plugin_error(OMNIHOST_NOT_SUPPORTED, "task: this plugin only does 'video', not '" + task + "'");
+
+    const json *prompt = find(top, "prompt");
+    if (!prompt || !prompt->is_string()) throw invalid_field("prompt", "is required and must be a string");
+    r.prompt = prompt->get<std::string>();
+    r.negative_prompt = get_string(top, "negative_prompt", d.negative_prompt);
+
+    r.height = get_int(top, "height", d.height);
+    r.width = get_int(top, "width", d.width);
+    for (auto [name, v] : {std::pair<const char *, int64_t>{"height", r.height}, {"width", r.width}}) {
+        if (v < size_multiple)
+            throw invalid_field(name, "must be at least " + std::to_string(size_multiple) + " (got " + std::to_string(v) + ")");
+        if (v % size_multiple != 0)
+            throw invalid_field(name, "must be a multiple of " + std::to_string(size_multiple) +
+                                          " for this model (got " + std::to_string(v) + ")");
+    }
+    if (r.height * r.width > lim.max_pixels)
+        throw invalid_field(r.height > r.width ? "height" : "width",
+                            std::to_string(r.width) + "x" + std::to_string(r.height) + " is " +
+                                std::to_string(r.height * r.width) + " pixels, over the limit max_pixels=" +
+                                std::to_string(lim.max_pixels));
+
+    r.fps = get_int(top, "fps", d.fps);
+    if (r.fps < 1 || r.fps > 240) throw invalid_field("fps", "must be in [1, 240] (got " + std::to_string(r.fps) + ")");
+    int64_t frames;
+    if (find(top, "num_frames")) {
+        frames = get_int(top, "num_frames", 0);
+        if (frames < 1) throw invalid_field("num_frames", "must be >= 1");
+    } else {
+        const double duration = get_number(top, "duration", d.duration);
+        if (!(duration > 0)) throw invalid_field("duration", "must be > 0 seconds");
+        if (duration * double(r.fps) > 1e6) throw invalid_field("duration", "is far too long");
+        frames = std::llround(duration * double(r.fps));
+    }
+    r.num_frames = frames_4k_plus_1(frames);
+    if (r.num_frames > lim.max_frames)
+        throw invalid_field(find(top, "num_frames") ? "num_frames" : "duration",
+                            std::to_string(r.num_frames) + " frames is over the limit max_frames=" +
+                                std::to_string(lim.max_frames));
+
+    r.num_inference_steps = get_int(top, "num_inference_steps", d.num_inference_steps);
+    if (r.num_inference_steps < 1) throw invalid_field("num_inference_steps", "must be > 0 (got " + std::to_string(r.num_inference_steps) + ")");
+    if (r.num_inference_steps > 1000) throw invalid_field("num_inference_steps", "must be <= 1000");
+
+    r.guidance_scale = get_number(top, "guidance_scale", d.guidance_scale);
+    if (r.guidance_scale < 0 || r.guidance_scale > 100) throw invalid_field("guidance_scale", "must be in [0, 100]");
+    if (find(top, "guidance_scale_2")) {
+        if (!has_second_expert)
+            throw invalid_field("guidance_scale_2", "only applies to two-expert models (Wan2.2 A14B); this model has one transformer");
+        r.guidance_scale_2 = get_number(top, "guidance_scale_2", 0);
+        if (*r.guidance_scale_2 < 0 || *r.guidance_scale_2 > 100) throw invalid_field("guidance_scale_2", "must be in [0, 100]");
+    } else if (has_second_expert) {
+        r.guidance_scale_2 = d.guidance_scale_2;
+    }
+
+    const json *seed = find(top, "seed");
+    if (seed) {
+        if (seed->is_number_unsigned()) r.seed = seed->get<uint64_t>();
+        else {
+            const int64_t s = get_int(top, "seed", 0);
+            if (s < 0) throw invalid_field("seed", "must be >= 0");
+            r.seed = static_cast<uint64_t>(s);
+        }
+    } else {
+        // Random, but within JavaScript's exact integer range so the UI can echo it back.
+        std::random_device rd;
+        r.seed = ((uint64_t(rd()) << 32) | rd()) & ((uint64_t(1) << 53) - 1);
+        r.seed_was_random = true;
+    }
+    return r;
+}
+
+}  // namespace omnihost::video_diffusion

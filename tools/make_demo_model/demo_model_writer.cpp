@@ -1,0 +1,179 @@
+// Writes the demo model folder: configs as diffusers/transformers write them, random tensors
+// through models/core's safetensors writer, and the embedded tokenizer.
+#include "demo_model.h"
+
+#include "core/safetensors.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+namespace omnihost::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+bool ends_with(const std::string &s, const std::string &suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Plausible magnitudes so activations neither vanish nor explode through the random network:
+// norm scales near 1, weights ~ 1/sqrt(fan_in), small biases.
+at::Tensor random_tensor(const tensor_spec &spec, at::Generator &gen) {
+    at::Tensor noise = at::randn(spec.shape, gen, at::TensorOptions().dtype(at::kFloat));
+    const std::string &n = spec.name;
+    const bool is_norm = ends_with(n, ".gamma") || n.find("norm") != std::string::npos;
+    if (is_norm && !ends_with(n, ".bias")) return noise.mul_(0.1).add_(1.0);
+    if (ends_with(n, ".bias")) return noise.mul_(0.02);
+    if (ends_with(n, "scale_shift_table")) return noise.div_(std::sqrt(double(spec.shape.back())));
+    if (n == "shared.weight") return noise;  // embedding rows ~ N(0, 1)
+    if (ends_with(n, "relative_attention_bias.weight")) return noise.mul_(0.1);
+    int64_t fan_in = 1;
+    for (size_t i = 1; i < spec.shape.size(); ++i) fan_in *= spec.shape[i];
+    return noise.div_(std::sqrt(double(fan_in)));
+}
+
+void write_text(const fs::path &file, const std::string &text) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + file.string());
+}
+
+void write_json(const fs::path &file, const json &j) { write_text(file, j.dump(2) + "\n"); }
+
+void write_weights(const fs::path &file, const std::vector<tensor_spec> &specs, at::Generator &gen) {
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    tensors.reserve(specs.size());
+    for (const auto &s : specs) tensors.emplace_back(s.name, random_tensor(s, gen));
+    models::save_safetensors(file, tensors);
+}
+
+const std::vector<double> kWan21LatentsMean = {-0.7571, -0.7089, -0.9113, 0.1075, -0.1745, 0.9653,
+                                               -0.1517, 1.5508,  0.4134,  -0.0715, 0.5517, -0.3632,
+                                               -0.1922, -0.9497, 0.2503,  -0.2921};
+const std::vector<double> kWan21LatentsStd = {2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708,
+                                              2.6052, 2.0743, 3.2687, 2.1526, 2.8652, 1.5579,
+                                              1.6382, 1.1253, 2.8251, 1.916};
+
+json scheduler_config(double flow_shift) {
+    return {{"_class_name", "UniPCMultistepScheduler"}, {"_diffusers_version", "0.35.0"},
+            {"beta_end", 0.02}, {"beta_schedule", "linear"}, {"beta_start", 0.0001},
+            {"disable_corrector", json::array()}, {"dynamic_thresholding_ratio", 0.995},
+            {"final_sigmas_type", "zero"}, {"flow_shift", flow_shift}, {"lower_order_final", true},
+            {"num_train_timesteps", 1000}, {"predict_x0", true}, {"prediction_type", "flow_prediction"},
+            {"rescale_betas_zero_snr", false}, {"sample_max_value", 1.0}, {"solver_order", 2},
+            {"solver_p", nullptr}, {"solver_type", "bh2"}, {"steps_offset", 0},
+            {"thresholding", false}, {"timestep_spacing", "linspace"}, {"trained_betas", nullptr},
+            {"use_beta_sigmas", false}, {"use_dynamic_shifting", false},
+            {"use_exponential_sigmas", false}, {"use_flow_sigmas", true}, {"use_karras_sigmas", false}};
+}
+
+json transformer_config(const demo_transformer_config &c) {
+    return {{"_class_name", "WanTransformer3DModel"}, {"_diffusers_version", "0.35.0"},
+            {"added_kv_proj_dim", nullptr}, {"attention_head_dim", c.attention_head_dim},
+            {"cross_attn_norm", true}, {"eps", 1e-6}, {"ffn_dim", c.ffn_dim},
+            {"freq_dim", c.freq_dim}, {"image_dim", nullptr}, {"in_channels", c.in_channels},
+            {"num_attention_heads", c.num_attention_heads}, {"num_layers", c.num_layers},
+            {"out_channels", c.out_channels}, {"patch_size", c.patch_size},
+            {"pos_embed_seq_len", nullptr}, {"qk_norm", "rms_norm_across_heads"},
+            {"rope_max_seq_len", c.rope_max_seq_len}, {"text_dim", c.text_dim}};
+}
+
+json text_encoder_config(const demo_text_encoder_config &c) {
+    return {{"architectures", {"UMT5EncoderModel"}}, {"classifier_dropout", 0.0}, {"d_ff", c.d_ff},
+            {"d_kv", c.d_kv}, {"d_model", c.d_model}, {"decoder_start_token_id", 0},
+            {"dense_act_fn", "gelu_new"}, {"dropout_rate", 0.1}, {"eos_token_id", 1},
+            {"feed_forward_proj", "gated-gelu"}, {"initializer_factor", 1.0}, {"is_decoder", false},
+            {"is_encoder_decoder", true}, {"is_gated_act", true}, {"layer_norm_epsilon", 1e-6},
+            {"model_type", "umt5"}, {"num_decoder_layers", c.num_layers}, {"num_heads", c.num_heads},
+            {"num_layers", c.num_layers}, {"pad_token_id", 0},
+            {"relative_attention_max_distance", 128}, {"relative_attention_num_buckets", 32},
+            {"tie_word_embeddings", false}, {"tokenizer_class", "T5Tokenizer"},
+            {"torch_dtype", "float32"}, {"use_cache", true}, {"vocab_size", c.vocab_size}};
+}
+
+json vae_config(const demo_vae_config &c) {
+    return {{"_class_name", "AutoencoderKLWan"}, {"_diffusers_version", "0.35.0"},
+            {"attn_scales", json::array()}, {"base_dim", c.base_dim}, {"decoder_base_dim", nullptr},
+            {"dim_mult", c.dim_mult}, {"dropout", 0.0}, {"in_channels", 3}, {"is_residual", false},
+            {"latents_mean", kWan21LatentsMean}, {"latents_std", kWan21LatentsStd},
+            {"num_res_blocks", c.num_res_blocks}, {"out_channels", 3}, {"patch_size", nullptr},
+            {"scale_factor_spatial", 8}, {"scale_factor_temporal", 4},
+            {"temperal_downsample", {false, true, true}}, {"z_dim", c.z_dim}};
+}
+
+json model_index(const demo_model_options &o) {
+    auto has = [&](const char *c) {
+        for (const auto &x : o.components) if (x == c) return true;
+        return false;
+    };
+    auto entry = [&](const char *name, const char *lib, const char *cls) {
+        return has(name) ? json::array({lib, cls}) : json::array({nullptr, nullptr});
+    };
+    return {{"_class_name", "WanPipeline"}, {"_diffusers_version", "0.35.0"},
+            {"boundary_ratio", nullptr}, {"expand_timesteps", false},
+            {"scheduler", entry("scheduler", "diffusers", "UniPCMultistepScheduler")},
+            {"text_encoder", entry("text_encoder", "transformers", "UMT5EncoderModel")},
+            {"tokenizer", entry("tokenizer", "transformers", "T5TokenizerFast")},
+            {"transformer", entry("transformer", "diffusers", "WanTransformer3DModel")},
+            {"transformer_2", {nullptr, nullptr}},
+            {"vae", entry("vae", "diffusers", "AutoencoderKLWan")}};
+}
+
+}  // namespace
+
+void write_demo_model(const fs::path &dir, const demo_model_options &o) {
+    if (o.text_encoder.d_model != o.transformer.text_dim)
+        throw std::invalid_argument("demo model: transformer.text_dim must equal text_encoder.d_model");
+    // Everything goes into a sibling staging folder first, then replaces `dir` in one rename.
+    fs::create_directories(dir.parent_path().empty() ? fs::path(".") : dir.parent_path());
+    const fs::path stage = fs::path(dir.string() + ".partial");
+    fs::remove_all(stage);
+    fs::create_directories(stage);
+    at::Generator gen = at::detail::createCPUGenerator(o.seed);
+
+    for (const auto &component : o.components) {
+        const fs::path c = stage / component;
+        fs::create_directories(c);
+        if (component == "scheduler") {
+            write_json(c / "scheduler_config.json", scheduler_config(o.flow_shift));
+        } else if (component == "transformer") {
+            write_json(c / "config.json", transformer_config(o.transformer));
+            write_weights(c / "diffusion_pytorch_model.safetensors",
+                          transformer_tensor_specs(o.transformer), gen);
+        } else if (component == "text_encoder") {
+            write_json(c / "config.json", text_encoder_config(o.text_encoder));
+            write_weights(c / "model.safetensors", text_encoder_tensor_specs(o.text_encoder), gen);
+        } else if (component == "vae") {
+            write_json(c / "config.json", vae_config(o.vae));
+            write_weights(c / "diffusion_pytorch_model.safetensors", vae_tensor_specs(o.vae), gen);
+        } else if (component == "tokenizer") {
+            const auto [data, size] = demo_tokenizer_model();
+            write_text(c / "spiece.model", std::string(reinterpret_cast<const char *>(data), size));
+            write_json(c / "special_tokens_map.json",
+                       {{"eos_token", "</s>"}, {"pad_token", "<pad>"}, {"unk_token", "<unk>"}});
+            write_json(c / "tokenizer_config.json",
+                       {{"additional_special_tokens", json::array()},
+                        {"clean_up_tokenization_spaces", true}, {"eos_token", "</s>"},
+                        {"extra_ids", 0}, {"model_max_length", 512}, {"pad_token", "<pad>"},
+                        {"sp_model_kwargs", json::object()}, {"tokenizer_class", "T5Tokenizer"},
+                        {"unk_token", "<unk>"}});
+        } else {
+            throw std::invalid_argument("demo model: unknown component '" + component + "'");
+        }
+    }
+    write_json(stage / "model_index.json", model_index(o));
+    write_text(stage / "README.md",
+               "# omnihost demo model (RANDOM weights)\n\nWritten by omnihost-make-demo-model. It has "
+               "the layout and architecture of Wan2.1 text-to-video in diffusers format, but every "
+               "weight is random: generated videos are structured noise, not pictures of the prompt.\n");
+    fs::remove_all(dir);
+    fs::rename(stage, dir);
+}
+
+}  // namespace omnihost::tools
