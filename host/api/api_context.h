@@ -1,0 +1,32 @@
+// api_context.h — what the HTTP handlers share: options, catalogues, the plugin registry, the
+// runtime slot, the log bus and the preview service. Owned by the application; outlives the server.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/host_options.h"
+#include "log_bus/log_bus.h"
+#include "plugin_loader/registry.h"
+#include "recipes/recipe_catalog.h"
+#include "slot/runtime_slot.h"
+
+namespace omnihost {
+
+class PreviewService;
+
+struct ApiContext {
+    HostOptions options;
+    uint16_t bound_port = 0;
+    RecipeCatalog recipes;
+    nlohmann::json models;                 // GET /api/omni/models body, built at start-up
+    plugin_loader::registry *plugins = nullptr;
+    log_bus::bus *bus = nullptr;
+    RuntimeSlot *slot = nullptr;
+    PreviewService *preview = nullptr;
+};
+
+} // namespace omnihost

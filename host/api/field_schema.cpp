@@ -1,0 +1,206 @@
+#include "api/field_schema.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace omnihost {
+namespace {
+
+std::string format_number(double value) {
+    if (std::floor(value) == value && std::fabs(value) < 1e15) {
+        std::ostringstream out;
+        out << static_cast<long long>(value);
+        return out.str();
+    }
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+const char *kind_name(FieldKind kind) {
+    switch (kind) {
+    case FieldKind::Integer: return "an integer";
+    case FieldKind::Number: return "a number";
+    case FieldKind::Boolean: return "a boolean";
+    case FieldKind::String: return "a string";
+    case FieldKind::Array: return "an array";
+    case FieldKind::Object: return "an object";
+    case FieldKind::Any: return "a value";
+    }
+    return "a value";
+}
+
+bool kind_matches(const nlohmann::json &value, FieldKind kind) {
+    switch (kind) {
+    case FieldKind::Integer: return value.is_number_integer();
+    case FieldKind::Number: return value.is_number();
+    case FieldKind::Boolean: return value.is_boolean();
+    case FieldKind::String: return value.is_string();
+    case FieldKind::Array: return value.is_array();
+    case FieldKind::Object: return value.is_object();
+    case FieldKind::Any: return true;
+    }
+    return false;
+}
+
+std::string range_text(const FieldSpec &spec) {
+    if (spec.min && spec.max) return "between " + format_number(*spec.min) + " and " + format_number(*spec.max);
+    if (spec.min) return "at least " + format_number(*spec.min);
+    if (spec.max) return "at most " + format_number(*spec.max);
+    return "";
+}
+
+bool is_blank(const std::string &text) {
+    return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos;
+}
+
+} // namespace
+
+std::string json_type_name(const nlohmann::json &value) {
+    if (value.is_null()) return "null";
+    if (value.is_boolean()) return "boolean";
+    if (value.is_number_integer()) return "integer";
+    if (value.is_number()) return "number";
+    if (value.is_string()) return "string";
+    if (value.is_array()) return "array";
+    if (value.is_object()) return "object";
+    return "value";
+}
+
+std::optional<FieldError> validate_value(const nlohmann::json &value, const FieldSpec &spec,
+                                         const std::string &field) {
+    if (value.is_null()) {
+        if (spec.nullable && !spec.required) return std::nullopt;
+        return FieldError{field, field + ": must be " + kind_name(spec.kind) + ", not null"};
+    }
+    if (!kind_matches(value, spec.kind))
+        return FieldError{field, field + ": must be " + std::string(kind_name(spec.kind)) +
+                                     " (got " + json_type_name(value) + ")"};
+    if (spec.kind == FieldKind::Integer || spec.kind == FieldKind::Number) {
+        const double number = value.get<double>();
+        if ((spec.min && number < *spec.min) || (spec.max && number > *spec.max))
+            return FieldError{field, field + ": must be " + range_text(spec) + " (got " + value.dump() + ")"};
+    } else if (spec.kind == FieldKind::String) {
+        const auto &text = value.get_ref<const std::string &>();
+        if (spec.non_blank && is_blank(text))
+            return FieldError{field, field + ": must not be empty"};
+        const double length = static_cast<double>(text.size());
+        if ((spec.min && length < *spec.min) || (spec.max && length > *spec.max))
+            return FieldError{field, field + ": length must be " + range_text(spec) + " bytes (got " +
+                                         std::to_string(text.size()) + ")"};
+        if (!spec.allowed.empty()) {
+            bool found = false;
+            for (const auto &candidate : spec.allowed) found = found || candidate == text;
+            if (!found) {
+                std::string list;
+                for (const auto &candidate : spec.allowed) list += (list.empty() ? "" : ", ") + candidate;
+                return FieldError{field, field + ": '" + text + "' is not one of " + list};
+            }
+        }
+        if (spec.check) {
+            if (std::string problem = spec.check(text); !problem.empty())
+                return FieldError{field, field + ": " + problem};
+        }
+    } else if (spec.kind == FieldKind::Array) {
+        const double count = static_cast<double>(value.size());
+        if ((spec.min && count < *spec.min) || (spec.max && count > *spec.max))
+            return FieldError{field, field + ": must hold " + range_text(spec) + " items (got " +
+                                         std::to_string(value.size()) + ")"};
+    }
+    return std::nullopt;
+}
+
+std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &schema,
+                                          bool fill_defaults, const std::string &prefix) {
+    if (!object.is_object()) {
+        const std::string name = prefix.empty() ? "body" : prefix.substr(0, prefix.size() - 1);
+        return FieldError{name, name + ": must be a JSON object (got " + json_type_name(object) + ")"};
+    }
+    for (const auto &[key, value] : object.items()) {
+        auto it = schema.find(key);
+        if (it == schema.end()) return FieldError{prefix + key, prefix + key + ": unknown field"};
+        if (auto error = validate_value(value, it->second, prefix + key)) return error;
+    }
+    for (const auto &[key, spec] : schema) {
+        const bool present = object.contains(key) && !object[key].is_null();
+        if (present) continue;
+        if (spec.required) return FieldError{prefix + key, prefix + key + ": is required"};
+        if (fill_defaults && !spec.default_value.is_null() && !object.contains(key))
+            object[key] = spec.default_value;
+    }
+    return std::nullopt;
+}
+
+std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, std::string &error) {
+    if (!description.is_object()) {
+        error = "must be an object";
+        return std::nullopt;
+    }
+    FieldSpec spec;
+    const std::string type = description.value("type", std::string("any"));
+    if (type == "integer") spec.kind = FieldKind::Integer;
+    else if (type == "number" || type == "float") spec.kind = FieldKind::Number;
+    else if (type == "boolean" || type == "bool") spec.kind = FieldKind::Boolean;
+    else if (type == "string") spec.kind = FieldKind::String;
+    else if (type == "array") spec.kind = FieldKind::Array;
+    else if (type == "object") spec.kind = FieldKind::Object;
+    else spec.kind = FieldKind::Any;
+    for (const char *bound : {"min", "max", "max_length", "min_length"}) {
+        if (description.contains(bound) && !description[bound].is_number()) {
+            error = std::string("'") + bound + "' must be a number";
+            return std::nullopt;
+        }
+    }
+    if (description.contains("min")) spec.min = description["min"].get<double>();
+    if (description.contains("max")) spec.max = description["max"].get<double>();
+    if (spec.kind == FieldKind::String) {
+        if (description.contains("min_length")) spec.min = description["min_length"].get<double>();
+        if (description.contains("max_length")) spec.max = description["max_length"].get<double>();
+    }
+    if (description.contains("enum")) {
+        if (!description["enum"].is_array()) {
+            error = "'enum' must be an array of strings";
+            return std::nullopt;
+        }
+        for (const auto &item : description["enum"]) {
+            if (!item.is_string()) {
+                error = "'enum' must be an array of strings";
+                return std::nullopt;
+            }
+            spec.allowed.push_back(item.get<std::string>());
+        }
+    }
+    spec.nullable = description.value("nullable", true);
+    spec.required = description.value("required", false);
+    if (description.contains("default")) spec.default_value = description["default"];
+    return spec;
+}
+
+Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters,
+                                   std::vector<std::string> *problems) {
+    if (!parameters.is_object()) return base;
+    for (const auto &[name, description] : parameters.items()) {
+        std::string error;
+        auto spec = spec_from_manifest(description, error);
+        if (!spec) {
+            if (problems) problems->push_back(name + ": " + error);
+            continue;
+        }
+        auto it = base.find(name);
+        if (it == base.end()) {
+            base.emplace(name, *spec);
+            continue;
+        }
+        // A known field keeps its built-in type (the host relies on it) but takes the plugin's
+        // tighter or looser range and default: the plugin knows what its model accepts.
+        FieldSpec &known = it->second;
+        if (known.kind == FieldKind::Any) known.kind = spec->kind;
+        if (spec->min) known.min = spec->min;
+        if (spec->max) known.max = spec->max;
+        if (!spec->allowed.empty()) known.allowed = spec->allowed;
+        if (!spec->default_value.is_null()) known.default_value = spec->default_value;
+    }
+    return base;
+}
+
+} // namespace omnihost

@@ -1,0 +1,60 @@
+// field_schema.h — declarative checks for JSON request/recipe objects, so every 4xx names the
+// field at fault. A Schema is data (built-in tables + plugin manifest "parameters"), not code.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace omnihost {
+
+enum class FieldKind { Integer, Number, Boolean, String, Array, Object, Any };
+
+struct FieldSpec {
+    FieldKind kind = FieldKind::Any;
+    bool required = false;
+    bool nullable = false;      // JSON null accepted (and treated as "not given")
+    bool non_blank = false;     // strings: must contain a non-whitespace character
+    std::optional<double> min;  // numbers: value; strings: length in bytes; arrays: item count
+    std::optional<double> max;
+    std::vector<std::string> allowed; // strings: one of these
+    // Extra check on a string; returns an error text ("must match [A-Za-z0-9_-]{1,64}") or "".
+    std::string (*check)(const std::string &value) = nullptr;
+    nlohmann::json default_value; // filled in when absent (null = no default)
+};
+
+using Schema = std::map<std::string, FieldSpec>;
+
+struct FieldError {
+    std::string field;
+    std::string message; // full sentence starting with the field name
+};
+
+// Checks every member of `object` against `schema`: unknown fields, types, ranges, required
+// fields. With fill_defaults, absent fields that have a default get it. Null values of nullable
+// fields are kept as null. `prefix` is prepended to field names in messages ("defaults.").
+std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &schema,
+                                          bool fill_defaults, const std::string &prefix = "");
+
+// Checks one value against one spec; `field` is used in the message.
+std::optional<FieldError> validate_value(const nlohmann::json &value, const FieldSpec &spec,
+                                         const std::string &field);
+
+// Converts a manifest parameter description {"type":"integer","min":1,"max":50,"default":20,
+// "enum":[...],"nullable":true,"required":false,"max_length":N} into a FieldSpec. Unknown "type"
+// gives FieldKind::Any. Returns std::nullopt with `error` set when the description is malformed.
+std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, std::string &error);
+
+// Overlays a manifest's parameter block for one task onto a built-in schema: existing fields take
+// the manifest's range/default (the type stays the built-in one unless the built-in is Any), new
+// fields are added. Malformed entries are skipped and reported through `problems`.
+Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters,
+                                   std::vector<std::string> *problems = nullptr);
+
+// Short text for a JSON value's type ("string", "integer", "array", ...), for messages.
+std::string json_type_name(const nlohmann::json &value);
+
+} // namespace omnihost

@@ -1,0 +1,44 @@
+// Read-only catalogues (models, recipes, plugins) and the command preview.
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include "api/handlers.h"
+#include "api/http_io.h"
+#include "api/start_planner.h"
+#include "app/preview_service.h"
+
+namespace omnihost {
+
+void handle_models(ApiContext &context, Request &, Response &response) {
+    send_json(response, 200, context.models);
+}
+
+void handle_recipes(ApiContext &context, Request &, Response &response) {
+    send_json(response, 200, context.recipes.to_json());
+}
+
+void handle_plugins(ApiContext &context, Request &, Response &response) {
+    send_json(response, 200, context.plugins->to_json());
+}
+
+void handle_command_preview(ApiContext &context, Request &request, Response &response) {
+    nlohmann::json body;
+    if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
+        send_error(response, *error);
+        return;
+    }
+    PlanOutcome outcome = plan_start(context, std::move(body));
+    if (!outcome.plan) {
+        send_error(response, outcome.error);
+        return;
+    }
+    nlohmann::json preview = context.preview->preview(*outcome.plan, std::chrono::seconds(5));
+    if (preview.contains("error")) {
+        send_error(response, {502, preview["error"].is_string() ? preview["error"].get<std::string>()
+                                                                 : preview["error"].dump(), ""});
+        return;
+    }
+    send_json(response, 200, preview);
+}
+
+} // namespace omnihost

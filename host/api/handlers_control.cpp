@@ -1,0 +1,178 @@
+// Control plane: status, health, start, stop, cancel. All answer at once; loading and unloading
+// happen on the runtime slot's worker.
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include "api/handlers.h"
+#include "api/http_io.h"
+#include "api/start_planner.h"
+
+namespace omnihost {
+namespace {
+
+std::string format_uptime(std::chrono::steady_clock::duration elapsed) {
+    const auto total = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
+    return std::to_string(total / 3600) + "h " + std::to_string((total / 60) % 60) + "m " +
+           std::to_string(total % 60) + "s";
+}
+
+nlohmann::json progress_json(const ProgressView &view) {
+    return {{"step", view.step}, {"total", view.total}, {"phase", view.phase}, {"message", view.message}};
+}
+
+// The plugin's health answer says whether the backend behind a "ready" slot can serve now
+// (a proxy's upstream can go away for a while without the slot failing).
+bool plugin_says_ready(const std::string &health_json, std::string *message) {
+    if (health_json.empty()) return true;
+    auto health = nlohmann::json::parse(health_json, nullptr, false);
+    if (!health.is_object()) return true;
+    if (message) *message = health.value("message", std::string());
+    return health.value("ready", true);
+}
+
+} // namespace
+
+void handle_status(ApiContext &context, Request &, Response &response) {
+    const SlotSnapshot snap = context.slot->snapshot();
+    const bool running = snap.state == SlotState::Starting || snap.state == SlotState::Ready ||
+                         snap.state == SlotState::Stopping;
+    const bool ready = snap.state == SlotState::Ready && plugin_says_ready(snap.health_json, nullptr);
+    nlohmann::json body = {{"running", running},
+                           {"ready", ready},
+                           {"state", slot_state_name(snap.state)},
+                           {"model", nullptr},
+                           {"model_type", nullptr},
+                           {"port", nullptr},
+                           {"run_mode", nullptr},
+                           {"plugin", nullptr},
+                           {"recipe", nullptr},
+                           {"uptime", nullptr},
+                           {"error", snap.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(snap.error)},
+                           {"load", nullptr},
+                           {"job", nullptr}};
+    if (snap.plan) {
+        body["model"] = snap.plan->model;
+        body["model_type"] = snap.plan->model_type;
+        body["port"] = snap.plan->port;
+        body["run_mode"] = snap.plan->plugin_kind == "inprocess" ? "inprocess" : snap.plan->run_mode;
+        body["plugin"] = snap.plan->plugin_id;
+        if (!snap.plan->recipe_id.empty()) body["recipe"] = snap.plan->recipe_id;
+        if (running) body["uptime"] = format_uptime(std::chrono::steady_clock::now() - snap.started_at);
+    }
+    if (snap.load) body["load"] = progress_json(*snap.load);
+    if (snap.job) {
+        body["job"] = progress_json(snap.job->progress);
+        body["job"]["id"] = snap.job->id;
+        body["job"]["task"] = snap.job->task;
+        body["job"]["started_at"] = snap.job->started_at;
+    }
+    send_json(response, 200, body);
+}
+
+void handle_health(ApiContext &context, Request &, Response &response) {
+    const SlotSnapshot snap = context.slot->snapshot();
+    switch (snap.state) {
+    case SlotState::Idle:
+        send_json(response, 200, {{"success", false}, {"ready", false}, {"error", "Server not running"}});
+        return;
+    case SlotState::Starting:
+        send_json(response, 200, {{"success", false}, {"ready", false}, {"message", "Model is loading"}});
+        return;
+    case SlotState::Stopping:
+        send_json(response, 200, {{"success", false}, {"ready", false}, {"error", "Model is stopping"}});
+        return;
+    case SlotState::Failed:
+        send_json(response, 200, {{"success", false}, {"ready", false}, {"error", snap.error}});
+        return;
+    case SlotState::Ready: break;
+    }
+    std::string message;
+    const bool ready = plugin_says_ready(snap.health_json, &message);
+    if (ready) {
+        if (message.empty())
+            message = snap.plan && snap.plan->plugin_kind == "inprocess" ? "In-process model is ready"
+                                                                         : "Server is healthy";
+        send_json(response, 200, {{"success", true}, {"ready", true}, {"message", message}});
+    } else {
+        send_json(response, 200, {{"success", false}, {"ready", false},
+                                  {"error", message.empty() ? "backend not ready" : message}});
+    }
+}
+
+void handle_start(ApiContext &context, Request &request, Response &response) {
+    nlohmann::json body;
+    if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
+        send_error(response, *error);
+        return;
+    }
+    PlanOutcome outcome = plan_start(context, std::move(body));
+    if (!outcome.plan) {
+        send_error(response, outcome.error);
+        return;
+    }
+    const StartPlan plan = *outcome.plan;
+    const SlotReply reply = context.slot->start(*outcome.plan);
+    if (reply.http_status >= 400) {
+        send_error(response, {reply.http_status, reply.error, ""});
+        return;
+    }
+    send_json(response, 202,
+              {{"status", "starting"},
+               {"mode", plan.plugin_kind == "inprocess" ? "inprocess" : plan.run_mode},
+               {"run_mode", plan.run_mode},
+               {"model", plan.model},
+               {"model_type", plan.model_type},
+               {"plugin", plan.plugin_id},
+               {"recipe", plan.recipe_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.recipe_id)},
+               {"port", plan.port}});
+}
+
+void handle_stop(ApiContext &context, Request &request, Response &response) {
+    std::string ignored;
+    if (auto error = read_body(request, context.options.max_body_bytes, ignored)) {
+        send_error(response, *error);
+        return;
+    }
+    // Wait a little so the common case (a quick unload) answers "stopped"; a slow unload
+    // answers 202 "stopping" and /status shows when it is done.
+    const SlotReply reply = context.slot->stop(std::chrono::milliseconds(3000));
+    if (reply.http_status >= 400) {
+        send_error(response, {reply.http_status, reply.error, ""});
+        return;
+    }
+    send_json(response, reply.http_status,
+              {{"status", reply.http_status == 200 ? "stopped" : "stopping"}});
+}
+
+void handle_cancel(ApiContext &context, Request &request, Response &response) {
+    nlohmann::json body;
+    if (auto error = read_json_object(request, context.options.max_body_bytes, body, true)) {
+        send_error(response, *error);
+        return;
+    }
+    std::string job_id;
+    for (const auto &[key, value] : body.items()) {
+        if (key != "job_id") {
+            send_error(response, {400, key + ": unknown field", key});
+            return;
+        }
+        if (value.is_null()) continue;
+        if (!value.is_string()) {
+            send_error(response, {400, "job_id: must be a string (got " + json_type_name(value) + ")", "job_id"});
+            return;
+        }
+        job_id = value.get<std::string>();
+        if (auto problem = check_job_id(job_id); !problem.empty()) {
+            send_error(response, {400, "job_id: " + problem, "job_id"});
+            return;
+        }
+    }
+    const SlotReply reply = context.slot->cancel(job_id);
+    if (reply.http_status >= 400) {
+        send_error(response, {reply.http_status, reply.error, job_id.empty() ? "" : "job_id"});
+        return;
+    }
+    send_json(response, 200, {{"cancelled", true}, {"job_id", reply.job_id}});
+}
+
+} // namespace omnihost

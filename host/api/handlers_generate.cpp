@@ -1,0 +1,269 @@
+// Data plane: the four generate endpoints and the SSE chat. The HTTP thread validates, then waits
+// while the slot's worker runs the plugin; the control plane stays free meanwhile.
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <ostream>
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include "api/handlers.h"
+#include "api/http_io.h"
+
+namespace omnihost {
+namespace {
+
+int http_status_for(omnihost_status code) {
+    switch (code) {
+    case OMNIHOST_INVALID_ARGUMENT: return 400;
+    case OMNIHOST_NOT_SUPPORTED: return 400;
+    case OMNIHOST_OUT_OF_MEMORY: return 507;
+    case OMNIHOST_CANCELLED: return 409;
+    case OMNIHOST_UNAVAILABLE: return 503;
+    default: return 500;
+    }
+}
+
+// Validates a generate body against the loaded plan: the playground fields, the plugin's own
+// parameters for the task, the recipe's generation defaults, then the built-in defaults.
+// Returns the GenerateCall, or sends the error and returns nullopt.
+std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, Response &response,
+                                         Task task) {
+    nlohmann::json body;
+    if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
+        send_error(response, *error);
+        return std::nullopt;
+    }
+    const SlotSnapshot snap = context.slot->snapshot();
+    if (snap.state != SlotState::Ready || !snap.plan) {
+        std::string message = std::string("model is not ready (state: ") + slot_state_name(snap.state) + ")";
+        if (!snap.error.empty()) message += ": " + snap.error;
+        send_error(response, {503, message, ""});
+        return std::nullopt;
+    }
+    if (auto refusal = modality_refusal(*snap.plan, task); !refusal.empty()) {
+        send_error(response, {409, refusal, ""});
+        return std::nullopt;
+    }
+    const std::string name = task_name(task);
+    if (body.contains("task")) {
+        if (body["task"] != name) {
+            send_error(response, {400, "task: this endpoint serves task '" + name + "'", "task"});
+            return std::nullopt;
+        }
+        body.erase("task");
+    }
+    std::vector<std::string> problems;
+    Schema schema = generation_schema(task);
+    schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value("*", nlohmann::json::object()), &problems);
+    schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value(name, nlohmann::json::object()), &problems);
+    // Check what the client sent first (so its mistakes are named), then fill in defaults.
+    if (auto error = validate_object(body, schema, false)) {
+        send_error(response, {400, error->message, error->field});
+        return std::nullopt;
+    }
+    for (const auto &[key, value] : snap.plan->generation_defaults.items()) {
+        const std::string field = recipe_key_to_request_field(task, key);
+        if (schema.count(field) && (!body.contains(field) || body[field].is_null()) &&
+            !validate_value(value, schema.at(field), field))
+            body[field] = value;
+    }
+    if (auto error = validate_object(body, schema, true)) {
+        send_error(response, {400, error->message, error->field});
+        return std::nullopt;
+    }
+    if (task == Task::Video) {
+        const long long frames = body["duration"].get<long long>() * body["fps"].get<long long>();
+        if (frames > 961) {
+            send_error(response, {400, "duration: duration x fps gives " + std::to_string(frames) +
+                                           " frames; at most 961 are allowed", "duration"});
+            return std::nullopt;
+        }
+    }
+    if (task == Task::Chat) {
+        size_t index = 0;
+        for (const auto &message : body["messages"]) {
+            const std::string field = "messages[" + std::to_string(index++) + "]";
+            if (!message.is_object() || !message.contains("role") || !message["role"].is_string()) {
+                send_error(response, {400, field + ": must be an object with a string \"role\"", "messages"});
+                return std::nullopt;
+            }
+            const std::string role = message["role"].get<std::string>();
+            if (role != "system" && role != "user" && role != "assistant" && role != "tool") {
+                send_error(response, {400, field + ".role: '" + role + "' is not one of system, user, assistant, tool", "messages"});
+                return std::nullopt;
+            }
+            if (!message.contains("content") || !(message["content"].is_string() || message["content"].is_array())) {
+                send_error(response, {400, field + ".content: must be a string or an array of parts", "messages"});
+                return std::nullopt;
+            }
+        }
+    }
+    GenerateCall call;
+    call.task = task;
+    if (body.contains("job_id") && body["job_id"].is_string()) call.job_id = body["job_id"].get<std::string>();
+    body.erase("job_id");
+    body["task"] = name;
+    call.request = std::move(body);
+    return call;
+}
+
+void send_generation_failure(Response &response, const GenerateReply &reply, const std::string &job_id) {
+    if (reply.refusal.http_status >= 400) {
+        send_error(response, {reply.refusal.http_status, reply.refusal.error, ""});
+        return;
+    }
+    if (reply.cancelled) {
+        send_json(response, 409, {{"success", false}, {"error", "cancelled"}, {"cancelled", true},
+                                  {"job_id", job_id}, {"generation_time", reply.seconds}});
+        return;
+    }
+    send_json(response, http_status_for(reply.status.code),
+              {{"success", false}, {"error", reply.status.message}, {"job_id", job_id},
+               {"generation_time", reply.seconds}});
+}
+
+void handle_media(ApiContext &context, Request &request, Response &response, Task task) {
+    auto call = prepare_call(context, request, response, task);
+    if (!call) return;
+    const nlohmann::json request_copy = call->request;
+    std::string job_id = call->job_id;
+    // The slot names the job when the client did not; learn it from the snapshot is racy, so we
+    // ask the slot to use a host id we choose here.
+    if (job_id.empty()) {
+        static std::atomic<uint64_t> counter{0};
+        job_id = "gen-" + std::to_string(++counter);
+        call->job_id = job_id;
+    }
+    const GenerateReply reply = context.slot->generate(std::move(*call));
+    if (reply.refusal.http_status >= 400 || !reply.status.ok()) {
+        send_generation_failure(response, reply, job_id);
+        return;
+    }
+    nlohmann::json metadata = nlohmann::json::parse(reply.result.metadata_json, nullptr, false);
+    if (metadata.is_discarded()) metadata = nlohmann::json::object();
+    const std::string encoded = base64_encode(reply.result.data);
+    nlohmann::json body = {{"success", true},
+                           {"error", nullptr},
+                           {"generation_time", reply.seconds},
+                           {"job_id", job_id},
+                           {"mime_type", reply.result.mime_type},
+                           {"metadata", metadata}};
+    switch (task) {
+    case Task::Image:
+        body["image_base64"] = encoded;
+        break;
+    case Task::Video:
+        body["video_base64"] = encoded;
+        body["duration"] = metadata.contains("duration") && metadata["duration"].is_number()
+                               ? metadata["duration"]
+                               : request_copy["duration"];
+        break;
+    case Task::Audio:
+    case Task::Tts:
+        body["audio_base64"] = encoded;
+        body["audio_format"] = reply.result.mime_type.empty() ? "audio/wav" : reply.result.mime_type;
+        body["duration"] = metadata.contains("duration") && metadata["duration"].is_number()
+                               ? metadata["duration"]
+                               : (task == Task::Audio ? request_copy["audio_duration"] : nlohmann::json(nullptr));
+        break;
+    case Task::Chat: break;
+    }
+    send_json(response, 200, body);
+}
+
+} // namespace
+
+void handle_generate_image(ApiContext &c, Request &rq, Response &rs) { handle_media(c, rq, rs, Task::Image); }
+void handle_generate_video(ApiContext &c, Request &rq, Response &rs) { handle_media(c, rq, rs, Task::Video); }
+void handle_generate_audio(ApiContext &c, Request &rq, Response &rs) { handle_media(c, rq, rs, Task::Audio); }
+void handle_generate_tts(ApiContext &c, Request &rq, Response &rs) { handle_media(c, rq, rs, Task::Tts); }
+
+void handle_chat(ApiContext &context, Request &request, Response &response) {
+    auto call = prepare_call(context, request, response, Task::Chat);
+    if (!call) return;
+    // Events emitted by the plugin (on the worker) are queued and written by this HTTP thread, so
+    // a slow client never stalls the generation.
+    struct Events {
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::deque<std::string> queue;
+        bool any = false;
+    };
+    auto events = std::make_shared<Events>();
+    call->emit = [events](const std::string &event_json) {
+        {
+            std::lock_guard lock(events->mutex);
+            events->queue.push_back(event_json);
+            events->any = true;
+        }
+        events->cv.notify_one();
+    };
+    std::string job_id = call->job_id;
+    if (job_id.empty()) {
+        static std::atomic<uint64_t> counter{0};
+        job_id = "chat-" + std::to_string(++counter);
+        call->job_id = job_id;
+    }
+    std::future<GenerateReply> pending = context.slot->generate_async(std::move(*call));
+    std::optional<GenerateReply> finished;
+    if (pending.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+        finished = pending.get();
+        if (finished->refusal.http_status >= 400) {
+            send_error(response, {finished->refusal.http_status, finished->refusal.error, ""});
+            return;
+        }
+    }
+    response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+    response.setContentType("text/event-stream");
+    response.set("Cache-Control", "no-cache");
+    response.set("X-Job-Id", job_id);
+    response.setChunkedTransferEncoding(true);
+    std::ostream &out = response.send();
+    auto write_event = [&out](const std::string &data) {
+        out << "data: " << data << "\n\n";
+        out.flush();
+    };
+    auto drain = [&] {
+        std::deque<std::string> batch;
+        {
+            std::lock_guard lock(events->mutex);
+            batch.swap(events->queue);
+        }
+        for (const auto &event : batch) {
+            auto parsed = nlohmann::json::parse(event, nullptr, false);
+            write_event(parsed.is_discarded() ? nlohmann::json({{"text", event}}).dump() : parsed.dump());
+        }
+    };
+    while (!finished && pending.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
+        std::unique_lock lock(events->mutex);
+        events->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !events->queue.empty(); });
+        lock.unlock();
+        drain();
+    }
+    const GenerateReply reply = finished ? std::move(*finished) : pending.get();
+    drain();
+    if (reply.cancelled) {
+        write_event(nlohmann::json({{"error", "cancelled"}, {"cancelled", true}}).dump());
+    } else if (!reply.status.ok()) {
+        write_event(nlohmann::json({{"error", reply.status.message}}).dump());
+    } else {
+        bool any;
+        {
+            std::lock_guard lock(events->mutex);
+            any = events->any;
+        }
+        // A plugin that does not stream may put the whole answer into its metadata.
+        auto metadata = nlohmann::json::parse(reply.result.metadata_json, nullptr, false);
+        if (!any && metadata.is_object() && metadata.contains("text"))
+            write_event(nlohmann::json({{"text", metadata["text"]}}).dump());
+        if (!reply.result.data.empty() && reply.result.mime_type.rfind("audio/", 0) == 0)
+            write_event(nlohmann::json({{"audio", base64_encode(reply.result.data)},
+                                        {"audio_format", reply.result.mime_type}}).dump());
+    }
+    out << "data: [DONE]\n\n";
+    out.flush();
+}
+
+} // namespace omnihost

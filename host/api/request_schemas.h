@@ -1,0 +1,43 @@
+// request_schemas.h — the built-in field tables of the playground API (reference §1.2, §1.7 and
+// the UI ranges of §4), and the mapping between endpoints, tasks and model types.
+#pragma once
+
+#include <string>
+
+#include "api/field_schema.h"
+
+namespace omnihost {
+
+// One generate-style endpoint. task is the "task" value plugins receive.
+enum class Task { Image, Video, Audio, Tts, Chat };
+
+const char *task_name(Task task);            // "image", "video", "audio", "tts", "chat"
+const char *task_model_type(Task task);      // image, video, audio, tts, omni
+const char *model_type_article(const std::string &model_type); // "an audio", "a video", ...
+
+// Playground request fields for a task with their ranges and defaults (without job_id handling
+// beyond the pattern check).
+const Schema &generation_schema(Task task);
+
+// OmniConfig plus the in-process settings plus "recipe" (POST /api/omni/start and preview).
+const Schema &start_schema();
+
+// Fields allowed in a recipe's "defaults" for one model_type (generation defaults + load
+// settings), and in its "hints".
+const Schema &recipe_defaults_schema(const std::string &model_type);
+const Schema &recipe_hints_schema();
+
+// Recipe default keys that are load settings (they go into the start JSON), as opposed to
+// generation defaults (they fill generate requests).
+bool is_load_setting(const std::string &key);
+
+// Maps a recipe generation default onto the request field it fills for `task`
+// ("steps" -> "num_inference_steps", audio "duration" -> "audio_duration"); same name otherwise.
+std::string recipe_key_to_request_field(Task task, const std::string &key);
+
+// Checks shared by several schemas.
+std::string check_job_id(const std::string &value);
+extern const char *const kModelTypes[5];
+extern const char *const kRunModes[3];
+
+} // namespace omnihost

@@ -1,0 +1,177 @@
+#include "api/start_planner.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "api/request_schemas.h"
+
+namespace omnihost {
+namespace {
+
+namespace pl = plugin_loader;
+
+PlanOutcome failure(int status, std::string message, std::string field) {
+    PlanOutcome outcome;
+    outcome.error = {status, std::move(message), std::move(field)};
+    return outcome;
+}
+
+bool is_secret_key(std::string key) {
+    std::transform(key.begin(), key.end(), key.begin(), ::tolower);
+    for (const char *word : {"token", "api_key", "apikey", "secret", "password"})
+        if (key.find(word) != std::string::npos) return true;
+    return false;
+}
+
+// A refusal text that comes from a manifest's "refuses" (-> 400 naming run_mode) versus a plugin
+// that exists but failed to load (-> 503) versus nothing serving the pair (-> 400).
+PlanOutcome routing_failure(const pl::registry &plugins, const std::string &model_type,
+                            const std::string &run_mode, const std::string &refusal) {
+    for (const auto &record : plugins.plugins()) {
+        if (record.manifest.refusal_for(model_type, run_mode))
+            return failure(400, "run_mode: " + refusal, "run_mode");
+    }
+    for (const auto &record : plugins.plugins()) {
+        if (!record.available && record.manifest.serves(model_type, run_mode))
+            return failure(503, refusal, "");
+    }
+    return failure(400, "run_mode: " + refusal, "run_mode");
+}
+
+} // namespace
+
+std::vector<std::string> secret_values(const nlohmann::json &start_json) {
+    std::vector<std::string> out;
+    for (const char *key : {"hf_token", "remote_api_key"}) {
+        if (start_json.contains(key) && start_json[key].is_string()) {
+            const auto &value = start_json[key].get_ref<const std::string &>();
+            if (value.size() >= 1) out.push_back(value);
+        }
+    }
+    return out;
+}
+
+nlohmann::json redact(const nlohmann::json &value, const std::vector<std::string> &secrets) {
+    if (value.is_string()) {
+        std::string text = value.get<std::string>();
+        for (const auto &secret : secrets) {
+            if (secret.empty()) continue;
+            for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+                text.replace(at, secret.size(), "***");
+        }
+        return text;
+    }
+    if (value.is_array()) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto &item : value) out.push_back(redact(item, secrets));
+        return out;
+    }
+    if (value.is_object()) {
+        nlohmann::json out = nlohmann::json::object();
+        for (const auto &[key, item] : value.items()) {
+            if (is_secret_key(key) && item.is_string() && !item.get<std::string>().empty())
+                out[key] = "***";
+            else
+                out[key] = redact(item, secrets);
+        }
+        return out;
+    }
+    return value;
+}
+
+PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
+    const Schema &schema = start_schema();
+    // 1. The recipe fills whatever the request leaves out.
+    const Recipe *recipe = nullptr;
+    if (body.contains("recipe") && !body["recipe"].is_null()) {
+        if (!body["recipe"].is_string())
+            return failure(400, "recipe: must be a string (got " + json_type_name(body["recipe"]) + ")", "recipe");
+        recipe = context.recipes.find(body["recipe"].get<std::string>());
+        if (!recipe)
+            return failure(400, "recipe: unknown recipe '" + body["recipe"].get<std::string>() + "'", "recipe");
+    }
+    nlohmann::json merged = nlohmann::json::object();
+    nlohmann::json generation_defaults = nlohmann::json::object();
+    bool model_from_recipe = false;
+    if (recipe) {
+        merged["model"] = recipe->model;
+        merged["model_type"] = recipe->model_type;
+        merged["run_mode"] = recipe->run_mode;
+        for (const auto &[key, value] : recipe->defaults.items()) {
+            if (is_load_setting(key)) merged[key] = value;
+            else generation_defaults[key] = value;
+        }
+        model_from_recipe = !body.contains("model") || body["model"].is_null();
+    }
+    for (const auto &[key, value] : body.items()) {
+        if (value.is_null() && merged.contains(key)) continue; // null = "not given"
+        merged[key] = value;
+    }
+    // 2. The two routing fields first, so a bad one is named before anything else.
+    for (const char *key : {"model_type", "run_mode"}) {
+        if (!merged.contains(key) || merged[key].is_null()) {
+            if (std::string(key) == "run_mode") continue; // defaulted below
+            return failure(400, std::string(key) + ": is required (or give a recipe)", key);
+        }
+        if (auto error = validate_value(merged[key], schema.at(key), key))
+            return failure(400, error->message, error->field);
+    }
+    if (!merged.contains("model") || merged["model"].is_null())
+        return failure(400, "model: is required (or give a recipe)", "model");
+    const std::string model_type = merged["model_type"].get<std::string>();
+    const std::string run_mode = merged.value("run_mode", std::string("subprocess"));
+    merged["run_mode"] = run_mode;
+
+    // 3. Route by manifests.
+    const pl::route_result route = context.plugins->route(model_type, run_mode);
+    if (!route) return routing_failure(*context.plugins, model_type, run_mode, route.refusal);
+    const pl::plugin_record &plugin = *route.plugin;
+
+    // 4. Every field, with the plugin's own start parameters (its knobs) allowed.
+    std::vector<std::string> problems;
+    const nlohmann::json start_parameters = plugin.manifest.parameters.value("start", nlohmann::json::object());
+    const Schema full = overlay_manifest_parameters(schema, start_parameters, &problems);
+    if (auto error = validate_object(merged, full, true))
+        return failure(400, error->message, error->field);
+
+    // 5. Cross-field rules.
+    if (run_mode == "remote") {
+        if (!merged.contains("remote_url") || !merged["remote_url"].is_string() ||
+            merged["remote_url"].get<std::string>().empty())
+            return failure(400, "remote_url: is required for run_mode remote", "remote_url");
+    }
+    const int port = merged["port"].get<int>();
+    if (plugin.manifest.kind != "inprocess" && run_mode != "remote" && context.bound_port != 0 &&
+        port == context.bound_port)
+        return failure(400, "port: " + std::to_string(port) + " is the port omnihost itself listens on", "port");
+    if (!merged.contains("enforce_eager") && merged.contains("enable_torch_compile") &&
+        merged["enable_torch_compile"].is_boolean())
+        merged["enforce_eager"] = !merged["enable_torch_compile"].get<bool>();
+
+    // 6. A recipe model that lives under --data-dir becomes an absolute path.
+    if (recipe && model_from_recipe && recipe->model_root == "data_dir") {
+        std::error_code ec;
+        auto path = std::filesystem::absolute(std::filesystem::path(context.options.data_dir) / recipe->model, ec);
+        if (!ec) merged["model"] = path.lexically_normal().string();
+    }
+    if (recipe) merged["recipe"] = recipe->id;
+    else merged.erase("recipe");
+
+    StartPlan plan;
+    plan.plugin_id = plugin.manifest.id;
+    plan.plugin_kind = plugin.manifest.kind;
+    plan.plugin_tasks = plugin.manifest.tasks;
+    plan.plugin_parameters = plugin.manifest.parameters;
+    plan.model = merged["model"].get<std::string>();
+    plan.model_type = model_type;
+    plan.run_mode = run_mode;
+    plan.recipe_id = recipe ? recipe->id : "";
+    plan.port = port;
+    plan.start_json = merged;
+    plan.generation_defaults = generation_defaults;
+    PlanOutcome outcome;
+    outcome.plan = std::move(plan);
+    return outcome;
+}
+
+} // namespace omnihost

@@ -1,0 +1,120 @@
+#include "app/omnihost_app.h"
+
+#include <iostream>
+
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "api/api_context.h"
+#include "api/router.h"
+#include "app/plugin_backend.h"
+#include "app/preview_service.h"
+#include "log_bus/log_bus.h"
+#include "log_bus/spdlog_sink.h"
+
+namespace omnihost {
+namespace {
+
+namespace pl = plugin_loader;
+
+void setup_logging(log_bus::bus &bus, const std::string &level) {
+    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto logger = std::make_shared<spdlog::logger>("host", spdlog::sinks_init_list{console, log_bus::make_spdlog_sink(bus)});
+    logger->set_level(spdlog::level::from_str(level));
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+    bus.set_echo_sink(console);
+}
+
+void scan_plugins(pl::registry &registry, log_bus::bus &bus, const HostOptions &options,
+                  const omnihost_host &host_table) {
+    pl::scan_options scan;
+    scan.probe_host = &host_table;
+    scan.probe_config = [&](const pl::plugin_manifest &manifest) {
+        pl::plugin_record record;
+        record.manifest = manifest;
+        return plugin_create_config(record, options.data_dir);
+    };
+    scan.on_scanned = [](const pl::plugin_record &record) {
+        if (record.available)
+            spdlog::info("plugin {} {} ({}) available", record.manifest.id, record.manifest.version,
+                         record.manifest.kind);
+        else
+            spdlog::warn("plugin {} unavailable: {}", record.manifest.id, record.reason);
+    };
+    if (!registry.scan_dir(options.plugin_dir, scan))
+        spdlog::warn("plugin folder {} does not exist; no model can start", options.plugin_dir);
+    (void)bus;
+}
+
+} // namespace
+
+int OmnihostApp::main(const std::vector<std::string> &) {
+    log_bus::bus bus;
+    setup_logging(bus, options_.log_level);
+    const omnihost_host host_table = make_host_table(bus);
+
+    pl::registry registry;
+    scan_plugins(registry, bus, options_, host_table);
+
+    ApiContext context;
+    context.options = options_;
+    context.bus = &bus;
+    context.plugins = &registry;
+    context.recipes.load(options_.recipe_dir, options_.default_recipe);
+    for (const auto &problem : context.recipes.problems()) spdlog::warn("recipe skipped: {}", problem.message);
+    spdlog::info("{} recipes loaded from {}", context.recipes.recipes().size(), options_.recipe_dir);
+    std::vector<std::string> model_problems;
+    context.models = build_model_list(context.recipes, options_.recipe_dir + "/catalog/models.json", model_problems);
+    for (const auto &problem : model_problems) spdlog::warn("model catalogue: {}", problem);
+
+    RuntimeSlot slot(make_plugin_backend_factory(registry, bus, options_.data_dir),
+                     [&bus](const std::string &job_id, int32_t step, int32_t total,
+                            const std::string &phase, const std::string &message) {
+                         bus.publish_progress(job_id, step, total, phase, message);
+                     });
+    PreviewService preview(registry, bus, options_.data_dir);
+    context.slot = &slot;
+    context.preview = &preview;
+
+    std::unique_ptr<Poco::Net::ServerSocket> socket;
+    try {
+        socket = std::make_unique<Poco::Net::ServerSocket>(Poco::Net::SocketAddress(options_.host, options_.port));
+    } catch (const Poco::Exception &e) {
+        spdlog::critical("cannot listen on {}:{}: {}", options_.host, options_.port, e.displayText());
+        slot.shutdown(std::chrono::seconds(5));
+        return Poco::Util::Application::EXIT_UNAVAILABLE;
+    }
+    context.bound_port = socket->address().port();
+
+    auto *params = new Poco::Net::HTTPServerParams; // owned by the server (ref-counted)
+    params->setMaxThreads(options_.max_http_threads);
+    params->setMaxQueued(256);
+    params->setKeepAlive(true);
+    Poco::ThreadPool threads(2, options_.max_http_threads + 4);
+    Poco::Net::HTTPServer server(new ApiRouter(context), threads, *socket, params);
+    server.start();
+
+    const std::string url = "http://" + options_.host + ":" + std::to_string(context.bound_port);
+    // Tests and scripts read this exact line to find an ephemeral port.
+    std::cout << "omnihost listening on " << url << std::endl;
+    spdlog::info("omnihost listening on {} (web {}, plugins {}, auth {})", url, options_.web_dir,
+                 options_.plugin_dir, options_.token.empty() ? "off" : "bearer token");
+
+    waitForTerminationRequest();
+
+    spdlog::info("shutting down");
+    bus.close_all_subscribers();      // WebSocket handlers return, freeing their threads
+    server.stop();                    // no new connections
+    slot.shutdown(std::chrono::seconds(20)); // cancels the job, unloads the model
+    server.stopAll(true);             // drop connections still open
+    threads.joinAll();
+    spdlog::info("bye");
+    return Poco::Util::Application::EXIT_OK;
+}
+
+} // namespace omnihost

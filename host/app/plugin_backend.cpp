@@ -1,0 +1,149 @@
+#include "app/plugin_backend.h"
+
+#include <filesystem>
+
+#include "plugin_loader/plugin_instance.h"
+
+namespace omnihost {
+namespace {
+
+namespace pl = plugin_loader;
+
+// omnihost_job over JobHooks; lives on the worker's stack for one plugin call.
+struct JobAdapter {
+    explicit JobAdapter(const JobHooks &hooks) : hooks_(hooks) {
+        job_.struct_size = sizeof(omnihost_job);
+        job_.job_id = hooks_.job_id.c_str();
+        job_.user_data = this;
+        job_.progress = &JobAdapter::progress;
+        job_.is_cancelled = &JobAdapter::is_cancelled;
+        job_.emit = hooks_.emit ? &JobAdapter::emit : nullptr;
+    }
+    const omnihost_job *get() const { return &job_; }
+
+private:
+    static void progress(void *self, int32_t step, int32_t total, const char *phase, const char *message) {
+        auto *adapter = static_cast<JobAdapter *>(self);
+        if (!adapter->hooks_.progress) return;
+        try {
+            adapter->hooks_.progress(step, total, phase ? phase : "", message ? message : "");
+        } catch (...) {
+            // A callback into the host must never unwind into the plugin.
+        }
+    }
+    static int32_t is_cancelled(void *self) {
+        auto *adapter = static_cast<JobAdapter *>(self);
+        return adapter->hooks_.is_cancelled && adapter->hooks_.is_cancelled() ? 1 : 0;
+    }
+    static void emit(void *self, const char *event_json) {
+        auto *adapter = static_cast<JobAdapter *>(self);
+        if (!event_json) return;
+        try {
+            adapter->hooks_.emit(event_json);
+        } catch (...) {
+        }
+    }
+    const JobHooks &hooks_;
+    omnihost_job job_{};
+};
+
+BackendStatus from_error(const pl::plugin_error &error) {
+    return {error.status, error.detail.empty() ? error.what() : error.detail};
+}
+
+class PluginBackend final : public Backend {
+public:
+    explicit PluginBackend(pl::plugin_instance instance) : instance_(std::move(instance)) {}
+
+    BackendStatus start(const std::string &start_json, const JobHooks &hooks) override {
+        JobAdapter job(hooks);
+        try {
+            instance_.start(start_json, job.get());
+            return {};
+        } catch (const pl::plugin_error &e) {
+            return from_error(e);
+        }
+    }
+
+    BackendStatus health(std::string &out_json) override {
+        try {
+            out_json = instance_.health();
+            return {};
+        } catch (const pl::plugin_error &e) {
+            return from_error(e);
+        }
+    }
+
+    BackendStatus generate(const std::string &request_json, const JobHooks &hooks,
+                           BackendResult &out) override {
+        JobAdapter job(hooks);
+        try {
+            pl::result_handle result = instance_.generate(request_json, job.get());
+            if (!result) return {OMNIHOST_INTERNAL, "the plugin returned OK without a result"};
+            if (result.data() && result.size() > 0)
+                out.data.assign(reinterpret_cast<const char *>(result.data()), result.size());
+            out.mime_type = std::string(result.mime_type());
+            out.metadata_json = std::string(result.metadata_json());
+            if (out.metadata_json.empty()) out.metadata_json = "{}";
+            return {};
+        } catch (const pl::plugin_error &e) {
+            return from_error(e);
+        }
+    }
+
+    BackendStatus stop() override {
+        try {
+            instance_.stop();
+            return {};
+        } catch (const pl::plugin_error &e) {
+            return from_error(e);
+        }
+    }
+
+private:
+    pl::plugin_instance instance_;
+};
+
+} // namespace
+
+std::string plugin_create_config(const pl::plugin_record &record, const std::string &data_dir) {
+    std::error_code ec;
+    const auto absolute_data = std::filesystem::absolute(data_dir, ec);
+    nlohmann::json config = {
+        {"plugin_id", record.manifest.id},
+        {"plugin_dir", record.manifest.manifest_path.parent_path().string()},
+        {"data_dir", ec ? data_dir : absolute_data.lexically_normal().string()},
+    };
+    return config.dump();
+}
+
+omnihost_host make_host_table(log_bus::bus &bus) {
+    omnihost_host host{};
+    host.struct_size = sizeof(omnihost_host);
+    host.user_data = &bus;
+    host.log = &log_bus::omnihost_log_bus_plugin_log;
+    return host;
+}
+
+BackendFactory make_plugin_backend_factory(const pl::registry &plugins, log_bus::bus &bus,
+                                           std::string data_dir) {
+    return [&plugins, &bus, data_dir](const std::string &plugin_id,
+                                      std::string &error) -> std::unique_ptr<Backend> {
+        const pl::plugin_record *record = plugins.find(plugin_id);
+        if (!record || !record->available || !record->library) {
+            error = "plugin '" + plugin_id + "' is not available" +
+                    (record ? ": " + record->reason : std::string());
+            return nullptr;
+        }
+        try {
+            auto instance = pl::plugin_instance::create(record->library, make_host_table(bus),
+                                                        plugin_create_config(*record, data_dir));
+            return std::make_unique<PluginBackend>(std::move(instance));
+        } catch (const pl::plugin_error &e) {
+            error = e.what();
+            return nullptr;
+        }
+    };
+}
+
+} // namespace omnihost

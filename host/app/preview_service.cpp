@@ -1,0 +1,71 @@
+#include "app/preview_service.h"
+
+#include <future>
+
+#include "api/start_planner.h"
+#include "app/plugin_backend.h"
+
+namespace omnihost {
+
+namespace pl = plugin_loader;
+
+PreviewService::PreviewService(const pl::registry &plugins, log_bus::bus &bus, std::string data_dir)
+    : plugins_(plugins), bus_(bus), data_dir_(std::move(data_dir)), host_table_(make_host_table(bus)) {}
+
+PreviewService::~PreviewService() {
+    worker_.post([this] { instances_.clear(); });
+    worker_.shutdown(true);
+}
+
+nlohmann::json PreviewService::preview(const StartPlan &plan, std::chrono::milliseconds wait) {
+    auto promise = std::make_shared<std::promise<nlohmann::json>>();
+    auto future = promise->get_future();
+    if (!worker_.post([this, plan, promise] { promise->set_value(run(plan)); }))
+        return {{"error", "the host is shutting down"}};
+    if (future.wait_for(wait) != std::future_status::ready)
+        return {{"error", "the plugin's command_preview did not answer within " +
+                              std::to_string(wait.count()) + " ms"}};
+    return future.get();
+}
+
+nlohmann::json PreviewService::run(const StartPlan &plan) {
+    const std::vector<std::string> secrets = secret_values(plan.start_json);
+    nlohmann::json out = {{"mode", plan.run_mode},
+                          {"kind", plan.plugin_kind},
+                          {"plugin", plan.plugin_id},
+                          {"model", plan.model},
+                          {"model_type", plan.model_type}};
+    const pl::plugin_record *record = plugins_.find(plan.plugin_id);
+    if (!record || !record->library) return {{"error", "plugin '" + plan.plugin_id + "' is not available"}};
+    try {
+        auto &instance = instances_[plan.plugin_id];
+        if (!instance)
+            instance = std::make_unique<pl::plugin_instance>(pl::plugin_instance::create(
+                record->library, host_table_, plugin_create_config(*record, data_dir_)));
+        std::optional<std::string> text = instance->command_preview(plan.start_json.dump());
+        if (!text) {
+            out["command"] = "# plugin " + plan.plugin_id + " provides no command preview";
+            out["argv"] = nlohmann::json::array();
+            out["env"] = nlohmann::json::object();
+            out["settings"] = plan.start_json;
+            return redact(out, secrets);
+        }
+        nlohmann::json answer = nlohmann::json::parse(*text, nullptr, false);
+        if (answer.is_discarded() || !answer.is_object())
+            return {{"error", "plugin " + plan.plugin_id + " returned an invalid command preview"}};
+        // The plugin's own kind ("inprocess", "subprocess", "container", "remote") wins: it knows
+        // which of its run modes this start takes.
+        for (const char *key : {"kind", "command", "argv", "env", "settings"})
+            if (answer.contains(key)) out[key] = answer[key];
+        if (!out.contains("command")) out["command"] = "";
+        if (!out.contains("argv")) out["argv"] = nlohmann::json::array();
+        if (!out.contains("env")) out["env"] = nlohmann::json::object();
+        if (!out.contains("settings")) out["settings"] = plan.start_json;
+        // The plugin should already redact; the host redacts again so a slip never leaks a token.
+        return redact(out, secrets);
+    } catch (const pl::plugin_error &e) {
+        return {{"error", redact(std::string(e.what()), secrets)}};
+    }
+}
+
+} // namespace omnihost

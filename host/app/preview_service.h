@@ -1,0 +1,41 @@
+// preview_service.h — POST /api/omni/command-preview: asks the routed plugin's command_preview
+// what its start would execute. Runs on its own thread with one cached instance per plugin, so a
+// preview never waits for a load or a generation on the slot's worker.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "log_bus/log_bus.h"
+#include "plugin_loader/plugin_instance.h"
+#include "plugin_loader/registry.h"
+#include "slot/runtime_slot.h"
+#include "slot/serial_worker.h"
+
+namespace omnihost {
+
+class PreviewService {
+public:
+    PreviewService(const plugin_loader::registry &plugins, log_bus::bus &bus, std::string data_dir);
+    ~PreviewService();
+
+    // {"mode","kind","plugin","command","argv","env","settings"} with secrets redacted, or
+    // {"error": "..."} when the plugin failed; times out after `wait`.
+    nlohmann::json preview(const StartPlan &plan, std::chrono::milliseconds wait);
+
+private:
+    nlohmann::json run(const StartPlan &plan);
+
+    const plugin_loader::registry &plugins_;
+    log_bus::bus &bus_;
+    std::string data_dir_;
+    omnihost_host host_table_{};
+    std::map<std::string, std::unique_ptr<plugin_loader::plugin_instance>> instances_; // worker only
+    SerialWorker worker_;
+};
+
+} // namespace omnihost

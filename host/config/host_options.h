@@ -1,0 +1,48 @@
+// host_options.h — every knob of the omnihost process, from defaults, a JSON config file, the
+// environment and the command line (later sources win in exactly that order).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace omnihost {
+
+struct HostOptions {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8091;               // 0 = ephemeral; the bound port is printed on stdout
+    std::string plugin_dir = "plugins"; // folder scanned for <id>.plugin.json + lib<id>.so
+    std::string recipe_dir = "recipes"; // folder of <id>.json recipes (+ catalog/models.json)
+    std::string web_dir = "web";        // static UI root, served at /
+    std::string data_dir = "data";      // models and outputs; recipes with model_root "data_dir" resolve here
+    std::string log_level = "info";     // trace, debug, info, warn, error
+    std::string token;                  // bearer token for /api and /ws; empty = auth off
+    uint64_t max_body_bytes = 64ull * 1024 * 1024; // request bodies above this get 413
+    std::string default_recipe = "demo-wan-tiny";  // listed first in /recipes and /models
+    int max_http_threads = 64;          // WebSocket clients each hold one, so keep room
+};
+
+// Thrown for a bad option or config file; the message names the option or the config key.
+struct OptionsError {
+    std::string message;
+};
+
+// Reads a JSON object from `path` whose keys mirror the long options with '-' or '_'
+// (e.g. {"port": 9000, "plugin_dir": "/x"}). Unknown keys and wrong types are errors.
+void apply_config_file(HostOptions &options, const std::string &path);
+
+// Applies OMNIHOST_TOKEN when set (and non-empty).
+void apply_environment(HostOptions &options);
+
+// Validates one option value given as text ("--port" "abc") and stores it. `name` is the long
+// option name without dashes, e.g. "port", "plugin-dir". Throws OptionsError.
+void apply_option(HostOptions &options, const std::string &name, const std::string &value);
+
+// Semantic checks that span options (log level name, body limit > 0). Throws OptionsError.
+void validate_options(const HostOptions &options);
+
+// The names accepted by apply_option / config files, for help text.
+const std::vector<std::string> &option_names();
+
+} // namespace omnihost

@@ -1,0 +1,39 @@
+// recipe_catalog.h — every recipe in --recipe-dir, loaded once at start-up. A bad file is
+// reported (logged, listed under "invalid") and skipped; it never stops the host.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "recipes/recipe.h"
+
+namespace omnihost {
+
+class RecipeCatalog {
+public:
+    // Reads <dir>/*.json (not recursive), sorted by file name, with `default_id` moved first.
+    // A missing folder gives an empty catalogue plus one problem.
+    void load(const std::string &dir, const std::string &default_id);
+
+    const Recipe *find(const std::string &id) const;
+    const std::vector<Recipe> &recipes() const { return recipes_; }
+    const std::vector<RecipeProblem> &problems() const { return problems_; }
+    const std::string &default_id() const { return default_id_; }
+
+    // GET /api/omni/recipes body.
+    nlohmann::json to_json() const;
+
+private:
+    std::vector<Recipe> recipes_;
+    std::vector<RecipeProblem> problems_;
+    std::string default_id_;
+};
+
+// GET /api/omni/models body: the static catalogue (recipes/catalog/models.json, reference §3.2)
+// plus every recipe model not already in it, per model_type; the default recipe's model first.
+nlohmann::json build_model_list(const RecipeCatalog &recipes, const std::string &catalog_file,
+                                std::vector<std::string> &problems);
+
+} // namespace omnihost

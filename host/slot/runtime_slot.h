@@ -1,0 +1,167 @@
+// runtime_slot.h — the one model the host serves at a time, and its life cycle:
+//   idle --start--> starting --ok--> ready --stop--> stopping --> idle
+//                   starting --error--> failed(reason)    ready --health failed--> failed(reason)
+//                   starting --stop--> stopping (the load is cancelled)   failed --stop/start--> ...
+// Plugin calls run on one worker thread; HTTP threads enqueue and, for generate, wait.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/request_schemas.h"
+#include "slot/backend.h"
+#include "slot/serial_worker.h"
+
+namespace omnihost {
+
+enum class SlotState { Idle, Starting, Ready, Stopping, Failed };
+const char *slot_state_name(SlotState state);
+
+// Everything decided before a start: the routed plugin and the merged start JSON.
+struct StartPlan {
+    std::string plugin_id;
+    std::string plugin_kind;   // "inprocess" or "proxy"
+    std::vector<std::string> plugin_tasks;
+    nlohmann::json plugin_parameters = nlohmann::json::object(); // manifest "parameters"
+    std::string model;
+    std::string model_type;
+    std::string run_mode;      // as requested: subprocess, container, remote
+    std::string recipe_id;     // "" when none
+    int port = 0;
+    nlohmann::json start_json = nlohmann::json::object();
+    nlohmann::json generation_defaults = nlohmann::json::object(); // recipe defaults, recipe key names
+};
+
+struct ProgressView {
+    int32_t step = 0;
+    int32_t total = 0;
+    std::string phase;
+    std::string message;
+};
+
+struct JobView {
+    std::string id;
+    std::string task;
+    ProgressView progress;
+    std::string started_at; // ISO 8601 UTC
+};
+
+struct SlotSnapshot {
+    SlotState state = SlotState::Idle;
+    std::string error;                  // failure reason ("" when none)
+    std::optional<StartPlan> plan;      // set from start until back to idle
+    std::optional<ProgressView> load;   // while starting
+    std::optional<JobView> job;         // while a generation runs
+    std::chrono::steady_clock::time_point started_at{};
+    std::string health_json;            // last health() answer while ready ("" before the first)
+};
+
+// Answer of a control call that may be refused.
+struct SlotReply {
+    int http_status = 200;  // 200/202 accepted, 404/409/503 refused
+    std::string error;      // message when refused
+    std::string job_id;     // for cancel
+};
+
+struct GenerateCall {
+    Task task = Task::Image;
+    std::string job_id;
+    nlohmann::json request; // validated, defaults filled, includes "task"
+    std::function<void(const std::string &)> emit; // chat streaming, may be empty
+};
+
+struct GenerateReply {
+    SlotReply refusal;          // http_status != 200 when refused before running
+    BackendStatus status;       // the plugin's answer when it ran
+    BackendResult result;
+    double seconds = 0;
+    bool cancelled = false;
+};
+
+// "In-process model is not an audio model (loaded: X, video)"; "" when the plan serves `task`.
+std::string modality_refusal(const StartPlan &plan, Task task);
+
+class RuntimeSlot {
+public:
+    using ProgressSink = std::function<void(const std::string &job_id, int32_t step, int32_t total,
+                                            const std::string &phase, const std::string &message)>;
+
+    RuntimeSlot(BackendFactory factory, ProgressSink progress_sink,
+                std::chrono::milliseconds health_interval = std::chrono::milliseconds(1000));
+    ~RuntimeSlot();
+
+    // Accepts a start when idle or failed (-> 202); 409 otherwise. Loading happens on the worker.
+    SlotReply start(StartPlan plan);
+
+    // Idle -> 409. Failed -> idle at once. Starting/ready -> stopping, with the running load or
+    // generation cancelled; waits up to `wait` for idle: 200 when reached, 202 when still stopping.
+    SlotReply stop(std::chrono::milliseconds wait);
+
+    // Runs a generation on the worker and waits for it. Refusals: 503 not ready, 409 wrong
+    // modality, 409 busy.
+    GenerateReply generate(GenerateCall call);
+    // Same, without waiting: refusals come back as an already-ready future. Used by streaming
+    // endpoints whose HTTP thread pumps emitted events while the worker generates.
+    std::future<GenerateReply> generate_async(GenerateCall call);
+
+    // Cancels the running generation (or, for the load job's id, the load). 404 when none matches.
+    SlotReply cancel(const std::string &job_id);
+
+    SlotSnapshot snapshot() const;
+
+    // Stops the model (if any) and the threads. Waits up to `wait` for plugin calls to return.
+    void shutdown(std::chrono::milliseconds wait);
+
+    // Blocks until the state is one of `states` or the wait elapsed; for tests and stop().
+    bool wait_for_state(std::initializer_list<SlotState> states, std::chrono::milliseconds wait) const;
+
+private:
+    struct Job;
+
+    void run_load(uint64_t epoch, std::shared_ptr<Job> job, StartPlan plan);
+    void run_stop();
+    void run_teardown(uint64_t epoch);
+    void run_generate(std::shared_ptr<Job> job, GenerateCall call, GenerateReply &reply);
+    void health_loop();
+    JobHooks make_hooks(const std::shared_ptr<Job> &job);
+
+    BackendFactory factory_;
+    ProgressSink progress_sink_;
+    std::chrono::milliseconds health_interval_;
+
+    mutable std::mutex mutex_;
+    mutable std::condition_variable state_cv_;
+    SlotState state_ = SlotState::Idle;
+    std::string error_;
+    std::optional<StartPlan> plan_;
+    std::shared_ptr<Job> load_job_;
+    std::shared_ptr<Job> generation_job_;
+    std::chrono::steady_clock::time_point started_at_{};
+    std::string health_json_;
+    uint64_t epoch_ = 0;
+    uint64_t job_counter_ = 0;
+
+    // backend_ is replaced only on the worker, under backend_mutex_, so the health thread can use
+    // it under the same mutex without racing destruction.
+    std::mutex backend_mutex_;
+    std::unique_ptr<Backend> backend_;
+
+    std::atomic<bool> closing_{false};
+    std::mutex health_wait_mutex_;
+    std::condition_variable health_wait_cv_;
+    std::thread health_thread_;
+    SerialWorker worker_;
+};
+
+} // namespace omnihost
