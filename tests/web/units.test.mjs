@@ -51,9 +51,13 @@ test('recipe defaults override the reference defaults, including zero guidance',
 });
 
 test('a manifest narrows a range; the reference ranges stay otherwise', () => {
-  const specs = resolveSpecs('video', { num_inference_steps: { type: 'integer', min: 1, max: 50, default: 20 } }, {});
-  const steps = specs.find((s) => s.name === 'num_inference_steps');
-  assert.deepEqual([steps.min, steps.max, steps.default], [1, 50, 20]);
+  const specs = resolveSpecs('video', { num_inference_steps: { type: 'integer', min: 1, max: 50, default: 20 },
+    guidance_scale: { type: 'number', min: 0, max: 50, default: 5 } }, {});
+  const by = Object.fromEntries(specs.map((s) => [s.name, s]));
+  assert.deepEqual([by.num_inference_steps.min, by.num_inference_steps.max, by.num_inference_steps.default], [1, 50, 30]);
+  assert.deepEqual([by.guidance_scale.min, by.guidance_scale.max, by.guidance_scale.default], [0, 20, 4.0], 'a wider plugin range keeps the playground range');
+  const narrow = resolveSpecs('image', { num_inference_steps: { min: 10, max: 40, default: 12 } }).find((s) => s.name === 'num_inference_steps');
+  assert.deepEqual([narrow.min, narrow.max, narrow.default], [10, 40, 12], 'a default outside the narrowed range takes the plugin default');
   const image = Object.fromEntries(resolveSpecs('image').map((s) => [s.name, s]));
   assert.deepEqual([image.guidance_scale.min, image.guidance_scale.max, image.guidance_scale.default], [0, 20, 1.0]);
   assert.deepEqual([image.width.min, image.width.max, image.width.step], [256, 2048, 64]);

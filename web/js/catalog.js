@@ -15,6 +15,7 @@ export const RUN_MODES = ['subprocess', 'container', 'remote'];
 export const catalog = {
   plugins: [],
   recipes: [],
+  defaultRecipe: null, // the host's preselected recipe id (--default-recipe)
   models: {},
   errors: [],
 };
@@ -26,7 +27,10 @@ export async function loadCatalog() {
   ]);
   if (plugins.status === 'fulfilled') catalog.plugins = (plugins.value && plugins.value.plugins) || [];
   else catalog.errors.push(`plugins: ${plugins.reason.message}`);
-  if (recipes.status === 'fulfilled') catalog.recipes = (recipes.value && recipes.value.recipes) || [];
+  if (recipes.status === 'fulfilled') {
+    catalog.recipes = (recipes.value && recipes.value.recipes) || [];
+    catalog.defaultRecipe = (recipes.value && recipes.value.default) || null;
+  }
   else catalog.errors.push(`recipes: ${recipes.reason.message}`);
   if (models.status === 'fulfilled') catalog.models = models.value || {};
   else catalog.errors.push(`models: ${models.reason.message}`);

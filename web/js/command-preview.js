@@ -26,8 +26,8 @@ export function previewText(preview) {
     for (const [k, v] of Object.entries(preview.env || {})) lines.push(`export ${k}=${shellQuote(v)}`);
     if (Array.isArray(preview.argv) && preview.argv.length) lines.push(preview.argv.map(shellQuote).join(' '));
   }
-  if (preview.settings && typeof preview.settings === 'object' && Object.keys(preview.settings).length &&
-      !(preview.command || '').includes('settings')) {
+  const hasCommand = lines.length > (kind ? 1 : 0);
+  if (!hasCommand && preview.settings && typeof preview.settings === 'object' && Object.keys(preview.settings).length) {
     lines.push('', '# Settings:');
     for (const [k, v] of Object.entries(preview.settings)) lines.push(`#   ${k} = ${typeof v === 'object' ? JSON.stringify(v) : v}`);
   }

@@ -129,10 +129,35 @@ export function supportsImageEdit() {
   return Boolean(info && info.supports_image_edit);
 }
 
+/**
+ * Sets the load settings from a recipe's defaults, falling back to the serving plugin's manifest
+ * ("parameters": {"start": {...}}) so an unchecked box never silently overrides a plugin default.
+ */
+function applyStartDefaults(recipeDefaults = {}) {
+  const route = modeFor(currentModelType(), currentRunMode());
+  const start = (route.plugin && route.plugin.parameters && route.plugin.parameters.start) || {};
+  const value = (key, fallback) => {
+    const fromRecipe = pick(recipeDefaults, key);
+    if (fromRecipe !== undefined) return fromRecipe;
+    if (start[key] && start[key].default !== undefined) return start[key].default;
+    return fallback;
+  };
+  $('#cpu-offload').checked = Boolean(pick(recipeDefaults, 'cpu_offload') ?? value('enable_cpu_offload', false));
+  const compile = pick(recipeDefaults, 'enable_torch_compile', 'torch_compile');
+  $('#torch-compile').checked = compile !== undefined ? Boolean(compile) : value('enforce_eager', true) === false;
+  $('#vae-slicing').checked = Boolean(value('vae_use_slicing', false));
+  $('#vae-tiling').checked = Boolean(value('vae_use_tiling', false));
+  const shift = value('flow_shift', undefined);
+  $('#flow-shift').value = shift !== undefined ? shift : '';
+  const threads = value('threads', 0);
+  $('#threads').value = threads ? threads : '';
+}
+
 function onModelTypeChange() {
   if (state.activeRecipe && state.activeRecipe.model_type !== currentModelType()) state.activeRecipe = null;
   renderModels();
   renderRunMode();
+  if (!state.activeRecipe) applyStartDefaults({});
   hub.emit('model-type-changed', currentModelType());
   changed();
 }
@@ -193,7 +218,7 @@ const pick = (obj, ...keys) => {
  * Applies a recipe in the playground's order: the model type first (which rebuilds the model list
  * and the run-mode availability), then the model, then the parameters.
  */
-export function applyRecipe(recipe) {
+export function applyRecipe(recipe, { quiet = false } = {}) {
   const typeSelect = $('#model-type');
   typeSelect.value = recipe.model_type;
   state.activeRecipe = recipe;
@@ -207,24 +232,15 @@ export function applyRecipe(recipe) {
   const d = recipe.defaults || {};
   const mem = pick(d, 'gpu_memory_utilization', 'gpu_memory');
   if (mem !== undefined) $('#gpu-memory').value = mem;
-  const offload = pick(d, 'enable_cpu_offload', 'cpu_offload');
-  $('#cpu-offload').checked = Boolean(offload);
-  const compile = pick(d, 'enable_torch_compile', 'torch_compile');
-  const eager = pick(d, 'enforce_eager');
-  $('#torch-compile').checked = compile !== undefined ? Boolean(compile) : eager === false;
   const tp = pick(d, 'tensor_parallel_size');
   if (tp !== undefined) $('#tensor-parallel').value = tp;
-  $('#vae-slicing').checked = Boolean(pick(d, 'vae_use_slicing'));
-  $('#vae-tiling').checked = Boolean(pick(d, 'vae_use_tiling'));
-  const shift = pick(d, 'flow_shift');
-  $('#flow-shift').value = shift !== undefined ? shift : '';
-  const threads = pick(d, 'threads');
-  $('#threads').value = threads !== undefined ? threads : '';
+  applyStartDefaults(d);
   renderRunMode();
   hub.emit('recipe-applied', recipe);
   changed();
 
   const hints = recipe.hints || {};
+  if (quiet) return;
   if (hints.requires_hf_token && !$('#hf-token').value.trim()) {
     toast('This model requires a HuggingFace token and accepting its license.', 'warning');
     hub.emit('ui-log', { level: 'warning', message: `${recipe.model} needs a HuggingFace token (https://huggingface.co/settings/tokens) and license acceptance (https://huggingface.co/${recipe.model}).` });
@@ -259,13 +275,15 @@ function persist() {
   try { localStorage.setItem(SETTINGS_KEY, JSON.stringify(saved)); } catch { /* private mode */ }
 }
 
+/** Restores the last session's choices; false on a first visit. */
 function restore() {
   let saved = null;
   try { saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) || 'null'); } catch { saved = null; }
-  if (!saved) return;
+  if (!saved) return false;
   for (const id of PERSISTED) if (typeof saved[id] === 'string' && saved[id]) $(`#${id}`).value = saved[id];
   if (MODEL_TYPES.some(([t]) => t === saved.modelType)) $('#model-type').value = saved.modelType;
   if (RUN_MODES.includes(saved.runMode)) $(`#run-mode-${saved.runMode}`).checked = true;
+  return true;
 }
 
 /** Called once after the catalog loaded. */
@@ -273,9 +291,13 @@ export function initConfigPanel() {
   const typeSelect = $('#model-type');
   clear(typeSelect);
   for (const [id, label] of MODEL_TYPES) typeSelect.append(el('option', { value: id, text: label }));
-  restore();
+  const restored = restore();
   renderModels();
   renderRunMode();
+  applyStartDefaults({});
+  // First visit: preselect the host's default recipe (the demo that runs here without downloads).
+  const preset = !restored && catalog.defaultRecipe ? recipeById(catalog.defaultRecipe) : null;
+  if (preset) applyRecipe(preset, { quiet: true });
 
   typeSelect.addEventListener('change', () => { persist(); onModelTypeChange(); });
   $('#model-select').addEventListener('change', () => {

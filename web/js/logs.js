@@ -157,5 +157,4 @@ export function initLogs() {
   $('#auto-scroll').addEventListener('change', () => scroll($('#logs-content')));
   hub.on('ui-log', (entry) => addLog({ source: 'ui', ...entry }));
   addLog({ level: 'info', source: 'ui', message: 'Waiting for the host log stream...' });
-  connectLogs();
 }

@@ -8,7 +8,7 @@ import { initRecipesModal } from './recipes-modal.js';
 import { initStudio, renderStudio } from './studio.js';
 import { initChat } from './chat.js';
 import { initGallery } from './gallery.js';
-import { initLogs, reconnectLogs } from './logs.js';
+import { initLogs, connectLogs } from './logs.js';
 import { getToken } from './api.js';
 
 function showCatalogErrors() {
@@ -20,8 +20,9 @@ function showCatalogErrors() {
 async function main() {
   initLogs();
   const tokenBefore = getToken();
-  await loadCatalog();
+  await loadCatalog(); // asks for the token first when the host needs one
   showCatalogErrors();
+  connectLogs(); // after the catalog, so the socket already carries a token the person entered
   initConfigPanel();
   initRecipesModal();
   initCommandPreview();
@@ -29,9 +30,8 @@ async function main() {
   initStudio();
   initChat();
   await initGallery();
-  // A token entered while loading (after a 401): reload what failed and reconnect the log socket.
+  // A token entered while loading (after a 401): reload whatever failed before it was given.
   if (getToken() !== tokenBefore) {
-    reconnectLogs();
     if (catalog.errors.length) { await loadCatalog(); showCatalogErrors(); refreshConfigPanel(); renderStudio(true); }
     pollStatus();
   }

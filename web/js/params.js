@@ -66,9 +66,13 @@ export function resolveSpecs(modelType, manifestParams, recipeDefaults) {
     const out = { ...spec };
     const schema = manifestParams && manifestParams[spec.name];
     if (schema && typeof schema === 'object') {
-      if (typeof schema.min === 'number') out.min = schema.min;
-      if (typeof schema.max === 'number') out.max = schema.max;
-      if (schema.default !== undefined) out.default = schema.default;
+      // The plugin's limits narrow the playground's range; its default only fills a field the
+      // playground has no default for, or one that falls outside the narrowed range.
+      if (typeof schema.min === 'number') out.min = typeof out.min === 'number' ? Math.max(out.min, schema.min) : schema.min;
+      if (typeof schema.max === 'number') out.max = typeof out.max === 'number' ? Math.min(out.max, schema.max) : schema.max;
+      if (typeof out.min === 'number' && typeof out.max === 'number' && out.min > out.max) { out.min = schema.min; out.max = schema.max; }
+      const outside = typeof out.default === 'number' && ((typeof out.min === 'number' && out.default < out.min) || (typeof out.max === 'number' && out.default > out.max));
+      if (schema.default !== undefined && (out.default === undefined || outside)) out.default = schema.default;
       if (Array.isArray(schema.enum) && spec.kind === 'select') out.options = schema.enum.map((v) => [String(v), String(v)]);
     }
     const defaults = recipeDefaults || {};
@@ -81,7 +85,7 @@ export function resolveSpecs(modelType, manifestParams, recipeDefaults) {
       }
     }
     if (typeof out.default === 'number' && out.kind !== 'select') {
-      // A recipe default outside the UI range widens the range instead of being clamped away.
+      // A recipe default outside the range widens the range instead of being clamped away.
       if (typeof out.min === 'number' && out.default < out.min) out.min = out.default;
       if (typeof out.max === 'number' && out.default > out.max) out.max = out.default;
     }

@@ -20,6 +20,7 @@ const LABELS = {
 function statusLabel(s) {
   const remote = s.run_mode === 'remote';
   if (s.state === 'starting' && remote) return 'Connecting...';
+  if (s.backendPending) return 'Waiting for the model server...';
   if (s.state === 'ready' && remote) return 'Connected (Remote)';
   if (s.state === 'failed' && s.error) return `Failed: ${s.error}`;
   return LABELS[s.state] || s.state || 'Offline';
@@ -40,7 +41,7 @@ function renderLoad(load) {
 }
 
 function renderRemoteInfo(s) {
-  const info = s && (s.remote || s.remote_info);
+  const info = s && (s.remote || s.remote_info || (s.health && typeof s.health === 'object' ? s.health : null));
   const panel = $('#remote-server-info');
   if (!info || s.run_mode !== 'remote') { show(panel, false); return; }
   show(panel, true);
@@ -59,7 +60,9 @@ function renderRemoteInfo(s) {
 
 export function renderStatus(s) {
   state.status = s;
-  const st = s.state || (s.ready ? 'ready' : s.running ? 'starting' : 'idle');
+  let st = s.state || (s.ready ? 'ready' : s.running ? 'starting' : 'idle');
+  // The slot is up but the backend behind it (e.g. vllm serve still loading) is not ready yet.
+  if (st === 'ready' && s.ready === false) { st = 'starting'; s.backendPending = true; }
   s.state = st;
   for (const dot of [$('#status-dot'), $('#header-status-dot')]) dot.dataset.state = st;
   const label = statusLabel(s);
