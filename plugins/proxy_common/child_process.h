@@ -1,0 +1,77 @@
+// A child process started from an argv (never a shell) in its own process group, with stdout and
+// stderr read line by line on two threads. Stopping signals the whole group, so workers the child
+// spawned (vLLM engine cores, grandchildren) never outlive it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace omnihost::proxy {
+
+struct ProcessSpec {
+    std::vector<std::string> argv;               // argv[0] is a path or a name looked up on PATH
+    std::map<std::string, std::string> env_set;  // added to / overriding the inherited environment
+    std::vector<std::string> env_unset;
+};
+
+// Resolves `name` like execvp would (PATH of `path_env`); returns "" when not found.
+// A name containing '/' is returned as is if it is executable.
+std::string find_executable(const std::string& name, const std::string& path_env);
+
+class ChildProcess {
+public:
+    using LineFn = std::function<void(const std::string& line, bool from_stderr)>;
+
+    ChildProcess() = default;
+    ~ChildProcess();  // terminates the group (short grace) if still running
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    // Throws std::runtime_error when the executable is missing or the spawn fails.
+    void spawn(const ProcessSpec& spec, LineFn on_line);
+
+    pid_t pid() const { return pid_; }
+    bool spawned() const { return pid_ > 0; }
+    bool exited() const;
+    // Exit code (>= 0), or -signal when killed by a signal; empty while running.
+    std::optional<int> exit_code() const;
+    // "exited with code 3" / "was killed by signal 9"
+    std::string exit_description() const;
+    // Waits for the leader to exit; true if it did within `timeout`.
+    bool wait_exit(std::chrono::milliseconds timeout) const;
+    // The last `n` output lines (stdout and stderr interleaved in arrival order).
+    std::vector<std::string> last_lines(size_t n) const;
+
+    // SIGTERM to the group, up to `grace` for the leader and every member to end, then SIGKILL to
+    // the group; joins the reader threads. Idempotent.
+    void terminate_group(std::chrono::milliseconds grace);
+
+    // True while any non-zombie process of the group exists (/proc scan).
+    bool group_alive() const;
+
+private:
+    void reader_loop(int fd, bool is_stderr);
+    void stop_readers();
+
+    pid_t pid_ = -1;
+    LineFn on_line_;
+    std::thread waiter_, out_reader_, err_reader_;
+    mutable std::mutex mutex_;
+    mutable std::condition_variable exit_cv_;
+    std::optional<int> exit_code_;
+    std::deque<std::string> tail_;
+    bool stop_reading_ = false;
+    bool terminated_ = false;
+};
+
+}  // namespace omnihost::proxy

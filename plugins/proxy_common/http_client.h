@@ -1,0 +1,94 @@
+// HTTP client for the upstream vLLM-Omni server (Poco). Every call has an overall deadline and can be
+// cancelled: the request runs on a helper thread and the caller's thread aborts the socket when the
+// job is cancelled or the deadline passes, so a hung upstream never blocks stop().
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace omnihost::proxy {
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string path;  // "/v1/models" (joined to the base URL's path)
+    std::string body;
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct HttpResponse {
+    int status = 0;
+    std::string reason;
+    std::string content_type;
+    std::string body;
+    std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// Why a call produced no HTTP answer.
+enum class TransportFailure { none, connect, timeout, cancelled, io };
+
+class TransportError : public std::runtime_error {
+public:
+    TransportError(TransportFailure kind, const std::string& what)
+        : std::runtime_error(what), kind_(kind) {}
+    TransportFailure kind() const { return kind_; }
+
+private:
+    TransportFailure kind_;
+};
+
+using CancelPoll = std::function<bool()>;
+// Called with each complete line of a streamed body (without the trailing newline).
+using LineSink = std::function<void(const std::string&)>;
+
+class UpstreamClient {
+public:
+    // base_url: "http://host:port" or "https://host[:port][/prefix]". api_key "" = no header.
+    UpstreamClient(std::string base_url, std::string api_key);
+
+    const std::string& base_url() const { return base_url_; }
+
+    // Sends and reads the whole answer. Throws TransportError when there is no HTTP answer.
+    HttpResponse send(const HttpRequest& req, std::chrono::milliseconds timeout,
+                      const CancelPoll& cancelled = {}) const;
+
+    // Like send, but a 2xx body is handed to `on_line` line by line as it arrives (SSE) and is
+    // not kept in the result; a non-2xx body is returned whole in `body`.
+    HttpResponse send_streaming(const HttpRequest& req, std::chrono::milliseconds timeout,
+                                const CancelPoll& cancelled, const LineSink& on_line) const;
+
+    HttpResponse get(const std::string& path, std::chrono::milliseconds timeout,
+                     const CancelPoll& cancelled = {}) const;
+    HttpResponse post_json(const std::string& path, const std::string& json,
+                           std::chrono::milliseconds timeout, const CancelPoll& cancelled = {}) const;
+
+private:
+    HttpResponse run(const HttpRequest& req, std::chrono::milliseconds timeout,
+                     const CancelPoll& cancelled, const LineSink* on_line) const;
+
+    std::string base_url_;
+    std::string api_key_;
+    std::string scheme_, host_, prefix_;
+    unsigned short port_ = 0;
+};
+
+// multipart/form-data body builder (the videos API takes forms, not JSON).
+class MultipartForm {
+public:
+    MultipartForm();
+    void add_field(const std::string& name, const std::string& value);
+    void add_file(const std::string& name, const std::string& filename, const std::string& mime,
+                  const std::string& bytes);
+    std::string content_type() const;
+    std::string body() const;
+
+private:
+    std::string boundary_;
+    std::string body_;
+};
+
+}  // namespace omnihost::proxy

@@ -1,0 +1,401 @@
+#include "proxy_instance.h"
+
+#include "json_fields.h"
+#include "upstream_tasks.h"
+
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using nlohmann::json;
+using namespace omnihost::proxy;
+
+namespace {
+
+// One copy per plugin module (the static library is linked into each module separately).
+const char* g_id = "";
+const char* g_version = "";
+BackendFactory g_factory = nullptr;
+
+struct OwnedResult {
+    omnihost_result result{};
+    std::string bytes, mime, metadata;
+};
+
+// True when `member` lies inside what the host declared with struct_size.
+#define OMNI_HAS_MEMBER(ptr, type, member) \
+    ((ptr) && (ptr)->struct_size >= offsetof(type, member) + sizeof((ptr)->member) && (ptr)->member)
+
+}  // namespace
+
+namespace omnihost::proxy {
+
+void HostLog::server_line(const std::string& line) const {
+    omnihost_log_level level = OMNIHOST_LOG_INFO;
+    if (line.find("ERROR") != std::string::npos || line.find("Traceback") != std::string::npos ||
+        line.find("CRITICAL") != std::string::npos)
+        level = OMNIHOST_LOG_ERROR;
+    else if (line.find("WARNING") != std::string::npos)
+        level = OMNIHOST_LOG_WARN;
+    else if (line.find("DEBUG") != std::string::npos)
+        level = OMNIHOST_LOG_DEBUG;
+    write(level, "vllm", line);
+}
+
+std::chrono::milliseconds config_seconds(const json& start, const json& config, const char* key, double def) {
+    double v = get_number(config, key, def, 0.05, 7 * 86400.0);
+    v = get_number(start, key, v, 0.05, 7 * 86400.0);
+    return std::chrono::milliseconds(static_cast<long long>(v * 1000));
+}
+
+}  // namespace omnihost::proxy
+
+struct omnihost_instance {
+    const omnihost_host* host = nullptr;
+    json config;
+    HostLog log{nullptr, ""};
+    std::unique_ptr<ProxyBackend> backend;
+
+    std::mutex state_mutex;  // guards everything below up to the next comment
+    HealthState health;
+    bool started = false;
+    ServeSettings settings;
+    TaskTimeouts timeouts;
+    std::shared_ptr<UpstreamClient> client;
+
+    std::thread monitor;
+    std::atomic<bool> monitor_stop{false};
+
+    std::mutex out_mutex;  // per-thread strings handed out through the ABI
+    std::map<std::thread::id, std::string> errors, health_out, preview_out;
+
+    std::mutex results_mutex;
+    std::set<OwnedResult*> results;
+};
+
+namespace {
+
+omnihost_status fail(omnihost_instance* inst, omnihost_status status, const std::string& message) {
+    std::lock_guard lock(inst->out_mutex);
+    inst->errors[std::this_thread::get_id()] = message;
+    return status;
+}
+
+void clear_error(omnihost_instance* inst) {
+    std::lock_guard lock(inst->out_mutex);
+    inst->errors[std::this_thread::get_id()].clear();
+}
+
+// Runs `body`, mapping every exception to a status + last_error (nothing crosses the C edge).
+template <class F>
+omnihost_status guarded(omnihost_instance* inst, F&& body) {
+    try {
+        clear_error(inst);
+        return body();
+    } catch (const ProxyError& e) {
+        return fail(inst, e.status(), e.what());
+    } catch (const std::bad_alloc&) {
+        return fail(inst, OMNIHOST_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::exception& e) {
+        return fail(inst, OMNIHOST_INTERNAL, e.what());
+    } catch (...) {
+        return fail(inst, OMNIHOST_INTERNAL, "unknown error");
+    }
+}
+
+json parse_json_arg(const char* text, const char* what) {
+    if (!text) return json::object();
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw invalid_field(what, "must be a JSON object");
+    return j;
+}
+
+void stop_monitor(omnihost_instance* inst) {
+    inst->monitor_stop = true;
+    if (inst->monitor.joinable()) inst->monitor.join();
+    inst->monitor_stop = false;
+}
+
+void monitor_loop(omnihost_instance* inst) {
+    bool reported = false;
+    while (!inst->monitor_stop) {
+        HealthState h;
+        try {
+            h = inst->backend->poll();
+        } catch (const std::exception& e) {
+            h.ready = false;
+            h.message = std::string("health poll failed: ") + e.what();
+        }
+        {
+            std::lock_guard lock(inst->state_mutex);
+            inst->health = h;
+        }
+        if (h.failed && !reported) {
+            inst->log(OMNIHOST_LOG_ERROR, h.message);
+            reported = true;
+        }
+        for (int i = 0; i < 5 && !inst->monitor_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+void do_stop(omnihost_instance* inst) {
+    stop_monitor(inst);
+    bool was_started;
+    {
+        std::lock_guard lock(inst->state_mutex);
+        was_started = inst->started;
+    }
+    inst->backend->stop();
+    std::lock_guard lock(inst->state_mutex);
+    inst->started = false;
+    inst->client.reset();
+    inst->health = HealthState{false, false, was_started ? "stopped" : "not started", json::object()};
+}
+
+omnihost_status p_create(const omnihost_host* host, const char* config_json, omnihost_instance** out,
+                         char* error_buf, size_t error_cap) {
+    if (out) *out = nullptr;
+    auto write_error = [&](const std::string& m) {
+        if (error_buf && error_cap) {
+            std::strncpy(error_buf, m.c_str(), error_cap - 1);
+            error_buf[error_cap - 1] = '\0';
+        }
+    };
+    if (!out) {
+        write_error("out is NULL");
+        return OMNIHOST_INVALID_ARGUMENT;
+    }
+    try {
+        auto inst = std::make_unique<omnihost_instance>();
+        inst->host = host;
+        inst->config = parse_json_arg(config_json, "config");
+        inst->log = HostLog(OMNI_HAS_MEMBER(host, omnihost_host, log) ? host : nullptr, g_id);
+        inst->backend = g_factory(inst->config, inst->log);
+        inst->health.message = "not started";
+        *out = inst.release();
+        return OMNIHOST_OK;
+    } catch (const ProxyError& e) {
+        write_error(e.what());
+        return e.status();
+    } catch (const std::exception& e) {
+        write_error(e.what());
+        return OMNIHOST_INTERNAL;
+    } catch (...) {
+        write_error("unknown error");
+        return OMNIHOST_INTERNAL;
+    }
+}
+
+void p_release_result(omnihost_instance* inst, omnihost_result* result);
+
+void p_destroy(omnihost_instance* inst) {
+    if (!inst) return;
+    try {
+        do_stop(inst);
+    } catch (...) {
+    }
+    {
+        std::lock_guard lock(inst->results_mutex);
+        for (OwnedResult* r : inst->results) delete r;
+        inst->results.clear();
+    }
+    delete inst;
+}
+
+omnihost_status p_start(omnihost_instance* inst, const char* start_json, const omnihost_job* job) {
+    if (!inst) return OMNIHOST_INVALID_ARGUMENT;
+    return guarded(inst, [&]() -> omnihost_status {
+        {
+            std::lock_guard lock(inst->state_mutex);
+            if (inst->started) throw ProxyError(OMNIHOST_INVALID_ARGUMENT, "already started; stop() first");
+        }
+        json start = parse_json_arg(start_json, "start");
+        ServeSettings settings = parse_serve_settings(start, inst->backend->requires_model());
+        inst->backend->check_route(settings);
+        TaskTimeouts timeouts = read_task_timeouts(start, read_task_timeouts(inst->config, TaskTimeouts{}));
+        {
+            std::lock_guard lock(inst->state_mutex);
+            inst->health = HealthState{false, false, "starting", json::object()};
+        }
+        StartHooks hooks;
+        if (OMNI_HAS_MEMBER(job, omnihost_job, is_cancelled))
+            hooks.cancelled = [job] { return job->is_cancelled(job->user_data) != 0; };
+        hooks.progress = [inst, job](int step, int total, const std::string& message) {
+            {
+                std::lock_guard lock(inst->state_mutex);
+                inst->health.message = message;
+            }
+            if (OMNI_HAS_MEMBER(job, omnihost_job, progress))
+                job->progress(job->user_data, step, total, "load", message.c_str());
+        };
+        std::string base;
+        try {
+            base = inst->backend->start(settings, start, hooks);
+        } catch (const ProxyError& e) {
+            std::lock_guard lock(inst->state_mutex);
+            inst->health = HealthState{false, false, std::string("start failed: ") + e.what(), json::object()};
+            if (e.status() != OMNIHOST_CANCELLED) inst->log(OMNIHOST_LOG_ERROR, std::string("start failed: ") + e.what());
+            throw;
+        }
+        auto client = std::make_shared<UpstreamClient>(base, settings.remote_api_key);
+        {
+            std::lock_guard lock(inst->state_mutex);
+            inst->settings = settings;
+            inst->timeouts = timeouts;
+            inst->client = client;
+            inst->started = true;
+            inst->health = HealthState{true, false, "ready", json::object()};
+        }
+        inst->monitor = std::thread(monitor_loop, inst);
+        inst->log(OMNIHOST_LOG_INFO, "ready: " + settings.model + " at " + base);
+        return OMNIHOST_OK;
+    });
+}
+
+omnihost_status p_health(omnihost_instance* inst, const char** out_json) {
+    if (!inst || !out_json) return OMNIHOST_INVALID_ARGUMENT;
+    try {
+        json j;
+        {
+            std::lock_guard lock(inst->state_mutex);
+            j = inst->health.extras.is_object() ? inst->health.extras : json::object();
+            j["ready"] = inst->health.ready;
+            j["failed"] = inst->health.failed;
+            j["message"] = inst->health.message;
+            j["plugin"] = g_id;
+            j["run_mode"] = inst->backend->kind();
+            if (inst->started) j["model"] = inst->settings.model;
+        }
+        std::lock_guard lock(inst->out_mutex);
+        std::string& s = inst->health_out[std::this_thread::get_id()];
+        s = j.dump();
+        *out_json = s.c_str();
+        return OMNIHOST_OK;
+    } catch (...) {
+        *out_json = "{\"ready\":false,\"failed\":false,\"message\":\"health unavailable\"}";
+        return OMNIHOST_INTERNAL;
+    }
+}
+
+omnihost_status p_generate(omnihost_instance* inst, const char* request_json, const omnihost_job* job,
+                           omnihost_result** out) {
+    if (!inst || !out) return OMNIHOST_INVALID_ARGUMENT;
+    *out = nullptr;
+    return guarded(inst, [&]() -> omnihost_status {
+        std::shared_ptr<UpstreamClient> client;
+        std::string model;
+        TaskTimeouts timeouts;
+        {
+            std::lock_guard lock(inst->state_mutex);
+            if (!inst->started) throw ProxyError(OMNIHOST_UNAVAILABLE, "not started");
+            if (inst->health.failed) throw ProxyError(OMNIHOST_UNAVAILABLE, inst->health.message);
+            client = inst->client;
+            model = inst->settings.model;
+            timeouts = inst->timeouts;
+        }
+        json request = parse_json_arg(request_json, "request");
+        TaskHooks hooks;
+        if (OMNI_HAS_MEMBER(job, omnihost_job, is_cancelled))
+            hooks.cancelled = [job] { return job->is_cancelled(job->user_data) != 0; };
+        if (OMNI_HAS_MEMBER(job, omnihost_job, progress))
+            hooks.progress = [job](int step, int total, const std::string& phase, const std::string& msg) {
+                job->progress(job->user_data, step, total, phase.c_str(), msg.c_str());
+            };
+        if (OMNI_HAS_MEMBER(job, omnihost_job, emit))
+            hooks.emit = [job](const std::string& ev) { job->emit(job->user_data, ev.c_str()); };
+        hooks.log = [inst](omnihost_log_level l, const std::string& m) { inst->log(l, m); };
+
+        TaskResult r;
+        try {
+            r = run_upstream_task(*client, model, request, timeouts, hooks);
+        } catch (const ProxyError& e) {
+            if (e.status() != OMNIHOST_CANCELLED)
+                inst->log(OMNIHOST_LOG_WARN, "generate failed: " + std::string(e.what()));
+            throw;
+        }
+        auto owned = std::make_unique<OwnedResult>();
+        owned->bytes = std::move(r.bytes);
+        owned->mime = r.mime;
+        owned->metadata = r.metadata.dump();
+        owned->result.struct_size = sizeof(omnihost_result);
+        owned->result.data = reinterpret_cast<const uint8_t*>(owned->bytes.data());
+        owned->result.size = owned->bytes.size();
+        owned->result.mime_type = owned->mime.c_str();
+        owned->result.metadata_json = owned->metadata.c_str();
+        std::lock_guard lock(inst->results_mutex);
+        inst->results.insert(owned.get());
+        *out = &owned.release()->result;
+        return OMNIHOST_OK;
+    });
+}
+
+void p_release_result(omnihost_instance* inst, omnihost_result* result) {
+    if (!inst || !result) return;
+    // result is the first member of OwnedResult
+    auto* owned = reinterpret_cast<OwnedResult*>(result);
+    std::lock_guard lock(inst->results_mutex);
+    if (inst->results.erase(owned)) delete owned;
+}
+
+omnihost_status p_stop(omnihost_instance* inst) {
+    if (!inst) return OMNIHOST_INVALID_ARGUMENT;
+    return guarded(inst, [&]() -> omnihost_status {
+        do_stop(inst);
+        return OMNIHOST_OK;
+    });
+}
+
+const char* p_last_error(omnihost_instance* inst) {
+    if (!inst) return "";
+    std::lock_guard lock(inst->out_mutex);
+    return inst->errors[std::this_thread::get_id()].c_str();
+}
+
+omnihost_status p_command_preview(omnihost_instance* inst, const char* start_json, const char** out_json) {
+    if (!inst || !out_json) return OMNIHOST_INVALID_ARGUMENT;
+    *out_json = "{}";
+    return guarded(inst, [&]() -> omnihost_status {
+        json start = parse_json_arg(start_json, "start");
+        ServeSettings s = parse_serve_settings(start, inst->backend->requires_model());
+        inst->backend->check_route(s);
+        json p = inst->backend->preview(s, start);
+        std::lock_guard lock(inst->out_mutex);
+        std::string& out = inst->preview_out[std::this_thread::get_id()];
+        out = p.dump();
+        *out_json = out.c_str();
+        return OMNIHOST_OK;
+    });
+}
+
+}  // namespace
+
+namespace omnihost::proxy {
+
+const omnihost_plugin_entry* make_proxy_entry(const char* id, const char* version, BackendFactory factory) {
+    g_id = id;
+    g_version = version;
+    g_factory = factory;
+    static omnihost_plugin_entry entry{};
+    entry.abi_major = OMNIHOST_ABI_MAJOR;
+    entry.abi_minor = OMNIHOST_ABI_MINOR;
+    entry.struct_size = sizeof(omnihost_plugin_entry);
+    entry.id = id;
+    entry.version = version;
+    entry.create = p_create;
+    entry.destroy = p_destroy;
+    entry.start = p_start;
+    entry.health = p_health;
+    entry.generate = p_generate;
+    entry.release_result = p_release_result;
+    entry.stop = p_stop;
+    entry.last_error = p_last_error;
+    entry.command_preview = p_command_preview;
+    return &entry;
+}
+
+}  // namespace omnihost::proxy

@@ -1,0 +1,26 @@
+// The C ABI table shared by the proxy plugins. A plugin module defines its entry with
+// OMNIHOST_PROXY_PLUGIN(id, version, factory), where factory builds its ProxyBackend.
+#pragma once
+
+#include "proxy_backend.h"
+
+#include <omnihost_plugin.h>
+
+namespace omnihost::proxy {
+
+// Fills a plugin table whose functions drive backends made by `factory`.
+const omnihost_plugin_entry* make_proxy_entry(const char* id, const char* version, BackendFactory factory);
+
+}  // namespace omnihost::proxy
+
+// The entry symbol's name equals the ABI struct's typedef name, which C and C++ cannot declare in
+// one translation unit; an asm label gives the function another C++ name but the exported symbol
+// OMNIHOST_PLUGIN_ENTRY_SYMBOL ("omnihost_plugin_entry").
+#define OMNIHOST_PROXY_PLUGIN(ID, VERSION, FACTORY)                                                \
+    extern "C" OMNIHOST_EXPORT const omnihost_plugin_entry* omnihost_proxy_plugin_entry(void)     \
+        __asm__("omnihost_plugin_entry");                                                          \
+    extern "C" OMNIHOST_EXPORT const omnihost_plugin_entry* omnihost_proxy_plugin_entry(void) {   \
+        static const omnihost_plugin_entry* entry =                                                \
+            ::omnihost::proxy::make_proxy_entry(ID, VERSION, FACTORY);                             \
+        return entry;                                                                              \
+    }

@@ -1,0 +1,114 @@
+#include "readiness.h"
+
+#include "proxy_error.h"
+
+#include <thread>
+
+namespace omnihost::proxy {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+json models_from(const std::string& body) {
+    json out = json::array();
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_array()) return out;
+    for (const auto& m : j["data"]) {
+        if (!m.is_object() || !m.contains("id")) continue;
+        json e = {{"id", m["id"]}};
+        for (const char* k : {"owned_by", "max_model_len", "root"})
+            e[k] = m.contains(k) ? m[k] : json();
+        out.push_back(e);
+    }
+    return out;
+}
+
+}  // namespace
+
+ProbeResult probe_upstream(const UpstreamClient& client, std::chrono::milliseconds timeout, bool want_models,
+                           const CancelPoll& cancelled) {
+    ProbeResult r;
+    try {
+        HttpResponse h = client.get("/health", timeout, cancelled);
+        if (h.status == 200) {
+            r.ready = true;
+            r.via = "/health";
+            if (!want_models) return r;
+        } else {
+            r.detail = "/health answered " + std::to_string(h.status);
+            r.auth_failed = h.status == 401 || h.status == 403;
+        }
+    } catch (const TransportError& e) {
+        if (e.kind() == TransportFailure::cancelled) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+        r.detail = e.what();
+        if (e.kind() == TransportFailure::connect) return r;  // nothing listens: /v1/models would fail too
+    }
+    try {
+        HttpResponse m = client.get("/v1/models", timeout, cancelled);
+        if (m.status == 200) {
+            r.models = models_from(m.body);
+            if (!r.ready) {
+                r.ready = true;
+                r.via = "/v1/models";
+            }
+        } else {
+            if (!r.ready) r.detail += (r.detail.empty() ? "" : "; ") + std::string("/v1/models answered ") +
+                                      std::to_string(m.status);
+            r.auth_failed = r.auth_failed || m.status == 401 || m.status == 403;
+        }
+    } catch (const TransportError& e) {
+        if (e.kind() == TransportFailure::cancelled) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+        if (!r.ready) r.detail += (r.detail.empty() ? "" : "; ") + std::string(e.what());
+    }
+    return r;
+}
+
+ProbeResult wait_until_ready(const UpstreamClient& client, std::chrono::milliseconds start_timeout,
+                             std::chrono::milliseconds probe_timeout, const WaitHooks& hooks) {
+    const auto t0 = Clock::now();
+    const auto deadline = t0 + start_timeout;
+    for (;;) {
+        if (hooks.cancelled && hooks.cancelled()) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+        if (hooks.dead_reason) {
+            std::string why = hooks.dead_reason();
+            if (!why.empty()) throw ProxyError(OMNIHOST_UNAVAILABLE, why);
+        }
+        ProbeResult r = probe_upstream(client, probe_timeout, false, hooks.cancelled);
+        if (r.ready) return r;
+        int elapsed = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - t0).count());
+        if (Clock::now() >= deadline)
+            throw ProxyError(OMNIHOST_UNAVAILABLE, "vLLM-Omni did not become ready within " +
+                                                       std::to_string(start_timeout.count() / 1000) +
+                                                       " s (start_timeout_s); last probe: " + r.detail);
+        if (hooks.progress) hooks.progress(elapsed, "waiting for " + client.base_url() + "/health (" +
+                                                        std::to_string(elapsed) + " s): " + r.detail);
+        for (int i = 0; i < 5; ++i) {
+            if (hooks.cancelled && hooks.cancelled()) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+            if (hooks.dead_reason) {
+                std::string why = hooks.dead_reason();
+                if (!why.empty()) throw ProxyError(OMNIHOST_UNAVAILABLE, why);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
+}  // namespace omnihost::proxy
+
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
+namespace omnihost::proxy {
+bool local_port_in_use(int port) {
+    try {
+        Poco::Net::StreamSocket s;
+        s.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), Poco::Timespan(0, 300000));
+        s.close();
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+}  // namespace omnihost::proxy

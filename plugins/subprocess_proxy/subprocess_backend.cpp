@@ -1,0 +1,183 @@
+// subprocess_proxy: runs `vllm serve <model> --port P --omni ...` as a child process in its own
+// process group, forwards its output to the log bus, waits for /health, watches for its exit and
+// stops it with SIGTERM to the group, a grace period, then SIGKILL.
+#include "child_process.h"
+#include "http_client.h"
+#include "json_fields.h"
+#include "proxy_instance.h"
+#include "readiness.h"
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+using nlohmann::json;
+using namespace omnihost::proxy;
+
+namespace {
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+    return out;
+}
+
+class SubprocessBackend final : public ProxyBackend {
+public:
+    SubprocessBackend(json config, HostLog log) : config_(std::move(config)), log_(std::move(log)) {
+        // Validate the create config now so a typo fails at create(), not at the first start().
+        get_string(config_, "vllm_binary");
+        if (has_field(config_, "env") && !config_["env"].is_object())
+            throw invalid_field("env", "must be an object of strings");
+    }
+    ~SubprocessBackend() override { stop(); }
+
+    const char* kind() const override { return "subprocess"; }
+
+    void check_route(const ServeSettings& s) const override {
+        if (s.run_mode != "subprocess")
+            throw ProxyError(OMNIHOST_NOT_SUPPORTED, "run_mode: subprocess_proxy serves run_mode subprocess, not " + s.run_mode);
+        if (s.model_type == "video" || s.model_type == "audio")
+            throw ProxyError(OMNIHOST_NOT_SUPPORTED,
+                             "model_type " + s.model_type +
+                                 " runs in-process in run_mode subprocess (vLLM-Omni's serving layer loses video "
+                                 "and audio outputs); subprocess_proxy serves image, tts and omni");
+    }
+
+    LaunchCommand command(const ServeSettings& s, const json& start) const {
+        std::string binary = get_string(start, "vllm_binary", get_string(config_, "vllm_binary", "vllm"));
+        const char* path = std::getenv("PATH");
+        LaunchCommand cmd = subprocess_command(s, binary, path ? path : "");
+        for (const json* src : {&config_, &start}) {
+            if (!has_field(*src, "env")) continue;
+            if (!(*src)["env"].is_object()) throw invalid_field("env", "must be an object of strings");
+            for (auto& [k, v] : (*src)["env"].items()) {
+                if (!v.is_string()) throw invalid_field("env." + k, "must be a string");
+                if (!cmd.env.count(k)) cmd.env[k] = v.get<std::string>();
+            }
+        }
+        return cmd;
+    }
+
+    json preview(const ServeSettings& s, const json& start) const override {
+        return preview_json(kind(), command(s, start), s);
+    }
+
+    std::string start(ServeSettings& s, const json& start, const StartHooks& hooks) override {
+        stop();
+        LaunchCommand cmd = command(s, start);
+        if (!s.venv_path.empty() && find_executable(cmd.argv[0], "").empty())
+            throw invalid_field("venv_path", "no executable vllm at " + cmd.argv[0]);
+        if (local_port_in_use(s.port))
+            throw invalid_field("port", std::to_string(s.port) + " is already in use on 127.0.0.1 (another server?)");
+        stop_grace_ = config_seconds(start, config_, "stop_grace_s", 10.0);
+        auto start_timeout = config_seconds(start, config_, "start_timeout_s", 1800.0);
+        auto probe_timeout = config_seconds(start, config_, "health_timeout_s", 3.0);
+
+        auto proc = std::make_shared<ChildProcess>();
+        log_(OMNIHOST_LOG_INFO, "starting: " + shell_command(redact_env(cmd.env), redact_argv(cmd.argv)));
+        HostLog log = log_;
+        try {
+            proc->spawn(ProcessSpec{cmd.argv, cmd.env, {}},
+                        [log](const std::string& line, bool) { log.server_line(line); });
+        } catch (const std::exception& e) {
+            throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("cannot launch vllm: ") + e.what());
+        }
+        {
+            std::lock_guard lock(mutex_);
+            proc_ = proc;
+            port_ = s.port;
+        }
+        log_(OMNIHOST_LOG_INFO, "vllm started with pid " + std::to_string(proc->pid()));
+        const std::string base = "http://127.0.0.1:" + std::to_string(s.port);
+        UpstreamClient client(base, s.remote_api_key);
+        WaitHooks wait;
+        wait.cancelled = hooks.cancelled;
+        wait.dead_reason = [proc] {
+            return proc->exited() ? exit_message(*proc) : std::string();
+        };
+        wait.progress = [&](int elapsed, const std::string& msg) { hooks.progress(elapsed, 0, msg); };
+        try {
+            ProbeResult r = wait_until_ready(client, start_timeout, probe_timeout, wait);
+            log_(OMNIHOST_LOG_INFO, "vllm is ready (" + r.via + " answered 200)");
+        } catch (...) {
+            stop();
+            throw;
+        }
+        client_ = std::make_unique<UpstreamClient>(base, s.remote_api_key);
+        probe_timeout_ = probe_timeout;
+        return base;
+    }
+
+    HealthState poll() override {
+        std::shared_ptr<ChildProcess> proc;
+        {
+            std::lock_guard lock(mutex_);
+            proc = proc_;
+        }
+        HealthState h;
+        if (!proc) {
+            h.message = "not started";
+            return h;
+        }
+        h.extras = {{"pid", proc->pid()}, {"port", port_}};
+        if (proc->exited()) {
+            h.failed = true;
+            h.message = exit_message(*proc);
+            h.extras["exit_code"] = *proc->exit_code();
+            // Workers the server left behind die with it: no orphans.
+            if (proc->group_alive()) proc->terminate_group(std::chrono::seconds(2));
+            return h;
+        }
+        if (++polls_ % 10 == 0) {  // about every 5 s: is the API still answering?
+            ProbeResult r = probe_upstream(*client_, probe_timeout_, false);
+            last_probe_ok_ = r.ready;
+            last_probe_detail_ = r.detail;
+        }
+        h.ready = last_probe_ok_;
+        h.message = last_probe_ok_ ? "vllm is running" : "vllm is running but not answering: " + last_probe_detail_;
+        return h;
+    }
+
+    void stop() override {
+        std::shared_ptr<ChildProcess> proc;
+        {
+            std::lock_guard lock(mutex_);
+            proc.swap(proc_);
+        }
+        if (!proc) return;
+        const bool was_running = !proc->exited();
+        proc->terminate_group(stop_grace_);
+        if (was_running) log_(OMNIHOST_LOG_INFO, "vllm (pid " + std::to_string(proc->pid()) + ") stopped: " + proc->exit_description());
+        polls_ = 0;
+        last_probe_ok_ = true;
+    }
+
+private:
+    static std::string exit_message(const ChildProcess& p) {
+        auto code = p.exit_code();
+        std::string head = code && *code >= 0 ? "vllm exited with code " + std::to_string(*code)
+                                              : "vllm " + p.exit_description();
+        return head + ": " + join_lines(p.last_lines(8));
+    }
+
+    json config_;
+    HostLog log_;
+    std::mutex mutex_;
+    std::shared_ptr<ChildProcess> proc_;
+    std::unique_ptr<UpstreamClient> client_;
+    int port_ = 0;
+    std::chrono::milliseconds stop_grace_{10000};
+    std::chrono::milliseconds probe_timeout_{3000};
+    int polls_ = 0;
+    bool last_probe_ok_ = true;
+    std::string last_probe_detail_;
+};
+
+std::unique_ptr<ProxyBackend> make_backend(const json& config, const HostLog& log) {
+    return std::make_unique<SubprocessBackend>(config, log);
+}
+
+}  // namespace
+
+OMNIHOST_PROXY_PLUGIN("subprocess_proxy", "0.1.0", make_backend)

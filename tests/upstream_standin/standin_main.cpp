@@ -1,0 +1,137 @@
+// omnihost-upstream-standin: a faithful stand-in for `vllm serve <model> --omni` used by the proxy
+// tests (vLLM cannot be installed on the test machines). It takes vllm's command line
+//   [serve] <model> [--port P] [--host H] [--api-key K] [--omni] [any other vllm flags, recorded]
+// prints uvicorn-like lines, and serves the OpenAI-compatible endpoints with real PNG/WAV/MP4.
+//
+// Start-up steering (environment, so the argv stays exactly what the proxy built):
+//   OMNIHOST_STANDIN_STARTUP_DELAY_MS  load time before the port opens (prints progress lines)
+//   OMNIHOST_STANDIN_FAIL_STARTUP=N    print a traceback and exit with code N before listening
+//   OMNIHOST_STANDIN_EXIT_AFTER_MS     crash this long after listening ...
+//   OMNIHOST_STANDIN_EXIT_CODE         ... with this code (default 1)
+//   OMNIHOST_STANDIN_IGNORE_SIGTERM=1  ignore SIGTERM (tests SIGKILL escalation)
+//   OMNIHOST_STANDIN_SPAWN_WORKER=1    fork a worker that sleeps forever (tests group kill)
+//   OMNIHOST_STANDIN_PID_FILE=path     write "<pid> <worker pid>" there
+//   OMNIHOST_STANDIN_CONTROL='{json}'  initial behaviour (see standin_server.cpp / POST /standin/control)
+#include "standin_server.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+
+using nlohmann::json;
+
+namespace {
+
+long env_long(const char* name, long def) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::strtol(v, nullptr, 10) : def;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    standin::ServerOptions opt;
+    for (int i = 0; i < argc; ++i) opt.argv.push_back(argv[i]);
+    int i = 1;
+    if (i < argc && std::string(argv[i]) == "serve") ++i;
+    if (i < argc && argv[i][0] != '-') opt.model = argv[i++];
+    for (; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::cerr << "error: argument " << a << " expects a value\n";
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--port") opt.port = std::stoi(next());
+        else if (a == "--host") opt.host = next();
+        else if (a == "--api-key") opt.api_key = next();
+        else if (a == "--model") opt.model = next();
+        else if (a == "--max-model-len") opt.max_model_len = std::stoi(next());
+        else if (a == "--tensor-parallel-size" || a == "--gpu-memory-utilization" || a == "--stage-configs-path") next();
+        // other flags (--omni, --enforce-eager, ...) are accepted and recorded in argv
+    }
+    for (const char* k : {"CUDA_VISIBLE_DEVICES", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "VLLM_USE_MODELSCOPE",
+                          "VIRTUAL_ENV"}) {
+        const char* v = std::getenv(k);
+        opt.env[k] = v ? json(v) : json();
+    }
+    if (const char* c = std::getenv("OMNIHOST_STANDIN_CONTROL"); c && *c) opt.initial_control = json::parse(c);
+
+    const bool ignore_term = env_long("OMNIHOST_STANDIN_IGNORE_SIGTERM", 0) != 0;
+    if (ignore_term) signal(SIGTERM, SIG_IGN);
+
+    std::string cmd;
+    for (const auto& a : opt.argv) cmd += (cmd.empty() ? "" : " ") + a;
+    standin::say("INFO 00:00:00 [api_server.py] vLLM-Omni stand-in, argv: " + cmd);
+    standin::say("INFO 00:00:00 [api_server.py] model=" + opt.model + " port=" + std::to_string(opt.port));
+    if (ignore_term) standin::say("WARNING 00:00:00 [standin] ignoring SIGTERM");
+
+    // Fork before any thread exists; the worker shares the process group, like vLLM engine cores.
+    pid_t worker = 0;
+    if (env_long("OMNIHOST_STANDIN_SPAWN_WORKER", 0)) {
+        worker = fork();
+        if (worker == 0) {
+            for (;;) pause();
+        }
+        standin::say("INFO 00:00:00 [standin] started worker process " + std::to_string(worker));
+    }
+    if (const char* pf = std::getenv("OMNIHOST_STANDIN_PID_FILE"); pf && *pf) {
+        std::ofstream(pf) << getpid() << " " << worker << "\n";
+    }
+
+    if (long code = env_long("OMNIHOST_STANDIN_FAIL_STARTUP", 0)) {
+        standin::say("Traceback (most recent call last):");
+        standin::say("  File \"vllm/entrypoints/cli/serve.py\", line 42, in cmd");
+        standin::say("RuntimeError: stand-in start-up failure requested (code " + std::to_string(code) + ")");
+        return static_cast<int>(code);
+    }
+
+    long delay = env_long("OMNIHOST_STANDIN_STARTUP_DELAY_MS", 0);
+    for (long waited = 0; waited < delay; waited += 200) {
+        standin::say("INFO 00:00:00 [model_runner.py] Loading weights... (" + std::to_string(waited) + " ms)");
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(200L, delay - waited)));
+    }
+
+    // Block the signals we wait for before the server threads start, so sigwait gets them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    if (!ignore_term) sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+    standin::say("INFO:     Started server process [" + std::to_string(getpid()) + "]");
+    standin::say("INFO:     Waiting for application startup.");
+    try {
+        standin::start_server(opt);
+    } catch (const std::exception& e) {
+        standin::say(std::string("ERROR:    [Errno 98] could not bind on port ") + std::to_string(opt.port) + ": " + e.what());
+        return 1;
+    }
+    standin::say("INFO:     Application startup complete.");
+    standin::say("INFO:     Uvicorn running on http://" + opt.host + ":" + std::to_string(opt.port) +
+                 " (Press CTRL+C to quit)");
+
+    if (long after = env_long("OMNIHOST_STANDIN_EXIT_AFTER_MS", 0)) {
+        long code = env_long("OMNIHOST_STANDIN_EXIT_CODE", 1);
+        std::thread([after, code] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(after));
+            standin::say("ERROR 00:00:00 [core.py] EngineCore encountered a fatal error.");
+            standin::say("RuntimeError: CUDA error: an illegal memory access was encountered (stand-in crash)");
+            _exit(static_cast<int>(code));
+        }).detach();
+    }
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    standin::say("INFO:     Shutting down");
+    standin::say("INFO:     Finished server process [" + std::to_string(getpid()) + "]");
+    _exit(0);  // do not wait for hanging requests; a real server is killed the same way
+}

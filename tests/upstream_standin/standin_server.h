@@ -1,0 +1,32 @@
+// The stand-in vLLM-Omni HTTP API (Poco HTTPServer). Steering:
+//   POST /standin/control  JSON merged into the behaviour (see README in standin_main.cpp)
+//   POST /standin/reset    back to defaults
+//   GET  /standin/requests recorded requests [{method,path,authorization,content_type,body}]
+//   GET  /standin/info     {argv, env, pid, model, port}
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace standin {
+
+struct ServerOptions {
+    std::string model = "standin/model";
+    std::string host = "0.0.0.0";
+    int port = 8091;
+    std::string api_key;
+    int max_model_len = 4096;
+    std::vector<std::string> argv;
+    nlohmann::json env = nlohmann::json::object();
+    nlohmann::json initial_control = nlohmann::json::object();
+};
+
+// Starts the server threads; returns once listening. Throws on bind failure.
+void start_server(const ServerOptions& options);
+
+// Writes one uvicorn-style line to stdout (flushed).
+void say(const std::string& line);
+
+}  // namespace standin
