@@ -349,9 +349,12 @@ bus_stats bus::stats() const {
     return s;
 }
 
+}  // namespace omnihost::log_bus
+
 extern "C" void omnihost_log_bus_plugin_log(void *user_data, int32_t level, const char *source,
                                             const char *message) {
     if (!user_data) return;
+    using omnihost::log_bus::log_level;
     log_level lv = log_level::info;
     switch (level) {
     case 0: lv = log_level::trace; break;  // OMNIHOST_LOG_TRACE
@@ -362,10 +365,8 @@ extern "C" void omnihost_log_bus_plugin_log(void *user_data, int32_t level, cons
     default: lv = log_level::info; break;
     }
     try {
-        static_cast<bus *>(user_data)->publish_log(lv, source ? source : "plugin", message ? message : "");
+        static_cast<omnihost::log_bus::bus *>(user_data)->publish_log(lv, source ? source : "plugin", message ? message : "");
     } catch (...) {
         // A log callback must never throw into plugin code (it may be C).
     }
 }
-
-}  // namespace omnihost::log_bus

@@ -146,10 +146,11 @@ private:
     std::shared_ptr<detail::bus_core> core_;
 };
 
+}  // namespace omnihost::log_bus
+
 // C-ABI log callback for omnihost_host.log: set host.user_data to a bus* and host.log to this.
 // Maps OMNIHOST_LOG_* to log_level (unknown values become info), tolerates NULL strings, never
 // throws, never blocks. Lines also go to the echo sink.
 extern "C" void omnihost_log_bus_plugin_log(void *user_data /* bus* */, int32_t level,
                                             const char *source, const char *message);
 
-}  // namespace omnihost::log_bus
