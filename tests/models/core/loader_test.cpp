@@ -1,8 +1,10 @@
 #include "core/safetensors.h"
 #include "temp_dir.h"
 
-#include <doctest/doctest.h>
 #include <torch/torch.h>
+
+// doctest last: c10 (glog) defines its own CHECK macro.
+#include <doctest/doctest.h>
 
 namespace fs = std::filesystem;
 using namespace omnihost::models;
