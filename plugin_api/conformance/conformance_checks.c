@@ -3,7 +3,9 @@
 #include "conformance.h"
 #include "json_lite.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,34 @@ const char *safe_last_error(omnihost_instance *inst) {
 
 /* ---- entry ------------------------------------------------------------------------------------ */
 
+/* The manifest beside the library: <dir>/<entry id>.plugin.json, else any <dir>/<name>.plugin.json whose
+ * "library" names this file. Writes the first candidate path into `path` (for the message). */
+static void find_manifest(const char *plugin_path, char *path, size_t cap) {
+    const char *slash = strrchr(plugin_path, '/');
+    const char *base = slash ? slash + 1 : plugin_path;
+    char dir[2048];
+    DIR *d;
+    struct dirent *ent;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - plugin_path) : 1, slash ? plugin_path : ".");
+    snprintf(path, cap, "%s/%.200s.plugin.json", dir, view.id);
+    if (access(path, R_OK) == 0 || !(d = opendir(dir))) return;
+    while ((ent = readdir(d)) != NULL) {
+        size_t n = strlen(ent->d_name);
+        char candidate[2048 + 260], library[256];
+        char *text;
+        if (n <= 12 || strcmp(ent->d_name + n - 12, ".plugin.json") != 0) continue;
+        snprintf(candidate, sizeof candidate, "%s/%.255s", dir, ent->d_name);
+        text = read_text_file(candidate);
+        if (text && omnihost_json_get_string(text, "library", library, sizeof library) && strcmp(library, base) == 0) {
+            snprintf(path, cap, "%s", candidate);
+            free(text);
+            break;
+        }
+        free(text);
+    }
+    closedir(d);
+}
+
 static void check_manifest(const conformance_options *opts) {
     char path[4096], id[128], version[64], library[256];
     const char *base;
@@ -82,9 +112,7 @@ static void check_manifest(const conformance_options *opts) {
     if (opts->manifest_path) {
         snprintf(path, sizeof path, "%s", opts->manifest_path);
     } else {
-        const char *slash = strrchr(opts->plugin_path, '/');
-        int dir_len = slash ? (int)(slash - opts->plugin_path) : 1;
-        snprintf(path, sizeof path, "%.*s/%s.plugin.json", dir_len, slash ? opts->plugin_path : ".", view.id);
+        find_manifest(opts->plugin_path, path, sizeof path);
     }
     text = read_text_file(path);
     check_note(text != NULL, "manifest found", text ? "%s" : "cannot read %s (pass --manifest)", path);
