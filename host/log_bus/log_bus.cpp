@@ -33,6 +33,7 @@ struct subscriber_state {
     uint64_t pending_drops = 0;  // lost frames not yet announced
     uint64_t dropped_total = 0;
     bool closed = false;
+    bool waiting = false;  // the consumer sleeps on cv: only then is a wake-up (a syscall) needed
 
     // Called with the bus lock held; only takes this subscriber's lock briefly. Never waits.
     // Returns true when the frame was dropped.
@@ -50,7 +51,7 @@ struct subscriber_state {
         }
         queue.push_back(queued{f, 0});
         ++frames_in_queue;
-        cv.notify_one();
+        if (waiting) cv.notify_one();
         return false;
     }
 
@@ -143,14 +144,14 @@ subscriber::~subscriber() {
     if (auto core = core_.lock()) core->detach(state_);
 }
 
-std::optional<delivery> subscriber::next(std::chrono::milliseconds timeout) {
-    auto &st = *state_;
-    std::unique_lock<std::mutex> lock(st.mu);
-    auto ready = [&] {
-        return st.backlog_pos < st.backlog.size() || !st.queue.empty() || st.pending_drops > 0 || st.closed;
-    };
-    if (!st.cv.wait_for(lock, timeout, ready)) return std::nullopt;
+namespace {
 
+bool has_work(const detail::subscriber_state &st) {
+    return st.backlog_pos < st.backlog.size() || !st.queue.empty() || st.pending_drops > 0;
+}
+
+// Takes the next item; the caller holds st.mu and has checked has_work().
+delivery take_one(detail::subscriber_state &st) {
     delivery d;
     if (st.backlog_pos < st.backlog.size()) {
         d.item = std::move(st.backlog[st.backlog_pos++]);
@@ -170,15 +171,43 @@ std::optional<delivery> subscriber::next(std::chrono::milliseconds timeout) {
             return d;
         }
         d.dropped = q.dropped;
-    } else if (st.pending_drops > 0) {
+    } else {
         // Frames were lost and nothing newer fit yet: tell the client now rather than later.
         d.dropped = st.pending_drops;
         st.pending_drops = 0;
-    } else {
-        return std::nullopt;  // closed and drained
     }
     d.drop_text = "{\"type\":\"dropped\",\"count\":" + std::to_string(d.dropped) + "}";
     return d;
+}
+
+// Waits (up to timeout) until there is work or the subscriber is closed. Holds `lock` on return.
+bool wait_for_work(detail::subscriber_state &st, std::unique_lock<std::mutex> &lock,
+                   std::chrono::milliseconds timeout) {
+    if (has_work(st)) return true;
+    if (st.closed || timeout.count() <= 0) return false;
+    st.waiting = true;
+    st.cv.wait_for(lock, timeout, [&] { return has_work(st) || st.closed; });
+    st.waiting = false;
+    return has_work(st);
+}
+
+}  // namespace
+
+std::optional<delivery> subscriber::next(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    if (!wait_for_work(*state_, lock, timeout)) return std::nullopt;
+    return take_one(*state_);
+}
+
+size_t subscriber::next_batch(std::vector<delivery> &out, size_t max_items, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    if (!wait_for_work(*state_, lock, timeout)) return 0;
+    size_t n = 0;
+    while (n < max_items && has_work(*state_)) {
+        out.push_back(take_one(*state_));
+        ++n;
+    }
+    return n;
 }
 
 void subscriber::close() { state_->close(); }

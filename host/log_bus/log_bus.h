@@ -73,6 +73,10 @@ public:
     // Returns nullopt on timeout or once the subscriber is closed and drained (see closed()).
     std::optional<delivery> next(std::chrono::milliseconds timeout);
 
+    // Like next(), but appends up to `max_items` ready deliveries to `out` under one lock (what
+    // the WebSocket handler uses). Returns how many were appended; 0 on timeout or when closed.
+    size_t next_batch(std::vector<delivery> &out, size_t max_items, std::chrono::milliseconds timeout);
+
     // Stop receiving: wakes a waiting next(). Idempotent.
     void close();
     bool closed() const;

@@ -37,7 +37,7 @@ const int pong_flags = frame_flags(WebSocket::FRAME_FLAG_FIN, WebSocket::FRAME_O
 const int ping_flags = frame_flags(WebSocket::FRAME_FLAG_FIN, WebSocket::FRAME_OP_PING);
 
 // The most frames sent back to back before looking at what the client sent.
-constexpr int max_batch = 128;
+constexpr size_t max_batch = 128;
 
 class ws_logs_handler final : public Poco::Net::HTTPRequestHandler {
 public:
@@ -73,16 +73,14 @@ private:
         auto sub = bus_.subscribe(options_.with_backlog);
         auto last_ping = std::chrono::steady_clock::now();
         std::array<char, 4096> buf{};
+        std::vector<delivery> batch;
+        batch.reserve(max_batch);
         for (;;) {
-            int sent = 0;
-            auto wait = options_.poll_interval;
-            while (sent < max_batch) {
-                auto d = sub->next(wait);
-                if (!d) break;
-                const std::string &text = d->text();
+            batch.clear();
+            sub->next_batch(batch, max_batch, options_.poll_interval);
+            for (const auto &d : batch) {
+                const std::string &text = d.text();
                 ws.sendFrame(text.data(), static_cast<int>(text.size()), WebSocket::FRAME_TEXT);
-                ++sent;
-                wait = std::chrono::milliseconds(0);  // drain what is queued, then look at the socket
             }
             if (sub->closed() && sub->queued() == 0) {  // the bus is shutting down
                 ws.shutdown(WebSocket::WS_ENDPOINT_GOING_AWAY, "server shutting down");
