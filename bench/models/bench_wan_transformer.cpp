@@ -1,0 +1,148 @@
+// Transformer per-step benchmark: the golden tiny Wan2.1 transformer, then Wan2.1-1.3B-shaped random
+// weights (dim 1536, 30 layers, 12 heads, ffn 8960, text 4096) at 256x256, 17 frames
+// (latent 16x5x32x32 -> 1280 tokens) with a 512-token text context, as the pipeline runs it.
+//   bench_wan_transformer [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16]
+//                         [--golden DIR] [--skip-large] [--no-allocator-tuning]
+// One denoising step with CFG = 2 forwards (text K/V cached per prompt, as the pipeline does).
+#include "core/runtime.h"
+#include "core/safetensors.h"
+#include "wan_transformer/wan_transformer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using namespace omnihost::models;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double peak_rss_mib() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+double current_rss_mib() {
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0, resident = 0;
+    statm >> pages >> resident;
+    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+double seconds_since(clock_type::time_point t0) {
+    return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f, int64_t h, int64_t w,
+         int64_t text_len, int forwards) {
+    const auto &cfg = tr.config();
+    auto gen = at::detail::createCPUGenerator(7);
+    at::Tensor x = at::randn({1, c, f, h, w}, gen);
+    at::Tensor text = at::randn({1, text_len, cfg.text_dim}, gen);
+    at::Tensor t = at::tensor({999}, at::kLong);
+    const int64_t tokens = (f / cfg.patch_size[0]) * (h / cfg.patch_size[1]) * (w / cfg.patch_size[2]);
+
+    auto t0 = clock_type::now();
+    auto ctx = tr.encode_text(text);
+    const double text_s = seconds_since(t0);
+    std::printf("[%s] latent %lldx%lldx%lldx%lld (%lld tokens), text %lld tokens, %lld layers, %s, %d threads\n", label,
+                (long long)c, (long long)f, (long long)h, (long long)w, (long long)tokens, (long long)text_len,
+                (long long)cfg.num_layers, dtype_name(tr.dtype()).c_str(), at::get_num_threads());
+    std::printf("[%s] text context (text_embedder + cross-attn K/V, once per prompt): %.3f s\n", label, text_s);
+    double total = 0, first = 0;
+    for (int i = 0; i < forwards; ++i) {
+        t0 = clock_type::now();
+        at::Tensor y = tr.forward(x, t, *ctx);
+        const double s = seconds_since(t0);
+        if (i == 0) first = s;
+        total += s;
+        std::printf("[%s] forward %d: %.3f s  (rss %.0f MiB, peak %.0f MiB)\n", label, i + 1, s, current_rss_mib(),
+                    peak_rss_mib());
+        std::fflush(stdout);
+        (void)y;
+    }
+    const double per_forward = forwards > 1 ? (total - first) / (forwards - 1) : first;
+    std::printf("[%s] per forward %.3f s%s; per denoising step with CFG (2 forwards) %.3f s; peak RSS %.0f MiB\n", label,
+                per_forward, forwards > 1 ? " (excluding the first)" : "", 2 * per_forward, peak_rss_mib());
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    int layers = 30, forwards = 2, threads = 0;
+    bool skip_large = false, tune = true;
+    std::string dtype = "fp32";
+    fs::path golden = OMNIHOST_GOLDEN_DIR;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "%s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--layers") layers = std::atoi(next().c_str());
+        else if (a == "--forwards") forwards = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--threads") threads = std::atoi(next().c_str());
+        else if (a == "--dtype") dtype = next();
+        else if (a == "--golden") golden = next();
+        else if (a == "--skip-large") skip_large = true;
+        else if (a == "--no-allocator-tuning") tune = false;
+        else {
+            std::fprintf(stderr, "usage: %s [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16] [--golden DIR] "
+                                 "[--skip-large] [--no-allocator-tuning]\n", argv[0]);
+            return a == "-h" || a == "--help" ? 0 : 2;
+        }
+    }
+    try {
+        const bool tuned = tune && tune_allocator();
+        configure_threads(threads);
+        const auto dt = parse_dtype(dtype);
+        std::printf("allocator tuning: %s\n", tuned ? "on (mallopt)" : "off");
+        {
+            // Timings are only meaningful on a quiet machine: OpenMP threads stall when cores are shared.
+            std::ifstream la("/proc/loadavg");
+            std::string l1;
+            la >> l1;
+            std::printf("load average (1 min): %s, intra-op threads: %d\n", l1.c_str(), at::get_num_threads());
+        }
+
+        {
+            auto t0 = clock_type::now();
+            auto tiny = wan::wan_transformer::load(golden / "wan21_tiny/transformer", {dt, c10::kCPU});
+            std::printf("[tiny] loaded golden wan21_tiny/transformer (%lld params) in %.3f s\n",
+                        (long long)tiny.num_parameters(), seconds_since(t0));
+            // The pipeline goldens' shape: 9 frames 32x48 -> latent 16x3x4x6, 16 text tokens.
+            run("tiny", tiny, 16, 3, 4, 6, 16, std::max(forwards, 5));
+        }
+        if (!skip_large) {
+            wan::wan_transformer_config cfg;  // Wan2.1-T2V-1.3B
+            cfg.num_attention_heads = 12;
+            cfg.attention_head_dim = 128;
+            cfg.ffn_dim = 8960;
+            cfg.num_layers = layers;
+            cfg.in_channels = cfg.out_channels = 16;
+            cfg.text_dim = 4096;
+            auto t0 = clock_type::now();
+            auto big = wan::wan_transformer::random(cfg, 1234, {dt, c10::kCPU});
+            std::printf("[1.3B] random weights: %lld params (%d of 30 layers) in %.1f s, rss %.0f MiB\n",
+                        (long long)big.num_parameters(), layers, seconds_since(t0), current_rss_mib());
+            run("1.3B", big, 16, 5, 32, 32, 512, forwards);
+        }
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "bench_wan_transformer: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
