@@ -129,7 +129,8 @@ public:
 
     // Throws request_error (bad sizes/steps/guidance), generation_cancelled, or whatever libtorch
     // throws (c10::Error, std::bad_alloc).
-    generate_output generate(const generate_request &request, const generate_callbacks &callbacks = {}) const;
+    // Not const: CPU offload moves components between devices. One call at a time.
+    generate_output generate(const generate_request &request, const generate_callbacks &callbacks = {});
 
     ~wan_pipeline();
 

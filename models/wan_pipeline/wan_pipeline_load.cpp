@@ -1,0 +1,185 @@
+// Loading a diffusers WanPipeline folder and logging every setting as it is really applied.
+#include "wan_pipeline_impl.h"
+
+#include "core/runtime.h"
+#include "core/safetensors.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+
+#include <sstream>
+
+namespace omnihost::models::wan {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fmt(double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+
+void require_component(const model_index &index, const fs::path &dir, const std::string &name) {
+    if (!index.has(name))
+        throw model_error((dir / "model_index.json").string() + ": component '" + name + "' is not listed");
+    if (!fs::is_directory(dir / name))
+        throw model_error((dir / name).string() + ": component folder '" + name + "' is missing");
+}
+
+}  // namespace
+
+wan_pipeline::wan_pipeline(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+wan_pipeline::~wan_pipeline() = default;
+const pipeline_info &wan_pipeline::info() const { return impl_->info; }
+
+int64_t wan_pipeline::normalize_num_frames(int64_t n) {
+    if (n % 4 != 1) n = n / 4 * 4 + 1;
+    return n < 1 ? 1 : n;
+}
+
+std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipeline_settings &s,
+                                                 const load_callbacks &cb) {
+    auto p = std::make_unique<impl>();
+    p->settings = s;
+    p->callbacks = cb;
+    auto &info = p->info;
+    info.model_dir = dir.string();
+
+    const model_index index = model_index::load(dir);
+    if (index.class_name != "WanPipeline")
+        p->log(log_level::warn, "model_index.json names " + index.class_name +
+                                    "; loading it as a WanPipeline (text-to-video)");
+    for (const char *c : {"transformer", "vae", "scheduler"}) require_component(index, dir, c);
+    info.boundary_ratio = index.config.get_optional_double("boundary_ratio");
+    info.expand_timesteps = index.config.get_bool("expand_timesteps", false);
+    const bool two_experts = index.has("transformer_2");
+    if (two_experts && !info.boundary_ratio)
+        throw model_error((dir / "model_index.json").string() + ": transformer_2 is listed but boundary_ratio is null");
+    info.variant = two_experts ? "wan2.2-a14b" : info.expand_timesteps ? "wan2.2-ti2v" : "wan2.1";
+
+    // Device, dtype and threads first: they decide where and how everything below is loaded.
+    const bool cuda = at::hasCUDA();
+    p->compute_device = parse_device(s.device);
+    p->dtype = parse_dtype(s.dtype);
+    const c10::ScalarType vae_dtype = parse_dtype(s.vae_dtype);
+    info.device = p->compute_device.str();
+    info.dtype = dtype_name(p->dtype);
+    info.threads = configure_threads(s.threads);
+    const bool tuned = tune_allocator();
+    p->offload = s.enable_cpu_offload && !p->compute_device.is_cpu();
+    const c10::Device home = p->offload ? c10::Device(c10::kCPU) : p->compute_device;
+
+    p->log(log_level::info, "device: " + info.device + " (requested '" + s.device + "'" +
+                                (s.device == "auto" || s.device.empty()
+                                     ? std::string(cuda ? "; CUDA available" : "; no CUDA in this build/machine")
+                                     : std::string()) + ")");
+    p->log(log_level::info, "dtype: " + info.dtype + " for the transformer and text encoder, " +
+                                dtype_name(vae_dtype) + " for the VAE");
+    p->log(log_level::info, "threads: " + std::to_string(info.threads) + " libtorch intra-op threads" +
+                                (s.threads <= 0 ? " (every core)" : ""));
+    p->log(log_level::info, std::string("allocator: ") +
+                                (tuned ? "glibc malloc keeps freed tensor memory (mmap/trim thresholds raised)"
+                                       : "left as configured by GLIBC_TUNABLES"));
+    if (s.enable_cpu_offload)
+        p->log(log_level::info, p->offload
+                                    ? "enable_cpu_offload: on; the text encoder waits on the CPU and moves to " + info.device +
+                                          " only to encode (transformer and VAE stay on " + info.device + ")"
+                                    : std::string("enable_cpu_offload: on, but the compute device is the CPU, so there is nothing to offload"));
+    else
+        p->log(log_level::info, "enable_cpu_offload: off; every component stays on " + info.device);
+    p->log(log_level::info, s.enforce_eager
+                                ? "enforce_eager: on; libtorch executes eagerly (no graph capture)"
+                                : "enforce_eager: off requested, but this build has no graph compiler: running eagerly");
+
+    const int total = 3 + (two_experts ? 1 : 0) + (index.has("text_encoder") ? 1 : 0);
+    int step = 0;
+    auto progress = [&](const std::string &what) {
+        if (cb.is_cancelled && cb.is_cancelled()) throw generation_cancelled();
+        if (cb.progress) cb.progress(step, total, what);
+    };
+
+    // Scheduler config (the scheduler itself is stateful, so each generate() builds its own).
+    progress("scheduler");
+    fs::path sched_file = dir / "scheduler" / "scheduler_config.json";
+    p->scheduler_config = json_config::load(sched_file);
+    {
+        auto probe = schedulers::make_scheduler(p->scheduler_config, s.flow_shift);
+        info.scheduler = probe->name();
+        info.flow_shift = probe->shift();
+        const bool unipc = info.scheduler.find("UniPC") != std::string::npos;
+        const double file_shift = p->scheduler_config.get_double(unipc ? "flow_shift" : "shift", 1.0);
+        p->log(log_level::info, "scheduler: " + info.scheduler + ", flow_shift " + fmt(info.flow_shift) +
+                                    (s.flow_shift ? " (overrides scheduler_config.json's " + fmt(file_shift) + ")"
+                                                  : " (from scheduler_config.json)"));
+    }
+    ++step;
+
+    if (index.has("text_encoder")) {
+        progress("text_encoder");
+        require_component(index, dir, "tokenizer");
+        text_encoder_options o;
+        o.dtype = p->dtype;
+        o.device = home;
+        p->text.emplace(text_encoder::load(dir / "text_encoder", dir / "tokenizer", o));
+        p->log(log_level::info, "text_encoder: UMT5 d_model " + std::to_string(p->text->config().d_model) + ", " +
+                                    std::to_string(p->text->config().num_layers) + " layers, " +
+                                    std::to_string(p->text->parameter_count()) + " parameters");
+        ++step;
+    } else {
+        p->log(log_level::warn, "no text_encoder in model_index.json: only prompt embeddings can be used");
+    }
+
+    auto load_transformer = [&](const std::string &name) {
+        progress(name);
+        wan_load_options ts;
+        ts.dtype = p->dtype;
+        // No device moves for the transformer yet: with offload it lives on the compute device.
+        ts.device = p->compute_device;
+        auto t = wan_transformer::load(dir / name, ts);
+        const auto &c = t.config();
+        p->log(log_level::info, name + ": WanTransformer3DModel " + std::to_string(c.num_layers) + " layers, " +
+                                    std::to_string(c.num_attention_heads) + "x" + std::to_string(c.attention_head_dim) +
+                                    " heads, in/out " + std::to_string(c.in_channels) + "/" +
+                                    std::to_string(c.out_channels) + ", " + std::to_string(t.num_parameters()) +
+                                    " parameters, " + dtype_name(t.dtype()) + " on " + t.device().str());
+        ++step;
+        return t;
+    };
+    p->transformer.emplace(load_transformer("transformer"));
+    if (two_experts) {
+        require_component(index, dir, "transformer_2");
+        p->transformer_2.emplace(load_transformer("transformer_2"));
+        p->log(log_level::info, "two experts: transformer while t >= " + fmt(*info.boundary_ratio * 1000.0) +
+                                    " (boundary_ratio " + fmt(*info.boundary_ratio) + "), then transformer_2");
+    }
+
+    progress("vae");
+    wan_vae::load_settings vs;
+    vs.dtype = vae_dtype;
+    vs.device = p->compute_device;  // the VAE has no device moves yet; it is small next to the rest
+    p->vae.emplace(wan_vae::vae::load(dir / "vae", vs));
+    p->log(log_level::info, "vae: " + p->vae->describe());
+    ++step;
+
+    const auto &vc = p->vae->config();
+    info.vae_scale_spatial = vc.scale_factor_spatial;
+    info.vae_scale_temporal = vc.scale_factor_temporal;
+    const auto patch = p->transformer->config().patch_size;
+    info.size_multiple = vc.scale_factor_spatial * patch.at(1);
+    if (info.size_multiple < 16) info.size_multiple = 16;  // diffusers' own check
+    const wan_vae::tiling_options tiles;
+    p->log(log_level::info, std::string("vae_use_slicing: ") +
+                                (s.vae_use_slicing ? "on; batch items are decoded one at a time" : "off; the batch is decoded at once"));
+    p->log(log_level::info, s.vae_use_tiling
+                                ? "vae_use_tiling: on; " + std::to_string(tiles.tile_sample_min_width) + "x" +
+                                      std::to_string(tiles.tile_sample_min_height) + " px tiles, stride " +
+                                      std::to_string(tiles.tile_sample_stride_width) + "x" +
+                                      std::to_string(tiles.tile_sample_stride_height) +
+                                      ", used when the frame is larger than one tile"
+                                : std::string("vae_use_tiling: off; frames are decoded whole"));
+    if (cb.progress) cb.progress(total, total, "ready");
+    return std::unique_ptr<wan_pipeline>(new wan_pipeline(std::move(p)));
+}
+
+}  // namespace omnihost::models::wan
