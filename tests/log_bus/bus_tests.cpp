@@ -172,12 +172,12 @@ TEST_CASE("close_all_subscribers wakes a waiting reader") {
         std::this_thread::sleep_for(50ms);
         b.close_all_subscribers();
     });
-    auto t0 = std::chrono::steady_clock::now();
-    auto d = sub->next(30s);
+    // Only close_all_subscribers can end this wait: if it did not wake the reader, the test hangs
+    // and CTest's TIMEOUT fails it.
+    auto d = sub->next(std::chrono::hours(1));
     closer.join();
     CHECK_FALSE(d.has_value());
     CHECK(sub->closed());
-    CHECK(std::chrono::steady_clock::now() - t0 < 20s);  // woke up, did not sit out the 30 s
     CHECK(b.stats().subscribers == 0);
 }
 

@@ -94,7 +94,7 @@ std::pair<int, std::string> plain_get(uint16_t port, const std::string &uri) {
     return {response.getStatus(), body};
 }
 
-bool wait_for(const std::function<bool()> &cond, std::chrono::seconds limit = 10s) {
+bool wait_for(const std::function<bool()> &cond, std::chrono::seconds limit = 30s) {
     auto until = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < until) {
         if (cond()) return true;

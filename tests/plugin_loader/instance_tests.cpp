@@ -231,11 +231,13 @@ TEST_CASE("cancel from another thread stops a generation between steps") {
         }
         job.request_cancel();
     });
-    auto t0 = std::chrono::steady_clock::now();
     omnihost_status st = status_of([&] { inst.generate(R"({"task":"video","test_steps":1000,"test_step_ms":20})", job.job()); });
     canceller.join();
     CHECK(st == OMNIHOST_CANCELLED);
-    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));  // far less than 1000 x 20 ms
+    size_t denoise_steps = 0;
+    for (auto &p : rec.phases) denoise_steps += p.rfind("denoise", 0) == 0;
+    CHECK(denoise_steps >= 1);
+    CHECK(denoise_steps < 1000);  // it stopped between steps instead of finishing
     CHECK(inst.last_error() == "generation cancelled");
     // a cancelled load too
     job_binding load("load-cancel");
