@@ -175,10 +175,13 @@ int main(int argc, char **argv) {
         const double t0 = now_s();
         a.weights = write_random_vae(tmp / "vae").string();
         std::printf("random Wan2.1-shaped VAE (base_dim 96, z_dim 16) written in %.1f s\n", now_s() - t0);
+        std::fflush(stdout);
     }
     std::printf("decode %dx%d, %d frames (latent %dx%d, %d frames), dtype %s, tile %d stride %d px, allocator %s\n",
                 a.width, a.height, a.frames, a.width / 8, a.height / 8, (a.frames - 1) / 4 + 1, a.dtype.c_str(),
                 a.tile, a.stride, a.tune_alloc ? "tuned" : "glibc default");
+    std::printf("(float32 weights are mmapped zero-copy, so RSS includes the weight pages the decode touches)\n");
+    std::fflush(stdout);  // the children share this stdout
 
     std::stringstream modes(a.modes);
     std::string mode;

@@ -31,8 +31,7 @@ causal_conv3d::causal_conv3d(int64_t in, int64_t out, std::array<int64_t, 3> ker
     bias = new_param(*this, "bias", {out}, opts);
 }
 
-at::Tensor causal_conv3d::forward(const at::Tensor &x, const at::Tensor &cache) const {
-    at::Tensor input = x;
+at::Tensor causal_conv3d::forward(at::Tensor x, const at::Tensor &cache) const {
     if (time_pad_ > 0) {
         // Causal time padding: the cached frames of the previous chunk, topped up with zero frames.
         std::vector<at::Tensor> parts;
@@ -41,13 +40,15 @@ at::Tensor causal_conv3d::forward(const at::Tensor &x, const at::Tensor &cache) 
             parts.push_back(at::zeros({x.size(0), x.size(1), zero_frames, x.size(3), x.size(4)}, x.options()));
         if (cache.defined()) parts.push_back(cache);
         parts.push_back(x);
-        input = at::cat(parts, 2);
+        at::Tensor input = at::cat(parts, 2);
+        parts.clear();
+        x = std::move(input);
     }
     // Spatial zero padding is done by the convolution itself rather than by a padded copy.
-    return at::conv3d(input, weight, bias, {1, 1, 1}, conv_pad_);
+    return at::conv3d(x, weight, bias, {1, 1, 1}, conv_pad_);
 }
 
-at::Tensor cached_conv(const causal_conv3d &conv, const at::Tensor &x, feature_cache &cache) {
+at::Tensor cached_conv(const causal_conv3d &conv, at::Tensor x, feature_cache &cache) {
     size_t idx = cache.next();
     if (idx >= cache.slots.size()) throw std::logic_error("wan_vae: feature cache slot out of range");
     at::Tensor &slot = cache.slots[idx];
@@ -56,7 +57,7 @@ at::Tensor cached_conv(const causal_conv3d &conv, const at::Tensor &x, feature_c
     at::Tensor keep = x.slice(2, std::max<int64_t>(t - cache_frames, 0)).clone();
     if (keep.size(2) < cache_frames && slot.defined())
         keep = at::cat({slot.slice(2, slot.size(2) - 1), keep}, 2);
-    at::Tensor y = conv.forward(x, slot);
+    at::Tensor y = conv.forward(std::move(x), slot);
     slot = std::move(keep);
     return y;
 }
@@ -117,7 +118,9 @@ residual_block::residual_block(int64_t in, int64_t out, const tensor_options &op
 at::Tensor residual_block::forward(const at::Tensor &x, feature_cache &cache) const {
     at::Tensor shortcut = conv_shortcut_ ? conv_shortcut_->forward(x) : x;  // never cached
     at::Tensor y = cached_conv(*conv1_, norm1_->forward_silu(x), cache);
-    y = cached_conv(*conv2_, norm2_->forward_silu(y), cache);  // dropout is 0 at inference
+    at::Tensor normed = norm2_->forward_silu(y);
+    y.reset();  // conv1's output is not needed past its norm
+    y = cached_conv(*conv2_, std::move(normed), cache);  // dropout is 0 at inference
     y.add_(shortcut);
     return y;
 }
@@ -179,7 +182,7 @@ resample::resample(int64_t dim, int64_t out_dim, bool temporal, const tensor_opt
 at::Tensor resample::forward(const at::Tensor &x, feature_cache &cache) const {
     const int64_t b = x.size(0), c = x.size(1), h = x.size(3), w = x.size(4);
     int64_t t = x.size(2);
-    at::Tensor frames;  // [b * t, c, h, w]
+    at::Tensor frames = x;  // [b, c, t, h, w]
     if (temporal_) {
         size_t idx = cache.next();
         if (idx >= cache.slots.size()) throw std::logic_error("wan_vae: feature cache slot out of range");
@@ -187,7 +190,6 @@ at::Tensor resample::forward(const at::Tensor &x, feature_cache &cache) const {
         if (!slot.defined() && !cache.rep[idx]) {
             // First chunk: diffusers marks the slot "Rep" and leaves the frame count as it is.
             cache.rep[idx] = true;
-            frames = x.permute({0, 2, 1, 3, 4}).reshape({b * t, c, h, w});
         } else {
             const bool rep = cache.rep[idx];
             at::Tensor keep = x.slice(2, std::max<int64_t>(t - cache_frames, 0)).clone();
@@ -199,23 +201,24 @@ at::Tensor resample::forward(const at::Tensor &x, feature_cache &cache) const {
             slot = std::move(keep);
             cache.rep[idx] = false;
             // Output channels [0, c) are the first and [c, 2c) the second frame of each step:
-            // [b, 2, c, t, h, w] -> [b, t, 2, c, h, w] -> frames in time order.
-            frames = y.view({b, 2, c, t, h, w}).permute({0, 3, 1, 2, 4, 5}).reshape({b * t * 2, c, h, w});
+            // [b, 2, c, t, h, w] -> [b, c, t, 2, h, w] -> [b, c, 2t, h, w].
+            frames = y.view({b, 2, c, t, h, w}).permute({0, 2, 3, 1, 4, 5}).reshape({b, c, 2 * t, h, w});
             t *= 2;
         }
-    } else {
-        frames = x.permute({0, 2, 1, 3, 4}).reshape({b * t, c, h, w});
     }
-    // WanUpsample: nearest-exact x2 computed in float32 (libtorch 1.13 has no bf16 CPU kernel for
-    // it); for an exact x2 it is a pure copy, so the round trip changes no value.
-    const bool as_float = frames.scalar_type() != at::kFloat;
-    at::Tensor up = at::_upsample_nearest_exact2d(as_float ? frames.to(at::kFloat) : frames, c10::nullopt,
-                                                  std::vector<double>{2.0, 2.0});
-    if (as_float) up = up.to(frames.scalar_type());
+    // WanUpsample: nearest-exact x2 per frame, computed in float32 (libtorch 1.13 has no bf16 CPU
+    // kernel for it; for an exact x2 it is a pure copy, so the round trip changes no value).
+    // Frames and channels are independent planes, so [b, c, t, h, w] is upsampled as [b, c*t, h, w].
+    const auto dtype = frames.scalar_type();
+    at::Tensor planes = frames.contiguous().view({b, c * t, h, w});
     frames.reset();
-    at::Tensor y = conv_->forward(up);
-    up.reset();
-    return y.view({b, t, y.size(1), y.size(2), y.size(3)}).permute({0, 2, 1, 3, 4}).contiguous();
+    if (dtype != at::kFloat) planes = planes.to(at::kFloat);
+    at::Tensor up = at::_upsample_nearest_exact2d(planes, c10::nullopt, std::vector<double>{2.0, 2.0});
+    planes.reset();
+    if (dtype != at::kFloat) up = up.to(dtype);
+    up = up.view({b, c, t, 2 * h, 2 * w});
+    // The per-frame Conv2d(3x3, padding 1) as a Conv3d with a (1, 3, 3) kernel.
+    return at::conv3d(up, conv_->weight.unsqueeze(2), conv_->bias, {1, 1, 1}, {0, 1, 1});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,11 +258,16 @@ up_block::up_block(int64_t in, int64_t out, int num_res_blocks, bool up_flag, bo
     }
 }
 
-at::Tensor up_block::forward(const at::Tensor &x, feature_cache &cache, bool first_chunk) const {
-    at::Tensor y = x;
+at::Tensor up_block::forward(at::Tensor x, feature_cache &cache, bool first_chunk) const {
+    const bool needs_input = residual_ && up_flag_;  // the DupUp3D shortcut reads the block input
+    at::Tensor y;
+    if (needs_input)
+        y = x;
+    else
+        y = std::move(x);
     for (const auto &r : resnets_) y = r->forward(y, cache);
     if (upsampler_) y = upsampler_->forward(y, cache);
-    if (residual_ && up_flag_) y.add_(dup_up_3d(x, in_, out_, temporal_ ? 2 : 1, 2, first_chunk));
+    if (needs_input) y.add_(dup_up_3d(x, in_, out_, temporal_ ? 2 : 1, 2, first_chunk));
     return y;
 }
 

@@ -41,7 +41,9 @@ class causal_conv3d : public torch::nn::Module {
 public:
     causal_conv3d(int64_t in, int64_t out, std::array<int64_t, 3> kernel, std::array<int64_t, 3> padding,
                   const tensor_options &opts);
-    at::Tensor forward(const at::Tensor &x, const at::Tensor &cache = {}) const;
+    // Takes x by value so a temporary input (a norm output) is freed once copied into the padded
+    // input, before the convolution allocates its output.
+    at::Tensor forward(at::Tensor x, const at::Tensor &cache = {}) const;
 
     at::Tensor weight, bias;
 
@@ -52,7 +54,7 @@ private:
 
 // A causal conv that takes part in the chunked decode: records its input's last two frames in
 // the cache slot it owns (diffusers' CACHE_T = 2) and convolves with the previous chunk's frames.
-at::Tensor cached_conv(const causal_conv3d &conv, const at::Tensor &x, feature_cache &cache);
+at::Tensor cached_conv(const causal_conv3d &conv, at::Tensor x, feature_cache &cache);
 
 // Plain nn.Conv2d with "same" padding (the resample conv and the 1x1 attention projections).
 class conv2d : public torch::nn::Module {
@@ -116,6 +118,8 @@ private:
 
 // WanResample in the decoder modes: upsample2d (nearest x2 + Conv2d per frame) and upsample3d
 // (additionally a causal time conv that doubles the frame count, skipped on the first chunk).
+// The per-frame Conv2d runs as a (1,3,3) Conv3d over [B, C, T, H, W] (the same sums), which saves
+// the two frame-major copies the reference makes around it.
 class resample : public torch::nn::Module {
 public:
     resample(int64_t dim, int64_t out_dim, bool temporal, const tensor_options &opts);
@@ -137,7 +141,9 @@ class up_block : public torch::nn::Module {
 public:
     up_block(int64_t in, int64_t out, int num_res_blocks, bool up_flag, bool temporal, bool residual,
              const tensor_options &opts);
-    at::Tensor forward(const at::Tensor &x, feature_cache &cache, bool first_chunk) const;
+    // By value: the block's input is released after the first resnet (Wan2.1) instead of being
+    // held by the caller for the whole block.
+    at::Tensor forward(at::Tensor x, feature_cache &cache, bool first_chunk) const;
     int64_t cached_conv_count() const;
 
 private:

@@ -50,8 +50,10 @@ decoder3d::decoder3d(const vae_config &cfg, const tensor_options &opts) {
 at::Tensor decoder3d::forward(const at::Tensor &x, feature_cache &cache, bool first_chunk) const {
     at::Tensor y = cached_conv(*conv_in_, x, cache);
     y = mid_block_->forward(y, cache);
-    for (const auto &block : up_blocks_) y = block->forward(y, cache, first_chunk);
-    return cached_conv(*conv_out_, norm_out_->forward_silu(y), cache);
+    for (const auto &block : up_blocks_) y = block->forward(std::move(y), cache, first_chunk);
+    at::Tensor normed = norm_out_->forward_silu(y);
+    y.reset();
+    return cached_conv(*conv_out_, std::move(normed), cache);
 }
 
 vae_module::vae_module(const vae_config &cfg, const tensor_options &opts) {
