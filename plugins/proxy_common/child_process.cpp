@@ -151,14 +151,19 @@ void ChildProcess::reader_loop(int fd, bool is_stderr) {
         if (on_line_) on_line_(line, is_stderr);
     };
     for (;;) {
+        bool stopping;
         {
             std::lock_guard lock(mutex_);
-            if (stop_reading_) break;
+            stopping = stop_reading_;
         }
+        // Once asked to stop, only drain what is already buffered, then leave.
         pollfd p{fd, POLLIN, 0};
-        int pr = ::poll(&p, 1, 200);
+        int pr = ::poll(&p, 1, stopping ? 0 : 200);
         if (pr < 0 && errno == EINTR) continue;
-        if (pr == 0) continue;
+        if (pr == 0) {
+            if (stopping) break;
+            continue;
+        }
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
@@ -239,6 +244,18 @@ void ChildProcess::stop_readers() {
     }
     if (out_reader_.joinable()) out_reader_.join();
     if (err_reader_.joinable()) err_reader_.join();
+}
+
+void ChildProcess::release_after_exit() {
+    if (!spawned() || terminated_ || !exited()) return;
+    terminated_ = true;
+    {
+        std::lock_guard lock(mutex_);
+        stop_reading_ = true;
+    }
+    if (out_reader_.joinable()) out_reader_.join();
+    if (err_reader_.joinable()) err_reader_.join();
+    if (waiter_.joinable()) waiter_.join();
 }
 
 void ChildProcess::terminate_group(std::chrono::milliseconds grace) {

@@ -56,6 +56,10 @@ public:
     // the group; joins the reader threads. Idempotent.
     void terminate_group(std::chrono::milliseconds grace);
 
+    // For a short-lived command whose leader already exited: collect its output and threads
+    // without signalling the group (a daemon it started, such as conmon, may still be in it).
+    void release_after_exit();
+
     // True while any non-zombie process of the group exists (/proc scan).
     bool group_alive() const;
 

@@ -243,13 +243,17 @@ omnihost_status p_start(omnihost_instance* inst, const char* start_json, const o
             throw;
         }
         auto client = std::make_shared<UpstreamClient>(base, settings.remote_api_key);
+        // First health with the backend's extras (pid, models, ...) before start() returns.
+        HealthState first = inst->backend->poll();
+        first.ready = !first.failed;
+        if (first.ready) first.message = "ready";
         {
             std::lock_guard lock(inst->state_mutex);
             inst->settings = settings;
             inst->timeouts = timeouts;
             inst->client = client;
             inst->started = true;
-            inst->health = HealthState{true, false, "ready", json::object()};
+            inst->health = first;
         }
         inst->monitor = std::thread(monitor_loop, inst);
         inst->log(OMNIHOST_LOG_INFO, "ready: " + settings.model + " at " + base);

@@ -13,14 +13,10 @@ const omnihost_plugin_entry* make_proxy_entry(const char* id, const char* versio
 
 }  // namespace omnihost::proxy
 
-// The entry symbol's name equals the ABI struct's typedef name, which C and C++ cannot declare in
-// one translation unit; an asm label gives the function another C++ name but the exported symbol
-// OMNIHOST_PLUGIN_ENTRY_SYMBOL ("omnihost_plugin_entry").
-#define OMNIHOST_PROXY_PLUGIN(ID, VERSION, FACTORY)                                                \
-    extern "C" OMNIHOST_EXPORT const omnihost_plugin_entry* omnihost_proxy_plugin_entry(void)     \
-        __asm__("omnihost_plugin_entry");                                                          \
-    extern "C" OMNIHOST_EXPORT const omnihost_plugin_entry* omnihost_proxy_plugin_entry(void) {   \
-        static const omnihost_plugin_entry* entry =                                                \
-            ::omnihost::proxy::make_proxy_entry(ID, VERSION, FACTORY);                             \
-        return entry;                                                                              \
+// Defines the single exported entry symbol, OMNIHOST_PLUGIN_ENTRY_SYMBOL ("omnihost_plugin_get_entry").
+#define OMNIHOST_PROXY_PLUGIN(ID, VERSION, FACTORY)                                          \
+    extern "C" OMNIHOST_EXPORT const omnihost_plugin_entry* omnihost_plugin_get_entry(void) { \
+        static const omnihost_plugin_entry* entry =                                          \
+            ::omnihost::proxy::make_proxy_entry(ID, VERSION, FACTORY);                       \
+        return entry;                                                                        \
     }

@@ -113,8 +113,8 @@ TaskResult finish(std::string bytes, std::string mime, json meta, Clock::time_po
 TaskResult run_image(const Ctx& c) {
     const auto t0 = Clock::now();
     std::string prompt = required_text(c.req, "prompt");
-    int width = static_cast<int>(get_int(c.req, "width", 1024, 64, 8192));
-    int height = static_cast<int>(get_int(c.req, "height", 1024, 64, 8192));
+    int width = static_cast<int>(get_int(c.req, "width", 1024, 8, 8192));
+    int height = static_cast<int>(get_int(c.req, "height", 1024, 8, 8192));
     int steps = static_cast<int>(get_int(c.req, "num_inference_steps", 50, 1, 1000));
     double guidance = get_number(c.req, "guidance_scale", 4.0, 0.0, 100.0);
     std::string negative = get_string(c.req, "negative_prompt");

@@ -148,6 +148,10 @@ std::map<std::string, std::string> redact_env(const std::map<std::string, std::s
 
 std::string shell_quote(const std::string& s) {
     if (s.empty()) return "''";
+    // A redacted value is shown as the bare marker (HF_TOKEN=***), like the playground's preview.
+    if (s.size() >= 3 && s.compare(s.size() - 3, 3, "***") == 0 && s.find('*') == s.size() - 3 &&
+        shell_quote(s.substr(0, s.size() - 3) + "x") == s.substr(0, s.size() - 3) + "x")
+        return s;
     if (s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./:=,@%+") ==
         std::string::npos)
         return s;

@@ -109,7 +109,7 @@ private:
     static int send_json(Poco::Net::HTTPServerResponse& res, int status, const json& j) {
         res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
         res.setContentType("application/json");
-        std::string s = j.dump();
+        std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);  // recorded bodies may be binary
         res.setContentLength(static_cast<std::streamsize>(s.size()));
         res.send() << s;
         return status;
@@ -229,7 +229,7 @@ private:
             std::lock_guard lock(g_mutex);
             std::string id = "video_gen_" + std::to_string(++g_job_seq);
             g_jobs[id].prompt = form.get("prompt");
-            return send_json(res, 200, job_json(id, g_jobs[id]));
+            return send_json(res, 200, job_json(id, g_jobs[id], ctl));
         }
         if (path.rfind("/v1/videos/", 0) == 0) return video_job(res, method, path, ctl);
         if (path == "/v1/audio/speech" && method == "POST") {
@@ -260,11 +260,12 @@ private:
         return {std::stoi(s.substr(0, x)), std::stoi(s.substr(x + 1))};
     }
 
-    static json job_json(const std::string& id, const Job& j) {
+    // Called with g_mutex held: takes the behaviour as an argument instead of locking again.
+    static json job_json(const std::string& id, const Job& j, const json& ctl) {
         json e = nullptr;
         if (j.status == "failed")
             e = {{"code", "internal_error"},
-                 {"message", control()["video_job"] == "serialization_bug" ? std::string("Video generation failed: ") + kSaveBug
+                 {"message", ctl["video_job"] == "serialization_bug" ? std::string("Video generation failed: ") + kSaveBug
                                                                             : std::string("injected job failure")}};
         return {{"id", id}, {"object", "video"}, {"status", j.status}, {"model", g_opts.model},
                 {"prompt", j.prompt}, {"progress", j.status == "completed" ? 100 : j.status == "in_progress" ? 50 : 0},
@@ -294,7 +295,7 @@ private:
         ++j.polls;
         if (j.status == "queued") j.status = "in_progress";
         else if (j.status == "in_progress") j.status = ctl["video_job"] == "ok" ? "completed" : "failed";
-        return send_json(res, 200, job_json(rest, j));
+        return send_json(res, 200, job_json(rest, j, ctl));
     }
 
     int chat(Poco::Net::HTTPServerResponse& res, const json& r, const json& ctl) {

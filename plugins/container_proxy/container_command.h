@@ -1,0 +1,48 @@
+// The container run command (podman or docker) and its configuration hash, built from the same
+// ServeSettings as the subprocess command. Used by start() and by the preview alike.
+#pragma once
+
+#include "vllm_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace omnihost::proxy {
+
+// Operator configuration of the container plugin (create JSON only: a start request must not be
+// able to pick the image or add runtime flags).
+struct ContainerConfig {
+    std::string runtime;                 // resolved executable: "podman" / "docker" / a path
+    std::vector<std::string> runtime_args;  // global flags before the subcommand
+    std::vector<std::string> run_args;      // extra flags for `run`
+    std::map<std::string, std::string> runtime_env;
+    std::string image;                   // "" = default for the accelerator
+    std::string name = "vllm-omni-service";
+    std::string hf_cache_dir;            // expanded; default ~/.cache/huggingface
+};
+
+// Reads the create config; `runtime` "auto" picks podman, then docker, from PATH (of runtime_env
+// if it sets PATH). Throws ProxyError (INVALID_ARGUMENT for bad fields, UNAVAILABLE when no
+// runtime exists).
+ContainerConfig read_container_config(const nlohmann::json& config);
+
+bool runtime_is_docker(const ContainerConfig& c);
+std::string container_image(const ContainerConfig& c, const ServeSettings& s);
+
+// GPU flags per runtime and accelerator (none for accelerator "none").
+std::vector<std::string> gpu_flags(bool docker, const std::string& accelerator, const std::string& gpu_device);
+
+// md5 of the sorted JSON of everything that shapes the container, first 12 hex digits. The HF
+// token enters only as its own md5, so the label does not carry it.
+std::string container_config_hash(const ServeSettings& s, const ContainerConfig& c);
+
+// [runtime, runtime_args..., "run", "-d", "--name", ..., image, "vllm", "serve", model, "--omni", "--port", P, flags...]
+std::vector<std::string> container_run_argv(const ServeSettings& s, const ContainerConfig& c, const std::string& hash);
+
+// [runtime, runtime_args..., args...]
+std::vector<std::string> runtime_argv(const ContainerConfig& c, std::initializer_list<std::string> args);
+
+}  // namespace omnihost::proxy

@@ -1,0 +1,45 @@
+#include "runtime_cli.h"
+
+#include "child_process.h"
+
+#include <mutex>
+
+namespace omnihost::proxy {
+
+std::string CliResult::trimmed_out() const {
+    std::string s = out;
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+    while (!s.empty() && (s.front() == '\n' || s.front() == ' ')) s.erase(0, 1);
+    return s;
+}
+
+CliResult run_cli(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                  std::chrono::milliseconds timeout, const std::function<void(const std::string&)>& on_line,
+                  const std::function<bool()>& cancelled) {
+    CliResult r;
+    std::mutex m;
+    ChildProcess p;
+    p.spawn(ProcessSpec{argv, env, {}}, [&](const std::string& line, bool is_err) {
+        {
+            std::lock_guard lock(m);
+            (is_err ? r.err : r.out) += line + "\n";
+        }
+        if (on_line) on_line(line);
+    });
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool done = false;
+    while (!(done = p.wait_exit(std::chrono::milliseconds(100)))) {
+        if (std::chrono::steady_clock::now() >= deadline || (cancelled && cancelled())) break;
+    }
+    if (done) {
+        // `run -d` leaves conmon behind; it must not be signalled, only our pipes collected.
+        p.release_after_exit();
+        r.rc = *p.exit_code();
+    } else {
+        p.terminate_group(std::chrono::seconds(2));
+        r.timed_out = true;
+    }
+    return r;
+}
+
+}  // namespace omnihost::proxy

@@ -1,0 +1,26 @@
+// Runs one container-runtime command (podman/docker CLI) to completion with a deadline.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace omnihost::proxy {
+
+struct CliResult {
+    int rc = -1;          // exit code; -1 when it timed out or could not start
+    bool timed_out = false;
+    std::string out, err;  // whole stdout / stderr
+    std::string trimmed_out() const;
+};
+
+// Never throws for a failing command (rc says it); throws std::runtime_error when the runtime
+// cannot be started at all.
+CliResult run_cli(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                  std::chrono::milliseconds timeout,
+                  const std::function<void(const std::string& line)>& on_line = {},
+                  const std::function<bool()>& cancelled = {});
+
+}  // namespace omnihost::proxy

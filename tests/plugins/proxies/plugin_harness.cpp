@@ -1,0 +1,282 @@
+#include "plugin_harness.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+using nlohmann::json;
+
+namespace proxytest {
+
+// ---- logs ------------------------------------------------------------------------------------
+
+void LogRecorder::add(int level, const std::string& source, const std::string& message) {
+    std::lock_guard lock(mutex_);
+    lines_.push_back({level, source, message});
+}
+
+std::vector<LogLine> LogRecorder::lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+}
+
+bool LogRecorder::contains(const std::string& source, const std::string& needle) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& l : lines_)
+        if ((source.empty() || l.source == source) && l.message.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+bool LogRecorder::wait_for(const std::string& source, const std::string& needle, std::chrono::milliseconds timeout) const {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+        if (contains(source, needle)) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return contains(source, needle);
+}
+
+std::string LogRecorder::dump() const {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (const auto& l : lines_) out += "[" + l.source + "] " + l.message + "\n";
+    return out;
+}
+
+// ---- jobs ------------------------------------------------------------------------------------
+
+Job::Job() {
+    job_.struct_size = sizeof(omnihost_job);
+    job_.job_id = "test-job";
+    job_.user_data = this;
+    job_.progress = on_progress;
+    job_.is_cancelled = on_cancelled;
+    job_.emit = on_emit;
+}
+
+void Job::on_progress(void* ud, int32_t step, int32_t total, const char* phase, const char* message) {
+    auto* self = static_cast<Job*>(ud);
+    std::lock_guard lock(self->mutex_);
+    self->progress_.push_back(std::string(phase ? phase : "") + " " + std::to_string(step) + "/" +
+                              std::to_string(total) + " " + (message ? message : ""));
+}
+
+int32_t Job::on_cancelled(void* ud) { return static_cast<Job*>(ud)->cancel.load() ? 1 : 0; }
+
+void Job::on_emit(void* ud, const char* event) {
+    auto* self = static_cast<Job*>(ud);
+    std::lock_guard lock(self->mutex_);
+    self->events_.push_back(event);
+}
+
+std::vector<std::string> Job::events() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+}
+
+std::vector<std::string> Job::progress_messages() const {
+    std::lock_guard lock(mutex_);
+    return progress_;
+}
+
+int Job::progress_count() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(progress_.size());
+}
+
+// ---- plugin ----------------------------------------------------------------------------------
+
+Plugin::Plugin(const std::string& library) {
+    std::string path = plugin_dir() + "/lib" + library + ".so";
+    handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle_) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
+    auto fn = reinterpret_cast<omnihost_plugin_entry_fn>(dlsym(handle_, OMNIHOST_PLUGIN_ENTRY_SYMBOL));
+    if (!fn) throw std::runtime_error("no entry symbol in " + path);
+    entry = fn();
+    host_.struct_size = sizeof(omnihost_host);
+    host_.user_data = this;
+    host_.log = on_log;
+}
+
+Plugin::~Plugin() {
+    if (inst_) entry->destroy(inst_);
+    // Not dlclose'd: a test may still hold result pointers it already copied; the OS frees it.
+}
+
+void Plugin::on_log(void* ud, omnihost_log_level level, const char* source, const char* message) {
+    static_cast<Plugin*>(ud)->logs.add(level, source ? source : "", message ? message : "");
+}
+
+int Plugin::create(const json& config) {
+    char err[1024] = {0};
+    int st = entry->create(&host_, config.dump().c_str(), &inst_, err, sizeof err);
+    create_error = err;
+    return st;
+}
+
+int Plugin::start(const json& start_json, Job* job) {
+    Job local;
+    return entry->start(inst_, start_json.dump().c_str(), (job ? job : &local)->get());
+}
+
+GenResult Plugin::generate(const json& request, Job* job) {
+    Job local;
+    GenResult g;
+    omnihost_result* r = nullptr;
+    g.status = entry->generate(inst_, request.dump().c_str(), (job ? job : &local)->get(), &r);
+    if (g.status != OMNIHOST_OK) {
+        g.error = entry->last_error(inst_);
+        return g;
+    }
+    g.bytes.assign(reinterpret_cast<const char*>(r->data), r->size);
+    g.mime = r->mime_type;
+    g.metadata = json::parse(r->metadata_json);
+    entry->release_result(inst_, r);
+    return g;
+}
+
+int Plugin::stop() { return entry->stop(inst_); }
+
+json Plugin::health() {
+    const char* out = nullptr;
+    entry->health(inst_, &out);
+    return json::parse(out);
+}
+
+json Plugin::preview(const json& start_json, int* status) {
+    const char* out = nullptr;
+    int st = entry->command_preview(inst_, start_json.dump().c_str(), &out);
+    if (status) *status = st;
+    if (st != OMNIHOST_OK) return json();
+    return json::parse(out);
+}
+
+std::string Plugin::last_error() { return entry->last_error(inst_); }
+
+json Plugin::wait_health(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    json h = health();
+    while (!pred(h) && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        h = health();
+    }
+    return h;
+}
+
+// ---- environment -----------------------------------------------------------------------------
+
+int free_port() {
+    Poco::Net::ServerSocket s(0);
+    int port = s.address().port();
+    s.close();
+    return port;
+}
+
+std::string plugin_dir() { return PROXYTEST_PLUGIN_DIR; }
+std::string standin_exe() { return PROXYTEST_STANDIN_EXE; }
+std::string standin_bin_dir() { return PROXYTEST_STANDIN_BIN_DIR; }
+
+void put_vllm_shim_on_path() {
+    static bool done = false;
+    if (done) return;
+    const char* p = std::getenv("PATH");
+    std::string path = standin_bin_dir() + ":" + (p ? p : "/usr/bin:/bin");
+    setenv("PATH", path.c_str(), 1);
+    done = true;
+}
+
+json http_json(const std::string& method, const std::string& url, const std::string& body) {
+    Poco::URI uri(url);
+    Poco::Net::HTTPClientSession s(uri.getHost(), uri.getPort());
+    s.setTimeout(Poco::Timespan(10, 0));
+    Poco::Net::HTTPRequest req(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setContentType("application/json");
+    req.setContentLength(static_cast<std::streamsize>(body.size()));
+    s.sendRequest(req) << body;
+    Poco::Net::HTTPResponse res;
+    std::string out;
+    Poco::StreamCopier::copyToString(s.receiveResponse(res), out);
+    if (res.getStatus() != 200) throw std::runtime_error(method + " " + url + " -> " + std::to_string(res.getStatus()));
+    return json::parse(out);
+}
+
+void standin_control(int port, const json& patch) {
+    http_json("POST", "http://127.0.0.1:" + std::to_string(port) + "/standin/control", patch.dump());
+}
+
+void standin_reset(int port) { http_json("POST", "http://127.0.0.1:" + std::to_string(port) + "/standin/reset"); }
+
+json standin_requests(int port) { return http_json("GET", "http://127.0.0.1:" + std::to_string(port) + "/standin/requests"); }
+
+bool process_alive(int pid) {
+    if (pid <= 0) return false;
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    if (!std::getline(f, stat)) return false;
+    auto p = stat.rfind(')');
+    return p != std::string::npos && p + 2 < stat.size() && stat[p + 2] != 'Z' && stat[p + 2] != 'X';
+}
+
+// ---- direct stand-in -------------------------------------------------------------------------
+
+StandinServer::StandinServer(const std::vector<std::string>& extra_args, const std::vector<std::string>& env) {
+    port_ = free_port();
+    std::vector<std::string> args = {standin_exe(), "serve", "standin/remote-model", "--port", std::to_string(port_),
+                                     "--host", "127.0.0.1"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<std::string> envs;
+    for (char** e = environ; *e; ++e) envs.push_back(*e);
+    envs.insert(envs.end(), env.begin(), env.end());
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    if (posix_spawn(&pid, args[0].c_str(), &fa, nullptr, argv.data(), envp.data()) != 0)
+        throw std::runtime_error("cannot start the stand-in " + args[0]);
+    posix_spawn_file_actions_destroy(&fa);
+    pid_ = pid;
+    for (int i = 0; i < 100; ++i) {
+        try {
+            http_json("GET", url() + "/standin/info");
+            return;
+        } catch (...) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    throw std::runtime_error("stand-in did not start on port " + std::to_string(port_));
+}
+
+StandinServer::~StandinServer() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 60; ++i) {
+        if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+}
+
+}  // namespace proxytest

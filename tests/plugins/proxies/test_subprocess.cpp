@@ -1,0 +1,250 @@
+// subprocess_proxy through its C ABI with the stand-in behind the `vllm` shim on PATH: real
+// processes, real HTTP. Lifecycle, readiness, log streaming, crash/exit detection, stop escalation,
+// group kill (no orphans), env and argv, venv variant, preview == executed argv.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "plugin_harness.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using nlohmann::json;
+using namespace proxytest;
+using namespace std::chrono_literals;
+
+namespace {
+
+json start_json(int port, json extra = json::object()) {
+    json j = {{"model", "Tongyi-MAI/Z-Image-Turbo"}, {"model_type", "image"}, {"run_mode", "subprocess"}, {"port", port}};
+    j.update(extra);
+    return j;
+}
+
+json standin_info(int port) { return http_json("GET", "http://127.0.0.1:" + std::to_string(port) + "/standin/info"); }
+
+std::string temp_dir(const std::string& tag) {
+    auto d = std::filesystem::temp_directory_path() / ("omnihost-proxy-" + tag + "-" + std::to_string(getpid()));
+    std::filesystem::create_directories(d);
+    return d.string();
+}
+
+std::pair<int, int> read_pids(const std::string& file) {
+    std::ifstream f(file);
+    int a = 0, b = 0;
+    f >> a >> b;
+    return {a, b};
+}
+
+}  // namespace
+
+TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    CHECK(p.health()["ready"] == false);
+    const int port = free_port();
+    Job job;
+    REQUIRE_MESSAGE(p.start(start_json(port, {{"env", {{"OMNIHOST_STANDIN_STARTUP_DELAY_MS", "1500"}}}}), &job) == OMNIHOST_OK,
+                    (p.last_error() + "\n" + p.logs.dump()));
+    // readiness was polled with progress while the server "loaded"
+    CHECK(job.progress_count() >= 1);
+    auto msgs = job.progress_messages();
+    CHECK(msgs.front().rfind("load ", 0) == 0);
+    json h = p.health();
+    CHECK(h["ready"] == true);
+    CHECK(h["failed"] == false);
+    CHECK(h["run_mode"] == "subprocess");
+    // uvicorn lines reached the bus, line by line, with source "vllm"
+    CHECK(p.logs.wait_for("vllm", "Uvicorn running on http://0.0.0.0:" + std::to_string(port), 2s));
+    CHECK(p.logs.contains("vllm", "Loading weights"));
+
+    GenResult img = p.generate({{"task", "image"}, {"prompt", "a red fox"}, {"width", 48}, {"height", 32}, {"num_inference_steps", 4}, {"guidance_scale", 1.0}, {"seed", 7}});
+    REQUIRE_MESSAGE(img.status == OMNIHOST_OK, img.error);
+    CHECK(img.mime == "image/png");
+    CHECK(img.bytes.substr(1, 3) == "PNG");
+    CHECK(img.metadata["endpoint"] == "/v1/chat/completions");
+    // the access log of that request arrived too
+    CHECK(p.logs.wait_for("vllm", "\"POST /v1/chat/completions HTTP/1.1\" 200", 2s));
+
+    Job chat_job;
+    GenResult chat = p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "ping"}}})}}, &chat_job);
+    REQUIRE_MESSAGE(chat.status == OMNIHOST_OK, chat.error);
+    CHECK(chat.metadata["text"] == "Hello from the stand-in. You said: ping");
+    auto events = chat_job.events();
+    REQUIRE(events.size() >= 3);
+    CHECK(json::parse(events.front()).contains("text"));
+    CHECK(json::parse(events.back()).contains("audio"));
+    CHECK(json::parse(events.back())["audio_format"] == "audio/wav");
+
+    GenResult tts = p.generate({{"task", "tts"}, {"text", "hello"}, {"voice", "Ryan"}});
+    REQUIRE_MESSAGE(tts.status == OMNIHOST_OK, tts.error);
+    CHECK(tts.mime == "audio/wav");
+
+    const int pid = h["pid"];
+    CHECK(process_alive(pid));
+    CHECK(p.stop() == OMNIHOST_OK);
+    CHECK_FALSE(process_alive(pid));
+    CHECK(p.health()["ready"] == false);
+    CHECK(p.generate({{"task", "image"}, {"prompt", "x"}}).status == OMNIHOST_UNAVAILABLE);
+    CHECK(p.stop() == OMNIHOST_OK);  // idempotent
+}
+
+TEST_CASE("argv and environment: what the preview shows is what runs") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    const int port = free_port();
+    json s = start_json(port, {{"gpu_memory_utilization", 0.8}, {"enable_cpu_offload", true}, {"vae_use_tiling", true},
+                               {"trust_remote_code", true}, {"gpu_device", "3"}, {"hf_token", "hf_SECRET"}, {"use_modelscope", true}});
+    json preview = p.preview(s);
+    REQUIRE(preview.is_object());
+    CHECK(preview["kind"] == "subprocess");
+    CHECK(preview["env"]["HF_TOKEN"] == "***");
+    CHECK(preview.dump().find("hf_SECRET") == std::string::npos);
+    REQUIRE_MESSAGE(p.start(s) == OMNIHOST_OK, p.last_error());
+    json info = standin_info(port);
+    // argv[0] differs only because the shim execs the stand-in binary
+    std::vector<std::string> ran = info["argv"];
+    std::vector<std::string> shown = preview["argv"];
+    REQUIRE(ran.size() == shown.size());
+    CHECK(std::vector<std::string>(ran.begin() + 1, ran.end()) == std::vector<std::string>(shown.begin() + 1, shown.end()));
+    CHECK(shown == std::vector<std::string>{"vllm", "serve", "Tongyi-MAI/Z-Image-Turbo", "--port", std::to_string(port), "--omni",
+                                            "--gpu-memory-utilization", "0.8", "--trust-remote-code", "--enable-cpu-offload",
+                                            "--enforce-eager", "--vae-use-tiling"});
+    CHECK(info["env"]["CUDA_VISIBLE_DEVICES"] == "3");
+    CHECK(info["env"]["HF_TOKEN"] == "hf_SECRET");
+    CHECK(info["env"]["HUGGING_FACE_HUB_TOKEN"] == "hf_SECRET");
+    CHECK(info["env"]["VLLM_USE_MODELSCOPE"] == "True");
+    // the secret never reached the log bus
+    CHECK_FALSE(p.logs.contains("", "hf_SECRET"));
+    CHECK(p.stop() == OMNIHOST_OK);
+}
+
+TEST_CASE("venv variant runs <venv>/bin/vllm with VIRTUAL_ENV") {
+    const std::string venv = temp_dir("venv");
+    std::filesystem::create_directories(venv + "/bin");
+    {
+        std::ofstream f(venv + "/bin/vllm");
+        f << "#!/bin/sh\nexec '" << standin_exe() << "' \"$@\"\n";
+    }
+    std::filesystem::permissions(venv + "/bin/vllm", std::filesystem::perms::owner_all);
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create({{"vllm_binary", "/nonexistent/vllm"}}) == OMNIHOST_OK);
+    const int port = free_port();
+    json s = start_json(port, {{"venv_path", venv}});
+    CHECK(p.preview(s)["argv"][0] == venv + "/bin/vllm");
+    REQUIRE_MESSAGE(p.start(s) == OMNIHOST_OK, p.last_error());
+    CHECK(standin_info(port)["env"]["VIRTUAL_ENV"] == venv);
+    CHECK(p.stop() == OMNIHOST_OK);
+
+    CHECK(p.start(start_json(port, {{"venv_path", venv + "/missing"}})) == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(p.last_error().rfind("venv_path:", 0) == 0);
+    std::filesystem::remove_all(venv);
+}
+
+TEST_CASE("a missing vllm binary fails start with a clear error") {
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create({{"vllm_binary", "vllm-not-installed-here"}}) == OMNIHOST_OK);
+    CHECK(p.start(start_json(free_port())) == OMNIHOST_UNAVAILABLE);
+    CHECK(p.last_error().find("executable not found: 'vllm-not-installed-here'") != std::string::npos);
+    CHECK(p.health()["ready"] == false);
+}
+
+TEST_CASE("crash during start: start fails with the exit code and the last lines") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    CHECK(p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_FAIL_STARTUP", "3"}}}})) == OMNIHOST_UNAVAILABLE);
+    std::string err = p.last_error();
+    CHECK(err.rfind("vllm exited with code 3: ", 0) == 0);
+    CHECK(err.find("RuntimeError: stand-in start-up failure requested") != std::string::npos);
+    CHECK(p.logs.contains("vllm", "Traceback"));
+}
+
+TEST_CASE("death after ready is detected: health failed with code and last lines") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    const std::string pidfile = temp_dir("death") + "/pids";
+    REQUIRE(p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_EXIT_AFTER_MS", "800"}, {"OMNIHOST_STANDIN_EXIT_CODE", "7"},
+                                                      {"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", pidfile}}}})) == OMNIHOST_OK);
+    auto [server, worker] = read_pids(pidfile);
+    json h = p.wait_health([](const json& j) { return j["failed"] == true; }, 5s);
+    REQUIRE(h["failed"] == true);
+    CHECK(h["exit_code"] == 7);
+    CHECK(h["message"].get<std::string>().rfind("vllm exited with code 7: ", 0) == 0);
+    CHECK(h["message"].get<std::string>().find("illegal memory access") != std::string::npos);
+    // the server's worker does not outlive it
+    for (int i = 0; i < 50 && process_alive(worker); ++i) std::this_thread::sleep_for(100ms);
+    CHECK_FALSE(process_alive(worker));
+    GenResult g = p.generate({{"task", "image"}, {"prompt", "x"}});
+    CHECK(g.status == OMNIHOST_UNAVAILABLE);
+    CHECK(g.error.find("vllm exited with code 7") != std::string::npos);
+    CHECK(p.stop() == OMNIHOST_OK);
+}
+
+TEST_CASE("stop: SIGTERM to the group; a server ignoring it is SIGKILLed after the grace; no orphans") {
+    put_vllm_shim_on_path();
+    const std::string dir = temp_dir("stop");
+    SUBCASE("cooperative server with a worker") {
+        Plugin p("subprocess_proxy");
+        REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+        REQUIRE(p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", dir + "/a"}}}})) == OMNIHOST_OK);
+        auto [server, worker] = read_pids(dir + "/a");
+        REQUIRE(process_alive(server));
+        REQUIRE(process_alive(worker));
+        CHECK(p.stop() == OMNIHOST_OK);
+        CHECK_FALSE(process_alive(server));
+        CHECK_FALSE(process_alive(worker));
+        CHECK(p.logs.contains("vllm", "Shutting down"));
+    }
+    SUBCASE("server and worker ignore SIGTERM") {
+        Plugin p("subprocess_proxy");
+        REQUIRE(p.create({{"stop_grace_s", 1.0}}) == OMNIHOST_OK);
+        REQUIRE(p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_IGNORE_SIGTERM", "1"}, {"OMNIHOST_STANDIN_SPAWN_WORKER", "1"},
+                                                          {"OMNIHOST_STANDIN_PID_FILE", dir + "/b"}}}})) == OMNIHOST_OK);
+        auto [server, worker] = read_pids(dir + "/b");
+        CHECK(p.logs.wait_for("vllm", "ignoring SIGTERM", 2s));
+        CHECK(p.stop() == OMNIHOST_OK);
+        CHECK_FALSE(process_alive(server));
+        CHECK_FALSE(process_alive(worker));
+        CHECK(p.logs.contains("subprocess_proxy", "killed by signal 9"));
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cancel while waiting for readiness stops the server") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    const std::string dir = temp_dir("cancel");
+    Job job;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(700ms);
+        job.cancel = true;
+    });
+    int st = p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_STARTUP_DELAY_MS", "20000"}, {"OMNIHOST_STANDIN_PID_FILE", dir + "/c"}}}}), &job);
+    canceller.join();
+    CHECK(st == OMNIHOST_CANCELLED);
+    auto [server, worker] = read_pids(dir + "/c");
+    CHECK(server > 0);
+    CHECK_FALSE(process_alive(server));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("routing: video and audio are in-process in subprocess mode; a taken port is refused") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    CHECK(p.start(start_json(free_port(), {{"model_type", "video"}})) == OMNIHOST_NOT_SUPPORTED);
+    CHECK(p.last_error().find("in-process") != std::string::npos);
+    StandinServer other;
+    CHECK(p.start(start_json(other.port())) == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(p.last_error().rfind("port:", 0) == 0);
+    CHECK(p.start(start_json(free_port(), {{"port", "abc"}})) == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(p.last_error().rfind("port:", 0) == 0);
+}
