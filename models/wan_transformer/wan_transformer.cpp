@@ -96,6 +96,15 @@ wan_transformer wan_transformer::random(const wan_transformer_config &cfg, uint6
 
 const wan_transformer_config &wan_transformer::config() const { return m_->cfg; }
 
+void wan_transformer::to(c10::Device device) {
+    if (device == device_) return;
+    torch::NoGradGuard no_grad;
+    for (auto &p : m_->parameters(true)) p.set_data(p.to(device));
+    m_->rope_cos = m_->rope_cos.to(device);
+    m_->rope_sin = m_->rope_sin.to(device);
+    device_ = device;
+}
+
 int64_t wan_transformer::num_parameters() const {
     int64_t n = 0;
     for (const auto &p : m_->parameters(true)) n += p.numel();

@@ -64,6 +64,10 @@ public:
                        const wan_text_context &text) const;
     std::shared_ptr<const wan_text_context> encode_text(const at::Tensor &encoder_hidden_states) const;
 
+    // Moves every weight to `device` (CPU offload). Copies of a wan_transformer share their weights,
+    // so all of them move; text contexts made before the move must be re-encoded.
+    void to(c10::Device device);
+
     const wan_transformer_config &config() const;
     c10::ScalarType dtype() const { return dtype_; }
     c10::Device device() const { return device_; }
