@@ -4,7 +4,9 @@
 // Also: the page in a narrow window and driven from the keyboard only.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHost, buildDir } from './lib/host.mjs';
+import { startHost, buildDir, requireFile } from './lib/host.mjs';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { openBrowser, gotoApp, screenshot } from './lib/browser.mjs';
 import path from 'node:path';
 
@@ -98,6 +100,34 @@ describe('run modes and command previews (real host, built plugins)', () => {
     assert.ok(!text.includes('sk-very-secret'), 'the API key must be redacted');
     assert.equal(await page.textContent('#start-btn'), 'Connect');
     await screenshot(page, 'preview-remote');
+  });
+
+  it('connects to a remote upstream (the stand-in vLLM-Omni) and generates an image through it', async () => {
+    const exe = requireFile(path.join(buildDir(), 'tests', 'upstream_standin', 'omnihost-upstream-standin'),
+      'build the target omnihost-upstream-standin (the proxy tests\' stand-in upstream)');
+    const port = await new Promise((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
+    });
+    const upstream = spawn(exe, ['serve', 'stand-in/image-model', '--port', String(port), '--omni'], { stdio: 'ignore' });
+    try {
+      await page.check('#run-mode-remote');
+      await page.fill('#remote-url', `http://127.0.0.1:${port}/v1`);
+      await page.fill('#remote-api-key', '');
+      await page.click('#start-btn');
+      await page.waitForSelector('#status-dot[data-state="ready"]', { timeout: 30000 });
+      assert.equal((await page.textContent('#status-text')).trim(), 'Connected (Remote)');
+      assert.equal(await page.textContent('#stop-btn'), 'Disconnect');
+      await page.fill('#prompt', 'a remote square');
+      await page.click('#generate-btn');
+      await page.waitForSelector('#gallery-grid li[data-type="image"] img', { timeout: 60000 });
+      const width = await page.$eval('#gallery-grid li[data-type="image"] img', async (i) => { await i.decode(); return i.naturalWidth; });
+      assert.ok(width > 0, 'the upstream PNG decodes');
+      await screenshot(page, 'remote-connected');
+      await page.click('#stop-btn');
+      await page.waitForSelector('#status-dot[data-state="idle"]', { timeout: 30000 });
+    } finally {
+      upstream.kill('SIGTERM');
+    }
   });
 
   it('is usable in a narrow window and from the keyboard', async () => {

@@ -26,5 +26,5 @@ function stamp(ms) {
 export function downloadName(item) {
   const seed = Number.isFinite(item.seed) ? `-seed${item.seed}` : '';
   const fallback = item.type === 'video' ? 'mp4' : item.type === 'image' ? 'png' : 'wav';
-  return `omnihost-${item.type}-${slug(item.prompt)}${seed}-${stamp(item.createdAt)}.${extensionFor(item.mime, fallback)}`;
+  return `omnihost-${item.task || item.type}-${slug(item.prompt)}${seed}-${stamp(item.createdAt)}.${extensionFor(item.mime, fallback)}`;
 }

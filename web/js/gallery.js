@@ -34,7 +34,7 @@ function download(item) {
 }
 
 function describe(item) {
-  const bits = [item.type];
+  const bits = [item.task || item.type];
   if (Number.isFinite(item.seed)) bits.push(`seed ${item.seed}`);
   if (Number.isFinite(item.duration) && item.duration > 0) bits.push(`${item.duration.toFixed(1)}s`);
   if (Number.isFinite(item.generationTime)) bits.push(`made in ${item.generationTime.toFixed(1)}s`);
@@ -79,7 +79,7 @@ function closeLightbox() {
 function tile(item) {
   const media = mediaFor(item, false);
   const open = el('button', { type: 'button', class: 'tile-open', 'aria-label': `Open ${item.type}: ${item.prompt || ''}`,
-    onclick: () => openLightbox(item) }, media.tagName === 'AUDIO' ? el('span', { text: '🔊 Open' }) : media);
+    onclick: () => openLightbox(item) }, media.tagName === 'AUDIO' ? el('span', { text: 'Open' }) : media);
   const li = el('li', { class: `gallery-tile tile-${item.type}`, dataset: { id: item.id, type: item.type } },
     media.tagName === 'AUDIO' ? el('div', { class: 'tile-audio-wrap' }, media) : null,
     open,

@@ -175,7 +175,7 @@ async function generate() {
     if (!b64) throw new Error('The host answered without media data');
     await addItem({
       type: type === 'tts' ? 'audio' : type, task: type, mime, blob: base64ToBlob(b64, mime), prompt,
-      seed: Number.isFinite(seed) ? seed : (answer.metadata && Number.isFinite(answer.metadata.seed) ? answer.metadata.seed : undefined),
+      seed: Number.isFinite(seed) ? seed : (answer.metadata && Number.isSafeInteger(answer.metadata.seed) ? answer.metadata.seed : undefined),
       duration: Number(answer.duration), generationTime: Number(answer.generation_time),
       model: state.status && state.status.model, jobId: answer.job_id || jobId,
     });

@@ -6,6 +6,8 @@ export function toast(message, kind = 'info', ms = 4000) {
   if (!host) return;
   const node = el('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status', text: message });
   host.appendChild(node);
+  // Keep the stack short: the oldest notices go first.
+  while (host.childElementCount > 4) host.firstElementChild.remove();
   setTimeout(() => node.classList.add('leaving'), ms);
   setTimeout(() => node.remove(), ms + 400);
 }
