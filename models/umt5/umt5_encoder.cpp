@@ -30,6 +30,15 @@ text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path
         throw model_error(std::string("text encoder dtype ") + c10::toString(opts.dtype) +
                           " is not supported (use float32 or bfloat16)");
     }
+    umt5_detail::precision precision{opts.dtype, opts.dtype};
+    if (opts.weight_dtype != c10::ScalarType::Undefined && opts.weight_dtype != opts.dtype) {
+        if (opts.weight_dtype != c10::kBFloat16 || opts.dtype != c10::kFloat) {
+            throw model_error(std::string("text encoder weight_dtype ") + c10::toString(opts.weight_dtype) +
+                              " with dtype " + c10::toString(opts.dtype) +
+                              " is not supported (only bfloat16 weights computed in float32)");
+        }
+        precision.storage = c10::kBFloat16;
+    }
     const auto config_file = text_encoder_dir / "config.json";
     auto config = umt5_config::from_json_file(config_file);
     const auto store = tensor_store::open(text_encoder_dir);
@@ -37,7 +46,7 @@ text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path
     // transformers ties encoder.embed_tokens to shared; a file may hold either or both.
     encoder_model_impl::embedding_key key;
     load_options lo;
-    lo.dtype = opts.dtype;
+    lo.dtype = precision.storage;
     lo.device = opts.device;
     lo.ignore_unexpected = {"decoder.", "lm_head."};  // full seq2seq checkpoints: not needed here
     if (store.contains("shared.weight")) {
@@ -49,9 +58,10 @@ text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path
         throw model_error(store.source().string() +
                           ": missing key 'shared.weight' (nor its tied copy 'encoder.embed_tokens.weight')");
     }
-    if (opts.keep_wo_fp32 && opts.dtype != c10::kFloat) lo.keep_fp32 = {"wo"};
+    // Only meaningful when computing in bf16; in fp32 compute every weight is used as fp32 anyway.
+    if (opts.keep_wo_fp32 && precision.compute != c10::kFloat) lo.keep_fp32 = {"wo"};
 
-    encoder_model model(config, key, opts.dtype);
+    encoder_model model(config, key, precision);
     load_module(*model, store, lo);
     model->eval();
 

@@ -12,30 +12,32 @@ at::Tensor placeholder(at::IntArrayRef shape, c10::ScalarType dtype) {
     return at::empty_strided(shape, std::vector<int64_t>(shape.size(), 0), at::TensorOptions().dtype(dtype));
 }
 
-t5_linear_impl::t5_linear_impl(int64_t in, int64_t out, c10::ScalarType dtype) {
-    weight = register_parameter("weight", placeholder({out, in}, dtype), /*requires_grad=*/false);
+t5_linear_impl::t5_linear_impl(int64_t in, int64_t out, const precision &p) : compute(p.compute) {
+    weight = register_parameter("weight", placeholder({out, in}, p.storage), /*requires_grad=*/false);
 }
 
-at::Tensor t5_linear_impl::forward(const at::Tensor &x) { return at::linear(x, weight); }
+at::Tensor t5_linear_impl::forward(const at::Tensor &x) { return at::linear(x, for_compute(weight, compute)); }
 
-t5_embedding_impl::t5_embedding_impl(int64_t num, int64_t dim, c10::ScalarType dtype) {
-    weight = register_parameter("weight", placeholder({num, dim}, dtype), /*requires_grad=*/false);
+t5_embedding_impl::t5_embedding_impl(int64_t num, int64_t dim, const precision &p) : compute(p.compute) {
+    weight = register_parameter("weight", placeholder({num, dim}, p.storage), /*requires_grad=*/false);
 }
 
-at::Tensor t5_embedding_impl::forward(const at::Tensor &ids) { return at::embedding(weight, ids); }
+// Gather first, then upcast: the same values as upcasting the whole table, without copying it.
+at::Tensor t5_embedding_impl::forward(const at::Tensor &ids) {
+    return for_compute(at::embedding(weight, ids), compute);
+}
 
-t5_layer_norm_impl::t5_layer_norm_impl(int64_t dim, double eps_, c10::ScalarType dtype) : eps(eps_) {
-    weight = register_parameter("weight", placeholder({dim}, dtype), /*requires_grad=*/false);
+t5_layer_norm_impl::t5_layer_norm_impl(int64_t dim, double eps_, const precision &p) : eps(eps_), compute(p.compute) {
+    weight = register_parameter("weight", placeholder({dim}, p.storage), /*requires_grad=*/false);
 }
 
 at::Tensor t5_layer_norm_impl::forward(const at::Tensor &h) {
     // Variance accumulates in fp32 whatever the input dtype; no mean subtraction, no bias.
     const auto variance = h.to(at::kFloat).pow(2).mean(-1, /*keepdim=*/true);
     auto normed = h * at::rsqrt(variance + eps);
-    if (weight.scalar_type() == at::kHalf || weight.scalar_type() == at::kBFloat16) {
-        normed = normed.to(weight.scalar_type());
-    }
-    return weight * normed;
+    const auto w = for_compute(weight, compute);
+    if (w.scalar_type() == at::kHalf || w.scalar_type() == at::kBFloat16) normed = normed.to(w.scalar_type());
+    return w * normed;
 }
 
 at::Tensor relative_position_bucket(const at::Tensor &relative_position, int64_t num_buckets, int64_t max_distance) {
@@ -54,28 +56,28 @@ at::Tensor relative_position_bucket(const at::Tensor &relative_position, int64_t
     return buckets + at::where(is_small, distance, if_large);
 }
 
-t5_attention_impl::t5_attention_impl(const umt5_config &c, bool has_relative_bias, c10::ScalarType dtype)
+t5_attention_impl::t5_attention_impl(const umt5_config &c, bool has_relative_bias, const precision &p)
     : heads(c.num_heads),
       d_kv(c.d_kv),
       num_buckets(c.relative_attention_num_buckets),
       max_distance(c.relative_attention_max_distance) {
     const int64_t inner = c.num_heads * c.d_kv;
-    q = register_module("q", t5_linear(c.d_model, inner, dtype));
-    k = register_module("k", t5_linear(c.d_model, inner, dtype));
-    v = register_module("v", t5_linear(c.d_model, inner, dtype));
-    o = register_module("o", t5_linear(inner, c.d_model, dtype));
+    q = register_module("q", t5_linear(c.d_model, inner, p));
+    k = register_module("k", t5_linear(c.d_model, inner, p));
+    v = register_module("v", t5_linear(c.d_model, inner, p));
+    o = register_module("o", t5_linear(inner, c.d_model, p));
     if (has_relative_bias) {
         relative_attention_bias =
-            register_module("relative_attention_bias", t5_embedding(c.relative_attention_num_buckets, c.num_heads, dtype));
+            register_module("relative_attention_bias", t5_embedding(c.relative_attention_num_buckets, c.num_heads, p));
     }
 }
 
-at::Tensor t5_attention_impl::compute_bias(int64_t q_len, int64_t k_len) const {
+at::Tensor t5_attention_impl::compute_bias(int64_t q_len, int64_t k_len) {
     const auto opts = at::TensorOptions().dtype(at::kLong).device(relative_attention_bias->weight.device());
     const auto context_position = at::arange(q_len, opts).unsqueeze(1);
     const auto memory_position = at::arange(k_len, opts).unsqueeze(0);
     const auto bucket = relative_position_bucket(memory_position - context_position, num_buckets, max_distance);
-    const auto values = at::embedding(relative_attention_bias->weight, bucket);  // [q, k, heads]
+    const auto values = relative_attention_bias->forward(bucket);  // [q, k, heads]
     return values.permute({2, 0, 1}).unsqueeze(0);
 }
 
@@ -95,23 +97,23 @@ at::Tensor t5_attention_impl::forward(const at::Tensor &h, const at::Tensor &bia
 }
 
 t5_layer_self_attention_impl::t5_layer_self_attention_impl(const umt5_config &c, bool has_relative_bias,
-                                                           c10::ScalarType dtype) {
-    SelfAttention = register_module("SelfAttention", t5_attention(c, has_relative_bias, dtype));
-    layer_norm = register_module("layer_norm", t5_layer_norm(c.d_model, c.layer_norm_epsilon, dtype));
+                                                           const precision &p) {
+    SelfAttention = register_module("SelfAttention", t5_attention(c, has_relative_bias, p));
+    layer_norm = register_module("layer_norm", t5_layer_norm(c.d_model, c.layer_norm_epsilon, p));
 }
 
 at::Tensor t5_layer_self_attention_impl::forward(const at::Tensor &h, const at::Tensor &bias_plus_mask) {
     return h + SelfAttention(layer_norm(h), bias_plus_mask);
 }
 
-t5_dense_impl::t5_dense_impl(const umt5_config &c, c10::ScalarType dtype) : gated(c.is_gated_act), act(c.dense_act_fn) {
+t5_dense_impl::t5_dense_impl(const umt5_config &c, const precision &p) : gated(c.is_gated_act), act(c.dense_act_fn) {
     if (gated) {
-        wi_0 = register_module("wi_0", t5_linear(c.d_model, c.d_ff, dtype));
-        wi_1 = register_module("wi_1", t5_linear(c.d_model, c.d_ff, dtype));
+        wi_0 = register_module("wi_0", t5_linear(c.d_model, c.d_ff, p));
+        wi_1 = register_module("wi_1", t5_linear(c.d_model, c.d_ff, p));
     } else {
-        wi = register_module("wi", t5_linear(c.d_model, c.d_ff, dtype));
+        wi = register_module("wi", t5_linear(c.d_model, c.d_ff, p));
     }
-    wo = register_module("wo", t5_linear(c.d_ff, c.d_model, dtype));
+    wo = register_module("wo", t5_linear(c.d_ff, c.d_model, p));
 }
 
 namespace {
@@ -132,20 +134,21 @@ at::Tensor activation(const std::string &name, const at::Tensor &x) {
 at::Tensor t5_dense_impl::forward(const at::Tensor &h) {
     at::Tensor x = gated ? activation(act, wi_0(h)) * wi_1(h) : activation(act, wi(h));
     // wo may be kept in fp32 while the rest is bf16 (transformers' _keep_in_fp32_modules).
-    if (x.scalar_type() != wo->weight.scalar_type()) x = x.to(wo->weight.scalar_type());
+    const auto wo_dtype = for_compute(wo->weight, wo->compute).scalar_type();
+    if (x.scalar_type() != wo_dtype) x = x.to(wo_dtype);
     return wo(x);
 }
 
-t5_layer_ff_impl::t5_layer_ff_impl(const umt5_config &c, c10::ScalarType dtype) {
-    DenseReluDense = register_module("DenseReluDense", t5_dense(c, dtype));
-    layer_norm = register_module("layer_norm", t5_layer_norm(c.d_model, c.layer_norm_epsilon, dtype));
+t5_layer_ff_impl::t5_layer_ff_impl(const umt5_config &c, const precision &p) {
+    DenseReluDense = register_module("DenseReluDense", t5_dense(c, p));
+    layer_norm = register_module("layer_norm", t5_layer_norm(c.d_model, c.layer_norm_epsilon, p));
 }
 
 at::Tensor t5_layer_ff_impl::forward(const at::Tensor &h) { return h + DenseReluDense(layer_norm(h)); }
 
-t5_block_impl::t5_block_impl(const umt5_config &c, bool has_relative_bias, c10::ScalarType dtype) {
-    self_attention = t5_layer_self_attention(c, has_relative_bias, dtype);
-    feed_forward = t5_layer_ff(c, dtype);
+t5_block_impl::t5_block_impl(const umt5_config &c, bool has_relative_bias, const precision &p) {
+    self_attention = t5_layer_self_attention(c, has_relative_bias, p);
+    feed_forward = t5_layer_ff(c, p);
     layer = register_module("layer", torch::nn::ModuleList(self_attention, feed_forward));
 }
 
@@ -153,19 +156,19 @@ at::Tensor t5_block_impl::forward(const at::Tensor &h, const at::Tensor &bias_pl
     return feed_forward(self_attention(h, bias_plus_mask));
 }
 
-t5_stack_impl::t5_stack_impl(const umt5_config &c, bool own_embedding, c10::ScalarType dtype) {
+t5_stack_impl::t5_stack_impl(const umt5_config &c, bool own_embedding, const precision &p) {
     block = register_module("block", torch::nn::ModuleList());
     for (int64_t i = 0; i < c.num_layers; ++i) {
-        blocks.push_back(t5_block(c, c.per_layer_relative_bias || i == 0, dtype));
+        blocks.push_back(t5_block(c, c.per_layer_relative_bias || i == 0, p));
         block->push_back(blocks.back());
     }
-    final_layer_norm = register_module("final_layer_norm", t5_layer_norm(c.d_model, c.layer_norm_epsilon, dtype));
-    if (own_embedding) embed_tokens = register_module("embed_tokens", t5_embedding(c.vocab_size, c.d_model, dtype));
+    final_layer_norm = register_module("final_layer_norm", t5_layer_norm(c.d_model, c.layer_norm_epsilon, p));
+    if (own_embedding) embed_tokens = register_module("embed_tokens", t5_embedding(c.vocab_size, c.d_model, p));
 }
 
-encoder_model_impl::encoder_model_impl(const umt5_config &c, embedding_key key, c10::ScalarType dtype) : config(c) {
-    if (key == embedding_key::shared) shared = register_module("shared", t5_embedding(c.vocab_size, c.d_model, dtype));
-    encoder = register_module("encoder", t5_stack(c, key == embedding_key::encoder_embed_tokens, dtype));
+encoder_model_impl::encoder_model_impl(const umt5_config &c, embedding_key key, const precision &p) : config(c) {
+    if (key == embedding_key::shared) shared = register_module("shared", t5_embedding(c.vocab_size, c.d_model, p));
+    encoder = register_module("encoder", t5_stack(c, key == embedding_key::encoder_embed_tokens, p));
 }
 
 at::Tensor encoder_model_impl::forward(const at::Tensor &input_ids, const at::Tensor &attention_mask) {

@@ -15,37 +15,54 @@
 
 namespace omnihost::models::umt5_detail {
 
-// Parameters start as zero-memory placeholders of the right shape (an expanded scalar): load_module
+// storage: the dtype the weights are kept in; compute: the dtype the math runs in. They differ only
+// for (storage bf16, compute fp32): weights stay bf16 in memory (zero-copy from a bf16 checkpoint)
+// and are upcast where used, which is exact, so results equal loading the same file as fp32.
+struct precision {
+    c10::ScalarType storage = c10::kFloat;
+    c10::ScalarType compute = c10::kFloat;
+};
+
+// The weight as the math wants it: upcast to fp32 when computing in fp32, otherwise as stored (so
+// an fp32-kept wo stays fp32 in a bf16 model).
+inline at::Tensor for_compute(const at::Tensor &w, c10::ScalarType compute) {
+    return compute == c10::kFloat && w.scalar_type() != c10::kFloat ? w.to(c10::kFloat) : w;
+}
+
+// Parameters start as zero-memory placeholders of the right shape (all strides 0): load_module
 // replaces them with the checkpoint data, so a 5.7 B-parameter encoder never allocates or
 // initialises weights it is about to overwrite. A module used unloaded computes garbage.
 at::Tensor placeholder(at::IntArrayRef shape, c10::ScalarType dtype);
 
 struct t5_linear_impl : torch::nn::Module {
-    t5_linear_impl(int64_t in, int64_t out, c10::ScalarType dtype);
+    t5_linear_impl(int64_t in, int64_t out, const precision &p);
     at::Tensor forward(const at::Tensor &x);
     at::Tensor weight;  // [out, in], no bias
+    c10::ScalarType compute;
 };
 TORCH_MODULE_IMPL(t5_linear, t5_linear_impl);
 
 struct t5_embedding_impl : torch::nn::Module {
-    t5_embedding_impl(int64_t num, int64_t dim, c10::ScalarType dtype);
+    t5_embedding_impl(int64_t num, int64_t dim, const precision &p);
     at::Tensor forward(const at::Tensor &ids);
     at::Tensor weight;  // [num, dim]
+    c10::ScalarType compute;
 };
 TORCH_MODULE_IMPL(t5_embedding, t5_embedding_impl);
 
 struct t5_layer_norm_impl : torch::nn::Module {
-    t5_layer_norm_impl(int64_t dim, double eps, c10::ScalarType dtype);
+    t5_layer_norm_impl(int64_t dim, double eps, const precision &p);
     at::Tensor forward(const at::Tensor &h);
     at::Tensor weight;
     double eps;
+    c10::ScalarType compute;
 };
 TORCH_MODULE_IMPL(t5_layer_norm, t5_layer_norm_impl);
 
 struct t5_attention_impl : torch::nn::Module {
-    t5_attention_impl(const umt5_config &c, bool has_relative_bias, c10::ScalarType dtype);
+    t5_attention_impl(const umt5_config &c, bool has_relative_bias, const precision &p);
     // [1, heads, q_len, k_len] bias from this layer's relative_attention_bias table.
-    at::Tensor compute_bias(int64_t q_len, int64_t k_len) const;
+    at::Tensor compute_bias(int64_t q_len, int64_t k_len);
     // bias_plus_mask: [B or 1, heads, L, L], already (relative bias + additive mask).
     at::Tensor forward(const at::Tensor &h, const at::Tensor &bias_plus_mask);
 
@@ -56,7 +73,7 @@ struct t5_attention_impl : torch::nn::Module {
 TORCH_MODULE_IMPL(t5_attention, t5_attention_impl);
 
 struct t5_layer_self_attention_impl : torch::nn::Module {
-    t5_layer_self_attention_impl(const umt5_config &c, bool has_relative_bias, c10::ScalarType dtype);
+    t5_layer_self_attention_impl(const umt5_config &c, bool has_relative_bias, const precision &p);
     at::Tensor forward(const at::Tensor &h, const at::Tensor &bias_plus_mask);
     t5_attention SelfAttention{nullptr};
     t5_layer_norm layer_norm{nullptr};
@@ -64,7 +81,7 @@ struct t5_layer_self_attention_impl : torch::nn::Module {
 TORCH_MODULE_IMPL(t5_layer_self_attention, t5_layer_self_attention_impl);
 
 struct t5_dense_impl : torch::nn::Module {
-    t5_dense_impl(const umt5_config &c, c10::ScalarType dtype);
+    t5_dense_impl(const umt5_config &c, const precision &p);
     at::Tensor forward(const at::Tensor &h);
     bool gated;
     std::string act;
@@ -73,7 +90,7 @@ struct t5_dense_impl : torch::nn::Module {
 TORCH_MODULE_IMPL(t5_dense, t5_dense_impl);
 
 struct t5_layer_ff_impl : torch::nn::Module {
-    t5_layer_ff_impl(const umt5_config &c, c10::ScalarType dtype);
+    t5_layer_ff_impl(const umt5_config &c, const precision &p);
     at::Tensor forward(const at::Tensor &h);
     t5_dense DenseReluDense{nullptr};
     t5_layer_norm layer_norm{nullptr};
@@ -81,7 +98,7 @@ struct t5_layer_ff_impl : torch::nn::Module {
 TORCH_MODULE_IMPL(t5_layer_ff, t5_layer_ff_impl);
 
 struct t5_block_impl : torch::nn::Module {
-    t5_block_impl(const umt5_config &c, bool has_relative_bias, c10::ScalarType dtype);
+    t5_block_impl(const umt5_config &c, bool has_relative_bias, const precision &p);
     at::Tensor forward(const at::Tensor &h, const at::Tensor &bias_plus_mask);
     torch::nn::ModuleList layer;  // [0] self-attention, [1] feed-forward (checkpoint names)
     t5_layer_self_attention self_attention{nullptr};
@@ -92,7 +109,7 @@ TORCH_MODULE_IMPL(t5_block, t5_block_impl);
 // "encoder" of the checkpoint: block.N, final_layer_norm (and embed_tokens when the checkpoint
 // stores the embedding under that name instead of "shared").
 struct t5_stack_impl : torch::nn::Module {
-    t5_stack_impl(const umt5_config &c, bool own_embedding, c10::ScalarType dtype);
+    t5_stack_impl(const umt5_config &c, bool own_embedding, const precision &p);
     torch::nn::ModuleList block;
     std::vector<t5_block> blocks;
     t5_layer_norm final_layer_norm{nullptr};
@@ -103,7 +120,7 @@ TORCH_MODULE_IMPL(t5_stack, t5_stack_impl);
 // UMT5EncoderModel / T5EncoderModel.
 struct encoder_model_impl : torch::nn::Module {
     enum class embedding_key { shared, encoder_embed_tokens };
-    encoder_model_impl(const umt5_config &c, embedding_key key, c10::ScalarType dtype);
+    encoder_model_impl(const umt5_config &c, embedding_key key, const precision &p);
     // input_ids, attention_mask: [B, L] integer; returns last_hidden_state [B, L, d_model].
     at::Tensor forward(const at::Tensor &input_ids, const at::Tensor &attention_mask);
 

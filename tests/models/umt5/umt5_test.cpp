@@ -193,7 +193,7 @@ TEST_CASE("bf16: runs in bfloat16 with fp32 wo, close to the fp32 result") {
     // The FFN output projections stay fp32, as transformers keeps them (_keep_in_fp32_modules).
     auto model = models::umt5_detail::encoder_model(models::umt5_config::from_json_file(te_dir() / "config.json"),
                                                     models::umt5_detail::encoder_model_impl::embedding_key::shared,
-                                                    torch::kBFloat16);
+                                                    models::umt5_detail::precision{torch::kBFloat16, torch::kBFloat16});
     models::load_options lo;
     lo.dtype = torch::kBFloat16;
     lo.keep_fp32 = {"wo"};
@@ -204,6 +204,29 @@ TEST_CASE("bf16: runs in bfloat16 with fp32 wo, close to the fp32 result") {
         const bool dtype_ok = kv.value().scalar_type() == (is_wo ? torch::kFloat : torch::kBFloat16);
         CHECK(dtype_ok);
     }
+}
+
+TEST_CASE("bf16 weights computed in fp32 equal an fp32 load of the same bf16 checkpoint, bit for bit") {
+    temp_dir a;
+    const auto bf16_checkpoint = edited_copy(a, [](auto &t) {
+        for (auto &kv : t) kv.second = kv.second.to(torch::kBFloat16);
+    });
+    const auto as_fp32 = models::text_encoder::load(bf16_checkpoint, tok_dir()).encode(prompts, 16).embeds;
+
+    models::text_encoder_options compact;
+    compact.weight_dtype = torch::kBFloat16;
+    const auto enc = models::text_encoder::load(bf16_checkpoint, tok_dir(), compact);
+    const auto e = enc.encode(prompts, 16);
+    CHECK((e.embeds.scalar_type() == torch::kFloat));
+    CHECK(torch::equal(e.embeds, as_fp32));
+    // From an fp32 checkpoint the weights are rounded to bf16 first: the same result again.
+    CHECK(torch::equal(models::text_encoder::load(te_dir(), tok_dir(), compact).encode(prompts, 16).embeds, as_fp32));
+
+    models::text_encoder_options bad;
+    bad.dtype = torch::kBFloat16;
+    bad.weight_dtype = torch::kFloat;
+    CHECK(what_of([&] { models::text_encoder::load(te_dir(), tok_dir(), bad); }).find("weight_dtype") !=
+          std::string::npos);
 }
 
 TEST_CASE("bad inputs: unsupported dtype, missing tokenizer, missing folder") {
