@@ -49,7 +49,8 @@ if ! podman image exists "$image"; then
   mkdir -p "$root$(dirname "$loader")"
   cp -L "$loader" "$root$loader"
   echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
-  tar -C "$root" -c . | podman import --change 'ENV PATH=/usr/local/bin:/bin' - "$image" >/dev/null
+  tar -C "$root" -c . | podman import --change 'ENV PATH=/usr/local/bin:/bin' - "$image" >"$work/import.log" 2>&1 \
+    || fail "podman import failed: $(cat "$work/import.log")"
   rm -rf "$root"
 fi
 # Check that the image really runs here (runc + ulimits) before the tests rely on it.
