@@ -1,11 +1,29 @@
 #include "api/http_io.h"
 
+#include <algorithm>
 #include <istream>
 
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
 namespace omnihost {
+namespace {
+
+// Reads and discards up to `budget` bytes so a refused body does not reset the connection under
+// the client's feet (the client usually sends it all before reading our 413).
+void drain(std::istream &in, uint64_t budget) {
+    char buffer[65536];
+    while (in && budget > 0) {
+        in.read(buffer, static_cast<std::streamsize>(std::min<uint64_t>(sizeof buffer, budget)));
+        const auto got = in.gcount();
+        if (got <= 0) break;
+        budget -= static_cast<uint64_t>(got);
+    }
+}
+
+constexpr uint64_t kDrainBudget = 16ull * 1024 * 1024;
+
+} // namespace
 
 void send_json(Poco::Net::HTTPServerResponse &response, int status, const nlohmann::json &body) {
     const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -30,10 +48,16 @@ std::optional<ApiError> read_body(Poco::Net::HTTPServerRequest &request, uint64_
     if (request.hasContentLength()) {
         const auto length = request.getContentLength64();
         if (length < 0) return ApiError{400, "Content-Length: invalid", "Content-Length"};
-        if (static_cast<uint64_t>(length) > limit)
+        if (static_cast<uint64_t>(length) > limit) {
+            if (static_cast<uint64_t>(length) <= kDrainBudget) drain(request.stream(), kDrainBudget);
             return ApiError{413, "body: " + std::to_string(length) + " bytes exceeds the limit of " +
                                      std::to_string(limit) + " bytes", "body"};
+        }
         out.reserve(static_cast<size_t>(length));
+    } else if (!request.getChunkedTransferEncoding()) {
+        // RFC 9112: a request with neither Content-Length nor chunked encoding has no body.
+        // (Reading Poco's stream here would wait for the client to close the connection.)
+        return std::nullopt;
     }
     std::istream &in = request.stream();
     char buffer[65536];
@@ -41,8 +65,10 @@ std::optional<ApiError> read_body(Poco::Net::HTTPServerRequest &request, uint64_
         in.read(buffer, sizeof buffer);
         const auto got = in.gcount();
         if (got <= 0) break;
-        if (out.size() + static_cast<uint64_t>(got) > limit)
+        if (out.size() + static_cast<uint64_t>(got) > limit) {
+            drain(in, kDrainBudget);
             return ApiError{413, "body: exceeds the limit of " + std::to_string(limit) + " bytes", "body"};
+        }
         out.append(buffer, static_cast<size_t>(got));
     }
     return std::nullopt;

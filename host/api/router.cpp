@@ -50,7 +50,10 @@ std::string path_of(const std::string &uri) { return uri.substr(0, uri.find_firs
 class ErrorHandler : public Poco::Net::HTTPRequestHandler {
 public:
     ErrorHandler(ApiError error, std::string allow = "") : error_(std::move(error)), allow_(std::move(allow)) {}
-    void handleRequest(Request &, Response &response) override {
+    void handleRequest(Request &request, Response &response) override {
+        // Consume a small body so a kept-alive connection stays in sync; larger ones get closed.
+        std::string ignored;
+        if (read_body(request, 1 << 20, ignored)) response.setKeepAlive(false);
         if (!allow_.empty()) response.set("Allow", allow_);
         if (error_.status == 401) response.set("WWW-Authenticate", "Bearer");
         send_error(response, error_);

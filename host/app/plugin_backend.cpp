@@ -121,7 +121,7 @@ omnihost_host make_host_table(log_bus::bus &bus) {
     omnihost_host host{};
     host.struct_size = sizeof(omnihost_host);
     host.user_data = &bus;
-    host.log = &log_bus::omnihost_log_bus_plugin_log;
+    host.log = &::omnihost_log_bus_plugin_log;
     return host;
 }
 

@@ -1,0 +1,73 @@
+// Field schemas: the messages name the field; manifest parameters overlay the built-ins.
+#include <doctest/doctest.h>
+
+#include "api/request_schemas.h"
+#include "api/start_planner.h"
+
+using namespace omnihost;
+
+TEST_SUITE("schema") {
+
+TEST_CASE("video request: defaults fill, mistakes are named") {
+    nlohmann::json body = {{"prompt", "a cat"}};
+    CHECK_FALSE(validate_object(body, generation_schema(Task::Video), true));
+    CHECK(body["fps"] == 16);
+    CHECK(body["duration"] == 4);
+    CHECK(body["guidance_scale"] == 4.0);
+
+    auto error_for = [](nlohmann::json b) {
+        auto error = validate_object(b, generation_schema(Task::Video), true);
+        return error ? error->field + "|" + error->message : std::string();
+    };
+    CHECK(error_for({{"prompt", "   "}}) == "prompt|prompt: must not be empty");
+    CHECK(error_for(nlohmann::json::object()) == "prompt|prompt: is required");
+    CHECK(error_for({{"prompt", "x"}, {"fps", "16"}}) == "fps|fps: must be an integer (got string)");
+    CHECK(error_for({{"prompt", "x"}, {"fps", 0}}) == "fps|fps: must be between 1 and 60 (got 0)");
+    CHECK(error_for({{"prompt", "x"}, {"height", 16.5}}) == "height|height: must be an integer (got number)");
+    CHECK(error_for({{"prompt", "x"}, {"seed", -1}}).rfind("seed|", 0) == 0);
+    CHECK(error_for({{"prompt", "x"}, {"job_id", "a b"}}) == "job_id|job_id: must match [A-Za-z0-9_-]{1,64}");
+    CHECK(error_for({{"prompt", "x"}, {"colour", 1}}) == "colour|colour: unknown field");
+    CHECK(error_for({{"prompt", nullptr}}) == "prompt|prompt: must be a string, not null");
+}
+
+TEST_CASE("manifest parameters tighten ranges, add knobs, keep built-in types") {
+    const auto params = nlohmann::json::parse(R"({
+        "num_inference_steps": {"type": "integer", "min": 1, "max": 50, "default": 2},
+        "duration": {"type": "number", "min": 0.05, "max": 10},
+        "test_steps": {"type": "integer", "min": 1, "max": 9, "default": 2},
+        "broken": {"type": "integer", "min": "low"}})");
+    std::vector<std::string> problems;
+    const Schema schema = overlay_manifest_parameters(generation_schema(Task::Video), params, &problems);
+    CHECK(problems.size() == 1);
+    CHECK(schema.at("num_inference_steps").max == 50);
+    CHECK(schema.at("duration").kind == FieldKind::Integer);
+    nlohmann::json body = {{"prompt", "x"}, {"num_inference_steps", 51}};
+    auto error = validate_object(body, schema, true);
+    REQUIRE(error);
+    CHECK(error->message == "num_inference_steps: must be between 1 and 50 (got 51)");
+    body = {{"prompt", "x"}, {"test_steps", 3}};
+    CHECK_FALSE(validate_object(body, schema, true));
+    CHECK(body["num_inference_steps"] == 2);
+}
+
+TEST_CASE("redaction hides secrets everywhere") {
+    const nlohmann::json start = {{"hf_token", "hf_SECRET"}, {"remote_api_key", "sk-xyz"}};
+    const auto secrets = secret_values(start);
+    const nlohmann::json preview = {
+        {"command", "HF_TOKEN=hf_SECRET vllm serve m"},
+        {"argv", {"-e", "HF_TOKEN=hf_SECRET"}},
+        {"env", {{"HF_TOKEN", "hf_SECRET"}, {"OTHER", "1"}}},
+        {"settings", {{"hf_token", "hf_SECRET"}, {"remote_api_key", "sk-xyz"}, {"port", 8000}}}};
+    const std::string text = redact(preview, secrets).dump();
+    CHECK(text.find("hf_SECRET") == std::string::npos);
+    CHECK(text.find("sk-xyz") == std::string::npos);
+    CHECK(text.find("***") != std::string::npos);
+    CHECK(redact(preview, secrets)["env"]["OTHER"] == "1");
+}
+
+TEST_CASE("modality words") {
+    CHECK(std::string(model_type_article("audio")) == "an audio");
+    CHECK(std::string(task_model_type(Task::Chat)) == "omni");
+}
+
+}

@@ -1,0 +1,138 @@
+// Static file path resolution (no way out of the web root) and option parsing/precedence.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "api/auth.h"
+#include "api/static_files.h"
+#include "app/command_line.h"
+
+using namespace omnihost;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct WebRoot {
+    fs::path base = fs::temp_directory_path() / ("omnihost-web-" + std::to_string(::getpid()));
+    fs::path root = base / "web";
+    WebRoot() {
+        fs::remove_all(base);
+        fs::create_directories(root / "js");
+        std::ofstream(root / "index.html") << "<html>";
+        std::ofstream(root / "js" / "app.js") << "x";
+        std::ofstream(base / "secret.txt") << "secret";
+        fs::create_symlink(base / "secret.txt", root / "leak.txt");
+        fs::create_directory_symlink(base, root / "up");
+    }
+    ~WebRoot() { fs::remove_all(base); }
+};
+
+int status_of(const fs::path &root, const std::string &target) {
+    int status = 200;
+    std::string reason;
+    return resolve_static_path(root, target, status, reason) ? 200 : status;
+}
+
+} // namespace
+
+TEST_SUITE("static") {
+
+TEST_CASE("files inside the root resolve; everything leading out is refused") {
+    WebRoot web;
+    CHECK(status_of(web.root, "/") == 200);
+    CHECK(status_of(web.root, "/index.html") == 200);
+    CHECK(status_of(web.root, "/js/app.js?v=3") == 200);
+    CHECK(status_of(web.root, "/js/") == 404);
+    CHECK(status_of(web.root, "/missing.css") == 404);
+    CHECK(status_of(web.root, "/../secret.txt") == 403);
+    CHECK(status_of(web.root, "/js/../../secret.txt") == 403);
+    CHECK(status_of(web.root, "/%2e%2e/secret.txt") == 403);
+    CHECK(status_of(web.root, "/%2E%2E/%2E%2E/etc/passwd") == 403);
+    CHECK(status_of(web.root, "/..%2fsecret.txt") == 400);
+    CHECK(status_of(web.root, "/js%2f..%2f..%2fsecret.txt") == 400);
+    CHECK(status_of(web.root, "/..%5csecret.txt") == 400);
+    CHECK(status_of(web.root, "/index.html%00.js") == 400);
+    CHECK(status_of(web.root, "/..\\secret.txt") == 400);
+    CHECK(status_of(web.root, "//etc/passwd") == 404); // "/etc/passwd" relative to the root: absent
+    CHECK(status_of(web.root, "http://x/../../etc/passwd") == 400);
+    CHECK(status_of(web.root, "/leak.txt") == 403);     // symlink out of the root
+    CHECK(status_of(web.root, "/up/secret.txt") == 403); // directory symlink out of the root
+    CHECK(status_of(web.root, "/%zz") == 400);
+    CHECK(status_of(web.base / "nope", "/") == 404);
+}
+
+TEST_CASE("MIME types") {
+    CHECK(mime_type_for("a.html") == "text/html; charset=utf-8");
+    CHECK(mime_type_for("a.JS") == "text/javascript; charset=utf-8");
+    CHECK(mime_type_for("a.css") == "text/css; charset=utf-8");
+    CHECK(mime_type_for("a.svg") == "image/svg+xml");
+    CHECK(mime_type_for("a.bin") == "application/octet-stream");
+}
+
+TEST_CASE("token comparison") {
+    CHECK(constant_time_equals("abc", "abc"));
+    CHECK_FALSE(constant_time_equals("abc", "abd"));
+    CHECK_FALSE(constant_time_equals("abc", "abcd"));
+    CHECK_FALSE(constant_time_equals("", "a"));
+}
+
+}
+
+TEST_SUITE("options") {
+
+TEST_CASE("defaults, flags in both spellings, config file, environment precedence") {
+    ::unsetenv("OMNIHOST_TOKEN");
+    auto defaults = parse_command_line({});
+    CHECK(defaults.options.host == "127.0.0.1");
+    CHECK(defaults.options.port == 8091);
+    CHECK(defaults.options.default_recipe == "demo-wan-tiny");
+
+    auto flags = parse_command_line({"--port", "0", "--plugin-dir=/p", "--log-level", "debug"});
+    CHECK(flags.options.port == 0);
+    CHECK(flags.options.plugin_dir == "/p");
+
+    const fs::path config = fs::temp_directory_path() / ("omnihost-config-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(config) << R"({"port": 9001, "web_dir": "/w", "token": "from-file", "max-body-bytes": 4096})";
+    auto from_file = parse_command_line({"--config", config.string()});
+    CHECK(from_file.options.port == 9001);
+    CHECK(from_file.options.web_dir == "/w");
+    CHECK(from_file.options.token == "from-file");
+    CHECK(from_file.options.max_body_bytes == 4096);
+    // Flags win over the file wherever they appear on the line.
+    CHECK(parse_command_line({"--port", "9002", "--config", config.string()}).options.port == 9002);
+    ::setenv("OMNIHOST_TOKEN", "from-env", 1);
+    CHECK(parse_command_line({"--config", config.string()}).options.token == "from-env");
+    CHECK(parse_command_line({"--config", config.string(), "--token", "flag"}).options.token == "flag");
+    ::unsetenv("OMNIHOST_TOKEN");
+    fs::remove(config);
+}
+
+TEST_CASE("bad options are named") {
+    auto message_of = [](std::vector<std::string> args) {
+        try {
+            parse_command_line(args);
+        } catch (const OptionsError &e) {
+            return e.message;
+        }
+        return std::string();
+    };
+    CHECK(message_of({"--port", "70000"}).find("--port") == 0);
+    CHECK(message_of({"--port", "abc"}).find("not a non-negative integer") != std::string::npos);
+    CHECK(message_of({"--port"}).find("needs a value") != std::string::npos);
+    CHECK(message_of({"--colour", "red"}).find("unknown option 'colour'") != std::string::npos);
+    CHECK(message_of({"stray"}).find("unexpected argument") != std::string::npos);
+    CHECK(message_of({"--log-level", "loud"}).find("--log-level") == 0);
+    CHECK(message_of({"--max-body-bytes", "10"}).find("--max-body-bytes") == 0);
+    CHECK(message_of({"--config", "/nonexistent/x.json"}).find("cannot open") != std::string::npos);
+    const fs::path config = fs::temp_directory_path() / ("omnihost-badconfig-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(config) << R"({"prot": 1})";
+    CHECK(message_of({"--config", config.string()}).find("unknown key 'prot'") != std::string::npos);
+    std::ofstream(config) << R"({"port": true})";
+    CHECK(message_of({"--config", config.string()}).find("'port'") != std::string::npos);
+    fs::remove(config);
+}
+
+}
