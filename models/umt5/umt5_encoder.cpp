@@ -14,14 +14,30 @@ namespace fs = std::filesystem;
 using umt5_detail::encoder_model;
 using umt5_detail::encoder_model_impl;
 
+namespace {
+
+bool all_floating_bf16(const tensor_store &store) {
+    bool any = false;
+    for (const auto &name : store.names()) {
+        const auto dtype = store.get(name).scalar_type();  // a view over the mmap: no copy
+        if (!at::isFloatingType(dtype)) continue;
+        if (dtype != c10::kBFloat16) return false;
+        any = true;
+    }
+    return any;
+}
+
+}  // namespace
+
 struct text_encoder::impl {
     umt5_config config;
     text_encoder_options opts;
+    c10::ScalarType weight_dtype;
     encoder_model model{nullptr};
     text::spm_tokenizer tokenizer;
 
-    impl(umt5_config c, text_encoder_options o, encoder_model m, text::spm_tokenizer t)
-        : config(std::move(c)), opts(o), model(std::move(m)), tokenizer(std::move(t)) {}
+    impl(umt5_config c, text_encoder_options o, c10::ScalarType w, encoder_model m, text::spm_tokenizer t)
+        : config(std::move(c)), opts(o), weight_dtype(w), model(std::move(m)), tokenizer(std::move(t)) {}
 };
 
 text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path &tokenizer_dir,
@@ -30,8 +46,14 @@ text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path
         throw model_error(std::string("text encoder dtype ") + c10::toString(opts.dtype) +
                           " is not supported (use float32 or bfloat16)");
     }
+    const auto config_file = text_encoder_dir / "config.json";
+    auto config = umt5_config::from_json_file(config_file);
+    const auto store = tensor_store::open(text_encoder_dir);
+
     umt5_detail::precision precision{opts.dtype, opts.dtype};
-    if (opts.weight_dtype != c10::ScalarType::Undefined && opts.weight_dtype != opts.dtype) {
+    if (opts.weight_dtype == c10::ScalarType::Undefined) {
+        if (opts.dtype == c10::kFloat && all_floating_bf16(store)) precision.storage = c10::kBFloat16;
+    } else if (opts.weight_dtype != opts.dtype) {
         if (opts.weight_dtype != c10::kBFloat16 || opts.dtype != c10::kFloat) {
             throw model_error(std::string("text encoder weight_dtype ") + c10::toString(opts.weight_dtype) +
                               " with dtype " + c10::toString(opts.dtype) +
@@ -39,9 +61,6 @@ text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path
         }
         precision.storage = c10::kBFloat16;
     }
-    const auto config_file = text_encoder_dir / "config.json";
-    auto config = umt5_config::from_json_file(config_file);
-    const auto store = tensor_store::open(text_encoder_dir);
 
     // transformers ties encoder.embed_tokens to shared; a file may hold either or both.
     encoder_model_impl::embedding_key key;
@@ -71,7 +90,8 @@ text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path
                           std::to_string(tokenizer.vocab_size()) + ") is larger than the text encoder's vocab_size (" +
                           std::to_string(config.vocab_size) + " in " + config_file.string() + ")");
     }
-    return text_encoder(std::make_unique<impl>(std::move(config), opts, std::move(model), std::move(tokenizer)));
+    return text_encoder(std::make_unique<impl>(std::move(config), opts, precision.storage, std::move(model),
+                                                 std::move(tokenizer)));
 }
 
 at::Tensor text_encoder::forward(const at::Tensor &input_ids, const at::Tensor &attention_mask) const {
@@ -123,6 +143,7 @@ void text_encoder::to(c10::Device device) {
 
 c10::Device text_encoder::device() const { return impl_->opts.device; }
 c10::ScalarType text_encoder::dtype() const { return impl_->opts.dtype; }
+c10::ScalarType text_encoder::weight_dtype() const { return impl_->weight_dtype; }
 const umt5_config &text_encoder::config() const { return impl_->config; }
 
 int64_t text_encoder::parameter_count() const {

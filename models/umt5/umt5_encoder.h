@@ -30,11 +30,14 @@ namespace omnihost::models {
 struct text_encoder_options {
     c10::ScalarType dtype = c10::kFloat;  // compute dtype: kFloat or kBFloat16
     c10::Device device = c10::kCPU;
-    // Storage dtype of the weights; kUndefined = same as dtype. kBFloat16 with dtype kFloat keeps
-    // the weights bf16 in memory (on CPU a bf16 checkpoint stays a zero-copy view of the mmapped
-    // file) and upcasts each where it is used. The upcast is exact, so a bf16 checkpoint gives
-    // bit-for-bit the results of loading it as fp32, at half the memory (UMT5-XXL: 11.4 GB instead
-    // of 22.7 GB). An fp32 checkpoint is rounded to bf16 in this mode.
+    // Storage dtype of the weights. kBFloat16 with dtype kFloat keeps the weights bf16 in memory
+    // (on CPU a bf16 checkpoint stays a zero-copy view of the mmapped file) and upcasts each where it
+    // is used. The upcast is exact, so a bf16 checkpoint gives bit-for-bit the results of loading it
+    // as fp32, at half the memory (UMT5-XXL: 11.4 GB instead of 22.7 GB); an fp32 checkpoint is
+    // rounded to bf16 in this mode. kUndefined (default) = automatic: bf16 storage when computing in
+    // fp32 from a checkpoint whose floating tensors are all bf16 (the published Wan repos), else the
+    // compute dtype — never a numerical change. kFloat forces fp32 storage (faster per call: no
+    // upcasts, twice the memory).
     c10::ScalarType weight_dtype = c10::ScalarType::Undefined;
     // As transformers does for UMT5/T5 (_keep_in_fp32_modules = ["wo"]): in bf16 the FFN output
     // projections stay float32 and the residual stream is promoted accordingly.
@@ -71,7 +74,8 @@ public:
     // Moves the weights (CPU offload: keep on CPU, move to the compute device around encode()).
     void to(c10::Device device);
     c10::Device device() const;
-    c10::ScalarType dtype() const;
+    c10::ScalarType dtype() const;         // compute dtype (also the dtype of encode()'s embeds)
+    c10::ScalarType weight_dtype() const;  // storage dtype actually chosen
     const umt5_config &config() const;
     int64_t parameter_count() const;
 

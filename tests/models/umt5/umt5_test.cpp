@@ -211,14 +211,26 @@ TEST_CASE("bf16 weights computed in fp32 equal an fp32 load of the same bf16 che
     const auto bf16_checkpoint = edited_copy(a, [](auto &t) {
         for (auto &kv : t) kv.second = kv.second.to(torch::kBFloat16);
     });
-    const auto as_fp32 = models::text_encoder::load(bf16_checkpoint, tok_dir()).encode(prompts, 16).embeds;
+    models::text_encoder_options fp32_weights;
+    fp32_weights.weight_dtype = torch::kFloat;
+    const auto reference = models::text_encoder::load(bf16_checkpoint, tok_dir(), fp32_weights);
+    CHECK((reference.weight_dtype() == torch::kFloat));
+    const auto as_fp32 = reference.encode(prompts, 16).embeds;
 
     models::text_encoder_options compact;
     compact.weight_dtype = torch::kBFloat16;
     const auto enc = models::text_encoder::load(bf16_checkpoint, tok_dir(), compact);
+    CHECK((enc.weight_dtype() == torch::kBFloat16));
     const auto e = enc.encode(prompts, 16);
     CHECK((e.embeds.scalar_type() == torch::kFloat));
     CHECK(torch::equal(e.embeds, as_fp32));
+
+    // Automatic choice: a bf16 checkpoint computed in fp32 is kept bf16 (same numbers), an fp32
+    // checkpoint stays fp32.
+    const auto automatic = models::text_encoder::load(bf16_checkpoint, tok_dir());
+    CHECK((automatic.weight_dtype() == torch::kBFloat16));
+    CHECK(torch::equal(automatic.encode(prompts, 16).embeds, as_fp32));
+    CHECK((models::text_encoder::load(te_dir(), tok_dir()).weight_dtype() == torch::kFloat));
     // From an fp32 checkpoint the weights are rounded to bf16 first: the same result again.
     CHECK(torch::equal(models::text_encoder::load(te_dir(), tok_dir(), compact).encode(prompts, 16).embeds, as_fp32));
 
