@@ -48,8 +48,10 @@ public:
                                  "run_mode subprocess");
     }
 
-    json preview(const ServeSettings& s, const json&) const override {
+    json preview(const ServeSettings& requested, const json&) const override {
         ContainerConfig c = read_container_config(config_);
+        ServeSettings s = requested;
+        if (!c.accelerator.empty()) s.accelerator = c.accelerator;
         LaunchCommand cmd{container_run_argv(s, c, container_config_hash(s, c)), c.runtime_env};
         json p = preview_json(kind(), cmd, s);
         p["container_name"] = c.name;
@@ -60,6 +62,7 @@ public:
     std::string start(ServeSettings& s, const json& start, const StartHooks& hooks) override {
         stop();
         ContainerConfig c = read_container_config(config_);
+        if (!c.accelerator.empty()) s.accelerator = c.accelerator;
         const std::string hash = container_config_hash(s, c);
         const std::string image = container_image(c, s);
         const auto start_timeout = config_seconds(start, config_, "start_timeout_s", 1800.0);

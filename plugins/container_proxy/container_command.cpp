@@ -37,10 +37,27 @@ std::string home_path(const std::string& p) {
 
 }  // namespace
 
+// Operator settings come from the create config; each has an environment fallback because the
+// host does not (yet) pass per-plugin configuration.
+static std::string env_or(const char* name, const std::string& def) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::string(v) : def;
+}
+
+static std::vector<std::string> split_words(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string w;
+    while (ss >> w) out.push_back(w);
+    return out;
+}
+
 ContainerConfig read_container_config(const json& config) {
     ContainerConfig c;
-    c.runtime_args = string_array(config, "runtime_args");
-    c.run_args = string_array(config, "run_args");
+    c.runtime_args = has_field(config, "runtime_args") ? string_array(config, "runtime_args")
+                                                       : split_words(env_or("OMNIHOST_CONTAINER_RUNTIME_ARGS", ""));
+    c.run_args = has_field(config, "run_args") ? string_array(config, "run_args")
+                                               : split_words(env_or("OMNIHOST_CONTAINER_RUN_ARGS", ""));
     if (has_field(config, "runtime_env")) {
         if (!config["runtime_env"].is_object()) throw invalid_field("runtime_env", "must be an object of strings");
         for (auto& [k, v] : config["runtime_env"].items()) {
@@ -48,14 +65,17 @@ ContainerConfig read_container_config(const json& config) {
             c.runtime_env[k] = v.get<std::string>();
         }
     }
-    c.image = get_string(config, "image");
-    c.name = get_string(config, "container_name", "vllm-omni-service");
+    c.image = get_string(config, "image", env_or("OMNIHOST_CONTAINER_IMAGE", ""));
+    c.name = get_string(config, "container_name", env_or("OMNIHOST_CONTAINER_NAME", "vllm-omni-service"));
     if (c.name.empty() || c.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
                               std::string::npos)
         throw invalid_field("container_name", "must be letters, digits, '_', '.' or '-'");
-    c.hf_cache_dir = home_path(get_string(config, "hf_cache_dir", "~/.cache/huggingface"));
+    c.hf_cache_dir = home_path(get_string(config, "hf_cache_dir", env_or("OMNIHOST_HF_CACHE_DIR", "~/.cache/huggingface")));
+    c.accelerator = get_string(config, "accelerator", env_or("OMNIHOST_CONTAINER_ACCELERATOR", ""));
+    if (!c.accelerator.empty() && c.accelerator != "nvidia" && c.accelerator != "amd" && c.accelerator != "none")
+        throw invalid_field("accelerator", "must be nvidia, amd or none");
 
-    std::string runtime = get_string(config, "runtime", "auto");
+    std::string runtime = get_string(config, "runtime", env_or("OMNIHOST_CONTAINER_RUNTIME", "auto"));
     const char* env_path = std::getenv("PATH");
     std::string path = c.runtime_env.count("PATH") ? c.runtime_env["PATH"] : (env_path ? env_path : "");
     if (runtime == "auto") {

@@ -22,9 +22,12 @@ struct ContainerConfig {
     std::string image;                   // "" = default for the accelerator
     std::string name = "vllm-omni-service";
     std::string hf_cache_dir;            // expanded; default ~/.cache/huggingface
+    std::string accelerator;             // "" = the start request's; else overrides it (e.g. "none"
+                                         // on a host without GPUs, whatever the UI sends)
 };
 
-// Reads the create config; `runtime` "auto" picks podman, then docker, from PATH (of runtime_env
+// Reads the create config (fallbacks: OMNIHOST_CONTAINER_RUNTIME, _IMAGE, _NAME, _RUNTIME_ARGS,
+// _RUN_ARGS (split on spaces), _ACCELERATOR, OMNIHOST_HF_CACHE_DIR); `runtime` "auto" picks podman, then docker, from PATH (of runtime_env
 // if it sets PATH). Throws ProxyError (INVALID_ARGUMENT for bad fields, UNAVAILABLE when no
 // runtime exists).
 ContainerConfig read_container_config(const nlohmann::json& config);

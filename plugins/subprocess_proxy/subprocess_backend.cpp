@@ -44,14 +44,15 @@ public:
                                  "and audio outputs); subprocess_proxy serves image, tts and omni");
     }
 
-    LaunchCommand command(const ServeSettings& s, const json& start) const {
-        std::string binary = get_string(start, "vllm_binary", get_string(config_, "vllm_binary", "vllm"));
+    // The binary and extra environment are operator settings (create config, else the
+    // OMNIHOST_VLLM_BINARY variable); a start request cannot choose what gets executed.
+    LaunchCommand command(const ServeSettings& s, const json&) const {
+        const char* env_binary = std::getenv("OMNIHOST_VLLM_BINARY");
+        std::string binary = get_string(config_, "vllm_binary", env_binary && *env_binary ? env_binary : "vllm");
         const char* path = std::getenv("PATH");
         LaunchCommand cmd = subprocess_command(s, binary, path ? path : "");
-        for (const json* src : {&config_, &start}) {
-            if (!has_field(*src, "env")) continue;
-            if (!(*src)["env"].is_object()) throw invalid_field("env", "must be an object of strings");
-            for (auto& [k, v] : (*src)["env"].items()) {
+        if (has_field(config_, "env")) {
+            for (auto& [k, v] : config_["env"].items()) {
                 if (!v.is_string()) throw invalid_field("env." + k, "must be a string");
                 if (!cmd.env.count(k)) cmd.env[k] = v.get<std::string>();
             }

@@ -85,11 +85,12 @@ json config_for(const Names& n, const std::string& runtime = "podman") {
             {"container_name", n.container},
             {"runtime_env", {{"CONTAINERS_CONF", s.conf}}},
             {"hf_cache_dir", std::string(PROXYTEST_WORK_DIR) + "/hf-cache"},
+            {"accelerator", "none"},  // no GPU here, whatever the start request says
             {"start_timeout_s", 60}};
 }
 
 json start_json(int port, json extra = json::object()) {
-    json j = {{"model", "Qwen/Qwen-Image"}, {"model_type", "image"}, {"run_mode", "container"}, {"port", port}, {"accelerator", "none"}};
+    json j = {{"model", "Qwen/Qwen-Image"}, {"model_type", "image"}, {"run_mode", "container"}, {"port", port}, {"accelerator", "nvidia"}};
     j.update(extra);
     return j;
 }

@@ -44,11 +44,11 @@ std::pair<int, int> read_pids(const std::string& file) {
 TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop") {
     put_vllm_shim_on_path();
     Plugin p("subprocess_proxy");
-    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_STARTUP_DELAY_MS", "1500"}}}}) == OMNIHOST_OK);
     CHECK(p.health()["ready"] == false);
     const int port = free_port();
     Job job;
-    REQUIRE_MESSAGE(p.start(start_json(port, {{"env", {{"OMNIHOST_STANDIN_STARTUP_DELAY_MS", "1500"}}}}), &job) == OMNIHOST_OK,
+    REQUIRE_MESSAGE(p.start(start_json(port), &job) == OMNIHOST_OK,
                     (p.last_error() + "\n" + p.logs.dump()));
     // readiness was polled with progress while the server "loaded"
     CHECK(job.progress_count() >= 1);
@@ -146,6 +146,18 @@ TEST_CASE("venv variant runs <venv>/bin/vllm with VIRTUAL_ENV") {
     std::filesystem::remove_all(venv);
 }
 
+TEST_CASE("a start request cannot pick the binary or the environment (operator config only)") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    const int port = free_port();
+    json s = start_json(port, {{"vllm_binary", "/bin/false"}, {"env", {{"LD_PRELOAD", "/tmp/evil.so"}}}});
+    CHECK(p.preview(s)["argv"][0] == "vllm");
+    CHECK_FALSE(p.preview(s)["env"].contains("LD_PRELOAD"));
+    REQUIRE(p.start(s) == OMNIHOST_OK);
+    CHECK(p.stop() == OMNIHOST_OK);
+}
+
 TEST_CASE("a missing vllm binary fails start with a clear error") {
     Plugin p("subprocess_proxy");
     REQUIRE(p.create({{"vllm_binary", "vllm-not-installed-here"}}) == OMNIHOST_OK);
@@ -157,8 +169,8 @@ TEST_CASE("a missing vllm binary fails start with a clear error") {
 TEST_CASE("crash during start: start fails with the exit code and the last lines") {
     put_vllm_shim_on_path();
     Plugin p("subprocess_proxy");
-    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
-    CHECK(p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_FAIL_STARTUP", "3"}}}})) == OMNIHOST_UNAVAILABLE);
+    REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_FAIL_STARTUP", "3"}}}}) == OMNIHOST_OK);
+    CHECK(p.start(start_json(free_port())) == OMNIHOST_UNAVAILABLE);
     std::string err = p.last_error();
     CHECK(err.rfind("vllm exited with code 3: ", 0) == 0);
     CHECK(err.find("RuntimeError: stand-in start-up failure requested") != std::string::npos);
@@ -168,10 +180,10 @@ TEST_CASE("crash during start: start fails with the exit code and the last lines
 TEST_CASE("death after ready is detected: health failed with code and last lines") {
     put_vllm_shim_on_path();
     Plugin p("subprocess_proxy");
-    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
     const std::string pidfile = temp_dir("death") + "/pids";
-    REQUIRE(p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_EXIT_AFTER_MS", "800"}, {"OMNIHOST_STANDIN_EXIT_CODE", "7"},
-                                                      {"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", pidfile}}}})) == OMNIHOST_OK);
+    REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_EXIT_AFTER_MS", "800"}, {"OMNIHOST_STANDIN_EXIT_CODE", "7"},
+                               {"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", pidfile}}}}) == OMNIHOST_OK);
+    REQUIRE(p.start(start_json(free_port())) == OMNIHOST_OK);
     auto [server, worker] = read_pids(pidfile);
     json h = p.wait_health([](const json& j) { return j["failed"] == true; }, 5s);
     REQUIRE(h["failed"] == true);
@@ -192,8 +204,8 @@ TEST_CASE("stop: SIGTERM to the group; a server ignoring it is SIGKILLed after t
     const std::string dir = temp_dir("stop");
     SUBCASE("cooperative server with a worker") {
         Plugin p("subprocess_proxy");
-        REQUIRE(p.create(json::object()) == OMNIHOST_OK);
-        REQUIRE(p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", dir + "/a"}}}})) == OMNIHOST_OK);
+        REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", dir + "/a"}}}}) == OMNIHOST_OK);
+        REQUIRE(p.start(start_json(free_port())) == OMNIHOST_OK);
         auto [server, worker] = read_pids(dir + "/a");
         REQUIRE(process_alive(server));
         REQUIRE(process_alive(worker));
@@ -204,9 +216,10 @@ TEST_CASE("stop: SIGTERM to the group; a server ignoring it is SIGKILLed after t
     }
     SUBCASE("server and worker ignore SIGTERM") {
         Plugin p("subprocess_proxy");
-        REQUIRE(p.create({{"stop_grace_s", 1.0}}) == OMNIHOST_OK);
-        REQUIRE(p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_IGNORE_SIGTERM", "1"}, {"OMNIHOST_STANDIN_SPAWN_WORKER", "1"},
-                                                          {"OMNIHOST_STANDIN_PID_FILE", dir + "/b"}}}})) == OMNIHOST_OK);
+        REQUIRE(p.create({{"stop_grace_s", 1.0},
+                          {"env", {{"OMNIHOST_STANDIN_IGNORE_SIGTERM", "1"}, {"OMNIHOST_STANDIN_SPAWN_WORKER", "1"},
+                                   {"OMNIHOST_STANDIN_PID_FILE", dir + "/b"}}}}) == OMNIHOST_OK);
+        REQUIRE(p.start(start_json(free_port())) == OMNIHOST_OK);
         auto [server, worker] = read_pids(dir + "/b");
         CHECK(p.logs.wait_for("vllm", "ignoring SIGTERM", 2s));
         CHECK(p.stop() == OMNIHOST_OK);
@@ -220,14 +233,14 @@ TEST_CASE("stop: SIGTERM to the group; a server ignoring it is SIGKILLed after t
 TEST_CASE("cancel while waiting for readiness stops the server") {
     put_vllm_shim_on_path();
     Plugin p("subprocess_proxy");
-    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
     const std::string dir = temp_dir("cancel");
+    REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_STARTUP_DELAY_MS", "20000"}, {"OMNIHOST_STANDIN_PID_FILE", dir + "/c"}}}}) == OMNIHOST_OK);
     Job job;
     std::thread canceller([&] {
         std::this_thread::sleep_for(700ms);
         job.cancel = true;
     });
-    int st = p.start(start_json(free_port(), {{"env", {{"OMNIHOST_STANDIN_STARTUP_DELAY_MS", "20000"}, {"OMNIHOST_STANDIN_PID_FILE", dir + "/c"}}}}), &job);
+    int st = p.start(start_json(free_port()), &job);
     canceller.join();
     CHECK(st == OMNIHOST_CANCELLED);
     auto [server, worker] = read_pids(dir + "/c");
