@@ -101,7 +101,9 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
             if (is_load_setting(key)) merged[key] = value;
             else generation_defaults[key] = value;
         }
-        model_from_recipe = !body.contains("model") || body["model"].is_null();
+        // The UI sends the recipe's own model id along with the recipe id: that still counts as
+        // "the recipe's model" (so a data_dir model gets resolved below).
+        model_from_recipe = !body.contains("model") || body["model"].is_null() || body["model"] == recipe->model;
     }
     for (const auto &[key, value] : body.items()) {
         if (value.is_null() && merged.contains(key)) continue; // null = "not given"

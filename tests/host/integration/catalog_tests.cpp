@@ -94,4 +94,26 @@ TEST_CASE("command preview delegates to the routed plugin, secrets redacted, not
     CHECK(refused.json()["field"] == "run_mode");
 }
 
+TEST_CASE("an unavailable plugin is listed with its reason; its routes answer 503; the host serves on") {
+    const fs::path dir = fs::temp_directory_path() / ("omnihost-it-plugins-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ifstream in(fs::path(TEST_PLUGIN_DIR) / "test_plugin.plugin.json");
+    json manifest = json::parse(in);
+    manifest["library"] = "libtest_plugin_gone.so";
+    std::ofstream(dir / "test_plugin.plugin.json") << manifest.dump();
+    HostProcess host({.plugin_dir = dir.string()});
+    const int port = host.port();
+    const json plugins = get(port, "/api/omni/plugins").json();
+    REQUIRE(plugins["plugins"].size() == 1);
+    CHECK(plugins["plugins"][0]["available"] == false);
+    CHECK(plugins["plugins"][0]["reason"].get<std::string>().find("not found") != std::string::npos);
+    const auto start = post(port, "/api/omni/start", {{"recipe", "demo-wan-tiny"}});
+    CHECK(start.status == 503);
+    CHECK(start.json()["error"].get<std::string>().find("unavailable") != std::string::npos);
+    CHECK(get(port, "/api/omni/status").json()["state"] == "idle");
+    CHECK(host.log_text().find("plugin test_plugin unavailable") != std::string::npos);
+    fs::remove_all(dir);
+}
+
 }

@@ -293,6 +293,14 @@ TEST_CASE("routing by manifest: container video refused with the manifest's reas
     REQUIRE_MESSAGE(video.status == 200, video.body);
     CHECK(decode_base64(video.json()["video_base64"].get<std::string>()).rfind("YUV4MPEG2 W64 H64 F8:1", 0) == 0);
     stop_idle(port);
+
+    // The UI sends the recipe's model id with the recipe id: still resolved under --data-dir.
+    auto from_ui = post(port, "/api/omni/start", {{"recipe", "demo-wan-tiny"}, {"model", "models/wan-tiny-demo"},
+                                                 {"model_type", "video"}, {"run_mode", "subprocess"}});
+    REQUIRE_MESSAGE(from_ui.status == 202, from_ui.body);
+    CHECK(from_ui.json()["model"] == model);
+    wait_for_state(port, "ready");
+    stop_idle(port);
 }
 
 TEST_CASE("progress frames of a job reach the log WebSocket, tagged with the job id") {
