@@ -8,6 +8,7 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/error.h>
 #include <libavutil/imgutils.h>
+#include <libavutil/log.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
 }
@@ -78,11 +79,22 @@ void drain(AVCodecContext *enc, AVFrame *frame, AVFormatContext *oc, AVStream *s
     }
 }
 
+// libx264 and the muxer print statistics at INFO level on every file; a server must not spam
+// stderr per request. Only the library default is lowered, never a level the process chose.
+void quiet_ffmpeg_once() {
+    static const bool done = [] {
+        if (av_log_get_level() == AV_LOG_INFO) av_log_set_level(AV_LOG_WARNING);
+        return true;
+    }();
+    (void)done;
+}
+
 }  // namespace
 
 std::vector<uint8_t> encode_mp4(const uint8_t *rgb24, int frames, int width, int height,
                                 const mp4_options &options) {
     validate(rgb24, frames, width, height, options);
+    quiet_ffmpeg_once();
 
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
     if (!codec) throw media_error("MP4 export: this FFmpeg build has no libx264 encoder");

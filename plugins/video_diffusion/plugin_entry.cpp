@@ -190,4 +190,4 @@ const omnihost_plugin_entry kEntry = {
 
 }  // namespace
 
-extern "C" OMNIHOST_EXPORT const omnihost_plugin_entry *omnihost_plugin_entry(void) { return &kEntry; }
+extern "C" OMNIHOST_EXPORT const omnihost_plugin_entry *omnihost_plugin_get_entry(void) { return &kEntry; }

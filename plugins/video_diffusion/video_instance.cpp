@@ -191,9 +191,9 @@ omnihost_result *video_instance::generate(const std::string &request_json, const
     log(OMNIHOST_LOG_INFO, "video ready: " + std::to_string(holder->bytes.size()) + " bytes MP4 in " +
                                format_number(std::round(seconds * 100) / 100) + " s");
     std::lock_guard lock(state_mutex_);
-    omnihost_result *out = &holder->result;
-    results_[out] = holder.release();
-    return out;
+    omnihost_result *result = &holder->result;
+    results_[result] = holder.release();
+    return result;
 }
 
 void video_instance::release(omnihost_result *result) {
