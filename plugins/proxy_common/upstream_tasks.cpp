@@ -417,7 +417,7 @@ TaskResult run_chat(const Ctx& c) {
     json body = {{"model", c.model}, {"messages", c.req["messages"]}, {"temperature", temperature},
                  {"max_tokens", max_tokens}, {"stream", true}};
 
-    std::string full_text, last_audio_b64, last_audio_format, raw, stream_error;
+    std::string full_text, last_audio_format, raw, stream_error;
     int audio_chunks = 0;
     bool done = false;
     auto on_piece = [&](const ChatPiece& p) {
@@ -427,7 +427,6 @@ TaskResult run_chat(const Ctx& c) {
         }
         if (!p.audio_b64.empty()) {
             ++audio_chunks;
-            last_audio_b64 = p.audio_b64;
             last_audio_format = p.audio_format;
             if (c.hooks.emit) c.hooks.emit(json{{"audio", p.audio_b64}, {"audio_format", p.audio_format}}.dump());
         }
@@ -471,18 +470,11 @@ TaskResult run_chat(const Ctx& c) {
             throw ProxyError(OMNIHOST_INTERNAL, "vLLM-Omni chat error: " + upstream_error_text(raw));
         for (const auto& p : parse_chat_pieces(whole)) on_piece(p);
     }
+    // The audio went out as {"audio"} events; the result itself carries no payload (the ABI's
+    // chat convention), so a host that also forwards result bytes does not send it twice.
     json meta = {{"text", full_text}, {"audio_chunks", audio_chunks}, {"model", c.model},
                  {"endpoint", "/v1/chat/completions"}};
-    if (!last_audio_b64.empty()) {
-        std::string bytes;
-        try {
-            bytes = base64_decode(last_audio_b64);
-        } catch (const std::exception&) {
-            throw ProxyError(OMNIHOST_INTERNAL, "chat audio is not valid base64");
-        }
-        meta["audio_format"] = last_audio_format;
-        return finish(std::move(bytes), last_audio_format, meta, t0);
-    }
+    if (!last_audio_format.empty()) meta["audio_format"] = last_audio_format;
     return finish(std::string(), "text/plain; charset=utf-8", meta, t0);
 }
 

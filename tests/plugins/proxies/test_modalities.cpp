@@ -239,7 +239,8 @@ TEST_CASE("omni chat: SSE re-emitted as text/audio events; whole-JSON answers an
     CHECK(joined == "Hello from the stand-in. You said: hi");
     CHECK(r.metadata["text"] == joined);
     CHECK(audio == 1);
-    CHECK(r.mime == "audio/wav");
+    CHECK(r.bytes.empty());  // streamed, not repeated in the result
+    CHECK(r.metadata["audio_format"] == "audio/wav");
     json body = json::parse(f.last_request("/v1/chat/completions")["body"].get<std::string>());
     CHECK(body["stream"] == true);
     CHECK(body["max_tokens"] == 64);
