@@ -54,6 +54,8 @@ omnihost: a native playground/server for multimodal generation models.
   --max-http-threads N   HTTP worker threads; each WebSocket viewer holds one (default 64)
   -h, --help             this text
 
+The config file may also hold "plugin_config": {"<plugin id>": {...}}, operator settings merged
+into that plugin's create() config (e.g. {"subprocess_proxy": {"vllm_binary": "/opt/vllm/bin/vllm"}}).
 Precedence: defaults < --config file < OMNIHOST_TOKEN < command-line flags.
 On start-up it prints one line "omnihost listening on http://HOST:PORT".
 )";

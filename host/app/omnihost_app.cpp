@@ -37,7 +37,7 @@ void scan_plugins(pl::registry &registry, log_bus::bus &bus, const HostOptions &
     scan.probe_config = [&](const pl::plugin_manifest &manifest) {
         pl::plugin_record record;
         record.manifest = manifest;
-        return plugin_create_config(record, options.data_dir);
+        return plugin_create_config(record, options.data_dir, options.plugin_config_json);
     };
     scan.on_scanned = [](const pl::plugin_record &record) {
         if (record.available)
@@ -72,12 +72,12 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     context.models = build_model_list(context.recipes, options_.recipe_dir + "/catalog/models.json", model_problems);
     for (const auto &problem : model_problems) spdlog::warn("model catalogue: {}", problem);
 
-    RuntimeSlot slot(make_plugin_backend_factory(registry, bus, options_.data_dir),
+    RuntimeSlot slot(make_plugin_backend_factory(registry, bus, options_.data_dir, options_.plugin_config_json),
                      [&bus](const std::string &job_id, int32_t step, int32_t total,
                             const std::string &phase, const std::string &message) {
                          bus.publish_progress(job_id, step, total, phase, message);
                      });
-    PreviewService preview(registry, bus, options_.data_dir);
+    PreviewService preview(registry, bus, options_.data_dir, options_.plugin_config_json);
     context.slot = &slot;
     context.preview = &preview;
 

@@ -106,14 +106,18 @@ private:
 
 } // namespace
 
-std::string plugin_create_config(const pl::plugin_record &record, const std::string &data_dir) {
+std::string plugin_create_config(const pl::plugin_record &record, const std::string &data_dir,
+                                 const std::string &plugin_config_json) {
     std::error_code ec;
     const auto absolute_data = std::filesystem::absolute(data_dir, ec);
-    nlohmann::json config = {
-        {"plugin_id", record.manifest.id},
-        {"plugin_dir", record.manifest.manifest_path.parent_path().string()},
-        {"data_dir", ec ? data_dir : absolute_data.lexically_normal().string()},
-    };
+    nlohmann::json config = nlohmann::json::object();
+    const auto operator_settings = nlohmann::json::parse(plugin_config_json, nullptr, false);
+    if (operator_settings.is_object() && operator_settings.contains(record.manifest.id) &&
+        operator_settings[record.manifest.id].is_object())
+        config = operator_settings[record.manifest.id];
+    config["plugin_id"] = record.manifest.id;
+    config["plugin_dir"] = record.manifest.manifest_path.parent_path().string();
+    config["data_dir"] = ec ? data_dir : absolute_data.lexically_normal().string();
     return config.dump();
 }
 
@@ -126,8 +130,8 @@ omnihost_host make_host_table(log_bus::bus &bus) {
 }
 
 BackendFactory make_plugin_backend_factory(const pl::registry &plugins, log_bus::bus &bus,
-                                           std::string data_dir) {
-    return [&plugins, &bus, data_dir](const std::string &plugin_id,
+                                           std::string data_dir, std::string plugin_config_json) {
+    return [&plugins, &bus, data_dir, plugin_config_json](const std::string &plugin_id,
                                       std::string &error) -> std::unique_ptr<Backend> {
         const pl::plugin_record *record = plugins.find(plugin_id);
         if (!record || !record->available || !record->library) {
@@ -137,7 +141,7 @@ BackendFactory make_plugin_backend_factory(const pl::registry &plugins, log_bus:
         }
         try {
             auto instance = pl::plugin_instance::create(record->library, make_host_table(bus),
-                                                        plugin_create_config(*record, data_dir));
+                                                        plugin_create_config(*record, data_dir, plugin_config_json));
             return std::make_unique<PluginBackend>(std::move(instance));
         } catch (const pl::plugin_error &e) {
             error = e.what();

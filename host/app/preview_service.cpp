@@ -9,8 +9,10 @@ namespace omnihost {
 
 namespace pl = plugin_loader;
 
-PreviewService::PreviewService(const pl::registry &plugins, log_bus::bus &bus, std::string data_dir)
-    : plugins_(plugins), bus_(bus), data_dir_(std::move(data_dir)), host_table_(make_host_table(bus)) {}
+PreviewService::PreviewService(const pl::registry &plugins, log_bus::bus &bus, std::string data_dir,
+                               std::string plugin_config_json)
+    : plugins_(plugins), bus_(bus), data_dir_(std::move(data_dir)),
+      plugin_config_json_(std::move(plugin_config_json)), host_table_(make_host_table(bus)) {}
 
 PreviewService::~PreviewService() {
     worker_.post([this] { instances_.clear(); });
@@ -41,7 +43,7 @@ nlohmann::json PreviewService::run(const StartPlan &plan) {
         auto &instance = instances_[plan.plugin_id];
         if (!instance)
             instance = std::make_unique<pl::plugin_instance>(pl::plugin_instance::create(
-                record->library, host_table_, plugin_create_config(*record, data_dir_)));
+                record->library, host_table_, plugin_create_config(*record, data_dir_, plugin_config_json_)));
         std::optional<std::string> text = instance->command_preview(plan.start_json.dump());
         if (!text) {
             out["command"] = "# plugin " + plan.plugin_id + " provides no command preview";

@@ -20,7 +20,8 @@ namespace omnihost {
 
 class PreviewService {
 public:
-    PreviewService(const plugin_loader::registry &plugins, log_bus::bus &bus, std::string data_dir);
+    PreviewService(const plugin_loader::registry &plugins, log_bus::bus &bus, std::string data_dir,
+                   std::string plugin_config_json);
     ~PreviewService();
 
     // {"mode","kind","plugin","command","argv","env","settings"} with secrets redacted, or
@@ -33,6 +34,7 @@ private:
     const plugin_loader::registry &plugins_;
     log_bus::bus &bus_;
     std::string data_dir_;
+    std::string plugin_config_json_;
     omnihost_host host_table_{};
     std::map<std::string, std::unique_ptr<plugin_loader::plugin_instance>> instances_; // worker only
     SerialWorker worker_;

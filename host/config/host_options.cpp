@@ -83,6 +83,15 @@ void apply_config_file(HostOptions &options, const std::string &path) {
     if (!doc.is_object()) throw OptionsError{"--config " + path + ": the top level must be an object"};
     for (const auto &[key, value] : doc.items()) {
         const std::string name = normalize_name(key);
+        if (name == "plugin-config") {
+            if (!value.is_object())
+                throw OptionsError{"--config " + path + ": key 'plugin_config' must be an object keyed by plugin id"};
+            for (const auto &[plugin_id, settings] : value.items())
+                if (!settings.is_object())
+                    throw OptionsError{"--config " + path + ": key 'plugin_config." + plugin_id + "' must be an object"};
+            options.plugin_config_json = value.dump();
+            continue;
+        }
         const auto &names = option_names();
         if (std::find(names.begin(), names.end(), name) == names.end())
             throw OptionsError{"--config " + path + ": unknown key '" + key + "'"};

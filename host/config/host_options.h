@@ -21,6 +21,10 @@ struct HostOptions {
     uint64_t max_body_bytes = 64ull * 1024 * 1024; // request bodies above this get 413
     std::string default_recipe = "demo-wan-tiny";  // listed first in /recipes and /models
     int max_http_threads = 64;          // WebSocket clients each hold one, so keep room
+    // Operator settings per plugin, from the config file only ("plugin_config": {"<plugin id>":
+    // {...}}), merged into that plugin's create() config: what a start request must not choose
+    // (e.g. subprocess_proxy's "vllm_binary"). A JSON object, serialised.
+    std::string plugin_config_json = "{}";
 };
 
 // Thrown for a bad option or config file; the message names the option or the config key.
@@ -29,7 +33,8 @@ struct OptionsError {
 };
 
 // Reads a JSON object from `path` whose keys mirror the long options with '-' or '_'
-// (e.g. {"port": 9000, "plugin_dir": "/x"}). Unknown keys and wrong types are errors.
+// (e.g. {"port": 9000, "plugin_dir": "/x"}), plus "plugin_config" (an object of objects keyed by
+// plugin id). Unknown keys and wrong types are errors.
 void apply_config_file(HostOptions &options, const std::string &path);
 
 // Applies OMNIHOST_TOKEN when set (and non-empty).

@@ -9,6 +9,7 @@
 #include "api/auth.h"
 #include "api/static_files.h"
 #include "app/command_line.h"
+#include "app/plugin_backend.h"
 
 using namespace omnihost;
 namespace fs = std::filesystem;
@@ -132,6 +133,26 @@ TEST_CASE("bad options are named") {
     CHECK(message_of({"--config", config.string()}).find("unknown key 'prot'") != std::string::npos);
     std::ofstream(config) << R"({"port": true})";
     CHECK(message_of({"--config", config.string()}).find("'port'") != std::string::npos);
+    fs::remove(config);
+}
+
+TEST_CASE("plugin_config from the config file reaches that plugin's create config, host keys win") {
+    const fs::path config = fs::temp_directory_path() / ("omnihost-pconfig-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(config) << R"({"plugin_config": {"subprocess_proxy": {"vllm_binary": "/opt/vllm", "data_dir": "/evil"}}})";
+    const auto options = parse_command_line({"--config", config.string(), "--data-dir", "/srv/data"}).options;
+    plugin_loader::plugin_record proxy;
+    proxy.manifest.id = "subprocess_proxy";
+    proxy.manifest.manifest_path = "/p/subprocess_proxy.plugin.json";
+    const auto created = nlohmann::json::parse(plugin_create_config(proxy, options.data_dir, options.plugin_config_json));
+    CHECK(created["vllm_binary"] == "/opt/vllm");
+    CHECK(created["data_dir"] == "/srv/data");
+    CHECK(created["plugin_id"] == "subprocess_proxy");
+    CHECK(created["plugin_dir"] == "/p");
+    plugin_loader::plugin_record other;
+    other.manifest.id = "video_diffusion";
+    CHECK_FALSE(nlohmann::json::parse(plugin_create_config(other, "/d", options.plugin_config_json)).contains("vllm_binary"));
+    std::ofstream(config) << R"({"plugin_config": {"x": 3}})";
+    CHECK_THROWS_AS(parse_command_line({"--config", config.string()}), OptionsError);
     fs::remove(config);
 }
 
