@@ -84,5 +84,7 @@ export function initCommandPreview() {
   $('#command-copy-btn').addEventListener('click', copy);
   hub.on('config-changed', schedule);
   hub.on('recipe-applied', () => { manuallyEdited = false; });
+  // The preview can depend on the host's state (e.g. whether the model files exist yet).
+  hub.on('server-state', schedule);
   refreshPreview(true);
 }

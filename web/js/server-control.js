@@ -22,7 +22,6 @@ function statusLabel(s) {
   if (s.state === 'starting' && remote) return 'Connecting...';
   if (s.backendPending) return 'Waiting for the model server...';
   if (s.state === 'ready' && remote) return 'Connected (Remote)';
-  if (s.state === 'failed' && s.error) return `Failed: ${s.error}`;
   return LABELS[s.state] || s.state || 'Offline';
 }
 
