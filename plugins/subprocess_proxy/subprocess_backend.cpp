@@ -126,8 +126,10 @@ public:
             h.failed = true;
             h.message = exit_message(*proc);
             h.extras["exit_code"] = *proc->exit_code();
-            // Workers the server left behind die with it: no orphans.
-            if (proc->group_alive()) proc->terminate_group(std::chrono::seconds(2));
+            // Workers the server left behind die with it (no orphans); done on the poll after the
+            // one that reported the failure, so the report is not delayed by the grace period.
+            if (exit_reported_ && proc->group_alive()) proc->terminate_group(std::chrono::seconds(2));
+            exit_reported_ = true;
             return h;
         }
         if (++polls_ % 10 == 0) {  // about every 5 s: is the API still answering?
@@ -152,6 +154,7 @@ public:
         if (was_running) log_(OMNIHOST_LOG_INFO, "vllm (pid " + std::to_string(proc->pid()) + ") stopped: " + proc->exit_description());
         polls_ = 0;
         last_probe_ok_ = true;
+        exit_reported_ = false;
     }
 
 private:
@@ -171,6 +174,7 @@ private:
     std::chrono::milliseconds stop_grace_{10000};
     std::chrono::milliseconds probe_timeout_{3000};
     int polls_ = 0;
+    bool exit_reported_ = false;
     bool last_probe_ok_ = true;
     std::string last_probe_detail_;
 };

@@ -88,9 +88,9 @@ int main(int argc, char** argv) {
     }
 
     if (long code = env_long("OMNIHOST_STANDIN_FAIL_STARTUP", 0)) {
-        standin::say("Traceback (most recent call last):");
-        standin::say("  File \"vllm/entrypoints/cli/serve.py\", line 42, in cmd");
-        standin::say("RuntimeError: stand-in start-up failure requested (code " + std::to_string(code) + ")");
+        standin::say("Traceback (most recent call last):", true);
+        standin::say("  File \"vllm/entrypoints/cli/serve.py\", line 42, in cmd", true);
+        standin::say("RuntimeError: stand-in start-up failure requested (code " + std::to_string(code) + ")", true);
         return static_cast<int>(code);
     }
 
@@ -107,31 +107,32 @@ int main(int argc, char** argv) {
     if (!ignore_term) sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-    standin::say("INFO:     Started server process [" + std::to_string(getpid()) + "]");
-    standin::say("INFO:     Waiting for application startup.");
+    standin::say("INFO:     Started server process [" + std::to_string(getpid()) + "]", true);
+    standin::say("INFO:     Waiting for application startup.", true);
     try {
         standin::start_server(opt);
     } catch (const std::exception& e) {
-        standin::say(std::string("ERROR:    [Errno 98] could not bind on port ") + std::to_string(opt.port) + ": " + e.what());
+        standin::say(std::string("ERROR:    [Errno 98] could not bind on port ") + std::to_string(opt.port) + ": " + e.what(), true);
         return 1;
     }
-    standin::say("INFO:     Application startup complete.");
+    standin::say("INFO:     Application startup complete.", true);
     standin::say("INFO:     Uvicorn running on http://" + opt.host + ":" + std::to_string(opt.port) +
-                 " (Press CTRL+C to quit)");
+                     " (Press CTRL+C to quit)",
+                 true);
 
     if (long after = env_long("OMNIHOST_STANDIN_EXIT_AFTER_MS", 0)) {
         long code = env_long("OMNIHOST_STANDIN_EXIT_CODE", 1);
         std::thread([after, code] {
             std::this_thread::sleep_for(std::chrono::milliseconds(after));
-            standin::say("ERROR 00:00:00 [core.py] EngineCore encountered a fatal error.");
-            standin::say("RuntimeError: CUDA error: an illegal memory access was encountered (stand-in crash)");
+            standin::say("ERROR 00:00:00 [core.py] EngineCore encountered a fatal error.", true);
+            standin::say("RuntimeError: CUDA error: an illegal memory access was encountered (stand-in crash)", true);
             _exit(static_cast<int>(code));
         }).detach();
     }
 
     int sig = 0;
     sigwait(&set, &sig);
-    standin::say("INFO:     Shutting down");
-    standin::say("INFO:     Finished server process [" + std::to_string(getpid()) + "]");
+    standin::say("INFO:     Shutting down", true);
+    standin::say("INFO:     Finished server process [" + std::to_string(getpid()) + "]", true);
     _exit(0);  // do not wait for hanging requests; a real server is killed the same way
 }

@@ -412,11 +412,12 @@ public:
 
 }  // namespace
 
-void say(const std::string& line) {
+void say(const std::string& line, bool to_stderr) {
     static std::mutex m;
     std::lock_guard lock(m);
-    std::fputs((line + "\n").c_str(), stdout);
-    std::fflush(stdout);
+    FILE* out = to_stderr ? stderr : stdout;
+    std::fputs((line + "\n").c_str(), out);
+    std::fflush(out);
 }
 
 void start_server(const ServerOptions& options) {

@@ -26,7 +26,8 @@ struct ServerOptions {
 // Starts the server threads; returns once listening. Throws on bind failure.
 void start_server(const ServerOptions& options);
 
-// Writes one uvicorn-style line to stdout (flushed).
-void say(const std::string& line);
+// Writes one log line, flushed: vLLM's logger and uvicorn's access log go to stdout, uvicorn's
+// server messages to stderr (as the real ones do), so both of the proxy's readers are exercised.
+void say(const std::string& line, bool to_stderr = false);
 
 }  // namespace standin

@@ -59,6 +59,7 @@ TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop
     CHECK(h["failed"] == false);
     CHECK(h["run_mode"] == "subprocess");
     // uvicorn lines reached the bus, line by line, with source "vllm"
+    // (uvicorn's own lines come on stderr, vLLM's and the access log on stdout: both are read)
     CHECK(p.logs.wait_for("vllm", "Uvicorn running on http://0.0.0.0:" + std::to_string(port), 2s));
     CHECK(p.logs.contains("vllm", "Loading weights"));
 
@@ -155,6 +156,15 @@ TEST_CASE("a start request cannot pick the binary or the environment (operator c
     CHECK(p.preview(s)["argv"][0] == "vllm");
     CHECK_FALSE(p.preview(s)["env"].contains("LD_PRELOAD"));
     REQUIRE(p.start(s) == OMNIHOST_OK);
+    CHECK(p.stop() == OMNIHOST_OK);
+}
+
+TEST_CASE("readiness falls back to /v1/models when /health does not answer 200") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_CONTROL", "{\"health_status\":404}"}}}}) == OMNIHOST_OK);
+    REQUIRE_MESSAGE(p.start(start_json(free_port())) == OMNIHOST_OK, p.last_error());
+    CHECK(p.logs.contains("subprocess_proxy", "vllm is ready (/v1/models answered 200)"));
     CHECK(p.stop() == OMNIHOST_OK);
 }
 
