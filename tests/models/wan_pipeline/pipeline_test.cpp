@@ -144,3 +144,29 @@ TEST_CASE("vae_use_tiling is honoured: a frame larger than a tile is decoded in 
     CHECK(plain == 1);
     CHECK(tiled == 4);
 }
+
+TEST_CASE("dtype bf16 runs the transformer and text encoder in bf16 and stays close to fp32") {
+    auto s = cpu_settings();
+    s.dtype = "bf16";
+    auto p16 = wan::wan_pipeline::load(kTiny, s);
+    CHECK(p16->info().dtype == "bf16");
+    auto p32 = wan::wan_pipeline::load(kTiny, cpu_settings());
+    auto r = small_request();
+    const auto a = p16->generate(r);
+    const auto b = p32->generate(r);
+    REQUIRE(a.frames.sizes() == b.frames.sizes());
+    CHECK(a.frames.isfinite().all().item<bool>());
+    CHECK(a.initial_latents.equal(b.initial_latents));  // noise is always drawn in fp32
+    const double diff = (a.frames - b.frames).abs().max().item<double>();
+    MESSAGE("bf16 vs fp32 frames: max |diff| = " << diff);
+    CHECK(diff < 0.25);  // bf16 has 8 mantissa bits; a tiny random model stays within this
+}
+
+TEST_CASE("unsupported dtype and device are model errors naming the setting") {
+    auto s = cpu_settings();
+    s.dtype = "fp16";
+    CHECK_THROWS_WITH(wan::wan_pipeline::load(kTiny, s), doctest::Contains("dtype"));
+    s = cpu_settings();
+    s.device = "tpu";
+    CHECK_THROWS_WITH(wan::wan_pipeline::load(kTiny, s), doctest::Contains("device"));
+}
