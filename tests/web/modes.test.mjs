@@ -117,6 +117,9 @@ describe('run modes and command previews (real host, built plugins)', () => {
       await page.waitForSelector('#status-dot[data-state="ready"]', { timeout: 30000 });
       assert.equal((await page.textContent('#status-text')).trim(), 'Connected (Remote)');
       assert.equal(await page.textContent('#stop-btn'), 'Disconnect');
+      await page.waitForSelector('#remote-server-info:not([hidden])');
+      await page.waitForFunction(() => document.querySelector('#remote-info-health').textContent === '● Healthy');
+      assert.notEqual((await page.textContent('#remote-info-models')).trim(), '--');
       await page.fill('#prompt', 'a remote square');
       await page.click('#generate-btn');
       await page.waitForSelector('#gallery-grid li[data-type="image"] img', { timeout: 60000 });

@@ -39,15 +39,31 @@ function renderLoad(load) {
   $('#load-progress-text').textContent = parts.join(' · ');
 }
 
+let remoteHealth = null; // last /api/omni/health answer while connected to a remote
+let remoteHealthAt = 0;
+
+/** The host's health answer fills the panel while the status carries no plugin health object. */
+async function refreshRemoteHealth() {
+  try { remoteHealth = await apiJson('/api/omni/health'); } catch (err) { remoteHealth = { ready: false, error: err.message }; }
+  remoteHealthAt = Date.now();
+  if (state.status) renderRemoteInfo(state.status);
+}
+
 function renderRemoteInfo(s) {
-  const info = s && (s.remote || s.remote_info || (s.health && typeof s.health === 'object' ? s.health : null));
   const panel = $('#remote-server-info');
-  if (!info || s.run_mode !== 'remote') { show(panel, false); return; }
+  const connected = s && s.run_mode === 'remote' && (s.state === 'ready' || s.state === 'starting');
+  if (!connected) { show(panel, false); remoteHealth = null; return; }
+  const info = s.remote || s.remote_info || (s.health && typeof s.health === 'object' ? s.health : {});
+  if (Date.now() - remoteHealthAt > 10000) { remoteHealthAt = Date.now(); refreshRemoteHealth(); }
   show(panel, true);
-  const health = info.health ?? info.healthy;
-  $('#remote-info-health').textContent = health === undefined ? '--' : (health ? '● Healthy' : '● Unhealthy');
-  $('#remote-info-health').className = health ? 'ok-text' : 'error-text';
-  const models = Array.isArray(info.models) ? info.models : [];
+  let health = info.health ?? info.healthy ?? info.ready;
+  if (health === undefined && remoteHealth) health = Boolean(remoteHealth.ready);
+  const healthNode = $('#remote-info-health');
+  healthNode.textContent = health === undefined ? '--' : (health ? '● Healthy' : '● Unhealthy');
+  healthNode.className = health ? 'ok-text' : 'error-text';
+  const detail = remoteHealth && (remoteHealth.message || remoteHealth.error);
+  healthNode.title = detail || '';
+  const models = Array.isArray(info.models) && info.models.length ? info.models : (s.model ? [s.model] : []);
   const list = clear($('#remote-info-models'));
   if (!models.length) list.textContent = '--';
   for (const m of models) list.append(el('code', { text: typeof m === 'string' ? m : m.id }), ' ');
