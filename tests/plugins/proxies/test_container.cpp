@@ -178,6 +178,31 @@ TEST_CASE("container lifecycle: run, logs, ready, generate, stop keeps it, reuse
     CHECK(p.stop() == OMNIHOST_OK);
 }
 
+TEST_CASE("a server that never gets ready: start times out, a cancelled start stops the container") {
+    REQUIRE_MESSAGE(podman().error.empty(), podman().error);
+    Names names;
+    podman_cmd("rm -f " + names.container);
+    json cfg = config_for(names);
+    cfg["start_timeout_s"] = 3;
+    cfg["run_args"] = {"-e", "OMNIHOST_STANDIN_STARTUP_DELAY_MS=120000"};
+    Plugin p("container_proxy");
+    REQUIRE(p.create(cfg) == OMNIHOST_OK);
+    CHECK(p.start(start_json(free_port())) == OMNIHOST_UNAVAILABLE);
+    CHECK(p.last_error().find("did not become ready within 3 s") != std::string::npos);
+    CHECK(inspect(names.container, "{{.State.Status}}") == "exited");
+    CHECK(p.logs.contains("vllm", "Loading weights"));
+
+    Job job;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(1500ms);
+        job.cancel = true;
+    });
+    int st = p.start(start_json(free_port()), &job);
+    canceller.join();
+    CHECK(st == OMNIHOST_CANCELLED);
+    CHECK(inspect(names.container, "{{.State.Status}}") == "exited");
+}
+
 TEST_CASE("container mode refuses video and audio with the reason; a bad runtime is reported") {
     Names names;
     Plugin p("container_proxy");
