@@ -1,4 +1,4 @@
-// The named character references html_unescape knows (see prompt_clean.h for the exact subset).
+// The named character references html_unescape knows: the full WHATWG list.
 #pragma once
 
 #include <string_view>
@@ -7,7 +7,7 @@ namespace omnihost::text::detail {
 
 struct html_entity {
     std::string_view name;  // without '&' and ';'
-    char32_t code_point;
+    std::string_view utf8;  // replacement text (one or two code points)
     bool legacy;  // also recognised without the trailing ';' (Python's html5 table has "name" too)
 };
 

@@ -129,7 +129,7 @@ size_t named_reference(std::string_view text, size_t i, std::string &out) {
     const std::string_view name = text.substr(i + 1, j - i - 1);
     const bool has_semicolon = j < text.size() && text[j] == ';';
     if (const auto *e = detail::find_html_entity(name); e != nullptr && (has_semicolon || e->legacy)) {
-        append_utf8(out, e->code_point);
+        out.append(e->utf8);
         return j - i + (has_semicolon ? 1 : 0);
     }
     // Longest proper prefix of at least 2 bytes that is a legacy name; the rest stays as text.
@@ -138,7 +138,7 @@ size_t named_reference(std::string_view text, size_t i, std::string &out) {
         if (len > name.size()) continue;
         const auto *e = detail::find_html_entity(name.substr(0, len));
         if (e != nullptr && e->legacy) {
-            append_utf8(out, e->code_point);
+            out.append(e->utf8);
             return 1 + len;
         }
     }

@@ -55,8 +55,10 @@ TEST_CASE("html_unescape follows Python's html.unescape") {
     CHECK(html_unescape("&apos;&quot;&nbsp;&mdash;&euro;&alpha;&Omega;") == "'\"\u00a0\u2014\u20ac\u03b1\u03a9");
     CHECK(html_unescape("x &") == "x &");
     CHECK(html_unescape("no entities at all") == "no entities at all");
-    // Documented limit: HTML5-only names stay as written (Python would decode this one).
-    CHECK(html_unescape("&NotNestedGreaterGreater;") == "&NotNestedGreaterGreater;");
+    // HTML5 names, including two-code-point values, and a full name beating its legacy prefix.
+    CHECK(html_unescape("&NotNestedGreaterGreater;") == "\u2aa2\u0338");
+    CHECK(html_unescape("&centerdot;&centerdot") == "\u00b7\u00a2erdot");
+    CHECK(html_unescape("&" + std::string(40, 'a') + ";") == "&" + std::string(40, 'a') + ";");
 }
 
 TEST_CASE("whitespace: strip uses str.isspace, collapsing uses regex's Unicode \\s") {
