@@ -46,11 +46,20 @@ struct scenario {
     int64_t text_dim;
 };
 
-int run_scenario(const scenario &sc, int threads) {
-    const fs::path dir = fs::temp_directory_path() / ("bench_video_" + std::to_string(::getpid()));
+fs::path scenario_dir() { return fs::temp_directory_path() / ("bench_video_" + std::to_string(::getppid())); }
+
+// Writing multi-GB random weights happens in its own child, so it does not count in the peak RSS
+// of the generation child.
+int write_scenario(const scenario &sc, int) {
     auto t0 = clock_type::now();
-    omnihost::tools::write_demo_model(dir, sc.model);
+    omnihost::tools::write_demo_model(scenario_dir(), sc.model);
     std::printf("[%s] wrote random weights in %.1f s\n", sc.name.c_str(), since(t0));
+    return 0;
+}
+
+int run_scenario(const scenario &sc, int threads) {
+    const fs::path dir = scenario_dir();
+    auto t0 = clock_type::now();
 
     wan::pipeline_settings s;
     s.device = "cpu";
@@ -109,13 +118,13 @@ int run_scenario(const scenario &sc, int threads) {
     return 0;
 }
 
-int run_in_child(const scenario &sc, int threads) {
+int run_in_child(int (*fn)(const scenario &, int), const scenario &sc, int threads) {
     std::fflush(stdout);
     const pid_t pid = fork();
     if (pid == 0) {
         int rc = 1;
         try {
-            rc = run_scenario(sc, threads);
+            rc = fn(sc, threads);
         } catch (const std::exception &e) {
             std::fprintf(stderr, "[%s] failed: %s\n", sc.name.c_str(), e.what());
         }
@@ -161,7 +170,8 @@ int main(int argc, char **argv) {
     int rc = 0;
 
     scenario tiny{"tiny-demo", {}, 64, 64, 9, steps_tiny, false, 32};
-    rc |= run_in_child(tiny, threads);
+    rc |= run_in_child(write_scenario, tiny, threads);
+    if (rc == 0) rc |= run_in_child(run_scenario, tiny, threads);
 
     if (!skip_big) {
         scenario big{"wan2.1-1.3B-shape", {}, 256, 256, 17, steps_big, true, 4096};
@@ -177,7 +187,10 @@ int main(int argc, char **argv) {
         v.dim_mult = {1, 2, 4, 4};
         v.num_res_blocks = 2;
         big.model.components = {"scheduler", "transformer", "vae"};
-        rc |= run_in_child(big, threads);
+        if (run_in_child(write_scenario, big, threads) == 0) rc |= run_in_child(run_scenario, big, threads);
+        else rc |= 1;
+        std::error_code ec;
+        fs::remove_all(fs::temp_directory_path() / ("bench_video_" + std::to_string(::getpid())), ec);
     } else {
         std::printf("[wan2.1-1.3B-shape] skipped (--skip-big)\n");
     }

@@ -139,8 +139,8 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
         auto t = wan_transformer::load(dir / name, ts);
         const auto &c = t.config();
         p->log(log_level::info, name + ": WanTransformer3DModel " + std::to_string(c.num_layers) + " layers, " +
-                                    std::to_string(c.num_attention_heads) + "x" + std::to_string(c.attention_head_dim) +
-                                    " heads, in/out " + std::to_string(c.in_channels) + "/" +
+                                    std::to_string(c.num_attention_heads) + " heads x " + std::to_string(c.attention_head_dim) +
+                                    ", in/out " + std::to_string(c.in_channels) + "/" +
                                     std::to_string(c.out_channels) + ", " + std::to_string(t.num_parameters()) +
                                     " parameters, " + dtype_name(t.dtype()) + " on " + t.device().str());
         ++step;

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <unistd.h>
@@ -153,6 +154,16 @@ TEST_CASE("model resolution: absolute, under data_dir, and a clear list of place
     CHECK(starts_with(msg, "model: model 'models/absent' was not found; looked in:"));
     CHECK(msg.find((root / "data/models/absent").string()) != std::string::npos);
     CHECK(msg.find("Hugging Face cache") != std::string::npos);
+
+    // A hub id found in the standard cache layout (HF_HUB_CACHE/models--org--name/snapshots/<rev>).
+    const fs::path cache = root / "hf";
+    fs::create_directories(cache / "models--Wan-AI--Tiny-Diffusers" / "snapshots" / "abc123");
+    fs::create_directories(cache / "models--Wan-AI--Tiny-Diffusers" / "refs");
+    std::ofstream(cache / "models--Wan-AI--Tiny-Diffusers" / "refs" / "main") << "abc123";
+    ::setenv("HF_HUB_CACHE", cache.c_str(), 1);
+    CHECK(fs::equivalent(resolve_model("Wan-AI/Tiny-Diffusers", root / "data"),
+                         cache / "models--Wan-AI--Tiny-Diffusers" / "snapshots" / "abc123"));
+    ::unsetenv("HF_HUB_CACHE");
     fs::remove_all(root);
 }
 }
