@@ -43,21 +43,32 @@ describe('token auth and escaping (real host with --token)', () => {
     assert.equal(ok.status, 200);
   });
 
-  it('asks for the token on 401, stores it and uses it for fetch and the log socket', async () => {
+  it('asks for the token on 401 once; a cancel is not re-asked by polling; the Token button asks again', async () => {
     await page.goto(host.url);
     await page.waitForSelector('#token-dialog[open]', { timeout: 20000 });
     await screenshot(page, 'token-dialog');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    assert.equal(await page.isVisible('#catalog-error'), true, 'without a token the page says what failed');
+    await page.waitForTimeout(4500); // two status polls
+    assert.equal(await page.evaluate(() => document.querySelector('#token-dialog').open), false, 'polling must not re-open the prompt');
+
+    await page.click('#token-btn');
+    await page.waitForSelector('#token-dialog[open]');
     await page.fill('#token-input', TOKEN);
-    await page.keyboard.press('Enter');
+    await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
     assert.equal(await page.evaluate(() => localStorage.getItem('omnihost.token')), TOKEN);
     await page.waitForSelector('#status-dot[data-state="idle"]');
     await page.waitForFunction(() => document.querySelector('#logs-conn').textContent === 'live', null, { timeout: 20000 });
     assert.equal(await page.isVisible('#catalog-error'), false, await page.textContent('#catalog-error'));
-    // A reload uses the stored token without asking again.
+  });
+
+  it('a reload uses the stored token without asking', async () => {
     await page.reload();
     await gotoApp(page, host.url);
     assert.equal(await page.evaluate(() => document.querySelector('#token-dialog').open), false);
+    await page.waitForFunction(() => document.querySelector('#logs-conn').textContent === 'live', null, { timeout: 20000 });
   });
 
   it('shows server text with HTML as text', async () => {

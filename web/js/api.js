@@ -4,6 +4,7 @@
 
 const TOKEN_KEY = 'omnihost.token';
 let tokenPrompt = null; // the pending "ask for token" promise, so parallel 401s ask once
+let tokenDeclined = false; // the person cancelled the prompt: polling must not re-open it every 2 s
 
 export function getToken() {
   try { return localStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
@@ -61,13 +62,26 @@ export async function apiFetch(path, options = {}) {
     if (token) headers.set('Authorization', `Bearer ${token}`);
     const response = await fetch(path, { ...options, headers });
     if (response.status !== 401 || attempt >= 3) return response;
+    if (tokenDeclined) return response;
     const body = await response.clone().json().catch(() => null);
     const reason = token ? 'The stored token was refused. Enter the host token:' :
       'This host requires an access token. Enter it:';
     const entered = await askForToken((body && body.error) ? `${reason} (${body.error})` : reason);
-    if (!entered) return response;
+    if (!entered) { tokenDeclined = true; return response; }
     setToken(entered);
   }
+}
+
+/** True after the person cancelled the token prompt (nothing authorised will work until they set one). */
+export function isTokenDeclined() { return tokenDeclined; }
+
+/** The header's Token button: ask (again) and reload the page with the new token. */
+export async function changeToken() {
+  tokenDeclined = false;
+  const entered = await askForToken('Enter the host access token (leave empty to remove it):');
+  if (entered === null) return;
+  setToken(entered);
+  window.location.reload();
 }
 
 async function parseBody(response) {

@@ -2,7 +2,7 @@
 // save as .txt, clear, reconnect with backoff. Progress frames update one compact line per job
 // instead of flooding the panel, and are forwarded on the hub for the progress bars.
 import { $, el, clear, hub } from './dom.js';
-import { wsUrl } from './api.js';
+import { wsUrl, isTokenDeclined } from './api.js';
 import { toast } from './toast.js';
 
 const MAX_ENTRIES = 1000;
@@ -102,6 +102,7 @@ function setConn(text, cls) {
 export function connectLogs() {
   if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) return;
   clearTimeout(reconnectTimer);
+  if (isTokenDeclined()) { setConn('token needed', 'offline'); return; } // the Token button reloads the page
   setConn('connecting', 'connecting');
   let opened = false;
   let ws;

@@ -9,7 +9,7 @@ import { initStudio, renderStudio } from './studio.js';
 import { initChat } from './chat.js';
 import { initGallery } from './gallery.js';
 import { initLogs, connectLogs } from './logs.js';
-import { getToken } from './api.js';
+import { getToken, changeToken } from './api.js';
 
 function showCatalogErrors() {
   const box = $('#catalog-error');
@@ -18,6 +18,7 @@ function showCatalogErrors() {
 }
 
 async function main() {
+  $('#token-btn').addEventListener('click', changeToken);
   initLogs();
   const tokenBefore = getToken();
   await loadCatalog(); // asks for the token first when the host needs one
