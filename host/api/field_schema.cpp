@@ -80,6 +80,10 @@ std::optional<FieldError> validate_value(const nlohmann::json &value, const Fiel
         const double number = value.get<double>();
         if ((spec.min && number < *spec.min) || (spec.max && number > *spec.max))
             return FieldError{field, field + ": must be " + range_text(spec) + " (got " + value.dump() + ")"};
+        if (spec.multiple_of && *spec.multiple_of > 0 && value.is_number_integer() &&
+            value.get<long long>() % *spec.multiple_of != 0)
+            return FieldError{field, field + ": must be a multiple of " + std::to_string(*spec.multiple_of) +
+                                         " (got " + value.dump() + ")"};
     } else if (spec.kind == FieldKind::String) {
         const auto &text = value.get_ref<const std::string &>();
         if (spec.non_blank && is_blank(text))
@@ -145,7 +149,7 @@ std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, s
     else if (type == "array") spec.kind = FieldKind::Array;
     else if (type == "object") spec.kind = FieldKind::Object;
     else spec.kind = FieldKind::Any;
-    for (const char *bound : {"min", "max", "max_length", "min_length"}) {
+    for (const char *bound : {"min", "max", "max_length", "min_length", "multiple_of"}) {
         if (description.contains(bound) && !description[bound].is_number()) {
             error = std::string("'") + bound + "' must be a number";
             return std::nullopt;
@@ -153,6 +157,7 @@ std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, s
     }
     if (description.contains("min")) spec.min = description["min"].get<double>();
     if (description.contains("max")) spec.max = description["max"].get<double>();
+    if (description.contains("multiple_of")) spec.multiple_of = description["multiple_of"].get<long long>();
     if (spec.kind == FieldKind::String) {
         if (description.contains("min_length")) spec.min = description["min_length"].get<double>();
         if (description.contains("max_length")) spec.max = description["max_length"].get<double>();
@@ -195,6 +200,8 @@ Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters
         // tighter or looser range and default: the plugin knows what its model accepts.
         FieldSpec &known = it->second;
         if (known.kind == FieldKind::Any) known.kind = spec->kind;
+        if (known.kind == FieldKind::Integer && spec->kind == FieldKind::Number) known.kind = FieldKind::Number;
+        if (spec->multiple_of) known.multiple_of = spec->multiple_of;
         if (spec->min) known.min = spec->min;
         if (spec->max) known.max = spec->max;
         if (!spec->allowed.empty()) known.allowed = spec->allowed;

@@ -20,6 +20,7 @@ struct FieldSpec {
     bool non_blank = false;     // strings: must contain a non-whitespace character
     std::optional<double> min;  // numbers: value; strings: length in bytes; arrays: item count
     std::optional<double> max;
+    std::optional<long long> multiple_of; // integers: e.g. 16 for latent-aligned sizes
     std::vector<std::string> allowed; // strings: one of these
     // Extra check on a string; returns an error text ("must match [A-Za-z0-9_-]{1,64}") or "".
     std::string (*check)(const std::string &value) = nullptr;
@@ -49,8 +50,8 @@ std::optional<FieldError> validate_value(const nlohmann::json &value, const Fiel
 std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, std::string &error);
 
 // Overlays a manifest's parameter block for one task onto a built-in schema: existing fields take
-// the manifest's range/default (the type stays the built-in one unless the built-in is Any), new
-// fields are added. Malformed entries are skipped and reported through `problems`.
+// the manifest's range/default/multiple_of (the type stays the built-in one, except that Any takes
+// the manifest's type and an integer may widen to a number), new fields are added. Malformed entries are skipped and reported through `problems`.
 Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters,
                                    std::vector<std::string> *problems = nullptr);
 

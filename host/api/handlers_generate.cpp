@@ -73,14 +73,6 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
         send_error(response, {400, error->message, error->field});
         return std::nullopt;
     }
-    if (task == Task::Video) {
-        const long long frames = body["duration"].get<long long>() * body["fps"].get<long long>();
-        if (frames > 961) {
-            send_error(response, {400, "duration: duration x fps gives " + std::to_string(frames) +
-                                           " frames; at most 961 are allowed", "duration"});
-            return std::nullopt;
-        }
-    }
     if (task == Task::Chat) {
         size_t index = 0;
         for (const auto &message : body["messages"]) {

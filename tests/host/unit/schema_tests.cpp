@@ -40,7 +40,7 @@ TEST_CASE("manifest parameters tighten ranges, add knobs, keep built-in types") 
     const Schema schema = overlay_manifest_parameters(generation_schema(Task::Video), params, &problems);
     CHECK(problems.size() == 1);
     CHECK(schema.at("num_inference_steps").max == 50);
-    CHECK(schema.at("duration").kind == FieldKind::Integer);
+    CHECK(schema.at("duration").kind == FieldKind::Number); // a plugin may widen integer to number
     nlohmann::json body = {{"prompt", "x"}, {"num_inference_steps", 51}};
     auto error = validate_object(body, schema, true);
     REQUIRE(error);
@@ -48,6 +48,17 @@ TEST_CASE("manifest parameters tighten ranges, add knobs, keep built-in types") 
     body = {{"prompt", "x"}, {"test_steps", 3}};
     CHECK_FALSE(validate_object(body, schema, true));
     CHECK(body["num_inference_steps"] == 2);
+}
+
+TEST_CASE("multiple_of from a manifest (latent-aligned sizes)") {
+    const auto params = nlohmann::json::parse(R"({"height": {"type": "integer", "min": 16, "max": 2048, "multiple_of": 16}})");
+    const Schema schema = overlay_manifest_parameters(generation_schema(Task::Video), params);
+    nlohmann::json body = {{"prompt", "x"}, {"height", 50}};
+    auto error = validate_object(body, schema, false);
+    REQUIRE(error);
+    CHECK(error->message == "height: must be a multiple of 16 (got 50)");
+    body["height"] = 48;
+    CHECK_FALSE(validate_object(body, schema, false));
 }
 
 TEST_CASE("redaction hides secrets everywhere") {
