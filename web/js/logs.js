@@ -13,6 +13,8 @@ let socket = null;
 let backoff = BACKOFF_MIN_MS;
 let reconnectTimer = null;
 let lastSeq = 0;
+let firstFrameOfConnection = true;
+const seenTimes = new Map(); // seq -> time of recent frames, to tell a replayed backlog from a restarted host
 const progressLines = new Map(); // job_id -> entry element
 
 const LEVELS = { trace: 'debug', debug: 'debug', info: 'info', warn: 'warning', warning: 'warning', error: 'error', critical: 'error', err: 'error' };
@@ -78,9 +80,18 @@ function onFrame(raw) {
   let frame;
   try { frame = JSON.parse(raw); } catch { addLog({ level: 'info', source: 'host', message: raw }); return; }
   if (typeof frame.seq === 'number') {
+    if (firstFrameOfConnection && frame.seq <= lastSeq && seenTimes.has(frame.seq) && seenTimes.get(frame.seq) !== frame.time) {
+      // Same seq, different time: the host restarted and numbers from 1 again.
+      lastSeq = 0;
+      seenTimes.clear();
+      addLog({ level: 'warning', source: 'logs', message: 'The host restarted; showing its new log.' });
+    }
+    firstFrameOfConnection = false;
     // After a reconnect the backlog repeats what we have already shown.
     if (frame.seq <= lastSeq) return;
     lastSeq = frame.seq;
+    seenTimes.set(frame.seq, frame.time);
+    if (seenTimes.size > 4000) seenTimes.delete(seenTimes.keys().next().value);
   }
   if (frame.type === 'progress') {
     addProgress(frame);
@@ -110,6 +121,7 @@ export function connectLogs() {
   socket = ws;
   ws.addEventListener('open', () => {
     opened = true;
+    firstFrameOfConnection = true;
     backoff = BACKOFF_MIN_MS;
     setConn('live', 'live');
   });
