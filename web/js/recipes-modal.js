@@ -31,11 +31,14 @@ function card(recipe) {
   const local = modeFor(recipe.model_type, 'subprocess');
   const notes = [];
   if (hints.requires_hf_token) notes.push('Requires a HuggingFace token');
-  if (hints.container_limitation) notes.push(`Container limitation: ${hints.container_limitation}`);
   const container = modeFor(recipe.model_type, 'container');
+  // A manifest refusal is the authoritative reason; the recipe's hint only adds to an allowed mode.
   if (!container.available && container.refused) notes.push(`Container: ${container.reason}`);
-  return el('article', { class: 'recipe-card', dataset: { recipeId: recipe.id, modelType: recipe.model_type } },
-    el('span', { class: `badge badge-${recipe.model_type}`, text: recipe.model_type }),
+  else if (hints.container_limitation) notes.push(`Container limitation: ${hints.container_limitation}`);
+  const isDefault = recipe.id === catalog.defaultRecipe;
+  return el('article', { class: `recipe-card${isDefault ? ' recipe-default' : ''}`, dataset: { recipeId: recipe.id, modelType: recipe.model_type } },
+    el('div', { class: 'row' }, el('span', { class: `badge badge-${recipe.model_type}`, text: recipe.model_type }),
+      isDefault ? el('span', { class: 'badge', text: 'default: runs here' }) : null),
     el('h4', { text: recipe.name || recipe.id }),
     el('p', { class: 'help', text: recipe.description || '' }),
     el('p', { class: 'recipe-model' }, el('code', { text: recipe.model || '' })),
@@ -59,8 +62,12 @@ function render() {
     list.append(el('p', { class: 'placeholder', text: 'The host lists no recipes.' }));
     return;
   }
-  for (const [type, label] of MODEL_TYPES) {
-    const recipes = catalog.recipes.filter((r) => r.model_type === type);
+  // The default recipe's group first: it is the one that runs on this machine without downloads.
+  const first = (catalog.recipes.find((r) => r.id === catalog.defaultRecipe) || {}).model_type;
+  const order = [...MODEL_TYPES].sort((a, b) => (b[0] === first) - (a[0] === first));
+  for (const [type, label] of order) {
+    const recipes = catalog.recipes.filter((r) => r.model_type === type)
+      .sort((a, b) => (b.id === catalog.defaultRecipe) - (a.id === catalog.defaultRecipe));
     if (!recipes.length) continue;
     list.append(el('section', { class: 'recipe-group' }, el('h3', { text: label }),
       el('div', { class: 'recipe-grid' }, recipes.map(card))));
