@@ -61,12 +61,12 @@ export function tempDir(prefix) {
 
 /**
  * Starts the host; resolves {url, dataDir, stop(), output()} once it printed its URL and answers.
- * options: {plugins: folder, recipes: folder, token, dataDir, extraArgs}
+ * options: {plugins: folder, recipes: folder, token, dataDir, port (default 0 = ephemeral), extraArgs}
  */
 export async function startHost(options = {}) {
   const dataDir = options.dataDir || tempDir('data');
   const args = [
-    '--host', '127.0.0.1', '--port', '0',
+    '--host', '127.0.0.1', '--port', String(options.port || 0),
     '--plugin-dir', options.plugins || pluginDir(),
     '--recipe-dir', options.recipes || path.join(REPO, 'recipes'),
     '--web-dir', path.join(REPO, 'web'),
