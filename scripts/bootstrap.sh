@@ -18,6 +18,8 @@ test_pkgs=(
   ffmpeg chromium nodejs npm
   podman runc uidmap slirp4netns fuse-overlayfs iptables busybox-static
   procps psmisc curl
+  # the docker CLI, for the container proxy's docker fallback (driven against podman's API socket)
+  docker.io
 )
 
 pkgs=("${build_pkgs[@]}")
@@ -31,6 +33,11 @@ done
 # node/npm may come from elsewhere (e.g. a preinstalled nodejs build); accept any working node.
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   tmp=(); for p in "${missing[@]}"; do [ "$p" = nodejs ] || [ "$p" = npm ] || tmp+=("$p"); done
+  missing=("${tmp[@]}")
+fi
+# Any docker CLI will do (the tests talk to podman's socket, no docker engine is needed).
+if command -v docker >/dev/null 2>&1; then
+  tmp=(); for p in "${missing[@]}"; do [ "$p" = docker.io ] || tmp+=("$p"); done
   missing=("${tmp[@]}")
 fi
 
