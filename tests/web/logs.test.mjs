@@ -59,6 +59,25 @@ describe('logs panel (real host, test plugin)', () => {
     await page.waitForFunction(() => /restarted/.test(document.querySelector('#logs-content').textContent), null, { timeout: 10000 });
     await page.waitForSelector('#status-dot[data-state="idle"]', { timeout: 20000 });
     await screenshot(page, 'logs-reconnected');
+  });
+
+  it('shows Starting with the load progress (step i/N), then Ready', async () => {
+    // The test plugin's own knobs make its load take 3 s in 6 steps, so the Starting state can be
+    // watched; they are added to the page's real start request on its way out.
+    await page.route('**/api/omni/start', (route) => {
+      const body = JSON.parse(route.request().postData());
+      route.continue({ postData: JSON.stringify({ ...body, test_load_ms: 3000, test_load_steps: 6 }) });
+    });
+    await page.click('#start-btn');
+    await page.waitForFunction(() => /load.*\d+\/6/.test(document.querySelector('#load-progress-text').textContent), null, { timeout: 20000 });
+    assert.equal((await page.textContent('#status-text')).trim(), 'Starting...');
+    assert.equal(await page.getAttribute('#status-dot', 'data-state'), 'starting');
+    assert.equal(await page.isDisabled('#start-btn'), true);
+    assert.equal(await page.isEnabled('#stop-btn'), true, 'a load can be stopped');
+    await screenshot(page, 'starting');
+    await page.waitForSelector('#status-dot[data-state="ready"]', { timeout: 30000 });
+    assert.equal(await page.isVisible('#load-progress'), false);
+    await page.unroute('**/api/omni/start');
     const problems = browser.problems.filter((p) => !/WebSocket connection to .* failed/.test(p));
     assert.deepEqual(problems, []);
   });

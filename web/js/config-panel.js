@@ -102,7 +102,8 @@ export function renderModels(preferred) {
   clear(select);
   const models = modelsFor(type);
   for (const m of models) {
-    const label = m.vram ? `${m.name || m.id} (${m.vram})` : (m.name || m.id);
+    const name = m.name || m.id;
+    const label = m.vram && !name.includes(m.vram) ? `${name} (${m.vram})` : name;
     select.append(el('option', { value: m.id, title: m.description || '', text: label }));
   }
   if (previous && !models.some((m) => m.id === previous) && preferred) {

@@ -42,7 +42,7 @@ export function addLog({ level = 'info', source = 'ui', message = '', time = nul
   const cls = LEVELS[String(level).toLowerCase()] || (level === 'success' ? 'success' : 'info');
   const entry = el('div', { class: `log-entry log-${cls}` },
     el('span', { class: 'log-time', text: `[${timeText(time)}]` }), ' ',
-    el('span', { class: 'log-level', text: level === 'success' ? 'OK' : String(level).toUpperCase().slice(0, 5) }), ' ',
+    el('span', { class: 'log-level', text: { success: 'OK', warning: 'WARN', debug: 'DEBUG', error: 'ERROR' }[cls] || 'INFO' }), ' ',
     el('span', { class: 'log-source', text: source }), ' ',
     el('span', { class: 'log-message', text: message }));
   content.append(entry);
