@@ -14,6 +14,7 @@
 
 #include <fstream>
 #include <functional>
+#include <set>
 
 #include <unistd.h>
 
@@ -239,6 +240,38 @@ TEST_CASE("bf16 weights computed in fp32 equal an fp32 load of the same bf16 che
     bad.weight_dtype = torch::kFloat;
     CHECK(what_of([&] { models::text_encoder::load(te_dir(), tok_dir(), bad); }).find("weight_dtype") !=
           std::string::npos);
+}
+
+TEST_CASE("T5 (Stable Audio style) layout: relu FFN with wi, relative bias in block 0 only") {
+    // Names and plumbing only: there is no T5 golden, so the numbers are not checked against a reference.
+    temp_dir tmp;
+    {
+        std::ofstream(tmp.path / "config.json") << R"({"model_type": "t5", "d_model": 16, "d_kv": 4,
+            "num_heads": 4, "d_ff": 24, "num_layers": 3, "vocab_size": 300, "feed_forward_proj": "relu"})";
+    }
+    const auto config = models::umt5_config::from_json_file(tmp.path / "config.json");
+    CHECK_FALSE(config.per_layer_relative_bias);
+    CHECK_FALSE(config.is_gated_act);
+    models::umt5_detail::encoder_model shape_only(config, models::umt5_detail::encoder_model_impl::embedding_key::shared,
+                                                  models::umt5_detail::precision{});
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    torch::manual_seed(3);
+    for (const auto &kv : shape_only->named_parameters()) tensors.emplace_back(kv.key(), torch::randn(kv.value().sizes()) * 0.3);
+    models::save_safetensors(tmp.path / "model.safetensors", tensors);
+
+    std::set<std::string> names;
+    for (const auto &kv : tensors) names.insert(kv.first);
+    CHECK(names.count("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight") == 1);
+    CHECK(names.count("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight") == 0);
+    CHECK(names.count("encoder.block.2.layer.1.DenseReluDense.wi.weight") == 1);
+    CHECK(names.count("encoder.block.2.layer.1.DenseReluDense.wi_0.weight") == 0);
+
+    models::text_encoder_options opts;
+    opts.clean_prompts = false;
+    const auto enc = models::text_encoder::load(tmp.path, tok_dir(), opts);
+    const auto e = enc.encode({"A cat walks slowly along the sandy beach at sunset."}, 20);
+    CHECK(e.embeds.sizes() == torch::IntArrayRef({1, 20, 16}));
+    CHECK(torch::isfinite(e.embeds).all().item<bool>());
 }
 
 TEST_CASE("bad inputs: unsupported dtype, missing tokenizer, missing folder") {
