@@ -98,7 +98,7 @@ at::Tensor text_encoder::forward(const at::Tensor &input_ids, const at::Tensor &
     if (input_ids.dim() != 2 || attention_mask.sizes() != input_ids.sizes()) {
         throw model_error("text encoder: input_ids and attention_mask must both be [batch, length]");
     }
-    c10::InferenceMode guard;
+    torch::NoGradGuard no_grad;  // not InferenceMode: callers may modify the results in place
     const auto device = impl_->opts.device;
     return impl_->model->forward(input_ids.to(device), attention_mask.to(device));
 }
@@ -123,7 +123,7 @@ text_embeddings text_encoder::encode(const std::vector<std::string> &prompts, in
 
     const int64_t run_len =
         impl_->opts.trim_to_longest ? *std::max_element(out.seq_lens.begin(), out.seq_lens.end()) : max_len;
-    c10::InferenceMode guard;
+    torch::NoGradGuard no_grad;  // not InferenceMode: callers may modify the results in place
     const auto device = impl_->opts.device;
     const auto hidden = impl_->model->forward(out.input_ids.narrow(1, 0, run_len).to(device),
                                               out.attention_mask.narrow(1, 0, run_len).to(device));
