@@ -14,6 +14,7 @@ const EVIL = '<img src=x onerror="window.__pwned=1">';
 let host;
 let browser;
 let page;
+let recipeDir;
 
 function recipesWithEvilOne() {
   const dir = tempDir('recipes');
@@ -27,7 +28,7 @@ function recipesWithEvilOne() {
 
 describe('token auth and escaping (real host with --token)', () => {
   before(async () => {
-    host = await startHost({ plugins: path.join(buildDir(), 'plugins'), token: TOKEN, recipes: recipesWithEvilOne() });
+    host = await startHost({ plugins: path.join(buildDir(), 'plugins'), token: TOKEN, recipes: (recipeDir = recipesWithEvilOne()) });
     browser = await openBrowser();
     page = browser.page;
   });
@@ -35,6 +36,7 @@ describe('token auth and escaping (real host with --token)', () => {
   after(async () => {
     if (browser) await browser.close();
     if (host) await host.stop();
+    if (recipeDir) fs.rmSync(recipeDir, { recursive: true, force: true });
   });
 
   it('the API really needs the token', async () => {

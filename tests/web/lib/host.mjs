@@ -64,6 +64,7 @@ export function tempDir(prefix) {
  * options: {plugins: folder, recipes: folder, token, dataDir, port (default 0 = ephemeral), extraArgs}
  */
 export async function startHost(options = {}) {
+  const ownDataDir = !options.dataDir;
   const dataDir = options.dataDir || tempDir('data');
   const args = [
     '--host', '127.0.0.1', '--port', String(options.port || 0),
@@ -91,11 +92,17 @@ export async function startHost(options = {}) {
   });
   child.stdout.on('data', (c) => { output += c; });
   child.stderr.on('data', (c) => { output += c; });
-  const stop = () => new Promise((resolve) => {
-    if (child.exitCode !== null) { resolve(child.exitCode); return; }
+  const exited = () => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(child.exitCode); return; }
     const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
     child.once('exit', (code) => { clearTimeout(kill); resolve(code); });
     child.kill('SIGTERM');
   });
+  /** Stops the host; `keepData` leaves the temp data dir for a restart on it. */
+  const stop = async ({ keepData = false } = {}) => {
+    const code = await exited();
+    if (ownDataDir && !keepData) fs.rmSync(dataDir, { recursive: true, force: true });
+    return code;
+  };
   return { url, dataDir, stop, output: () => output, process: child };
 }
