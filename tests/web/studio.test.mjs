@@ -5,7 +5,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startHost, buildDir, requireFile } from './lib/host.mjs';
+import fs from 'node:fs';
+import { startHost, buildDir, requireFile, tempDir } from './lib/host.mjs';
 import { openBrowser, gotoApp, screenshot } from './lib/browser.mjs';
 
 let host;
@@ -126,7 +127,7 @@ describe('studio per modality, chat and gallery (real host, test plugin)', () =>
     await stopModel();
   });
 
-  it('shows the image-edit dropzone only for image-edit models', async () => {
+  it('shows the image-edit dropzone only for image-edit models and sends the uploaded image', async () => {
     await page.selectOption('#model-type', 'image');
     await page.fill('#custom-model', '');
     const edit = await page.evaluate(() => fetch('/api/omni/models').then((r) => r.json()).then((m) => (m.image || []).find((x) => x.supports_image_edit)));
@@ -134,24 +135,38 @@ describe('studio per modality, chat and gallery (real host, test plugin)', () =>
     await page.selectOption('#model-select', edit.id);
     await page.waitForSelector('#image-edit:not([hidden])');
     assert.equal(await page.isVisible('#edit-tip'), true);
+    // Upload an input image and check it travels as a data URL in the image request.
+    const png = path.join(tempDir('upload'), 'input.png');
+    fs.writeFileSync(png, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64'));
+    await page.setInputFiles('#image-input', png);
+    await page.waitForSelector('#image-preview:not([hidden])');
+    await page.click('#start-btn');
+    await page.waitForSelector('#status-dot[data-state="ready"]', { timeout: 30000 });
+    await page.fill('#prompt', 'make it blue');
+    const body = await generate('/api/omni/generate');
+    assert.match(body.input_image, /^data:image\/png;base64,iVBORw0KGgo/);
+    await stopModel();
+    await page.click('#image-clear-btn');
+    assert.equal(await page.isVisible('#image-preview'), false);
+    fs.rmSync(path.dirname(png), { recursive: true, force: true });
     const plain = await page.evaluate(() => fetch('/api/omni/models').then((r) => r.json()).then((m) => (m.image || []).find((x) => !x.supports_image_edit)));
     await page.selectOption('#model-select', plain.id);
     assert.equal(await page.isVisible('#image-edit'), false);
   });
 
   it('keeps the gallery across reloads; delete and clear work', async () => {
-    assert.equal(await page.textContent('#gallery-count'), '3 items');
+    assert.equal(await page.textContent('#gallery-count'), '4 items');
     const types = await page.$$eval('#gallery-grid li', (n) => n.map((x) => x.dataset.type));
-    assert.deepEqual(types, ['audio', 'audio', 'image'], 'newest first');
+    assert.deepEqual(types, ['image', 'audio', 'audio', 'image'], 'newest first');
     await screenshot(page, 'gallery');
     await page.reload();
     await gotoApp(page, host.url);
-    assert.equal(await page.textContent('#gallery-count'), '3 items');
+    assert.equal(await page.textContent('#gallery-count'), '4 items');
     await page.click('#gallery-grid li:first-child .tile-delete');
-    assert.equal(await page.textContent('#gallery-count'), '2 items');
+    assert.equal(await page.textContent('#gallery-count'), '3 items');
     await page.reload();
     await gotoApp(page, host.url);
-    assert.equal(await page.textContent('#gallery-count'), '2 items');
+    assert.equal(await page.textContent('#gallery-count'), '3 items');
     page.once('dialog', (d) => d.accept());
     await page.click('#gallery-clear-btn');
     await page.waitForFunction(() => document.querySelector('#gallery-count').textContent === '0 items');
