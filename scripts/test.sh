@@ -5,11 +5,12 @@ set -uo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
 rc=0
+build_abs=$(realpath "$build")
 # The test environment for podman (runc + explicit ulimits; see tests/README) is set up by
 # scripts/podman-env.sh when present; tests that need it source it themselves.
 ctest --test-dir "$build" --output-on-failure -j 2 || rc=1
 if [ -f tests/web/package.json ]; then
   ( cd tests/web && { [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund --silent; } \
-    && OMNIHOST_BUILD="$PWD/../../$build" node --test --test-concurrency=1 ) || rc=1
+    && OMNIHOST_BUILD="$build_abs" node --test --test-concurrency=1 ) || rc=1
 fi
 exit $rc
