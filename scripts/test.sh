@@ -6,8 +6,8 @@ build=${1:-build}
 cd "$(dirname "$0")/.."
 rc=0
 build_abs=$(realpath "$build")
-# The test environment for podman (runc + explicit ulimits; see tests/README) is set up by
-# scripts/podman-env.sh when present; tests that need it source it themselves.
+# Container tests set up podman themselves (runc + explicit ulimits, a locally imported image):
+# tests/upstream_standin/setup_podman.sh.
 ctest --test-dir "$build" --output-on-failure -j 2 || rc=1
 if [ -f tests/web/package.json ]; then
   ( cd tests/web && { [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund --silent; } \
