@@ -3,13 +3,18 @@
 // (latent 16x5x32x32 -> 1280 tokens) with a 512-token text context, as the pipeline runs it.
 //   bench_wan_transformer [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16]
 //                         [--golden DIR] [--skip-large] [--no-allocator-tuning]
+//                         [--save-random DIR] [--model DIR]
 // One denoising step with CFG = 2 forwards (text K/V cached per prompt, as the pipeline does).
+// --save-random DIR writes the random model as a diffusers folder (config.json + safetensors) so a
+// PyTorch/diffusers run can use the very same weights; --model DIR benchmarks a diffusers
+// transformer folder (e.g. the real Wan2.1-T2V-1.3B transformer/) instead of random weights.
 #include "core/runtime.h"
 #include "core/safetensors.h"
 #include "wan_transformer/wan_transformer.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/resource.h>
 
@@ -83,6 +88,7 @@ int main(int argc, char **argv) {
     bool skip_large = false, tune = true;
     std::string dtype = "fp32";
     fs::path golden = OMNIHOST_GOLDEN_DIR;
+    fs::path save_dir, model_dir;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -99,9 +105,11 @@ int main(int argc, char **argv) {
         else if (a == "--golden") golden = next();
         else if (a == "--skip-large") skip_large = true;
         else if (a == "--no-allocator-tuning") tune = false;
+        else if (a == "--save-random") save_dir = next();
+        else if (a == "--model") model_dir = next();
         else {
             std::fprintf(stderr, "usage: %s [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16] [--golden DIR] "
-                                 "[--skip-large] [--no-allocator-tuning]\n", argv[0]);
+                                 "[--skip-large] [--no-allocator-tuning] [--save-random DIR] [--model DIR]\n", argv[0]);
             return a == "-h" || a == "--help" ? 0 : 2;
         }
     }
@@ -135,9 +143,31 @@ int main(int argc, char **argv) {
             cfg.in_channels = cfg.out_channels = 16;
             cfg.text_dim = 4096;
             auto t0 = clock_type::now();
+            if (!model_dir.empty()) {
+                auto tr = wan::wan_transformer::load(model_dir, {dt, c10::kCPU});
+                std::printf("[model] loaded %s: %lld params, %lld layers in %.1f s, rss %.0f MiB\n",
+                            model_dir.string().c_str(), (long long)tr.num_parameters(),
+                            (long long)tr.config().num_layers, seconds_since(t0), current_rss_mib());
+                run("model", tr, tr.config().in_channels, 5, 32, 32, 512, forwards);
+                return 0;
+            }
             auto big = wan::wan_transformer::random(cfg, 1234, {dt, c10::kCPU});
             std::printf("[1.3B] random weights: %lld params (%d of 30 layers) in %.1f s, rss %.0f MiB\n",
                         (long long)big.num_parameters(), layers, seconds_since(t0), current_rss_mib());
+            if (!save_dir.empty()) {
+                fs::create_directories(save_dir);
+                nlohmann::json c = {{"_class_name", "WanTransformer3DModel"}, {"patch_size", cfg.patch_size},
+                                    {"num_attention_heads", cfg.num_attention_heads},
+                                    {"attention_head_dim", cfg.attention_head_dim}, {"in_channels", cfg.in_channels},
+                                    {"out_channels", cfg.out_channels}, {"text_dim", cfg.text_dim},
+                                    {"freq_dim", cfg.freq_dim}, {"ffn_dim", cfg.ffn_dim}, {"num_layers", cfg.num_layers},
+                                    {"cross_attn_norm", cfg.cross_attn_norm}, {"qk_norm", cfg.qk_norm}, {"eps", cfg.eps},
+                                    {"image_dim", nullptr}, {"added_kv_proj_dim", nullptr},
+                                    {"rope_max_seq_len", cfg.rope_max_seq_len}, {"pos_embed_seq_len", nullptr}};
+                std::ofstream(save_dir / "config.json") << c.dump(2) << "\n";
+                save_safetensors(save_dir / "diffusion_pytorch_model.safetensors", big.named_parameters());
+                std::printf("[1.3B] saved the random model to %s\n", save_dir.string().c_str());
+            }
             run("1.3B", big, 16, 5, 32, 32, 512, forwards);
         }
     } catch (const std::exception &e) {

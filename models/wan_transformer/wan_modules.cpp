@@ -9,8 +9,10 @@
 namespace omnihost::models::wan::detail {
 namespace {
 
+// Parameters start uninitialised (at::empty): their pages are never touched before load_module or
+// random() replaces them, so building the tree does not cost a second copy of the model in RSS.
 at::Tensor param(torch::nn::Module &m, const std::string &name, at::IntArrayRef shape) {
-    return m.register_parameter(name, at::zeros(shape, at::kFloat), /*requires_grad=*/false);
+    return m.register_parameter(name, at::empty(shape, at::kFloat), /*requires_grad=*/false);
 }
 
 bool reduced(const at::Tensor &t) { return t.scalar_type() == at::kBFloat16 || t.scalar_type() == at::kHalf; }
