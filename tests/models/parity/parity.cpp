@@ -42,8 +42,18 @@ std::map<std::string, case_fn> &registry() {
     return cases;
 }
 
+// Names registered more than once (two components choosing the same case name). Recorded rather
+// than thrown: an exception during static initialisation would abort before main can report it.
+std::vector<std::string> &duplicate_cases() {
+    static std::vector<std::string> names;
+    return names;
+}
+
 void register_case(const std::string &name, case_fn fn) {
-    if (registry().count(name)) throw std::logic_error("parity case registered twice: " + name);
+    if (registry().count(name)) {
+        duplicate_cases().push_back(name);
+        return;
+    }
     registry()[name] = std::move(fn);
 }
 

@@ -17,6 +17,7 @@
 
 namespace omnihost::parity {
 std::map<std::string, case_fn> &registry();
+std::vector<std::string> &duplicate_cases();
 }
 
 namespace {
@@ -79,6 +80,10 @@ int main(int argc, char **argv) {
     models::configure_threads();  // every core, as the goldens were produced (2 threads)
 
     int passed = 0, failed = 0;
+    for (const auto &name : parity::duplicate_cases()) {
+        std::printf("FAIL %s  registered twice (two case files use this name)\n", name.c_str());
+        ++failed;
+    }
     parity::context ctx{golden};
     for (const auto &[name, fn] : cases) {
         if (!selected(name)) continue;
