@@ -129,6 +129,12 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     if (!route) return routing_failure(*context.plugins, model_type, run_mode, route.refusal);
     const pl::plugin_record &plugin = *route.plugin;
 
+    // The playground's torch.compile switch means "not eager" unless eager is given explicitly;
+    // derived before defaults are filled so a plugin's default cannot mask the user's choice.
+    if (!merged.contains("enforce_eager") && merged.contains("enable_torch_compile") &&
+        merged["enable_torch_compile"].is_boolean())
+        merged["enforce_eager"] = !merged["enable_torch_compile"].get<bool>();
+
     // 4. Every field, with the plugin's own start parameters (its knobs) allowed.
     std::vector<std::string> problems;
     const nlohmann::json start_parameters = plugin.manifest.parameters.value("start", nlohmann::json::object());
@@ -146,9 +152,6 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     if (plugin.manifest.kind != "inprocess" && run_mode != "remote" && context.bound_port != 0 &&
         port == context.bound_port)
         return failure(400, "port: " + std::to_string(port) + " is the port omnihost itself listens on", "port");
-    if (!merged.contains("enforce_eager") && merged.contains("enable_torch_compile") &&
-        merged["enable_torch_compile"].is_boolean())
-        merged["enforce_eager"] = !merged["enable_torch_compile"].get<bool>();
 
     // 6. A recipe model that lives under --data-dir becomes an absolute path.
     if (recipe && model_from_recipe && recipe->model_root == "data_dir") {
