@@ -1,0 +1,41 @@
+// The embedded default, end to end: the real omnihost with the real plugins folder of this build
+// and the demo model the build wrote; {"recipe":"demo-wan-tiny"} starts the in-process video
+// plugin and a bare generate-video returns a playable MP4 at the recipe's size.
+#include <doctest/doctest.h>
+
+#include <Poco/Base64Decoder.h>
+
+#include "host_process.h"
+
+using namespace omnihost_test;
+using nlohmann::json;
+
+TEST_SUITE("demo_e2e") {
+
+TEST_CASE("make run's default: demo recipe -> video_diffusion -> MP4") {
+    HostProcess host({.extra_args = {"--data-dir", DEMO_DATA_DIR}, .plugin_dir = BUILD_PLUGIN_DIR});
+    const int port = host.port();
+    const json recipes = get(port, "/api/omni/recipes").json();
+    REQUIRE(recipes["recipes"][0]["id"] == "demo-wan-tiny");
+    const auto started = post(port, "/api/omni/start", {{"recipe", "demo-wan-tiny"}});
+    REQUIRE_MESSAGE(started.status == 202, started.body);
+    CHECK(started.json()["plugin"] == "video_diffusion");
+    const json status = wait_for_state(port, "ready", 180);
+    REQUIRE_MESSAGE(status.value("state", "") == "ready", std::string(status.dump() + "\n" + host.log_text()));
+    CHECK(status["run_mode"] == "inprocess");
+
+    const auto video = post(port, "/api/omni/generate-video", {{"prompt", "a tiny test"}, {"seed", 1}});
+    REQUIRE_MESSAGE(video.status == 200, video.body);
+    const json v = video.json();
+    CHECK(v["mime_type"] == "video/mp4");
+    CHECK(v["metadata"]["width"] == 64);
+    CHECK(v["metadata"]["height"] == 64);
+    std::istringstream in(v["video_base64"].get<std::string>());
+    Poco::Base64Decoder decoder(in);
+    const std::string mp4((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+    REQUIRE(mp4.size() > 1000);
+    CHECK(mp4.substr(4, 4) == "ftyp");
+    CHECK(post(port, "/api/omni/stop", json::object()).status == 200);
+}
+
+}
