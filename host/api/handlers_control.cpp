@@ -49,7 +49,8 @@ void handle_status(ApiContext &context, Request &, Response &response) {
                            {"uptime", nullptr},
                            {"error", snap.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(snap.error)},
                            {"load", nullptr},
-                           {"job", nullptr}};
+                           {"job", nullptr},
+                           {"health", nullptr}};
     if (snap.plan) {
         body["model"] = snap.plan->model;
         body["model_type"] = snap.plan->model_type;
@@ -58,6 +59,10 @@ void handle_status(ApiContext &context, Request &, Response &response) {
         body["plugin"] = snap.plan->plugin_id;
         if (!snap.plan->recipe_id.empty()) body["recipe"] = snap.plan->recipe_id;
         if (running) body["uptime"] = format_uptime(std::chrono::steady_clock::now() - snap.started_at);
+        // The plugin's own last health answer (e.g. a remote's model ids and max_model_len), for
+        // the UI's server-info panel; secrets of the start request are redacted.
+        auto health = nlohmann::json::parse(snap.health_json, nullptr, false);
+        if (health.is_object()) body["health"] = redact(health, secret_values(snap.plan->start_json));
     }
     if (snap.load) body["load"] = progress_json(*snap.load);
     if (snap.job) {

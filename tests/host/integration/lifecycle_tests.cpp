@@ -106,6 +106,14 @@ TEST_CASE("idle -> starting (with load progress) -> ready -> stopping -> idle, a
     CHECK(health["success"] == true);
     CHECK(health["ready"] == true);
     CHECK(post(port, "/api/omni/start", start_body("video")).status == 409);
+    // The plugin's health answer shows up in /status once the health poll (about 1 s) has run.
+    for (int i = 0; i < 150 && !s["health"].is_object(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        s = get(port, "/api/omni/status").json();
+    }
+    REQUIRE(s["health"].is_object());
+    CHECK(s["health"]["ready"] == true);
+    CHECK(s["health"]["failed"] == false);
 
     stop_idle(port);
     CHECK(post(port, "/api/omni/stop", json::object()).status == 409);
