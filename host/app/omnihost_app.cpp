@@ -83,7 +83,11 @@ int OmnihostApp::main(const std::vector<std::string> &) {
 
     std::unique_ptr<Poco::Net::ServerSocket> socket;
     try {
-        socket = std::make_unique<Poco::Net::ServerSocket>(Poco::Net::SocketAddress(options_.host, options_.port));
+        // SO_REUSEADDR (quick restarts) but never SO_REUSEPORT, which Poco's one-step constructor
+        // sets: with it a second omnihost on the same port would silently share the traffic.
+        socket = std::make_unique<Poco::Net::ServerSocket>();
+        socket->bind(Poco::Net::SocketAddress(options_.host, options_.port), true, false);
+        socket->listen(128);
     } catch (const Poco::Exception &e) {
         spdlog::critical("cannot listen on {}:{}: {}", options_.host, options_.port, e.displayText());
         slot.shutdown(std::chrono::seconds(5));

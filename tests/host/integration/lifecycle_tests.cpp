@@ -373,3 +373,19 @@ TEST_CASE("SIGTERM during a generation shuts down cleanly and promptly") {
 }
 
 }
+
+TEST_SUITE("http_lifecycle") {
+
+TEST_CASE("a port already in use is an error naming it, not a shared port") {
+    HostProcess first;
+    bool refused = false;
+    try {
+        HostProcess second({.extra_args = {"--port", std::to_string(first.port())}});
+    } catch (const std::exception &e) {
+        refused = std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos;
+    }
+    CHECK(refused);
+    CHECK(get(first.port(), "/api/omni/status").status == 200);
+}
+
+}
