@@ -22,3 +22,22 @@ function(omnihost_add_plugin target)
       VERBATIM)
   endif()
 endfunction()
+
+# omnihost_add_subdirectories([FIRST <child>...])
+#
+# Adds every subfolder of the current source folder that has a CMakeLists.txt, FIRST ones first.
+# Each component owns its folder; a folder joins the build by gaining a CMakeLists.txt.
+function(omnihost_add_subdirectories)
+  cmake_parse_arguments(ARG "" "" "FIRST" ${ARGN})
+  file(GLOB _children LIST_DIRECTORIES true RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  list(SORT _children)
+  set(_added)
+  foreach(child IN LISTS ARG_FIRST _children)
+    if(IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/${child}
+       AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${child}/CMakeLists.txt
+       AND NOT child IN_LIST _added)
+      add_subdirectory(${child})
+      list(APPEND _added ${child})
+    endif()
+  endforeach()
+endfunction()
