@@ -83,93 +83,74 @@ void unipc_multistep_scheduler::set_timesteps(int64_t n) {
     this_order_ = 1;
 }
 
-at::Tensor unipc_multistep_scheduler::predictor(const at::Tensor &x, int64_t order) const {
-    const at::Tensor &m0 = model_outputs_.back();
-    at::Tensor sigma_t = sigmas_[step_index_ + 1], sigma_s0 = sigmas_[step_index_];
-    at::Tensor alpha_t = 1 - sigma_t;
-    at::Tensor lambda_s0 = lambda_of(sigma_s0);
-    at::Tensor h = lambda_of(sigma_t) - lambda_s0;
+// The terms the UniPC predictor and corrector share, for one update from sigma index s0 to t:
+// the data-prediction differences D1 against older model outputs, the ratios r_k of their log-SNR
+// offsets, and the right-hand sides (R, b) of the small linear system that gives the weights rho.
+unipc_multistep_scheduler::update_terms unipc_multistep_scheduler::terms(int64_t t_index, int64_t s0_index,
+                                                                         int64_t order) const {
+    update_terms u;
+    u.m0 = model_outputs_.back();
+    u.sigma_t = sigmas_[t_index];
+    u.sigma_s0 = sigmas_[s0_index];
+    u.alpha_t = 1 - u.sigma_t;
+    at::Tensor lambda_s0 = lambda_of(u.sigma_s0);
+    at::Tensor h = lambda_of(u.sigma_t) - lambda_s0;
 
-    std::vector<at::Tensor> rks, d1s;
+    std::vector<at::Tensor> rks;
     for (int64_t i = 1; i < order; ++i) {
         const at::Tensor &mi = model_outputs_[model_outputs_.size() - 1 - i];
-        at::Tensor rk = (lambda_of(sigmas_[step_index_ - i]) - lambda_s0) / h;
+        at::Tensor rk = (lambda_of(sigmas_[s0_index - i]) - lambda_s0) / h;
         rks.push_back(rk);
-        d1s.push_back((mi - m0) / rk);
+        u.d1s.push_back((mi - u.m0) / rk);
     }
     rks.push_back(at::ones({}, at::kFloat));
     at::Tensor rk_vec = at::stack(rks);
 
     at::Tensor hh = -h;
-    at::Tensor h_phi_1 = at::expm1(hh);
-    at::Tensor h_phi_k = h_phi_1 / hh - 1;
-    at::Tensor B_h = cfg_.bh2 ? at::expm1(hh) : hh;
+    u.h_phi_1 = at::expm1(hh);
+    at::Tensor h_phi_k = u.h_phi_1 / hh - 1;
+    u.B_h = cfg_.bh2 ? at::expm1(hh) : hh;
     int64_t factorial = 1;
-    std::vector<at::Tensor> R, b;
     for (int64_t i = 1; i <= order; ++i) {
-        R.push_back(at::pow(rk_vec, i - 1));
-        b.push_back(h_phi_k * factorial / B_h);
+        u.R.push_back(at::pow(rk_vec, i - 1));
+        u.b.push_back(h_phi_k * factorial / u.B_h);
         factorial *= i + 1;
         h_phi_k = h_phi_k / hh - 1.0 / static_cast<double>(factorial);
     }
+    return u;
+}
 
-    at::Tensor x_t_ = sigma_t / sigma_s0 * x - alpha_t * h_phi_1 * m0;
-    at::Tensor pred_res;
-    if (!d1s.empty()) {
-        at::Tensor D1s = at::stack(d1s, 1);
+at::Tensor unipc_multistep_scheduler::predictor(const at::Tensor &x, int64_t order) const {
+    const update_terms u = terms(step_index_ + 1, step_index_, order);
+    at::Tensor x_t_ = u.sigma_t / u.sigma_s0 * x - u.alpha_t * u.h_phi_1 * u.m0;
+    if (!u.d1s.empty()) {
+        at::Tensor D1s = at::stack(u.d1s, 1);
         at::Tensor rhos_p;
         if (order == 2) {
             rhos_p = at::full({1}, 0.5, x.options());
         } else {
-            at::Tensor Rm = at::stack(R), bv = at::stack(b);
+            at::Tensor Rm = at::stack(u.R), bv = at::stack(u.b);
             rhos_p = at::linalg_solve(Rm.slice(0, 0, -1).slice(1, 0, -1), bv.slice(0, 0, -1)).to(x.scalar_type());
         }
-        pred_res = at::einsum("k,bkc...->bc...", {rhos_p, D1s});
-        return (x_t_ - alpha_t * B_h * pred_res).to(x.scalar_type());
+        at::Tensor pred_res = at::einsum("k,bkc...->bc...", {rhos_p, D1s});
+        return (x_t_ - u.alpha_t * u.B_h * pred_res).to(x.scalar_type());
     }
     // diffusers subtracts alpha_t * B_h * 0 here; kept for identical signed zeros.
-    return (x_t_ - alpha_t * B_h * 0).to(x.scalar_type());
+    return (x_t_ - u.alpha_t * u.B_h * 0).to(x.scalar_type());
 }
 
 at::Tensor unipc_multistep_scheduler::corrector(const at::Tensor &model_t, const at::Tensor &x,
-                                                const at::Tensor &this_sample, int64_t order) const {
-    const at::Tensor &m0 = model_outputs_.back();
-    at::Tensor sigma_t = sigmas_[step_index_], sigma_s0 = sigmas_[step_index_ - 1];
-    at::Tensor alpha_t = 1 - sigma_t;
-    at::Tensor lambda_s0 = lambda_of(sigma_s0);
-    at::Tensor h = lambda_of(sigma_t) - lambda_s0;
-
-    std::vector<at::Tensor> rks, d1s;
-    for (int64_t i = 1; i < order; ++i) {
-        const at::Tensor &mi = model_outputs_[model_outputs_.size() - 1 - i];
-        at::Tensor rk = (lambda_of(sigmas_[step_index_ - (i + 1)]) - lambda_s0) / h;
-        rks.push_back(rk);
-        d1s.push_back((mi - m0) / rk);
-    }
-    rks.push_back(at::ones({}, at::kFloat));
-    at::Tensor rk_vec = at::stack(rks);
-
-    at::Tensor hh = -h;
-    at::Tensor h_phi_1 = at::expm1(hh);
-    at::Tensor h_phi_k = h_phi_1 / hh - 1;
-    at::Tensor B_h = cfg_.bh2 ? at::expm1(hh) : hh;
-    int64_t factorial = 1;
-    std::vector<at::Tensor> R, b;
-    for (int64_t i = 1; i <= order; ++i) {
-        R.push_back(at::pow(rk_vec, i - 1));
-        b.push_back(h_phi_k * factorial / B_h);
-        factorial *= i + 1;
-        h_phi_k = h_phi_k / hh - 1.0 / static_cast<double>(factorial);
-    }
+                                                int64_t order) const {
+    const update_terms u = terms(step_index_, step_index_ - 1, order);
     at::Tensor rhos_c = order == 1 ? at::full({1}, 0.5, x.options())
-                                   : at::linalg_solve(at::stack(R), at::stack(b)).to(x.scalar_type());
+                                   : at::linalg_solve(at::stack(u.R), at::stack(u.b)).to(x.scalar_type());
 
-    at::Tensor x_t_ = sigma_t / sigma_s0 * x - alpha_t * h_phi_1 * m0;
-    at::Tensor D1_t = model_t - m0;
+    at::Tensor x_t_ = u.sigma_t / u.sigma_s0 * x - u.alpha_t * u.h_phi_1 * u.m0;
+    at::Tensor D1_t = model_t - u.m0;
     at::Tensor inner = rhos_c[-1] * D1_t;
-    if (!d1s.empty()) inner = at::einsum("k,bkc...->bc...", {rhos_c.slice(0, 0, -1), at::stack(d1s, 1)}) + inner;
+    if (!u.d1s.empty()) inner = at::einsum("k,bkc...->bc...", {rhos_c.slice(0, 0, -1), at::stack(u.d1s, 1)}) + inner;
     else inner = inner + 0;  // diffusers: corr_res = 0 (a Python int) + rhos_c[-1] * D1_t
-    return (x_t_ - alpha_t * B_h * inner).to(x.scalar_type());
+    return (x_t_ - u.alpha_t * u.B_h * inner).to(x.scalar_type());
 }
 
 at::Tensor unipc_multistep_scheduler::step(const at::Tensor &model_output, const at::Tensor &timestep,
@@ -184,7 +165,7 @@ at::Tensor unipc_multistep_scheduler::step(const at::Tensor &model_output, const
     // convert_model_output (flow_prediction, predict_x0): x0 = sample - sigma * v.
     at::Tensor converted = sample - sigmas_[step_index_] * model_output;
     at::Tensor x = sample;
-    if (use_corrector) x = corrector(converted, last_sample_, x, this_order_);
+    if (use_corrector) x = corrector(converted, last_sample_, this_order_);
 
     std::rotate(model_outputs_.begin(), model_outputs_.begin() + 1, model_outputs_.end());
     model_outputs_.back() = converted;

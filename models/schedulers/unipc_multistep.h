@@ -43,9 +43,13 @@ private:
     int64_t lower_order_nums_ = 0;
     int64_t this_order_ = 1;
 
+    struct update_terms {
+        at::Tensor m0, sigma_t, sigma_s0, alpha_t, h_phi_1, B_h;
+        std::vector<at::Tensor> d1s, R, b;
+    };
+    update_terms terms(int64_t t_index, int64_t s0_index, int64_t order) const;
     at::Tensor predictor(const at::Tensor &sample, int64_t order) const;
-    at::Tensor corrector(const at::Tensor &this_model_output, const at::Tensor &last_sample,
-                         const at::Tensor &this_sample, int64_t order) const;
+    at::Tensor corrector(const at::Tensor &this_model_output, const at::Tensor &last_sample, int64_t order) const;
 };
 
 }  // namespace omnihost::models::schedulers
