@@ -1,6 +1,7 @@
 // Writes the demo model folder: configs as diffusers/transformers write them, random tensors
 // through models/core's safetensors writer, and the embedded tokenizer.
 #include "demo_model.h"
+#include "demo_writer_io.h"
 
 #include "core/safetensors.h"
 
@@ -17,41 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-bool ends_with(const std::string &s, const std::string &suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// Plausible magnitudes so activations neither vanish nor explode through the random network:
-// norm scales near 1, weights ~ 1/sqrt(fan_in), small biases.
-at::Tensor random_tensor(const tensor_spec &spec, at::Generator &gen) {
-    at::Tensor noise = at::randn(spec.shape, gen, at::TensorOptions().dtype(at::kFloat));
-    const std::string &n = spec.name;
-    const bool is_norm = ends_with(n, ".gamma") || n.find("norm") != std::string::npos;
-    if (is_norm && !ends_with(n, ".bias")) return noise.mul_(0.1).add_(1.0);
-    if (ends_with(n, ".bias")) return noise.mul_(0.02);
-    if (ends_with(n, "scale_shift_table")) return noise.div_(std::sqrt(double(spec.shape.back())));
-    if (n == "shared.weight") return noise;  // embedding rows ~ N(0, 1)
-    if (ends_with(n, "relative_attention_bias.weight")) return noise.mul_(0.1);
-    int64_t fan_in = 1;
-    for (size_t i = 1; i < spec.shape.size(); ++i) fan_in *= spec.shape[i];
-    return noise.div_(std::sqrt(double(fan_in)));
-}
-
-void write_text(const fs::path &file, const std::string &text) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + file.string());
-}
-
-void write_json(const fs::path &file, const json &j) { write_text(file, j.dump(2) + "\n"); }
-
-void write_weights(const fs::path &file, const std::vector<tensor_spec> &specs, at::Generator &gen) {
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    tensors.reserve(specs.size());
-    for (const auto &s : specs) tensors.emplace_back(s.name, random_tensor(s, gen));
-    models::save_safetensors(file, tensors);
-}
+using detail::write_json;
+using detail::write_text;
+using detail::write_weights;
 
 const std::vector<double> kWan21LatentsMean = {-0.7571, -0.7089, -0.9113, 0.1075, -0.1745, 0.9653,
                                                -0.1517, 1.5508,  0.4134,  -0.0715, 0.5517, -0.3632,

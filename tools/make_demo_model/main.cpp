@@ -1,25 +1,45 @@
-// omnihost-make-demo-model <dir> [--seed N] [--flow-shift X]
-// Writes a tiny RANDOM-weight Wan2.1 text-to-video model in diffusers layout into <dir>.
+// omnihost-make-demo-model <dir> [--seed N] [--flow-shift X] [--stable-audio [--sample-size N]]
+// Writes a tiny RANDOM-weight model in diffusers layout into <dir>: Wan2.1 text-to-video by
+// default, Stable Audio Open text-to-audio with --stable-audio.
 #include "demo_model.h"
+#include "demo_stable_audio.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string>
 
+namespace {
+
+const char *kUsage =
+    "usage: %s <output dir> [--seed N] [--flow-shift X] [--stable-audio [--sample-size N]]\n"
+    "Writes a tiny model with RANDOM weights in diffusers layout (for demos and tests; its output\n"
+    "is noise): Wan2.1 text-to-video by default, or with --stable-audio a Stable Audio Open-shaped\n"
+    "text-to-audio model (44.1 kHz stereo; --sample-size sets the latent length, 2048 samples each).\n";
+
+}  // namespace
+
 int main(int argc, char **argv) {
     omnihost::tools::demo_model_options options;
+    omnihost::tools::demo_stable_audio_options audio;
+    bool stable_audio = false;
     std::string dir;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--seed" && i + 1 < argc) {
-            options.seed = std::strtoull(argv[++i], nullptr, 10);
+            options.seed = audio.seed = std::strtoull(argv[++i], nullptr, 10);
         } else if (a == "--flow-shift" && i + 1 < argc) {
             options.flow_shift = std::strtod(argv[++i], nullptr);
+        } else if (a == "--stable-audio") {
+            stable_audio = true;
+        } else if (a == "--sample-size" && i + 1 < argc) {
+            audio.transformer.sample_size = std::atoi(argv[++i]);
+            if (audio.transformer.sample_size < 1) {
+                std::fprintf(stderr, "--sample-size must be >= 1\n");
+                return 2;
+            }
         } else if (a == "-h" || a == "--help") {
-            std::printf("usage: %s <output dir> [--seed N] [--flow-shift X]\n"
-                        "Writes a tiny Wan2.1 text-to-video model with RANDOM weights in diffusers "
-                        "layout (for demos and tests; its videos are noise).\n", argv[0]);
+            std::printf(kUsage, argv[0]);
             return 0;
         } else if (dir.empty() && a.rfind("--", 0) != 0) {
             dir = a;
@@ -29,16 +49,22 @@ int main(int argc, char **argv) {
         }
     }
     if (dir.empty()) {
-        std::fprintf(stderr, "usage: %s <output dir> [--seed N] [--flow-shift X]\n", argv[0]);
+        std::fprintf(stderr, kUsage, argv[0]);
         return 2;
     }
     try {
-        omnihost::tools::write_demo_model(dir, options);
+        if (stable_audio) omnihost::tools::write_demo_stable_audio_model(dir, audio);
+        else omnihost::tools::write_demo_model(dir, options);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "omnihost-make-demo-model: %s\n", e.what());
         return 1;
     }
-    std::printf("wrote demo model (random weights, seed %llu) to %s\n",
-                static_cast<unsigned long long>(options.seed), dir.c_str());
+    if (stable_audio)
+        std::printf("wrote Stable Audio demo model (random weights, seed %llu, up to %.2f s at 44.1 kHz) to %s\n",
+                    static_cast<unsigned long long>(audio.seed), omnihost::tools::demo_stable_audio_max_seconds(audio),
+                    dir.c_str());
+    else
+        std::printf("wrote demo model (random weights, seed %llu) to %s\n",
+                    static_cast<unsigned long long>(options.seed), dir.c_str());
     return 0;
 }

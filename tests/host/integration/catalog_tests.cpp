@@ -17,7 +17,7 @@ TEST_CASE("recipes, models and plugins list what the folders hold, demo first") 
     const int port = host.port();
     const json recipes = get(port, "/api/omni/recipes").json();
     REQUIRE(recipes["recipes"].is_array());
-    CHECK(recipes["recipes"].size() == 18);
+    CHECK(recipes["recipes"].size() == 19);
     CHECK(recipes["recipes"][0]["id"] == "demo-wan-tiny");
     CHECK(recipes["recipes"][0]["default"] == true);
     CHECK(recipes["default"] == "demo-wan-tiny");

@@ -1,0 +1,278 @@
+#include "audio_instance.h"
+
+#include "audio_output.h"
+#include "plugin_error.h"
+
+#include "stable_audio_pipeline/stable_audio_pipeline.h"
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace omnihost::stable_audio {
+namespace {
+
+using json = nlohmann::json;
+namespace sa = models::stable_audio;
+
+bool job_cancelled(const omnihost_job *job) {
+    return job && job->is_cancelled && job->is_cancelled(job->user_data) != 0;
+}
+
+void job_progress(const omnihost_job *job, int step, int total, const char *phase, const std::string &msg) {
+    if (job && job->progress) job->progress(job->user_data, step, total, phase, msg.empty() ? nullptr : msg.c_str());
+}
+
+std::string shape_text(const at::Tensor &t) {
+    std::string s = "[";
+    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+    return s + "]";
+}
+
+std::string on_off(bool b) { return b ? "on" : "off"; }
+
+std::string format_number(double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+
+json settings_json(const start_settings &s) {
+    return {{"model", s.model},           {"device", s.device},
+            {"dtype", s.dtype},           {"threads", s.threads},
+            {"enable_cpu_offload", s.enable_cpu_offload}, {"enforce_eager", s.enforce_eager}};
+}
+
+sa::pipeline_settings to_pipeline_settings(const start_settings &s) {
+    sa::pipeline_settings p;
+    p.device = s.device;
+    p.dtype = s.dtype;
+    p.threads = s.threads;
+    p.enable_cpu_offload = s.enable_cpu_offload;
+    return p;
+}
+
+}  // namespace
+
+struct audio_instance::result_holder {
+    omnihost_result result{};
+    std::vector<uint8_t> bytes;
+    std::string mime;
+    std::string metadata;
+};
+
+audio_instance::audio_instance(const omnihost_host *host, create_config config)
+    : host_(host), config_(std::move(config)) {}
+
+audio_instance::~audio_instance() {
+    stop();
+    std::lock_guard lock(state_mutex_);
+    for (auto &[key, holder] : results_) delete holder;
+    results_.clear();
+}
+
+void audio_instance::log(omnihost_log_level level, const std::string &message) const {
+    if (host_ && host_->log) host_->log(host_->user_data, level, "stable_audio", message.c_str());
+}
+
+void audio_instance::set_state(const std::string &state, const std::string &message) {
+    std::lock_guard lock(state_mutex_);
+    state_ = state;
+    state_message_ = message;
+}
+
+void audio_instance::start(const std::string &start_json, const omnihost_job *job) {
+    const start_settings s = parse_start_settings(start_json);
+    const resolved_model where = resolve_model(s.model, config_.data_dir);
+    stop();  // a second start replaces the loaded model
+    set_state("loading", "loading " + s.model);
+    log(OMNIHOST_LOG_INFO, "loading " + s.model + " from " + where.dir.string());
+    // Each setting as requested; the pipeline logs what it really applied (device found, threads).
+    log(OMNIHOST_LOG_INFO, "settings: device=" + s.device + " dtype=" + s.dtype + " threads=" +
+                               (s.threads > 0 ? std::to_string(s.threads) : std::string("all cores")) +
+                               " enable_cpu_offload=" + on_off(s.enable_cpu_offload));
+    if (!s.enforce_eager)
+        log(OMNIHOST_LOG_WARN, "enforce_eager=false (torch.compile) requested: this build has no graph compiler, "
+                               "so the model runs eagerly");
+
+    sa::load_callbacks cb;
+    cb.log = [this](sa::log_level level, const std::string &m) {
+        log(level == sa::log_level::warn ? OMNIHOST_LOG_WARN
+            : level == sa::log_level::debug ? OMNIHOST_LOG_DEBUG : OMNIHOST_LOG_INFO, m);
+    };
+    cb.progress = [job](int step, int total, const std::string &what) { job_progress(job, step, total, "load", what); };
+    cb.is_cancelled = [job] { return job_cancelled(job); };
+    try {
+        pipeline_ = sa::stable_audio_pipeline::load(where.dir, to_pipeline_settings(s), cb);
+    } catch (...) {
+        pipeline_.reset();
+        set_state("stopped", "load failed");
+        throw;
+    }
+    const auto &info = pipeline_->info();
+    if (!info.has_text_encoder) {
+        pipeline_.reset();
+        set_state("stopped", "load failed");
+        throw invalid_field("model", "'" + s.model + "' has no text_encoder/tokenizer, so text prompts cannot be encoded "
+                                     "(model_index.json lists them as null)");
+    }
+    settings_ = s;
+    model_label_ = model_label(s, where.from_hub_cache);
+    log(OMNIHOST_LOG_INFO, "ready: " + std::to_string(info.audio_channels) + " channel(s) at " +
+                               std::to_string(info.sampling_rate) + " Hz, up to " +
+                               format_number(std::floor(info.max_audio_length_s * 100) / 100) + " s, on " + info.device +
+                               " (" + info.dtype + ", " + std::to_string(info.threads) + " threads)");
+    set_state("ready", "model loaded: " + s.model);
+}
+
+omnihost_result *audio_instance::generate(const std::string &request_json, const omnihost_job *job) {
+    if (!pipeline_) throw plugin_error(OMNIHOST_UNAVAILABLE, "no model loaded: call start first");
+    const auto &info = pipeline_->info();
+    const audio_request r = parse_audio_request(request_json, settings_.defaults, {info.max_audio_length_s});
+    const auto t0 = std::chrono::steady_clock::now();
+    log(OMNIHOST_LOG_INFO, "generate " + format_number(r.audio_duration) + " s from " + format_number(r.audio_start_in_s) +
+                               " s, " + std::to_string(r.num_inference_steps) + " steps, guidance " +
+                               format_number(r.guidance_scale) + ", " + std::to_string(r.num_waveforms_per_prompt) +
+                               " waveform(s), seed " + std::to_string(r.seed) + (r.seed_was_random ? " (random)" : ""));
+
+    sa::generate_request req;
+    req.prompt = r.prompt;
+    req.negative_prompt = r.negative_prompt;
+    req.audio_start_in_s = r.audio_start_in_s;
+    req.audio_end_in_s = r.audio_end_in_s();
+    req.num_inference_steps = r.num_inference_steps;
+    req.guidance_scale = r.guidance_scale;
+    req.num_waveforms_per_prompt = r.num_waveforms_per_prompt;
+    req.seed = r.seed;
+
+    sa::generate_callbacks cb;
+    cb.progress = [job](int step, int total, const std::string &phase) {
+        job_progress(job, step, total, phase.c_str(),
+                     phase == "denoise" ? "step " + std::to_string(step) + "/" + std::to_string(total) : "");
+    };
+    cb.is_cancelled = [job] { return job_cancelled(job); };
+    sa::generate_output out = pipeline_->generate(req, cb);
+    if (job_cancelled(job)) throw sa::generation_cancelled();
+
+    job_progress(job, 0, 1, "export", "encoding " + r.output_format);
+    const at::Tensor audio = out.audio.to(at::kFloat).contiguous();
+    if (audio.dim() != 3 || audio.size(0) < 1 || audio.size(2) < 1)
+        throw plugin_error(OMNIHOST_INTERNAL, "the pipeline returned audio of shape " + shape_text(audio) +
+                                                  " (expected [waveforms, channels, samples])");
+    output_request o;
+    o.format = r.output_format;
+    o.peak_mode = r.peak_mode;
+    o.sampling_rate = out.sampling_rate;
+    o.tags = {{"title", r.prompt},
+              {"prompt", r.prompt},
+              {"negative_prompt", r.negative_prompt ? *r.negative_prompt : std::string("(none: zero unconditional row)")},
+              {"seed", std::to_string(r.seed)},
+              {"steps", std::to_string(r.num_inference_steps)},
+              {"guidance_scale", format_number(r.guidance_scale)},
+              {"audio_start_in_s", format_number(r.audio_start_in_s)},
+              {"model", model_label_},
+              {"encoder", "omnihost stable_audio 0.1.0"}};
+    const std::vector<encoded_waveform> files =
+        encode_waveforms(audio.data_ptr<float>(), audio.size(0), audio.size(1), audio.size(2), o);
+    job_progress(job, 1, 1, "export", "encoded " + r.output_format);
+    for (size_t i = 0; i < files.size(); ++i) {
+        const auto &p = files[i].peak;
+        if (p.scaled)
+            log(OMNIHOST_LOG_INFO, "waveform " + std::to_string(i) + ": peak " + format_number(p.peak_in) +
+                                       " scaled by " + format_number(p.gain) + " (" + r.peak_mode + ")");
+    }
+
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int64_t samples = audio.size(2);
+    json meta = {{"duration", double(samples) / double(out.sampling_rate)},
+                 {"requested_duration", r.audio_duration},
+                 {"sampling_rate", out.sampling_rate},
+                 {"channels", audio.size(1)},
+                 {"samples", samples},
+                 {"audio_start_in_s", r.audio_start_in_s},
+                 {"audio_end_in_s", r.audio_end_in_s()},
+                 {"seed", r.seed},
+                 {"steps", r.num_inference_steps},
+                 {"guidance_scale", r.guidance_scale},
+                 {"negative_prompt", r.negative_prompt ? json(*r.negative_prompt) : json(nullptr)},
+                 {"model", model_label_},
+                 {"output_format", r.output_format},
+                 {"waveforms", files.size()},
+                 {"peak", peak_json(files, r.peak_mode)},
+                 {"generation_time", seconds}};
+    if (files.size() > 1) meta["extra_audio_base64"] = extra_waveforms_base64(files);
+
+    auto holder = std::make_unique<result_holder>();
+    holder->bytes = files.front().bytes;
+    holder->mime = files.front().mime_type;
+    holder->metadata = meta.dump();
+    holder->result.struct_size = sizeof(omnihost_result);
+    holder->result.data = holder->bytes.data();
+    holder->result.size = holder->bytes.size();
+    holder->result.mime_type = holder->mime.c_str();
+    holder->result.metadata_json = holder->metadata.c_str();
+    log(OMNIHOST_LOG_INFO, "audio ready: " + std::to_string(holder->bytes.size()) + " bytes " + holder->mime + " (" +
+                               format_number(std::round(double(samples) / double(out.sampling_rate) * 100) / 100) +
+                               " s) in " + format_number(std::round(seconds * 100) / 100) + " s");
+    std::lock_guard lock(state_mutex_);
+    omnihost_result *result = &holder->result;
+    results_[result] = holder.release();
+    return result;
+}
+
+void audio_instance::release(omnihost_result *result) {
+    if (!result) return;
+    std::lock_guard lock(state_mutex_);
+    auto it = results_.find(result);
+    if (it == results_.end()) return;  // not ours, or released already
+    delete it->second;
+    results_.erase(it);
+}
+
+void audio_instance::stop() {
+    if (pipeline_) log(OMNIHOST_LOG_INFO, "unloading " + model_label_);
+    pipeline_.reset();
+    set_state("stopped", "not started");
+}
+
+const char *audio_instance::health() {
+    std::lock_guard lock(state_mutex_);
+    json j = {{"ready", state_ == "ready"}, {"failed", false}, {"message", state_message_}, {"state", state_}};
+    health_json_ = j.dump();
+    return health_json_.c_str();
+}
+
+const char *audio_instance::command_preview(const std::string &start_json) {
+    const start_settings s = parse_start_settings(start_json);
+    std::string where;
+    try {
+        where = resolve_model(s.model, config_.data_dir).dir.string();
+    } catch (const plugin_error &) {
+        where = s.model + " (not found yet)";
+    }
+    const std::string cmd = "load " + where + " in-process (libtorch, StableAudioPipeline): device=" + s.device +
+                            " dtype=" + s.dtype + " threads=" +
+                            (s.threads > 0 ? std::to_string(s.threads) : std::string("all cores")) +
+                            " enable_cpu_offload=" + on_off(s.enable_cpu_offload) +
+                            " enforce_eager=" + on_off(s.enforce_eager);
+    json j = {{"kind", "inprocess"}, {"argv", json::array()}, {"env", json::object()},
+              {"command", cmd}, {"settings", settings_json(s)}, {"model_path", where}};
+    std::lock_guard lock(state_mutex_);
+    preview_json_ = j.dump();
+    return preview_json_.c_str();
+}
+
+void audio_instance::set_last_error(const std::string &message) {
+    std::lock_guard lock(state_mutex_);
+    last_errors_[std::this_thread::get_id()] = message;
+}
+
+const char *audio_instance::last_error() {
+    std::lock_guard lock(state_mutex_);
+    return last_errors_[std::this_thread::get_id()].c_str();
+}
+
+}  // namespace omnihost::stable_audio

@@ -1,0 +1,199 @@
+// What crosses the ABI as JSON for stable_audio: start settings (recipe spellings, dtype names,
+// devices) and audio requests (the playground's fields, durations against the model's limit, bad
+// values named by field). No model is loaded.
+#include "plugin_error.h"
+#include "settings.h"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
+
+using namespace omnihost::stable_audio;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The message of the plugin_error `fn` throws ("" when it throws none), and its status.
+template <typename Fn>
+std::string error_of(Fn fn, omnihost_status *status = nullptr) {
+    try {
+        fn();
+    } catch (const plugin_error &e) {
+        if (status) *status = e.status;
+        return e.what();
+    }
+    return "";
+}
+
+bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
+
+const model_limits kSao{47.5547};   // Stable Audio Open 1.0: 1024 x 2048 / 44100
+const model_limits kDemo{11.8886};  // the demo model: 256 x 2048 / 44100
+
+audio_request parse(const json &j, const model_limits &lim = kSao, const generation_defaults &d = {}) {
+    return parse_audio_request(j.dump(), d, lim);
+}
+
+}  // namespace
+
+TEST_SUITE("settings") {
+
+TEST_CASE("start settings: recipe spellings, dtype aliases, devices, defaults") {
+    const start_settings s = parse_start_settings(json({{"model", "models/x"}, {"model_type", "audio"}, {"recipe", "r1"},
+                                                        {"dtype", "float32"}, {"device", "cpu"}, {"threads", 2},
+                                                        {"enable_cpu_offload", true}, {"enforce_eager", false},
+                                                        {"defaults", {{"duration", 5.0}, {"steps", 8}, {"guidance", 3.5},
+                                                                      {"negative_prompt", "low quality"}}}})
+                                                      .dump());
+    CHECK(s.model == "models/x");
+    CHECK(s.recipe == "r1");
+    CHECK(s.dtype == "fp32");
+    CHECK(s.device == "cpu");
+    CHECK(s.threads == 2);
+    CHECK(s.enable_cpu_offload);
+    CHECK_FALSE(s.enforce_eager);
+    REQUIRE(s.defaults.audio_duration);
+    CHECK(*s.defaults.audio_duration == 5.0);
+    CHECK(s.defaults.num_inference_steps == 8);
+    CHECK(s.defaults.guidance_scale == 3.5);
+    CHECK(s.defaults.negative_prompt == std::optional<std::string>("low quality"));
+    CHECK(parse_start_settings(R"({"model":"m","dtype":"bfloat16"})").dtype == "bf16");
+    CHECK(parse_start_settings(R"({"model":"m","dtype":"bf16","device":"cuda:1"})").device == "cuda:1");
+
+    // Absent fields: diffusers' defaults; null means "not given".
+    const start_settings plain = parse_start_settings(R"({"model":"m","negative_prompt":null,"steps":null})");
+    CHECK(plain.device == "auto");
+    CHECK(plain.dtype == "fp32");
+    CHECK_FALSE(plain.enable_cpu_offload);
+    CHECK(plain.defaults.num_inference_steps == 100);
+    CHECK(plain.defaults.guidance_scale == 7.0);
+    CHECK_FALSE(plain.defaults.negative_prompt);
+    CHECK_FALSE(plain.defaults.audio_duration);
+}
+
+TEST_CASE("start settings: every bad field is named") {
+    omnihost_status st = OMNIHOST_OK;
+    CHECK(starts_with(error_of([] { parse_start_settings("{}"); }, &st), "model: is required"));
+    CHECK(st == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","model_type":"video"})"); }), "model_type:"));
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","dtype":"float16"})"); }), "dtype: float16 is not supported"));
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","dtype":"int8"})"); }), "dtype:"));
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","device":"tpu"})"); }), "device:"));
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","threads":-1})"); }), "threads:"));
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","enable_cpu_offload":"yes"})"); }), "enable_cpu_offload:"));
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","steps":0})"); }), "steps:"));
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","duration":-2})"); }), "duration:"));
+    CHECK(starts_with(error_of([] { parse_start_settings("[1,2]"); }), "start: must be a JSON object"));
+    CHECK(starts_with(error_of([] { parse_start_settings("{not json"); }), "start: not valid JSON"));
+    // A deeply nested body is refused while parsing, not by overflowing the stack.
+    CHECK(starts_with(error_of([] { parse_start_settings(std::string(100000, '[')); }), "start:"));
+}
+
+TEST_CASE("model resolution: data_dir, absolute, not found lists the places; labels never show paths") {
+    const fs::path root = fs::temp_directory_path() / ("sa_settings_" + std::to_string(::getpid()));
+    fs::create_directories(root / "models" / "tiny");
+    const resolved_model under = resolve_model("models/tiny", root);
+    CHECK(under.dir == fs::absolute(root / "models" / "tiny"));
+    CHECK_FALSE(under.from_hub_cache);
+    CHECK(resolve_model((root / "models" / "tiny").string(), "").dir == root / "models" / "tiny");
+    const std::string missing = error_of([&] { resolve_model("models/absent", root); });
+    CHECK(starts_with(missing, "model: model 'models/absent' was not found; looked in:"));
+    CHECK(missing.find("(under data_dir)") != std::string::npos);
+
+    start_settings s;
+    s.model = (root / "models" / "tiny").string();
+    CHECK(model_label(s, false) == "tiny");
+    s.recipe = "demo-stable-audio-tiny";
+    CHECK(model_label(s, false) == "recipe:demo-stable-audio-tiny");
+    s.model = "stabilityai/stable-audio-open-1.0";
+    CHECK(model_label(s, true) == "stabilityai/stable-audio-open-1.0");
+    fs::remove_all(root);
+}
+
+TEST_CASE("audio request: the playground's fields, defaults and the end = start + duration rule") {
+    const audio_request r = parse({{"task", "audio"}, {"text", "rain on a tin roof"}, {"audio_duration", 4.5},
+                                   {"num_inference_steps", 20}, {"guidance_scale", 6.0},
+                                   {"negative_prompt", "low quality"}, {"seed", 42}, {"audio_start_in_s", 1.5},
+                                   {"num_waveforms_per_prompt", 2}, {"output_format", "flac"}, {"peak_mode", "limit"}});
+    CHECK(r.prompt == "rain on a tin roof");
+    CHECK(r.audio_duration == 4.5);
+    CHECK(r.audio_start_in_s == 1.5);
+    CHECK(r.audio_end_in_s() == 6.0);
+    CHECK(r.num_inference_steps == 20);
+    CHECK(r.guidance_scale == 6.0);
+    CHECK(r.negative_prompt == std::optional<std::string>("low quality"));
+    CHECK(r.seed == 42);
+    CHECK_FALSE(r.seed_was_random);
+    CHECK(r.num_waveforms_per_prompt == 2);
+    CHECK(r.output_format == "flac");
+    CHECK(r.peak_mode == "limit");
+
+    // "prompt" (diffusers' name) works too; defaults from the recipe, then diffusers'.
+    generation_defaults d;
+    d.audio_duration = 3.0;
+    d.num_inference_steps = 8;
+    d.negative_prompt = "recipe negative";
+    const audio_request p = parse({{"prompt", "birdsong"}, {"negative_prompt", nullptr}, {"seed", nullptr}}, kSao, d);
+    CHECK(p.prompt == "birdsong");
+    CHECK(p.audio_duration == 3.0);
+    CHECK(p.num_inference_steps == 8);
+    CHECK(p.guidance_scale == 7.0);
+    CHECK(p.negative_prompt == std::optional<std::string>("recipe negative"));
+    CHECK(p.seed_was_random);
+    CHECK(p.seed < (uint64_t(1) << 53));
+    CHECK(p.output_format == "wav");
+    CHECK(p.peak_mode == "normalize");
+    // No negative prompt anywhere: diffusers' all-zero unconditional row.
+    CHECK_FALSE(parse({{"text", "x"}}).negative_prompt);
+    // The playground's 10 s default, capped at a smaller model's limit.
+    CHECK(parse({{"text", "x"}}).audio_duration == 10.0);
+    CHECK(parse({{"text", "x"}}, model_limits{4.0}).audio_duration == doctest::Approx(4.0));
+    // audio_end_in_s (diffusers' name) instead of a duration.
+    const audio_request e = parse({{"text", "x"}, {"audio_start_in_s", 2.0}, {"audio_end_in_s", 5.0}});
+    CHECK(e.audio_duration == 3.0);
+    // Integers sent as 20.0 by JavaScript are fine.
+    CHECK(parse({{"text", "x"}, {"num_inference_steps", 20.0}}).num_inference_steps == 20);
+    // Exactly the model's limit is allowed.
+    CHECK(parse({{"text", "x"}, {"audio_duration", 11.8886}}, kDemo).audio_duration == 11.8886);
+}
+
+TEST_CASE("audio request: bad input is refused naming the field") {
+    auto err = [](const json &j, const model_limits &lim = kSao) { return error_of([&] { parse(j, lim); }); };
+    CHECK(starts_with(err({{"audio_duration", 5}}), "text: is required"));
+    CHECK(starts_with(err({{"text", 5}}), "text: must be a string"));
+    CHECK(starts_with(err({{"text", "a"}, {"prompt", "b"}}), "prompt: give the prompt once"));
+    CHECK(err({{"text", "a"}, {"prompt", "a"}}).empty());
+    // Durations: beyond the model's limit, zero, negative; a start that leaves nothing.
+    const std::string over = err({{"text", "x"}, {"audio_duration", 20.0}}, kDemo);
+    CHECK(starts_with(over, "audio_duration: audio would end at 20 s, past this model's limit of 11.89 s"));
+    CHECK(starts_with(err({{"text", "x"}, {"audio_duration", 48.0}}), "audio_duration: audio would end at 48 s"));
+    CHECK(starts_with(err({{"text", "x"}, {"audio_duration", 10.0}, {"audio_start_in_s", 40.0}}), "audio_duration:"));
+    CHECK(starts_with(err({{"text", "x"}, {"audio_duration", 0}}), "audio_duration: must be > 0"));
+    CHECK(starts_with(err({{"text", "x"}, {"audio_duration", -3}}), "audio_duration: must be > 0"));
+    CHECK(starts_with(err({{"text", "x"}, {"audio_start_in_s", -1}}), "audio_start_in_s: must be >= 0"));
+    CHECK(starts_with(err({{"text", "x"}, {"audio_start_in_s", 12.0}}, kDemo), "audio_start_in_s: leaves no audio"));
+    CHECK(starts_with(err({{"text", "x"}, {"audio_start_in_s", 3.0}, {"audio_end_in_s", 2.0}}), "audio_end_in_s: must be after"));
+    CHECK(starts_with(err({{"text", "x"}, {"audio_duration", 2.0}, {"audio_end_in_s", 2.0}}), "audio_end_in_s: give either"));
+    // Steps, guidance, counts, formats, seeds.
+    CHECK(starts_with(err({{"text", "x"}, {"num_inference_steps", 0}}), "num_inference_steps: must be > 0"));
+    CHECK(starts_with(err({{"text", "x"}, {"num_inference_steps", -5}}), "num_inference_steps: must be > 0"));
+    CHECK(starts_with(err({{"text", "x"}, {"num_inference_steps", 2.5}}), "num_inference_steps: must be an integer"));
+    CHECK(starts_with(err({{"text", "x"}, {"num_inference_steps", 1001}}), "num_inference_steps: must be <="));
+    CHECK(starts_with(err({{"text", "x"}, {"guidance_scale", -1}}), "guidance_scale:"));
+    CHECK(starts_with(err({{"text", "x"}, {"num_waveforms_per_prompt", 0}}), "num_waveforms_per_prompt:"));
+    CHECK(starts_with(err({{"text", "x"}, {"num_waveforms_per_prompt", 9}}), "num_waveforms_per_prompt:"));
+    CHECK(starts_with(err({{"text", "x"}, {"output_format", "mp3"}}), "output_format: 'mp3' is not one of"));
+    CHECK(starts_with(err({{"text", "x"}, {"peak_mode", "clip"}}), "peak_mode: 'clip' is not one of"));
+    CHECK(starts_with(err({{"text", "x"}, {"seed", -1}}), "seed: must be >= 0"));
+    CHECK(starts_with(err({{"text", "x"}, {"seed", "7"}}), "seed: must be an integer"));
+    omnihost_status st = OMNIHOST_OK;
+    CHECK(starts_with(error_of([] { parse({{"task", "video"}, {"text", "x"}}); }, &st), "task:"));
+    CHECK(st == OMNIHOST_NOT_SUPPORTED);
+}
+
+}
