@@ -7,6 +7,7 @@
 #include "spm_tokenizer.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace omnihost::models {
 
@@ -34,14 +35,27 @@ struct text_encoder::impl {
     text_encoder_options opts;
     c10::ScalarType weight_dtype;
     encoder_model model{nullptr};
-    text::spm_tokenizer tokenizer;
+    std::optional<text::spm_tokenizer> tokenizer;  // absent for load_encoder()
 
-    impl(umt5_config c, text_encoder_options o, c10::ScalarType w, encoder_model m, text::spm_tokenizer t)
-        : config(std::move(c)), opts(o), weight_dtype(w), model(std::move(m)), tokenizer(std::move(t)) {}
+    impl(umt5_config c, text_encoder_options o, c10::ScalarType w, encoder_model m)
+        : config(std::move(c)), opts(o), weight_dtype(w), model(std::move(m)) {}
 };
 
 text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path &tokenizer_dir,
                                 const text_encoder_options &opts) {
+    auto encoder = load_encoder(text_encoder_dir, opts);
+    auto tokenizer = text::spm_tokenizer::load(tokenizer_dir);
+    if (tokenizer.vocab_size() > encoder.impl_->config.vocab_size) {
+        throw model_error(tokenizer.model_path().string() + ": tokenizer vocabulary (" +
+                          std::to_string(tokenizer.vocab_size()) + ") is larger than the text encoder's vocab_size (" +
+                          std::to_string(encoder.impl_->config.vocab_size) + " in " +
+                          (text_encoder_dir / "config.json").string() + ")");
+    }
+    encoder.impl_->tokenizer.emplace(std::move(tokenizer));
+    return encoder;
+}
+
+text_encoder text_encoder::load_encoder(const fs::path &text_encoder_dir, const text_encoder_options &opts) {
     if (opts.dtype != c10::kFloat && opts.dtype != c10::kBFloat16) {
         throw model_error(std::string("text encoder dtype ") + c10::toString(opts.dtype) +
                           " is not supported (use float32 or bfloat16)");
@@ -83,15 +97,7 @@ text_encoder text_encoder::load(const fs::path &text_encoder_dir, const fs::path
     encoder_model model(config, key, precision);
     load_module(*model, store, lo);
     model->eval();
-
-    auto tokenizer = text::spm_tokenizer::load(tokenizer_dir);
-    if (tokenizer.vocab_size() > config.vocab_size) {
-        throw model_error(tokenizer.model_path().string() + ": tokenizer vocabulary (" +
-                          std::to_string(tokenizer.vocab_size()) + ") is larger than the text encoder's vocab_size (" +
-                          std::to_string(config.vocab_size) + " in " + config_file.string() + ")");
-    }
-    return text_encoder(std::make_unique<impl>(std::move(config), opts, precision.storage, std::move(model),
-                                                 std::move(tokenizer)));
+    return text_encoder(std::make_unique<impl>(std::move(config), opts, precision.storage, std::move(model)));
 }
 
 at::Tensor text_encoder::forward(const at::Tensor &input_ids, const at::Tensor &attention_mask) const {
@@ -104,11 +110,13 @@ at::Tensor text_encoder::forward(const at::Tensor &input_ids, const at::Tensor &
 }
 
 text_embeddings text_encoder::encode(const std::vector<std::string> &prompts, int64_t max_len) const {
+    if (!impl_->tokenizer)
+        throw model_error("text encoder: encode() needs a tokenizer (loaded with load_encoder(), which has none)");
     if (max_len < 1) throw model_error("max_sequence_length must be >= 1, got " + std::to_string(max_len));
     std::vector<std::string> texts;
     texts.reserve(prompts.size());
     for (const auto &p : prompts) texts.push_back(impl_->opts.clean_prompts ? text::wan_prompt_clean(p) : p);
-    auto batch = text::tokenize_padded(impl_->tokenizer, texts, max_len);
+    auto batch = text::tokenize_padded(*impl_->tokenizer, texts, max_len);
     const int64_t b = batch.batch;
 
     text_embeddings out;

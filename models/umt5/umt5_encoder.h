@@ -63,6 +63,11 @@ public:
     // spiece.model (or the file itself). Throws model_error / tokenizer_error naming the file.
     static text_encoder load(const std::filesystem::path &text_encoder_dir,
                              const std::filesystem::path &tokenizer_dir, const text_encoder_options &opts = {});
+    // The encoder alone (no tokenizer): forward() works, encode() throws model_error. For callers
+    // that tokenise elsewhere and for encoder goldens that start from token ids. Loads a
+    // transformers T5EncoderModel / UMT5EncoderModel folder exactly as load() does.
+    static text_encoder load_encoder(const std::filesystem::path &text_encoder_dir,
+                                     const text_encoder_options &opts = {});
 
     // The pipeline's _get_t5_prompt_embeds: one row per prompt. max_len = max_sequence_length.
     text_embeddings encode(const std::vector<std::string> &prompts, int64_t max_len = 512) const;
