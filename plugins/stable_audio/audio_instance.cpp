@@ -87,8 +87,9 @@ void audio_instance::set_state(const std::string &state, const std::string &mess
 void audio_instance::start(const std::string &start_json, const omnihost_job *job) {
     const start_settings s = parse_start_settings(start_json);
     const resolved_model where = resolve_model(s.model, config_.data_dir);
+    const std::string label = model_label(s, where.from_hub_cache);
     stop();  // a second start replaces the loaded model
-    set_state("loading", "loading " + s.model);
+    set_state("loading", "loading " + label);
     log(OMNIHOST_LOG_INFO, "loading " + s.model + " from " + where.dir.string());
     // Each setting as requested; the pipeline logs what it really applied (device found, threads).
     log(OMNIHOST_LOG_INFO, "settings: device=" + s.device + " dtype=" + s.dtype + " threads=" +
@@ -120,12 +121,12 @@ void audio_instance::start(const std::string &start_json, const omnihost_job *jo
                                      "(model_index.json lists them as null)");
     }
     settings_ = s;
-    model_label_ = model_label(s, where.from_hub_cache);
+    model_label_ = label;
     log(OMNIHOST_LOG_INFO, "ready: " + std::to_string(info.audio_channels) + " channel(s) at " +
                                std::to_string(info.sampling_rate) + " Hz, up to " +
                                format_number(std::floor(info.max_audio_length_s * 100) / 100) + " s, on " + info.device +
                                " (" + info.dtype + ", " + std::to_string(info.threads) + " threads)");
-    set_state("ready", "model loaded: " + s.model);
+    set_state("ready", "model loaded: " + label);
 }
 
 omnihost_result *audio_instance::generate(const std::string &request_json, const omnihost_job *job) {
@@ -175,6 +176,7 @@ omnihost_result *audio_instance::generate(const std::string &request_json, const
               {"audio_start_in_s", format_number(r.audio_start_in_s)},
               {"model", model_label_},
               {"encoder", "omnihost stable_audio 0.1.0"}};
+    if (!settings_.recipe.empty()) o.tags.emplace_back("recipe", settings_.recipe);
     const std::vector<encoded_waveform> files =
         encode_waveforms(audio.data_ptr<float>(), audio.size(0), audio.size(1), audio.size(2), o);
     job_progress(job, 1, 1, "export", "encoded " + r.output_format);
@@ -203,6 +205,7 @@ omnihost_result *audio_instance::generate(const std::string &request_json, const
                  {"waveforms", files.size()},
                  {"peak", peak_json(files, r.peak_mode)},
                  {"generation_time", seconds}};
+    if (!settings_.recipe.empty()) meta["recipe"] = settings_.recipe;
     if (files.size() > 1) meta["extra_audio_base64"] = extra_waveforms_base64(files);
 
     auto holder = std::make_unique<result_holder>();

@@ -145,10 +145,13 @@ start_settings parse_start_settings(const std::string &json_text) {
 
 std::string model_label(const start_settings &s, bool from_hub_cache) {
     if (from_hub_cache) return s.model;
-    if (!s.recipe.empty()) return "recipe:" + s.recipe;
-    fs::path p = fs::path(s.model).lexically_normal();
-    if (!p.has_filename()) p = p.parent_path();
-    return p.filename().string();
+    const fs::path p(s.model);
+    bool plain = !p.is_absolute() && !s.model.empty() && s.model.back() != '/';
+    for (const auto &part : p) plain = plain && part != "." && part != ".." && !part.empty();
+    if (plain) return s.model;  // as the user wrote it under data_dir, e.g. "models/stable-audio-tiny-demo"
+    fs::path n = p.lexically_normal();
+    if (!n.has_filename()) n = n.parent_path();
+    return n.filename().string();
 }
 
 resolved_model resolve_model(const std::string &model, const fs::path &data_dir) {

@@ -19,7 +19,7 @@ create_config parse_create_config(const std::string &json_text);
 // Generation defaults a recipe may carry (its "defaults" block), used when a request omits them.
 struct generation_defaults {
     std::optional<double> audio_duration;  // absent: 10 s (the playground's), capped at the model's limit
-    int64_t num_inference_steps = 100;     // diffusers' StableAudioPipeline default
+    int64_t num_inference_steps = 50;      // the playground's request default (as the manifest says)
     double guidance_scale = 7.0;
     std::optional<std::string> negative_prompt;  // absent: diffusers' all-zero unconditional row
 };
@@ -47,8 +47,9 @@ struct resolved_model {
 };
 resolved_model resolve_model(const std::string &model, const std::filesystem::path &data_dir);
 
-// How results name the model in their metadata: the hub id, else the recipe id, else the model
-// folder's own name — never a local path (files get shared; paths leak user names and layouts).
+// How results name the model in their metadata: the hub id, a plain relative path as given under
+// data_dir, else the model folder's own name — never an absolute local path (files get shared;
+// paths leak user names and layouts). The recipe id travels beside it as its own tag.
 // `from_hub_cache`: the model was found as a hub id in the Hugging Face cache.
 std::string model_label(const start_settings &s, bool from_hub_cache);
 

@@ -70,7 +70,7 @@ TEST_CASE("start settings: recipe spellings, dtype aliases, devices, defaults") 
     CHECK(plain.device == "auto");
     CHECK(plain.dtype == "fp32");
     CHECK_FALSE(plain.enable_cpu_offload);
-    CHECK(plain.defaults.num_inference_steps == 100);
+    CHECK(plain.defaults.num_inference_steps == 50);
     CHECK(plain.defaults.guidance_scale == 7.0);
     CHECK_FALSE(plain.defaults.negative_prompt);
     CHECK_FALSE(plain.defaults.audio_duration);
@@ -108,8 +108,12 @@ TEST_CASE("model resolution: data_dir, absolute, not found lists the places; lab
     start_settings s;
     s.model = (root / "models" / "tiny").string();
     CHECK(model_label(s, false) == "tiny");
-    s.recipe = "demo-stable-audio-tiny";
-    CHECK(model_label(s, false) == "recipe:demo-stable-audio-tiny");
+    s.model = (root / "models" / "tiny").string() + "/";
+    CHECK(model_label(s, false) == "tiny");
+    s.model = "models/tiny";
+    CHECK(model_label(s, false) == "models/tiny");
+    s.model = "../elsewhere/tiny";
+    CHECK(model_label(s, false) == "tiny");
     s.model = "stabilityai/stable-audio-open-1.0";
     CHECK(model_label(s, true) == "stabilityai/stable-audio-open-1.0");
     fs::remove_all(root);
