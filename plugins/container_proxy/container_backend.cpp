@@ -6,6 +6,8 @@
 #include "container_command.h"
 #include "http_client.h"
 #include "json_fields.h"
+#include "launch_policy.h"
+#include "leftovers.h"
 #include "proxy_instance.h"
 #include "readiness.h"
 #include "runtime_cli.h"
@@ -17,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <sstream>
 
 using nlohmann::json;
 using namespace omnihost::proxy;
@@ -28,10 +31,13 @@ const char* kLabelFormat = "{{index .Config.Labels \"vllm-omni.config.hash\"}}|{
 
 class ContainerBackend final : public ProxyBackend {
 public:
-    ContainerBackend(json config, HostLog log) : config_(std::move(config)), log_(std::move(log)) {
+    ContainerBackend(json config, HostLog log)
+        : config_(std::move(config)), log_(std::move(log)), policy_(read_launch_policy(config_)) {
         // Field errors surface at create(); a missing runtime only when it is needed (start/preview).
         get_string(config_, "image");
         get_string(config_, "container_name");
+        static std::once_flag once;
+        std::call_once(once, [this] { remove_orphaned_containers(); });
     }
     ~ContainerBackend() override { stop(); }
 
@@ -48,11 +54,16 @@ public:
                                  "run_mode subprocess");
     }
 
+    void apply_policy(ServeSettings& s, const json& start) const override {
+        apply_launch_policy(s, start, policy_, false);
+    }
+
     json preview(const ServeSettings& requested, const json&) const override {
         ContainerConfig c = read_container_config(config_);
         ServeSettings s = requested;
         if (!c.accelerator.empty()) s.accelerator = c.accelerator;
-        LaunchCommand cmd{container_run_argv(s, c, container_config_hash(s, c)), c.runtime_env};
+        LaunchCommand cmd{container_run_argv(s, c, container_config_hash(s, c), owner_marker()), c.runtime_env};
+        for (const auto& [k, v] : container_secret_env(s)) cmd.env[k] = v;
         json p = preview_json(kind(), cmd, s);
         p["container_name"] = c.name;
         p["image"] = container_image(c, s);
@@ -99,13 +110,15 @@ public:
                 throw invalid_field("port", std::to_string(s.port) + " is already in use on 127.0.0.1");
             std::error_code ec;
             std::filesystem::create_directories(c.hf_cache_dir, ec);
-            auto argv = container_run_argv(s, c, hash);
-            log_(OMNIHOST_LOG_INFO, "starting: " + shell_command(redact_env(c.runtime_env), redact_argv(argv)));
+            auto argv = container_run_argv(s, c, hash, owner_marker());
+            auto run_env = c.runtime_env;
+            for (const auto& [k, v] : container_secret_env(s)) run_env[k] = v;
+            log_(OMNIHOST_LOG_INFO, "starting: " + shell_command(redact_env(run_env), redact_argv(argv)));
             hooks.progress(0, 0, "creating container " + c.name + " from " + image);
             CliResult r;
             try {
                 HostLog log = log_;
-                r = run_cli(argv, c.runtime_env, start_timeout, [log](const std::string& l) { log.write(OMNIHOST_LOG_INFO, "container", l); },
+                r = run_cli(argv, run_env, start_timeout, [log](const std::string& l) { log.write(OMNIHOST_LOG_INFO, "container", l); },
                             hooks.cancelled);
             } catch (const std::exception& e) {
                 throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("cannot run the container runtime: ") + e.what());
@@ -214,6 +227,32 @@ public:
     }
 
 private:
+    // Running containers labelled by a host that is gone (it crashed or was killed): removed, so
+    // no upstream keeps serving, and holding its GPU, without a host. Stopped containers are kept
+    // for reuse, as a normal stop keeps them.
+    void remove_orphaned_containers() {
+        ContainerConfig c;
+        try {
+            c = read_container_config(config_);
+        } catch (const std::exception&) {
+            return;  // no runtime here: nothing can have been left
+        }
+        CliResult ids = cli_with(c, {"ps", "-q", "--filter", std::string("label=") + kOwnerLabel}, 30s);
+        if (ids.rc != 0) return;
+        std::istringstream lines(ids.out);
+        for (std::string id; std::getline(lines, id);) {
+            if (id.empty()) continue;
+            CliResult owner = cli_with(c, {"inspect", id, "--format", std::string("{{index .Config.Labels \"") + kOwnerLabel + "\"}}"}, 30s);
+            const std::string marker = owner.trimmed_out();
+            if (owner.rc != 0 || marker.empty() || marker == owner_marker() || owner_alive(marker)) continue;
+            CliResult rm = cli_with(c, {"rm", "-f", id}, 60s);
+            if (rm.rc == 0)
+                log_(OMNIHOST_LOG_WARN, "removed container " + id + " left running by a host that is gone (" + marker + ")");
+            else
+                log_(OMNIHOST_LOG_WARN, "cannot remove container " + id + " left by a host that is gone: " + rm.err);
+        }
+    }
+
     CliResult cli(std::initializer_list<std::string> args, std::chrono::milliseconds timeout) {
         ContainerConfig c;
         {
@@ -256,6 +295,7 @@ private:
 
     json config_;
     HostLog log_;
+    LaunchPolicy policy_;
     std::mutex mutex_;
     ContainerConfig cfg_;
     int port_ = 0;

@@ -150,24 +150,40 @@ std::vector<std::string> runtime_argv(const ContainerConfig& c, std::initializer
     return a;
 }
 
-std::vector<std::string> container_run_argv(const ServeSettings& s, const ContainerConfig& c, const std::string& hash) {
+std::map<std::string, std::string> container_secret_env(const ServeSettings& s) {
+    std::map<std::string, std::string> env;
+    if (!s.hf_token.empty()) {
+        env["HF_TOKEN"] = s.hf_token;
+        env["HUGGING_FACE_HUB_TOKEN"] = s.hf_token;
+    }
+    return env;
+}
+
+std::vector<std::string> container_run_argv(const ServeSettings& s, const ContainerConfig& c, const std::string& hash,
+                                            const std::string& owner) {
     const std::string image = container_image(c, s);
     const std::string port = std::to_string(s.port);
-    std::vector<std::string> a = runtime_argv(c, {"run", "-d", "--name", c.name, "-p", port + ":" + port, "--ipc=host",
-                                                  "--label", "vllm-omni.config.hash=" + hash, "--label",
-                                                  "vllm-omni.image=" + image, "-v",
-                                                  c.hf_cache_dir + ":/root/.cache/huggingface"});
+    // Published on loopback only: the upstream has no authentication of its own, so it must not be
+    // reachable from the LAN. Inside the container vLLM listens on all addresses (it must, for the
+    // published port to reach it).
+    std::vector<std::string> a = runtime_argv(c, {"run", "-d", "--name", c.name, "-p", "127.0.0.1:" + port + ":" + port,
+                                                  "--ipc=host", "--label", "vllm-omni.config.hash=" + hash, "--label",
+                                                  "vllm-omni.image=" + image, "--label", std::string(kOwnerLabel) + "=" + owner,
+                                                  "-v", c.hf_cache_dir + ":/root/.cache/huggingface"});
     auto gpu = gpu_flags(runtime_is_docker(c), s.accelerator, s.gpu_device);
     a.insert(a.end(), gpu.begin(), gpu.end());
-    if (!s.hf_token.empty())
-        a.insert(a.end(), {"-e", "HF_TOKEN=" + s.hf_token, "-e", "HUGGING_FACE_HUB_TOKEN=" + s.hf_token});
+    // Names only: the runtime copies the values from its own environment (container_secret_env),
+    // so the token is in no argv and not in the container's recorded create command.
+    for (const auto& [name, value] : container_secret_env(s)) a.insert(a.end(), {"-e", name});
     if (s.use_modelscope) a.insert(a.end(), {"-e", "VLLM_USE_MODELSCOPE=True"});
     a.insert(a.end(), c.run_args.begin(), c.run_args.end());
     a.push_back(image);
-    // Explicit command: the image's entrypoint is not reliable (the playground's note).
-    a.insert(a.end(), {"vllm", "serve", s.model, "--omni", "--port", port});
+    // Explicit command: the image's entrypoint is not reliable (the playground's note). The model
+    // comes last, after "--", so it can never be read as an option.
+    a.insert(a.end(), {"vllm", "serve", "--omni", "--port", port});
     auto flags = vllm_serve_flags(s);
     a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"--", s.model});
     return a;
 }
 

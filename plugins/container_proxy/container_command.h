@@ -42,8 +42,17 @@ std::vector<std::string> gpu_flags(bool docker, const std::string& accelerator, 
 // token enters only as its own md5, so the label does not carry it.
 std::string container_config_hash(const ServeSettings& s, const ContainerConfig& c);
 
-// [runtime, runtime_args..., "run", "-d", "--name", ..., image, "vllm", "serve", model, "--omni", "--port", P, flags...]
-std::vector<std::string> container_run_argv(const ServeSettings& s, const ContainerConfig& c, const std::string& hash);
+// Label naming the host process that started a container ("<pid>:<start ticks>", leftovers.h);
+// a running container whose owner is gone is removed when the next host creates the plugin.
+inline constexpr const char* kOwnerLabel = "omnihost.owner";
+
+// [runtime, runtime_args..., "run", "-d", "--name", ..., "-p", "127.0.0.1:P:P", ..., "-e", "HF_TOKEN",
+//  ..., image, "vllm", "serve", "--omni", "--port", P, flags..., "--", model]
+std::vector<std::string> container_run_argv(const ServeSettings& s, const ContainerConfig& c, const std::string& hash,
+                                            const std::string& owner);
+
+// Secrets for the runtime's environment (the argv names them with "-e NAME" only).
+std::map<std::string, std::string> container_secret_env(const ServeSettings& s);
 
 // [runtime, runtime_args..., args...]
 std::vector<std::string> runtime_argv(const ContainerConfig& c, std::initializer_list<std::string> args);

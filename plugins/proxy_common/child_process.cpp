@@ -1,10 +1,14 @@
 #include "child_process.h"
 
+#include "child_env.h"
+#include "leftovers.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +18,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace omnihost::proxy {
 
@@ -45,21 +47,106 @@ std::string find_executable(const std::string& name, const std::string& path_env
 
 ChildProcess::~ChildProcess() {
     if (spawned()) terminate_group(std::chrono::seconds(2));
+    if (pidfd_ >= 0) ::close(pidfd_);
 }
+
+namespace {
+
+// The one thread every child is forked from (see the header: the parent-death signal is tied to
+// the forking thread). It lives as long as this plugin module; ending it, at unload or exit,
+// kills what it started, which is what a departing host wants anyway.
+class SpawnerThread {
+public:
+    static SpawnerThread& instance() {
+        static SpawnerThread t;
+        return t;
+    }
+    // Runs `fn` on the spawner thread and waits for it.
+    void run(const std::function<void()>& fn) {
+        std::unique_lock lock(mutex_);
+        if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+        const unsigned long long ticket = ++submitted_;
+        queue_.push_back(&fn);
+        cv_.notify_all();
+        cv_.wait(lock, [&] { return finished_ >= ticket; });
+    }
+    ~SpawnerThread() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+            cv_.notify_all();
+        }
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void loop() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) return;
+            const std::function<void()>* fn = queue_.front();
+            queue_.pop_front();
+            lock.unlock();
+            (*fn)();  // never throws: spawn_on_this_thread catches everything
+            lock.lock();
+            ++finished_;
+            cv_.notify_all();
+        }
+    }
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<const std::function<void()>*> queue_;
+    unsigned long long submitted_ = 0, finished_ = 0;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+// Everything the forked child touches is prepared before fork(): after it, in a multithreaded
+// parent, only async-signal-safe calls are allowed (no malloc, no locks).
+struct ForkPlan {
+    const char* exe;
+    char* const* argv;
+    char* const* envp;
+    int out_w, err_w, errno_w;
+    pid_t parent;
+};
+
+[[noreturn]] void child_after_fork(const ForkPlan& p) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != p.parent) ::_exit(127);  // the host died between fork and prctl
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+    int in = ::open("/dev/null", O_RDONLY);
+    if (in < 0 || ::dup2(in, 0) < 0 || ::dup2(p.out_w, 1) < 0 || ::dup2(p.err_w, 2) < 0) ::_exit(127);
+    // Close every descriptor above 2 except the exec-error pipe (close-on-exec: gone after execve).
+    const unsigned errfd = static_cast<unsigned>(p.errno_w);
+    bool closed = (errfd <= 3 || ::syscall(SYS_close_range, 3u, errfd - 1, 0u) == 0) &&
+                  ::syscall(SYS_close_range, errfd + 1, ~0u, 0u) == 0;
+    if (!closed) {
+        for (int fd = 3; fd < 65536; ++fd)
+            if (fd != p.errno_w) ::close(fd);
+    }
+    ::execve(p.exe, p.argv, p.envp);
+    int err = errno;
+    ssize_t ignored = ::write(p.errno_w, &err, sizeof err);
+    (void)ignored;
+    ::_exit(127);
+}
+
+}  // namespace
 
 void ChildProcess::spawn(const ProcessSpec& spec, LineFn on_line) {
     if (spawned()) throw std::runtime_error("process already spawned");
     if (spec.argv.empty()) throw std::runtime_error("empty argv");
 
-    // The child's environment: inherited, then unset, then set.
-    std::map<std::string, std::string> env;
-    for (char** e = environ; e && *e; ++e) {
-        std::string kv(*e);
-        auto eq = kv.find('=');
-        if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-    for (const auto& k : spec.env_unset) env.erase(k);
-    for (const auto& [k, v] : spec.env_set) env[k] = v;
+    std::map<std::string, std::string> env =
+        child_environment(current_environment(), spec.env_set, spec.env_unset, spec.env_inherit);
 
     const std::string path_env = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
     const std::string exe = find_executable(spec.argv[0], path_env);
@@ -77,47 +164,57 @@ void ChildProcess::spawn(const ProcessSpec& spec, LineFn on_line) {
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
 
-    int out_pipe[2], err_pipe[2];
+    int out_pipe[2], err_pipe[2], errno_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
         ::close(out_pipe[0]);
         ::close(out_pipe[1]);
         throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     }
+    if (::pipe2(errno_pipe, O_CLOEXEC) != 0) {
+        for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
+        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    }
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    // Own process group (pgid = pid) so stop() can signal every descendant at once; default signal
-    // dispositions and an empty mask whatever the host process set up.
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t empty, defaults;
-    sigemptyset(&empty);
-    posix_spawnattr_setsigmask(&attr, &empty);
-    sigemptyset(&defaults);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM})
-        sigaddset(&defaults, s);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-
+    ForkPlan plan{exe.c_str(), argv.data(), envp.data(), out_pipe[1], err_pipe[1], errno_pipe[1], ::getpid()};
     pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
+    int fork_errno = 0, pidfd = -1;
+    std::function<void()> do_fork = [&] {
+        pid = ::fork();
+        if (pid == 0) child_after_fork(plan);
+        if (pid < 0) {
+            fork_errno = errno;
+            return;
+        }
+        // Not reaped yet, so the PID cannot have been reused: this pidfd is our child.
+        pidfd = pidfd_open_pid(pid);
+    };
+    SpawnerThread::instance().run(do_fork);
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
-    if (rc != 0) {
+    ::close(errno_pipe[1]);
+    int exec_errno = 0;
+    if (pid > 0) {
+        ssize_t n;
+        do {
+            n = ::read(errno_pipe[0], &exec_errno, sizeof exec_errno);
+        } while (n < 0 && errno == EINTR);
+        if (n != static_cast<ssize_t>(sizeof exec_errno)) exec_errno = 0;  // EOF: execve succeeded
+    }
+    ::close(errno_pipe[0]);
+    if (pid < 0 || exec_errno != 0) {
+        if (pid > 0) {
+            int status;
+            ::waitpid(pid, &status, 0);
+        }
+        if (pidfd >= 0) ::close(pidfd);
         ::close(out_pipe[0]);
         ::close(err_pipe[0]);
-        throw std::runtime_error("cannot start '" + exe + "': " + std::strerror(rc));
+        throw std::runtime_error("cannot start '" + exe + "': " + std::strerror(pid < 0 ? fork_errno : exec_errno));
     }
 
     pid_ = pid;
+    pidfd_ = pidfd;
     on_line_ = std::move(on_line);
     out_reader_ = std::thread([this, fd = out_pipe[0]] { reader_loop(fd, false); });
     err_reader_ = std::thread([this, fd = err_pipe[0]] { reader_loop(fd, true); });
@@ -150,6 +247,31 @@ void ChildProcess::reader_loop(int fd, bool is_stderr) {
         }
         if (on_line_) on_line_(line, is_stderr);
     };
+    // A line that never ends (a progress bar without newlines, a binary dump) is cut at
+    // kMaxChildLineBytes and the rest of it, up to the next newline, is dropped.
+    bool dropping = false;
+    auto take = [&](const char* data, size_t n) {
+        size_t i = 0;
+        while (i < n) {
+            const char* nl = static_cast<const char*>(std::memchr(data + i, '\n', n - i));
+            const size_t end = nl ? static_cast<size_t>(nl - data) : n;
+            if (!dropping) pending.append(data + i, end - i);
+            if (nl) {
+                if (!dropping) deliver(std::move(pending));
+                pending.clear();
+                dropping = false;
+                i = end + 1;
+            } else {
+                i = n;
+            }
+            if (!dropping && pending.size() > kMaxChildLineBytes) {
+                pending.resize(kMaxChildLineBytes);
+                deliver(std::move(pending) + " [line truncated]");
+                pending.clear();
+                dropping = true;
+            }
+        }
+    };
     for (;;) {
         bool stopping;
         {
@@ -167,14 +289,9 @@ void ChildProcess::reader_loop(int fd, bool is_stderr) {
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        pending.append(buf, static_cast<size_t>(n));
-        size_t pos;
-        while ((pos = pending.find('\n')) != std::string::npos) {
-            deliver(pending.substr(0, pos));
-            pending.erase(0, pos + 1);
-        }
+        take(buf, static_cast<size_t>(n));
     }
-    if (!pending.empty()) deliver(pending);
+    if (!pending.empty() && !dropping) deliver(pending);
     ::close(fd);
 }
 
@@ -210,26 +327,26 @@ std::vector<std::string> ChildProcess::last_lines(size_t n) const {
 bool ChildProcess::group_alive() const {
     if (pid_ <= 0) return false;
     DIR* dir = ::opendir("/proc");
-    if (!dir) return ::kill(-pid_, 0) == 0;
+    if (!dir) return false;
     bool alive = false;
     while (dirent* ent = ::readdir(dir)) {
-        if (ent->d_name[0] < '0' || ent->d_name[0] > '9') continue;
-        std::ifstream f(std::string("/proc/") + ent->d_name + "/stat");
-        std::string stat;
-        if (!std::getline(f, stat)) continue;
-        auto close_paren = stat.rfind(')');
-        if (close_paren == std::string::npos) continue;
-        std::istringstream rest(stat.substr(close_paren + 2));
-        char state = 0;
-        long ppid = 0, pgrp = 0;
-        rest >> state >> ppid >> pgrp;
-        if (pgrp == pid_ && state != 'Z' && state != 'X') {
+        if (ent->d_name[0] < '1' || ent->d_name[0] > '9') continue;
+        pid_t g = 0;
+        bool zombie = false;
+        if (process_group_of(static_cast<pid_t>(std::strtol(ent->d_name, nullptr, 10)), &g, &zombie) && g == pid_ &&
+            !zombie) {
             alive = true;
             break;
         }
     }
     ::closedir(dir);
     return alive;
+}
+
+void ChildProcess::signal_group(int sig) {
+    // The leader through the pidfd taken at spawn; the other members each through their own.
+    if (pidfd_ >= 0) pidfd_signal(pidfd_, sig);
+    signal_group_via_pidfds(pid_, sig);
 }
 
 void ChildProcess::stop_readers() {
@@ -261,14 +378,14 @@ void ChildProcess::release_after_exit() {
 void ChildProcess::terminate_group(std::chrono::milliseconds grace) {
     if (!spawned() || terminated_) return;
     terminated_ = true;
-    if (group_alive()) ::kill(-pid_, SIGTERM);
+    if (group_alive()) signal_group(SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + grace;
     while (std::chrono::steady_clock::now() < deadline) {
         if (exited() && !group_alive()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (!exited() || group_alive()) {
-        ::kill(-pid_, SIGKILL);
+        signal_group(SIGKILL);
         wait_exit(std::chrono::seconds(5));
         auto kill_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
         while (group_alive() && std::chrono::steady_clock::now() < kill_deadline)

@@ -1,6 +1,17 @@
 // A child process started from an argv (never a shell) in its own process group, with stdout and
 // stderr read line by line on two threads. Stopping signals the whole group, so workers the child
 // spawned (vLLM engine cores, grandchildren) never outlive it.
+//
+// What a child gets, and why:
+// - an allow-listed environment (child_env.h): never OMNIHOST_TOKEN, plus the owner marker that
+//   lets the next host clean up after a crash (leftovers.h);
+// - no descriptor above 2 (close_range in the child): no listening socket, client connection or
+//   file of the host leaks into vLLM;
+// - PR_SET_PDEATHSIG(SIGKILL): the child dies with the host even when the host is SIGKILLed. The
+//   signal fires when the *thread* that forked exits, so every fork happens on one long-lived
+//   spawner thread owned by this module (not on a job's thread, which may end any time);
+// - signals go through pidfds (the leader's from spawn, the group members' opened and re-checked
+//   one by one), so a PID reused after a process ended is never signalled.
 #pragma once
 
 #include <sys/types.h>
@@ -22,7 +33,11 @@ struct ProcessSpec {
     std::vector<std::string> argv;               // argv[0] is a path or a name looked up on PATH
     std::map<std::string, std::string> env_set;  // added to / overriding the inherited environment
     std::vector<std::string> env_unset;
+    std::vector<std::string> env_inherit;        // extra host variables allowed through (operator's)
 };
+
+// Output lines longer than this reach the log truncated, with a marker.
+inline constexpr size_t kMaxChildLineBytes = 16 * 1024;
 
 // Resolves `name` like execvp would (PATH of `path_env`); returns "" when not found.
 // A name containing '/' is returned as is if it is executable.
@@ -65,9 +80,11 @@ public:
 
 private:
     void reader_loop(int fd, bool is_stderr);
+    void signal_group(int sig);
     void stop_readers();
 
     pid_t pid_ = -1;
+    int pidfd_ = -1;
     LineFn on_line_;
     std::thread waiter_, out_reader_, err_reader_;
     mutable std::mutex mutex_;

@@ -150,13 +150,29 @@ HttpResponse UpstreamClient::run(const HttpRequest& req, std::chrono::millisecon
                         (*on_line)(line);
                         line.clear();
                     } else {
+                        // One line (one SSE data line) is bounded like a whole body: an upstream
+                        // that never sends a newline cannot grow our memory without limit.
+                        if (line.size() >= max_body_bytes_)
+                            throw BodyTooLarge("a streamed line from the upstream exceeds " +
+                                               std::to_string(max_body_bytes_) + " bytes");
                         line += static_cast<char>(c);
                     }
                 }
                 if (!line.empty()) (*on_line)(line);
             } else {
-                Poco::StreamCopier::copyToString(is, out.body);
+                // Bounded copy: a lying or endless upstream body is cut off, not buffered whole.
+                char buf[65536];
+                while (is.read(buf, sizeof buf) || is.gcount() > 0) {
+                    const auto n = static_cast<size_t>(is.gcount());
+                    if (out.body.size() + n > max_body_bytes_)
+                        throw BodyTooLarge("the upstream answer exceeds " + std::to_string(max_body_bytes_) +
+                                           " bytes");
+                    out.body.append(buf, n);
+                }
             }
+        } catch (const BodyTooLarge& e) {
+            call->failure = TransportFailure::too_large;
+            call->failure_text = e.what();
         } catch (const Poco::TimeoutException& e) {
             call->failure = TransportFailure::timeout;
             call->failure_text = e.displayText();

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <stdexcept>
 #include <functional>
 #include <map>
 #include <string>
@@ -29,7 +31,7 @@ struct HttpResponse {
 };
 
 // Why a call produced no HTTP answer.
-enum class TransportFailure { none, connect, timeout, cancelled, io };
+enum class TransportFailure { none, connect, timeout, cancelled, io, too_large };
 
 class TransportError : public std::runtime_error {
 public:
@@ -41,6 +43,16 @@ private:
     TransportFailure kind_;
 };
 
+// Thrown inside a call whose answer passes the client's size limit (reported as too_large).
+class BodyTooLarge : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Default bound on one upstream answer (and on one streamed line): a generated video or a batch of
+// images in base64 stays far below it; an upstream that streams without end does not.
+inline constexpr size_t kDefaultMaxUpstreamBody = size_t(512) << 20;
+
 using CancelPoll = std::function<bool()>;
 // Called with each complete line of a streamed body (without the trailing newline).
 using LineSink = std::function<void(const std::string&)>;
@@ -51,6 +63,9 @@ public:
     UpstreamClient(std::string base_url, std::string api_key);
 
     const std::string& base_url() const { return base_url_; }
+    // Answers (and streamed lines) longer than this fail with TransportFailure::too_large.
+    void set_max_body_bytes(size_t n) { max_body_bytes_ = n; }
+    size_t max_body_bytes() const { return max_body_bytes_; }
 
     // Sends and reads the whole answer. Throws TransportError when there is no HTTP answer.
     HttpResponse send(const HttpRequest& req, std::chrono::milliseconds timeout,
@@ -74,6 +89,7 @@ private:
     std::string api_key_;
     std::string scheme_, host_, prefix_;
     unsigned short port_ = 0;
+    size_t max_body_bytes_ = kDefaultMaxUpstreamBody;
 };
 
 // multipart/form-data body builder (the videos API takes forms, not JSON).

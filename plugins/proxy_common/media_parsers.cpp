@@ -2,6 +2,8 @@
 
 #include "codec.h"
 
+#include <common/json_limits.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -261,7 +263,7 @@ std::vector<ChatPiece> parse_chat_pieces(const json& chunk) {
 
 std::string upstream_error_text(const std::string& body) {
     try {
-        json j = json::parse(body);
+        json j = omnihost::parse_json_bounded(body);
         if (j.is_object()) {
             if (j.contains("error")) {
                 const json& e = j["error"];
@@ -273,7 +275,7 @@ std::string upstream_error_text(const std::string& body) {
                 return j["detail"].is_string() ? j["detail"].get<std::string>() : j["detail"].dump();
             if (j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
         }
-    } catch (const json::exception&) {
+    } catch (const std::exception&) {  // malformed, too deep or too large: shown as text
     }
     std::string t = body.substr(0, 500);
     while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();

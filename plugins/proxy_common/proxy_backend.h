@@ -54,6 +54,9 @@ public:
     virtual bool requires_model() const { return true; }
     // Refuse model types this backend does not serve (NOT_SUPPORTED with the reason).
     virtual void check_route(const ServeSettings& s) const = 0;
+    // What the operator allows (launch_policy.h): refuses request fields outside it, fills the
+    // operator's settings. Runs before preview() and start(). Remote launches nothing: no-op.
+    virtual void apply_policy(ServeSettings&, const nlohmann::json& /*start*/) const {}
     // The preview object, built from the same code start() runs.
     virtual nlohmann::json preview(const ServeSettings& s, const nlohmann::json& start) const = 0;
     // Launch or connect and block until ready. Returns the base URL for API calls and may update

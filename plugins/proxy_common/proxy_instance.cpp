@@ -1,8 +1,10 @@
 #include "proxy_instance.h"
 
 #include "json_fields.h"
+#include "leftovers.h"
 #include "upstream_tasks.h"
 
+#include <common/json_limits.h>
 #include <atomic>
 #include <cstddef>
 #include <cstring>
@@ -110,7 +112,7 @@ omnihost_status guarded(omnihost_instance* inst, F&& body) {
 
 json parse_json_arg(const char* text, const char* what) {
     if (!text) return json::object();
-    json j = json::parse(text, nullptr, false);
+    json j = omnihost::parse_json_bounded_or_discarded(text);
     if (j.is_discarded() || !j.is_object()) throw invalid_field(what, "must be a JSON object");
     return j;
 }
@@ -175,6 +177,13 @@ omnihost_status p_create(const omnihost_host* host, const char* config_json, omn
         inst->host = host;
         inst->config = parse_json_arg(config_json, "config");
         inst->log = HostLog(OMNI_HAS_MEMBER(host, omnihost_host, log) ? host : nullptr, g_id);
+        // Once per process (the host's start-up probe creates every plugin): kill what a crashed
+        // host left running, before anything new is started.
+        static std::once_flag leftovers_once;
+        std::call_once(leftovers_once, [&] {
+            for (const std::string& what : kill_orphaned_children())
+                inst->log(OMNIHOST_LOG_WARN, "killed a process left by a host that is gone: " + what);
+        });
         inst->backend = g_factory(inst->config, inst->log);
         inst->health.message = "not started";
         *out = inst.release();
@@ -217,6 +226,7 @@ omnihost_status p_start(omnihost_instance* inst, const char* start_json, const o
         json start = parse_json_arg(start_json, "start");
         ServeSettings settings = parse_serve_settings(start, inst->backend->requires_model());
         inst->backend->check_route(settings);
+        inst->backend->apply_policy(settings, start);
         TaskTimeouts timeouts = read_task_timeouts(start, read_task_timeouts(inst->config, TaskTimeouts{}));
         {
             std::lock_guard lock(inst->state_mutex);
@@ -243,6 +253,8 @@ omnihost_status p_start(omnihost_instance* inst, const char* start_json, const o
             throw;
         }
         auto client = std::make_shared<UpstreamClient>(base, settings.remote_api_key);
+        client->set_max_body_bytes(static_cast<size_t>(get_int(inst->config, "max_upstream_body_mb", 512, 1, 65536))
+                                   << 20);
         // First health with the backend's extras (pid, models, ...) before start() returns.
         HealthState first = inst->backend->poll();
         first.ready = !first.failed;
@@ -367,6 +379,7 @@ omnihost_status p_command_preview(omnihost_instance* inst, const char* start_jso
         json start = parse_json_arg(start_json, "start");
         ServeSettings s = parse_serve_settings(start, inst->backend->requires_model());
         inst->backend->check_route(s);
+        inst->backend->apply_policy(s, start);
         json p = inst->backend->preview(s, start);
         std::lock_guard lock(inst->out_mutex);
         std::string& out = inst->preview_out[std::this_thread::get_id()];

@@ -2,6 +2,7 @@
 
 #include "proxy_error.h"
 
+#include <common/json_limits.h>
 #include <thread>
 
 namespace omnihost::proxy {
@@ -13,7 +14,7 @@ namespace {
 
 json models_from(const std::string& body) {
     json out = json::array();
-    json j = json::parse(body, nullptr, false);
+    json j = omnihost::parse_json_bounded_or_discarded(body);
     if (j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_array()) return out;
     for (const auto& m : j["data"]) {
         if (!m.is_object() || !m.contains("id")) continue;

@@ -3,6 +3,7 @@
 // "data: [DONE]".
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -11,15 +12,21 @@ namespace omnihost::proxy {
 class SseParser {
 public:
     using EventSink = std::function<void(const std::string& data)>;
-    explicit SseParser(EventSink sink) : sink_(std::move(sink)) {}
+    // Events whose joined data passes `max_event_bytes` are refused (std::length_error from
+    // feed_line), so many data lines without a blank line cannot grow one event without end.
+    static constexpr size_t kDefaultMaxEventBytes = size_t(256) << 20;
+    explicit SseParser(EventSink sink, size_t max_event_bytes = kDefaultMaxEventBytes)
+        : sink_(std::move(sink)), max_event_bytes_(max_event_bytes) {}
 
-    // Feed one line (no newline). Comments (":...") and other fields are ignored.
+    // Feed one line (no newline). Comments (":...") and other fields are ignored. Throws
+    // std::length_error for an event over the limit (the pending event is dropped).
     void feed_line(const std::string& line);
     // Dispatch a pending event when the stream ends without a final blank line.
     void finish();
 
 private:
     EventSink sink_;
+    size_t max_event_bytes_;
     std::string data_;
     bool has_data_ = false;
 };

@@ -5,6 +5,7 @@
 #include "media_parsers.h"
 #include "sse.h"
 
+#include <common/json_limits.h>
 #include <thread>
 
 namespace omnihost::proxy {
@@ -53,6 +54,8 @@ HttpResponse call(const Ctx& c, const HttpRequest& r, milliseconds timeout, cons
                                  " s waiting for " + r.path + " (raise " + timeout_key(task) + " to allow more)");
         case TransportFailure::connect:
             throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("Connection error: ") + e.what());
+        case TransportFailure::too_large:
+            throw ProxyError(OMNIHOST_INTERNAL, std::string("Refused the upstream answer: ") + e.what());
         default:
             throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("Connection error: ") + e.what());
         }
@@ -82,8 +85,8 @@ bool missing_route(const HttpResponse& r) { return r.status == 404 || r.status =
 
 json parse_body(const HttpResponse& r, const std::string& endpoint) {
     try {
-        return json::parse(r.body);
-    } catch (const json::exception& e) {
+        return omnihost::parse_json_bounded(r.body);
+    } catch (const std::exception& e) {
         throw ProxyError(OMNIHOST_INTERNAL, "Failed to parse response from " + endpoint + ": " + e.what());
     }
 }
@@ -439,8 +442,8 @@ TaskResult run_chat(const Ctx& c) {
         }
         json chunk;
         try {
-            chunk = json::parse(data);
-        } catch (const json::exception&) {
+            chunk = omnihost::parse_json_bounded(data);
+        } catch (const std::exception&) {
             c.log(OMNIHOST_LOG_WARN, "chat: ignoring a non-JSON event: " + data.substr(0, 200));
             return;
         }

@@ -31,7 +31,6 @@ ServeSettings parse_serve_settings(const json& start, bool require_model) {
     ServeSettings s;
     s.model = get_string(start, "model");
     if (require_model && s.model.empty()) throw invalid_field("model", "is required");
-    if (s.model.find_first_of(" \t\n") != std::string::npos) throw invalid_field("model", "must not contain spaces");
     s.model_type = get_string(start, "model_type", "image");
     if (std::none_of(std::begin(kModelTypes), std::end(kModelTypes), [&](const char* t) { return s.model_type == t; }))
         throw invalid_field("model_type", "must be one of image, omni, video, tts, audio (got '" + s.model_type + "')");
@@ -51,9 +50,9 @@ ServeSettings parse_serve_settings(const json& start, bool require_model) {
             throw invalid_field("gpu_device", "must be GPU indices separated by commas, or \"all\"");
         if (s.gpu_device == "all") s.gpu_device.clear();
     }
-    s.accelerator = get_string(start, "accelerator", "nvidia");
-    if (s.accelerator != "nvidia" && s.accelerator != "amd" && s.accelerator != "none")
-        throw invalid_field("accelerator", "must be nvidia, amd or none");
+    // Sent by the playground UI; accepted (type-checked) but never used: GPU flags, devices and the
+    // image they imply are the operator's (apply_launch_policy fills s.accelerator).
+    get_string(start, "accelerator");
     s.enable_cpu_offload = get_bool(start, "enable_cpu_offload", false);
     s.enable_torch_compile = get_bool(start, "enable_torch_compile", false);
     s.enforce_eager = !s.enable_torch_compile && get_bool(start, "enforce_eager", true);
@@ -67,19 +66,12 @@ ServeSettings parse_serve_settings(const json& start, bool require_model) {
     while (s.venv_path.size() > 1 && s.venv_path.back() == '/') s.venv_path.pop_back();
     s.remote_url = get_string(start, "remote_url");
     s.remote_api_key = get_string(start, "remote_api_key");
-    if (has_field(start, "vllm_extra_args")) {
-        const json& a = start["vllm_extra_args"];
-        if (!a.is_array()) throw invalid_field("vllm_extra_args", "must be an array of strings");
-        for (const auto& x : a) {
-            if (!x.is_string()) throw invalid_field("vllm_extra_args", "must be an array of strings");
-            s.extra_serve_args.push_back(x.get<std::string>());
-        }
-    }
     return s;
 }
 
 std::vector<std::string> vllm_serve_flags(const ServeSettings& s) {
     std::vector<std::string> f;
+    if (!s.revision.empty()) f.insert(f.end(), {"--revision", s.revision});
     if (s.tensor_parallel_size > 1) f.insert(f.end(), {"--tensor-parallel-size", std::to_string(s.tensor_parallel_size)});
     if (s.gpu_memory_utilization != 0.9)
         f.insert(f.end(), {"--gpu-memory-utilization", format_number(s.gpu_memory_utilization)});
@@ -102,9 +94,10 @@ LaunchCommand subprocess_command(const ServeSettings& s, const std::string& vllm
         c.env["VIRTUAL_ENV"] = s.venv_path;
         c.env["PATH"] = s.venv_path + "/bin" + (inherited_path.empty() ? "" : ":" + inherited_path);
     }
-    c.argv = {binary, "serve", s.model, "--port", std::to_string(s.port), "--omni"};
+    c.argv = {binary, "serve", "--host", s.bind_host, "--port", std::to_string(s.port), "--omni"};
     auto flags = vllm_serve_flags(s);
     c.argv.insert(c.argv.end(), flags.begin(), flags.end());
+    c.argv.insert(c.argv.end(), {"--", s.model});
     if (!s.gpu_device.empty()) c.env["CUDA_VISIBLE_DEVICES"] = s.gpu_device;
     if (!s.hf_token.empty()) {
         c.env["HF_TOKEN"] = s.hf_token;
@@ -172,6 +165,7 @@ std::string shell_command(const std::map<std::string, std::string>& env, const s
 
 json settings_json(const ServeSettings& s) {
     return {{"model", s.model},
+            {"revision", s.revision},
             {"model_type", s.model_type},
             {"run_mode", s.run_mode},
             {"port", s.port},

@@ -12,14 +12,16 @@ namespace omnihost::proxy {
 
 // Everything of the start JSON the proxies use, validated.
 struct ServeSettings {
-    std::string model;
+    std::string model;               // validated by apply_launch_policy (launch_policy.h)
+    std::string revision;            // from "org/name@rev"; passed as --revision
     std::string model_type;  // image | omni | video | tts | audio
     std::string run_mode;    // subprocess | container | remote
     int port = 8091;
     int tensor_parallel_size = 1;
     double gpu_memory_utilization = 0.9;
     std::string gpu_device;          // "" | "0" | "0,1" (CUDA_VISIBLE_DEVICES / container GPU flags)
-    std::string accelerator = "nvidia";  // nvidia | amd | none (no GPU flags; CPU-only hosts)
+    std::string accelerator = "nvidia";  // operator's: nvidia | amd | none (a request cannot pick it)
+    std::string bind_host = "127.0.0.1";  // operator's address for the subprocess server
     bool enable_cpu_offload = false;
     bool enable_torch_compile = false;
     bool enforce_eager = true;       // false when torch.compile is on or enforce_eager:false is given
@@ -32,11 +34,12 @@ struct ServeSettings {
     std::string venv_path;
     std::string remote_url;
     std::string remote_api_key;
-    std::vector<std::string> extra_serve_args;  // "vllm_extra_args": appended verbatim
+    std::vector<std::string> extra_serve_args;  // operator's "vllm_extra_args" (never the request's)
 };
 
 // Throws ProxyError(INVALID_ARGUMENT) naming the field. `require_model` is false for remote
-// (the model then comes from /v1/models).
+// (the model then comes from /v1/models). Types and ranges only: what may run is decided by
+// apply_launch_policy (launch_policy.h).
 ServeSettings parse_serve_settings(const nlohmann::json& start, bool require_model);
 
 // The flags after "--port P --omni", in the playground's order, then the ones it lacked.
@@ -48,8 +51,8 @@ struct LaunchCommand {
     std::map<std::string, std::string> env;
 };
 
-// `<vllm_binary> serve <model> --port P --omni <flags>`; with venv_path, `<venv>/bin/vllm` and
-// VIRTUAL_ENV/PATH set. Env: CUDA_VISIBLE_DEVICES, HF_TOKEN, HUGGING_FACE_HUB_TOKEN,
+// `<vllm_binary> serve --host H --port P --omni <flags> -- <model>`: the model after `--`, so no
+// request text is ever read as an option. With venv_path, `<venv>/bin/vllm` and VIRTUAL_ENV/PATH set. Env: CUDA_VISIBLE_DEVICES, HF_TOKEN, HUGGING_FACE_HUB_TOKEN,
 // VLLM_USE_MODELSCOPE=True.
 LaunchCommand subprocess_command(const ServeSettings& s, const std::string& vllm_binary,
                                  const std::string& inherited_path);

@@ -4,6 +4,7 @@
 #include "child_process.h"
 #include "http_client.h"
 #include "json_fields.h"
+#include "launch_policy.h"
 #include "proxy_instance.h"
 #include "readiness.h"
 
@@ -24,11 +25,23 @@ std::string join_lines(const std::vector<std::string>& lines) {
 
 class SubprocessBackend final : public ProxyBackend {
 public:
-    SubprocessBackend(json config, HostLog log) : config_(std::move(config)), log_(std::move(log)) {
+    SubprocessBackend(json config, HostLog log)
+        : config_(std::move(config)), log_(std::move(log)), policy_(read_launch_policy(config_)) {
         // Validate the create config now so a typo fails at create(), not at the first start().
         get_string(config_, "vllm_binary");
         if (has_field(config_, "env") && !config_["env"].is_object())
             throw invalid_field("env", "must be an object of strings");
+        if (has_field(config_, "inherit_env")) {
+            if (!config_["inherit_env"].is_array()) throw invalid_field("inherit_env", "must be an array of names");
+            for (const auto& n : config_["inherit_env"]) {
+                if (!n.is_string()) throw invalid_field("inherit_env", "must be an array of names");
+                inherit_env_.push_back(n.get<std::string>());
+            }
+        }
+    }
+
+    void apply_policy(ServeSettings& s, const json& start) const override {
+        apply_launch_policy(s, start, policy_, true);
     }
     ~SubprocessBackend() override { stop(); }
 
@@ -79,7 +92,7 @@ public:
         log_(OMNIHOST_LOG_INFO, "starting: " + shell_command(redact_env(cmd.env), redact_argv(cmd.argv)));
         HostLog log = log_;
         try {
-            proc->spawn(ProcessSpec{cmd.argv, cmd.env, {}},
+            proc->spawn(ProcessSpec{cmd.argv, cmd.env, {}, inherit_env_},
                         [log](const std::string& line, bool) { log.server_line(line); });
         } catch (const std::exception& e) {
             throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("cannot launch vllm: ") + e.what());
@@ -167,6 +180,8 @@ private:
 
     json config_;
     HostLog log_;
+    LaunchPolicy policy_;
+    std::vector<std::string> inherit_env_;
     std::mutex mutex_;
     std::shared_ptr<ChildProcess> proc_;
     std::unique_ptr<UpstreamClient> client_;

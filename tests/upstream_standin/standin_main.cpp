@@ -1,6 +1,6 @@
 // omnihost-upstream-standin: a faithful stand-in for `vllm serve <model> --omni` used by the proxy
 // tests (vLLM cannot be installed on the test machines). It takes vllm's command line
-//   [serve] <model> [--port P] [--host H] [--api-key K] [--omni] [any other vllm flags, recorded]
+//   [serve] [<model>] [--port P] [--host H] [--api-key K] [--omni] [other vllm flags, recorded] [-- <model>]
 // prints uvicorn-like lines, and serves the OpenAI-compatible endpoints with real PNG/WAV/MP4.
 //
 // Start-up steering (environment, so the argv stays exactly what the proxy built):
@@ -11,9 +11,11 @@
 //   OMNIHOST_STANDIN_IGNORE_SIGTERM=1  ignore SIGTERM (tests SIGKILL escalation)
 //   OMNIHOST_STANDIN_SPAWN_WORKER=1    fork a worker that sleeps forever (tests group kill)
 //   OMNIHOST_STANDIN_PID_FILE=path     write "<pid> <worker pid>" there
+//   OMNIHOST_STANDIN_LONG_LINE_BYTES=N print one log line of N bytes (tests line bounding)
 //   OMNIHOST_STANDIN_CONTROL='{json}'  initial behaviour (see standin_server.cpp / POST /standin/control)
 #include "standin_server.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -33,10 +35,37 @@ long env_long(const char* name, long def) {
     return v && *v ? std::strtol(v, nullptr, 10) : def;
 }
 
+// Descriptors open when main() starts: what the parent let through (the proxy must pass 0, 1, 2
+// only). Reported by /standin/info as "fds_at_start": [{"fd", "target"}].
+json inherited_fds() {
+    json out = json::array();
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (!dir) return out;
+    const int own = ::dirfd(dir);
+    while (dirent* ent = ::readdir(dir)) {
+        if (ent->d_name[0] < '0' || ent->d_name[0] > '9') continue;
+        int fd = std::atoi(ent->d_name);
+        if (fd == own) continue;
+        char target[512];
+        ssize_t n = ::readlink((std::string("/proc/self/fd/") + ent->d_name).c_str(), target, sizeof target - 1);
+        out.push_back({{"fd", fd}, {"target", n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string()}});
+    }
+    ::closedir(dir);
+    return out;
+}
+
 }  // namespace
+
+extern char** environ;
 
 int main(int argc, char** argv) {
     standin::ServerOptions opt;
+    opt.fds_at_start = inherited_fds();
+    for (char** e = environ; e && *e; ++e) {
+        std::string kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string::npos) opt.environment[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
     for (int i = 0; i < argc; ++i) opt.argv.push_back(argv[i]);
     int i = 1;
     if (i < argc && std::string(argv[i]) == "serve") ++i;
@@ -50,12 +79,18 @@ int main(int argc, char** argv) {
             }
             return argv[++i];
         };
+        if (a == "--") {  // the rest is positional: the model
+            if (i + 1 < argc) opt.model = argv[++i];
+            break;
+        }
         if (a == "--port") opt.port = std::stoi(next());
         else if (a == "--host") opt.host = next();
         else if (a == "--api-key") opt.api_key = next();
         else if (a == "--model") opt.model = next();
         else if (a == "--max-model-len") opt.max_model_len = std::stoi(next());
-        else if (a == "--tensor-parallel-size" || a == "--gpu-memory-utilization" || a == "--stage-configs-path") next();
+        else if (a == "--tensor-parallel-size" || a == "--gpu-memory-utilization" || a == "--stage-configs-path" ||
+                 a == "--revision")
+            next();
         // other flags (--omni, --enforce-eager, ...) are accepted and recorded in argv
     }
     for (const char* k : {"CUDA_VISIBLE_DEVICES", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "VLLM_USE_MODELSCOPE",
@@ -73,6 +108,10 @@ int main(int argc, char** argv) {
     standin::say("INFO 00:00:00 [api_server.py] vLLM-Omni stand-in, argv: " + cmd);
     standin::say("INFO 00:00:00 [api_server.py] model=" + opt.model + " port=" + std::to_string(opt.port));
     if (ignore_term) standin::say("WARNING 00:00:00 [standin] ignoring SIGTERM");
+    if (long n = env_long("OMNIHOST_STANDIN_LONG_LINE_BYTES", 0)) {
+        standin::say("INFO 00:00:00 [standin] " + std::string(static_cast<size_t>(n), 'x'));
+        standin::say("INFO 00:00:00 [standin] after the long line");
+    }
 
     // Fork before any thread exists; the worker shares the process group, like vLLM engine cores.
     pid_t worker = 0;

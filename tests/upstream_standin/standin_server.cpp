@@ -169,7 +169,8 @@ private:
         }
         if (path == "/standin/info")
             return send_json(res, 200, {{"argv", g_opts.argv}, {"env", g_opts.env}, {"pid", ::getpid()},
-                                        {"model", g_opts.model}, {"port", g_opts.port}});
+                                        {"model", g_opts.model}, {"port", g_opts.port}, {"host", g_opts.host},
+                                        {"environment", g_opts.environment}, {"fds_at_start", g_opts.fds_at_start}});
 
         json ctl = control();
         if (ctl.contains("hang_ms") && ctl["hang_ms"].contains(path))

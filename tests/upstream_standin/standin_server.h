@@ -2,7 +2,8 @@
 //   POST /standin/control  JSON merged into the behaviour (see README in standin_main.cpp)
 //   POST /standin/reset    back to defaults
 //   GET  /standin/requests recorded requests [{method,path,authorization,content_type,body}]
-//   GET  /standin/info     {argv, env, pid, model, port}
+//   GET  /standin/info     {argv, env, pid, model, port, host (the bind address), environment (every
+//                          variable it was started with), fds_at_start (descriptors it inherited)}
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,8 @@ struct ServerOptions {
     int max_model_len = 4096;
     std::vector<std::string> argv;
     nlohmann::json env = nlohmann::json::object();
+    nlohmann::json environment = nlohmann::json::object();
+    nlohmann::json fds_at_start = nlohmann::json::array();
     nlohmann::json initial_control = nlohmann::json::object();
 };
 

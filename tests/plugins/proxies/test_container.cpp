@@ -6,6 +6,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "leftovers.h"
 #include "plugin_harness.h"
 
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
+#include <iostream>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -122,6 +125,7 @@ TEST_CASE("container lifecycle: run, logs, ready, generate, stop keeps it, reuse
     REQUIRE_MESSAGE(p.start(s, &job) == OMNIHOST_OK, (p.last_error() + "\n" + p.logs.dump()));
     CHECK(p.health()["ready"] == true);
     // `logs -f` streamed the server's start-up into the bus
+    // (inside the container vLLM listens on every address; only the published port is loopback)
     CHECK(p.logs.wait_for("vllm", "Uvicorn running on http://0.0.0.0:" + std::to_string(port), 5s));
     // what ran is what the preview showed: the explicit command, the labels, the token env
     json cmd = json::parse(inspect(names.container, "{{json .Config.Cmd}}"));
@@ -129,7 +133,15 @@ TEST_CASE("container lifecycle: run, logs, ready, generate, stop keeps it, reuse
     auto at = std::find(shown.begin(), shown.end(), podman().image);
     REQUIRE(at != shown.end());
     CHECK(cmd == json(std::vector<std::string>(at + 1, shown.end())));
-    CHECK(cmd == json({"vllm", "serve", "Qwen/Qwen-Image", "--omni", "--port", std::to_string(port), "--enforce-eager"}));
+    CHECK(cmd == json({"vllm", "serve", "--omni", "--port", std::to_string(port), "--enforce-eager", "--", "Qwen/Qwen-Image"}));
+    // published on loopback only, labelled with its owner, the token in no recorded command line
+    const std::string bindings = inspect(names.container, "{{json .HostConfig.PortBindings}}");
+    CHECK_MESSAGE(bindings.find("\"HostIp\":\"127.0.0.1\"") != std::string::npos, bindings);
+    CHECK(bindings.find("0.0.0.0") == std::string::npos);
+    CHECK(inspect(names.container, "{{index .Config.Labels \"omnihost.owner\"}}") == omnihost::proxy::owner_marker());
+    CHECK(inspect(names.container, "{{json .Config.CreateCommand}}").find("hf_CONTAINERSECRET") == std::string::npos);
+    CHECK(inspect(names.container, "{{json .Config.CreateCommand}}").find("\"HF_TOKEN\"") != std::string::npos);
+    CHECK_FALSE(p.logs.contains("", "hf_CONTAINERSECRET"));
     const std::string hash = inspect(names.container, "{{index .Config.Labels \"vllm-omni.config.hash\"}}");
     CHECK(hash.size() == 12);
     CHECK(inspect(names.container, "{{index .Config.Labels \"vllm-omni.image\"}}") == podman().image);
@@ -250,4 +262,51 @@ TEST_CASE("docker CLI as the runtime (against podman's Docker-compatible socket)
     }
     kill(-service, SIGTERM);
     waitpid(service, nullptr, 0);
+}
+
+// Runs only inside the fresh process started by the next test: creates the plugin once (its
+// once-per-process clean-up runs at the first create), then ends.
+TEST_CASE("helper: create container_proxy in a fresh process") {
+    const char* cfg = std::getenv("PROXYTEST_CREATE_ONLY");
+    if (!cfg) return;
+    Plugin p("container_proxy");
+    REQUIRE(p.create(json::parse(cfg)) == OMNIHOST_OK);
+    std::cout << p.logs.dump() << std::flush;
+}
+
+TEST_CASE("running containers left by a host that is gone are removed at the next start-up; others are kept") {
+    REQUIRE_MESSAGE(podman().error.empty(), podman().error);
+    Names orphan, stopped, live;
+    orphan.container += "-orphan";
+    stopped.container += "-stopped";
+    live.container += "-live";
+    // A marker naming a process that is gone: a child we started and reaped.
+    pid_t gone = fork();
+    if (gone == 0) _exit(0);
+    waitpid(gone, nullptr, 0);
+    const std::string dead_marker = std::to_string(gone) + ":" + std::to_string(omnihost::proxy::process_start_ticks(getpid()));
+    auto run = [&](const std::string& name, const std::string& owner) {
+        int rc = 0;
+        std::string out = run_capture("podman run -d --name " + name + " --label omnihost.owner=" + owner + " " +
+                                          podman().image + " sleep 600",
+                                      &rc);
+        REQUIRE_MESSAGE(rc == 0, out);
+    };
+    run(orphan.container, dead_marker);
+    run(stopped.container, dead_marker);
+    podman_cmd("stop -t 0 " + stopped.container);
+    run(live.container, omnihost::proxy::owner_marker());
+    REQUIRE(inspect(orphan.container, "{{.State.Status}}") == "running");
+
+    Names unused;
+    json cfg = config_for(unused);
+    setenv("PROXYTEST_CREATE_ONLY", cfg.dump().c_str(), 1);
+    int rc = 0;
+    std::string out = run_capture("/proc/" + std::to_string(getpid()) + "/exe --test-case='helper: create container_proxy*'", &rc);
+    unsetenv("PROXYTEST_CREATE_ONLY");
+    CHECK_MESSAGE(rc == 0, out);
+    CHECK_MESSAGE(out.find("removed container") != std::string::npos, out);
+    CHECK(podman_cmd("container exists " + orphan.container + " && echo yes").find("yes") == std::string::npos);
+    CHECK(inspect(stopped.container, "{{.State.Status}}") == "exited");  // kept for reuse
+    CHECK(inspect(live.container, "{{.State.Status}}") == "running");   // its host is alive
 }

@@ -168,7 +168,8 @@ TEST_CASE("vllm serve command: flags exactly as the playground, plus the ones it
     json start = {{"model", "Tongyi-MAI/Z-Image-Turbo"}, {"port", 8091}, {"run_mode", "subprocess"}};
     ServeSettings s = parse_serve_settings(start, true);
     auto cmd = subprocess_command(s, "vllm", "/usr/bin");
-    CHECK(cmd.argv == std::vector<std::string>{"vllm", "serve", "Tongyi-MAI/Z-Image-Turbo", "--port", "8091", "--omni", "--enforce-eager"});
+    CHECK(cmd.argv == std::vector<std::string>{"vllm", "serve", "--host", "127.0.0.1", "--port", "8091", "--omni",
+                                               "--enforce-eager", "--", "Tongyi-MAI/Z-Image-Turbo"});
     CHECK(cmd.env.empty());
 
     start.update({{"tensor_parallel_size", 2}, {"gpu_memory_utilization", 0.85}, {"trust_remote_code", true},
@@ -177,10 +178,11 @@ TEST_CASE("vllm serve command: flags exactly as the playground, plus the ones it
                   {"hf_token", "hf_secret"}, {"use_modelscope", true}});
     s = parse_serve_settings(start, true);
     cmd = subprocess_command(s, "vllm", "/usr/bin");
-    CHECK(cmd.argv == std::vector<std::string>{"vllm", "serve", "Tongyi-MAI/Z-Image-Turbo", "--port", "8091", "--omni",
+    CHECK(cmd.argv == std::vector<std::string>{"vllm", "serve", "--host", "127.0.0.1", "--port", "8091", "--omni",
                                                "--tensor-parallel-size", "2", "--gpu-memory-utilization", "0.85",
                                                "--trust-remote-code", "--enable-cpu-offload", "--vae-use-slicing",
-                                               "--vae-use-tiling", "--stage-configs-path", "/cfg/stable_audio.yaml"});
+                                               "--vae-use-tiling", "--stage-configs-path", "/cfg/stable_audio.yaml",
+                                               "--", "Tongyi-MAI/Z-Image-Turbo"});
     CHECK(cmd.env.at("CUDA_VISIBLE_DEVICES") == "0,1");
     CHECK(cmd.env.at("HF_TOKEN") == "hf_secret");
     CHECK(cmd.env.at("HUGGING_FACE_HUB_TOKEN") == "hf_secret");
@@ -235,17 +237,17 @@ TEST_CASE("container run command, GPU flags and config hash") {
     ServeSettings s = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"port", 8091}, {"run_mode", "container"}}, true);
     std::string h = container_config_hash(s, c);
     CHECK(h.size() == 12);
-    auto argv = container_run_argv(s, c, h);
-    std::vector<std::string> expected = {"podman", "run", "-d", "--name", "vllm-omni-service", "-p", "8091:8091", "--ipc=host",
+    auto argv = container_run_argv(s, c, h, "123:456");
+    std::vector<std::string> expected = {"podman", "run", "-d", "--name", "vllm-omni-service", "-p", "127.0.0.1:8091:8091", "--ipc=host",
                                          "--label", "vllm-omni.config.hash=" + h, "--label",
-                                         "vllm-omni.image=docker.io/vllm/vllm-omni:v0.14.0rc1", "-v",
-                                         "/root/.cache/huggingface:/root/.cache/huggingface", "--device", "nvidia.com/gpu=all",
+                                         "vllm-omni.image=docker.io/vllm/vllm-omni:v0.14.0rc1", "--label", "omnihost.owner=123:456",
+                                         "-v", "/root/.cache/huggingface:/root/.cache/huggingface", "--device", "nvidia.com/gpu=all",
                                          "--security-opt=label=disable", "docker.io/vllm/vllm-omni:v0.14.0rc1", "vllm", "serve",
-                                         "Qwen/Qwen-Image", "--omni", "--port", "8091", "--enforce-eager"};
+                                         "--omni", "--port", "8091", "--enforce-eager", "--", "Qwen/Qwen-Image"};
     CHECK(argv == expected);
     // torch.compile and ModelScope are honoured (the playground dropped both)
     ServeSettings s2 = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"enable_torch_compile", true}, {"use_modelscope", true}}, true);
-    auto argv2 = container_run_argv(s2, c, "x");
+    auto argv2 = container_run_argv(s2, c, "x", "1:2");
     CHECK(std::find(argv2.begin(), argv2.end(), "--enforce-eager") == argv2.end());
     CHECK(std::find(argv2.begin(), argv2.end(), "VLLM_USE_MODELSCOPE=True") != argv2.end());
     CHECK(container_config_hash(s2, c) != h);
@@ -253,16 +255,20 @@ TEST_CASE("container run command, GPU flags and config hash") {
     CHECK(container_config_hash(parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"port", 8091}}, true), c) == h);
     ServeSettings s3 = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"port", 8091}, {"hf_token", "t"}}, true);
     CHECK(container_config_hash(s3, c) != h);
-    auto argv3 = container_run_argv(s3, c, "x");
-    CHECK(std::find(argv3.begin(), argv3.end(), "HF_TOKEN=t") != argv3.end());
-    CHECK(std::find(argv3.begin(), argv3.end(), "HUGGING_FACE_HUB_TOKEN=t") != argv3.end());
+    // the token travels in the runtime's environment; the argv only names the variables
+    auto argv3 = container_run_argv(s3, c, "x", "1:2");
+    for (const auto& a : argv3) CHECK(a.find("=t") == std::string::npos);
+    CHECK(std::find(argv3.begin(), argv3.end(), "HF_TOKEN") != argv3.end());
+    CHECK(std::find(argv3.begin(), argv3.end(), "HUGGING_FACE_HUB_TOKEN") != argv3.end());
+    CHECK(container_secret_env(s3) == std::map<std::string, std::string>{{"HF_TOKEN", "t"}, {"HUGGING_FACE_HUB_TOKEN", "t"}});
 
     CHECK(gpu_flags(true, "nvidia", "") == std::vector<std::string>{"--gpus", "all"});
     CHECK(gpu_flags(true, "nvidia", "0,1") == std::vector<std::string>{"--gpus", "\"device=0,1\""});
     CHECK(gpu_flags(false, "nvidia", "0,1") == std::vector<std::string>{"--device", "nvidia.com/gpu=0", "--device", "nvidia.com/gpu=1", "--security-opt=label=disable"});
     CHECK(gpu_flags(false, "amd", "") == std::vector<std::string>{"--group-add=video", "--cap-add=SYS_PTRACE", "--security-opt", "seccomp=unconfined", "--device", "/dev/kfd", "--device", "/dev/dri"});
     CHECK(gpu_flags(false, "none", "0").empty());
-    ServeSettings amd = parse_serve_settings({{"model", "m"}, {"accelerator", "amd"}}, true);
+    ServeSettings amd = parse_serve_settings({{"model", "m"}}, true);
+    amd.accelerator = "amd";  // the operator's choice (launch policy); a request cannot make it
     CHECK(container_image(c, amd) == "docker.io/vllm/vllm-omni-rocm:v0.14.0rc1");
 }
 

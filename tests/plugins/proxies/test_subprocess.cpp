@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -60,7 +61,7 @@ TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop
     CHECK(h["run_mode"] == "subprocess");
     // uvicorn lines reached the bus, line by line, with source "vllm"
     // (uvicorn's own lines come on stderr, vLLM's and the access log on stdout: both are read)
-    CHECK(p.logs.wait_for("vllm", "Uvicorn running on http://0.0.0.0:" + std::to_string(port), 2s));
+    CHECK(p.logs.wait_for("vllm", "Uvicorn running on http://127.0.0.1:" + std::to_string(port), 2s));
     CHECK(p.logs.contains("vllm", "Loading weights"));
 
     GenResult img = p.generate({{"task", "image"}, {"prompt", "a red fox"}, {"width", 48}, {"height", 32}, {"num_inference_steps", 4}, {"guidance_scale", 1.0}, {"seed", 7}});
@@ -96,8 +97,11 @@ TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop
 
 TEST_CASE("argv and environment: what the preview shows is what runs") {
     put_vllm_shim_on_path();
+    // The host's own secret and an unrelated variable must stay in the host.
+    setenv("OMNIHOST_TOKEN", "host-secret-token", 1);
+    setenv("SOME_UNRELATED_SECRET", "s3cr3t", 1);
     Plugin p("subprocess_proxy");
-    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    REQUIRE(p.create({{"allow_trust_remote_code", true}}) == OMNIHOST_OK);
     const int port = free_port();
     json s = start_json(port, {{"gpu_memory_utilization", 0.8}, {"enable_cpu_offload", true}, {"vae_use_tiling", true},
                                {"trust_remote_code", true}, {"gpu_device", "3"}, {"hf_token", "hf_SECRET"}, {"use_modelscope", true}});
@@ -113,16 +117,47 @@ TEST_CASE("argv and environment: what the preview shows is what runs") {
     std::vector<std::string> shown = preview["argv"];
     REQUIRE(ran.size() == shown.size());
     CHECK(std::vector<std::string>(ran.begin() + 1, ran.end()) == std::vector<std::string>(shown.begin() + 1, shown.end()));
-    CHECK(shown == std::vector<std::string>{"vllm", "serve", "Tongyi-MAI/Z-Image-Turbo", "--port", std::to_string(port), "--omni",
+    // loopback bind, and the model after "--" so no request text can be an option
+    CHECK(shown == std::vector<std::string>{"vllm", "serve", "--host", "127.0.0.1", "--port", std::to_string(port), "--omni",
                                             "--gpu-memory-utilization", "0.8", "--trust-remote-code", "--enable-cpu-offload",
-                                            "--enforce-eager", "--vae-use-tiling"});
+                                            "--enforce-eager", "--vae-use-tiling", "--", "Tongyi-MAI/Z-Image-Turbo"});
+    CHECK(info["host"] == "127.0.0.1");
+    CHECK(info["model"] == "Tongyi-MAI/Z-Image-Turbo");
     CHECK(info["env"]["CUDA_VISIBLE_DEVICES"] == "3");
     CHECK(info["env"]["HF_TOKEN"] == "hf_SECRET");
     CHECK(info["env"]["HUGGING_FACE_HUB_TOKEN"] == "hf_SECRET");
     CHECK(info["env"]["VLLM_USE_MODELSCOPE"] == "True");
-    // the secret never reached the log bus
+    // the child's whole environment: allow-listed, never the host's token
+    const json& environment = info["environment"];
+    CHECK_FALSE(environment.contains("OMNIHOST_TOKEN"));
+    CHECK_FALSE(environment.contains("SOME_UNRELATED_SECRET"));
+    CHECK(environment.dump().find("host-secret-token") == std::string::npos);
+    CHECK(environment.contains("PATH"));
+    CHECK(environment.contains("OMNIHOST_CHILD_OF"));
+    // only stdin, stdout and stderr were inherited
+    std::vector<int> fds;
+    for (const auto& f : info["fds_at_start"]) fds.push_back(f["fd"]);
+    const std::vector<int> std_fds = {0, 1, 2};
+    CHECK_MESSAGE(fds == std_fds, info["fds_at_start"].dump());
+    // the secret never reached the log bus or the argv
     CHECK_FALSE(p.logs.contains("", "hf_SECRET"));
+    CHECK(json(ran).dump().find("hf_SECRET") == std::string::npos);
     CHECK(p.stop() == OMNIHOST_OK);
+    unsetenv("OMNIHOST_TOKEN");
+    unsetenv("SOME_UNRELATED_SECRET");
+}
+
+TEST_CASE("the operator's bind_host and extra args reach the server; a request cannot add flags") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create({{"bind_host", "127.0.0.2"}, {"vllm_extra_args", {"--max-model-len", "2048"}}}) == OMNIHOST_OK);
+    const int port = free_port();
+    json preview = p.preview(start_json(port));
+    std::vector<std::string> argv = preview["argv"];
+    CHECK(argv == std::vector<std::string>{"vllm", "serve", "--host", "127.0.0.2", "--port", std::to_string(port), "--omni",
+                                           "--enforce-eager", "--max-model-len", "2048", "--", "Tongyi-MAI/Z-Image-Turbo"});
+    CHECK(p.preview(start_json(port, {{"vllm_extra_args", {"--api-key", "x"}}}), nullptr).is_null());
+    CHECK(p.last_error().rfind("vllm_extra_args:", 0) == 0);
 }
 
 TEST_CASE("venv variant runs <venv>/bin/vllm with VIRTUAL_ENV") {
@@ -134,9 +169,10 @@ TEST_CASE("venv variant runs <venv>/bin/vllm with VIRTUAL_ENV") {
     }
     std::filesystem::permissions(venv + "/bin/vllm", std::filesystem::perms::owner_all);
     Plugin p("subprocess_proxy");
-    REQUIRE(p.create({{"vllm_binary", "/nonexistent/vllm"}}) == OMNIHOST_OK);
+    // The operator lists the venvs a request may pick (a trailing '/' in the request is fine).
+    REQUIRE(p.create({{"vllm_binary", "/nonexistent/vllm"}, {"venvs", {venv}}}) == OMNIHOST_OK);
     const int port = free_port();
-    json s = start_json(port, {{"venv_path", venv}});
+    json s = start_json(port, {{"venv_path", venv + "/"}});
     CHECK(p.preview(s)["argv"][0] == venv + "/bin/vllm");
     REQUIRE_MESSAGE(p.start(s) == OMNIHOST_OK, p.last_error());
     CHECK(standin_info(port)["env"]["VIRTUAL_ENV"] == venv);
@@ -144,6 +180,15 @@ TEST_CASE("venv variant runs <venv>/bin/vllm with VIRTUAL_ENV") {
 
     CHECK(p.start(start_json(port, {{"venv_path", venv + "/missing"}})) == OMNIHOST_INVALID_ARGUMENT);
     CHECK(p.last_error().rfind("venv_path:", 0) == 0);
+    // the same venv, reached through "..", is the same listed path
+    CHECK(p.preview(start_json(port, {{"venv_path", venv + "/bin/.."}}))["argv"][0] == venv + "/bin/vllm");
+
+    // OMNIHOST_VENVS (colon-separated) is the environment's form of the list
+    setenv("OMNIHOST_VENVS", ("/nowhere:" + venv).c_str(), 1);
+    Plugin q("subprocess_proxy");
+    REQUIRE(q.create(json::object()) == OMNIHOST_OK);
+    CHECK(q.preview(s)["argv"][0] == venv + "/bin/vllm");
+    unsetenv("OMNIHOST_VENVS");
     std::filesystem::remove_all(venv);
 }
 
@@ -270,4 +315,77 @@ TEST_CASE("routing: video and audio are in-process in subprocess mode; a taken p
     CHECK(p.last_error().rfind("port:", 0) == 0);
     CHECK(p.start(start_json(free_port(), {{"port", "abc"}})) == OMNIHOST_INVALID_ARGUMENT);
     CHECK(p.last_error().rfind("port:", 0) == 0);
+}
+
+TEST_CASE("requests outside the operator's policy are refused naming the field, and nothing is spawned") {
+    put_vllm_shim_on_path();
+    const std::string dir = temp_dir("refuse");
+    const std::string pidfile = dir + "/spawned";
+    const std::string venv = dir + "/venv";
+    std::filesystem::create_directories(venv + "/bin");
+    std::filesystem::create_directories(dir + "/models/m");
+    {
+        std::ofstream f(venv + "/bin/vllm");
+        f << "#!/bin/sh\nexec '" << standin_exe() << "' \"$@\"\n";
+    }
+    std::filesystem::permissions(venv + "/bin/vllm", std::filesystem::perms::owner_all);
+    Plugin p("subprocess_proxy");
+    // The stand-in writes the pid file as soon as it runs: its absence proves no spawn.
+    REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_PID_FILE", pidfile}}}, {"model_roots", {dir + "/models"}}}) == OMNIHOST_OK);
+    struct Case {
+        json extra;
+        std::string field;
+    };
+    const std::vector<Case> cases = {
+        {{{"venv_path", venv}}, "venv_path"},                  // an existing venv, but not the operator's
+        {{{"venv_path", "/usr"}}, "venv_path"},
+        {{{"model", "--help"}}, "model"},                      // option-looking ids
+        {{{"model", "-rf"}}, "model"},
+        {{{"model", "org/name\n--trust-remote-code"}}, "model"},  // control characters
+        {{{"model", std::string("org/na\x01me")}}, "model"},
+        {{{"model", "org/name --x"}}, "model"},
+        {{{"model", "org/name/extra"}}, "model"},
+        {{{"model", "../../etc"}}, "model"},
+        {{{"model", "org/name@-x"}}, "model"},                 // revision validated
+        {{{"model", "org/name@a..b"}}, "model"},
+        {{{"model", "/etc"}}, "model"},                        // local path outside the model roots
+        {{{"model", dir + "/models/../../x"}}, "model"},
+        {{{"trust_remote_code", true}}, "trust_remote_code"},  // not allowed by this operator
+        {{{"vllm_extra_args", {"--api-key", "x"}}}, "vllm_extra_args"},
+        {{{"stage_configs_path", dir + "/stage.yaml"}}, "stage_configs_path"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.extra.dump());
+        CHECK(p.start(start_json(free_port(), c.extra)) == OMNIHOST_INVALID_ARGUMENT);
+        CHECK(p.last_error().rfind(c.field + ":", 0) == 0);
+        int st = 0;
+        CHECK(p.preview(start_json(free_port(), c.extra), &st).is_null());
+        CHECK(st == OMNIHOST_INVALID_ARGUMENT);
+    }
+    CHECK_FALSE(std::filesystem::exists(pidfile));
+    CHECK_FALSE(p.logs.contains("subprocess_proxy", "starting:"));
+
+    // What is allowed: a revision (passed as --revision), a local path inside a model root, and
+    // the playground's "accelerator", accepted and ignored.
+    json ok = p.preview(start_json(1234, {{"model", "org/name@v1.0"}, {"accelerator", "amd"}}));
+    std::vector<std::string> argv = ok["argv"];
+    CHECK(argv == std::vector<std::string>{"vllm", "serve", "--host", "127.0.0.1", "--port", "1234", "--omni", "--revision",
+                                           "v1.0", "--enforce-eager", "--", "org/name"});
+    CHECK(p.preview(start_json(1234, {{"model", dir + "/models/m"}}))["argv"].back() == dir + "/models/m");
+    CHECK(p.preview(start_json(1234, {{"model", "gpt2@0123456789abcdef0123456789abcdef01234567"}}))["argv"].back() == "gpt2");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a very long output line reaches the log truncated, with a marker") {
+    put_vllm_shim_on_path();
+    Plugin p("subprocess_proxy");
+    REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_LONG_LINE_BYTES", "1000000"}}}}) == OMNIHOST_OK);
+    REQUIRE_MESSAGE(p.start(start_json(free_port())) == OMNIHOST_OK, p.last_error());
+    CHECK(p.logs.wait_for("vllm", "[line truncated]", 2s));
+    size_t longest = 0;
+    for (const auto& l : p.logs.lines()) longest = std::max(longest, l.message.size());
+    CHECK(longest < 20000);
+    // the line after the long one arrives whole
+    CHECK(p.logs.contains("vllm", "after the long line"));
+    CHECK(p.stop() == OMNIHOST_OK);
 }
