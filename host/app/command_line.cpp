@@ -52,6 +52,10 @@ omnihost: a native playground/server for multimodal generation models.
   --max-body-bytes N     largest request body accepted (default 67108864)
   --default-recipe ID    recipe listed first and preselected (default demo-wan-tiny)
   --max-http-threads N   HTTP worker threads; each WebSocket viewer holds one (default 64)
+  --cancel-deadline-s N  a cancelled load/generation that has not returned N s later marks the
+                         slot failed; its plugin instance is abandoned, not destroyed (default 30;
+                         0 = wait forever)
+  --stop-deadline-s N    the same for a plugin's stop (unload) (default 30; 0 = wait forever)
   -h, --help             this text
 
 The config file may also hold "plugin_config": {"<plugin id>": {...}}, operator settings merged

@@ -35,7 +35,8 @@ uint64_t parse_unsigned(const std::string &name, const std::string &value, uint6
 const std::vector<std::string> &option_names() {
     static const std::vector<std::string> names = {
         "host",      "port",      "plugin-dir", "recipe-dir",     "web-dir",         "data-dir",
-        "log-level", "token",     "max-body-bytes", "default-recipe", "max-http-threads"};
+        "log-level", "token",     "max-body-bytes", "default-recipe", "max-http-threads",
+        "cancel-deadline-s", "stop-deadline-s"};
     return names;
 }
 
@@ -62,6 +63,10 @@ void apply_option(HostOptions &options, const std::string &raw_name, const std::
         options.max_body_bytes = parse_unsigned(name, value, 1024, 1ull << 34);
     } else if (name == "default-recipe") {
         options.default_recipe = value;
+    } else if (name == "cancel-deadline-s") {
+        options.cancel_deadline_s = static_cast<uint32_t>(parse_unsigned(name, value, 0, 86400));
+    } else if (name == "stop-deadline-s") {
+        options.stop_deadline_s = static_cast<uint32_t>(parse_unsigned(name, value, 0, 86400));
     } else if (name == "max-http-threads") {
         options.max_http_threads = static_cast<int>(parse_unsigned(name, value, 4, 1024));
     } else {

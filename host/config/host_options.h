@@ -20,6 +20,9 @@ struct HostOptions {
     std::string token;                  // bearer token for /api and /ws; empty = auth off
     uint64_t max_body_bytes = 64ull * 1024 * 1024; // request bodies above this get 413
     std::string default_recipe = "demo-wan-tiny";  // listed first in /recipes and /models
+    // A plugin call that outlives these is abandoned and the slot marked failed (0 = wait forever):
+    uint32_t cancel_deadline_s = 30;    // a cancelled start/generate, counted from the cancel
+    uint32_t stop_deadline_s = 30;      // a plugin stop()/destroy, counted from the call
     int max_http_threads = 64;          // WebSocket clients each hold one, so keep room
     // Operator settings per plugin, from the config file only ("plugin_config": {"<plugin id>":
     // {...}}), merged into that plugin's create() config: what a start request must not choose

@@ -2,7 +2,14 @@
 //   idle --start--> starting --ok--> ready --stop--> stopping --> idle
 //                   starting --error--> failed(reason)    ready --health failed--> failed(reason)
 //                   starting --stop--> stopping (the load is cancelled)   failed --stop/start--> ...
+//   any plugin call past its deadline (a cancel ignored, a stop that hangs) --> failed(reason)
 // Plugin calls run on one worker thread; HTTP threads enqueue and, for generate, wait.
+//
+// A plugin call cannot be interrupted, and its instance cannot be destroyed while the call runs.
+// So a call that outlives its deadline is abandoned: the worker thread is detached and left inside
+// the plugin, the instance is leaked on purpose (its memory comes back only when the process
+// exits), the slot turns failed with the reason, and a fresh worker serves the next start. Nothing
+// the abandoned thread does when (if) the call returns touches the slot again.
 #pragma once
 
 #include <atomic>
@@ -57,6 +64,12 @@ struct JobView {
     std::string started_at; // ISO 8601 UTC
 };
 
+// How long a plugin call may outlive the host's wish for it to end. Zero disables a deadline.
+struct SlotDeadlines {
+    std::chrono::milliseconds cancel{30000}; // start/generate, counted from the cancel request
+    std::chrono::milliseconds stop{30000};   // stop() and destroy, counted from their call
+};
+
 struct SlotSnapshot {
     SlotState state = SlotState::Idle;
     std::string error;                  // failure reason ("" when none)
@@ -65,6 +78,7 @@ struct SlotSnapshot {
     std::optional<JobView> job;         // while a generation runs
     std::chrono::steady_clock::time_point started_at{};
     std::string health_json;            // last health() answer while ready ("" before the first)
+    uint32_t abandoned = 0;             // instances given up (leaked) since the slot was made
 };
 
 // Answer of a control call that may be refused.
@@ -98,7 +112,8 @@ public:
                                             const std::string &phase, const std::string &message)>;
 
     RuntimeSlot(BackendFactory factory, ProgressSink progress_sink,
-                std::chrono::milliseconds health_interval = std::chrono::milliseconds(1000));
+                std::chrono::milliseconds health_interval = std::chrono::milliseconds(1000),
+                SlotDeadlines deadlines = {});
     ~RuntimeSlot();
 
     // Accepts a start when idle or failed (-> 202); 409 otherwise. Loading happens on the worker.
@@ -120,7 +135,9 @@ public:
 
     SlotSnapshot snapshot() const;
 
-    // Stops the model (if any) and the threads. Waits up to `wait` for plugin calls to return.
+    // Stops the model (if any) and the threads. Waits up to `wait` (or a call's own deadline, if
+    // sooner) for plugin calls to return; a call still running then is abandoned, never destroyed.
+    // Every generate caller gets its answer before this returns.
     void shutdown(std::chrono::milliseconds wait);
 
     // Blocks until the state is one of `states` or the wait elapsed; for tests and stop().
@@ -128,17 +145,33 @@ public:
 
 private:
     struct Job;
+    struct Call;
+    class Answer;
 
     void run_load(uint64_t epoch, std::shared_ptr<Job> job, StartPlan plan);
     void run_stop();
     void run_teardown(uint64_t epoch);
-    void run_generate(std::shared_ptr<Job> job, GenerateCall call, GenerateReply &reply);
+    void run_generate(std::shared_ptr<Job> job, GenerateCall call, std::shared_ptr<Answer> answer);
+    bool install(std::unique_ptr<Backend> backend, uint64_t epoch);
+    bool unload(std::unique_ptr<Backend> backend);
     void health_loop();
-    JobHooks make_hooks(const std::shared_ptr<Job> &job);
+    void watchdog_loop();
+    JobHooks make_hooks(const std::shared_ptr<Job> &job, std::function<void(const std::string &)> emit = {});
+
+    // The plugin-call protocol on the worker: begin_call before calling into the plugin, end_call
+    // after it returned. end_call false = the call was abandoned meanwhile: the caller must leak
+    // what it holds and touch nothing of the slot again.
+    std::shared_ptr<Call> begin_call(const char *what, std::shared_ptr<Job> job,
+                                     std::function<void(const std::string &)> on_abandon = {});
+    bool end_call(const std::shared_ptr<Call> &call);
+    void abandon(const std::shared_ptr<Call> &call, const std::string &why);
+    void request_cancel_locked(const std::shared_ptr<Job> &job);
+    void post_locked(std::function<void()> task);
 
     BackendFactory factory_;
     ProgressSink progress_sink_;
     std::chrono::milliseconds health_interval_;
+    SlotDeadlines deadlines_;
 
     mutable std::mutex mutex_;
     mutable std::condition_variable state_cv_;
@@ -151,17 +184,26 @@ private:
     std::string health_json_;
     uint64_t epoch_ = 0;
     uint64_t job_counter_ = 0;
+    uint32_t abandoned_ = 0;
+    std::shared_ptr<Call> current_call_; // the plugin call the worker is in, if any
+    bool drained_ = false;               // shutdown's last task ran
+    bool watchdog_stop_ = false;
+    std::condition_variable watch_cv_;   // current_call_ or its deadline changed
 
-    // backend_ is replaced only on the worker, under backend_mutex_, so the health thread can use
-    // it under the same mutex without racing destruction.
+    // backend_ is replaced only on the worker (or leaked by abandon()), under backend_mutex_, so
+    // the health thread can use it under the same mutex without racing destruction.
+    // backend_epoch_ is the start (epoch_) that made it: a teardown for a failure of one instance
+    // finds that instance or nothing, never a newer one, whatever stop/start came in between.
     std::mutex backend_mutex_;
     std::unique_ptr<Backend> backend_;
+    uint64_t backend_epoch_ = 0;
 
     std::atomic<bool> closing_{false};
     std::mutex health_wait_mutex_;
     std::condition_variable health_wait_cv_;
     std::thread health_thread_;
-    SerialWorker worker_;
+    std::thread watchdog_thread_;
+    std::unique_ptr<SerialWorker> worker_; // replaced under mutex_ when a call is abandoned
 };
 
 } // namespace omnihost

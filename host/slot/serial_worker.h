@@ -1,10 +1,16 @@
 // serial_worker.h — one thread running posted tasks in order. The runtime slot does every
 // start/generate/stop on it, so HTTP threads only ever enqueue and wait.
+//
+// A plugin call may never return (a plugin that ignores cancel). The slot then abandons the worker:
+// the thread is detached and keeps only its own queue state alive (shared with it), so destroying
+// the SerialWorker object never pulls memory from under the stuck thread; the tasks still queued
+// are handed back to be run on a fresh worker.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -12,65 +18,89 @@ namespace omnihost {
 
 class SerialWorker {
 public:
-    SerialWorker() : thread_([this] { run(); }) {}
+    using Task = std::function<void()>;
+
+    SerialWorker() : state_(std::make_shared<State>()) {
+        thread_ = std::thread([state = state_] { run(*state); });
+    }
     ~SerialWorker() { shutdown(); }
     SerialWorker(const SerialWorker &) = delete;
     SerialWorker &operator=(const SerialWorker &) = delete;
 
-    // Returns false (and drops the task) once shutdown began.
-    bool post(std::function<void()> task) {
+    // Returns false (and drops the task) once shutdown or abandon began.
+    bool post(Task task) {
         {
-            std::lock_guard lock(mutex_);
-            if (stopping_) return false;
-            tasks_.push_back(std::move(task));
+            std::lock_guard lock(state_->mutex);
+            if (state_->stopping) return false;
+            state_->tasks.push_back(std::move(task));
         }
-        cv_.notify_one();
+        state_->cv.notify_one();
         return true;
     }
 
     // Runs the tasks already queued, then ends the thread. With join=false the thread is detached
-    // instead of joined: used when a plugin call ignores cancellation and shutdown must not hang.
+    // instead of joined (it keeps its own queue state alive), for a caller that must not hang on a
+    // task that ignores cancellation; that task must not reach into the caller afterwards.
     void shutdown(bool join = true) {
         {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
+            std::lock_guard lock(state_->mutex);
+            state_->stopping = true;
         }
-        cv_.notify_one();
+        state_->cv.notify_one();
         if (thread_.joinable()) {
             if (join) thread_.join();
             else thread_.detach();
         }
     }
 
+    // Gives up on the task running now: no further task runs here, the thread is detached (it
+    // ends by itself if the task ever returns) and the tasks not yet begun are returned.
+    std::deque<Task> abandon() {
+        std::deque<Task> pending;
+        {
+            std::lock_guard lock(state_->mutex);
+            state_->stopping = true;
+            pending.swap(state_->tasks);
+        }
+        state_->cv.notify_one();
+        if (thread_.joinable()) thread_.detach();
+        return pending;
+    }
+
     // True while a task runs or waits.
     bool busy() {
-        std::lock_guard lock(mutex_);
-        return running_ || !tasks_.empty();
+        std::lock_guard lock(state_->mutex);
+        return state_->running || !state_->tasks.empty();
     }
 
 private:
-    void run() {
+    struct State {
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::deque<Task> tasks;
+        bool stopping = false;
+        bool running = false;
+    };
+
+    static void run(State &state) {
         for (;;) {
-            std::function<void()> task;
+            Task task;
             {
-                std::unique_lock lock(mutex_);
-                cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-                if (tasks_.empty()) return;
-                task = std::move(tasks_.front());
-                tasks_.pop_front();
-                running_ = true;
+                std::unique_lock lock(state.mutex);
+                state.cv.wait(lock, [&] { return state.stopping || !state.tasks.empty(); });
+                if (state.tasks.empty()) return;
+                task = std::move(state.tasks.front());
+                state.tasks.pop_front();
+                state.running = true;
             }
             task();
-            std::lock_guard lock(mutex_);
-            running_ = false;
+            task = nullptr; // its captures die here, on this thread, before the next task
+            std::lock_guard lock(state.mutex);
+            state.running = false;
         }
     }
 
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<std::function<void()>> tasks_;
-    bool stopping_ = false;
-    bool running_ = false;
+    std::shared_ptr<State> state_;
     std::thread thread_;
 };
 

@@ -1,8 +1,14 @@
 // Runtime slot state machine against a scripted fake backend (no plugin, no HTTP): every
-// transition and conflict, cancellation of loads and generations, health failure.
+// transition and conflict, cancellation of loads and generations, health failure, and the faults:
+// calls that ignore cancel or hang past their deadline, the health-failure teardown racing a quick
+// restart, shutdown under a running call. Ordering is forced with gates, never with sleeps.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "slot/runtime_slot.h"
@@ -12,6 +18,47 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Polls `done` until true or `limit` passed; the thing waited for happens on another thread.
+bool wait_until(const std::function<bool()> &done, std::chrono::milliseconds limit = 5000ms) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= end) return false;
+        std::this_thread::sleep_for(1ms);
+    }
+    return true;
+}
+
+// A call that blocks, deaf to cancellation, until the test opens the gate.
+struct Gate {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool open = false;
+    int inside = 0;
+    int passed = 0;
+
+    void pass() {
+        std::unique_lock lock(mutex);
+        ++inside;
+        cv.notify_all();
+        cv.wait(lock, [this] { return open; });
+        --inside;
+        ++passed;
+        cv.notify_all();
+    }
+    bool wait_inside(int n, std::chrono::milliseconds limit = 5000ms) {
+        std::unique_lock lock(mutex);
+        return cv.wait_for(lock, limit, [&] { return inside >= n; });
+    }
+    // Opens the gate and waits until nobody is inside: a thread the slot abandoned is out of the
+    // fake before the test's Script (which the fake points into) goes away.
+    bool release(std::chrono::milliseconds limit = 5000ms) {
+        std::unique_lock lock(mutex);
+        open = true;
+        cv.notify_all();
+        return cv.wait_for(lock, limit, [&] { return inside == 0; });
+    }
+};
+
 // What the fake does; shared with the test so it can steer a running call.
 struct Script {
     std::atomic<int> load_steps{3};
@@ -19,16 +66,36 @@ struct Script {
     std::atomic<bool> fail_start{false};
     std::atomic<bool> health_failed{false};
     std::atomic<bool> generate_until_cancelled{false};
+    std::atomic<bool> load_hangs{false};     // start() blocks at `load_gate`, deaf to cancel
+    std::atomic<bool> generate_hangs{false}; // generate() blocks at `generate_gate`
+    std::atomic<bool> stop_hangs{false};     // stop() blocks at `stop_gate`
+    Gate load_gate, generate_gate, stop_gate;
     std::atomic<int> stops{0};
     std::atomic<int> destroyed{0};
     std::atomic<int> progress_events{0};
+    std::atomic<int> created{0};
+    std::array<std::atomic<int>, 8> stops_of{};     // by instance number (1-based)
+    std::array<std::atomic<int>, 8> destroyed_of{};
+    std::atomic<int> calls_inside{0}; // fake calls not yet returned (abandoned ones included)
+};
+
+// Counts a call into the fake for as long as it runs; the decrement is its last touch of Script.
+struct Inside {
+    explicit Inside(Script &script) : script(script) { ++script.calls_inside; }
+    ~Inside() { --script.calls_inside; }
+    Script &script;
 };
 
 class FakeBackend : public Backend {
 public:
-    explicit FakeBackend(Script &script) : script_(script) {}
-    ~FakeBackend() override { ++script_.destroyed; }
+    explicit FakeBackend(Script &script) : script_(script), number_(++script.created) {}
+    ~FakeBackend() override {
+        ++script_.destroyed;
+        ++script_.destroyed_of[number_];
+    }
     BackendStatus start(const std::string &, const JobHooks &hooks) override {
+        Inside inside(script_);
+        if (script_.load_hangs) script_.load_gate.pass();
         for (int i = 1; i <= script_.load_steps; ++i) {
             if (hooks.is_cancelled()) return {OMNIHOST_CANCELLED, "load cancelled"};
             std::this_thread::sleep_for(std::chrono::milliseconds(script_.step_ms.load()));
@@ -43,6 +110,8 @@ public:
         return {};
     }
     BackendStatus generate(const std::string &request, const JobHooks &hooks, BackendResult &out) override {
+        Inside inside(script_);
+        if (script_.generate_hangs) script_.generate_gate.pass();
         for (int i = 0; script_.generate_until_cancelled || i < 3; ++i) {
             if (hooks.is_cancelled()) return {OMNIHOST_CANCELLED, "cancelled"};
             hooks.progress(i + 1, 3, "denoise", "");
@@ -54,12 +123,17 @@ public:
         return {};
     }
     BackendStatus stop() override {
+        Inside inside(script_);
+        if (script_.stop_hangs) script_.stop_gate.pass();
         ++script_.stops;
+        ++script_.stops_of[number_];
         return {};
     }
+    int number() const { return number_; }
 
 private:
     Script &script_;
+    int number_;
 };
 
 StartPlan video_plan() {
@@ -73,16 +147,27 @@ StartPlan video_plan() {
 }
 
 struct Fixture {
+    explicit Fixture(SlotDeadlines deadlines = {})
+        : slot([this](const std::string &, std::string &) -> std::unique_ptr<Backend> {
+                   return std::make_unique<FakeBackend>(script);
+               },
+               [this](const std::string &, int32_t, int32_t, const std::string &, const std::string &) {
+                   ++published;
+               },
+               20ms, deadlines) {}
+    ~Fixture() {
+        // Let any call the slot abandoned leave the fake before `script` is gone.
+        script.load_gate.release();
+        script.generate_gate.release();
+        script.stop_gate.release();
+        wait_until([this] { return script.calls_inside.load() == 0; });
+    }
     Script script;
     std::atomic<int> published{0};
-    RuntimeSlot slot{[this](const std::string &, std::string &) -> std::unique_ptr<Backend> {
-                         return std::make_unique<FakeBackend>(script);
-                     },
-                     [this](const std::string &, int32_t, int32_t, const std::string &, const std::string &) {
-                         ++published;
-                     },
-                     20ms};
+    RuntimeSlot slot;
 };
+
+constexpr SlotDeadlines short_deadlines{std::chrono::milliseconds(100), std::chrono::milliseconds(100)};
 
 GenerateCall video_call(const std::string &id = "") {
     GenerateCall call;
@@ -136,7 +221,9 @@ TEST_CASE("stop during a load cancels it and ends idle") {
     f.script.load_steps = 1000;
     f.script.step_ms = 10;
     CHECK(f.slot.start(video_plan()).http_status == 202);
-    std::this_thread::sleep_for(50ms);
+    // Stop once the load is really under way (it reported progress), not after a guessed sleep.
+    REQUIRE(wait_until([&] { return f.published.load() >= 1; }));
+    CHECK(f.slot.snapshot().state == SlotState::Starting);
     const SlotReply reply = f.slot.stop(5s);
     CHECK(reply.http_status == 200);
     CHECK(f.slot.snapshot().state == SlotState::Idle);
@@ -174,7 +261,7 @@ TEST_CASE("one generation at a time; cancel by id; the result of a finished job"
 
     f.script.generate_until_cancelled = true;
     auto pending = f.slot.generate_async(video_call("long-one"));
-    for (int i = 0; i < 200 && !f.slot.snapshot().job; ++i) std::this_thread::sleep_for(5ms);
+    REQUIRE(wait_until([&] { return f.slot.snapshot().job.has_value(); }));
     const auto snap = f.slot.snapshot();
     REQUIRE(snap.job);
     CHECK(snap.job->id == "long-one");
@@ -197,7 +284,7 @@ TEST_CASE("stop while generating cancels the job, then unloads") {
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     f.script.generate_until_cancelled = true;
     auto pending = f.slot.generate_async(video_call());
-    for (int i = 0; i < 200 && !f.slot.snapshot().job; ++i) std::this_thread::sleep_for(5ms);
+    REQUIRE(wait_until([&] { return f.slot.snapshot().job.has_value(); }));
     CHECK(f.slot.stop(5s).http_status == 200);
     CHECK(pending.get().cancelled);
     CHECK(f.slot.snapshot().state == SlotState::Idle);
@@ -210,7 +297,7 @@ TEST_CASE("a backend that reports failed in health turns the slot failed with it
     f.script.health_failed = true;
     REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
     CHECK(f.slot.snapshot().error == "server exited with code 3");
-    for (int i = 0; i < 200 && f.script.destroyed == 0; ++i) std::this_thread::sleep_for(5ms);
+    REQUIRE(wait_until([&] { return f.script.destroyed.load() == 1; }));
     CHECK(f.script.destroyed == 1); // torn down on the worker
     f.script.health_failed = false;
     CHECK(f.slot.start(video_plan()).http_status == 202); // failed -> starting is allowed
@@ -240,6 +327,167 @@ TEST_CASE("a factory that cannot create an instance fails the start with its rea
     CHECK(slot.start(video_plan()).http_status == 202);
     REQUIRE(slot.wait_for_state({SlotState::Failed}, 5s));
     CHECK(slot.snapshot().error.find("library gone") != std::string::npos);
+}
+
+
+TEST_CASE("a generation that ignores its cancel is abandoned at the deadline; the slot fails and serves on") {
+    Fixture f(short_deadlines);
+    CHECK(f.slot.start(video_plan()).http_status == 202);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    f.script.generate_hangs = true;
+    auto pending = f.slot.generate_async(video_call("deaf"));
+    REQUIRE(f.script.generate_gate.wait_inside(1));
+    CHECK(f.slot.cancel("deaf").http_status == 200);
+    // The caller gets an answer although the plugin never returns.
+    REQUIRE(pending.wait_for(5s) == std::future_status::ready);
+    const GenerateReply reply = pending.get();
+    CHECK_FALSE(reply.status.ok());
+    CHECK(reply.status.message.find("plugin generate ignored its cancel for 0.1 s") != std::string::npos);
+    const SlotSnapshot snap = f.slot.snapshot();
+    CHECK(snap.state == SlotState::Failed);
+    CHECK(snap.error.find("abandoned") != std::string::npos);
+    CHECK(snap.abandoned == 1);
+    CHECK(!snap.job);
+    CHECK(f.script.stops_of[1] == 0);     // never stopped ...
+    CHECK(f.script.destroyed_of[1] == 0); // ... nor destroyed under the running call
+    // The rest keeps working: generate is refused with the reason, stop clears, a new model starts.
+    CHECK(f.slot.generate(video_call()).refusal.http_status == 503);
+    CHECK(f.slot.stop(1s).http_status == 200);
+    CHECK(f.slot.start(video_plan()).http_status == 202);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    f.script.generate_hangs = false;
+    CHECK(f.slot.generate(video_call()).status.ok());
+    // When the stuck call finally returns, nothing of the slot is touched and the instance stays leaked.
+    REQUIRE(f.script.generate_gate.release());
+    REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
+    CHECK(f.script.destroyed_of[1] == 0);
+    CHECK(f.slot.snapshot().state == SlotState::Ready);
+    CHECK(f.slot.stop(5s).http_status == 200);
+    CHECK(f.script.stops_of[2] == 1);
+    CHECK(f.script.destroyed_of[2] == 1);
+}
+
+TEST_CASE("a stop that hangs is abandoned at the stop deadline; status answers meanwhile") {
+    Fixture f(short_deadlines);
+    CHECK(f.slot.start(video_plan()).http_status == 202);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    f.script.stop_hangs = true;
+    CHECK(f.slot.stop(0ms).http_status == 202);
+    REQUIRE(f.script.stop_gate.wait_inside(1));
+    CHECK(f.slot.snapshot().state == SlotState::Stopping); // the control plane is not blocked
+    CHECK(f.slot.start(video_plan()).http_status == 409);  // still stopping
+    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    const SlotSnapshot snap = f.slot.snapshot();
+    CHECK(snap.error.find("plugin stop did not return within 0.1 s") != std::string::npos);
+    CHECK(snap.abandoned == 1);
+    f.script.stop_hangs = false;
+    CHECK(f.slot.start(video_plan()).http_status == 202); // failed -> starting, on a fresh worker
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.script.stop_gate.release());
+    REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
+    CHECK(f.script.destroyed_of[1] == 0); // the stuck instance is leaked, not destroyed late
+}
+
+TEST_CASE("a load that ignores the cancel of a stop is abandoned at the cancel deadline") {
+    Fixture f(short_deadlines);
+    f.script.load_hangs = true;
+    CHECK(f.slot.start(video_plan()).http_status == 202);
+    REQUIRE(f.script.load_gate.wait_inside(1));
+    CHECK(f.slot.stop(0ms).http_status == 202);
+    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    CHECK(f.slot.snapshot().error.find("plugin start ignored its cancel") != std::string::npos);
+    f.script.load_hangs = false;
+    CHECK(f.slot.start(video_plan()).http_status == 202);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+}
+
+TEST_CASE("zero deadlines wait for a slow call instead of abandoning it") {
+    Fixture f(SlotDeadlines{0ms, 0ms});
+    CHECK(f.slot.start(video_plan()).http_status == 202);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    f.script.generate_hangs = true;
+    auto pending = f.slot.generate_async(video_call("slow"));
+    REQUIRE(f.script.generate_gate.wait_inside(1));
+    CHECK(f.slot.cancel("slow").http_status == 200);
+    CHECK(pending.wait_for(300ms) == std::future_status::timeout); // nothing gives up on it
+    CHECK(f.slot.snapshot().state == SlotState::Ready);
+    REQUIRE(f.script.generate_gate.release());
+    CHECK(pending.get().cancelled);
+    CHECK(f.slot.snapshot().abandoned == 0);
+}
+
+TEST_CASE("a health failure's teardown is not skipped by a stop+start queued behind it (epoch race)") {
+    // The teardown of a failed instance is queued behind a running generation. Before it runs,
+    // the user stops (failed -> idle) and starts again. The teardown must still stop and destroy
+    // the failed instance 1, and must not touch instance 2.
+    Fixture f; // long deadlines: the watchdog stays out of it
+    CHECK(f.slot.start(video_plan()).http_status == 202);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    f.script.generate_hangs = true;
+    auto pending = f.slot.generate_async(video_call("busy"));
+    REQUIRE(f.script.generate_gate.wait_inside(1));
+    f.script.health_failed = true;
+    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    f.script.health_failed = false;
+    CHECK(f.slot.stop(0ms).http_status == 200);           // failed -> idle at once
+    CHECK(f.slot.start(video_plan()).http_status == 202); // its load queues behind the teardown
+    CHECK(f.script.stops_of[1] == 0);                     // nothing ran yet: the worker is held
+    f.script.generate_hangs = false;
+    REQUIRE(f.script.generate_gate.release());
+    CHECK(pending.get().cancelled); // the health failure cancelled the job
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    CHECK(f.script.created == 2);
+    CHECK(f.script.stops_of[1] == 1);     // the failed instance was stopped ...
+    CHECK(f.script.destroyed_of[1] == 1); // ... and destroyed
+    CHECK(f.script.stops_of[2] == 0);     // the new one untouched
+    CHECK(f.script.destroyed_of[2] == 0);
+    CHECK(f.slot.generate(video_call()).status.ok());
+}
+
+TEST_CASE("shutdown under a generation that ignores cancel answers the caller and leaks, never destroys") {
+    Script script;
+    std::future<GenerateReply> pending;
+    {
+        RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
+            return std::make_unique<FakeBackend>(script);
+        }, nullptr, 20ms, SlotDeadlines{30s, 30s});
+        CHECK(slot.start(video_plan()).http_status == 202);
+        REQUIRE(slot.wait_for_state({SlotState::Ready}, 5s));
+        script.generate_hangs = true;
+        pending = slot.generate_async(video_call("stuck"));
+        REQUIRE(script.generate_gate.wait_inside(1));
+        const auto t0 = std::chrono::steady_clock::now();
+        slot.shutdown(200ms); // the host's patience, shorter than the 30 s cancel deadline
+        CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+        REQUIRE(pending.wait_for(0s) == std::future_status::ready);
+        const GenerateReply reply = pending.get();
+        CHECK_FALSE(reply.status.ok());
+        CHECK(reply.status.message.find("after the host began shutting down") != std::string::npos);
+        CHECK(slot.snapshot().abandoned == 1);
+        CHECK(script.stops == 0);
+        CHECK(script.destroyed == 0);
+    } // the slot object is gone while the plugin call still runs
+    REQUIRE(script.generate_gate.release());
+    REQUIRE(wait_until([&] { return script.calls_inside.load() == 0; }));
+    CHECK(script.destroyed == 0);
+}
+
+TEST_CASE("shutdown under a cooperative generation cancels it, then stops and destroys the instance") {
+    Script script;
+    RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
+        return std::make_unique<FakeBackend>(script);
+    }, nullptr, 20ms);
+    CHECK(slot.start(video_plan()).http_status == 202);
+    REQUIRE(slot.wait_for_state({SlotState::Ready}, 5s));
+    script.generate_until_cancelled = true;
+    auto pending = slot.generate_async(video_call("long"));
+    REQUIRE(wait_until([&] { return slot.snapshot().job.has_value(); }));
+    slot.shutdown(5s);
+    CHECK(pending.get().cancelled);
+    CHECK(script.stops == 1);
+    CHECK(script.destroyed == 1);
+    CHECK(slot.snapshot().abandoned == 0);
+    CHECK(slot.generate(video_call()).refusal.http_status == 503);
 }
 
 }

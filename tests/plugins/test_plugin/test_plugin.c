@@ -6,9 +6,15 @@
  * a streamed chat reply. Tests steer it with "test_*" knobs in the JSON it receives:
  *   start JSON:    test_load_ms (int, total load time), test_load_steps (int, progress steps, phase
  *                  "load"), test_fail_start ("reason" -> INTERNAL), test_fail_after_ms (int: health
- *                  turns {"failed":true} that long after start)
+ *                  turns {"failed":true} that long after start), test_stop_hang_ms (int: the next
+ *                  stop() blocks that long, as an unload stuck in a driver would)
  *   request JSON:  test_steps (int, progress steps, phase "denoise"), test_step_ms (int per step),
- *                  test_fail ("reason" -> INTERNAL), test_oom (true -> OUT_OF_MEMORY)
+ *                  test_fail ("reason" -> INTERNAL), test_oom (true -> OUT_OF_MEMORY),
+ *                  test_ignore_cancel (true: the steps never look at the cancel flag, so a cancelled
+ *                  job still runs to the end and succeeds), test_hang_ms (int: generate first blocks
+ *                  that long without looking at anything, as a call stuck in a kernel would)
+ * health() reports "cancels_seen": how many loads/generations noticed their cancel and returned
+ * CANCELLED, so a test can tell a cancel that reached the plugin from one that did not.
  * Start JSON needs "model_type" (video, audio, image, tts, omni); container mode is refused for
  * video/audio as the in-process plugins do. The request's "task" must be the model_type's task
  * (omni -> chat). JSON is read with json_lite (limits in json_lite.h).
@@ -52,6 +58,8 @@ struct omnihost_instance {
     char last_error[512];
     result_node *results; /* not yet released */
     uint64_t generations;
+    uint64_t cancels_seen;
+    int64_t stop_hang_ms; /* the next stop() blocks this long */
 };
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
@@ -90,22 +98,30 @@ static void progress(const omnihost_job *job, int32_t step, int32_t total, const
     if (job && job->progress) job->progress(job->user_data, step, total, phase, msg);
 }
 
-/* Sleeps `total_ms` over `steps` progress steps, polling cancellation every 10 ms. */
-static int run_steps(const omnihost_job *job, int64_t steps, int64_t step_ms, const char *phase) {
+/* Sleeps `total_ms` over `steps` progress steps, polling cancellation every 10 ms unless told to
+ * ignore it. Returns 0 when it stopped for a cancel. */
+static int run_steps(const omnihost_job *job, int64_t steps, int64_t step_ms, const char *phase, int ignore_cancel) {
     int64_t s;
     for (s = 1; s <= steps; ++s) {
         int64_t left = step_ms;
         char msg[64];
         while (left > 0) {
-            if (cancelled(job)) return 0;
+            if (!ignore_cancel && cancelled(job)) return 0;
             sleep_ms(left < 10 ? left : 10);
             left -= 10;
         }
-        if (cancelled(job)) return 0;
+        if (!ignore_cancel && cancelled(job)) return 0;
         snprintf(msg, sizeof msg, "%s step %lld/%lld", phase, (long long)s, (long long)steps);
         progress(job, (int32_t)s, (int32_t)steps, phase, msg);
     }
-    return !cancelled(job);
+    return ignore_cancel || !cancelled(job);
+}
+
+static omnihost_status cancel_seen(omnihost_instance *inst, const char *message) {
+    pthread_mutex_lock(&inst->mu);
+    inst->cancels_seen++;
+    pthread_mutex_unlock(&inst->mu);
+    return fail(inst, OMNIHOST_CANCELLED, message);
 }
 
 static int64_t get_int(const char *json, const char *key, int64_t fallback, int64_t lo, int64_t hi) {
@@ -216,9 +232,9 @@ static omnihost_status tp_start(omnihost_instance *inst, const char *start_json,
 
     load_ms = get_int(start_json, "test_load_ms", 0, 0, 600000);
     steps = get_int(start_json, "test_load_steps", load_ms > 0 ? 4 : 1, 1, 10000);
-    if (!run_steps(job, steps, load_ms / steps, "load")) {
+    if (!run_steps(job, steps, load_ms / steps, "load", 0)) {
         log_line(inst, OMNIHOST_LOG_WARN, "load cancelled");
-        return fail(inst, OMNIHOST_CANCELLED, "load cancelled");
+        return cancel_seen(inst, "load cancelled");
     }
     if (omnihost_json_get_string(start_json, "test_fail_start", reason, sizeof reason)) {
         log_line(inst, OMNIHOST_LOG_ERROR, reason);
@@ -229,6 +245,7 @@ static omnihost_status tp_start(omnihost_instance *inst, const char *start_json,
     snprintf(inst->model, sizeof inst->model, "%s", model);
     snprintf(inst->model_type, sizeof inst->model_type, "%s", model_type);
     inst->fail_after_ms = get_int(start_json, "test_fail_after_ms", -1, -1, INT64_MAX / 2);
+    inst->stop_hang_ms = get_int(start_json, "test_stop_hang_ms", 0, 0, 600000);
     clock_gettime(CLOCK_MONOTONIC, &inst->started_at);
     inst->started = 1;
     inst->last_error[0] = 0;
@@ -246,10 +263,12 @@ static omnihost_status tp_health(omnihost_instance *inst, const char **out_json)
     ready = inst->started && !failed;
     omnihost_json_quote(inst->model, model_q, sizeof model_q);
     snprintf(inst->health_json, sizeof inst->health_json,
-             "{\"ready\":%s,\"failed\":%s,\"message\":\"%s\",\"model\":%s,\"generations\":%llu}",
+             "{\"ready\":%s,\"failed\":%s,\"message\":\"%s\",\"model\":%s,\"generations\":%llu,"
+             "\"cancels_seen\":%llu}",
              ready ? "true" : "false", failed ? "true" : "false",
              failed ? "test_fail_after_ms: the backend died" : (ready ? "ready" : "not started"),
-             inst->started ? model_q : "null", (unsigned long long)inst->generations);
+             inst->started ? model_q : "null", (unsigned long long)inst->generations,
+             (unsigned long long)inst->cancels_seen);
     *out_json = inst->health_json;
     pthread_mutex_unlock(&inst->mu);
     return OMNIHOST_OK;
@@ -305,7 +324,7 @@ static omnihost_status generate_chat(omnihost_instance *inst, const char *reques
     /* Stream word by word, as a real chat backend streams tokens. */
     for (i = 0; i <= len; ++i) {
         if (i < len && reply[i] != ' ') continue;
-        if (cancelled(job)) return fail(inst, OMNIHOST_CANCELLED, "generation cancelled");
+        if (cancelled(job)) return cancel_seen(inst, "generation cancelled");
         snprintf(word, sizeof word, "%.*s%s", (int)(i - start), reply + start, i < len ? " " : "");
         omnihost_json_quote(word, quoted, sizeof quoted);
         snprintf(event, sizeof event, "{\"text\":%s}", quoted);
@@ -330,7 +349,7 @@ static omnihost_status generate_chat(omnihost_instance *inst, const char *reques
 static omnihost_status tp_generate(omnihost_instance *inst, const char *request_json, const omnihost_job *job,
                                    omnihost_result **out) {
     char task[32], expected[32], model_type[16], reason[256], prompt[512], prompt_q[1100], model_q[300], msg[128];
-    int started, failed, oom = 0;
+    int started, failed, oom = 0, ignore_cancel = 0;
     int64_t steps, step_ms;
     uint64_t seed;
     uint8_t *data = NULL;
@@ -361,11 +380,15 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
     if (omnihost_json_get_string(request_json, "test_fail", reason, sizeof reason))
         return fail(inst, OMNIHOST_INTERNAL, reason);
 
+    /* Stuck: no progress, no cancel polling, no logging (the host may have given up on us). */
+    sleep_ms(get_int(request_json, "test_hang_ms", 0, 0, 600000));
+    omnihost_json_get_bool(request_json, "test_ignore_cancel", &ignore_cancel);
+
     step_ms = get_int(request_json, "test_step_ms", 0, 0, 600000);
     if (strcmp(task, "chat") == 0) return generate_chat(inst, request_json, job, step_ms, out);
 
     steps = get_int(request_json, "test_steps", get_int(request_json, "num_inference_steps", 2, 1, 1000), 1, 100000);
-    if (!run_steps(job, steps, step_ms, "denoise")) return fail(inst, OMNIHOST_CANCELLED, "generation cancelled");
+    if (!run_steps(job, steps, step_ms, "denoise", ignore_cancel)) return cancel_seen(inst, "generation cancelled");
     progress(job, 0, 1, "export", "encoding");
 
     if (!omnihost_json_get_string(request_json, "prompt", prompt, sizeof prompt))
@@ -416,7 +439,13 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
 
 static omnihost_status tp_stop(omnihost_instance *inst) {
     int was_started;
+    int64_t hang_ms;
     if (!inst) return OMNIHOST_INVALID_ARGUMENT;
+    pthread_mutex_lock(&inst->mu);
+    hang_ms = inst->stop_hang_ms;
+    inst->stop_hang_ms = 0; /* once: destroy's own stop does not hang again */
+    pthread_mutex_unlock(&inst->mu);
+    sleep_ms(hang_ms);
     pthread_mutex_lock(&inst->mu);
     was_started = inst->started;
     inst->started = 0;

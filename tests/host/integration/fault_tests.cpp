@@ -1,0 +1,162 @@
+// Faults in the slot, against the real binary and the real test plugin: a generation that ignores
+// its cancel and a stop that hangs are failed within their deadlines while the API keeps
+// answering; a client that hangs up cancels its job; SIGTERM under a stuck generation exits.
+#include <doctest/doctest.h>
+
+#include <future>
+#include <thread>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+
+#include "host_process.h"
+
+using namespace omnihost_test;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Short deadlines so the tests take seconds; the defaults are 30 s.
+HostConfig short_deadlines() { return {.extra_args = {"--cancel-deadline-s", "1", "--stop-deadline-s", "1"}}; }
+
+void start_ready(int port, json extra = json::object()) {
+    json body = {{"model", "test/image-model"}, {"model_type", "image"}, {"run_mode", "subprocess"}};
+    for (auto &[k, v] : extra.items()) body[k] = v;
+    const auto started = post(port, "/api/omni/start", body);
+    REQUIRE_MESSAGE(started.status == 202, started.body);
+    const json status = wait_for_state(port, "ready");
+    REQUIRE_MESSAGE(status.value("state", "") == "ready", status.dump());
+}
+
+// Polls status until `done(status)`; every poll must itself be answered promptly.
+json poll_status(int port, const std::function<bool(const json &)> &done, double seconds, double *slowest = nullptr) {
+    json last;
+    const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+    while (Clock::now() < end) {
+        const auto t0 = Clock::now();
+        const HttpResult reply = get(port, "/api/omni/status");
+        const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (slowest) *slowest = std::max(*slowest, took);
+        last = reply.json();
+        if (reply.status == 200 && last.is_object() && done(last)) return last;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return last;
+}
+
+bool job_running(const json &status) { return status.contains("job") && status["job"].is_object(); }
+
+std::future<HttpResult> generate_async(int port, json body) {
+    return std::async(std::launch::async, [port, body] {
+        try {
+            return post(port, "/api/omni/generate", body);
+        } catch (...) {
+            return HttpResult{-1, "", {}}; // dropped at shutdown
+        }
+    });
+}
+
+} // namespace
+
+TEST_SUITE("http_faults") {
+
+TEST_CASE("a generation that ignores its cancel is failed within the deadline; status keeps answering") {
+    HostProcess host(short_deadlines());
+    const int port = host.port();
+    start_ready(port);
+    auto stuck = generate_async(port, {{"prompt", "x"}, {"job_id", "deaf-1"}, {"test_hang_ms", 600000}});
+    REQUIRE(job_running(poll_status(port, job_running, 10)));
+    const auto cancelled_at = Clock::now();
+    const HttpResult cancel = post(port, "/api/omni/cancel", {{"job_id", "deaf-1"}});
+    CHECK_MESSAGE(cancel.status == 200, cancel.body);
+    double slowest = 0;
+    const json failed = poll_status(port, [](const json &s) { return s.value("state", "") == "failed"; }, 15, &slowest);
+    const double took = std::chrono::duration<double>(Clock::now() - cancelled_at).count();
+    REQUIRE_MESSAGE(failed.value("state", "") == "failed", failed.dump());
+    CHECK(took < 8); // the deadline is 1 s; generous room for a loaded machine
+    CHECK(slowest < 2);
+    const std::string error = failed.dump();
+    CHECK(error.find("ignored its cancel for 1 s") != std::string::npos);
+    CHECK(error.find("abandoned") != std::string::npos);
+    // The waiting client got an answer naming the reason.
+    REQUIRE(stuck.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    const HttpResult answer = stuck.get();
+    CHECK(answer.status == 503);
+    CHECK(answer.body.find("ignored its cancel") != std::string::npos);
+    // The rest of the API serves: health, stop, and a new model on a fresh instance.
+    CHECK(get(port, "/api/omni/health").status == 200);
+    CHECK(post(port, "/api/omni/stop", json::object()).status == 200);
+    start_ready(port);
+    const HttpResult image = post(port, "/api/omni/generate", {{"prompt", "after"}});
+    CHECK_MESSAGE(image.status == 200, image.body);
+    // Shutdown with the abandoned thread still asleep inside the plugin exits cleanly.
+    CHECK(host.terminate(20) == 0);
+    CHECK(host.log_text().find("abandoned rather than destroyed") != std::string::npos);
+}
+
+TEST_CASE("a stop that hangs is failed within the stop deadline; a new start is served") {
+    HostProcess host(short_deadlines());
+    const int port = host.port();
+    start_ready(port, {{"test_stop_hang_ms", 600000}});
+    const auto t0 = Clock::now();
+    const HttpResult stop = post(port, "/api/omni/stop", json::object());
+    CHECK((stop.status == 200 || stop.status == 202));
+    double slowest = 0;
+    const json failed = poll_status(port, [](const json &s) { return s.value("state", "") == "failed"; }, 15, &slowest);
+    REQUIRE_MESSAGE(failed.value("state", "") == "failed", failed.dump());
+    CHECK(std::chrono::duration<double>(Clock::now() - t0).count() < 8);
+    CHECK(slowest < 2);
+    CHECK(failed.dump().find("plugin stop did not return within 1 s") != std::string::npos);
+    start_ready(port);
+    CHECK(post(port, "/api/omni/generate", {{"prompt", "x"}}).status == 200);
+    CHECK(host.terminate(20) == 0);
+}
+
+TEST_CASE("a client that disconnects cancels its synchronous generation") {
+    HostProcess host;
+    const int port = host.port();
+    start_ready(port);
+    {
+        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+        Poco::Net::HTTPRequest request("POST", "/api/omni/generate", Poco::Net::HTTPMessage::HTTP_1_1);
+        const std::string body = json({{"prompt", "x"}, {"job_id", "gone-1"}, {"test_steps", 100000},
+                                       {"test_step_ms", 20}}).dump();
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+        std::ostream &out = session.sendRequest(request);
+        out << body;
+        out.flush(); // on the wire now; nobody will read the answer
+        REQUIRE(job_running(poll_status(port, job_running, 10)));
+        session.reset(); // hang up without reading the answer
+    }
+    // The job ends (it would run ~2000 s otherwise) and the plugin itself saw the cancel.
+    const json after = poll_status(port, [](const json &s) {
+        return !job_running(s) && s.contains("health") && s["health"].is_object() &&
+               s["health"].value("cancels_seen", 0) == 1;
+    }, 15);
+    CHECK_MESSAGE(!job_running(after), after.dump());
+    CHECK_MESSAGE(after["health"].value("cancels_seen", 0) == 1, after.dump());
+    CHECK(after.value("state", "") == "ready"); // a cancelled job leaves the model loaded
+    CHECK(host.log_text().find("job gone-1: the client disconnected; cancelling it") != std::string::npos);
+    CHECK(post(port, "/api/omni/generate", {{"prompt", "next"}}).status == 200);
+}
+
+TEST_CASE("SIGTERM under a generation that ignores cancel exits cleanly, without destroying it") {
+    HostProcess host(short_deadlines());
+    const int port = host.port();
+    start_ready(port);
+    auto stuck = generate_async(port, {{"prompt", "x"}, {"test_hang_ms", 600000}});
+    REQUIRE(job_running(poll_status(port, job_running, 10)));
+    const auto t0 = Clock::now();
+    CHECK(host.terminate(20) == 0); // exit status 0: no crash, no kill
+    CHECK(std::chrono::duration<double>(Clock::now() - t0).count() < 15);
+    REQUIRE(stuck.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    const int status = stuck.get().status;
+    CHECK((status == 503 || status == -1));
+    const std::string log = host.log_text();
+    CHECK(log.find("plugin generate ignored its cancel for 1 s") != std::string::npos);
+    CHECK(log.find("bye") != std::string::npos);
+}
+
+}
