@@ -36,7 +36,8 @@ public:
 };
 
 // Parses `text` or throws nlohmann::json::parse_error (malformed) or json_limit_error (too deep,
-// too large). Never builds a value deeper than limits.max_depth.
+// too large, or a number beyond a double's range such as 1e400). Never builds a value deeper than
+// limits.max_depth.
 inline nlohmann::json parse_json_bounded(std::string_view text, json_limits limits = {}) {
     if (text.size() > limits.max_bytes) {
         throw json_limit_error("JSON text of " + std::to_string(text.size()) +
@@ -53,7 +54,13 @@ inline nlohmann::json parse_json_bounded(std::string_view text, json_limits limi
             }
             return true;
         };
-    return nlohmann::json::parse(text.begin(), text.end(), guard);
+    try {
+        return nlohmann::json::parse(text.begin(), text.end(), guard);
+    } catch (const nlohmann::json::out_of_range &e) {
+        // nlohmann reports an overflowing number as out_of_range (406), which callers that catch
+        // parse_error would let escape; it is one more limit of this parse.
+        throw json_limit_error(std::string("JSON number out of range: ") + e.what());
+    }
 }
 
 // The non-throwing form: a discarded value (is_discarded()) for malformed or over-limit text,
