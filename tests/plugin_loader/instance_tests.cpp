@@ -245,6 +245,35 @@ TEST_CASE("cancel from another thread stops a generation between steps") {
     CHECK(status_of([&] { inst.start(R"({"model_type":"video","test_load_ms":10000})", load.job()); }) == OMNIHOST_CANCELLED);
 }
 
+TEST_CASE("fault knobs: a cancel noticed is counted, test_ignore_cancel runs on, test_hang_ms and test_stop_hang_ms block") {
+    recorder rec;
+    auto inst = started(rec, "image", R"(,"test_stop_hang_ms":50)");
+    CHECK(json::parse(inst.health())["cancels_seen"] == 0);
+    job_binding noticed("g-1");
+    noticed.request_cancel();
+    CHECK(status_of([&] { inst.generate(R"({"task":"image","test_steps":3})", noticed.job()); }) == OMNIHOST_CANCELLED);
+    CHECK(json::parse(inst.health())["cancels_seen"] == 1);
+    // Cancelled before it began, yet it runs every step and succeeds: the plugin never looked.
+    job_binding deaf("g-2", rec.progress());
+    deaf.request_cancel();
+    auto r = inst.generate(R"({"task":"image","test_steps":3,"test_ignore_cancel":true})", deaf.job());
+    CHECK(bytes(r).compare(0, 4, "\x89PNG") == 0);
+    CHECK(json::parse(inst.health())["cancels_seen"] == 1);
+    size_t denoise_steps = 0;
+    for (auto &p : rec.phases) denoise_steps += p.rfind("denoise", 0) == 0;
+    CHECK(denoise_steps == 3);
+    // A hang blocks at least as long as asked (a lower bound, so no timing flake), cancel or not.
+    job_binding stuck("g-3");
+    stuck.request_cancel();
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(status_of([&] { inst.generate(R"({"task":"image","test_hang_ms":50})", stuck.job()); }) == OMNIHOST_CANCELLED);
+    CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(50));
+    t0 = std::chrono::steady_clock::now();
+    inst.stop();
+    CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(50));
+    CHECK(json::parse(inst.health())["ready"] == false);
+}
+
 TEST_CASE("chat streams events through emit") {
     recorder rec;
     auto inst = started(rec, "omni");
@@ -280,8 +309,13 @@ TEST_CASE("health turns failed after test_fail_after_ms") {
     recorder rec;
     auto inst = started(rec, "tts", R"(,"test_fail_after_ms":30)");
     CHECK(json::parse(inst.health())["failed"] == false);
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));
-    auto h = json::parse(inst.health());
+    // The failure is due 30 ms after the start; wait for it as a condition, not a guessed sleep.
+    json h;
+    for (auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+         std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(std::chrono::milliseconds(2))) {
+        h = json::parse(inst.health());
+        if (h["failed"] == true) break;
+    }
     CHECK(h["failed"] == true);
     CHECK(h["ready"] == false);
     CHECK(status_of([&] { inst.generate(R"({"task":"tts","text":"x"})", nullptr); }) == OMNIHOST_UNAVAILABLE);
