@@ -2,6 +2,7 @@
 
 #include "core/config.h"
 #include "core/safetensors.h"  // model_error
+#include "schedulers/cosine_dpm_multistep.h"
 #include "schedulers/flow_match_euler.h"
 #include "schedulers/unipc_multistep.h"
 
@@ -48,8 +49,14 @@ std::unique_ptr<scheduler> make_scheduler(const json_config &cfg, std::optional<
         if (shift_override) c.shift = *shift_override;
         return std::make_unique<flow_match_euler_scheduler>(c);
     }
+    if (cls == "CosineDPMSolverMultistepScheduler") {
+        if (shift_override)
+            throw model_error(cfg.origin() + ": a shift override does not apply to CosineDPMSolverMultistepScheduler");
+        return std::make_unique<cosine_dpm_multistep_scheduler>(cosine_dpm_config::from_json(cfg));
+    }
     throw model_error(cfg.origin() + ": key '_class_name' is '" + cls +
-                      "'; supported: UniPCMultistepScheduler, FlowMatchEulerDiscreteScheduler");
+                      "'; supported: UniPCMultistepScheduler, FlowMatchEulerDiscreteScheduler, "
+                      "CosineDPMSolverMultistepScheduler");
 }
 
 std::unique_ptr<scheduler> make_scheduler(const std::filesystem::path &path, std::optional<double> shift_override) {

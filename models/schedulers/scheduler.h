@@ -62,8 +62,10 @@ protected:
 };
 
 // Builds the scheduler named by "_class_name" in scheduler_config.json (a file, or a folder that
-// holds one): UniPCMultistepScheduler (flow mode) or FlowMatchEulerDiscreteScheduler.
-// `shift_override` replaces flow_shift (UniPC) / shift (FlowMatch) from the file.
+// holds one): UniPCMultistepScheduler (flow mode), FlowMatchEulerDiscreteScheduler or
+// CosineDPMSolverMultistepScheduler (cosine_dpm_multistep.h).
+// `shift_override` replaces flow_shift (UniPC) / shift (FlowMatch) from the file (an error for the
+// cosine scheduler, which has no shift).
 // Unsupported classes or options are model_errors naming the file and key.
 std::unique_ptr<scheduler> make_scheduler(const std::filesystem::path &config_path,
                                           std::optional<double> shift_override = std::nullopt);

@@ -1,7 +1,9 @@
 // Golden parity of the whole WanPipeline: from embeddings (UniPC and FlowMatchEuler), from a seeded
 // generator, from a prompt (tokenizer + UMT5), Wan2.2 A14B (two experts) and TI2V-5B
 // (expand_timesteps). Every step's noise predictions and latents are compared, then the frames and
-// their export_to_video quantisation.
+// their export_to_video quantisation. Every call parameter (model, scheduler, sizes, steps,
+// guidance, seeds, prompts) comes from the case file; null or absent means "not given".
+#include "case_params.h"
 #include "golden.h"
 
 #include "media/frames.h"
@@ -30,53 +32,58 @@ wan::pipeline_settings parity_settings() {
     return s;
 }
 
-// A wan21_tiny view whose scheduler is FlowMatchEulerDiscreteScheduler(shift=7.0), other fields
-// default, as the flowmatch golden was produced. Components are symlinked, not copied.
-fs::path flowmatch_model(const context &ctx) {
-    const fs::path src = golden_path(ctx, "wan21_tiny");
-    const fs::path dir = fs::temp_directory_path() / ("wan_pipeline_flowmatch_" + std::to_string(::getpid()));
+// The case's model folder; when the case names a scheduler ("scheduler": a class with arguments or a
+// folder), a view of the model whose scheduler_config.json is that scheduler (components are
+// symlinked, not copied). Returns {model dir, temp dir to remove or empty}.
+std::pair<fs::path, fs::path> model_for(const context &ctx, const golden_case &gc) {
+    const fs::path src = golden_path(ctx, model_folder(gc.info()));
+    const auto sched = given(gc.info(), "scheduler");
+    if (!sched) return {src, {}};
+    const nlohmann::json cfg = scheduler_config(ctx, gc.info(), sched->get<std::string>());
+    static int counter = 0;
+    const fs::path dir = fs::temp_directory_path() /
+                         ("wan_pipeline_case_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::remove_all(dir);
     fs::create_directories(dir / "scheduler");
-    for (const char *c : {"model_index.json", "text_encoder", "tokenizer", "transformer", "vae"})
-        fs::create_symlink(src / c, dir / c);
-    std::ofstream(dir / "scheduler" / "scheduler_config.json")
-        << R"({"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 7.0})";
-    return dir;
+    for (const auto &entry : fs::directory_iterator(src))
+        if (entry.path().filename() != "scheduler") fs::create_symlink(entry.path(), dir / entry.path().filename());
+    std::ofstream(dir / "scheduler" / "scheduler_config.json") << cfg.dump(2);
+    return {dir, dir};
 }
 
-struct case_spec {
-    const char *golden_case;
-    const char *model;        // folder under the golden root ("" = flowmatch view)
-    bool from_embeds;         // prompt_embeds / negative_prompt_embeds given
-    bool latents_given;       // latents given (else drawn from generator_seed)
-    bool from_prompt;         // prompt / negative_prompt strings from the json
-};
-
-outcome run_case(const context &ctx, const case_spec &spec) {
-    auto gc = golden_case::load(ctx, spec.golden_case);
+outcome run_case(const context &ctx, const std::string &name) {
+    auto gc = golden_case::load(ctx, name);
     const auto &j = gc.info();
-    const fs::path model = *spec.model ? golden_path(ctx, spec.model) : flowmatch_model(ctx);
-    auto pipe = wan::wan_pipeline::load(model, parity_settings());
-    if (!*spec.model) fs::remove_all(model);
+    const auto [model, temp] = model_for(ctx, gc);
+    std::unique_ptr<wan::wan_pipeline> pipe;
+    try {
+        pipe = wan::wan_pipeline::load(model, parity_settings());
+    } catch (...) {
+        if (!temp.empty()) fs::remove_all(temp);
+        throw;
+    }
+    if (!temp.empty()) fs::remove_all(temp);
 
+    // Every call parameter the case states; null or absent = not given (the pipeline's default).
     wan::generate_request r;
-    r.height = j.at("height").get<int64_t>();
-    r.width = j.at("width").get<int64_t>();
-    r.num_frames = j.at("num_frames").get<int64_t>();
-    r.num_inference_steps = j.at("num_inference_steps").get<int64_t>();
-    r.guidance_scale = j.at("guidance_scale").get<double>();
-    if (j.contains("guidance_scale_2")) r.guidance_scale_2 = j.at("guidance_scale_2").get<double>();
-    r.max_sequence_length = j.at("max_sequence_length").get<int64_t>();
-    if (spec.from_embeds) {
-        r.prompt_embeds = gc.tensor("prompt_embeds");
-        r.negative_prompt_embeds = gc.tensor("negative_prompt_embeds");
-    }
-    if (spec.from_prompt) {
-        r.prompt = j.at("prompt").get<std::string>();
-        r.negative_prompt = j.at("negative_prompt").get<std::string>();
-    }
-    if (spec.latents_given) r.latents = gc.tensor("latents");
-    else r.seed = j.at("generator_seed").get<uint64_t>();
+    auto number = [&](const char *key, auto &field) {
+        if (const auto v = given(j, key)) field = v->get<std::decay_t<decltype(field)>>();
+    };
+    number("height", r.height);
+    number("width", r.width);
+    number("num_frames", r.num_frames);
+    number("num_inference_steps", r.num_inference_steps);
+    number("guidance_scale", r.guidance_scale);
+    if (const auto v = given(j, "guidance_scale_2")) r.guidance_scale_2 = v->get<double>();
+    number("max_sequence_length", r.max_sequence_length);
+    if (const auto v = given(j, "prompt")) r.prompt = v->get<std::string>();
+    if (const auto v = given(j, "negative_prompt")) r.negative_prompt = v->get<std::string>();
+    if (gc.has("prompt_embeds")) r.prompt_embeds = gc.tensor("prompt_embeds");
+    if (gc.has("negative_prompt_embeds")) r.negative_prompt_embeds = gc.tensor("negative_prompt_embeds");
+    const bool latents_given = gc.has("latents");
+    if (latents_given) r.latents = gc.tensor("latents");
+    else if (const auto seed = given(j, "generator_seed")) r.seed = seed->get<uint64_t>();
+    else throw failure(name + ": neither latents nor generator_seed given");
 
     std::vector<wan::step_trace> trace;
     wan::generate_callbacks cb;
@@ -87,7 +94,7 @@ outcome run_case(const context &ctx, const case_spec &spec) {
     const auto [step_atol, step_rtol] = gc.tolerance("latents_step_i / noise_pred_*");
     const auto [frames_atol, frames_rtol] = gc.tolerance("frames");
     expect_equal("timesteps", result.timesteps, gc.tensor("timesteps"), out);
-    if (!spec.latents_given) expect_equal("initial_latents", result.initial_latents, gc.tensor("initial_latents"), out);
+    if (!latents_given) expect_equal("initial_latents", result.initial_latents, gc.tensor("initial_latents"), out);
     if ((int64_t)trace.size() != r.num_inference_steps) throw failure("wrong number of steps: " + std::to_string(trace.size()));
     if (j.contains("expert_per_step")) {
         for (size_t i = 0; i < trace.size(); ++i) {
@@ -117,27 +124,11 @@ outcome run_case(const context &ctx, const case_spec &spec) {
 
 }  // namespace
 
-PARITY_CASE("wan21/pipeline_from_embeds") {
-    return run_case(ctx, {"wan21_cases/pipeline_from_embeds", "wan21_tiny", true, true, false});
-}
-PARITY_CASE("wan21/pipeline_from_embeds_flowmatch") {
-    return run_case(ctx, {"wan21_cases/pipeline_from_embeds_flowmatch", "", true, true, false});
-}
-PARITY_CASE("wan21/pipeline_generator") {
-    return run_case(ctx, {"wan21_cases/pipeline_generator", "wan21_tiny", true, false, false});
-}
-PARITY_CASE("wan21/pipeline_from_prompt") {
-    return run_case(ctx, {"wan21_cases/pipeline_from_prompt", "wan21_tiny", false, false, true});
-}
-PARITY_CASE("wan22/a14b_pipeline_from_embeds") {
-    return run_case(ctx, {"wan22_cases/a14b_pipeline_from_embeds", "wan22_a14b_tiny", true, true, false});
-}
-PARITY_CASE("wan22/a14b_pipeline_generator") {
-    return run_case(ctx, {"wan22_cases/a14b_pipeline_generator", "wan22_a14b_tiny", true, false, false});
-}
-PARITY_CASE("wan22/ti2v_pipeline_from_embeds") {
-    return run_case(ctx, {"wan22_cases/ti2v_pipeline_from_embeds", "wan22_ti2v_tiny", true, true, false});
-}
-PARITY_CASE("wan22/ti2v_pipeline_generator") {
-    return run_case(ctx, {"wan22_cases/ti2v_pipeline_generator", "wan22_ti2v_tiny", true, false, false});
-}
+PARITY_CASE("wan21/pipeline_from_embeds") { return run_case(ctx, "wan21_cases/pipeline_from_embeds"); }
+PARITY_CASE("wan21/pipeline_from_embeds_flowmatch") { return run_case(ctx, "wan21_cases/pipeline_from_embeds_flowmatch"); }
+PARITY_CASE("wan21/pipeline_generator") { return run_case(ctx, "wan21_cases/pipeline_generator"); }
+PARITY_CASE("wan21/pipeline_from_prompt") { return run_case(ctx, "wan21_cases/pipeline_from_prompt"); }
+PARITY_CASE("wan22/a14b_pipeline_from_embeds") { return run_case(ctx, "wan22_cases/a14b_pipeline_from_embeds"); }
+PARITY_CASE("wan22/a14b_pipeline_generator") { return run_case(ctx, "wan22_cases/a14b_pipeline_generator"); }
+PARITY_CASE("wan22/ti2v_pipeline_from_embeds") { return run_case(ctx, "wan22_cases/ti2v_pipeline_from_embeds"); }
+PARITY_CASE("wan22/ti2v_pipeline_generator") { return run_case(ctx, "wan22_cases/ti2v_pipeline_generator"); }

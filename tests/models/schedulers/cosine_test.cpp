@@ -1,0 +1,126 @@
+// CosineDPMSolverMultistepScheduler and its Brownian-tree noise: config handling, determinism and
+// the statistics of the noise (it is not torchsde's bit stream, so these properties are what
+// "the same noise" means here; see models/schedulers/README.md).
+#include "core/config.h"
+#include "core/safetensors.h"
+#include "schedulers/brownian_tree.h"
+#include "schedulers/cosine_dpm_multistep.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+using namespace omnihost::models;
+using namespace omnihost::models::schedulers;
+
+namespace {
+
+constexpr int64_t n = 200000;  // elements per draw: variance estimates to ~0.3 %
+
+brownian_tree tree(uint64_t seed) { return brownian_tree(0.3, 500.0, {n}, seed, 1e-6, at::kDouble); }
+
+double var_of(const at::Tensor &t) { return t.var(/*unbiased=*/false).item<double>(); }
+
+}  // namespace
+
+TEST_CASE("models.schedulers.brownian: same seed -> same W, any query order; other seed -> other W") {
+    auto a = tree(21), b = tree(21), c = tree(22);
+    const at::Tensor a1 = a.value(3.7), a2 = a.value(120.25);
+    const at::Tensor b2 = b.value(120.25), b1 = b.value(3.7);  // reversed order
+    CHECK(at::equal(a1, b1));
+    CHECK(at::equal(a2, b2));
+    CHECK_FALSE(at::allclose(a1, c.value(3.7)));
+    CHECK(at::equal(a.value(0.3), at::zeros({n}, at::kDouble)));  // W(t0) = 0
+    CHECK(at::equal(a.value(0.0), a.value(0.3)));                  // clamped below t0
+}
+
+TEST_CASE("models.schedulers.brownian: increments have mean 0 and variance |t1 - t0|") {
+    auto w = tree(7);
+    for (auto [lo, hi] : {std::pair{0.3, 500.0}, {1.0, 1.5}, {7.3, 7.31}, {0.30001, 0.3002}, {41.0, 337.0}}) {
+        const at::Tensor d = w.increment(lo, hi);
+        const double dt = hi - lo;
+        CAPTURE(lo);
+        CAPTURE(hi);
+        CHECK(std::abs(d.mean().item<double>()) < 5 * std::sqrt(dt / n));
+        CHECK(var_of(d) / dt == doctest::Approx(1.0).epsilon(0.02));
+    }
+}
+
+TEST_CASE("models.schedulers.brownian: disjoint increments are uncorrelated, and (a,c) = (a,b) + (b,c)") {
+    auto w = tree(99);
+    const double a = 0.9, b = 12.5, c = 13.0, d = 250.0;
+    const at::Tensor ab = w.increment(a, b), bc = w.increment(b, c), cd = w.increment(c, d);
+    for (const auto &[x, y] : {std::pair{ab, bc}, {bc, cd}, {ab, cd}}) {
+        const double corr = ((x - x.mean()) * (y - y.mean())).mean().item<double>() / std::sqrt(var_of(x) * var_of(y));
+        CHECK(std::abs(corr) < 0.015);  // ~7 standard errors at n = 200k
+    }
+    const at::Tensor ac = w.increment(a, c);
+    CHECK((ac - (ab + bc)).abs().max().item<double>() < 1e-9);
+    const at::Tensor ad = w.increment(a, d);
+    CHECK((ad - (ab + bc + cd)).abs().max().item<double>() < 1e-9);
+}
+
+TEST_CASE("models.schedulers.brownian: the noise sampler gives standard normal noise per scheduler step") {
+    cosine_dpm_multistep_scheduler s;
+    s.set_timesteps(8);
+    brownian_noise_sampler sampler(0.3, 500.0, {n}, 5);
+    std::vector<at::Tensor> zs;
+    for (int64_t i = 0; i + 1 < 8; ++i) {  // the last step (sigma_next = 0) has no noise weight
+        const at::Tensor z = sampler(s.sigmas()[i].item<double>(), s.sigmas()[i + 1].item<double>());
+        CHECK((z.scalar_type() == at::kFloat));
+        CHECK(std::abs(z.mean().item<double>()) < 0.02);
+        CHECK(var_of(z.to(at::kDouble)) == doctest::Approx(1.0).epsilon(0.02));
+        zs.push_back(z.to(at::kDouble));
+    }
+    // Successive steps use disjoint intervals: independent noise.
+    for (size_t i = 0; i + 1 < zs.size(); ++i)
+        CHECK(std::abs((zs[i] * zs[i + 1]).mean().item<double>()) < 0.015);
+}
+
+TEST_CASE("models.schedulers.cosine: the seed decides the trajectory") {
+    auto run = [](uint64_t seed) {
+        cosine_dpm_multistep_scheduler s;
+        s.set_noise_seed(seed);
+        s.set_timesteps(6);
+        at::Tensor x = at::full({2, 4, 8}, 3.0f) * static_cast<float>(s.init_noise_sigma());
+        std::vector<at::Tensor> xs;
+        for (int64_t i = 0; i < s.num_steps(); ++i) {
+            at::Tensor out = s.scale_model_input(x, s.timestep(i)) * 0.5f;  // a stand-in model
+            x = s.step(out, s.timestep(i), x);
+            xs.push_back(x);
+        }
+        return xs;
+    };
+    const auto a = run(3), b = run(3), c = run(4);
+    for (size_t i = 0; i < a.size(); ++i) CHECK(at::equal(a[i], b[i]));
+    CHECK_FALSE(at::allclose(a[0], c[0]));
+    CHECK_FALSE(at::allclose(a[a.size() - 2], c[c.size() - 2]));
+}
+
+TEST_CASE("models.schedulers.cosine: tables, timestep mapping, config checks") {
+    auto s = make_scheduler(json_config::parse(R"({"_class_name": "CosineDPMSolverMultistepScheduler", "sigma_max": 80})", "s.json"));
+    auto *c = dynamic_cast<cosine_dpm_multistep_scheduler *>(s.get());
+    REQUIRE(c != nullptr);
+    CHECK(c->init_noise_sigma() == doctest::Approx(std::sqrt(80.0 * 80.0 + 1)));
+    s->set_timesteps(4);
+    CHECK(s->sigmas().size(0) == 5);
+    CHECK(s->sigmas()[0].item<double>() == doctest::Approx(80.0).epsilon(1e-6));
+    CHECK(s->sigmas()[3].item<double>() == doctest::Approx(0.3).epsilon(1e-6));
+    CHECK(s->sigmas()[4].item<double>() == 0.0);
+    CHECK(s->timestep_value(0) == doctest::Approx(std::atan(80.0) * 2 / M_PI).epsilon(1e-6));
+    CHECK_THROWS_AS(s->set_timesteps(0), model_error);
+    CHECK_THROWS_AS(s->step(at::zeros({2}), s->timestep(1), at::zeros({2})), model_error);  // skipped a step
+    for (const char *bad : {R"({"sigma_schedule": "linear"})", R"({"prediction_type": "sample"})",
+                            R"({"solver_order": 3})", R"({"solver_type": "foo"})", R"({"final_sigmas_type": "x"})",
+                            R"({"sigma_min": 10, "sigma_max": 5})"})
+        CHECK_THROWS_AS(cosine_dpm_config::from_json(json_config::parse(bad, "s.json")), model_error);
+    CHECK_THROWS_AS(make_scheduler(json_config::parse(R"({"_class_name": "CosineDPMSolverMultistepScheduler"})", "s.json"), 3.0),
+                    model_error);
+    // An injected source replaces the Brownian noise and must match the sample's shape.
+    c->set_timesteps(2);
+    c->set_noise_source([](int64_t, double, double, const at::Tensor &) { return at::zeros({3}); });
+    CHECK_THROWS_AS(c->step(at::zeros({2}), c->timestep(0), at::zeros({2})), model_error);
+}
