@@ -95,6 +95,10 @@ void audio_instance::start(const std::string &start_json, const omnihost_job *jo
     log(OMNIHOST_LOG_INFO, "settings: device=" + s.device + " dtype=" + s.dtype + " threads=" +
                                (s.threads > 0 ? std::to_string(s.threads) : std::string("all cores")) +
                                " enable_cpu_offload=" + on_off(s.enable_cpu_offload));
+    if (s.gpu_memory_utilization)
+        log(OMNIHOST_LOG_INFO, "gpu_memory_utilization=" + format_number(*s.gpu_memory_utilization) +
+                                   " is a vLLM setting: the in-process pipeline reserves no GPU memory up front, "
+                                   "it allocates what the model uses");
     if (!s.enforce_eager)
         log(OMNIHOST_LOG_WARN, "enforce_eager=false (torch.compile) requested: this build has no graph compiler, "
                                "so the model runs eagerly");

@@ -128,6 +128,11 @@ start_settings parse_start_settings(const std::string &json_text) {
     s.threads = static_cast<int>(threads);
     s.enable_cpu_offload = get_bool(j, "enable_cpu_offload", s.enable_cpu_offload);
     s.enforce_eager = get_bool(j, "enforce_eager", s.enforce_eager);
+    if (find(j, "gpu_memory_utilization")) {
+        s.gpu_memory_utilization = get_number(j, "gpu_memory_utilization", 0);
+        if (!(*s.gpu_memory_utilization > 0 && *s.gpu_memory_utilization <= 1))
+            throw invalid_field("gpu_memory_utilization", "must be in (0, 1]");
+    }
 
     generation_defaults &d = s.defaults;
     // Recipes spell these "duration" / "steps" / "guidance"; requests use the request names.

@@ -32,6 +32,9 @@ struct start_settings {
     int threads = 0;
     bool enable_cpu_offload = false;
     bool enforce_eager = true;  // accepted for the playground's torch.compile switch; libtorch runs eagerly
+    // vLLM's GPU memory fraction, sent by the playground UI and its recipes; only logged here (the
+    // in-process pipeline allocates what it uses instead of reserving a fraction up front).
+    std::optional<double> gpu_memory_utilization;
     generation_defaults defaults;
 };
 // Fields are read from the top level and from a "defaults" object (top level wins), so both a

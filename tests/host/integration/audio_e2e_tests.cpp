@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <algorithm>
 #include <thread>
 
 #include "host_process.h"
@@ -83,7 +84,8 @@ TEST_CASE("demo audio recipe -> stable_audio in-process -> WAV; cancel; modality
     HostProcess host(demo_host());
     const int port = host.port();
     bool listed = false;
-    for (const auto &p : get(port, "/api/omni/plugins").json()["plugins"])
+    const json plugins = get(port, "/api/omni/plugins").json();
+    for (const auto &p : plugins["plugins"])
         if (p["id"] == "stable_audio") {
             listed = true;
             CHECK(p["kind"] == "inprocess");
@@ -137,21 +139,27 @@ TEST_CASE("demo audio recipe -> stable_audio in-process -> WAV; cancel; modality
     }
     CHECK(post(port, "/api/omni/generate-audio", {{"text", "after"}, {"audio_duration", 0.5}, {"num_inference_steps", 2}}).status == 200);
 
-    // --- cancel mid-run by job id: 409 cancelled, the model stays ready and works after
-    auto long_run = std::async(std::launch::async, [port] {
+    // --- cancel mid-run by job id: 409 cancelled, the model stays ready and works after. The run
+    // is as long as the operator limits allow (most steps, most waveforms) so it is still going
+    // when the cancel arrives; the test waits for the job's progress, never on a fixed sleep.
+    const json limits = get(port, "/api/omni/status").json().value("limits", json::object());
+    const int steps = limits.value("max_steps", 1000);
+    const int waveforms = std::min(8, limits.value("max_samples", 8));
+    auto long_run = std::async(std::launch::async, [port, steps, waveforms] {
         return post(port, "/api/omni/generate-audio",
-                    {{"text", "slow"}, {"audio_duration", 1.0}, {"num_inference_steps", 1000}, {"job_id", "audio-long"}});
+                    {{"text", "slow"}, {"audio_duration", 1.0}, {"num_inference_steps", steps},
+                     {"num_waveforms_per_prompt", waveforms}, {"job_id", "audio-long"}});
     });
     json s;
-    for (int i = 0; i < 1500; ++i) {
+    for (int i = 0; i < 12000; ++i) {
         s = get(port, "/api/omni/status").json();
         if (s["job"].is_object() && s["job"]["phase"] == "denoise" && s["job"]["step"].get<int>() >= 2) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (long_run.wait_for(std::chrono::milliseconds(5)) == std::future_status::ready) break;
     }
     REQUIRE_MESSAGE(s["job"].is_object(), s.dump());
     CHECK(s["job"]["id"] == "audio-long");
     CHECK(s["job"]["task"] == "audio");
-    CHECK(s["job"]["total"] == 1000);
+    CHECK(s["job"]["total"] == steps);
     CHECK(post(port, "/api/omni/cancel", {{"job_id", "audio-long"}}).status == 200);
     const HttpResult cancelled = long_run.get();
     CHECK(cancelled.status == 409);

@@ -180,7 +180,7 @@ TEST_CASE("start the demo model, generate, decode the WAV; seeds, formats, bad i
     CHECK(meta["steps"] == 4);
     CHECK(meta["model"] == "models/audio");
     CHECK(meta["peak"]["mode"] == "normalize");
-    const auto info = omnihost::media::probe_media(wav, false);
+    auto info = omnihost::media::probe_media(wav, false);
     CHECK(info.metadata["title"] == "rain on a tin roof");
     const std::string comment = info.metadata["comment"];
     for (const char *line : {"prompt: rain on a tin roof", "seed: 5", "steps: 4", "model: models/audio", "peak_handling: normalize"})

@@ -87,6 +87,8 @@ TEST_CASE("start settings: every bad field is named") {
     CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","threads":-1})"); }), "threads:"));
     CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","enable_cpu_offload":"yes"})"); }), "enable_cpu_offload:"));
     CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","steps":0})"); }), "steps:"));
+    CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","gpu_memory_utilization":1.5})"); }), "gpu_memory_utilization:"));
+    CHECK(parse_start_settings(R"({"model":"m","gpu_memory_utilization":0.7})").gpu_memory_utilization == 0.7);
     CHECK(starts_with(error_of([] { parse_start_settings(R"({"model":"m","duration":-2})"); }), "duration:"));
     CHECK(starts_with(error_of([] { parse_start_settings("[1,2]"); }), "start: must be a JSON object"));
     CHECK(starts_with(error_of([] { parse_start_settings("{not json"); }), "start: not valid JSON"));
