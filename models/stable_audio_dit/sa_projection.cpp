@@ -63,18 +63,18 @@ at::Tensor projection_model::project_text(const at::Tensor &text) const {
     if (!text.defined() || text.dim() != 3 || text.size(2) != cfg.text_encoder_dim)
         throw model_error("StableAudioProjectionModel: text_hidden_states must be [B, S, " +
                           std::to_string(cfg.text_encoder_dim) + "]");
-    c10::InferenceMode guard;
+    torch::NoGradGuard no_grad;  // not InferenceMode: callers may scale the results in place
     at::Tensor x = text.to(device_, dtype_);
     return m_->text_projection ? (*m_->text_projection)(x) : x;
 }
 
 at::Tensor projection_model::seconds_start(const at::Tensor &seconds) const {
-    c10::InferenceMode guard;
+    torch::NoGradGuard no_grad;
     return (*m_->start)(check_seconds(seconds, "start_seconds").to(device_));
 }
 
 at::Tensor projection_model::seconds_end(const at::Tensor &seconds) const {
-    c10::InferenceMode guard;
+    torch::NoGradGuard no_grad;
     return (*m_->end)(check_seconds(seconds, "end_seconds").to(device_));
 }
 

@@ -236,3 +236,11 @@ TEST_CASE("models.stable_audio_projection: number conditioner clamps, text proje
     CHECK(std::count(names.begin(), names.end(), "text_projection.bias") == 1);
     CHECK(lin.project_text(at::zeros({2, 3, 8})).sizes() == at::IntArrayRef({2, 3, 16}));
 }
+
+TEST_CASE("models.stable_audio_projection: outputs are ordinary tensors the caller may scale in place") {
+    const auto proj = projection_model::load(proj_dir);
+    auto s = proj.seconds_start(at::tensor({3.0f}));
+    CHECK_NOTHROW(s.mul_(2));
+    auto t = proj.project_text(at::ones({1, 2, 16}));
+    CHECK_NOTHROW(t.mul_(at::zeros({1, 2, 1})));
+}
