@@ -14,8 +14,13 @@
 #include "omnihost_tokenizer_spm.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -108,6 +113,41 @@ fs::path find_tokenizer_module() {
                           where + " (set OMNIHOST_TOKENIZER_MODULE to its path)");
 }
 
+// An open descriptor of a regular file (checked with stat before and fstat after an O_NONBLOCK
+// open); tokenizer_error naming the file and what it really is otherwise.
+class regular_fd {
+public:
+    explicit regular_fd(const fs::path &file) {
+        struct stat st {};
+        if (::stat(file.c_str(), &st) != 0)
+            throw tokenizer_error("cannot open tokenizer model " + file.string() + ": " + std::strerror(errno));
+        check(file, st.st_mode);
+        fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd_ < 0) throw tokenizer_error("cannot open tokenizer model " + file.string() + ": " + std::strerror(errno));
+        if (::fstat(fd_, &st) != 0) st.st_mode = 0;
+        try {
+            check(file, st.st_mode);
+        } catch (...) {
+            ::close(fd_);
+            throw;
+        }
+    }
+    ~regular_fd() { ::close(fd_); }
+    regular_fd(const regular_fd &) = delete;
+    regular_fd &operator=(const regular_fd &) = delete;
+    std::string proc_path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+
+private:
+    int fd_ = -1;
+    static void check(const fs::path &file, mode_t mode) {
+        if (S_ISREG(mode)) return;
+        const char *kind = S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device"
+                           : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket" : "not a regular file";
+        throw tokenizer_error("cannot read tokenizer model " + file.string() + ": it is " + kind +
+                              ", only regular files are read from a model folder");
+    }
+};
+
 struct spm_tokenizer::impl {
     const module_api *api = nullptr;
     omnihost_spm *handle = nullptr;
@@ -121,14 +161,25 @@ struct spm_tokenizer::impl {
 spm_tokenizer spm_tokenizer::load(const fs::path &model, const fs::path &module) {
     std::error_code ec;
     fs::path file = fs::is_directory(model, ec) ? model / "spiece.model" : model;
-    if (!fs::is_regular_file(file, ec)) {
+    if (!fs::exists(file, ec)) {
         throw tokenizer_error("tokenizer model file not found: " + file.string() +
                               (file == model ? "" : " (a tokenizer folder must contain spiece.model)"));
     }
+    // The model folder is untrusted: only a regular file is handed to sentencepiece (a FIFO would
+    // block its open() forever). The file is opened here with O_NONBLOCK and checked with fstat,
+    // and the module reads that very descriptor through /proc/self/fd, so the path cannot be
+    // swapped for a FIFO between the check and the read.
+    const regular_fd fd(file);
     const module_api &api = open_module(module.empty() ? find_tokenizer_module() : module);
     char err[1024] = {0};
-    omnihost_spm *handle = api.omnihost_spm_load(file.c_str(), err, sizeof err);
-    if (handle == nullptr) throw tokenizer_error(err);
+    const std::string via = fs::is_directory("/proc/self/fd", ec) ? fd.proc_path() : file.string();
+    omnihost_spm *handle = api.omnihost_spm_load(via.c_str(), err, sizeof err);
+    if (handle == nullptr) {
+        std::string why = err;
+        for (auto at = why.find(via); at != std::string::npos; at = why.find(via, at + file.string().size()))
+            why.replace(at, via.size(), file.string());
+        throw tokenizer_error(why);
+    }
     auto p = std::make_unique<impl>();
     p->api = &api;
     p->handle = handle;

@@ -1,10 +1,11 @@
 #include "core/config.h"
 
-#include "core/safetensors.h"  // model_error
+#include "core/model_error.h"
+#include "core/regular_file.h"
+
+#include <common/json_limits.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 namespace omnihost::models {
 namespace {
@@ -38,19 +39,18 @@ bool as_int(const nlohmann::json &v, int64_t &out) {
 }  // namespace
 
 json_config json_config::load(const std::filesystem::path &file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw model_error(file.string() + ": cannot open config file");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return parse(ss.str(), file.string());
+    return parse(read_regular_file(file, "config file", max_model_json_bytes), file.string());
 }
 
 json_config json_config::parse(const std::string &text, const std::string &origin) {
     json_config c;
     c.origin_ = origin;
     try {
-        c.data_ = nlohmann::json::parse(text);
+        c.data_ = omnihost::parse_json_bounded(text, omnihost::json_limits{omnihost::json_default_max_depth,
+                                                                           max_model_json_bytes});
     } catch (const nlohmann::json::exception &e) {
+        throw model_error(origin + ": invalid JSON: " + e.what());
+    } catch (const omnihost::json_limit_error &e) {
         throw model_error(origin + ": invalid JSON: " + e.what());
     }
     if (!c.data_.is_object()) throw model_error(origin + ": expected a JSON object at the top level");
@@ -101,6 +101,18 @@ std::string json_config::get_string(const std::string &key, const std::string &f
     return v->get<std::string>();
 }
 
+int64_t json_config::get_int_in(const std::string &key, int64_t fallback, int64_t min, int64_t max) const {
+    const int64_t v = get_int(key, fallback);
+    check_range(key, v, min, max);
+    return v;
+}
+
+void json_config::check_range(const std::string &key, int64_t value, int64_t min, int64_t max) const {
+    if (value < min || value > max)
+        throw model_error(origin_ + ": key '" + key + "' is " + std::to_string(value) + ", outside the supported range [" +
+                          std::to_string(min) + ", " + std::to_string(max) + "]");
+}
+
 std::vector<int64_t> json_config::get_int_list(const std::string &key,
                                                const std::vector<int64_t> &fallback) const {
     const auto *v = find(key);
@@ -134,7 +146,8 @@ std::vector<double> json_config::get_double_list(const std::string &key,
 
 model_index model_index::load(const std::filesystem::path &model_dir) {
     const auto file = model_dir / "model_index.json";
-    if (!std::filesystem::exists(file))
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec))
         throw model_error(file.string() + ": model_index.json not found (not a diffusers pipeline folder?)");
     model_index idx;
     idx.config = json_config::load(file);

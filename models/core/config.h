@@ -15,17 +15,38 @@
 
 namespace omnihost::models {
 
+// Upper bounds for config.json dimensions, far above every released model (Wan2.1-14B: 40 layers,
+// 40 heads, ffn 13824; UMT5-XXL: vocab 256384, d_ff 10240) and far below what would overflow or
+// exhaust memory while building modules.
+struct config_bounds {
+    static constexpr int64_t max_layers = 1024;
+    static constexpr int64_t max_heads = 1024;
+    static constexpr int64_t max_head_dim = 4096;
+    static constexpr int64_t max_dim = 1 << 17;        // hidden / model / text / ffn widths
+    static constexpr int64_t max_channels = 1 << 14;   // latent / image channels, VAE base widths
+    static constexpr int64_t max_vocab = 1 << 22;
+    static constexpr int64_t max_patch = 64;
+    static constexpr int64_t max_positions = 1 << 20;  // rope lengths, relative-attention distances
+};
+
 class json_config {
 public:
-    // Reads and parses `file` (model_error naming the file when absent or not a JSON object).
+    // Reads and parses `file` (model_error naming the file when absent, not a regular file, larger
+    // than max_model_json_bytes, nested deeper than the JSON depth limit, or not a JSON object).
     static json_config load(const std::filesystem::path &file);
-    // `origin` names the source in error messages (a file name or "<inline>").
+    // `origin` names the source in error messages (a file name or "<inline>"). Same limits as load.
+    // Also the entry point for fuzzing config parsing from a byte buffer.
     static json_config parse(const std::string &text, const std::string &origin);
 
     // True when the key is present and not null.
     bool has(const std::string &key) const;
 
     int64_t get_int(const std::string &key, int64_t fallback) const;
+    // get_int, then a model_error naming the key when the value is outside [min, max]: configs
+    // are untrusted, and an absurd dimension would otherwise become an absurd allocation.
+    int64_t get_int_in(const std::string &key, int64_t fallback, int64_t min, int64_t max) const;
+    // The same range error for a value already read (or derived) under `key`.
+    void check_range(const std::string &key, int64_t value, int64_t min, int64_t max) const;
     double get_double(const std::string &key, double fallback) const;
     bool get_bool(const std::string &key, bool fallback) const;
     std::string get_string(const std::string &key, const std::string &fallback) const;

@@ -5,6 +5,11 @@
 // are views over the mapping that keep it alive.
 #include "core/safetensors.h"
 
+#include "core/regular_file.h"
+#include "core/safetensors_header.h"
+
+#include <common/json_limits.h>
+
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +22,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
+#include <string_view>
 #include <map>
 #include <set>
 
@@ -24,8 +31,6 @@ namespace fs = std::filesystem;
 
 namespace omnihost::models {
 namespace {
-
-constexpr uint64_t max_header_bytes = 100ull * 1024 * 1024;  // the reference implementation's limit
 
 struct dtype_info {
     const char *name;
@@ -74,80 +79,36 @@ struct entry {
 
 void parse_file(const fs::path &file, std::map<std::string, entry> &out,
                 const std::set<std::string> *only = nullptr) {
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(file, std::string("cannot open safetensors file: ") + std::strerror(errno));
-    struct stat st {};
-    if (fstat(fd, &st) != 0) {
-        ::close(fd);
-        fail(file, "cannot stat file");
-    }
-    const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+    uint64_t file_size = 0;
+    const int fd = open_regular_file(file, "safetensors file", &file_size);
     if (file_size < 8) {
         ::close(fd);
         fail(file, "truncated: " + std::to_string(file_size) + " bytes, smaller than the 8-byte header length");
     }
-    auto map = std::make_shared<mapping>();
-    map->size = file_size;
-    map->base = mmap(nullptr, file_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (map->base == MAP_FAILED) fail(file, std::string("mmap failed: ") + std::strerror(errno));
-    const auto *bytes = static_cast<const unsigned char *>(map->base);
-
-    uint64_t header_len = 0;
-    for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
-    if (header_len > max_header_bytes)
-        fail(file, "corrupt header: header length " + std::to_string(header_len) + " is implausible");
-    if (8 + header_len > file_size)
-        fail(file, "truncated or corrupt header: header length " + std::to_string(header_len) +
-                       " exceeds the file size " + std::to_string(file_size));
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(reinterpret_cast<const char *>(bytes) + 8,
-                                       reinterpret_cast<const char *>(bytes) + 8 + header_len);
-    } catch (const nlohmann::json::exception &e) {
-        fail(file, std::string("corrupt header (invalid JSON): ") + e.what());
+    if (file_size > static_cast<uint64_t>(std::numeric_limits<size_t>::max())) {
+        ::close(fd);
+        fail(file, "too large to map");
     }
-    if (!header.is_object()) fail(file, "corrupt header: not a JSON object");
-    const uint64_t data_start = 8 + header_len;
-    const uint64_t data_size = file_size - data_start;
+    auto map = std::make_shared<mapping>();
+    map->size = static_cast<size_t>(file_size);
+    map->base = mmap(nullptr, map->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    const int map_errno = errno;
+    ::close(fd);
+    if (map->base == MAP_FAILED) fail(file, std::string("mmap failed: ") + std::strerror(map_errno));
 
-    for (const auto &[name, spec] : header.items()) {
-        if (name == "__metadata__") continue;
-        if (only && !only->count(name)) continue;
-        const std::string where = "tensor '" + name + "': ";
-        if (!spec.is_object() || !spec.contains("dtype") || !spec.contains("shape") ||
-            !spec.contains("data_offsets"))
-            fail(file, "corrupt header: " + where + "needs dtype, shape and data_offsets");
-        const auto &jd = spec["dtype"], &js = spec["shape"], &jo = spec["data_offsets"];
-        if (!jd.is_string()) fail(file, "corrupt header: " + where + "dtype is not a string");
-        const dtype_info *dt = dtype_by_name(jd.get<std::string>());
-        if (!dt)
-            fail(file, where + "unsupported dtype '" + jd.get<std::string>() +
-                           "' (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)");
-        if (!js.is_array()) fail(file, "corrupt header: " + where + "shape is not a list");
+    const safetensors_header_info info =
+        parse_safetensors_header(std::string_view(static_cast<const char *>(map->base), map->size), file.string());
+    for (const auto &t : info.tensors) {
+        if (only && !only->count(t.name)) continue;
         entry e;
-        uint64_t numel = 1;
-        for (const auto &d : js) {
-            if (!d.is_number_unsigned()) fail(file, "corrupt header: " + where + "shape holds a non-size value");
-            e.shape.push_back(d.get<int64_t>());
-            numel *= d.get<uint64_t>();
-        }
-        if (!jo.is_array() || jo.size() != 2 || !jo[0].is_number_unsigned() || !jo[1].is_number_unsigned())
-            fail(file, "corrupt header: " + where + "data_offsets must be [begin, end]");
-        const uint64_t begin = jo[0].get<uint64_t>(), end = jo[1].get<uint64_t>();
-        if (begin > end || end > data_size)
-            fail(file, where + "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                           "] outside the " + std::to_string(data_size) +
-                           "-byte data section (truncated file or bad offsets)");
-        if (end - begin != numel * dt->size)
-            fail(file, "corrupt header: " + where + "data_offsets span " + std::to_string(end - begin) +
-                           " bytes but shape and dtype need " + std::to_string(numel * dt->size));
         e.map = map;
         e.file = file;
-        e.offset = data_start + begin;
-        e.bytes = end - begin;
-        e.dtype = dt;
-        out[name] = std::move(e);
+        e.offset = static_cast<size_t>(info.data_start + t.begin);  // <= file size, checked by the parser
+        e.bytes = static_cast<size_t>(t.end - t.begin);
+        e.dtype = dtype_by_name(t.dtype);
+        if (!e.dtype) fail(file, "tensor '" + t.name + "': unsupported dtype '" + t.dtype + "'");
+        e.shape = t.shape;
+        out[t.name] = std::move(e);
     }
 }
 
@@ -199,20 +160,19 @@ tensor_store tensor_store::open(const fs::path &path_in) {
     }
     // Sharded: weight_map {tensor name: shard file name}, shard files beside the index.
     nlohmann::json index;
-    {
-        std::ifstream in(path);
-        if (!in) throw model_error(path.string() + ": cannot open index file");
-        try {
-            in >> index;
-        } catch (const nlohmann::json::exception &e) {
-            throw model_error(path.string() + ": invalid index JSON: " + e.what());
-        }
+    try {
+        index = omnihost::parse_json_bounded(read_regular_file(path, "index file", max_model_json_bytes));
+    } catch (const nlohmann::json::exception &e) {
+        throw model_error(path.string() + ": invalid index JSON: " + e.what());
+    } catch (const omnihost::json_limit_error &e) {
+        throw model_error(path.string() + ": invalid index JSON: " + e.what());
     }
     if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
         throw model_error(path.string() + ": index has no \"weight_map\" object");
     std::map<std::string, std::set<std::string>> by_shard;
     for (const auto &[name, shard] : index["weight_map"].items()) {
         if (!shard.is_string()) throw model_error(path.string() + ": weight_map entry '" + name + "' is not a file name");
+        check_shard_name(shard.get<std::string>(), name, path.string());
         by_shard[shard.get<std::string>()].insert(name);
     }
     for (const auto &[shard, names] : by_shard) {

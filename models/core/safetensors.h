@@ -5,6 +5,8 @@
 // many files that include this header do not pay for <torch/torch.h>.
 #pragma once
 
+#include "core/model_error.h"
+
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
@@ -19,12 +21,6 @@ namespace torch::nn { class Module; }
 
 namespace omnihost::models {
 
-// Every loading error (missing file, corrupt header, unsupported dtype, missing/unexpected key,
-// shape mismatch) is a model_error whose what() names the file and the key.
-struct model_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
 // All tensors of one checkpoint: a single *.safetensors file, or a sharded set described by a
 // *.safetensors.index.json, or a folder holding either. Files stay mmapped while any tensor from
 // them is alive. Supported dtypes: F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL.
@@ -32,7 +28,9 @@ class tensor_store {
 public:
     // `path`: a .safetensors file, a .index.json file, or a directory containing exactly one of
     // "diffusion_pytorch_model.safetensors[.index.json]" / "model.safetensors[.index.json]" or a
-    // single *.safetensors file.
+    // single *.safetensors file. The files are untrusted: only regular files are opened, the
+    // header is validated by parse_safetensors_header (core/safetensors_header.h) and shard names
+    // from an index must be plain file names beside it.
     static tensor_store open(const std::filesystem::path &path);
 
     bool contains(const std::string &name) const;

@@ -37,17 +37,29 @@ void wan_transformer_config::validate(const std::string &o) const {
     auto need = [&](bool ok, const char *key, const std::string &what) {
         if (!ok) throw model_error(o + ": key '" + key + "' " + what);
     };
+    // Upper bounds first where the value feeds an allocation: an absurd dimension in an untrusted
+    // config.json must be a clear error naming the key, not an attempt to allocate it.
+    using b = config_bounds;
+    auto in_range = [&](int64_t v, int64_t lo, int64_t hi, const char *key) {
+        if (v < lo || v > hi)
+            throw model_error(o + ": key '" + key + "' is " + std::to_string(v) + ", outside the supported range [" +
+                              std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    };
     need(patch_size.size() == 3 && patch_size[0] > 0 && patch_size[1] > 0 && patch_size[2] > 0, "patch_size",
          "must be three positive integers");
-    need(num_attention_heads > 0, "num_attention_heads", "must be > 0");
-    need(attention_head_dim > 0 && attention_head_dim % 2 == 0, "attention_head_dim", "must be a positive even number");
-    need(in_channels > 0, "in_channels", "must be > 0");
-    need(out_channels > 0, "out_channels", "must be > 0");
-    need(text_dim > 0, "text_dim", "must be > 0");
-    need(freq_dim > 0 && freq_dim % 2 == 0, "freq_dim", "must be a positive even number");
-    need(ffn_dim > 0, "ffn_dim", "must be > 0");
-    need(num_layers >= 0, "num_layers", "must be >= 0");
-    need(rope_max_seq_len > 0, "rope_max_seq_len", "must be > 0");
+    for (int64_t p : patch_size) in_range(p, 1, b::max_patch, "patch_size");
+    in_range(num_attention_heads, 1, b::max_heads, "num_attention_heads");
+    in_range(attention_head_dim, 1, b::max_head_dim, "attention_head_dim");
+    need(attention_head_dim % 2 == 0, "attention_head_dim", "must be a positive even number");
+    in_range(num_attention_heads * attention_head_dim, 1, b::max_dim, "num_attention_heads");
+    in_range(in_channels, 1, b::max_channels, "in_channels");
+    in_range(out_channels, 1, b::max_channels, "out_channels");
+    in_range(text_dim, 1, b::max_dim, "text_dim");
+    in_range(freq_dim, 1, b::max_dim, "freq_dim");
+    need(freq_dim % 2 == 0, "freq_dim", "must be a positive even number");
+    in_range(ffn_dim, 1, b::max_dim, "ffn_dim");
+    in_range(num_layers, 0, b::max_layers, "num_layers");
+    in_range(rope_max_seq_len, 1, b::max_positions, "rope_max_seq_len");
     need(qk_norm == "rms_norm_across_heads", "qk_norm", "must be \"rms_norm_across_heads\" (got \"" + qk_norm + "\")");
     need(eps > 0, "eps", "must be > 0");
 }

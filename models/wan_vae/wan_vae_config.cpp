@@ -5,6 +5,7 @@
 #include "core/config.h"
 #include "core/safetensors.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace omnihost::models::wan_vae {
@@ -47,7 +48,11 @@ vae_config vae_config::from_json(const json_config &j) {
     c.decoder_base_dim = get_int(j, "decoder_base_dim", c.base_dim);  // null -> base_dim
     c.z_dim = get_int(j, "z_dim", 16);
     c.dim_mult.clear();
-    for (int64_t m : j.get_int_list("dim_mult", {1, 2, 4, 4})) c.dim_mult.push_back(static_cast<int>(m));
+    for (int64_t m : j.get_int_list("dim_mult", {1, 2, 4, 4})) {
+        if (m <= 0) fail(j, "dim_mult", "must be positive, got " + std::to_string(m));
+        if (m > config_bounds::max_channels) fail(j, "dim_mult", "holds " + std::to_string(m) + ", far too large");
+        c.dim_mult.push_back(static_cast<int>(m));
+    }
     c.num_res_blocks = get_int(j, "num_res_blocks", 2);
     c.temperal_downsample = get_bool_list(j, "temperal_downsample", {false, true, true});
     c.is_residual = j.get_bool("is_residual", false);
@@ -62,12 +67,33 @@ vae_config vae_config::from_json(const json_config &j) {
     auto positive = [&](const char *key, int v) {
         if (v <= 0) fail(j, key, "must be positive, got " + std::to_string(v));
     };
+    // Upper bounds: the config is untrusted and these sizes become allocations and loop counts.
+    using b = config_bounds;
+    auto at_most = [&](const char *key, int64_t v, int64_t hi) {
+        if (v > hi) fail(j, key, "is " + std::to_string(v) + ", above the supported limit " + std::to_string(hi));
+    };
+    at_most("base_dim", c.base_dim, b::max_channels);
+    at_most("decoder_base_dim", c.decoder_base_dim, b::max_channels);
+    at_most("z_dim", c.z_dim, b::max_channels);
+    at_most("in_channels", c.in_channels, b::max_channels);
+    at_most("out_channels", c.out_channels, b::max_channels);
+    at_most("num_res_blocks", c.num_res_blocks, 64);
+    at_most("patch_size", c.patch_size, b::max_patch);
+    at_most("scale_factor_temporal", c.scale_factor_temporal, b::max_patch);
+    at_most("scale_factor_spatial", c.scale_factor_spatial, b::max_patch);
+    if (c.dim_mult.size() > 16) fail(j, "dim_mult", "has " + std::to_string(c.dim_mult.size()) + " entries (limit 16)");
+    for (int m : c.dim_mult)
+        if (int64_t(m) * std::max(c.base_dim, c.decoder_base_dim) > b::max_channels)
+            fail(j, "dim_mult", "entry " + std::to_string(m) + " times base_dim makes a layer wider than " +
+                                    std::to_string(b::max_channels) + " channels");
     positive("base_dim", c.base_dim);
     positive("decoder_base_dim", c.decoder_base_dim);
     positive("z_dim", c.z_dim);
     positive("out_channels", c.out_channels);
     positive("patch_size", c.patch_size);
     positive("scale_factor_spatial", c.scale_factor_spatial);
+    positive("scale_factor_temporal", c.scale_factor_temporal);
+    positive("in_channels", c.in_channels);
     if (c.num_res_blocks < 0) fail(j, "num_res_blocks", "must not be negative");
     if (c.dim_mult.empty()) fail(j, "dim_mult", "must not be empty");
     for (int m : c.dim_mult) positive("dim_mult", m);
