@@ -3,11 +3,14 @@
 #include "plugin_error.h"
 
 #include "core/hub.h"
-#include "core/safetensors.h"
+#include "core/model_error.h"
 
+#include <common/json_limits.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <random>
 
@@ -20,9 +23,11 @@ namespace fs = std::filesystem;
 json parse_object(const std::string &text, const char *what) {
     json j;
     try {
-        j = json::parse(text.empty() ? std::string("{}") : text);
+        j = omnihost::parse_json_bounded(text.empty() ? std::string_view("{}") : std::string_view(text));
     } catch (const json::exception &e) {
         throw invalid_field(what, std::string("not valid JSON (") + e.what() + ")");
+    } catch (const omnihost::json_limit_error &e) {
+        throw invalid_field(what, std::string("refused (") + e.what() + ")");
     }
     if (!j.is_object()) throw invalid_field(what, "must be a JSON object");
     return j;
@@ -96,6 +101,29 @@ create_config parse_create_config(const std::string &json_text) {
     create_config c;
     c.data_dir = get_string(j, "data_dir", "");
     c.lim = read_limits(j, c.lim);
+    auto add_roots = [&c](const std::string &list) {
+        size_t start = 0;
+        while (start <= list.size()) {
+            const size_t colon = std::min(list.find(':', start), list.size());
+            const std::string one = list.substr(start, colon - start);
+            if (!one.empty()) c.model_roots.push_back(fs::absolute(fs::path(one)).lexically_normal());
+            start = colon + 1;
+        }
+    };
+    if (const json *roots = find(j, "model_roots")) {
+        if (roots->is_string()) {
+            add_roots(roots->get<std::string>());
+        } else if (roots->is_array()) {
+            for (const auto &r : *roots) {
+                if (!r.is_string() || r.get<std::string>().empty())
+                    throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
+                c.model_roots.push_back(fs::absolute(fs::path(r.get<std::string>())).lexically_normal());
+            }
+        } else {
+            throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
+        }
+    }
+    if (const char *env = std::getenv("OMNIHOST_MODEL_ROOTS")) add_roots(env);
     return c;
 }
 
@@ -104,6 +132,11 @@ start_settings parse_start_settings(const std::string &json_text, const limits &
     start_settings s;
     s.model = get_string(j, "model", "");
     if (s.model.empty()) throw invalid_field("model", "is required (a model folder or a hub id)");
+    if (s.model.size() > 4096) throw invalid_field("model", "is longer than 4096 characters");
+    for (const char ch : s.model)
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+            throw invalid_field("model", "must not contain control characters");
+    s.recipe = get_string(j, "recipe", "");
     const std::string model_type = get_string(j, "model_type", "video");
     if (model_type != "video")
         throw invalid_field("model_type", "this plugin serves video models, not '" + model_type + "'");
@@ -136,33 +169,133 @@ start_settings parse_start_settings(const std::string &json_text, const limits &
     return s;
 }
 
-fs::path resolve_model(const std::string &model, const fs::path &data_dir) {
-    std::vector<std::string> looked;
+namespace {
+
+// Canonical where the path exists, lexically normal absolute otherwise; never throws.
+fs::path canonical_or_normal(const fs::path &p) {
+    std::error_code ec;
+    fs::path out = fs::weakly_canonical(p, ec);
+    if (ec) out = fs::absolute(p, ec).lexically_normal();
+    if (out.has_relative_path() && out.filename().empty()) out = out.parent_path();  // "a/b/" -> "a/b"
+    return out;
+}
+
+// `path` and `root` are both canonical/normal absolute paths: componentwise prefix.
+bool is_inside(const fs::path &path, const fs::path &root) {
+    if (root.empty()) return false;
+    auto r = root.begin();
+    auto p = path.begin();
+    for (; r != root.end(); ++r, ++p) {
+        if (p == path.end() || *p != *r) return false;
+    }
+    return true;
+}
+
+// The longest root holding `path`, or an empty path.
+fs::path root_of(const fs::path &path, const std::vector<fs::path> &roots) {
+    fs::path best;
+    for (const auto &r : roots)
+        if (is_inside(path, r) && std::distance(r.begin(), r.end()) > std::distance(best.begin(), best.end())) best = r;
+    return best;
+}
+
+// A relative path without ".", ".." or empty components (as users write "models/wan-tiny").
+bool plain_relative(const std::string &model) {
+    const fs::path p(model);
+    if (p.is_absolute() || p.empty() || model.back() == '/') return false;
+    for (const auto &part : p)
+        if (part == "." || part == ".." || part.empty()) return false;
+    return true;
+}
+
+std::string label_for(const std::string &model, const fs::path &dir, const std::vector<fs::path> &roots,
+                      const std::vector<fs::path> &hf_roots) {
+    if (plain_relative(model)) return model;
+    const fs::path root = root_of(dir, roots);
+    if (!root.empty()) {
+        const fs::path rel = dir.lexically_relative(root);
+        // A snapshot in the Hugging Face cache: models--org--name/snapshots/<rev> -> "org/name".
+        if (std::find(hf_roots.begin(), hf_roots.end(), root) != hf_roots.end() && !rel.empty()) {
+            const std::string repo = rel.begin()->string();
+            const std::string prefix = "models--";
+            const auto sep = repo.find("--", prefix.size());
+            if (repo.rfind(prefix, 0) == 0 && sep != std::string::npos && sep + 2 < repo.size())
+                return repo.substr(prefix.size(), sep - prefix.size()) + "/" + repo.substr(sep + 2);
+        }
+        if (!rel.empty() && rel != ".") return rel.generic_string();
+    }
+    return dir.filename().string();
+}
+
+}  // namespace
+
+std::vector<fs::path> allowed_model_roots(const create_config &config) {
+    std::vector<fs::path> roots;
+    auto add = [&](const fs::path &p) {
+        if (p.empty()) return;
+        const fs::path c = canonical_or_normal(p);
+        if (std::find(roots.begin(), roots.end(), c) == roots.end()) roots.push_back(c);
+    };
+    add(config.data_dir);
+    for (const auto &r : models::hf_cache_roots()) add(r);
+    for (const auto &r : config.model_roots) add(r);
+    return roots;
+}
+
+resolved_model resolve_model(const std::string &model, const create_config &config) {
+    if (model.empty()) throw invalid_field("model", "is required (a model folder or a hub id)");
+    const std::vector<fs::path> roots = allowed_model_roots(config);
+    std::vector<fs::path> hf_roots;
+    for (const auto &r : models::hf_cache_roots()) hf_roots.push_back(canonical_or_normal(r));
+
+    // Candidate folders: the path itself when absolute; else the path under data_dir, then under
+    // each extra root. The current directory is never a base: it is not a root.
+    std::vector<std::pair<fs::path, std::string>> candidates;
     const fs::path p(model);
     if (p.is_absolute()) {
-        if (fs::is_directory(p)) return p;
-        looked.push_back(p.string());
+        candidates.emplace_back(p, "");
     } else {
-        if (!data_dir.empty()) {
-            const fs::path under = data_dir / p;
-            if (fs::is_directory(under)) return fs::absolute(under);
-            looked.push_back(under.string() + " (under data_dir)");
+        if (!config.data_dir.empty()) candidates.emplace_back(config.data_dir / p, " (under data_dir)");
+        for (const auto &r : config.model_roots) candidates.emplace_back(r / p, " (under model root " + r.string() + ")");
+    }
+    std::vector<std::string> looked;
+    bool any_inside = false, any_outside = false;
+    for (const auto &[candidate, note] : candidates) {
+        const fs::path c = canonical_or_normal(candidate);
+        // Outside the roots nothing is looked at (is_directory would tell a request whether
+        // an arbitrary path exists).
+        if (root_of(c, roots).empty()) {
+            any_outside = true;
+            continue;
         }
-        if (fs::is_directory(p)) return fs::absolute(p);
-        looked.push_back(fs::absolute(p).string() + " (current directory)");
-        // "org/name" looks like a hub id: try the Hugging Face cache.
-        if (model.find('/') != std::string::npos && model.find("..") == std::string::npos &&
-            model.front() != '.') {
-            try {
-                return models::resolve_model_path(model);
-            } catch (const models::model_error &e) {
-                looked.push_back(std::string("Hugging Face cache: ") + e.what());
-            }
+        any_inside = true;
+        std::error_code ec;
+        if (fs::is_directory(c, ec)) return {c, label_for(model, c, roots, hf_roots)};
+        looked.push_back(candidate.lexically_normal().string() + note);
+    }
+    const bool hub_like = !p.is_absolute() && models::is_hub_model_id(model);
+    if (hub_like) {
+        any_inside = true;
+        try {
+            const fs::path c = canonical_or_normal(models::resolve_hub_model(model));
+            if (root_of(c, roots).empty())
+                throw model_outside_roots(OMNIHOST_INVALID_ARGUMENT,
+                                          "model: '" + model + "' resolves outside the Hugging Face cache (a snapshot "
+                                          "linked elsewhere); only folders inside the allowed model roots are loaded");
+            return {c, model};
+        } catch (const models::model_error &e) {
+            looked.push_back(std::string("Hugging Face cache: ") + e.what());
         }
     }
+    // One fixed text, without the path: byte-identical whether or not the path exists.
+    if (any_outside || !any_inside)
+        throw model_outside_roots(OMNIHOST_INVALID_ARGUMENT,
+                                  "model: the path is outside the folders models may be loaded from (data_dir, "
+                                  "the Hugging Face cache, plugin_config.video_diffusion.model_roots, "
+                                  "$OMNIHOST_MODEL_ROOTS); give a folder inside them or a hub id org/name");
     std::string msg = "model '" + model + "' was not found; looked in:";
     for (const auto &l : looked) msg += "\n  - " + l;
-    throw invalid_field("model", msg.substr(0));
+    throw invalid_field("model", msg);
 }
 
 video_request parse_video_request(const std::string &json_text, const generation_defaults &d,

@@ -3,6 +3,8 @@
 // message starts with the offending field. No libtorch here.
 #pragma once
 
+#include "plugin_error.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -20,8 +22,13 @@ struct limits {
 
 struct create_config {
     std::filesystem::path data_dir;  // relative model paths resolve against it (when set)
+    // Extra folders models may live in, set by the operator only: the create config's
+    // "model_roots" (plugin_config.video_diffusion.model_roots: a list of folders or one
+    // colon-separated string) followed by $OMNIHOST_MODEL_ROOTS (colon-separated), as absolute paths.
+    std::vector<std::filesystem::path> model_roots;
     limits lim;
 };
+// Reads the create config (operator settings) and $OMNIHOST_MODEL_ROOTS.
 create_config parse_create_config(const std::string &json_text);
 
 // Generation defaults a recipe may carry (its "defaults" block), used when a request omits them.
@@ -38,6 +45,7 @@ struct generation_defaults {
 
 struct start_settings {
     std::string model;  // as given
+    std::string recipe;  // the recipe id the host started it from ("" when none)
     bool vae_use_slicing = true;
     bool vae_use_tiling = true;
     std::optional<double> flow_shift;
@@ -53,10 +61,30 @@ struct start_settings {
 // flat merged start request and a raw recipe work. `base` supplies the limits from create().
 start_settings parse_start_settings(const std::string &json_text, const limits &base);
 
-// Resolves the model: an absolute directory; a path relative to data_dir (then to the current
-// directory); or a Hugging Face hub id in the HF cache. Throws INVALID_ARGUMENT naming "model" and
-// listing every place it looked.
-std::filesystem::path resolve_model(const std::string &model, const std::filesystem::path &data_dir);
+// The folders a requested model may resolve into, canonical (symlinks and '..' resolved): data_dir,
+// the Hugging Face cache roots, then config.model_roots. Roots that do not exist are kept (a
+// later-created folder still counts) in their lexically normal absolute form.
+std::vector<std::filesystem::path> allowed_model_roots(const create_config &config);
+
+// resolve_model's refusal of a model outside the allowed roots (INVALID_ARGUMENT naming "model").
+struct model_outside_roots : plugin_error {
+    using plugin_error::plugin_error;
+};
+
+struct resolved_model {
+    std::filesystem::path dir;  // canonical, inside one of the allowed roots
+    // How outputs name the model, never a local absolute path: the hub id, the path as given when
+    // it is a plain relative one, or the folder relative to its root ("org/name" for a folder in
+    // the Hugging Face cache).
+    std::string label;
+};
+
+// Resolves the model: an absolute directory; a path relative to data_dir (then to each extra
+// root); or a Hugging Face hub id in the HF cache. The result must lie inside
+// allowed_model_roots() after symlinks and '..' are resolved. Throws INVALID_ARGUMENT naming
+// "model": for a path outside the roots one fixed message (the same whether or not it exists, so
+// requests cannot probe the file system), otherwise a list of the places it looked inside the roots.
+resolved_model resolve_model(const std::string &model, const create_config &config);
 
 struct video_request {
     std::string prompt;

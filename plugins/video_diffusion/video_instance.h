@@ -41,7 +41,7 @@ private:
 
     std::unique_ptr<models::wan::wan_pipeline> pipeline_;
     start_settings settings_;
-    std::string model_label_;  // the "model" string as the user gave it (for metadata)
+    std::string model_label_;  // how outputs name the model: hub id or root-relative folder, never a local path
 
     mutable std::mutex state_mutex_;  // guards the fields below (read by health from any thread)
     std::string state_ = "stopped";   // stopped | loading | ready | failed

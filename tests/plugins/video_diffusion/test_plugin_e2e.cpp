@@ -12,7 +12,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef VD_PLUGIN_PATH
@@ -41,10 +44,14 @@ const fs::path &data_dir() {
     return dir;
 }
 
+// A folder outside data_dir (and outside every model root) for the confinement tests.
+fs::path outside_dir() { return fs::temp_directory_path() / ("vd_e2e_outside_" + std::to_string(::getpid())); }
+
 struct cleanup {
     ~cleanup() {
         std::error_code ec;
         fs::remove_all(fs::temp_directory_path() / ("vd_e2e_" + std::to_string(::getpid())), ec);
+        fs::remove_all(outside_dir(), ec);
     }
 } g_cleanup;
 
@@ -78,6 +85,19 @@ json demo_request(uint64_t seed) {
 }
 
 bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
+
+// Runs `fn` on a thread; when it has not returned by the deadline it is blocked on the FIFO
+// `fifo`, which is then given a writer (and closed) to release it, and the hang is reported.
+template <typename Fn>
+auto without_hang(const fs::path &fifo, Fn fn, bool &hung) {
+    auto fut = std::async(std::launch::async, fn);
+    hung = fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready;
+    while (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // succeeds once a reader waits
+        if (fd >= 0) ::close(fd);
+    }
+    return fut.get();
+}
 
 }  // namespace
 
@@ -265,5 +285,162 @@ TEST_CASE("start failures are clear (missing model, missing files, corrupt heade
     small["num_inference_steps"] = 1;
     REQUIRE_MESSAGE(vd.generate(small, gen, &res) == OMNIHOST_OK, vd.error());
     plugin.entry->release_result(vd.inst, res);
+}
+
+TEST_CASE("outputs name the model by its id or recipe, never by a local path") {
+    loaded_plugin plugin(VD_PLUGIN_PATH);
+    instance vd(plugin, {{"data_dir", data_dir().string()}});
+    // As the host sends a data_dir recipe: the model made absolute, the recipe id beside it.
+    json start = demo_start();
+    start["model"] = (data_dir() / "models" / "demo").string();
+    start["recipe"] = "demo-wan-tiny";
+    test_job load;
+    REQUIRE_MESSAGE(vd.start(start, load) == OMNIHOST_OK, vd.error());
+    json req = demo_request(11);
+    req["num_inference_steps"] = 1;
+    test_job gen;
+    omnihost_result *res = nullptr;
+    REQUIRE_MESSAGE(vd.generate(req, gen, &res) == OMNIHOST_OK, vd.error());
+    const std::vector<uint8_t> mp4(res->data, res->data + res->size);
+    const json meta = json::parse(res->metadata_json);
+    plugin.entry->release_result(vd.inst, res);
+
+    const auto info = omnihost::media::probe_media(mp4, false);
+    CHECK(info.metadata.at("model") == "models/demo");
+    CHECK(info.metadata.at("recipe") == "demo-wan-tiny");
+    CHECK(meta["model"] == "models/demo");
+    CHECK(meta["recipe"] == "demo-wan-tiny");
+    // No tag and no metadata value carries a local absolute path.
+    for (const auto &[key, value] : info.metadata) {
+        INFO("MP4 tag " << key << " = " << value);
+        CHECK(value.find(data_dir().string()) == std::string::npos);
+        CHECK_FALSE(starts_with(value, "/"));
+    }
+    for (auto it = meta.begin(); it != meta.end(); ++it) {
+        if (!it->is_string()) continue;
+        INFO("metadata " << it.key() << " = " << it->get<std::string>());
+        CHECK(it->get<std::string>().find(data_dir().string()) == std::string::npos);
+        CHECK_FALSE(starts_with(it->get<std::string>(), "/"));
+    }
+    const char *health = nullptr;
+    REQUIRE(plugin.entry->health(vd.inst, &health) == OMNIHOST_OK);
+    CHECK(std::string(health).find(data_dir().string()) == std::string::npos);
+}
+
+TEST_CASE("a model outside the roots is refused by start and preview alike, whether or not it exists") {
+    loaded_plugin plugin(VD_PLUGIN_PATH);
+    instance vd(plugin, {{"data_dir", data_dir().string()}});
+    // A complete, loadable copy of the demo model outside data_dir, and links/'..' leading to it.
+    fs::remove_all(outside_dir());
+    fs::create_directories(outside_dir());
+    fs::copy(data_dir() / "models" / "demo", outside_dir() / "demo", fs::copy_options::recursive);
+    std::error_code ec;
+    fs::remove(data_dir() / "models" / "link_out", ec);
+    fs::create_directory_symlink(outside_dir() / "demo", data_dir() / "models" / "link_out");
+    const std::string dotdot =
+        (data_dir() / "models" / ".." / ".." / outside_dir().filename() / "demo").string();
+
+    auto start_answer = [&](const std::string &model) {
+        json s = demo_start();
+        s["model"] = model;
+        test_job j;
+        const omnihost_status st = vd.start(s, j);
+        return std::make_pair(st, vd.error());
+    };
+    auto preview_answer = [&](const std::string &model) {
+        json s = demo_start();
+        s["model"] = model;
+        const char *out = nullptr;
+        const omnihost_status st = plugin.entry->command_preview(vd.inst, s.dump().c_str(), &out);
+        return std::make_pair(st, st == OMNIHOST_OK ? std::string(out) : vd.error());
+    };
+    const auto existing = start_answer((outside_dir() / "demo").string());
+    CHECK(existing.first == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(starts_with(existing.second, "model: "));
+    CHECK(existing.second.find("outside the folders models may be loaded from") != std::string::npos);
+    CHECK(start_answer((outside_dir() / "absent").string()) == existing);
+    CHECK(start_answer("/etc") == existing);
+    CHECK(start_answer("models/link_out") == existing);
+    CHECK(start_answer(dotdot) == existing);
+    CHECK(start_answer("../" + outside_dir().filename().string() + "/demo") == existing);
+
+    // The preview gives the same refusal, identical for an existing and a missing outside path.
+    const auto p_existing = preview_answer((outside_dir() / "demo").string());
+    const auto p_missing = preview_answer((outside_dir() / "no-such-model").string());
+    CHECK(p_existing.first == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(p_existing == p_missing);
+    CHECK(p_existing.second == existing.second);
+    // Inside the roots the preview still works, and notes a missing folder.
+    const auto p_inside = preview_answer("models/demo");
+    CHECK(p_inside.first == OMNIHOST_OK);
+    const auto p_inside_missing = preview_answer("models/not-yet");
+    REQUIRE(p_inside_missing.first == OMNIHOST_OK);
+    CHECK(json::parse(p_inside_missing.second)["model_path"] == "models/not-yet (not found yet)");
+
+    // The operator can add the folder as a model root (create config model_roots); then it loads.
+    instance with_root(plugin, {{"data_dir", data_dir().string()}, {"model_roots", {outside_dir().string()}}});
+    json s = demo_start();
+    s["model"] = (outside_dir() / "demo").string();
+    test_job ok;
+    CHECK_MESSAGE(with_root.start(s, ok) == OMNIHOST_OK, with_root.error());
+    fs::remove(data_dir() / "models" / "link_out", ec);
+}
+
+TEST_CASE("FIFOs in the model folder and absurd config values: start fails promptly, naming the file or key") {
+    loaded_plugin plugin(VD_PLUGIN_PATH);
+    instance vd(plugin, {{"data_dir", data_dir().string()}});
+    const fs::path model = data_dir() / "models" / "hostile";
+    auto fresh_copy = [&] {
+        fs::remove_all(model);
+        fs::copy(data_dir() / "models" / "demo", model, fs::copy_options::recursive);
+    };
+    auto start_error = [&](const fs::path &fifo, bool &hung) {
+        return without_hang(fifo, [&] {
+            json s = demo_start();
+            s["model"] = "models/hostile";
+            test_job j;
+            const omnihost_status st = vd.start(s, j);
+            return std::make_pair(st, vd.error());
+        }, hung);
+    };
+    for (const char *file : {"transformer/config.json", "transformer/diffusion_pytorch_model.safetensors",
+                             "model_index.json", "vae/config.json", "tokenizer/spiece.model",
+                             "text_encoder/model.safetensors", "scheduler/scheduler_config.json"}) {
+        INFO(file);
+        fresh_copy();
+        REQUIRE(fs::exists(model / file));
+        fs::remove(model / file);
+        REQUIRE(::mkfifo((model / file).c_str(), 0600) == 0);
+        bool hung = false;
+        const auto [st, err] = start_error(model / file, hung);
+        CHECK_FALSE(hung);
+        CHECK(st == OMNIHOST_INVALID_ARGUMENT);
+        CHECK_MESSAGE(err.find("FIFO") != std::string::npos, err);
+        CHECK_MESSAGE(err.find(fs::path(file).filename().string()) != std::string::npos, err);
+    }
+
+    // An absurd dimension in each config is an error naming the key, before any allocation.
+    struct absurd { const char *file; const char *key; json value; };
+    for (const absurd &a : {absurd{"transformer/config.json", "num_layers", 1000000000},
+                            absurd{"transformer/config.json", "ffn_dim", int64_t(1) << 40},
+                            absurd{"transformer/config.json", "num_attention_heads", 100000},
+                            absurd{"text_encoder/config.json", "vocab_size", int64_t(1) << 40},
+                            absurd{"text_encoder/config.json", "d_model", 10000000},
+                            absurd{"vae/config.json", "base_dim", 1000000}}) {
+        INFO(a.file << " " << a.key);
+        fresh_copy();
+        json cfg = json::parse(std::ifstream(model / a.file));
+        cfg[a.key] = a.value;
+        std::ofstream(model / a.file, std::ios::trunc) << cfg.dump();
+        bool hung = false;
+        const auto [st, err] = start_error(model / a.file, hung);
+        CHECK(st == OMNIHOST_INVALID_ARGUMENT);
+        CHECK_MESSAGE(err.find(std::string("'") + a.key + "'") != std::string::npos, err);
+    }
+    fs::remove_all(model);
+
+    // Still serves.
+    test_job good;
+    CHECK_MESSAGE(vd.start(demo_start(), good) == OMNIHOST_OK, vd.error());
 }
 }

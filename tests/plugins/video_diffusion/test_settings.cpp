@@ -3,10 +3,13 @@
 #include "settings.h"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <cstdlib>
 
 #include <unistd.h>
 
@@ -28,6 +31,8 @@ std::string request_error(const std::string &json, const limits &lim = {}, int64
 }
 
 bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
+
+std::string json_text(const nlohmann::json &j) { return j.dump(); }
 
 }  // namespace
 
@@ -140,30 +145,139 @@ TEST_CASE("start settings: flat or under defaults, recipe spellings, limits, bad
 }
 
 TEST_CASE("model resolution: absolute, under data_dir, and a clear list of places when absent") {
-    const fs::path root = fs::temp_directory_path() / ("vd_resolve_" + std::to_string(::getpid()));
+    const fs::path root = fs::weakly_canonical(fs::temp_directory_path()) / ("vd_resolve_" + std::to_string(::getpid()));
     fs::create_directories(root / "data" / "models" / "m1");
-    CHECK(resolve_model((root / "data/models/m1").string(), {}) == root / "data/models/m1");
-    CHECK(resolve_model("models/m1", root / "data") == fs::absolute(root / "data/models/m1"));
+    const create_config cfg = parse_create_config(json_text({{"data_dir", (root / "data").string()}}));
+    CHECK(resolve_model((root / "data/models/m1").string(), cfg).dir == root / "data/models/m1");
+    const resolved_model rel = resolve_model("models/m1", cfg);
+    CHECK(rel.dir == root / "data/models/m1");
+    CHECK(rel.label == "models/m1");
     std::string msg;
     try {
-        resolve_model("models/absent", root / "data");
+        resolve_model("models/absent", cfg);
     } catch (const plugin_error &e) {
         CHECK(e.status == OMNIHOST_INVALID_ARGUMENT);
         msg = e.what();
     }
     CHECK(starts_with(msg, "model: model 'models/absent' was not found; looked in:"));
     CHECK(msg.find((root / "data/models/absent").string()) != std::string::npos);
-    CHECK(msg.find("Hugging Face cache") != std::string::npos);
 
     // A hub id found in the standard cache layout (HF_HUB_CACHE/models--org--name/snapshots/<rev>).
     const fs::path cache = root / "hf";
-    fs::create_directories(cache / "models--Wan-AI--Tiny-Diffusers" / "snapshots" / "abc123");
+    const fs::path snapshot = cache / "models--Wan-AI--Tiny-Diffusers" / "snapshots" / "abc123";
+    fs::create_directories(snapshot);
     fs::create_directories(cache / "models--Wan-AI--Tiny-Diffusers" / "refs");
     std::ofstream(cache / "models--Wan-AI--Tiny-Diffusers" / "refs" / "main") << "abc123";
     ::setenv("HF_HUB_CACHE", cache.c_str(), 1);
-    CHECK(fs::equivalent(resolve_model("Wan-AI/Tiny-Diffusers", root / "data"),
-                         cache / "models--Wan-AI--Tiny-Diffusers" / "snapshots" / "abc123"));
+    const resolved_model hub = resolve_model("Wan-AI/Tiny-Diffusers", cfg);
+    CHECK(fs::equivalent(hub.dir, snapshot));
+    CHECK(hub.label == "Wan-AI/Tiny-Diffusers");
+    // The snapshot folder given by its absolute path is inside the cache root; outputs name the repo.
+    const resolved_model by_path = resolve_model(snapshot.string(), cfg);
+    CHECK(by_path.dir == snapshot);
+    CHECK(by_path.label == "Wan-AI/Tiny-Diffusers");
+    try {
+        resolve_model("Org/Absent", cfg);
+    } catch (const plugin_error &e) {
+        msg = e.what();
+    }
+    CHECK(msg.find("Hugging Face cache") != std::string::npos);
     ::unsetenv("HF_HUB_CACHE");
     fs::remove_all(root);
+}
+
+TEST_CASE("model resolution stays inside the operator's model roots") {
+    const fs::path root = fs::weakly_canonical(fs::temp_directory_path()) / ("vd_roots_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root / "data" / "models" / "m1");
+    fs::create_directories(root / "extra" / "wan" / "m2");
+    fs::create_directories(root / "envroot" / "m3");
+    fs::create_directories(root / "outside" / "secret");
+    // A link inside data_dir to a folder outside the roots, and one to a folder inside another root.
+    fs::create_directory_symlink(root / "outside" / "secret", root / "data" / "models" / "escape");
+    fs::create_directory_symlink(root / "extra" / "wan" / "m2", root / "data" / "models" / "to_extra");
+    ::setenv("OMNIHOST_MODEL_ROOTS", ("/nonexistent-root:" + (root / "envroot").string()).c_str(), 1);
+    const create_config cfg = parse_create_config(
+        json_text({{"data_dir", (root / "data").string()}, {"model_roots", {(root / "extra").string()}}}));
+    ::unsetenv("OMNIHOST_MODEL_ROOTS");
+    REQUIRE(cfg.model_roots.size() == 3);
+    CHECK(cfg.model_roots[0] == root / "extra");
+    CHECK(cfg.model_roots[2] == root / "envroot");
+
+    auto outside_error = [&](const std::string &model) -> std::string {
+        try {
+            resolve_model(model, cfg);
+        } catch (const model_outside_roots &e) {
+            CHECK(e.status == OMNIHOST_INVALID_ARGUMENT);
+            return e.what();
+        } catch (const plugin_error &e) {
+            return std::string("<not an outside-roots refusal> ") + e.what();
+        }
+        return "<accepted>";
+    };
+    // Inside: every kind of root, by absolute path or relative to data_dir / an extra root.
+    CHECK(resolve_model((root / "data/models/m1").string(), cfg).label == "models/m1");
+    CHECK(resolve_model("models/m1", cfg).dir == root / "data/models/m1");
+    const resolved_model m2 = resolve_model((root / "extra/wan/m2").string(), cfg);
+    CHECK(m2.dir == root / "extra/wan/m2");
+    CHECK(m2.label == "wan/m2");
+    CHECK(resolve_model("wan/m2", cfg).dir == root / "extra/wan/m2");  // relative to the extra root
+    CHECK(resolve_model((root / "envroot/m3").string(), cfg).label == "m3");
+    // '..' that stays inside, and a link whose target is inside another root, are fine.
+    CHECK(resolve_model((root / "data/models/../models/m1").string(), cfg).dir == root / "data/models/m1");
+    const resolved_model linked = resolve_model("models/to_extra", cfg);
+    CHECK(linked.dir == root / "extra/wan/m2");
+    CHECK(linked.label == "models/to_extra");
+
+    // Outside: an existing folder, a missing one, through '..' (absolute and relative) and through a link.
+    const std::string existing = outside_error((root / "outside/secret").string());
+    const std::string missing = outside_error((root / "outside/no-such-folder").string());
+    CHECK(starts_with(existing, "model: "));
+    CHECK(existing.find("outside the folders models may be loaded from") != std::string::npos);
+    // The same answer whether the path exists or not: a request cannot probe the file system.
+    CHECK(existing == missing);
+    CHECK(existing.find(root.string()) == std::string::npos);
+    CHECK(outside_error("/etc") == existing);
+    CHECK(outside_error((root / "data/models/../../outside/secret").string()) == existing);
+    CHECK(outside_error("models/../../outside/secret") == existing);
+    CHECK(outside_error("../outside/secret") == existing);
+    CHECK(outside_error("models/escape") == existing);
+    CHECK(outside_error((root / "data/models/escape").string()) == existing);
+
+    // No roots configured but data_dir: the current directory is not a root.
+    const fs::path cwd = fs::current_path();
+    fs::current_path(root / "outside");
+    CHECK(outside_error("secret") != "<accepted>");
+    fs::current_path(cwd);
+    fs::remove_all(root);
+}
+
+TEST_CASE("the create config's model_roots: a list or a colon-separated string; anything else is named") {
+    ::unsetenv("OMNIHOST_MODEL_ROOTS");
+    CHECK(parse_create_config(R"({"model_roots": "/a:/b/../c:"})").model_roots ==
+          std::vector<fs::path>{"/a", "/c"});
+    CHECK(parse_create_config(R"({"model_roots": ["/x", "/y/"]})").model_roots.size() == 2);
+    for (const char *bad : {R"({"model_roots": 5})", R"({"model_roots": [""]})", R"({"model_roots": [1]})"}) {
+        try {
+            parse_create_config(bad);
+            FAIL("accepted " << bad);
+        } catch (const plugin_error &e) {
+            CHECK(starts_with(e.what(), "model_roots:"));
+        }
+    }
+}
+
+TEST_CASE("start settings: the model string is bounded and the recipe id is kept") {
+    const auto s = parse_start_settings(R"({"model": "models/m", "recipe": "demo-wan-tiny"})", {});
+    CHECK(s.recipe == "demo-wan-tiny");
+    for (const std::string bad : {std::string(R"({"model": "a\u0000b"})"), std::string(R"({"model": "x\ny"})"),
+                                  R"({"model": ")" + std::string(5000, 'a') + R"("})"}) {
+        try {
+            parse_start_settings(bad, {});
+            FAIL("accepted");
+        } catch (const plugin_error &e) {
+            CHECK(starts_with(e.what(), "model:"));
+        }
+    }
 }
 }
