@@ -66,7 +66,9 @@ public:
     // hidden_states [B, in_channels, L]; timestep [1] (broadcast over the batch, as the pipeline
     // passes t.unsqueeze(0)) or [B], the value atan(sigma) * 2 / pi; rope: a table with at least
     // L + 1 rows and rotary_dim() columns (rows beyond L + 1 are ignored). Returns [B, out_channels, L]
-    // in the model dtype. Shape errors are model_errors naming the argument.
+    // in the model dtype. Shape errors are model_errors naming the argument. Results (and the
+    // conditioning) are made under c10::InferenceMode, as the Wan transformer's: use them in
+    // functional ops (CFG, scheduler step); modifying them in place needs an InferenceMode guard.
     at::Tensor forward(const at::Tensor &hidden_states, const at::Tensor &timestep, const dit_conditioning &cond,
                        const rotary_table &rope) const;
     at::Tensor forward(const at::Tensor &hidden_states, const at::Tensor &timestep,

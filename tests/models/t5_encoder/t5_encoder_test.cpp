@@ -3,12 +3,14 @@
 // error, and the embedding key variants give identical results.
 #include "core/safetensors.h"
 #include "umt5/umt5_encoder.h"
+#include "umt5/umt5_modules.h"
 
 #include <ATen/ATen.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 // doctest last: c10 (glog) defines its own CHECK macro.
@@ -114,4 +116,17 @@ TEST_CASE("models.t5_encoder: strict loading names the key") {
     });
     CHECK(error_of([&] { text_encoder::load_encoder(extra); }).find("encoder.block.1.layer.0.SelfAttention.relative_attention_bias") !=
           std::string::npos);
+}
+
+TEST_CASE("models.t5_encoder: the t5-base encoder (Stable Audio Open's text_encoder) has 109,628,544 parameters") {
+    // transformers T5EncoderModel(t5-base config) counts 109,628,544 (shared embedding included once).
+    // Shapes only: the parameters are zero-stride placeholders, nothing is allocated.
+    temp_dir tmp;
+    std::ofstream(tmp.path / "config.json") << R"({"model_type": "t5", "vocab_size": 32128, "d_model": 768, "d_kv": 64,
+        "d_ff": 3072, "num_layers": 12, "num_heads": 12, "feed_forward_proj": "relu"})";
+    const auto cfg = umt5_config::from_json_file(tmp.path / "config.json");
+    umt5_detail::encoder_model model(cfg, umt5_detail::encoder_model_impl::embedding_key::shared, umt5_detail::precision{});
+    int64_t n = 0;
+    for (const auto &p : model->parameters()) n += p.numel();
+    CHECK(n == 109628544);
 }
