@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/browser_guard.h"
 #include "config/host_options.h"
 #include "log_bus/log_bus.h"
 #include "plugin_loader/registry.h"
@@ -21,6 +22,7 @@ class PreviewService;
 struct ApiContext {
     HostOptions options;
     uint16_t bound_port = 0;
+    BrowserPolicy browser;                 // Host/Origin allow-lists, built once the socket is bound
     RecipeCatalog recipes;
     nlohmann::json models;                 // GET /api/omni/models body, built at start-up
     plugin_loader::registry *plugins = nullptr;

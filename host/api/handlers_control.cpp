@@ -5,10 +5,15 @@
 
 #include "api/handlers.h"
 #include "api/http_io.h"
+#include "api/operator_limits.h"
 #include "api/start_planner.h"
+#include "common/json_limits.h"
 
 namespace omnihost {
 namespace {
+
+// A health answer is a small object; anything larger or deeper is treated as no answer.
+constexpr json_limits kPluginAnswerLimits{json_default_max_depth, 1u << 20};
 
 std::string format_uptime(std::chrono::steady_clock::duration elapsed) {
     const auto total = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
@@ -24,7 +29,7 @@ nlohmann::json progress_json(const ProgressView &view) {
 // (a proxy's upstream can go away for a while without the slot failing).
 bool plugin_says_ready(const std::string &health_json, std::string *message) {
     if (health_json.empty()) return true;
-    auto health = nlohmann::json::parse(health_json, nullptr, false);
+    auto health = parse_json_bounded_or_discarded(health_json, kPluginAnswerLimits);
     if (!health.is_object()) return true;
     if (message) *message = health.value("message", std::string());
     return health.value("ready", true);
@@ -50,7 +55,8 @@ void handle_status(ApiContext &context, Request &, Response &response) {
                            {"error", snap.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(snap.error)},
                            {"load", nullptr},
                            {"job", nullptr},
-                           {"health", nullptr}};
+                           {"health", nullptr},
+                           {"limits", limits_json(context.options.limits)}};
     if (snap.plan) {
         body["model"] = snap.plan->model;
         body["model_type"] = snap.plan->model_type;
@@ -61,7 +67,7 @@ void handle_status(ApiContext &context, Request &, Response &response) {
         if (running) body["uptime"] = format_uptime(std::chrono::steady_clock::now() - snap.started_at);
         // The plugin's own last health answer (e.g. a remote's model ids and max_model_len), for
         // the UI's server-info panel; secrets of the start request are redacted.
-        auto health = nlohmann::json::parse(snap.health_json, nullptr, false);
+        auto health = parse_json_bounded_or_discarded(snap.health_json, kPluginAnswerLimits);
         if (health.is_object()) body["health"] = redact(health, secret_values(snap.plan->start_json));
     }
     if (snap.load) body["load"] = progress_json(*snap.load);
@@ -133,8 +139,10 @@ void handle_start(ApiContext &context, Request &request, Response &response) {
 }
 
 void handle_stop(ApiContext &context, Request &request, Response &response) {
-    std::string ignored;
-    if (auto error = read_body(request, context.options.max_body_bytes, ignored)) {
+    // No fields are read, but a body must still be a JSON object (or empty) like every other:
+    // one rule for every POST, checked by the same bounded parser.
+    nlohmann::json ignored;
+    if (auto error = read_json_object(request, context.options.max_body_bytes, ignored, true)) {
         send_error(response, *error);
         return;
     }

@@ -6,6 +6,8 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include "common/json_limits.h"
+
 namespace omnihost {
 namespace {
 
@@ -86,7 +88,12 @@ std::optional<ApiError> read_json_object(Poco::Net::HTTPServerRequest &request, 
         return ApiError{400, "body: a JSON object is required", "body"};
     }
     try {
-        out = nlohmann::json::parse(body);
+        // Depth-limited while parsing: a body of 200,000 '[' must be refused before any deep value
+        // exists (copying or destroying one recurses per level and would overflow the stack).
+        out = parse_json_bounded(body, {json_default_max_depth, static_cast<std::size_t>(limit)});
+    } catch (const json_limit_error &e) {
+        const bool too_large = body.size() > limit;
+        return ApiError{too_large ? 413 : 400, std::string("body: ") + e.what(), "body"};
     } catch (const nlohmann::json::parse_error &e) {
         return ApiError{400, "body: invalid JSON at byte " + std::to_string(e.byte), "body"};
     }

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <map>
+#include <memory>
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerRequest.h>
@@ -9,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/auth.h"
+#include "api/browser_guard.h"
 #include "api/handlers.h"
 #include "api/http_io.h"
 #include "api/static_files.h"
@@ -83,6 +85,22 @@ private:
     HandlerFn handler_;
 };
 
+// Puts the security headers on whatever the inner handler answers (API, static, errors, the
+// WebSocket's refusals).
+class SecuredHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    SecuredHandler(Poco::Net::HTTPRequestHandler *inner, std::string host_header)
+        : inner_(inner), host_header_(std::move(host_header)) {}
+    void handleRequest(Request &request, Response &response) override {
+        set_security_headers(response, host_header_);
+        inner_->handleRequest(request, response);
+    }
+
+private:
+    std::unique_ptr<Poco::Net::HTTPRequestHandler> inner_;
+    std::string host_header_;
+};
+
 class StaticHandler : public Poco::Net::HTTPRequestHandler {
 public:
     explicit StaticHandler(std::string root) : root_(std::move(root)) {}
@@ -100,16 +118,33 @@ private:
 
 } // namespace
 
+ApiRouter::ApiRouter(ApiContext &context) : context_(context) {
+    ws_options_.clients = std::make_shared<std::atomic<int>>(0);
+    ws_options_.max_clients = context.options.max_ws_clients;
+}
+
 Poco::Net::HTTPRequestHandler *ApiRouter::createRequestHandler(const Poco::Net::HTTPServerRequest &request) {
+    // The Host header is echoed into connect-src only after it passed the allow-list.
+    const bool host_ok = !check_host_header(context_.browser, request);
+    return new SecuredHandler(route(request), host_ok ? request.get("Host", "") : "");
+}
+
+Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerRequest &request) {
     const std::string path = path_of(request.getURI());
     const bool is_api = path.rfind("/api/", 0) == 0 || path == "/api";
     const bool is_ws = path.rfind("/ws/", 0) == 0 || path == "/ws";
+    // The browser boundary comes before everything, auth included: a rebinding page or a foreign
+    // origin learns nothing, not even whether a token is needed.
+    if (auto refusal = check_host_header(context_.browser, request)) return new ErrorHandler(*refusal);
+    if (is_ws || is_state_changing(request.getMethod())) {
+        if (auto refusal = check_origin(context_.browser, request)) return new ErrorHandler(*refusal);
+    }
     if (is_api || is_ws) {
         if (!request_is_authorized(request, context_.options.token, is_ws))
             return new ErrorHandler({401, "Authorization: a valid bearer token is required", "Authorization"});
     }
     if (is_ws) {
-        if (path == log_bus::ws_logs_path) return log_bus::make_ws_logs_handler(*context_.bus);
+        if (path == log_bus::ws_logs_path) return log_bus::make_ws_logs_handler(*context_.bus, ws_options_);
         return new ErrorHandler({404, "no WebSocket at " + path, ""});
     }
     if (is_api) {
@@ -119,6 +154,7 @@ Poco::Net::HTTPRequestHandler *ApiRouter::createRequestHandler(const Poco::Net::
             return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + path +
                                               " (use " + it->second.method + ")", ""},
                                     it->second.method);
+        if (auto refusal = check_json_content_type(request)) return new ErrorHandler(*refusal);
         return new ApiHandler(context_, it->second.handler);
     }
     return new StaticHandler(context_.options.web_dir);

@@ -1,20 +1,26 @@
-// router.h — the HTTP request handler factory: auth, the route table, 404/405, the WebSocket and
-// static files. Every handler's exception becomes a JSON 500; nothing reaches Poco's default.
+// router.h — the HTTP request handler factory: the browser boundary (Host, Origin, Content-Type),
+// auth, the route table, 404/405, the WebSocket and static files. Every response carries the
+// security headers; every handler's exception becomes a JSON 500; nothing reaches Poco's default.
 #pragma once
 
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-
 #include "api/api_context.h"
+#include "app/http_server.h"
+#include "log_bus/ws_logs_handler.h"
 
 namespace omnihost {
 
-class ApiRouter : public Poco::Net::HTTPRequestHandlerFactory {
+class ApiRouter : public StoppableHandlerFactory {
 public:
-    explicit ApiRouter(ApiContext &context) : context_(context) {}
+    explicit ApiRouter(ApiContext &context);
     Poco::Net::HTTPRequestHandler *createRequestHandler(const Poco::Net::HTTPServerRequest &request) override;
 
+    int ws_clients() const { return ws_options_.clients->load(); }
+
 private:
+    Poco::Net::HTTPRequestHandler *route(const Poco::Net::HTTPServerRequest &request);
+
     ApiContext &context_;
+    log_bus::ws_options ws_options_;
 };
 
 } // namespace omnihost

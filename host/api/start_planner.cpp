@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "api/operator_limits.h"
 #include "api/request_schemas.h"
 
 namespace omnihost {
@@ -141,6 +142,9 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     const Schema full = overlay_manifest_parameters(schema, start_parameters, &problems);
     if (auto error = validate_object(merged, full, true))
         return failure(400, error->message, error->field);
+    // Limits the plugin takes at start (e.g. max_pixels): the operator's, or less if asked.
+    if (auto error = apply_start_limits(merged, body, start_parameters, context.options.limits))
+        return failure(error->status, error->message, error->field);
 
     // 5. Cross-field rules.
     if (run_mode == "remote") {

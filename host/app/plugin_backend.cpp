@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "plugin_loader/plugin_instance.h"
+#include "common/json_limits.h"
 
 namespace omnihost {
 namespace {
@@ -111,7 +112,7 @@ std::string plugin_create_config(const pl::plugin_record &record, const std::str
     std::error_code ec;
     const auto absolute_data = std::filesystem::absolute(data_dir, ec);
     nlohmann::json config = nlohmann::json::object();
-    const auto operator_settings = nlohmann::json::parse(plugin_config_json, nullptr, false);
+    const auto operator_settings = parse_json_bounded_or_discarded(plugin_config_json);
     if (operator_settings.is_object() && operator_settings.contains(record.manifest.id) &&
         operator_settings[record.manifest.id].is_object())
         config = operator_settings[record.manifest.id];

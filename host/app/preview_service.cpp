@@ -4,6 +4,7 @@
 
 #include "api/start_planner.h"
 #include "app/plugin_backend.h"
+#include "common/json_limits.h"
 
 namespace omnihost {
 
@@ -52,7 +53,7 @@ nlohmann::json PreviewService::run(const StartPlan &plan) {
             out["settings"] = plan.start_json;
             return redact(out, secrets);
         }
-        nlohmann::json answer = nlohmann::json::parse(*text, nullptr, false);
+        nlohmann::json answer = parse_json_bounded_or_discarded(*text, {json_default_max_depth, 4u << 20});
         if (answer.is_discarded() || !answer.is_object())
             return {{"error", "plugin " + plan.plugin_id + " returned an invalid command preview"}};
         // The plugin's own kind ("inprocess", "subprocess", "container", "remote") wins: it knows

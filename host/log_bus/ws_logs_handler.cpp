@@ -52,6 +52,21 @@ public:
                     return;
                 }
             }
+            // Counted for the whole life of the connection; released on every way out.
+            struct seat {
+                std::atomic<int> *count = nullptr;
+                ~seat() { if (count) count->fetch_sub(1); }
+            } held;
+            if (options_.clients) {
+                const int before = options_.clients->fetch_add(1);
+                held.count = options_.clients.get();
+                if (options_.max_clients > 0 && before >= options_.max_clients) {
+                    send_json_error(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                                    "too many log viewers: " + std::to_string(options_.max_clients) +
+                                        " are connected (--max-ws-clients); try again later");
+                    return;
+                }
+            }
             std::unique_ptr<WebSocket> ws;
             try {
                 ws = std::make_unique<WebSocket>(request, response);

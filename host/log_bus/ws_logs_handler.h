@@ -14,8 +14,10 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace Poco::Net { class HTTPServerRequest; }
@@ -35,6 +37,12 @@ struct ws_options {
     // refuse with 401 {"success":false,"error":message}. Unset: everyone is accepted (the host
     // may equally check the token itself before calling make_ws_logs_handler).
     std::function<std::string(const Poco::Net::HTTPServerRequest &)> authorize;
+    // The viewers connected now, shared by every handler made with these options (create it once
+    // and pass the same options). With max_clients > 0, a viewer past the cap is refused with 503
+    // {"success":false,"error":...} before the upgrade, so a flood of viewers cannot take every
+    // server thread. Unset: not counted, no cap.
+    std::shared_ptr<std::atomic<int>> clients;
+    int max_clients = 0;
 };
 
 // True when the request asks for a WebSocket upgrade (Upgrade: websocket, case-insensitive).

@@ -5,11 +5,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json_limits.h"
+
 namespace omnihost::plugin_loader {
 
 namespace {
 
 using nlohmann::json;
+
+// A manifest is a few KiB of hand-written JSON; a larger file is a mistake or an attack.
+constexpr std::size_t max_manifest_bytes = 4u << 20;
 
 constexpr std::string_view model_types[] = {"video", "audio", "image", "tts", "omni"};
 constexpr std::string_view run_modes[] = {"subprocess", "container", "remote"};
@@ -143,7 +148,9 @@ plugin_manifest parse_manifest_text(std::string_view text, const std::filesystem
     checker ck{origin.string()};
     json doc;
     try {
-        doc = json::parse(text.begin(), text.end());
+        doc = omnihost::parse_json_bounded(text, {omnihost::json_default_max_depth, max_manifest_bytes});
+    } catch (const omnihost::json_limit_error &e) {
+        throw manifest_error(ck.origin + ": " + e.what(), "");
     } catch (const json::parse_error &e) {
         throw manifest_error(ck.origin + ": invalid JSON: " + e.what(), "");
     }

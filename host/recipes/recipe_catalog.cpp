@@ -5,10 +5,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json_limits.h"
+
 namespace omnihost {
 namespace fs = std::filesystem;
 
 namespace {
+
+// A recipe (or the model catalogue) is a hand-written file of a few KiB.
+constexpr std::size_t kMaxRecipeFileBytes = 4u << 20;
 
 bool read_json_file(const fs::path &path, nlohmann::json &out, std::string &error) {
     std::ifstream in(path, std::ios::binary);
@@ -19,7 +24,10 @@ bool read_json_file(const fs::path &path, nlohmann::json &out, std::string &erro
     std::stringstream buffer;
     buffer << in.rdbuf();
     try {
-        out = nlohmann::json::parse(buffer.str());
+        out = parse_json_bounded(buffer.str(), {json_default_max_depth, kMaxRecipeFileBytes});
+    } catch (const json_limit_error &e) {
+        error = e.what();
+        return false;
     } catch (const nlohmann::json::parse_error &e) {
         error = std::string("invalid JSON: ") + e.what();
         return false;

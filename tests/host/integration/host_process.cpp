@@ -67,11 +67,12 @@ HostProcess::HostProcess(HostConfig config) {
         ::_exit(127);
     }
     ::close(out_pipe[1]);
-    // Read stdout until the "listening" line (the only line the host prints there).
+    // Read stdout until the "listening" line (the last line the host prints there).
     std::string line;
     char c;
     const std::string marker = "omnihost listening on http://";
     while (::read(out_pipe[0], &c, 1) == 1) {
+        startup_output_ += c;
         if (c != '\n') {
             line += c;
             continue;

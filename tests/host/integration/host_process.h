@@ -31,6 +31,8 @@ public:
     int port() const { return port_; }
     const std::filesystem::path &temp_dir() const { return temp_; }
     std::string log_text() const; // the host's stderr so far
+    // What the host printed on stdout up to and including the "listening" line.
+    const std::string &startup_output() const { return startup_output_; }
 
     // SIGTERM, wait up to `seconds`; returns the exit status (or -1 if it had to be killed).
     int terminate(int seconds = 20);
@@ -40,6 +42,7 @@ private:
     int port_ = 0;
     int stdout_fd_ = -1;
     std::filesystem::path temp_;
+    std::string startup_output_;
 };
 
 struct HttpResult {

@@ -185,7 +185,7 @@ TEST_CASE("body framing: no Content-Length means no body; chunked bodies are rea
     // A bodiless POST (curl -X POST) must be answered at once, not after a read timeout.
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
     socket.setReceiveTimeout(Poco::Timespan(5, 0));
-    const std::string raw = "POST /api/omni/stop HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string raw = "POST /api/omni/stop HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     socket.sendBytes(raw.data(), static_cast<int>(raw.size()));
     char buffer[4096];
     const auto t0 = std::chrono::steady_clock::now();
