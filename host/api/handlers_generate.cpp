@@ -8,9 +8,10 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
-#include "api/client_watch.h"
 #include "api/handlers.h"
 #include "api/http_io.h"
+#include "api/operator_limits.h"
+#include "common/json_limits.h"
 
 namespace omnihost {
 namespace {
@@ -74,6 +75,11 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
         send_error(response, {400, error->message, error->field});
         return std::nullopt;
     }
+    // The operator's ceilings, checked on what will run (defaults included).
+    if (auto error = check_generation_limits(body, context.options.limits)) {
+        send_error(response, *error);
+        return std::nullopt;
+    }
     if (task == Task::Chat) {
         size_t index = 0;
         for (const auto &message : body["messages"]) {
@@ -129,14 +135,12 @@ void handle_media(ApiContext &context, Request &request, Response &response, Tas
         job_id = "gen-" + std::to_string(++counter);
         call->job_id = job_id;
     }
-    // A client that hangs up cancels its job instead of leaving it running for nobody.
-    std::future<GenerateReply> pending = context.slot->generate_async(std::move(*call));
-    const GenerateReply reply = wait_cancelling_on_disconnect(request, *context.slot, pending, job_id);
+    const GenerateReply reply = context.slot->generate(std::move(*call));
     if (reply.refusal.http_status >= 400 || !reply.status.ok()) {
         send_generation_failure(response, reply, job_id);
         return;
     }
-    nlohmann::json metadata = nlohmann::json::parse(reply.result.metadata_json, nullptr, false);
+    nlohmann::json metadata = parse_json_bounded_or_discarded(reply.result.metadata_json);
     if (metadata.is_discarded()) metadata = nlohmann::json::object();
     const std::string encoded = base64_encode(reply.result.data);
     nlohmann::json body = {{"success", true},
@@ -227,7 +231,7 @@ void handle_chat(ApiContext &context, Request &request, Response &response) {
             batch.swap(events->queue);
         }
         for (const auto &event : batch) {
-            auto parsed = nlohmann::json::parse(event, nullptr, false);
+            auto parsed = parse_json_bounded_or_discarded(event);
             write_event(parsed.is_discarded() ? nlohmann::json({{"text", event}}).dump() : parsed.dump());
         }
     };
@@ -250,7 +254,7 @@ void handle_chat(ApiContext &context, Request &request, Response &response) {
             any = events->any;
         }
         // A plugin that does not stream may put the whole answer into its metadata.
-        auto metadata = nlohmann::json::parse(reply.result.metadata_json, nullptr, false);
+        auto metadata = parse_json_bounded_or_discarded(reply.result.metadata_json);
         if (!any && metadata.is_object() && metadata.contains("text"))
             write_event(nlohmann::json({{"text", metadata["text"]}}).dump());
         if (!reply.result.data.empty() && reply.result.mime_type.rfind("audio/", 0) == 0)

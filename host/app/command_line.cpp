@@ -51,17 +51,26 @@ omnihost: a native playground/server for multimodal generation models.
   --token TOKEN          require "Authorization: Bearer TOKEN" on /api and /ws (env OMNIHOST_TOKEN)
   --max-body-bytes N     largest request body accepted (default 67108864)
   --default-recipe ID    recipe listed first and preselected (default demo-wan-tiny)
-  --max-http-threads N   HTTP worker threads; each WebSocket viewer holds one (default 64)
-  --cancel-deadline-s N  a cancelled load/generation that has not returned N s later marks the
-                         slot failed; its plugin instance is abandoned, not destroyed (default 30;
-                         0 = wait forever)
-  --stop-deadline-s N    the same for a plugin's stop (unload) (default 30; 0 = wait forever)
+  --max-connections N    HTTP connections served at once, log viewers included; more get 503
+                         (default 64; --max-http-threads is the old name)
+  --max-ws-clients N     /ws/omni/logs viewers at once; more get 503 (default 16, < max-connections)
+  --allowed-hosts LIST   comma-separated extra Host header names (e.g. a reverse proxy's name);
+                         loopback names and the bound address are always allowed; * = any
+  --allowed-origins LIST comma-separated extra origins (http(s)://host[:port]) that may POST and
+                         open WebSockets; the page's own origin is always allowed; * = any
+  --max-frames N         video frames one request may ask for (default 481)
+  --max-pixels N         height x width of one image or frame (default 4194304 = 2048x2048)
+  --max-steps N          num_inference_steps (default 200)
+  --max-duration SEC     seconds of video or audio (default 60)
+  --max-samples N        outputs per request (default 4)
   -h, --help             this text
 
 The config file may also hold "plugin_config": {"<plugin id>": {...}}, operator settings merged
 into that plugin's create() config (e.g. {"subprocess_proxy": {"vllm_binary": "/opt/vllm/bin/vllm"}}).
 Precedence: defaults < --config file < OMNIHOST_TOKEN < command-line flags.
-On start-up it prints one line "omnihost listening on http://HOST:PORT".
+On start-up it prints one line "omnihost listening on http://HOST:PORT". Bound to an address other
+machines can reach (e.g. --host 0.0.0.0) without a token, it generates one and prints the URLs
+that carry it (http://HOST:PORT/?token=...) before that line.
 )";
 }
 

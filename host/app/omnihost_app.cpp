@@ -2,7 +2,6 @@
 
 #include <iostream>
 
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
@@ -10,7 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_context.h"
+#include "api/browser_guard.h"
 #include "api/router.h"
+#include "app/access_token.h"
+#include "app/http_server.h"
 #include "app/plugin_backend.h"
 #include "app/preview_service.h"
 #include "log_bus/log_bus.h"
@@ -76,10 +78,7 @@ int OmnihostApp::main(const std::vector<std::string> &) {
                      [&bus](const std::string &job_id, int32_t step, int32_t total,
                             const std::string &phase, const std::string &message) {
                          bus.publish_progress(job_id, step, total, phase, message);
-                     },
-                     std::chrono::milliseconds(1000),
-                     SlotDeadlines{std::chrono::seconds(options_.cancel_deadline_s),
-                                   std::chrono::seconds(options_.stop_deadline_s)});
+                     });
     PreviewService preview(registry, bus, options_.data_dir, options_.plugin_config_json);
     context.slot = &slot;
     context.preview = &preview;
@@ -97,20 +96,41 @@ int OmnihostApp::main(const std::vector<std::string> &) {
         return Poco::Util::Application::EXIT_UNAVAILABLE;
     }
     context.bound_port = socket->address().port();
+    const Poco::Net::IPAddress bound = socket->address().host();
+    context.browser = make_browser_policy(options_, bound.toString(), bound.isWildcard());
+
+    // Reachable from other machines without a token: never run open. Generate one and print the
+    // URL that carries it (stdout only: the log bus is readable by every log viewer).
+    bool generated_token = false;
+    if (context.options.token.empty() && is_reachable_beyond_loopback(bound.toString())) {
+        context.options.token = generate_access_token();
+        generated_token = true;
+    }
 
     auto *params = new Poco::Net::HTTPServerParams; // owned by the server (ref-counted)
-    params->setMaxThreads(options_.max_http_threads);
+    params->setMaxThreads(options_.max_connections + kSpareHttpThreads);
     params->setMaxQueued(256);
     params->setKeepAlive(true);
-    Poco::ThreadPool threads(2, options_.max_http_threads + 4);
-    Poco::Net::HTTPServer server(new ApiRouter(context), threads, *socket, params);
+    Poco::ThreadPool threads(2, options_.max_connections + kSpareHttpThreads);
+    Poco::SharedPtr<StoppableHandlerFactory> router(new ApiRouter(context));
+    CappedHttpServer server(router, threads, *socket, params, options_.max_connections);
     server.start();
 
     const std::string url = "http://" + options_.host + ":" + std::to_string(context.bound_port);
+    if (generated_token) {
+        std::cout << "omnihost: " << options_.host << " is reachable from other machines and no --token was "
+                  << "given, so this run requires a generated access token. Open:\n";
+        for (const auto &access : access_urls(bound.toString(), bound.isWildcard(), context.bound_port,
+                                              context.options.token))
+            std::cout << "    " << access << "\n";
+    }
     // Tests and scripts read this exact line to find an ephemeral port.
     std::cout << "omnihost listening on " << url << std::endl;
-    spdlog::info("omnihost listening on {} (web {}, plugins {}, auth {})", url, options_.web_dir,
-                 options_.plugin_dir, options_.token.empty() ? "off" : "bearer token");
+    spdlog::info("omnihost listening on {} (web {}, plugins {}, auth {}, up to {} connections, {} log viewers)",
+                 url, options_.web_dir, options_.plugin_dir,
+                 generated_token ? "generated token (URL on stdout)"
+                                 : context.options.token.empty() ? "off" : "bearer token",
+                 options_.max_connections, options_.max_ws_clients);
 
     waitForTerminationRequest();
 
@@ -118,7 +138,7 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     bus.close_all_subscribers();      // WebSocket handlers return, freeing their threads
     server.stop();                    // no new connections
     slot.shutdown(std::chrono::seconds(20)); // cancels the job, unloads the model
-    server.stopAll(true);             // drop connections still open
+    server.stop_all(true);            // drop connections still open
     threads.joinAll();
     spdlog::info("bye");
     return Poco::Util::Application::EXIT_OK;

@@ -9,6 +9,16 @@
 
 namespace omnihost {
 
+// Operator-set ceilings on one generation. Only the operator raises them; a request may ask for
+// less, never more (4xx naming the field).
+struct OperatorLimits {
+    int64_t max_frames = 481;         // video frames (num_frames, or duration x fps)
+    int64_t max_pixels = 2048 * 2048; // height x width of one image or frame
+    int64_t max_steps = 200;          // num_inference_steps
+    double max_duration = 60;         // seconds of video or audio
+    int64_t max_samples = 4;          // outputs per request (num_*_per_prompt, num_samples)
+};
+
 struct HostOptions {
     std::string host = "127.0.0.1";
     uint16_t port = 8091;               // 0 = ephemeral; the bound port is printed on stdout
@@ -20,10 +30,18 @@ struct HostOptions {
     std::string token;                  // bearer token for /api and /ws; empty = auth off
     uint64_t max_body_bytes = 64ull * 1024 * 1024; // request bodies above this get 413
     std::string default_recipe = "demo-wan-tiny";  // listed first in /recipes and /models
-    // A plugin call that outlives these is abandoned and the slot marked failed (0 = wait forever):
-    uint32_t cancel_deadline_s = 30;    // a cancelled start/generate, counted from the cancel
-    uint32_t stop_deadline_s = 30;      // a plugin stop()/destroy, counted from the call
-    int max_http_threads = 64;          // WebSocket clients each hold one, so keep room
+    // HTTP connections served at once (each holds a worker thread while open, WebSocket viewers
+    // included); one more is answered 503 by a few spare threads. --max-http-threads is an alias.
+    int max_connections = 64;
+    int max_ws_clients = 16;            // /ws/omni/logs viewers; more get 503 (keep < max_connections)
+    // Host header names accepted besides the loopback names and the bound address ("*" = any);
+    // anything else is refused 403 (DNS rebinding).
+    std::vector<std::string> allowed_hosts;
+    // Origins (scheme://host[:port]) allowed besides the page's own for state-changing requests
+    // and WebSocket upgrades ("*" = any).
+    std::vector<std::string> allowed_origins;
+    // Operator limits on what one request may ask for; a request may only ask for less.
+    OperatorLimits limits;
     // Operator settings per plugin, from the config file only ("plugin_config": {"<plugin id>":
     // {...}}), merged into that plugin's create() config: what a start request must not choose
     // (e.g. subprocess_proxy's "vllm_binary"). A JSON object, serialised.
