@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include "api/client_watch.h"
 #include "api/handlers.h"
 #include "api/http_io.h"
 #include "api/operator_limits.h"
@@ -135,7 +136,9 @@ void handle_media(ApiContext &context, Request &request, Response &response, Tas
         job_id = "gen-" + std::to_string(++counter);
         call->job_id = job_id;
     }
-    const GenerateReply reply = context.slot->generate(std::move(*call));
+    // A client that hangs up cancels its job instead of leaving it running for nobody.
+    std::future<GenerateReply> pending = context.slot->generate_async(std::move(*call));
+    const GenerateReply reply = wait_cancelling_on_disconnect(request, *context.slot, pending, job_id);
     if (reply.refusal.http_status >= 400 || !reply.status.ok()) {
         send_generation_failure(response, reply, job_id);
         return;

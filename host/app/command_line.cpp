@@ -63,6 +63,10 @@ omnihost: a native playground/server for multimodal generation models.
   --max-steps N          num_inference_steps (default 200)
   --max-duration SEC     seconds of video or audio (default 60)
   --max-samples N        outputs per request (default 4)
+  --cancel-deadline-s N  a cancelled load/generation that has not returned N s later marks the
+                         slot failed; its plugin instance is abandoned, not destroyed (default 30;
+                         0 = wait forever)
+  --stop-deadline-s N    the same for a plugin's stop (unload) (default 30; 0 = wait forever)
   -h, --help             this text
 
 The config file may also hold "plugin_config": {"<plugin id>": {...}}, operator settings merged

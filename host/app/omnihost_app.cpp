@@ -78,7 +78,10 @@ int OmnihostApp::main(const std::vector<std::string> &) {
                      [&bus](const std::string &job_id, int32_t step, int32_t total,
                             const std::string &phase, const std::string &message) {
                          bus.publish_progress(job_id, step, total, phase, message);
-                     });
+                     },
+                     std::chrono::milliseconds(1000),
+                     SlotDeadlines{std::chrono::seconds(options_.cancel_deadline_s),
+                                   std::chrono::seconds(options_.stop_deadline_s)});
     PreviewService preview(registry, bus, options_.data_dir, options_.plugin_config_json);
     context.slot = &slot;
     context.preview = &preview;

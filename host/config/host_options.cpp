@@ -64,6 +64,7 @@ const std::vector<std::string> &option_names() {
     static const std::vector<std::string> names = {
         "host",      "port",      "plugin-dir", "recipe-dir",     "web-dir",         "data-dir",
         "log-level", "token",     "max-body-bytes", "default-recipe", "max-http-threads",
+        "cancel-deadline-s", "stop-deadline-s",
         "max-connections", "max-ws-clients", "allowed-hosts", "allowed-origins", "max-frames",
         "max-pixels", "max-steps", "max-duration", "max-samples"};
     return names;
@@ -92,6 +93,10 @@ void apply_option(HostOptions &options, const std::string &raw_name, const std::
         options.max_body_bytes = parse_unsigned(name, value, 1024, 1ull << 34);
     } else if (name == "default-recipe") {
         options.default_recipe = value;
+    } else if (name == "cancel-deadline-s") {
+        options.cancel_deadline_s = static_cast<uint32_t>(parse_unsigned(name, value, 0, 86400));
+    } else if (name == "stop-deadline-s") {
+        options.stop_deadline_s = static_cast<uint32_t>(parse_unsigned(name, value, 0, 86400));
     } else if (name == "max-http-threads" || name == "max-connections") {
         options.max_connections = static_cast<int>(parse_unsigned(name, value, 2, 4096));
     } else if (name == "max-ws-clients") {

@@ -30,6 +30,9 @@ struct HostOptions {
     std::string token;                  // bearer token for /api and /ws; empty = auth off
     uint64_t max_body_bytes = 64ull * 1024 * 1024; // request bodies above this get 413
     std::string default_recipe = "demo-wan-tiny";  // listed first in /recipes and /models
+    // A plugin call that outlives these is abandoned and the slot marked failed (0 = wait forever):
+    uint32_t cancel_deadline_s = 30;    // a cancelled start/generate, counted from the cancel
+    uint32_t stop_deadline_s = 30;      // a plugin stop()/destroy, counted from the call
     // HTTP connections served at once (each holds a worker thread while open, WebSocket viewers
     // included); one more is answered 503 by a few spare threads. --max-http-threads is an alias.
     int max_connections = 64;
