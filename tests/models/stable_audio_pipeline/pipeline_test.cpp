@@ -3,11 +3,15 @@
 #include "stable_audio_pipeline/stable_audio_pipeline.h"
 
 #include "core/safetensors.h"
+#include "umt5/umt5_encoder.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
@@ -124,4 +128,86 @@ TEST_CASE("models.stable_audio_pipeline: cancel is polled every step and skips t
     CHECK_THROWS_AS(pipe().generate(r, cb), sa::generation_cancelled);
     CHECK(polls == 3);  // before steps 0, 1 and 2
     CHECK(decode_progress == 0);
+}
+
+namespace {
+
+// stable_audio_tiny plus a text encoder: wan21_tiny's UMT5 (d_model 32) and spiece.model with a
+// 12-token model_max_length, and a projection model whose text_projection maps 32 -> 16 (the
+// golden number conditioners plus a seeded random Linear). Components are symlinked where unchanged.
+struct text_model {
+    fs::path dir;
+    text_model() {
+        const fs::path golden(OMNIHOST_GOLDEN_DIR);
+        dir = fs::temp_directory_path() / ("sa_pipeline_text_" + std::to_string(::getpid()));
+        fs::remove_all(dir);
+        fs::create_directories(dir / "projection_model");
+        fs::create_directories(dir / "tokenizer");
+        for (const char *c : {"transformer", "vae", "scheduler"}) fs::create_symlink(model_dir / c, dir / c);
+        fs::create_symlink(golden / "wan21_tiny" / "text_encoder", dir / "text_encoder");
+        fs::create_symlink(golden / "wan21_tiny" / "tokenizer" / "spiece.model", dir / "tokenizer" / "spiece.model");
+        std::ofstream(dir / "tokenizer" / "tokenizer_config.json") << R"({"model_max_length": 12})";
+        std::ofstream(dir / "model_index.json") << R"({"_class_name": "StableAudioPipeline",
+            "projection_model": ["stable_audio", "StableAudioProjectionModel"],
+            "scheduler": ["diffusers", "CosineDPMSolverMultistepScheduler"],
+            "text_encoder": ["transformers", "UMT5EncoderModel"], "tokenizer": ["transformers", "T5TokenizerFast"],
+            "transformer": ["diffusers", "StableAudioDiTModel"], "vae": ["diffusers", "AutoencoderOobleck"]})";
+        std::ofstream(dir / "projection_model" / "config.json")
+            << R"({"_class_name": "StableAudioProjectionModel", "text_encoder_dim": 32, "conditioning_dim": 16,
+                  "min_value": 0, "max_value": 512})";
+        const auto store = omnihost::models::tensor_store::open(model_dir / "projection_model");
+        std::vector<std::pair<std::string, at::Tensor>> t;
+        for (const auto &n : store.names()) t.emplace_back(n, store.get(n).clone());
+        auto gen = at::detail::createCPUGenerator(77);
+        t.emplace_back("text_projection.weight", at::randn({16, 32}, gen, at::TensorOptions().dtype(at::kFloat)) * 0.2);
+        t.emplace_back("text_projection.bias", at::randn({16}, gen, at::TensorOptions().dtype(at::kFloat)) * 0.1);
+        omnihost::models::save_safetensors(dir / "projection_model" / "diffusion_pytorch_model.safetensors", t);
+    }
+    ~text_model() { fs::remove_all(dir); }
+};
+
+}  // namespace
+
+TEST_CASE("models.stable_audio_pipeline: prompts go through the tokenizer + T5 exactly like given embeddings") {
+    text_model m;
+    sa::pipeline_settings s;
+    s.device = "cpu";
+    s.threads = 1;
+    auto p = sa::stable_audio_pipeline::load(m.dir, s);
+    CHECK(p->info().has_text_encoder);
+    CHECK(p->info().max_sequence_length == 12);
+
+    sa::generate_request by_text;
+    by_text.prompt = "A dog barks at a passing train.";
+    by_text.negative_prompt = "low quality";
+    by_text.num_inference_steps = 3;
+    by_text.audio_end_in_s = 1.0;
+    by_text.seed = 9;
+    const auto a = p->generate(by_text);
+
+    // The same prompts encoded outside the pipeline (no Wan prompt cleaning, padded to 12).
+    omnihost::models::text_encoder_options o;
+    o.clean_prompts = false;
+    const auto te = omnihost::models::text_encoder::load(m.dir / "text_encoder", m.dir / "tokenizer", o);
+    const auto pos = te.encode({by_text.prompt}, 12);
+    const auto neg = te.encode({*by_text.negative_prompt}, 12);
+    sa::generate_request by_embeds = by_text;
+    by_embeds.prompt.clear();
+    by_embeds.negative_prompt.reset();
+    by_embeds.prompt_embeds = pos.embeds;
+    by_embeds.attention_mask = pos.attention_mask;
+    by_embeds.negative_prompt_embeds = neg.embeds;
+    by_embeds.negative_attention_mask = neg.attention_mask;
+    const auto b = p->generate(by_embeds);
+    CHECK(at::allclose(a.audio, b.audio, 1e-5, 1e-6));
+    sa::generate_request other = by_text;  // the text really conditions the result
+    other.prompt = "Rain on a tin roof.";
+    CHECK_FALSE(at::allclose(p->generate(other).audio, a.audio));
+
+    // A negative prompt that is not given is the all-zero unconditional row, not "".
+    sa::generate_request no_negative = by_text;
+    no_negative.negative_prompt.reset();
+    sa::generate_request empty_negative = by_text;
+    empty_negative.negative_prompt = "";
+    CHECK_FALSE(at::allclose(p->generate(no_negative).audio, p->generate(empty_negative).audio));
 }
