@@ -142,7 +142,9 @@ public:
             std::vector<std::string> argv = reuse ? runtime_argv(c, {"logs", "-f", "--since", since, c.name})
                                                   : runtime_argv(c, {"logs", "-f", c.name});
             try {
-                logs->spawn(ProcessSpec{argv, c.runtime_env, {}}, [log](const std::string& l, bool) { log.server_line(l); });
+                ProcessSpec spec{argv, c.runtime_env, {}};
+                spec.mark_owner = false;  // a runtime CLI (see ProcessSpec::mark_owner); it has pdeathsig
+                logs->spawn(spec, [log](const std::string& l, bool) { log.server_line(l); });
             } catch (const std::exception& e) {
                 log_(OMNIHOST_LOG_WARN, std::string("cannot follow container logs: ") + e.what());
             }

@@ -19,7 +19,9 @@ CliResult run_cli(const std::vector<std::string>& argv, const std::map<std::stri
     CliResult r;
     std::mutex m;
     ChildProcess p;
-    p.spawn(ProcessSpec{argv, env, {}}, [&](const std::string& line, bool is_err) {
+    ProcessSpec spec{argv, env, {}};
+    spec.mark_owner = false;  // see ProcessSpec::mark_owner
+    p.spawn(spec, [&](const std::string& line, bool is_err) {
         {
             std::lock_guard lock(m);
             (is_err ? r.err : r.out) += line + "\n";

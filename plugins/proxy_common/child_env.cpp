@@ -46,14 +46,16 @@ std::map<std::string, std::string> current_environment() {
 std::map<std::string, std::string> child_environment(const std::map<std::string, std::string>& host_env,
                                                      const std::map<std::string, std::string>& set,
                                                      const std::vector<std::string>& unset,
-                                                     const std::vector<std::string>& extra_names) {
+                                                     const std::vector<std::string>& extra_names,
+                                                     bool mark_owner) {
     std::map<std::string, std::string> env;
     for (const auto& [k, v] : host_env)
         if (env_name_inherited(k, extra_names)) env[k] = v;
     for (const auto& k : unset) env.erase(k);
     for (const auto& [k, v] : set) env[k] = v;
     env.erase("OMNIHOST_TOKEN");
-    env[kOwnerEnvName] = owner_marker();
+    env.erase(kOwnerEnvName);  // a marker inherited from an outer host is not ours to pass on
+    if (mark_owner) env[kOwnerEnvName] = owner_marker();
     return env;
 }
 

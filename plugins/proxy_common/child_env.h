@@ -15,11 +15,13 @@ namespace omnihost::proxy {
 bool env_name_inherited(const std::string& name, const std::vector<std::string>& extra_names);
 
 // `host_env` filtered by the allow-list (plus `extra_names`), then `unset` removed, then `set`
-// applied, then the owner marker. OMNIHOST_TOKEN never passes, even when `set` names it.
+// applied, then the owner marker (when `mark_owner`). OMNIHOST_TOKEN never passes, even when `set`
+// names it.
 std::map<std::string, std::string> child_environment(const std::map<std::string, std::string>& host_env,
                                                      const std::map<std::string, std::string>& set,
                                                      const std::vector<std::string>& unset,
-                                                     const std::vector<std::string>& extra_names);
+                                                     const std::vector<std::string>& extra_names,
+                                                     bool mark_owner = true);
 
 // This process's environment as a map.
 std::map<std::string, std::string> current_environment();

@@ -146,7 +146,7 @@ void ChildProcess::spawn(const ProcessSpec& spec, LineFn on_line) {
     if (spec.argv.empty()) throw std::runtime_error("empty argv");
 
     std::map<std::string, std::string> env =
-        child_environment(current_environment(), spec.env_set, spec.env_unset, spec.env_inherit);
+        child_environment(current_environment(), spec.env_set, spec.env_unset, spec.env_inherit, spec.mark_owner);
 
     const std::string path_env = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
     const std::string exe = find_executable(spec.argv[0], path_env);
@@ -293,6 +293,14 @@ void ChildProcess::reader_loop(int fd, bool is_stderr) {
     }
     if (!pending.empty() && !dropping) deliver(pending);
     ::close(fd);
+    std::lock_guard lock(mutex_);
+    ++readers_done_;
+    exit_cv_.notify_all();
+}
+
+bool ChildProcess::wait_output_closed(std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mutex_);
+    return exit_cv_.wait_for(lock, timeout, [this] { return readers_done_ >= 2; });
 }
 
 bool ChildProcess::exited() const {

@@ -34,6 +34,10 @@ struct ProcessSpec {
     std::map<std::string, std::string> env_set;  // added to / overriding the inherited environment
     std::vector<std::string> env_unset;
     std::vector<std::string> env_inherit;        // extra host variables allowed through (operator's)
+    // Give the child the owner marker (leftovers.h), so what it leaves after a host crash is
+    // killed at the next start. False for container runtime CLIs: a daemon they start (rootless
+    // podman's pause process, conmon) must outlive them and must not be taken for a leftover.
+    bool mark_owner = true;
 };
 
 // Output lines longer than this reach the log truncated, with a marker.
@@ -64,6 +68,9 @@ public:
     std::string exit_description() const;
     // Waits for the leader to exit; true if it did within `timeout`.
     bool wait_exit(std::chrono::milliseconds timeout) const;
+    // Waits until both output pipes reached end of file (every writer is gone), so the last lines
+    // of an exited child are all read; true if they did within `timeout`.
+    bool wait_output_closed(std::chrono::milliseconds timeout) const;
     // The last `n` output lines (stdout and stderr interleaved in arrival order).
     std::vector<std::string> last_lines(size_t n) const;
 
@@ -92,6 +99,7 @@ private:
     std::optional<int> exit_code_;
     std::deque<std::string> tail_;
     bool stop_reading_ = false;
+    int readers_done_ = 0;
     bool terminated_ = false;
 };
 

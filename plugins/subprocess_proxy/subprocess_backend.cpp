@@ -1,6 +1,7 @@
-// subprocess_proxy: runs `vllm serve <model> --port P --omni ...` as a child process in its own
-// process group, forwards its output to the log bus, waits for /health, watches for its exit and
-// stops it with SIGTERM to the group, a grace period, then SIGKILL.
+// subprocess_proxy: runs `vllm serve --host 127.0.0.1 --port P --omni ... -- <model>` as a child
+// process in its own process group (what a request may choose: plugins/proxy_common/SECURITY.md),
+// forwards its output to the log bus, waits for /health, watches for its exit and stops it with
+// SIGTERM to the group, a grace period, then SIGKILL.
 #include "child_process.h"
 #include "http_client.h"
 #include "json_fields.h"
@@ -16,6 +17,14 @@ using nlohmann::json;
 using namespace omnihost::proxy;
 
 namespace {
+
+// Where to reach a server bound to `bind_host` (the operator's): a wildcard address is reached on
+// loopback, an IPv6 literal needs brackets in a URL.
+std::string connect_host(const std::string& bind_host) {
+    if (bind_host == "0.0.0.0" || bind_host == "::" || bind_host.empty()) return "127.0.0.1";
+    if (bind_host.find(':') != std::string::npos) return "[" + bind_host + "]";
+    return bind_host;
+}
 
 std::string join_lines(const std::vector<std::string>& lines) {
     std::string out;
@@ -103,7 +112,7 @@ public:
             port_ = s.port;
         }
         log_(OMNIHOST_LOG_INFO, "vllm started with pid " + std::to_string(proc->pid()));
-        const std::string base = "http://127.0.0.1:" + std::to_string(s.port);
+        const std::string base = "http://" + connect_host(s.bind_host) + ":" + std::to_string(s.port);
         UpstreamClient client(base, s.remote_api_key);
         WaitHooks wait;
         wait.cancelled = hooks.cancelled;
@@ -172,6 +181,9 @@ public:
 
 private:
     static std::string exit_message(const ChildProcess& p) {
+        // The exit may be seen before the readers got the last lines (the traceback): give them a
+        // moment to reach end of file. A worker still holding the pipe only costs the wait.
+        p.wait_output_closed(std::chrono::milliseconds(500));
         auto code = p.exit_code();
         std::string head = code && *code >= 0 ? "vllm exited with code " + std::to_string(*code)
                                               : "vllm " + p.exit_description();

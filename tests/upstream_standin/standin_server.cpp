@@ -179,8 +179,12 @@ private:
             if (d.get<std::string>() == path) return send_json(res, 404, {{"detail", "Not Found"}});
         if (ctl["fail"].contains(path)) {
             const json& f = ctl["fail"][path];
-            return send_bytes(res, f.value("status", 500), f.value("content_type", "application/json"),
-                              f.value("body", std::string("{\"detail\":\"injected failure\"}")));
+            // "repeat": the body that many times (large or deeply nested answers without sending them)
+            std::string body = f.value("body", std::string("{\"detail\":\"injected failure\"}"));
+            std::string whole = body;
+            for (int i = 1; i < f.value("repeat", 1); ++i) whole += body;
+            whole += f.value("suffix", std::string());
+            return send_bytes(res, f.value("status", 500), f.value("content_type", "application/json"), whole);
         }
         if (path == "/health") {
             int hs = ctl["health_status"].get<int>();

@@ -1,5 +1,7 @@
 // The stand-in vLLM-Omni HTTP API (Poco HTTPServer). Steering:
-//   POST /standin/control  JSON merged into the behaviour (see README in standin_main.cpp)
+//   POST /standin/control  JSON merged into the behaviour (see README in standin_main.cpp);
+//                          "fail": {"<path>": {status, content_type, body, repeat, suffix}} answers
+//                          that path with body x repeat + suffix
 //   POST /standin/reset    back to defaults
 //   GET  /standin/requests recorded requests [{method,path,authorization,content_type,body}]
 //   GET  /standin/info     {argv, env, pid, model, port, host (the bind address), environment (every

@@ -1,0 +1,126 @@
+// What outside input cannot do to the proxies: deep or huge upstream answers and SSE events are
+// refused with an error (the plugin keeps working), the child environment is an allow-list, and
+// model ids are validated before anything runs.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "child_env.h"
+#include "launch_policy.h"
+#include "media_parsers.h"
+#include "plugin_harness.h"
+#include "sse.h"
+
+#include <stdexcept>
+
+using nlohmann::json;
+using namespace proxytest;
+using namespace omnihost::proxy;
+
+namespace {
+
+json remote(const std::string& url) {
+    return {{"run_mode", "remote"}, {"model_type", "image"}, {"remote_url", url}};
+}
+
+std::string deep(size_t levels) { return std::string(levels, '['); }
+
+}  // namespace
+
+TEST_CASE("a deeply nested upstream answer is an error, not a crash; the plugin keeps working") {
+    StandinServer server;
+    Plugin p("remote_proxy");
+    REQUIRE(p.create(json::object()) == OMNIHOST_OK);
+    REQUIRE_MESSAGE(p.start(remote(server.url())) == OMNIHOST_OK, p.last_error());
+    // 1 MB of '[' as a 200 answer to the image request
+    standin_control(server.port(), {{"fail", {{"/v1/chat/completions", {{"status", 200}, {"body", deep(1 << 20)}}}}}});
+    GenResult r = p.generate({{"task", "image"}, {"prompt", "x"}});
+    CHECK(r.status == OMNIHOST_INTERNAL);
+    CHECK_MESSAGE(r.error.find("nesting deeper than") != std::string::npos, r.error);
+    // the same as an error body: the message is shown as text, cut short
+    standin_control(server.port(), {{"fail", {{"/v1/chat/completions", {{"status", 500}, {"body", deep(1 << 20)}}}}}});
+    r = p.generate({{"task", "image"}, {"prompt", "x"}});
+    CHECK(r.status != OMNIHOST_OK);
+    CHECK(r.error.size() < 2000);
+    // as an SSE event of the chat stream: the event is dropped with a warning
+    standin_control(server.port(),
+                    {{"fail", {{"/v1/chat/completions",
+                                {{"status", 200}, {"content_type", "text/event-stream"}, {"body", "data: " + deep(100000) + "\n\n"},
+                                 {"repeat", 1}, {"suffix", "data: [DONE]\n\n"}}}}}});
+    Job chat_job;
+    p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}}, &chat_job);
+    CHECK(p.logs.contains("remote_proxy", "ignoring a non-JSON event"));
+    // healthy again once the upstream is
+    standin_reset(server.port());
+    GenResult ok = p.generate({{"task", "image"}, {"prompt", "x"}});
+    CHECK_MESSAGE(ok.status == OMNIHOST_OK, ok.error);
+    CHECK(p.stop() == OMNIHOST_OK);
+}
+
+TEST_CASE("an upstream answer over the operator's size limit is refused") {
+    StandinServer server;
+    Plugin p("remote_proxy");
+    REQUIRE(p.create({{"max_upstream_body_mb", 1}}) == OMNIHOST_OK);
+    REQUIRE_MESSAGE(p.start(remote(server.url())) == OMNIHOST_OK, p.last_error());
+    // 2 MiB of valid JSON (a long string)
+    standin_control(server.port(), {{"fail", {{"/v1/chat/completions",
+                                               {{"status", 200}, {"body", "{\"x\":\"" + std::string(1024, 'a')},
+                                                {"repeat", 2048}, {"suffix", "\"}"}}}}}});
+    GenResult r = p.generate({{"task", "image"}, {"prompt", "x"}});
+    CHECK(r.status == OMNIHOST_INTERNAL);
+    CHECK_MESSAGE(r.error.find("exceeds 1048576 bytes") != std::string::npos, r.error);
+    // a streamed line without end is cut off the same way
+    standin_control(server.port(), {{"fail", {{"/v1/chat/completions",
+                                               {{"status", 200}, {"content_type", "text/event-stream"},
+                                                {"body", std::string(1024, 'a')}, {"repeat", 2048}}}}}});
+    r = p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}});
+    CHECK(r.status != OMNIHOST_OK);
+    CHECK_MESSAGE(r.error.find("exceeds 1048576 bytes") != std::string::npos, r.error);
+    standin_reset(server.port());
+    // a small answer passes (a 1024x1024 PNG would not fit this 1 MiB limit)
+    GenResult after = p.generate({{"task", "image"}, {"prompt", "x"}, {"width", 16}, {"height", 16}});
+    CHECK_MESSAGE(after.status == OMNIHOST_OK, (after.error + "\n" + p.logs.dump()));
+    CHECK(p.stop() == OMNIHOST_OK);
+}
+
+TEST_CASE("SSE events and error texts are bounded") {
+    std::vector<std::string> events;
+    SseParser sse([&](const std::string& d) { events.push_back(d); }, 16);
+    sse.feed_line("data: 0123456789");
+    CHECK_THROWS_AS(sse.feed_line("data: 0123456789"), std::length_error);
+    sse.feed_line("");
+    CHECK(events.empty());  // the oversized event was dropped
+    sse.feed_line("data: ok");
+    sse.feed_line("");
+    CHECK(events == std::vector<std::string>{"ok"});
+    const std::string text = upstream_error_text(deep(1 << 20));
+    CHECK(text.size() <= 500);
+}
+
+TEST_CASE("child environment: an allow-list; the host's token never passes") {
+    const std::map<std::string, std::string> host = {
+        {"PATH", "/usr/bin"},          {"HOME", "/home/u"},        {"LANG", "C.UTF-8"},     {"LC_ALL", "C"},
+        {"HF_HOME", "/hf"},            {"CUDA_HOME", "/cuda"},     {"VLLM_LOGGING", "x"},   {"OMNIHOST_TOKEN", "t0k"},
+        {"AWS_SECRET_ACCESS_KEY", "s"}, {"OMNIHOST_OTHER", "o"},   {"GITHUB_TOKEN", "g"},   {"XDG_RUNTIME_DIR", "/run/u"}};
+    auto env = child_environment(host, {{"HF_TOKEN", "hf"}, {"OMNIHOST_TOKEN", "again"}}, {"LC_ALL"}, {"GITHUB_TOKEN"});
+    for (const char* k : {"PATH", "HOME", "LANG", "HF_HOME", "CUDA_HOME", "VLLM_LOGGING", "XDG_RUNTIME_DIR", "HF_TOKEN",
+                          "GITHUB_TOKEN", "OMNIHOST_CHILD_OF"})
+        CHECK_MESSAGE(env.count(k) == 1, k);
+    for (const char* k : {"OMNIHOST_TOKEN", "AWS_SECRET_ACCESS_KEY", "OMNIHOST_OTHER", "LC_ALL"})
+        CHECK_MESSAGE(env.count(k) == 0, k);
+}
+
+TEST_CASE("model ids: hub ids with revisions and absolute paths; nothing option-like") {
+    CHECK(validate_model_id("gpt2").id == "gpt2");
+    CHECK(validate_model_id("Qwen/Qwen-Image").id == "Qwen/Qwen-Image");
+    ModelRef r = validate_model_id("Wan-AI/Wan2.1-T2V-1.3B-Diffusers@refs/pr/3");
+    CHECK(r.id == "Wan-AI/Wan2.1-T2V-1.3B-Diffusers");
+    CHECK(r.revision == "refs/pr/3");
+    CHECK(validate_model_id("/models/x/../y/").id == "/models/y");
+    CHECK(validate_model_id("/models/y").local_path);
+    for (const std::string& bad : std::vector<std::string>{"", "-x", "--model=x", "a b", "a\tb", std::string("a\0b", 3), "a\x7f", "a/b/c", "./a", "a/",
+                            "/a b", ".hidden/x", "a--b/c", "a/b@", "a/b@-r", "a/b@x..y", "a/b@x y",
+                            std::string(2000, 'a')}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(validate_model_id(bad), ProxyError);
+    }
+}
