@@ -116,6 +116,13 @@ private:
     std::string root_;
 };
 
+// A boundary refusal is logged: the operator should see that some page tried.
+Poco::Net::HTTPRequestHandler *refuse(const Poco::Net::HTTPServerRequest &request, const ApiError &error) {
+    spdlog::warn("refused {} {} ({}): {}", request.getMethod(), path_of(request.getURI()).substr(0, 200),
+                 error.status, error.message);
+    return new ErrorHandler(error);
+}
+
 } // namespace
 
 ApiRouter::ApiRouter(ApiContext &context) : context_(context) {
@@ -135,9 +142,9 @@ Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerReque
     const bool is_ws = path.rfind("/ws/", 0) == 0 || path == "/ws";
     // The browser boundary comes before everything, auth included: a rebinding page or a foreign
     // origin learns nothing, not even whether a token is needed.
-    if (auto refusal = check_host_header(context_.browser, request)) return new ErrorHandler(*refusal);
+    if (auto refusal = check_host_header(context_.browser, request)) return refuse(request, *refusal);
     if (is_ws || is_state_changing(request.getMethod())) {
-        if (auto refusal = check_origin(context_.browser, request)) return new ErrorHandler(*refusal);
+        if (auto refusal = check_origin(context_.browser, request)) return refuse(request, *refusal);
     }
     if (is_api || is_ws) {
         if (!request_is_authorized(request, context_.options.token, is_ws))
@@ -154,7 +161,7 @@ Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerReque
             return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + path +
                                               " (use " + it->second.method + ")", ""},
                                     it->second.method);
-        if (auto refusal = check_json_content_type(request)) return new ErrorHandler(*refusal);
+        if (auto refusal = check_json_content_type(request)) return refuse(request, *refusal);
         return new ApiHandler(context_, it->second.handler);
     }
     return new StaticHandler(context_.options.web_dir);

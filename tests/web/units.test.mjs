@@ -74,3 +74,17 @@ test('download names carry type, prompt slug, seed and timestamp', () => {
   assert.equal(extensionFor('audio/flac'), 'flac');
   assert.match(downloadName({ type: 'audio', prompt: 'rain', mime: 'audio/wav', createdAt: 0 }), /^omnihost-audio-rain-\d{8}-\d{6}\.wav$/);
 });
+
+test('operator limits from /api/omni/status cap the controls (max and default)', () => {
+  const limits = { max_steps: 20, max_duration: 3, max_frames: 481, max_pixels: 4194304, max_samples: 4 };
+  const video = Object.fromEntries(resolveSpecs('video', undefined, { steps: 50 }, limits).map((s) => [s.name, s]));
+  assert.equal(video.num_inference_steps.max, 20);
+  assert.equal(video.num_inference_steps.default, 20, 'a recipe default above the limit is capped, not widened past it');
+  assert.equal(video.duration.max, 3);
+  const audio = Object.fromEntries(resolveSpecs('audio', undefined, {}, limits).map((s) => [s.name, s]));
+  assert.equal(audio.audio_duration.max, 3);
+  assert.equal(audio.audio_duration.default, 3);
+  const loose = Object.fromEntries(resolveSpecs('image', undefined, {}, { max_steps: 1000 }).map((s) => [s.name, s]));
+  assert.equal(loose.num_inference_steps.max, 100, 'a limit above the range changes nothing');
+  assert.deepEqual(resolveSpecs('image'), resolveSpecs('image', undefined, undefined, undefined));
+});

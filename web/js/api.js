@@ -17,6 +17,25 @@ export function setToken(token) {
   } catch { /* storage disabled: the token lives for this request only */ }
 }
 
+/**
+ * A host started on a non-loopback address without --token prints a URL carrying a generated
+ * token (http://HOST:PORT/?token=...), as Jupyter does. Take it from the address once, keep it
+ * like a typed-in token, and remove it from the address bar (and so from history and bookmarks).
+ * Returns true when a token was taken.
+ */
+export function adoptTokenFromUrl(location = window.location, history = window.history) {
+  const url = new URL(location.href);
+  const token = url.searchParams.get('token');
+  if (token === null) return false;
+  url.searchParams.delete('token');
+  if (token.trim()) setToken(token.trim());
+  history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  return Boolean(token.trim());
+}
+
+// Runs when the module loads, before any request of the page can go out without the token.
+try { adoptTokenFromUrl(); } catch { /* not in a browser page (unit tests import this module) */ }
+
 /** Error carrying the HTTP status and the host's {error, field} body. */
 export class ApiError extends Error {
   constructor(status, body, fallback) {

@@ -58,9 +58,10 @@ export function taskFor(modelType) {
 
 /**
  * The specs for a modality with the plugin manifest's schema and the recipe's defaults applied.
- * manifestParams: plugin.parameters[task] or undefined; recipeDefaults: recipe.defaults or {}.
+ * manifestParams: plugin.parameters[task] or undefined; recipeDefaults: recipe.defaults or {};
+ * limits: the host's status.limits (the operator's ceilings), or undefined.
  */
-export function resolveSpecs(modelType, manifestParams, recipeDefaults) {
+export function resolveSpecs(modelType, manifestParams, recipeDefaults, limits) {
   const base = PARAM_SPECS[modelType] || [];
   return base.map((spec) => {
     const out = { ...spec };
@@ -89,6 +90,21 @@ export function resolveSpecs(modelType, manifestParams, recipeDefaults) {
       if (typeof out.min === 'number' && out.default < out.min) out.min = out.default;
       if (typeof out.max === 'number' && out.default > out.max) out.max = out.default;
     }
-    return out;
+    return capByLimits(out, limits);
   });
+}
+
+// The request field each operator limit caps directly (the host refuses anything above it).
+const LIMIT_OF_FIELD = { num_inference_steps: 'max_steps', duration: 'max_duration', audio_duration: 'max_duration' };
+
+/** Caps a control at the host operator's limit (status.limits), default included. */
+function capByLimits(spec, limits) {
+  const key = LIMIT_OF_FIELD[spec.name];
+  const limit = limits && key ? limits[key] : undefined;
+  if (typeof limit !== 'number' || !Number.isFinite(limit)) return spec;
+  const out = { ...spec };
+  if (typeof out.max !== 'number' || out.max > limit) out.max = limit;
+  if (typeof out.min === 'number' && out.min > out.max) out.min = out.max;
+  if (typeof out.default === 'number' && out.default > out.max) out.default = out.max;
+  return out;
 }

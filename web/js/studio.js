@@ -24,6 +24,7 @@ const MODALITY = {
 
 let specs = [];
 let renderedFor = '';
+let limitsSeen = 'null'; // the status.limits the form was last checked against
 let job = null; // {id, started, phase, phaseStart, phaseStep0, inprocess}
 let inputImage = null; // data URL for image edit
 
@@ -65,9 +66,13 @@ export function renderStudio(force = false) {
     show($('#image-edit'), edit);
     if (!edit) clearImage();
   }
-  if (force || key !== renderedFor) {
-    const manifestParams = plugin && plugin.parameters ? plugin.parameters[taskFor(type)] : undefined;
-    specs = resolveSpecs(type, manifestParams, recipe ? recipe.defaults : null);
+  // The operator's limits (status.limits) cap the controls; they only redraw the form when they
+  // change what it shows, so values already typed survive the first status poll.
+  const manifestParams = plugin && plugin.parameters ? plugin.parameters[taskFor(type)] : undefined;
+  const limits = state.status ? state.status.limits : undefined;
+  const next = resolveSpecs(type, manifestParams, recipe ? recipe.defaults : null, limits);
+  if (force || key !== renderedFor || JSON.stringify(next) !== JSON.stringify(specs)) {
+    specs = next;
     renderParams($('#params'), specs);
     renderedFor = key;
   }
@@ -260,6 +265,9 @@ export function initStudio() {
   hub.on('status', (s) => {
     // Polling fallback for the bar when the log socket is down: the status carries the job.
     if (job && s.job && s.job.id === job.id && Number.isFinite(s.job.step)) renderProgress(s.job);
+    // The operator's limits arrive with the status: redraw if they cap what the form shows.
+    const limitsNow = JSON.stringify(s.limits || null);
+    if (limitsNow !== limitsSeen) { limitsSeen = limitsNow; renderStudio(); }
     updateButtons();
   });
   hub.on('server-state', () => renderStudio());
