@@ -26,6 +26,15 @@ void job_progress(const omnihost_job *job, int step, int total, const char *phas
     if (job && job->progress) job->progress(job->user_data, step, total, phase, msg.empty() ? nullptr : msg.c_str());
 }
 
+// Jobs report one phase vocabulary whatever the model (encode, denoise, decode, export: the video
+// plugin's), so the UI and the log bus need no per-model table.
+std::string job_phase(const std::string &pipeline_phase) {
+    if (pipeline_phase == "denoising") return "denoise";
+    if (pipeline_phase == "decoding") return "decode";
+    if (pipeline_phase == "encoding") return "encode";
+    return pipeline_phase;
+}
+
 std::string shape_text(const at::Tensor &t) {
     std::string s = "[";
     for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
@@ -154,7 +163,8 @@ omnihost_result *audio_instance::generate(const std::string &request_json, const
     req.seed = r.seed;
 
     sa::generate_callbacks cb;
-    cb.progress = [job](int step, int total, const std::string &phase) {
+    cb.progress = [job](int step, int total, const std::string &pipeline_phase) {
+        const std::string phase = job_phase(pipeline_phase);
         job_progress(job, step, total, phase.c_str(),
                      phase == "denoise" ? "step " + std::to_string(step) + "/" + std::to_string(total) : "");
     };
