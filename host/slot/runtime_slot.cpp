@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <future>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -205,9 +206,10 @@ void RuntimeSlot::abandon(const std::shared_ptr<Call> &call, const std::string &
                                "; its instance was abandoned, not destroyed (a call is still running "
                                "in it), and its memory is reclaimed only when the host exits";
     spdlog::error("{}", reason);
-    {
-        // The instance a stuck generate runs in stays allocated for good; a stuck start/stop holds
-        // its own on the worker's stack and leaks it there when (if) the call returns.
+    const bool in_installed = std::string_view(call->what) == "generate";
+    if (in_installed) {
+        // The instance a stuck generate runs in stays allocated for good. A stuck start or stop
+        // holds its instance on the worker's stack and leaks it there when (if) the call returns.
         std::lock_guard lock(backend_mutex_);
         (void)backend_.release();
         backend_epoch_ = 0;
@@ -223,9 +225,12 @@ void RuntimeSlot::abandon(const std::shared_ptr<Call> &call, const std::string &
         health_json_.clear();
         // The stuck thread keeps the old worker's queue state alive by itself; what was queued
         // behind the call (stop, teardown, shutdown's last task) runs on a fresh worker.
-        std::deque<SerialWorker::Task> pending = worker_->abandon();
+        std::deque<SerialWorker::Task> pending;
+        if (worker_) pending = worker_->abandon();
         worker_ = std::make_unique<SerialWorker>();
         for (auto &task : pending) worker_->post(std::move(task));
+        // Anything installed that is not the stuck call's own instance is healthy: unload it.
+        if (!in_installed) worker_->post([this] { run_teardown(0); });
     }
     state_cv_.notify_all();
     watch_cv_.notify_all();
@@ -334,14 +339,21 @@ bool RuntimeSlot::install(std::unique_ptr<Backend> backend, uint64_t epoch) {
     {
         std::lock_guard lock(backend_mutex_);
         previous = std::move(backend_);
-        backend_ = std::move(backend);
-        backend_epoch_ = epoch;
+        backend_epoch_ = 0;
     }
-    if (!previous) return true;
-    // Cannot happen while every teardown is queued before the next load; if it ever does, the
-    // old instance is still stopped properly rather than destroyed in passing.
-    spdlog::warn("an earlier plugin instance was still installed; unloading it");
-    return unload(std::move(previous));
+    if (previous) {
+        // Cannot happen while every teardown is queued before the next load; if it ever does, the
+        // old instance is still stopped properly rather than destroyed in passing.
+        spdlog::warn("an earlier plugin instance was still installed; unloading it");
+        if (!unload(std::move(previous))) {
+            (void)backend.release(); // abandoned meanwhile: nothing here is ours to touch
+            return false;
+        }
+    }
+    std::lock_guard lock(backend_mutex_);
+    backend_ = std::move(backend);
+    backend_epoch_ = epoch;
+    return true;
 }
 
 bool RuntimeSlot::unload(std::unique_ptr<Backend> backend) {
