@@ -354,6 +354,7 @@ bool ChildProcess::group_alive() const {
 void ChildProcess::signal_group(int sig) {
     // The leader through the pidfd taken at spawn; the other members each through their own.
     if (pidfd_ >= 0) pidfd_signal(pidfd_, sig);
+    else if (!exited()) ::kill(pid_, sig);  // kernel without pidfds: not reaped yet, so still ours
     signal_group_via_pidfds(pid_, sig);
 }
 

@@ -96,6 +96,10 @@ int signal_group_via_pidfds(pid_t pgid, int sig) {
         bool zombie = false;
         if (!process_group_of(pid, &g, &zombie) || g != pgid || zombie) continue;
         int fd = pidfd_open_pid(pid);
+        if (fd < 0 && errno == ENOSYS) {  // kernel before 5.3: the group signal is the best left
+            ::kill(-pgid, sig);
+            return n + 1;
+        }
         if (fd < 0) continue;
         // The pidfd pins the process: if its group still reads `pgid` now, the pidfd is that member.
         if (process_group_of(pid, &g, &zombie) && g == pgid && !zombie && pidfd_signal(fd, sig)) ++n;
