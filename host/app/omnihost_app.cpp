@@ -114,6 +114,9 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     params->setMaxThreads(options_.max_connections + kSpareHttpThreads);
     params->setMaxQueued(256);
     params->setKeepAlive(true);
+    // A connection that sends nothing holds a counted slot only this long (Poco's default is 60 s),
+    // so a handful of silent sockets cannot keep the host at its connection cap for a minute.
+    params->setTimeout(Poco::Timespan(20, 0));
     Poco::ThreadPool threads(2, options_.max_connections + kSpareHttpThreads);
     Poco::SharedPtr<StoppableHandlerFactory> router(new ApiRouter(context));
     CappedHttpServer server(router, threads, *socket, params, options_.max_connections);
