@@ -35,10 +35,15 @@ struct Reply {
     json body;
 };
 
-Reply request(int port, const std::string& method, const std::string& path, const json& body = nullptr) {
+// The token the first host runs with: its child must never see it.
+const std::string kHostToken = "omnihost-test-token-4f1c";
+
+Reply request(int port, const std::string& method, const std::string& path, const json& body = nullptr,
+              const std::string& token = "") {
     Poco::Net::HTTPClientSession s("127.0.0.1", static_cast<Poco::UInt16>(port));
     s.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!token.empty()) req.set("Authorization", "Bearer " + token);
     const std::string text = body.is_null() ? "" : body.dump();
     if (method == "POST") {
         req.setContentType("application/json");
@@ -96,7 +101,7 @@ struct HostFixture {
 // The real host binary on an ephemeral port; the pid is ours to SIGKILL.
 class Host {
 public:
-    Host(const HostFixture& fx, const std::string& config, const std::string& tag) {
+    Host(const HostFixture& fx, const std::string& config, const std::string& tag, const std::string& token = "") {
         log_ = (fx.dir / ("host-" + tag + ".log")).string();
         std::vector<std::string> args = {OMNIHOST_BINARY, "--port", "0", "--host", "127.0.0.1",
                                          "--plugin-dir", (fx.dir / "plugins").string(),
@@ -114,6 +119,8 @@ public:
             if (log_fd >= 0) ::dup2(log_fd, 2);
             ::close(out[0]);
             ::close(out[1]);
+            if (token.empty()) ::unsetenv("OMNIHOST_TOKEN");
+            else ::setenv("OMNIHOST_TOKEN", token.c_str(), 1);
             std::vector<char*> argv;
             for (auto& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);
@@ -171,11 +178,12 @@ json start_body(int port, json extra = json::object()) {
     return j;
 }
 
-std::string wait_state(int port, const std::string& want, std::chrono::milliseconds timeout, json* last = nullptr) {
+std::string wait_state(int port, const std::string& want, std::chrono::milliseconds timeout, json* last = nullptr,
+                       const std::string& token = "") {
     std::string state;
     eventually(
         [&] {
-            Reply r = request(port, "GET", "/api/omni/status");
+            Reply r = request(port, "GET", "/api/omni/status", nullptr, token);
             if (last) *last = r.body;
             state = r.body.value("state", "");
             return state == want || state == "failed";
@@ -192,17 +200,26 @@ TEST_CASE("kill -9 of the host leaves no vllm child; the next start kills what t
     const std::string config = fx.config_file("a", {{"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", pidfile}});
     int server = 0, worker = 0;
     {
-        Host host(fx, config, "first");
+        Host host(fx, config, "first", kHostToken);
         const int upstream = free_port();
-        Reply r = request(host.port(), "POST", "/api/omni/start", start_body(upstream));
+        Reply r = request(host.port(), "POST", "/api/omni/start", start_body(upstream), kHostToken);
         REQUIRE_MESSAGE(r.status == 202, r.body.dump());
         json status;
-        REQUIRE_MESSAGE(wait_state(host.port(), "ready", 60s, &status) == "ready", (status.dump() + "\n" + host.log_text()));
+        REQUIRE_MESSAGE(wait_state(host.port(), "ready", 60s, &status, kHostToken) == "ready",
+                        (status.dump() + "\n" + host.log_text()));
         std::tie(server, worker) = read_pids(pidfile);
         REQUIRE(process_alive(server));
         REQUIRE(process_alive(worker));
-        // the upstream answers on loopback, as the operator's default says
-        CHECK(http_json("GET", "http://127.0.0.1:" + std::to_string(upstream) + "/standin/info")["host"] == "127.0.0.1");
+        // What the real host handed its child: a loopback bind, no token in the environment, and
+        // no descriptor of the host (listening socket, connections, log files) besides 0, 1, 2.
+        json info = http_json("GET", "http://127.0.0.1:" + std::to_string(upstream) + "/standin/info");
+        CHECK(info["host"] == "127.0.0.1");
+        CHECK_FALSE(info["environment"].contains("OMNIHOST_TOKEN"));
+        CHECK(info["environment"].dump().find(kHostToken) == std::string::npos);
+        std::vector<int> fds;
+        for (const auto& f : info["fds_at_start"]) fds.push_back(f["fd"]);
+        const std::vector<int> std_fds = {0, 1, 2};
+        CHECK_MESSAGE(fds == std_fds, info["fds_at_start"].dump());
         host.kill9();
         // The server dies with the host: its parent-death signal is SIGKILL.
         CHECK_MESSAGE(eventually([&] { return !process_alive(server); }, 10s), "vllm outlived a SIGKILLed host");
