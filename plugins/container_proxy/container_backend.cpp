@@ -239,12 +239,13 @@ private:
         } catch (const std::exception&) {
             return;  // no runtime here: nothing can have been left
         }
-        CliResult ids = cli_with(c, {"ps", "-q", "--filter", std::string("label=") + kOwnerLabel}, 30s);
+        // Short deadlines: this runs while the host starts up (its probe create of the plugin).
+        CliResult ids = cli_with(c, {"ps", "-q", "--filter", std::string("label=") + kOwnerLabel}, 10s);
         if (ids.rc != 0) return;
         std::istringstream lines(ids.out);
         for (std::string id; std::getline(lines, id);) {
             if (id.empty()) continue;
-            CliResult owner = cli_with(c, {"inspect", id, "--format", std::string("{{index .Config.Labels \"") + kOwnerLabel + "\"}}"}, 30s);
+            CliResult owner = cli_with(c, {"inspect", id, "--format", std::string("{{index .Config.Labels \"") + kOwnerLabel + "\"}}"}, 10s);
             const std::string marker = owner.trimmed_out();
             if (owner.rc != 0 || marker.empty() || marker == owner_marker() || owner_alive(marker)) continue;
             CliResult rm = cli_with(c, {"rm", "-f", id}, 60s);
