@@ -23,8 +23,11 @@ CliResult run_cli(const std::vector<std::string>& argv, const std::map<std::stri
     spec.mark_owner = false;  // see ProcessSpec::mark_owner
     p.spawn(spec, [&](const std::string& line, bool is_err) {
         {
+            // Kept whole up to a bound: enough for ids, inspect answers and error text; a runtime
+            // that prints without end (pull progress) cannot grow it further.
             std::lock_guard lock(m);
-            (is_err ? r.err : r.out) += line + "\n";
+            std::string& dst = is_err ? r.err : r.out;
+            if (dst.size() < kMaxCliOutput) dst += line + "\n";
         }
         if (on_line) on_line(line);
     });

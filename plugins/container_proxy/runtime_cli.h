@@ -2,12 +2,16 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace omnihost::proxy {
+
+// stdout / stderr kept per command (lines still reach on_line beyond it).
+inline constexpr size_t kMaxCliOutput = 1u << 20;
 
 struct CliResult {
     int rc = -1;          // exit code; -1 when it timed out or could not start
