@@ -472,6 +472,27 @@ TEST_CASE("shutdown under a generation that ignores cancel answers the caller an
     CHECK(script.destroyed == 0);
 }
 
+TEST_CASE("shutdown under a load that ignores cancel abandons it within the cancel deadline") {
+    Script script;
+    {
+        RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
+            return std::make_unique<FakeBackend>(script);
+        }, nullptr, 20ms, short_deadlines);
+        script.load_hangs = true;
+        CHECK(slot.start(video_plan()).http_status == 202);
+        REQUIRE(script.load_gate.wait_inside(1));
+        slot.shutdown(30s); // the 0.1 s cancel deadline ends it long before the host's patience
+        const SlotSnapshot snap = slot.snapshot();
+        CHECK(snap.abandoned == 1);
+        CHECK(snap.error.find("plugin start ignored its cancel for 0.1 s") != std::string::npos);
+        CHECK(script.stops == 0);
+        CHECK(script.destroyed == 0);
+    }
+    REQUIRE(script.load_gate.release());
+    REQUIRE(wait_until([&] { return script.calls_inside.load() == 0; }));
+    CHECK(script.destroyed == 0); // returned late, still never destroyed: it is not ours any more
+}
+
 TEST_CASE("shutdown under a cooperative generation cancels it, then stops and destroys the instance") {
     Script script;
     RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
