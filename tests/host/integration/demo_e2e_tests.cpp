@@ -38,4 +38,26 @@ TEST_CASE("make run's default: demo recipe -> video_diffusion -> MP4") {
     CHECK(post(port, "/api/omni/stop", json::object()).status == 200);
 }
 
+TEST_CASE("operator limits reach the video plugin's start settings; a request may only ask for less") {
+    HostProcess host({.extra_args = {"--data-dir", DEMO_DATA_DIR, "--max-pixels", "300000", "--max-frames", "33"},
+                      .plugin_dir = BUILD_PLUGIN_DIR});
+    const int port = host.port();
+    // The in-process preview shows the settings the plugin's start would get.
+    const auto preview = post(port, "/api/omni/command-preview", {{"recipe", "demo-wan-tiny"}});
+    REQUIRE_MESSAGE(preview.status == 200, preview.body);
+    CHECK(preview.json()["settings"]["max_pixels"] == 300000);
+    CHECK(preview.json()["settings"]["max_frames"] == 33);
+    const auto less = post(port, "/api/omni/command-preview", {{"recipe", "demo-wan-tiny"}, {"max_pixels", 4096}});
+    REQUIRE_MESSAGE(less.status == 200, less.body);
+    CHECK(less.json()["settings"]["max_pixels"] == 4096);
+    CHECK(less.json()["settings"]["max_frames"] == 33);
+    for (const char *field : {"max_pixels", "max_frames"}) {
+        CAPTURE(field);
+        const auto more = post(port, "/api/omni/start", {{"recipe", "demo-wan-tiny"}, {field, 1000000000000LL}});
+        CHECK(more.status == 400);
+        CHECK(more.json()["field"] == field);
+    }
+    CHECK(get(port, "/api/omni/status").json()["state"] == "idle");
+}
+
 }
