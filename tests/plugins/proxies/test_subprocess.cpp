@@ -100,8 +100,9 @@ TEST_CASE("argv and environment: what the preview shows is what runs") {
     // The host's own secret and an unrelated variable must stay in the host.
     setenv("OMNIHOST_TOKEN", "host-secret-token", 1);
     setenv("SOME_UNRELATED_SECRET", "s3cr3t", 1);
+    setenv("OPERATOR_PASSED_VAR", "yes", 1);
     Plugin p("subprocess_proxy");
-    REQUIRE(p.create({{"allow_trust_remote_code", true}}) == OMNIHOST_OK);
+    REQUIRE(p.create({{"allow_trust_remote_code", true}, {"inherit_env", {"OPERATOR_PASSED_VAR"}}}) == OMNIHOST_OK);
     const int port = free_port();
     json s = start_json(port, {{"gpu_memory_utilization", 0.8}, {"enable_cpu_offload", true}, {"vae_use_tiling", true},
                                {"trust_remote_code", true}, {"gpu_device", "3"}, {"hf_token", "hf_SECRET"}, {"use_modelscope", true}});
@@ -134,6 +135,7 @@ TEST_CASE("argv and environment: what the preview shows is what runs") {
     CHECK(environment.dump().find("host-secret-token") == std::string::npos);
     CHECK(environment.contains("PATH"));
     CHECK(environment.contains("OMNIHOST_CHILD_OF"));
+    CHECK(environment.value("OPERATOR_PASSED_VAR", "") == "yes");  // the operator's inherit_env
     // only stdin, stdout and stderr were inherited
     std::vector<int> fds;
     for (const auto& f : info["fds_at_start"]) fds.push_back(f["fd"]);
@@ -145,6 +147,7 @@ TEST_CASE("argv and environment: what the preview shows is what runs") {
     CHECK(p.stop() == OMNIHOST_OK);
     unsetenv("OMNIHOST_TOKEN");
     unsetenv("SOME_UNRELATED_SECRET");
+    unsetenv("OPERATOR_PASSED_VAR");
 }
 
 TEST_CASE("the operator's bind_host and extra args reach the server; a request cannot add flags") {
