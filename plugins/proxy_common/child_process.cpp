@@ -88,7 +88,7 @@ private:
             const std::function<void()>* fn = queue_.front();
             queue_.pop_front();
             lock.unlock();
-            (*fn)();  // never throws: spawn_on_this_thread catches everything
+            (*fn)();  // never throws: the fork step only makes system calls
             lock.lock();
             ++finished_;
             cv_.notify_all();
