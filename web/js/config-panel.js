@@ -75,7 +75,10 @@ export function renderRunMode() {
   show($('#remote-settings'), mode === 'remote');
   show($('#local-settings'), mode !== 'remote');
   show($('#venv-field'), mode === 'subprocess' && !info.inprocess);
-  show($('#inprocess-settings'), info.inprocess && type === 'video');
+  // In-process video and audio share device/threads; VAE slicing/tiling and flow shift are video's.
+  show($('#inprocess-settings'), info.inprocess && (type === 'video' || type === 'audio'));
+  $('#inprocess-title').textContent = `In-process ${type} settings`;
+  for (const id of ['#vae-slicing-label', '#vae-tiling-label', '#flow-shift-field']) show($(id), type === 'video');
   const running = state.status && state.status.state && state.status.state !== 'idle' && state.status.state !== 'failed';
   if (!running) {
     $('#start-btn').textContent = mode === 'remote' ? 'Connect' : 'Start';
