@@ -122,19 +122,26 @@ struct ForkPlan {
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+    // A host started with 0, 1 or 2 closed may have got its pipes there: move them above 2 first,
+    // so the dup2s below cannot overwrite one with another.
+    const int out_w = p.out_w < 3 ? ::fcntl(p.out_w, F_DUPFD, 3) : p.out_w;
+    const int err_w = p.err_w < 3 ? ::fcntl(p.err_w, F_DUPFD, 3) : p.err_w;
+    const int errno_w = p.errno_w < 3 ? ::fcntl(p.errno_w, F_DUPFD_CLOEXEC, 3) : p.errno_w;
     int in = ::open("/dev/null", O_RDONLY);
-    if (in < 0 || ::dup2(in, 0) < 0 || ::dup2(p.out_w, 1) < 0 || ::dup2(p.err_w, 2) < 0) ::_exit(127);
+    if (in < 0 || out_w < 0 || err_w < 0 || errno_w < 0 || ::dup2(in, 0) < 0 || ::dup2(out_w, 1) < 0 ||
+        ::dup2(err_w, 2) < 0)
+        ::_exit(127);
     // Close every descriptor above 2 except the exec-error pipe (close-on-exec: gone after execve).
-    const unsigned errfd = static_cast<unsigned>(p.errno_w);
+    const unsigned errfd = static_cast<unsigned>(errno_w);
     bool closed = (errfd <= 3 || ::syscall(SYS_close_range, 3u, errfd - 1, 0u) == 0) &&
                   ::syscall(SYS_close_range, errfd + 1, ~0u, 0u) == 0;
     if (!closed) {
         for (int fd = 3; fd < 65536; ++fd)
-            if (fd != p.errno_w) ::close(fd);
+            if (fd != errno_w) ::close(fd);
     }
     ::execve(p.exe, p.argv, p.envp);
     int err = errno;
-    ssize_t ignored = ::write(p.errno_w, &err, sizeof err);
+    ssize_t ignored = ::write(errno_w, &err, sizeof err);
     (void)ignored;
     ::_exit(127);
 }

@@ -5,11 +5,17 @@
 #include <doctest/doctest.h>
 
 #include "child_env.h"
+#include "child_process.h"
 #include "launch_policy.h"
 #include "media_parsers.h"
 #include "plugin_harness.h"
 #include "sse.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <mutex>
 #include <stdexcept>
 
 using nlohmann::json;
@@ -123,4 +129,35 @@ TEST_CASE("model ids: hub ids with revisions and absolute paths; nothing option-
         CAPTURE(bad);
         CHECK_THROWS_AS(validate_model_id(bad), ProxyError);
     }
+}
+
+TEST_CASE("a child gets no descriptor of the parent, even one without close-on-exec, and even when stdin was closed") {
+    // An fd the parent leaks on purpose (no O_CLOEXEC), and stdin closed so the pipes may land on 0.
+    const int opened = ::open("/dev/null", O_RDONLY);
+    const int leaked = ::fcntl(opened, F_DUPFD, 50);  // F_DUPFD: no close-on-exec
+    ::close(opened);
+    REQUIRE(leaked >= 50);
+    const int saved_stdin = ::fcntl(0, F_DUPFD_CLOEXEC, 10);
+    ::close(0);
+    ChildProcess child;
+    std::vector<std::string> lines;
+    std::mutex m;
+    child.spawn(ProcessSpec{{"/bin/sh", "-c", "for f in /proc/$$/fd/*; do echo fd=${f##*/}; done; echo done"}, {}, {}},
+                [&](const std::string& line, bool) {
+                    std::lock_guard lock(m);
+                    lines.push_back(line);
+                });
+    ::dup2(saved_stdin, 0);
+    ::close(saved_stdin);
+    REQUIRE(child.wait_exit(std::chrono::seconds(10)));
+    REQUIRE(child.wait_output_closed(std::chrono::seconds(5)));
+    CHECK(child.exit_code() == 0);
+    std::lock_guard lock(m);
+    CHECK(std::find(lines.begin(), lines.end(), "done") != lines.end());
+    for (const char* want : {"fd=0", "fd=1", "fd=2"}) CHECK(std::find(lines.begin(), lines.end(), want) != lines.end());
+    CHECK(std::find(lines.begin(), lines.end(), "fd=" + std::to_string(leaked)) == lines.end());
+    // 0-2, plus the directory the glob itself has open while it lists (3)
+    for (const auto& l : lines)
+        if (l.rfind("fd=", 0) == 0) CHECK_MESSAGE(std::stoi(l.substr(3)) <= 3, l);
+    ::close(leaked);
 }
