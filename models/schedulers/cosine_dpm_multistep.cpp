@@ -5,7 +5,7 @@
 
 #include "core/config.h"
 #include "core/safetensors.h"  // model_error
-#include "schedulers/brownian_tree.h"
+#include "schedulers/torchsde_brownian.h"
 
 #include <ATen/ATen.h>
 
@@ -114,10 +114,10 @@ at::Tensor cosine_dpm_multistep_scheduler::noise_for_step(const at::Tensor &like
     } else {
         if (!sampler_) {
             std::vector<int64_t> shape(like.sizes().begin(), like.sizes().end());
-            sampler_ = std::make_unique<brownian_noise_sampler>(cfg_.sigma_min, cfg_.sigma_max, shape, noise_seed_,
-                                                                like.scalar_type());
+            sampler_ = std::make_unique<torchsde_noise_sampler>(cfg_.sigma_min, cfg_.sigma_max, shape,
+                                                                like.scalar_type(), noise_seed_);
         }
-        noise = (*sampler_)(sigma, sigma_next);
+        noise = (*sampler_)(sigmas_[step_index_], sigmas_[step_index_ + 1]);
     }
     return noise.to(like.device(), like.scalar_type());
 }

@@ -4,9 +4,9 @@
 // the sampler's input is scaled by scale_model_input (1/sqrt(sigma^2 + sigma_data^2)) and the
 // initial noise by init_noise_sigma() = sqrt(sigma_max^2 + 1).
 //
-// Every step adds noise from a noise source: by default a brownian_noise_sampler on
-// [sigma_min, sigma_max] seeded with set_noise_seed() (diffusers seeds torchsde with
-// generator.initial_seed()), created at the first step with the sample's shape; parity tests
+// Every step adds noise from a noise source: by default torchsde's Brownian tree on
+// [sigma_min, sigma_max] (torchsde_brownian.h) seeded with set_noise_seed() (diffusers seeds it with
+// generator.initial_seed()), created at the first step with the x0 prediction's shape; parity tests
 // install a source that returns recorded tensors.
 #pragma once
 
@@ -18,7 +18,7 @@
 
 namespace omnihost::models::schedulers {
 
-class brownian_noise_sampler;
+class torchsde_noise_sampler;
 
 struct cosine_dpm_config {
     double sigma_min = 0.3;
@@ -71,7 +71,7 @@ private:
     int64_t lower_order_nums_ = 0;
     uint64_t noise_seed_ = 0;
     noise_source source_;
-    std::unique_ptr<brownian_noise_sampler> sampler_;
+    std::unique_ptr<torchsde_noise_sampler> sampler_;
 
     at::Tensor compute_sigmas(int64_t n) const;
     at::Tensor noise_for_step(const at::Tensor &like);

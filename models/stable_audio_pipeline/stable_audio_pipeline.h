@@ -11,9 +11,9 @@
 // SDE-DPM-Solver++ loop (DiT timestep atan(sigma)*2/pi, shape [1]), decode the whole latent length
 // with the Oobleck VAE and crop to [int(start*sr), int(end*sr)).
 //
-// Noise: the scheduler's per-step noise is a Brownian tree seeded with `seed` (same seed -> same
-// audio within omnihost; see models/schedulers/README.md for how it relates to torchsde), or the
-// rows of `injected_noise` for parity runs.
+// Noise: the scheduler's per-step noise is torchsde's Brownian tree seeded with `seed`, reproduced
+// bit for bit (models/schedulers/README.md), so a seed gives diffusers' initial latents and noise;
+// parity runs may inject recorded noise rows instead (`injected_noise`).
 //
 // The header stays light (no <torch/torch.h>) so the plugin's non-model files compile fast.
 #pragma once
