@@ -33,9 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         out.write(text.data(), static_cast<std::streamsize>(text.size()));
     }
     omnihost::RecipeCatalog catalog;
-    catalog.load(recipe_dir(), "fuzz");
+    catalog.load(recipe_dir(), "");  // no default: its absence would be a second problem
     FUZZ_CHECK(catalog.recipes().size() + catalog.problems().size() == 1, "one file, one recipe or one problem");
-    (void)catalog.to_json().dump();
+    // Written out as GET /api/omni/recipes does (problem texts may quote broken UTF-8 bytes).
+    (void)catalog.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
     const nlohmann::json document = omnihost::parse_json_bounded_or_discarded(text);
     if (document.is_discarded()) return 0;

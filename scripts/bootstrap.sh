@@ -2,7 +2,8 @@
 # Installs the Debian packages omnihost needs, only those missing. Idempotent and fast when all
 # are present (one dpkg-query, no apt-get update).
 #   scripts/bootstrap.sh build   - what `make run` needs (compilers, libraries)
-#   scripts/bootstrap.sh test    - plus what the tests need (Chromium, podman + runc, busybox, node)
+#   scripts/bootstrap.sh test    - plus what the tests need (Chromium, podman + runc, busybox, node,
+#                                  clang + libFuzzer for `make fuzz`)
 set -euo pipefail
 profile=${1:-build}
 
@@ -20,6 +21,8 @@ test_pkgs=(
   procps psmisc curl
   # the docker CLI, for the container proxy's docker fallback (driven against podman's API socket)
   docker.io
+  # clang and its compiler-rt (libFuzzer, ASan/UBSan runtimes) for the fuzz targets (scripts/fuzz.sh)
+  clang-14 libclang-rt-14-dev
 )
 
 pkgs=("${build_pkgs[@]}")
