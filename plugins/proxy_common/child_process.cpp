@@ -222,6 +222,7 @@ void ChildProcess::spawn(const ProcessSpec& spec, LineFn on_line) {
 
     pid_ = pid;
     pidfd_ = pidfd;
+    marker_ = spec.mark_owner ? owner_marker() : std::string();
     on_line_ = std::move(on_line);
     out_reader_ = std::thread([this, fd = out_pipe[0]] { reader_loop(fd, false); });
     err_reader_ = std::thread([this, fd = err_pipe[0]] { reader_loop(fd, true); });
@@ -339,17 +340,23 @@ std::vector<std::string> ChildProcess::last_lines(size_t n) const {
     return {tail_.begin() + static_cast<long>(start), tail_.end()};
 }
 
+// While the leader is not reaped its PID, and so the group id, cannot be reused: every member is
+// ours. Once reaped, an emptied group's id could be taken by a stranger that leads a new group, so
+// members must then also carry our owner marker (runtime CLIs, unmarked, are never left alone).
+const std::string& ChildProcess::member_marker() const {
+    static const std::string none;
+    return exited() ? marker_ : none;
+}
+
 bool ChildProcess::group_alive() const {
     if (pid_ <= 0) return false;
+    const std::string& need = member_marker();
     DIR* dir = ::opendir("/proc");
     if (!dir) return false;
     bool alive = false;
     while (dirent* ent = ::readdir(dir)) {
         if (ent->d_name[0] < '1' || ent->d_name[0] > '9') continue;
-        pid_t g = 0;
-        bool zombie = false;
-        if (process_group_of(static_cast<pid_t>(std::strtol(ent->d_name, nullptr, 10)), &g, &zombie) && g == pid_ &&
-            !zombie) {
+        if (group_member(static_cast<pid_t>(std::strtol(ent->d_name, nullptr, 10)), pid_, need)) {
             alive = true;
             break;
         }
@@ -362,7 +369,7 @@ void ChildProcess::signal_group(int sig) {
     // The leader through the pidfd taken at spawn; the other members each through their own.
     if (pidfd_ >= 0) pidfd_signal(pidfd_, sig);
     else if (!exited()) ::kill(pid_, sig);  // kernel without pidfds: not reaped yet, so still ours
-    signal_group_via_pidfds(pid_, sig);
+    signal_group_via_pidfds(pid_, sig, member_marker());
 }
 
 void ChildProcess::stop_readers() {

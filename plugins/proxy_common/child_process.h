@@ -88,10 +88,12 @@ public:
 private:
     void reader_loop(int fd, bool is_stderr);
     void signal_group(int sig);
+    const std::string& member_marker() const;
     void stop_readers();
 
     pid_t pid_ = -1;
     int pidfd_ = -1;
+    std::string marker_;  // the owner marker the child got ("" for unmarked runtime CLIs)
     LineFn on_line_;
     std::thread waiter_, out_reader_, err_reader_;
     mutable std::mutex mutex_;

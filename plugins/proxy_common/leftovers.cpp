@@ -28,8 +28,10 @@ bool read_stat_fields(pid_t pid, std::string* comm, std::vector<std::string>* fi
     return fields->size() > 19;
 }
 
+}  // namespace
+
 // The value of OMNIHOST_CHILD_OF in /proc/<pid>/environ ("" when absent or unreadable).
-std::string marker_of(pid_t pid) {
+std::string process_owner_marker(pid_t pid) {
     std::ifstream f("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
     if (!f) return "";
     const std::string prefix = std::string(kOwnerEnvName) + "=";
@@ -38,6 +40,10 @@ std::string marker_of(pid_t pid) {
         if (entry.compare(0, prefix.size(), prefix) == 0) return entry.substr(prefix.size());
     return "";
 }
+
+namespace {
+
+std::string marker_of(pid_t pid) { return process_owner_marker(pid); }
 
 std::vector<pid_t> all_pids() {
     std::vector<pid_t> out;
@@ -88,21 +94,26 @@ bool pidfd_signal(int pidfd, int sig) {
     return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
 }
 
-int signal_group_via_pidfds(pid_t pgid, int sig) {
+bool group_member(pid_t pid, pid_t pgid, const std::string& required_marker) {
+    pid_t g = 0;
+    bool zombie = false;
+    if (!process_group_of(pid, &g, &zombie) || g != pgid || zombie) return false;
+    return required_marker.empty() || process_owner_marker(pid) == required_marker;
+}
+
+int signal_group_via_pidfds(pid_t pgid, int sig, const std::string& required_marker) {
     if (pgid <= 1) return 0;
     int n = 0;
     for (pid_t pid : all_pids()) {
-        pid_t g = 0;
-        bool zombie = false;
-        if (!process_group_of(pid, &g, &zombie) || g != pgid || zombie) continue;
+        if (!group_member(pid, pgid, required_marker)) continue;
         int fd = pidfd_open_pid(pid);
         if (fd < 0 && errno == ENOSYS) {  // kernel before 5.3: the group signal is the best left
             ::kill(-pgid, sig);
             return n + 1;
         }
         if (fd < 0) continue;
-        // The pidfd pins the process: if its group still reads `pgid` now, the pidfd is that member.
-        if (process_group_of(pid, &g, &zombie) && g == pgid && !zombie && pidfd_signal(fd, sig)) ++n;
+        // The pidfd pins the process: if it is still a member now, the pidfd is that member.
+        if (group_member(pid, pgid, required_marker) && pidfd_signal(fd, sig)) ++n;
         ::close(fd);
     }
     return n;

@@ -32,9 +32,17 @@ bool owner_alive(const std::string& marker);
 int pidfd_open_pid(pid_t pid);
 bool pidfd_signal(int pidfd, int sig);
 
+// The OMNIHOST_CHILD_OF value in the environment `pid` started with ("" when absent/unreadable).
+std::string process_owner_marker(pid_t pid);
+
+// True when `pid` is a live member of group `pgid` and, if `required_marker` is given, carries it.
+bool group_member(pid_t pid, pid_t pgid, const std::string& required_marker);
+
 // Signals every live process of group `pgid` through a pidfd each, re-checking the group after
-// opening so that a PID reused in between is never hit. Returns how many were signalled.
-int signal_group_via_pidfds(pid_t pgid, int sig);
+// opening so that a PID reused in between is never hit. With `required_marker`, only processes
+// carrying that owner marker count (a group id reused by a stranger after ours emptied is not
+// ours). Returns how many were signalled.
+int signal_group_via_pidfds(pid_t pgid, int sig, const std::string& required_marker = "");
 
 // Kills (SIGKILL via pidfd) every process of this user whose OMNIHOST_CHILD_OF marker names a
 // dead owner. Returns their descriptions ("pid 123 (vllm)") for the log. Safe to call often;
