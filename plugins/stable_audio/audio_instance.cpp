@@ -1,6 +1,7 @@
 #include "audio_instance.h"
 
 #include "audio_output.h"
+#include "model_roots.h"
 #include "plugin_error.h"
 
 #include "stable_audio_pipeline/stable_audio_pipeline.h"
@@ -95,8 +96,8 @@ void audio_instance::set_state(const std::string &state, const std::string &mess
 
 void audio_instance::start(const std::string &start_json, const omnihost_job *job) {
     const start_settings s = parse_start_settings(start_json);
-    const resolved_model where = resolve_model(s.model, config_.data_dir);
-    const std::string label = model_label(s, where.from_hub_cache);
+    const resolved_model where = resolve_model(s.model, config_.data_dir, config_.model_roots);
+    const std::string label = where.label;
     stop();  // a second start replaces the loaded model
     set_state("loading", "loading " + label);
     log(OMNIHOST_LOG_INFO, "loading " + s.model + " from " + where.dir.string());
@@ -264,9 +265,13 @@ const char *audio_instance::health() {
 
 const char *audio_instance::command_preview(const std::string &start_json) {
     const start_settings s = parse_start_settings(start_json);
+    // A model outside the allowed roots is refused here exactly as start refuses it, with one
+    // message whether or not the path exists; inside the roots a missing folder is only noted.
     std::string where;
     try {
-        where = resolve_model(s.model, config_.data_dir).dir.string();
+        where = resolve_model(s.model, config_.data_dir, config_.model_roots).dir.string();
+    } catch (const model_outside_roots &) {
+        throw;
     } catch (const plugin_error &) {
         where = s.model + " (not found yet)";
     }

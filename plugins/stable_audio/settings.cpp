@@ -3,12 +3,12 @@
 #include "plugin_error.h"
 
 #include "common/json_limits.h"
-#include "core/hub.h"
-#include "core/safetensors.h"  // model_error
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -109,6 +109,29 @@ create_config parse_create_config(const std::string &json_text) {
     const json j = parse_object(json_text, "config");
     create_config c;
     c.data_dir = get_string(j, "data_dir", "");
+    auto add_roots = [&c](const std::string &list) {
+        size_t start = 0;
+        while (start <= list.size()) {
+            const size_t colon = std::min(list.find(':', start), list.size());
+            const std::string one = list.substr(start, colon - start);
+            if (!one.empty()) c.model_roots.push_back(fs::absolute(fs::path(one)).lexically_normal());
+            start = colon + 1;
+        }
+    };
+    if (const json *roots = find(j, "model_roots")) {
+        if (roots->is_string()) {
+            add_roots(roots->get<std::string>());
+        } else if (roots->is_array()) {
+            for (const auto &r : *roots) {
+                if (!r.is_string() || r.get<std::string>().empty())
+                    throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
+                c.model_roots.push_back(fs::absolute(fs::path(r.get<std::string>())).lexically_normal());
+            }
+        } else {
+            throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
+        }
+    }
+    if (const char *env = std::getenv("OMNIHOST_MODEL_ROOTS")) add_roots(env);
     return c;
 }
 
@@ -117,6 +140,10 @@ start_settings parse_start_settings(const std::string &json_text) {
     start_settings s;
     s.model = get_string(j, "model", "");
     if (s.model.empty()) throw invalid_field("model", "is required (a model folder or a hub id)");
+    if (s.model.size() > 4096) throw invalid_field("model", "is longer than 4096 characters");
+    for (const char ch : s.model)
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+            throw invalid_field("model", "must not contain control characters");
     s.recipe = get_string(j, "recipe", "");
     const std::string model_type = get_string(j, "model_type", "audio");
     if (model_type != "audio")
@@ -146,46 +173,6 @@ start_settings parse_start_settings(const std::string &json_text) {
     if (d.guidance_scale < 0 || d.guidance_scale > 100) throw invalid_field("guidance", "must be in [0, 100]");
     if (find(j, "negative_prompt")) d.negative_prompt = get_string(j, "negative_prompt", "");
     return s;
-}
-
-std::string model_label(const start_settings &s, bool from_hub_cache) {
-    if (from_hub_cache) return s.model;
-    const fs::path p(s.model);
-    bool plain = !p.is_absolute() && !s.model.empty() && s.model.back() != '/';
-    for (const auto &part : p) plain = plain && part != "." && part != ".." && !part.empty();
-    if (plain) return s.model;  // as the user wrote it under data_dir, e.g. "models/stable-audio-tiny-demo"
-    fs::path n = p.lexically_normal();
-    if (!n.has_filename()) n = n.parent_path();
-    return n.filename().string();
-}
-
-resolved_model resolve_model(const std::string &model, const fs::path &data_dir) {
-    std::vector<std::string> looked;
-    const fs::path p(model);
-    if (p.is_absolute()) {
-        if (fs::is_directory(p)) return {p, false};
-        looked.push_back(p.string());
-    } else {
-        if (!data_dir.empty()) {
-            const fs::path under = data_dir / p;
-            if (fs::is_directory(under)) return {fs::absolute(under), false};
-            looked.push_back(under.string() + " (under data_dir)");
-        }
-        if (fs::is_directory(p)) return {fs::absolute(p), false};
-        looked.push_back(fs::absolute(p).string() + " (current directory)");
-        // "org/name" looks like a hub id: try the Hugging Face cache.
-        if (model.find('/') != std::string::npos && model.find("..") == std::string::npos &&
-            model.front() != '.') {
-            try {
-                return {models::resolve_model_path(model), true};
-            } catch (const models::model_error &e) {
-                looked.push_back(std::string("Hugging Face cache: ") + e.what());
-            }
-        }
-    }
-    std::string msg = "model '" + model + "' was not found; looked in:";
-    for (const auto &l : looked) msg += "\n  - " + l;
-    throw invalid_field("model", msg);
 }
 
 audio_request parse_audio_request(const std::string &json_text, const generation_defaults &d,

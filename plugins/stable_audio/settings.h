@@ -8,12 +8,18 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace omnihost::stable_audio {
 
 struct create_config {
     std::filesystem::path data_dir;  // relative model paths resolve against it (when set)
+    // Extra folders models may live in, set by the operator only: the create config's
+    // "model_roots" (plugin_config.stable_audio.model_roots: a list of folders or one colon-separated
+    // string) followed by $OMNIHOST_MODEL_ROOTS (colon-separated), as absolute paths.
+    std::vector<std::filesystem::path> model_roots;
 };
+// Reads the create config (operator settings) and $OMNIHOST_MODEL_ROOTS.
 create_config parse_create_config(const std::string &json_text);
 
 // Generation defaults a recipe may carry (its "defaults" block), used when a request omits them.
@@ -40,21 +46,6 @@ struct start_settings {
 // Fields are read from the top level and from a "defaults" object (top level wins), so both a
 // flat merged start request and a raw recipe work.
 start_settings parse_start_settings(const std::string &json_text);
-
-// Resolves the model: an absolute directory; a path relative to data_dir (then to the current
-// directory); or a Hugging Face hub id in the HF cache. Throws INVALID_ARGUMENT naming "model" and
-// listing every place it looked.
-struct resolved_model {
-    std::filesystem::path dir;
-    bool from_hub_cache = false;
-};
-resolved_model resolve_model(const std::string &model, const std::filesystem::path &data_dir);
-
-// How results name the model in their metadata: the hub id, a plain relative path as given under
-// data_dir, else the model folder's own name — never an absolute local path (files get shared;
-// paths leak user names and layouts). The recipe id travels beside it as its own tag.
-// `from_hub_cache`: the model was found as a hub id in the Hugging Face cache.
-std::string model_label(const start_settings &s, bool from_hub_cache);
 
 // What the request asked for, checked against the loaded model's facts.
 struct model_limits {

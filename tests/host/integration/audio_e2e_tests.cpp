@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <thread>
 
+#include <unistd.h>
+
 #include "host_process.h"
 
 using namespace omnihost_test;
@@ -177,15 +179,28 @@ TEST_CASE("demo audio recipe -> stable_audio in-process -> WAV; cancel; modality
 }
 
 TEST_CASE("a missing or corrupt component fails the start clearly; the host keeps serving") {
-    HostProcess host(demo_host());
+    // Broken copies of the demo model in a folder the operator names as a model root.
+    const fs::path roots = fs::temp_directory_path() / ("sa_host_roots_" + std::to_string(::getpid()));
+    fs::remove_all(roots);
+    fs::create_directories(roots);
+    struct cleanup {
+        fs::path dir;
+        ~cleanup() {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
+    } remove_roots{roots};
+    HostConfig config = demo_host();
+    config.env["OMNIHOST_MODEL_ROOTS"] = roots.string();
+    HostProcess host(config);
     const int port = host.port();
     const fs::path demo = fs::path(DEMO_DATA_DIR) / "models" / "stable-audio-tiny-demo";
     REQUIRE(fs::exists(demo / "model_index.json"));
 
-    const fs::path missing = host.temp_dir() / "sa-missing-vae";
+    const fs::path missing = roots / "sa-missing-vae";
     fs::copy(demo, missing, fs::copy_options::recursive);
     fs::remove(missing / "vae" / "diffusion_pytorch_model.safetensors");
-    const fs::path corrupt = host.temp_dir() / "sa-corrupt-dit";
+    const fs::path corrupt = roots / "sa-corrupt-dit";
     fs::copy(demo, corrupt, fs::copy_options::recursive);
     {
         std::ofstream out(corrupt / "transformer" / "diffusion_pytorch_model.safetensors", std::ios::binary | std::ios::trunc);
@@ -205,6 +220,13 @@ TEST_CASE("a missing or corrupt component fails the start clearly; the host keep
         // Not ready: generate is refused, not crashed.
         CHECK(post(port, "/api/omni/generate-audio", {{"text", "x"}}).status == 503);
     }
+    // A folder outside every model root is refused without being looked at.
+    const auto outside = post(port, "/api/omni/start",
+                              {{"model", host.temp_dir().string()}, {"model_type", "audio"}, {"run_mode", "subprocess"}});
+    REQUIRE_MESSAGE(outside.status == 202, outside.body);
+    const json refused = wait_for_state(port, "failed", 60);
+    CHECK_MESSAGE(refused.dump().find("outside the folders models may be loaded from") != std::string::npos, refused.dump());
+
     // A model_type the plugin does not serve in container mode is refused with the manifest's reason.
     const auto container = post(port, "/api/omni/start",
                                 {{"model", demo.string()}, {"model_type", "audio"}, {"run_mode", "container"}});

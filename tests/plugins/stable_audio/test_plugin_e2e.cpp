@@ -320,6 +320,15 @@ TEST_CASE("start failures are clear (missing model, missing or corrupt component
     CHECK(st4 == OMNIHOST_INVALID_ARGUMENT);
     CHECK_MESSAGE(starts_with(e4, "model:"), e4);
 
+    // Outside the model roots: one fixed refusal, in start and in the command preview alike.
+    s["model"] = fs::temp_directory_path().string();
+    auto [st6, e6] = start_error(s);
+    CHECK(st6 == OMNIHOST_INVALID_ARGUMENT);
+    CHECK_MESSAGE(starts_with(e6, "model: the path is outside the folders models may be loaded from"), e6);
+    const char *preview = nullptr;
+    CHECK(plugin.entry->command_preview(sa.inst, s.dump().c_str(), &preview) == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(sa.error() == e6);
+
     s = demo_start();
     s["dtype"] = "float16";
     auto [st5, e5] = start_error(s);

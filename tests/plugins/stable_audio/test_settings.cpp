@@ -1,6 +1,7 @@
 // What crosses the ABI as JSON for stable_audio: start settings (recipe spellings, dtype names,
 // devices) and audio requests (the playground's fields, durations against the model's limit, bad
 // values named by field). No model is loaded.
+#include "model_roots.h"
 #include "plugin_error.h"
 #include "settings.h"
 
@@ -9,6 +10,8 @@
 
 #include <filesystem>
 #include <string>
+
+#include <cstdlib>
 
 #include <unistd.h>
 
@@ -96,28 +99,52 @@ TEST_CASE("start settings: every bad field is named") {
     CHECK(starts_with(error_of([] { parse_start_settings(std::string(100000, '[')); }), "start:"));
 }
 
-TEST_CASE("model resolution: data_dir, absolute, not found lists the places; labels never show paths") {
+TEST_CASE("model resolution: only inside the model roots; not found lists the places; labels never show paths") {
     const fs::path root = fs::temp_directory_path() / ("sa_settings_" + std::to_string(::getpid()));
-    fs::create_directories(root / "models" / "tiny");
-    const resolved_model under = resolve_model("models/tiny", root);
-    CHECK(under.dir == fs::absolute(root / "models" / "tiny"));
-    CHECK_FALSE(under.from_hub_cache);
-    CHECK(resolve_model((root / "models" / "tiny").string(), "").dir == root / "models" / "tiny");
-    const std::string missing = error_of([&] { resolve_model("models/absent", root); });
+    const fs::path data = root / "data", extra = root / "extra", outside = root / "outside";
+    fs::create_directories(data / "models" / "tiny");
+    fs::create_directories(extra / "more");
+    fs::create_directories(outside / "secret");
+    const fs::path data_c = fs::canonical(data);
+
+    const resolved_model under = resolve_model("models/tiny", data, {});
+    CHECK(under.dir == data_c / "models" / "tiny");
+    CHECK(under.label == "models/tiny");
+    const resolved_model abs = resolve_model((data / "models" / "tiny").string(), data, {});
+    CHECK(abs.dir == data_c / "models" / "tiny");
+    CHECK(abs.label == "models/tiny");  // relative to its root, never the absolute path
+    CHECK(resolve_model("more", data, {extra}).label == "more");
+    CHECK(resolve_model((extra / "more").string(), data, {extra}).dir == fs::canonical(extra / "more"));
+
+    const std::string missing = error_of([&] { resolve_model("models/absent", data, {}); });
     CHECK(starts_with(missing, "model: model 'models/absent' was not found; looked in:"));
     CHECK(missing.find("(under data_dir)") != std::string::npos);
 
-    start_settings s;
-    s.model = (root / "models" / "tiny").string();
-    CHECK(model_label(s, false) == "tiny");
-    s.model = (root / "models" / "tiny").string() + "/";
-    CHECK(model_label(s, false) == "tiny");
-    s.model = "models/tiny";
-    CHECK(model_label(s, false) == "models/tiny");
-    s.model = "../elsewhere/tiny";
-    CHECK(model_label(s, false) == "tiny");
-    s.model = "stabilityai/stable-audio-open-1.0";
-    CHECK(model_label(s, true) == "stabilityai/stable-audio-open-1.0");
+    // Outside the roots: one fixed message, the same whether or not the folder exists.
+    const std::string exists = error_of([&] { resolve_model((outside / "secret").string(), data, {}); });
+    const std::string absent = error_of([&] { resolve_model((outside / "nothing").string(), data, {}); });
+    CHECK(starts_with(exists, "model: the path is outside the folders models may be loaded from"));
+    CHECK(exists == absent);
+    CHECK(exists.find(outside.string()) == std::string::npos);
+    // '..' and symbolic links cannot leave a root.
+    CHECK(error_of([&] { resolve_model("../outside/secret", data, {}); }) == exists);
+    fs::create_directory_symlink(outside / "secret", data / "models" / "link");
+    CHECK(error_of([&] { resolve_model("models/link", data, {}); }) == exists);
+    // The current directory is no root.
+    CHECK(starts_with(error_of([&] { resolve_model("models/tiny", "", {}); }), "model:"));
+    CHECK(starts_with(error_of([&] { resolve_model("", data, {}); }), "model: is required"));
+
+    // Roots from the create config and from $OMNIHOST_MODEL_ROOTS.
+    const create_config c = parse_create_config(json({{"data_dir", data.string()}, {"model_roots", json::array({extra.string()})}}).dump());
+    REQUIRE(c.model_roots.size() >= 1);
+    CHECK(c.model_roots[0] == extra);
+    CHECK(starts_with(error_of([] { parse_create_config(R"({"model_roots":[1]})"); }), "model_roots:"));
+    ::setenv("OMNIHOST_MODEL_ROOTS", (outside.string() + ":" + extra.string()).c_str(), 1);
+    const create_config e = parse_create_config("{}");
+    ::unsetenv("OMNIHOST_MODEL_ROOTS");
+    REQUIRE(e.model_roots.size() == 2);
+    CHECK(e.model_roots[0] == outside);
+    CHECK(resolve_model((outside / "secret").string(), "", e.model_roots).label == "secret");
     fs::remove_all(root);
 }
 
