@@ -170,8 +170,8 @@ TEST_CASE("models.schedulers.torchsde: interval queries equal torchsde's Brownia
 
 TEST_CASE("models.schedulers.torchsde: the scheduler's noise equals diffusers' BrownianTreeNoiseSampler bit for bit") {
     const auto &ref = torchsde_reference();
-    for (uint64_t seed : {uint64_t{21}, (uint64_t{1} << 40) + 7}) {
-        for (int n : {5, 16}) {
+    for (uint64_t seed : {uint64_t{21}, (uint64_t{1} << 40) + 7, (uint64_t{1} << 40) + 3}) {
+        for (int n : {5, 8, 16}) {
             const std::string p = "seed" + std::to_string(seed) + "_N" + std::to_string(n) + ".";
             const at::Tensor sigmas = ref.get(p + "sigmas");
             torchsde_noise_sampler sampler(0.3, 500, {2, 8, 16}, at::kFloat, seed);

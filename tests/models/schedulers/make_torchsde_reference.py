@@ -44,8 +44,8 @@ def sigmas(n):
 def main(out):
     tensors = {}
     shape = (2, 8, 16)
-    for seed in (21, 2**40 + 7):
-        for n in (5, 16):
+    for seed in (21, 2**40 + 7, 2**40 + 3):
+        for n in (5, 8, 16):
             s = sigmas(n)
             sampler = NoiseSampler(torch.zeros(shape), 0.3, 500, seed)
             tensors[f"seed{seed}_N{n}.sigmas"] = s

@@ -211,3 +211,47 @@ TEST_CASE("models.stable_audio_pipeline: prompts go through the tokenizer + T5 e
     empty_negative.negative_prompt = "";
     CHECK_FALSE(at::allclose(p->generate(no_negative).audio, p->generate(empty_negative).audio));
 }
+
+// data/sa_pipeline_seeded.safetensors: diffusers 0.30.3 + torch 1.13.1 + torchsde 0.2.6 running
+// StableAudioPipeline on the golden tiny model from a seed alone (make_seeded_reference.py).
+TEST_CASE("models.stable_audio_pipeline: a seed gives diffusers' latents and audio (generator + torchsde noise)") {
+    const auto ref = omnihost::models::tensor_store::open(OMNIHOST_SA_SEEDED_REFERENCE);
+    struct run {
+        const char *name;
+        uint64_t seed;
+        int64_t steps;
+        double start, end, guidance;
+        int64_t waveforms;
+    };
+    for (const run &c : {run{"a", 21, 12, 0.25, 1.5, 7.0, 1}, run{"b", (uint64_t{1} << 40) + 3, 9, 0.0, 2.0, 4.5, 2}}) {
+        const std::string run_name = c.name;
+        CAPTURE(run_name);
+        sa::generate_request r;
+        r.prompt_embeds = ref.get("prompt_embeds");
+        r.attention_mask = ref.get("attention_mask");
+        r.negative_prompt_embeds = ref.get("negative_prompt_embeds");
+        r.negative_attention_mask = ref.get("negative_attention_mask");
+        r.seed = c.seed;
+        r.num_inference_steps = c.steps;
+        r.audio_start_in_s = c.start;
+        r.audio_end_in_s = c.end;
+        r.guidance_scale = c.guidance;
+        r.num_waveforms_per_prompt = c.waveforms;
+        std::vector<at::Tensor> latents;
+        sa::generate_callbacks cb;
+        cb.on_step = [&](const sa::step_trace &t) { latents.push_back(t.latents); };
+        const auto out = pipe().generate(r, cb);
+        REQUIRE(static_cast<int64_t>(latents.size()) == c.steps);
+        double worst_latent = 0;
+        for (int64_t i = 0; i < c.steps; ++i) {
+            const at::Tensor want = ref.get(std::string(c.name) + ".latents_step_" + std::to_string(i));
+            CHECK(at::allclose(latents[i], want, 1e-4, 1e-3));  // the golden set's step tolerance
+            worst_latent = std::max(worst_latent, (latents[i] - want).abs().max().item<double>());
+        }
+        const at::Tensor want_audio = ref.get(std::string(c.name) + ".audio");
+        REQUIRE(out.audio.sizes() == want_audio.sizes());
+        CHECK(at::allclose(out.audio, want_audio, 1e-4, 1e-4));
+        MESSAGE(std::string(c.name) << ": max |latents - diffusers| " << worst_latent << ", max |audio - diffusers| "
+                       << (out.audio - want_audio).abs().max().item<double>());
+    }
+}
