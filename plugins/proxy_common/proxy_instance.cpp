@@ -5,6 +5,7 @@
 #include "upstream_tasks.h"
 
 #include <common/json_limits.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstring>

@@ -3,6 +3,7 @@
 #include "proxy_error.h"
 
 #include <common/json_limits.h>
+
 #include <thread>
 
 namespace omnihost::proxy {

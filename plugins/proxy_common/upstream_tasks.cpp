@@ -6,6 +6,7 @@
 #include "sse.h"
 
 #include <common/json_limits.h>
+
 #include <thread>
 
 namespace omnihost::proxy {
