@@ -3,11 +3,14 @@
 // (latent 16x5x32x32 -> 1280 tokens) with a 512-token text context, as the pipeline runs it.
 //   bench_wan_transformer [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16]
 //                         [--golden DIR] [--skip-large] [--no-allocator-tuning]
-//                         [--save-random DIR] [--model DIR]
+//                         [--save-random DIR] [--model DIR] [--device cpu|cuda[:N]] [--latent FxHxW]
 // One denoising step with CFG = 2 forwards (text K/V cached per prompt, as the pipeline does).
 // --save-random DIR writes the random model as a diffusers folder (config.json + safetensors) so a
 // PyTorch/diffusers run can use the very same weights; --model DIR benchmarks a diffusers
 // transformer folder (e.g. the real Wan2.1-T2V-1.3B transformer/) instead of random weights.
+// --device runs the large model there (inputs are drawn on the CPU with the same seed, so every
+// device sees the same numbers); --latent sets its latent frames x height x width, e.g. 21x60x104
+// for 480x832 at 81 frames (32,760 tokens). CUDA timings synchronise on the result before the clock stops.
 #include "core/runtime.h"
 #include "core/safetensors.h"
 #include "wan_transformer/wan_transformer.h"
@@ -68,6 +71,7 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
     for (int i = 0; i < forwards; ++i) {
         t0 = clock_type::now();
         at::Tensor y = tr.forward(x, t, *ctx);
+        if (!y.device().is_cpu()) (void)y.flatten()[0].item<float>();  // wait for the device
         const double s = seconds_since(t0);
         if (i == 0) first = s;
         total += s;
@@ -75,6 +79,10 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
                     peak_rss_mib());
         std::fflush(stdout);
         (void)y;
+    }
+    if (forwards == 0) {
+        std::printf("[%s] no forwards asked; peak RSS %.0f MiB\n", label, peak_rss_mib());
+        return;
     }
     const double per_forward = forwards > 1 ? (total - first) / (forwards - 1) : first;
     std::printf("[%s] per forward %.3f s%s; per denoising step with CFG (2 forwards) %.3f s; peak RSS %.0f MiB\n", label,
@@ -86,7 +94,8 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
 int main(int argc, char **argv) {
     int layers = 30, forwards = 2, threads = 0;
     bool skip_large = false, tune = true;
-    std::string dtype = "fp32";
+    std::string dtype = "fp32", device_text = "cpu";
+    int64_t lf = 5, lh = 32, lw = 32;  // latent of 256x256, 17 frames
     fs::path golden = OMNIHOST_GOLDEN_DIR;
     fs::path save_dir, model_dir;
     for (int i = 1; i < argc; ++i) {
@@ -99,7 +108,7 @@ int main(int argc, char **argv) {
             return argv[++i];
         };
         if (a == "--layers") layers = std::atoi(next().c_str());
-        else if (a == "--forwards") forwards = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--forwards") forwards = std::max(0, std::atoi(next().c_str()));  // 0: load and text only
         else if (a == "--threads") threads = std::atoi(next().c_str());
         else if (a == "--dtype") dtype = next();
         else if (a == "--golden") golden = next();
@@ -107,9 +116,19 @@ int main(int argc, char **argv) {
         else if (a == "--no-allocator-tuning") tune = false;
         else if (a == "--save-random") save_dir = next();
         else if (a == "--model") model_dir = next();
+        else if (a == "--device") device_text = next();
+        else if (a == "--latent") {
+            const std::string v = next();
+            long long f = 0, h = 0, w = 0;
+            if (std::sscanf(v.c_str(), "%lldx%lldx%lld", &f, &h, &w) != 3 || f <= 0 || h <= 0 || w <= 0) {
+                std::fprintf(stderr, "--latent needs FxHxW (positive), got %s\n", v.c_str());
+                return 2;
+            }
+            lf = f, lh = h, lw = w;
+        }
         else {
             std::fprintf(stderr, "usage: %s [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16] [--golden DIR] "
-                                 "[--skip-large] [--no-allocator-tuning] [--save-random DIR] [--model DIR]\n", argv[0]);
+                                 "[--skip-large] [--no-allocator-tuning] [--save-random DIR] [--model DIR] [--device D] [--latent FxHxW]\n", argv[0]);
             return a == "-h" || a == "--help" ? 0 : 2;
         }
     }
@@ -117,6 +136,7 @@ int main(int argc, char **argv) {
         const bool tuned = tune && tune_allocator();
         configure_threads(threads);
         const auto dt = parse_dtype(dtype);
+        const auto dev = parse_device(device_text);
         std::printf("allocator tuning: %s\n", tuned ? "on (mallopt)" : "off");
         {
             // Timings are only meaningful on a quiet machine: OpenMP threads stall when cores are shared.
@@ -144,14 +164,16 @@ int main(int argc, char **argv) {
             cfg.text_dim = 4096;
             auto t0 = clock_type::now();
             if (!model_dir.empty()) {
-                auto tr = wan::wan_transformer::load(model_dir, {dt, c10::kCPU});
+                auto tr = wan::wan_transformer::load(model_dir, {dt, dev});
                 std::printf("[model] loaded %s: %lld params, %lld layers in %.1f s, rss %.0f MiB\n",
                             model_dir.string().c_str(), (long long)tr.num_parameters(),
                             (long long)tr.config().num_layers, seconds_since(t0), current_rss_mib());
-                run("model", tr, tr.config().in_channels, 5, 32, 32, 512, forwards);
+                run("model", tr, tr.config().in_channels, lf, lh, lw, 512, forwards);
                 return 0;
             }
             auto big = wan::wan_transformer::random(cfg, 1234, {dt, c10::kCPU});
+            // Drawn on the CPU (the same numbers on every device), then moved when asked.
+            if (!dev.is_cpu()) big.to(dev);
             std::printf("[1.3B] random weights: %lld params (%d of 30 layers) in %.1f s, rss %.0f MiB\n",
                         (long long)big.num_parameters(), layers, seconds_since(t0), current_rss_mib());
             if (!save_dir.empty()) {
@@ -168,7 +190,7 @@ int main(int argc, char **argv) {
                 save_safetensors(save_dir / "diffusion_pytorch_model.safetensors", big.named_parameters());
                 std::printf("[1.3B] saved the random model to %s\n", save_dir.string().c_str());
             }
-            run("1.3B", big, 16, 5, 32, 32, 512, forwards);
+            run("1.3B", big, 16, lf, lh, lw, 512, forwards);
         }
     } catch (const std::exception &e) {
         std::fprintf(stderr, "bench_wan_transformer: %s\n", e.what());

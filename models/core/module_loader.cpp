@@ -6,7 +6,11 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <set>
 #include <sstream>
 
@@ -40,6 +44,20 @@ bool keep_in_fp32(const std::string &name, const std::vector<std::string> &modul
         start = dot + 1;
     }
     return false;
+}
+
+// Convert while loading: once a stored tensor has been copied into the model's dtype (or onto
+// another device), its source pages are dropped from this process, so a bf16 load never holds the
+// whole fp32 file resident beside the bf16 copy (peak ~ the bf16 model plus one tensor). Only
+// whole pages inside the tensor are released: a page shared with a neighbouring tensor stays. For
+// the file mapping (MAP_PRIVATE, never written here) a later read re-faults the file's bytes; for
+// a heap copy of an unaligned tensor the memory is a temporary that is freed right after.
+void release_source_pages(const at::Tensor &stored) {
+    if (!stored.device().is_cpu() || stored.nbytes() == 0 || !stored.is_contiguous()) return;
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<uintptr_t>(stored.data_ptr());
+    const uintptr_t first = (begin + page - 1) / page * page, last = (begin + stored.nbytes()) / page * page;
+    if (last > first) ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
 }
 
 }  // namespace
@@ -81,6 +99,7 @@ void load_module(torch::nn::Module &module, const tensor_store &store, const loa
         if (at::isFloatingType(dt)) dt = keep_in_fp32(name, opts.keep_fp32) ? c10::kFloat : opts.dtype;
         else dt = t.scalar_type();  // integer buffers keep the module's dtype
         at::Tensor value = stored.to(opts.device, dt);
+        if (!value.is_alias_of(stored)) release_source_pages(stored);
         const bool grad = t.requires_grad();
         t.set_data(value);
         if (grad) t.requires_grad_(false);  // inference only: no autograd bookkeeping

@@ -3,6 +3,8 @@
 // matters for bit-level agreement the code keeps diffusers' order and says so.
 #include "stable_audio_dit/sa_dit_modules.h"
 
+#include "core/torch_compat.h"
+
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -50,6 +52,11 @@ mlp_m::mlp_m(int64_t in, int64_t hidden, int64_t out, bool bias) {
 at::Tensor mlp_m::operator()(const at::Tensor &x) const { return (*l2)(at::silu((*l0)(x))); }
 
 at::Tensor sdpa(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v) {
+#if OMNIHOST_HAS_SDPA
+    // F.scaled_dot_product_attention as diffusers calls it: the fused kernel where the libtorch has it.
+    if (models::sdpa_enabled()) return at::scaled_dot_product_attention(q, k, v);
+#endif
+    // No SDPA (libtorch 1.13): the math path in query chunks that bound the score matrix.
     const int64_t B = q.size(0), H = q.size(1), S = q.size(2), D = q.size(3), L = k.size(2);
     const double sqrt_scale = std::sqrt(1.0 / std::sqrt(static_cast<double>(D)));
     at::Tensor qs = q * sqrt_scale;

@@ -2,6 +2,8 @@
 // comments name the reference step where the order matters for bit-level agreement.
 #include "wan_transformer/wan_modules.h"
 
+#include "core/torch_compat.h"
+
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -49,6 +51,15 @@ at::Tensor rms_norm_m::operator()(const at::Tensor &x) const {
 
 at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v) {
     const int64_t B = q.size(0), S = q.size(1), H = q.size(2), D = q.size(3), L = k.size(1);
+#if OMNIHOST_HAS_SDPA
+    // diffusers' dispatch_attention_fn -> F.scaled_dot_product_attention: the fused kernel (flash on
+    // CPU and CUDA) never holds the [S, L] scores; softmax accumulates in fp32 for bf16/fp16.
+    if (models::sdpa_enabled()) {
+        at::Tensor o = at::scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
+        return o.transpose(1, 2).reshape({B, S, H * D});
+    }
+#endif
+    // No SDPA (libtorch 1.13): the math path in query chunks that bound the score matrix.
     const double sqrt_scale = std::sqrt(1.0 / std::sqrt(static_cast<double>(D)));
     at::Tensor qh = q.permute({0, 2, 1, 3}) * sqrt_scale;              // [B,H,S,D]
     at::Tensor kt = k.permute({0, 2, 3, 1}) * sqrt_scale;              // [B,H,D,L]

@@ -17,7 +17,20 @@ namespace omnihost::parity {
 
 struct context {
     std::filesystem::path golden;  // root of the golden set (contains wan21_tiny/, wan21_cases/, ...)
+    // Where and in which dtype a case should build its model (runner flags --device/--dtype).
+    // A case that honours them reads them through device()/dtype(); the runner marks the result
+    // of a case that never asked as having run on cpu/fp32, so a CUDA or bf16 run never passes
+    // silently on the CPU. Comparisons always happen on the CPU (expect_close converts).
+    c10::Device run_device = c10::kCPU;
+    c10::ScalarType run_dtype = c10::kFloat;
+    mutable bool placed = false;  // set when the case asked for device() or dtype()
+    c10::Device device() const { placed = true; return run_device; }
+    c10::ScalarType dtype() const { placed = true; return run_dtype; }
 };
+
+// Reduced-precision runs (--dtype bf16/fp16) compare against the fp32 goldens with at least this
+// tolerance (the runner sets it; expect_close uses max(case tolerance, floor)). 0/0 = off.
+void set_tolerance_floor(double atol, double rtol);
 
 // Thrown by the check helpers; the runner catches it and prints FAIL with the message.
 struct failure : std::runtime_error {

@@ -1,10 +1,12 @@
 // Runner main for every parity executable: parity_<component> and the aggregate omnihost-parity.
-//   parity_x [--golden DIR] [--list] [FILTER...]
+//   parity_x [--golden DIR] [--device cpu|cuda[:N]] [--dtype fp32|bf16] [--list] [FILTER...]
 // FILTERs are substrings; a case runs when it contains any of them. One line per case, then a
 // summary; exit status 1 when any case fails, when no case matches, or when DIR is missing.
 #include "parity.h"
 
 #include "core/runtime.h"
+
+#include <torch/version.h>
 
 #include <chrono>
 #include <cstdio>
@@ -22,12 +24,20 @@ std::vector<std::string> &duplicate_cases();
 
 namespace {
 
+// The bf16 tolerance against the fp32 goldens: bf16 keeps 8 significant bits (relative step
+// 2^-8 = 0.4 %), and the tiny golden models stack a few dozen such roundings between input and
+// output (measured on the CPU: docs/performance.md).
+constexpr double bf16_atol = 5e-2, bf16_rtol = 5e-2;
+
 void usage() {
-    std::printf("usage: parity [--golden DIR] [--list] [FILTER...]\n"
+    std::printf("usage: parity [--golden DIR] [--device cpu|cuda[:N]] [--dtype fp32|bf16] [--list] [FILTER...]\n"
                 "  --golden DIR  golden set root (default %s)\n"
+                "  --device D    device for the cases that take one (default cpu); results compare on the CPU\n"
+                "  --dtype T     model dtype for the cases that take one (default fp32); bf16 compares with\n"
+                "                at least atol %g rtol %g against the fp32 goldens\n"
                 "  --list        print the case names and exit\n"
                 "  FILTER        run only cases whose name contains one of these substrings\n",
-                OMNIHOST_GOLDEN_DIR);
+                OMNIHOST_GOLDEN_DIR, bf16_atol, bf16_rtol);
 }
 
 }  // namespace
@@ -36,6 +46,7 @@ int main(int argc, char **argv) {
     using namespace omnihost;
     std::filesystem::path golden = OMNIHOST_GOLDEN_DIR;
     bool list = false;
+    std::string device_text = "cpu", dtype_text = "fp32";
     std::vector<std::string> filters;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -47,6 +58,12 @@ int main(int argc, char **argv) {
             golden = argv[++i];
         } else if (a.rfind("--golden=", 0) == 0) {
             golden = a.substr(9);
+        } else if (a == "--device" || a == "--dtype") {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "%s needs a value\n", a.c_str());
+                return 2;
+            }
+            (a == "--device" ? device_text : dtype_text) = argv[++i];
         } else if (a == "--list") {
             list = true;
         } else if (a == "-h" || a == "--help") {
@@ -76,19 +93,34 @@ int main(int argc, char **argv) {
         std::printf("FAIL golden folder missing: %s\n", golden.string().c_str());
         return 1;
     }
+    c10::Device device = c10::kCPU;
+    c10::ScalarType dtype = c10::kFloat;
+    try {
+        device = models::parse_device(device_text);
+        dtype = models::parse_dtype(dtype_text);
+    } catch (const std::exception &e) {
+        std::printf("FAIL %s\n", e.what());
+        return 2;
+    }
+    const bool placed_run = device != c10::Device(c10::kCPU) || dtype != c10::kFloat;
+    if (dtype != c10::kFloat) parity::set_tolerance_floor(bf16_atol, bf16_rtol);
     models::tune_allocator();
     models::configure_threads();  // every core, as the goldens were produced (2 threads)
+    std::printf("libtorch %d.%d.%d, device %s, dtype %s\n", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
+                TORCH_VERSION_PATCH, device.str().c_str(), models::dtype_name(dtype).c_str());
 
     int passed = 0, failed = 0;
     for (const auto &name : parity::duplicate_cases()) {
         std::printf("FAIL %s  registered twice (two case files use this name)\n", name.c_str());
         ++failed;
     }
-    parity::context ctx{golden};
+    parity::context ctx{golden, device, dtype};
+    int unplaced = 0;
     for (const auto &[name, fn] : cases) {
         if (!selected(name)) continue;
         const auto t0 = std::chrono::steady_clock::now();
         std::string line;
+        ctx.placed = false;
         try {
             parity::outcome out = fn(ctx);
             char buf[160];
@@ -102,6 +134,15 @@ int main(int argc, char **argv) {
             line = "FAIL " + name + "  error: " + e.what();
             ++failed;
         }
+        if (placed_run && !ctx.placed) {
+            line += "  [ran on cpu fp32: this case takes no device/dtype]";
+            ++unplaced;
+        } else if (dtype != c10::kFloat) {
+            char tol[64];
+            std::snprintf(tol, sizeof tol, "  [%s: atol >= %g, rtol >= %g]", models::dtype_name(dtype).c_str(),
+                          bf16_atol, bf16_rtol);
+            line += tol;
+        }
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         char tbuf[32];
         std::snprintf(tbuf, sizeof tbuf, "  [%.2fs]", secs);
@@ -112,6 +153,10 @@ int main(int argc, char **argv) {
         std::printf("FAIL no parity case matches the filters\n");
         return 1;
     }
+    if (placed_run)
+        std::printf("%d of %d cases ran on %s %s; %d took no device/dtype and ran on cpu fp32\n",
+                    passed + failed - unplaced, passed + failed, device.str().c_str(),
+                    models::dtype_name(dtype).c_str(), unplaced);
     std::printf("%d passed, %d failed (golden: %s)\n", passed, failed, golden.string().c_str());
     return failed ? 1 : 0;
 }
