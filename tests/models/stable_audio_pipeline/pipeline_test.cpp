@@ -255,3 +255,33 @@ TEST_CASE("models.stable_audio_pipeline: a seed gives diffusers' latents and aud
                        << (out.audio - want_audio).abs().max().item<double>());
     }
 }
+
+TEST_CASE("models.stable_audio_pipeline: bf16 DiT runs and stays near the fp32 result; settings are logged") {
+    sa::pipeline_settings s;
+    s.device = "cpu";
+    s.dtype = "bf16";
+    s.threads = 1;
+    std::vector<std::string> log;
+    sa::load_callbacks lcb;
+    lcb.log = [&](sa::log_level, const std::string &m) { log.push_back(m); };
+    auto p = sa::stable_audio_pipeline::load(model_dir, s, lcb);
+    CHECK(p->info().dtype == "bf16");
+    auto has = [&](const std::string &needle) {
+        for (const auto &m : log)
+            if (m.find(needle) != std::string::npos) return true;
+        return false;
+    };
+    CHECK(has("dtype: bf16"));
+    CHECK(has("threads: 1"));
+    CHECK(has("enable_cpu_offload: off"));
+    CHECK(has("device: cpu"));
+    const auto r = embeds_request(11);
+    const at::Tensor a = p->generate(r).audio, b = pipe().generate(r).audio;
+    CHECK((a.scalar_type() == at::kFloat));
+    CHECK(a.sizes() == b.sizes());
+    CHECK(at::isfinite(a).all().item<bool>());
+    const double rel = ((a - b).norm() / b.norm()).item<double>();
+    CAPTURE(rel);
+    MESSAGE("bf16 vs fp32 relative L2 difference of the audio: " << rel);
+    CHECK(rel < 0.2);
+}
