@@ -4,5 +4,11 @@
 set -euo pipefail
 build=${1:-build}; shift || true
 cd "$(dirname "$0")/.."
+# fp32 GEMM speed on Debian's libtorch: pick OpenBLAS's kernels from the CPU flags unless the
+# caller chose (scripts/openblas_coretype.sh, docs/performance.md).
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  coretype=$(scripts/openblas_coretype.sh || true)
+  [ -n "$coretype" ] && export OPENBLAS_CORETYPE=$coretype
+fi
 exec "$build/host/omnihost" --plugin-dir "$build/plugins" --recipe-dir recipes --web-dir web \
   --data-dir "$build/data" "$@"
