@@ -225,6 +225,9 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
     // --- Decode the whole latent length, then crop to [start, end).
     if (p.offload) p.vae->to(dev);
     oobleck::decode_options d;
+    // One waveform at a time: the full-length decode of Stable Audio Open holds several 1 GB
+    // activations per waveform; sliced and batched decodes agree to ~1e-6.
+    d.use_slicing = latents.size(0) > 1;
     d.is_cancelled = cb.is_cancelled;
     if (cb.progress)
         d.progress = [&](int64_t done, int64_t total) {
