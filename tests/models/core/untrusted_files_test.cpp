@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <optional>
 
 namespace fs = std::filesystem;
 using namespace omnihost::models;
@@ -252,4 +253,21 @@ TEST_CASE("models.core: hub ids and revisions cannot name paths") {
         CHECK_FALSE(is_hub_model_id(bad));
         CHECK_THROWS_AS(resolve_hub_model(bad), model_error);
     }
+}
+
+TEST_CASE("models.core: a FIFO as a Hugging Face cache ref does not block the lookup") {
+    temp_dir tmp;
+    const char *old = std::getenv("HF_HUB_CACHE");
+    const std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
+    ::setenv("HF_HUB_CACHE", tmp.path.c_str(), 1);
+    const fs::path repo = tmp.path / "models--Org--Name";
+    fs::create_directories(repo / "snapshots" / "abc");
+    fs::create_directories(repo / "refs");
+    REQUIRE(::mkfifo((repo / "refs" / "main").c_str(), 0600) == 0);
+    fs::path got;
+    const auto e = error_without_hang(repo / "refs" / "main", [&] { got = resolve_hub_model("Org/Name"); });
+    CHECK(e == "<no error>");
+    CHECK(got == repo / "snapshots" / "abc");  // the ref is skipped; the only snapshot is taken
+    if (saved) ::setenv("HF_HUB_CACHE", saved->c_str(), 1);
+    else ::unsetenv("HF_HUB_CACHE");
 }
