@@ -23,6 +23,21 @@ bool client_has_gone(int fd);
 // The socket descriptor behind a server request, or -1 when it cannot be had.
 int request_socket_fd(Poco::Net::HTTPServerRequest &request);
 
+// Cancels a job once its client has gone; check() never blocks, for loops that wake up often
+// anyway (the SSE chat pump).
+class DisconnectWatch {
+public:
+    DisconnectWatch(Poco::Net::HTTPServerRequest &request, RuntimeSlot &slot, std::string job_id);
+    void check();
+    bool cancelled() const { return cancelled_; }
+
+private:
+    int fd_;
+    RuntimeSlot &slot_;
+    std::string job_id_;
+    bool cancelled_ = false;
+};
+
 // Waits for `pending`; if the client disconnects meanwhile, cancels `job_id` on `slot` and keeps
 // waiting for the (then cancelled) reply. `poll_every` bounds how late a disconnect is noticed.
 GenerateReply wait_cancelling_on_disconnect(

@@ -238,11 +238,13 @@ void handle_chat(ApiContext &context, Request &request, Response &response) {
             write_event(parsed.is_discarded() ? nlohmann::json({{"text", event}}).dump() : parsed.dump());
         }
     };
+    DisconnectWatch client(request, *context.slot, job_id); // a hang-up cancels the rest
     while (!finished && pending.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
         std::unique_lock lock(events->mutex);
         events->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !events->queue.empty(); });
         lock.unlock();
         drain();
+        client.check();
     }
     const GenerateReply reply = finished ? std::move(*finished) : pending.get();
     drain();

@@ -8,6 +8,7 @@
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 
 #include "host_process.h"
 
@@ -47,6 +48,12 @@ json poll_status(int port, const std::function<bool(const json &)> &done, double
 
 bool job_running(const json &status) { return status.contains("job") && status["job"].is_object(); }
 
+// The job's call is inside the plugin (it reported progress): a cancel now reaches the plugin,
+// not a job still queued (which the slot ends itself, "cancelled before it began").
+bool job_in_plugin(const json &status) {
+    return job_running(status) && !status["job"].value("phase", "").empty();
+}
+
 std::future<HttpResult> generate_async(int port, json body) {
     return std::async(std::launch::async, [port, body] {
         try {
@@ -66,7 +73,7 @@ TEST_CASE("a generation that ignores its cancel is failed within the deadline; s
     const int port = host.port();
     start_ready(port);
     auto stuck = generate_async(port, {{"prompt", "x"}, {"job_id", "deaf-1"}, {"test_hang_ms", 600000}});
-    REQUIRE(job_running(poll_status(port, job_running, 10)));
+    REQUIRE(job_in_plugin(poll_status(port, job_in_plugin, 10)));
     const auto cancelled_at = Clock::now();
     const HttpResult cancel = post(port, "/api/omni/cancel", {{"job_id", "deaf-1"}});
     CHECK_MESSAGE(cancel.status == 200, cancel.body);
@@ -127,7 +134,7 @@ TEST_CASE("a client that disconnects cancels its synchronous generation") {
         std::ostream &out = session.sendRequest(request);
         out << body;
         out.flush(); // on the wire now; nobody will read the answer
-        REQUIRE(job_running(poll_status(port, job_running, 10)));
+        REQUIRE(job_in_plugin(poll_status(port, job_in_plugin, 10)));
         session.reset(); // hang up without reading the answer
     }
     // The job ends (it would run ~2000 s otherwise) and the plugin itself saw the cancel.
@@ -142,12 +149,48 @@ TEST_CASE("a client that disconnects cancels its synchronous generation") {
     CHECK(post(port, "/api/omni/generate", {{"prompt", "next"}}).status == 200);
 }
 
+TEST_CASE("a client that hangs up on the SSE chat stream cancels the rest of it") {
+    HostProcess host;
+    const int port = host.port();
+    const auto started = post(port, "/api/omni/start",
+                              {{"model", "test/omni-model"}, {"model_type", "omni"}, {"run_mode", "subprocess"}});
+    REQUIRE_MESSAGE(started.status == 202, started.body);
+    REQUIRE(wait_for_state(port, "ready").value("state", "") == "ready");
+    {
+        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+        Poco::Net::HTTPRequest request("POST", "/api/omni/chat", Poco::Net::HTTPMessage::HTTP_1_1);
+        // Four words, 3 s apart: ~12 s if nobody cancels; the plugin checks cancel between words.
+        const std::string body = json({{"messages", {{{"role", "user"}, {"content", "hi"}}}},
+                                       {"job_id", "chat-gone-1"}, {"test_step_ms", 3000}}).dump();
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+        std::ostream &out = session.sendRequest(request);
+        out << body;
+        out.flush();
+        // The first word arrives at once: the plugin is streaming. Then hang up.
+        Poco::Net::HTTPResponse response;
+        std::istream &in = session.receiveResponse(response);
+        CHECK(response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK);
+        std::string line;
+        while (std::getline(in, line) && line.rfind("data: ", 0) != 0) {
+        }
+        CHECK(line.find("test_plugin") != std::string::npos);
+        session.reset();
+    }
+    const json after = poll_status(port, [](const json &s) {
+        return !job_running(s) && s.contains("health") && s["health"].is_object() &&
+               s["health"].value("cancels_seen", 0) == 1;
+    }, 15);
+    CHECK_MESSAGE(after["health"].value("cancels_seen", 0) == 1, after.dump());
+    CHECK(host.log_text().find("job chat-gone-1: the client disconnected; cancelling it") != std::string::npos);
+}
+
 TEST_CASE("SIGTERM under a generation that ignores cancel exits cleanly, without destroying it") {
     HostProcess host(short_deadlines());
     const int port = host.port();
     start_ready(port);
     auto stuck = generate_async(port, {{"prompt", "x"}, {"test_hang_ms", 600000}});
-    REQUIRE(job_running(poll_status(port, job_running, 10)));
+    REQUIRE(job_in_plugin(poll_status(port, job_in_plugin, 10)));
     const auto t0 = Clock::now();
     CHECK(host.terminate(20) == 0); // exit status 0: no crash, no kill
     CHECK(std::chrono::duration<double>(Clock::now() - t0).count() < 15);

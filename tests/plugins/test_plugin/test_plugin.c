@@ -11,8 +11,9 @@
  *   request JSON:  test_steps (int, progress steps, phase "denoise"), test_step_ms (int per step),
  *                  test_fail ("reason" -> INTERNAL), test_oom (true -> OUT_OF_MEMORY),
  *                  test_ignore_cancel (true: the steps never look at the cancel flag, so a cancelled
- *                  job still runs to the end and succeeds), test_hang_ms (int: generate first blocks
- *                  that long without looking at anything, as a call stuck in a kernel would)
+ *                  job still runs to the end and succeeds), test_hang_ms (int: generate reports one
+ *                  progress event, phase "hang", then blocks that long without looking at anything,
+ *                  as a call stuck in a kernel would)
  * health() reports "cancels_seen": how many loads/generations noticed their cancel and returned
  * CANCELLED, so a test can tell a cancel that reached the plugin from one that did not.
  * Start JSON needs "model_type" (video, audio, image, tts, omni); container mode is refused for
@@ -350,7 +351,7 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
                                    omnihost_result **out) {
     char task[32], expected[32], model_type[16], reason[256], prompt[512], prompt_q[1100], model_q[300], msg[128];
     int started, failed, oom = 0, ignore_cancel = 0;
-    int64_t steps, step_ms;
+    int64_t steps, step_ms, hang_ms;
     uint64_t seed;
     uint8_t *data = NULL;
     size_t size = 0;
@@ -380,8 +381,13 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
     if (omnihost_json_get_string(request_json, "test_fail", reason, sizeof reason))
         return fail(inst, OMNIHOST_INTERNAL, reason);
 
-    /* Stuck: no progress, no cancel polling, no logging (the host may have given up on us). */
-    sleep_ms(get_int(request_json, "test_hang_ms", 0, 0, 600000));
+    hang_ms = get_int(request_json, "test_hang_ms", 0, 0, 600000);
+    if (hang_ms > 0) {
+        /* One progress event first, so a test knows the call is inside the plugin; then stuck: no
+         * progress, no cancel polling, no logging (the host may have given up on us meanwhile). */
+        progress(job, 0, 1, "hang", "test_hang_ms");
+        sleep_ms(hang_ms);
+    }
     omnihost_json_get_bool(request_json, "test_ignore_cancel", &ignore_cancel);
 
     step_ms = get_int(request_json, "test_step_ms", 0, 0, 600000);
