@@ -178,7 +178,10 @@ at::Tensor torchsde_brownian_tree::increment(node *n) {
     const double var = left_diff * right_diff * h_reciprocal;
     const at::Tensor left_w = mean + std::sqrt(var) * randn(p->w_seed);
     at::Tensor out = n->is_left ? left_w : w - left_w;
-    if (cache_.size() > 256) cache_.clear();
+    // Bounded like torchsde's LRU (values are recomputed from the parents when dropped): at most 256
+    // nodes and about 256 MB, whatever the latent size.
+    if (cache_.size() >= 256 || static_cast<int64_t>(cache_.size() + 1) * out.numel() * out.element_size() > (int64_t{256} << 20))
+        cache_.clear();
     cache_.emplace(n, out);
     return out;
 }
