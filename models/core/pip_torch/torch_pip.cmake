@@ -99,7 +99,6 @@ if(OMNIHOST_TORCH_CUDA)
   target_link_libraries(omnihost_torch INTERFACE
     "-Wl,--no-as-needed,${_lib}/libtorch_cpu.so,${_lib}/libtorch_cuda.so,${_lib}/libc10_cuda.so,--as-needed"
     "${_lib}/libc10.so" Threads::Threads)
-  target_compile_definitions(omnihost_torch INTERFACE OMNIHOST_TORCH_HAS_CUDA=1)
 else()
   target_link_libraries(omnihost_torch INTERFACE
     "-Wl,--no-as-needed,${_lib}/libtorch_cpu.so,--as-needed" "${_lib}/libc10.so" Threads::Threads)

@@ -28,7 +28,7 @@ std::string tol_note(double atol, double rtol) {
 
 PARITY_CASE("stable_audio/sa_transformer_forward") {
     auto gc = golden_case::load(ctx, "stable_audio_cases/sa_transformer_forward");
-    const auto model = sa::dit::load(golden_path(ctx, "stable_audio_tiny/transformer"));
+    const auto model = sa::dit::load(golden_path(ctx, "stable_audio_tiny/transformer"), {.dtype = ctx.dtype(), .device = ctx.device()});
     const auto [atol, rtol] = gc.tolerance();
     outcome out;
 
