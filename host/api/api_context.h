@@ -18,6 +18,7 @@
 namespace omnihost {
 
 class PreviewService;
+class SettingsStore;
 
 struct ApiContext {
     HostOptions options;
@@ -29,6 +30,7 @@ struct ApiContext {
     log_bus::bus *bus = nullptr;
     RuntimeSlot *slot = nullptr;
     PreviewService *preview = nullptr;
+    SettingsStore *settings = nullptr;     // GET/POST /api/settings
 };
 
 } // namespace omnihost

@@ -123,14 +123,18 @@ std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &
     for (const auto &[key, value] : object.items()) {
         auto it = schema.find(key);
         if (it == schema.end()) return FieldError{prefix + key, prefix + key + ": unknown field"};
+        if (value.is_null()) continue; // null means "not given": a required one is named below
         if (auto error = validate_value(value, it->second, prefix + key)) return error;
     }
     for (const auto &[key, spec] : schema) {
         const bool present = object.contains(key) && !object[key].is_null();
         if (present) continue;
         if (spec.required) return FieldError{prefix + key, prefix + key + ": is required"};
-        if (fill_defaults && !spec.default_value.is_null() && !object.contains(key))
-            object[key] = spec.default_value;
+        // Filling defaults hands the result on: a null left there would reach the consumer as a
+        // value, so it becomes the default or disappears.
+        if (!fill_defaults) continue;
+        if (!spec.default_value.is_null()) object[key] = spec.default_value;
+        else object.erase(key);
     }
     return std::nullopt;
 }

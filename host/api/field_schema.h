@@ -35,8 +35,9 @@ struct FieldError {
 };
 
 // Checks every member of `object` against `schema`: unknown fields, types, ranges, required
-// fields. With fill_defaults, absent fields that have a default get it. Null values of nullable
-// fields are kept as null. `prefix` is prepended to field names in messages ("defaults.").
+// fields. A null value means "not given" everywhere (a required field given as null is
+// "required"). With fill_defaults, absent or null fields take their default, and nulls without
+// a default are removed, so the result holds only real values. `prefix` is prepended to field names in messages ("defaults.").
 std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &schema,
                                           bool fill_defaults, const std::string &prefix = "");
 

@@ -34,4 +34,9 @@ void handle_recipes(ApiContext &context, Request &request, Response &response);
 void handle_plugins(ApiContext &context, Request &request, Response &response);
 void handle_command_preview(ApiContext &context, Request &request, Response &response);
 
+// handlers_host.cpp
+void handle_features(ApiContext &context, Request &request, Response &response);
+void handle_check_venv(ApiContext &context, Request &request, Response &response);
+void handle_settings(ApiContext &context, Request &request, Response &response); // GET and POST
+
 } // namespace omnihost

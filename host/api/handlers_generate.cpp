@@ -38,6 +38,12 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
         send_error(response, *error);
         return std::nullopt;
     }
+    // The wire contract the host owns (prompt/text/messages, seed, job id, task) is checked
+    // before readiness, so a malformed body is named even while no model is loaded.
+    if (auto error = check_wire_fields(body, task)) {
+        send_error(response, {400, error->message, error->field});
+        return std::nullopt;
+    }
     const SlotSnapshot snap = context.slot->snapshot();
     if (snap.state != SlotState::Ready || !snap.plan) {
         std::string message = std::string("model is not ready (state: ") + slot_state_name(snap.state) + ")";
@@ -50,13 +56,7 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
         return std::nullopt;
     }
     const std::string name = task_name(task);
-    if (body.contains("task")) {
-        if (body["task"] != name) {
-            send_error(response, {400, "task: this endpoint serves task '" + name + "'", "task"});
-            return std::nullopt;
-        }
-        body.erase("task");
-    }
+    body.erase("task"); // checked with the wire fields; set again below
     std::vector<std::string> problems;
     Schema schema = generation_schema(task);
     schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value("*", nlohmann::json::object()), &problems);
@@ -80,25 +80,6 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
     if (auto error = check_generation_limits(body, context.options.limits)) {
         send_error(response, *error);
         return std::nullopt;
-    }
-    if (task == Task::Chat) {
-        size_t index = 0;
-        for (const auto &message : body["messages"]) {
-            const std::string field = "messages[" + std::to_string(index++) + "]";
-            if (!message.is_object() || !message.contains("role") || !message["role"].is_string()) {
-                send_error(response, {400, field + ": must be an object with a string \"role\"", "messages"});
-                return std::nullopt;
-            }
-            const std::string role = message["role"].get<std::string>();
-            if (role != "system" && role != "user" && role != "assistant" && role != "tool") {
-                send_error(response, {400, field + ".role: '" + role + "' is not one of system, user, assistant, tool", "messages"});
-                return std::nullopt;
-            }
-            if (!message.contains("content") || !(message["content"].is_string() || message["content"].is_array())) {
-                send_error(response, {400, field + ".content: must be a string or an array of parts", "messages"});
-                return std::nullopt;
-            }
-        }
     }
     GenerateCall call;
     call.task = task;

@@ -172,7 +172,42 @@ Schema chat_schema() {
     };
 }
 
+std::optional<FieldError> check_chat_messages(const nlohmann::json &messages) {
+    size_t index = 0;
+    for (const auto &message : messages) {
+        const std::string field = "messages[" + std::to_string(index++) + "]";
+        if (!message.is_object() || !message.contains("role") || !message["role"].is_string())
+            return FieldError{"messages", field + ": must be an object with a string \"role\""};
+        const std::string role = message["role"].get<std::string>();
+        if (role != "system" && role != "user" && role != "assistant" && role != "tool")
+            return FieldError{"messages", field + ".role: '" + role + "' is not one of system, user, assistant, tool"};
+        if (!message.contains("content") || !(message["content"].is_string() || message["content"].is_array()))
+            return FieldError{"messages", field + ".content: must be a string or an array of parts"};
+    }
+    return std::nullopt;
+}
+
 } // namespace
+
+std::optional<FieldError> check_wire_fields(const nlohmann::json &body, Task task) {
+    if (!body.is_object()) return FieldError{"body", "body: must be a JSON object (got " + json_type_name(body) + ")"};
+    const std::string name = task_name(task);
+    if (body.contains("task") && !body["task"].is_null() && body["task"] != name)
+        return FieldError{"task", "task: this endpoint serves task '" + name + "'"};
+    const Schema &schema = generation_schema(task);
+    for (const char *key : {"prompt", "text", "messages", "seed", "job_id"}) {
+        auto spec = schema.find(key);
+        if (spec == schema.end()) continue;
+        const bool given = body.contains(key) && !body[key].is_null();
+        if (!given) {
+            if (spec->second.required) return FieldError{key, std::string(key) + ": is required"};
+            continue;
+        }
+        if (auto error = validate_value(body[key], spec->second, key)) return error;
+    }
+    if (task == Task::Chat) return check_chat_messages(body["messages"]);
+    return std::nullopt;
+}
 
 std::string check_job_id(const std::string &value) {
     if (value.empty() || value.size() > 64) return "must match [A-Za-z0-9_-]{1,64}";
@@ -320,6 +355,8 @@ const Schema &recipe_hints_schema() {
         {"vram", text(64)},
         {"note", text(2000)},
         {"supports_image_edit", boolean()},
+        // Heights and widths this model accepts are multiples of it (the UI offers only those).
+        {"size_multiple", integer(1, 256)},
     };
     return schema;
 }

@@ -19,6 +19,11 @@ const char *model_type_article(const std::string &model_type); // "an audio", "a
 // beyond the pattern check).
 const Schema &generation_schema(Task task);
 
+// The part of a generate body the host owns whatever plugin serves it: the task name, the
+// prompt (text / messages for TTS, audio and chat), seed and job id. Checked before readiness;
+// every other field belongs to the serving plugin's manifest. Null means "not given".
+std::optional<FieldError> check_wire_fields(const nlohmann::json &body, Task task);
+
 // OmniConfig plus the in-process settings plus "recipe" (POST /api/omni/start and preview).
 const Schema &start_schema();
 

@@ -22,9 +22,18 @@ namespace {
 using HandlerFn = void (*)(ApiContext &, Request &, Response &);
 
 struct Route {
-    const char *method;
+    const char *method; // one method, or several separated by ','
     HandlerFn handler;
 };
+
+bool method_allowed(const std::string &allowed, const std::string &method) {
+    size_t start = 0;
+    for (size_t comma = allowed.find(','); ; comma = allowed.find(',', start)) {
+        if (allowed.substr(start, comma == std::string::npos ? std::string::npos : comma - start) == method) return true;
+        if (comma == std::string::npos) return false;
+        start = comma + 1;
+    }
+}
 
 const std::map<std::string, Route> &routes() {
     static const std::map<std::string, Route> table = {
@@ -42,6 +51,9 @@ const std::map<std::string, Route> &routes() {
         {"/api/omni/recipes", {"GET", handle_recipes}},
         {"/api/omni/plugins", {"GET", handle_plugins}},
         {"/api/omni/command-preview", {"POST", handle_command_preview}},
+        {"/api/omni/check-venv", {"POST", handle_check_venv}},
+        {"/api/features", {"GET", handle_features}},
+        {"/api/settings", {"GET,POST", handle_settings}},
     };
     return table;
 }
@@ -157,10 +169,13 @@ Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerReque
     if (is_api) {
         auto it = routes().find(path);
         if (it == routes().end()) return new ErrorHandler({404, "no API endpoint " + path, ""});
-        if (request.getMethod() != it->second.method)
+        if (!method_allowed(it->second.method, request.getMethod())) {
+            std::string allow = it->second.method;
+            for (size_t at = allow.find(','); at != std::string::npos; at = allow.find(',', at + 2)) allow.replace(at, 1, ", ");
             return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + path +
-                                              " (use " + it->second.method + ")", ""},
-                                    it->second.method);
+                                              " (use " + allow + ")", ""},
+                                    allow);
+        }
         if (auto refusal = check_json_content_type(request)) return refuse(request, *refusal);
         return new ApiHandler(context_, it->second.handler);
     }

@@ -1,5 +1,6 @@
 #include "app/omnihost_app.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include <Poco/Net/HTTPServerParams.h>
@@ -15,6 +16,7 @@
 #include "app/http_server.h"
 #include "app/plugin_backend.h"
 #include "app/preview_service.h"
+#include "app/settings_store.h"
 #include "log_bus/log_bus.h"
 #include "log_bus/spdlog_sink.h"
 
@@ -85,6 +87,9 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     PreviewService preview(registry, bus, options_.data_dir, options_.plugin_config_json);
     context.slot = &slot;
     context.preview = &preview;
+    SettingsStore settings(std::filesystem::path(options_.data_dir) / "settings.json");
+    if (!settings.load_problem().empty()) spdlog::warn("settings: {}", settings.load_problem());
+    context.settings = &settings;
 
     std::unique_ptr<Poco::Net::ServerSocket> socket;
     try {

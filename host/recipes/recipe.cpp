@@ -118,6 +118,21 @@ std::optional<Recipe> parse_recipe(const nlohmann::json &document, const std::st
             return std::nullopt;
         }
     }
+    // A model that needs sizes in steps of N (Wan2.2 TI2V-5B: 32) cannot run the recipe's own
+    // resolution unless it is such a multiple; say so when the recipe loads, not at generate.
+    if (recipe.hints.contains("size_multiple")) {
+        const long long multiple = recipe.hints["size_multiple"].get<long long>();
+        for (const char *key : {"height", "width"}) {
+            if (!recipe.defaults.contains(key) || !recipe.defaults[key].is_number_integer()) continue;
+            const long long value = recipe.defaults[key].get<long long>();
+            if (value % multiple != 0) {
+                fail(problem, file_name, std::string("defaults.") + key,
+                     std::string("defaults.") + key + ": must be a multiple of " + std::to_string(multiple) +
+                         " for this model (hints.size_multiple; got " + std::to_string(value) + ")");
+                return std::nullopt;
+            }
+        }
+    }
     if (doc.contains("tags")) {
         for (const auto &tag : doc["tags"])
             if (!tag.is_string()) {

@@ -27,7 +27,8 @@ TEST_CASE("video request: defaults fill, mistakes are named") {
     CHECK(error_for({{"prompt", "x"}, {"seed", -1}}).rfind("seed|", 0) == 0);
     CHECK(error_for({{"prompt", "x"}, {"job_id", "a b"}}) == "job_id|job_id: must match [A-Za-z0-9_-]{1,64}");
     CHECK(error_for({{"prompt", "x"}, {"colour", 1}}) == "colour|colour: unknown field");
-    CHECK(error_for({{"prompt", nullptr}}) == "prompt|prompt: must be a string, not null");
+    // null means "not given": a required field given as null is missing, not mistyped.
+    CHECK(error_for({{"prompt", nullptr}}) == "prompt|prompt: is required");
 }
 
 TEST_CASE("manifest parameters tighten ranges, add knobs, keep built-in types") {
@@ -81,4 +82,44 @@ TEST_CASE("modality words") {
     CHECK(std::string(task_model_type(Task::Chat)) == "omni");
 }
 
+
+TEST_CASE("null means not given: defaults replace it, fields without a default disappear") {
+    nlohmann::json body = {{"prompt", "a cat"}, {"fps", nullptr}, {"seed", nullptr}, {"negative_prompt", nullptr}};
+    REQUIRE_FALSE(validate_object(body, generation_schema(Task::Video), true));
+    CHECK(body["fps"] == 16);            // the default, not null
+    CHECK_FALSE(body.contains("seed"));  // no default: gone, so nobody reads null as a value
+    CHECK_FALSE(body.contains("negative_prompt"));
+    // Without filling, null is accepted and left for a later layer (recipe defaults) to fill.
+    nlohmann::json raw = {{"prompt", "x"}, {"fps", nullptr}};
+    CHECK_FALSE(validate_object(raw, generation_schema(Task::Video), false));
+    CHECK(raw["fps"].is_null());
+    // A manifest field that says nullable:false is still "not given" when null.
+    std::string error;
+    auto spec = spec_from_manifest({{"type", "integer"}, {"nullable", false}, {"default", 3}}, error);
+    REQUIRE(spec);
+    Schema schema = {{"knob", *spec}};
+    nlohmann::json with_null = {{"knob", nullptr}};
+    CHECK_FALSE(validate_object(with_null, schema, true));
+    CHECK(with_null["knob"] == 3);
 }
+
+TEST_CASE("wire fields are checked without a plugin (before readiness)") {
+    auto error_for = [](nlohmann::json body, Task task) {
+        auto error = check_wire_fields(body, task);
+        return error ? error->field + "|" + error->message : std::string();
+    };
+    CHECK(error_for({{"messages", "hi"}}, Task::Chat) == "messages|messages: must be an array (got string)");
+    CHECK(error_for(nlohmann::json::object(), Task::Chat) == "messages|messages: is required");
+    CHECK(error_for({{"messages", nlohmann::json::array({{{"role", "robot"}, {"content", "x"}}})}}, Task::Chat)
+              .rfind("messages|messages[0].role", 0) == 0);
+    CHECK(error_for({{"prompt", nullptr}}, Task::Video) == "prompt|prompt: is required");
+    CHECK(error_for({{"text", 5}}, Task::Audio) == "text|text: must be a string (got integer)");
+    CHECK(error_for({{"prompt", "x"}, {"seed", -1}}, Task::Image).rfind("seed|", 0) == 0);
+    CHECK(error_for({{"prompt", "x"}, {"task", "audio"}}, Task::Video) == "task|task: this endpoint serves task 'video'");
+    // Plugin-owned fields are not judged here (a manifest may widen them).
+    CHECK(error_for({{"prompt", "x"}, {"guidance_scale", 45}, {"my_knob", 1}}, Task::Video).empty());
+    CHECK(error_for({{"prompt", "x"}, {"seed", nullptr}, {"job_id", nullptr}, {"task", nullptr}}, Task::Video).empty());
+}
+
+} // TEST_SUITE
+
