@@ -1,4 +1,5 @@
-// bench_wan_vae: Wan VAE decode time and peak RSS, untiled vs tiled, at the same output size.
+// bench_wan_vae: Wan VAE decode time and peak RSS, untiled vs tiled, at the same output size; and,
+// with --modes encode,encode_tiled, the encode of a video (or one image: --frames 1) of that size.
 //
 // Writes a Wan2.1-VAE-shaped checkpoint with random weights (base_dim 96, z_dim 16, unless
 // --weights names a real diffusers vae/ folder), then runs each mode in a fresh child process
@@ -6,7 +7,7 @@
 // ru_maxrss from wait4(). Figures are printed, never asserted.
 //
 //   bench_wan_vae [--height 256] [--width 256] [--frames 17] [--tile 128] [--stride 96]
-//                 [--modes untiled,tiled] [--dtype fp32|bf16] [--threads N] [--no-tune-alloc]
+//                 [--modes untiled,tiled,encode,encode_tiled] [--dtype fp32|bf16] [--threads N] [--no-tune-alloc]
 //                 [--weights DIR]
 #include "wan_vae/wan_vae.h"
 #include "wan_vae/wan_vae_model.h"
@@ -53,7 +54,7 @@ struct args {
 [[noreturn]] void usage(const char *why) {
     std::fprintf(stderr,
                  "%s\nusage: bench_wan_vae [--height H] [--width W] [--frames F] [--tile PX] [--stride PX]\n"
-                 "                     [--modes untiled,tiled] [--dtype fp32|bf16] [--threads N]\n"
+                 "                     [--modes untiled,tiled,encode,encode_tiled] [--dtype fp32|bf16] [--threads N]\n"
                  "                     [--no-tune-alloc] [--weights VAE_DIR]\n",
                  why);
     std::exit(2);
@@ -98,7 +99,7 @@ long rss_kib(const char *field) {
     return -1;
 }
 
-// Random Wan2.1-VAE-shaped decoder weights (std 1/sqrt(fan_in) so activations stay in range).
+// Random Wan2.1-VAE-shaped encoder and decoder weights (std 1/sqrt(fan_in) so activations stay in range).
 fs::path write_random_vae(const fs::path &dir) {
     const std::string config = R"({"_class_name": "AutoencoderKLWan", "base_dim": 96, "z_dim": 16,
         "dim_mult": [1, 2, 4, 4], "num_res_blocks": 2, "temperal_downsample": [false, true, true],
@@ -106,7 +107,7 @@ fs::path write_random_vae(const fs::path &dir) {
     fs::create_directories(dir);
     std::ofstream(dir / "config.json") << config;
     const auto cfg = wan_vae::vae_config::from_json_text(config, "bench config");
-    wan_vae::detail::vae_module module(cfg, {at::kFloat, at::kCPU});
+    wan_vae::detail::vae_module module(cfg, {at::kFloat, at::kCPU}, /*with_encoder=*/true);
     at::manual_seed(0);
     std::vector<std::pair<std::string, at::Tensor>> tensors;
     for (const auto &p : module.named_parameters()) {
@@ -129,10 +130,34 @@ int run_child(const args &a) {
     const int threads = configure_threads(a.threads);
     wan_vae::load_settings settings;
     settings.dtype = parse_dtype(a.dtype);
+    const bool encoding = a.child_mode.rfind("encode", 0) == 0;
+    settings.with_encoder = encoding;
     const double t0 = now_s();
     const wan_vae::vae v = wan_vae::vae::load(a.weights, settings);
     const double load_s = now_s() - t0;
     const long rss_loaded = rss_kib("VmRSS:");
+
+    if (encoding) {
+        at::manual_seed(1);
+        const at::Tensor video = at::rand({1, 3, a.frames, a.height, a.width}) * 2 - 1;
+        wan_vae::encode_options opts;
+        opts.use_tiling = a.child_mode == "encode_tiled";
+        opts.tiling = {a.tile, a.tile, a.stride, a.stride};
+        int64_t chunks = 0;
+        opts.progress = [&](int64_t done, int64_t) { chunks = done; };
+        const double t1 = now_s();
+        const at::Tensor latents = v.normalize(v.encode(video, opts));
+        const double encode_s = now_s() - t1;
+        // VmHWM is this process's own peak: ru_maxrss from wait4 can carry the parent's peak over
+        // the spawn (the child shares the parent's memory until exec).
+        std::printf("  %-8s threads %d  load %.2f s  encode %.2f s (%lld chunks)  RSS after load %.0f MiB  "
+                    "peak RSS (VmHWM) %.0f MiB  latent [%lld, %lld, %lld, %lld, %lld]\n",
+                    a.child_mode.c_str(), threads, load_s, encode_s, static_cast<long long>(chunks),
+                    rss_loaded / 1024.0, rss_kib("VmHWM:") / 1024.0, (long long)latents.size(0), (long long)latents.size(1),
+                    (long long)latents.size(2), (long long)latents.size(3), (long long)latents.size(4));
+        std::fflush(stdout);
+        return 0;
+    }
 
     const int s = v.config().scale_factor_spatial;
     at::manual_seed(1);
@@ -177,7 +202,7 @@ int main(int argc, char **argv) {
         std::printf("random Wan2.1-shaped VAE (base_dim 96, z_dim 16) written in %.1f s\n", now_s() - t0);
         std::fflush(stdout);
     }
-    std::printf("decode %dx%d, %d frames (latent %dx%d, %d frames), dtype %s, tile %d stride %d px, allocator %s\n",
+    std::printf("decode/encode %dx%d, %d frames (latent %dx%d, %d frames), dtype %s, tile %d stride %d px, allocator %s\n",
                 a.width, a.height, a.frames, a.width / 8, a.height / 8, (a.frames - 1) / 4 + 1, a.dtype.c_str(),
                 a.tile, a.stride, a.tune_alloc ? "tuned" : "glibc default");
     std::printf("(float32 weights are mmapped zero-copy, so RSS includes the weight pages the decode touches)\n");

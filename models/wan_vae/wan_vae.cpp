@@ -57,14 +57,16 @@ vae vae::load(const vae_config &config, const std::filesystem::path &weights, co
     auto p = std::make_unique<impl>();
     p->config = config;
     p->settings = settings;
-    p->model = std::make_shared<detail::vae_module>(config, detail::tensor_options{settings.dtype, settings.device});
+    p->model = std::make_shared<detail::vae_module>(config, detail::tensor_options{settings.dtype, settings.device},
+                                                    settings.with_encoder);
 
     const tensor_store store = tensor_store::open(weights);
     load_options opts;
     opts.dtype = settings.dtype;
     opts.device = settings.device;
-    // The encoder half of AutoencoderKLWan is not built (text-to-video never encodes).
-    opts.ignore_unexpected = {"encoder.", "quant_conv."};
+    // Without with_encoder the encoder half of AutoencoderKLWan is not built (text-to-video never
+    // encodes); with it every key of both halves must be present.
+    if (!settings.with_encoder) opts.ignore_unexpected = {"encoder.", "quant_conv."};
     load_module(*p->model, store, opts);
     for (const auto &param : p->model->parameters()) p->parameter_count += param.numel();
     return vae(std::move(p));
@@ -77,7 +79,8 @@ c10::Device vae::device() const { return impl_->settings.device; }
 std::string vae::describe() const {
     const vae_config &c = impl_->config;
     std::ostringstream s;
-    s << "AutoencoderKLWan (" << (c.is_residual ? "Wan2.2" : "Wan2.1") << " type, decoder only): z_dim " << c.z_dim
+    s << "AutoencoderKLWan (" << (c.is_residual ? "Wan2.2" : "Wan2.1") << " type, "
+      << (impl_->model->encoder ? "encoder + decoder" : "decoder only") << "): z_dim " << c.z_dim
       << ", decoder_base_dim " << c.decoder_base_dim << ", dim_mult [";
     for (size_t i = 0; i < c.dim_mult.size(); ++i) s << (i ? "," : "") << c.dim_mult[i];
     s << "], num_res_blocks " << c.num_res_blocks << ", patch_size " << c.patch_size << ", x"

@@ -1,4 +1,5 @@
-// AutoencoderKLWan, decode side only (what text-to-video needs): the Wan2.1 VAE and the Wan2.2
+// AutoencoderKLWan, decode side (what text-to-video needs) and, when loaded with_encoder, the encode
+// side (image-to-video conditioning): the Wan2.1 VAE and the Wan2.2
 // (TI2V-5B, residual, patch size 2) VAE, loaded from a diffusers-format `vae/` folder
 // (config.json + diffusion_pytorch_model.safetensors). Include as "wan_vae/wan_vae.h" (models/ is
 // the include root, as for core/). Mirrors diffusers' AutoencoderKLWan.decode:
@@ -8,6 +9,11 @@
 // Input space: decode() takes the DE-NORMALISED VAE input `z` (what diffusers' vae.decode gets).
 // The pipeline's de-normalisation `z = latents / (1 / latents_std) + latents_mean` is a separate
 // step, denormalize(); decode_latents() does both, for latents straight from the transformer.
+//
+// Encode (load_settings.with_encoder): mirrors AutoencoderKLWan.encode: patchify (Wan2.2), a
+// causal encode of the first frame alone then chunks of 4 frames with the encoder's feature cache,
+// quant_conv, optional slicing and spatial tiling; encode() returns latent_dist.mode() (the mean)
+// and normalize() applies WanImageToVideoPipeline's (mean - latents_mean) * (1 / latents_std).
 //
 // Thread-safety: a loaded vae is immutable; decode() keeps its feature cache on the stack, so
 // concurrent decodes are safe (but each one uses all of libtorch's intra-op threads).
@@ -76,6 +82,11 @@ struct decode_options {
     std::function<bool()> is_cancelled;
 };
 
+// encode() takes the same options: slicing, tiling (sizes in input pixels, as diffusers' encode
+// compares them; for Wan2.2 diffusers tiles the patchified input, so a tile covers patch_size times
+// more pixels), progress per encoded chunk (slices x tiles x chunks) and cancellation.
+using encode_options = decode_options;
+
 struct decode_cancelled : std::runtime_error {
     decode_cancelled() : std::runtime_error("VAE decode cancelled") {}
 };
@@ -83,13 +94,17 @@ struct decode_cancelled : std::runtime_error {
 struct load_settings {
     c10::ScalarType dtype = c10::kFloat;  // kFloat or kBFloat16 (weights and activations)
     c10::Device device = c10::kCPU;
+    // Also build and load the encoder (encoder.*, quant_conv.*, strictly: a missing key is an
+    // error naming it). Without it those checkpoint keys are ignored and encode() throws.
+    bool with_encoder = false;
 };
 
 class vae {
 public:
     // `component_dir` is the diffusers `vae/` folder. Throws model_error (from
     // models/core/safetensors.h) naming a missing/unexpected key, a shape mismatch, a missing file or
-    // a bad config field; checkpoint keys of the encoder side (encoder.*, quant_conv.*) are ignored.
+    // a bad config field; checkpoint keys of the encoder side (encoder.*, quant_conv.*) are ignored
+    // unless settings.with_encoder.
     static vae load(const std::filesystem::path &component_dir, const load_settings &settings = {});
     // Same, from an already parsed config and an open checkpoint path (file or folder).
     static vae load(const vae_config &config, const std::filesystem::path &weights,
@@ -113,6 +128,22 @@ public:
 
     // denormalize() then decode().
     at::Tensor decode_latents(const at::Tensor &latents, const decode_options &options = {}) const;
+
+    bool has_encoder() const;
+
+    // video [B, 3, F, H, W] (any float dtype, values in [-1, 1]) -> the encoder's moments
+    // [B, 2 z_dim, 1 + (F - 1) / 4, H / s, W / s] (quant_conv output: mean, then log-variance
+    // unclamped), in the VAE dtype on the VAE device. As diffusers, frames past 1 + 4 k are not
+    // encoded. H and W must be multiples of patch_size (Wan2.2). Throws std::logic_error when loaded
+    // without the encoder, std::invalid_argument for a bad shape (naming the dimension).
+    at::Tensor encode_moments(const at::Tensor &video, const encode_options &options = {}) const;
+    // latent_dist.mode(): the mean half of encode_moments().
+    at::Tensor encode(const at::Tensor &video, const encode_options &options = {}) const;
+    // z [B, z_dim, F, H, W] -> (z.to(dtype) - mean) * (1 / std), literally as the image-to-video
+    // pipelines do (mean and std as float32 lists moved to `dtype`), on the VAE device.
+    at::Tensor normalize(const at::Tensor &z, c10::ScalarType dtype = c10::kFloat) const;
+    // Latent frames for a video of `frames` frames: 1 + (F - 1) / scale_factor_temporal.
+    int64_t latent_frames(int64_t frames) const;
 
     // Output frames for a latent of `latent_frames` frames: 1 + scale_factor_temporal * (F - 1).
     int64_t output_frames(int64_t latent_frames) const;

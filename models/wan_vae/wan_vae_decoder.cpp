@@ -56,11 +56,17 @@ at::Tensor decoder3d::forward(const at::Tensor &x, feature_cache &cache, bool fi
     return cached_conv(*conv_out_, std::move(normed), cache);
 }
 
-vae_module::vae_module(const vae_config &cfg, const tensor_options &opts) {
+vae_module::vae_module(const vae_config &cfg, const tensor_options &opts, bool with_encoder) {
     post_quant_conv = register_module(
         "post_quant_conv", std::make_shared<causal_conv3d>(cfg.z_dim, cfg.z_dim, std::array<int64_t, 3>{1, 1, 1},
                                                            std::array<int64_t, 3>{0, 0, 0}, opts));
     decoder = register_module("decoder", std::make_shared<decoder3d>(cfg, opts));
+    if (!with_encoder) return;
+    const int64_t moments = 2 * static_cast<int64_t>(cfg.z_dim);
+    quant_conv = register_module("quant_conv", std::make_shared<causal_conv3d>(moments, moments,
+                                                                               std::array<int64_t, 3>{1, 1, 1},
+                                                                               std::array<int64_t, 3>{0, 0, 0}, opts));
+    encoder = register_module("encoder", std::make_shared<encoder3d>(cfg, opts));
 }
 
 }  // namespace omnihost::models::wan_vae::detail

@@ -1,9 +1,10 @@
-// The Wan VAE module tree (decode side) and the state behind omnihost::models::wan_vae::vae.
+// The Wan VAE module tree (decode side, plus the encoder when asked for) and the state behind omnihost::models::wan_vae::vae.
 // Internal to models/wan_vae.
 #pragma once
 
 #include "wan_vae.h"
 #include "wan_vae_blocks.h"
+#include "wan_vae_encoder.h"
 
 namespace omnihost::models::wan_vae::detail {
 
@@ -26,13 +27,16 @@ private:
     int64_t temporal_factor_ = 1;
 };
 
-// Root module: names below it are the checkpoint keys (post_quant_conv.*, decoder.*).
+// Root module: names below it are the checkpoint keys (post_quant_conv.*, decoder.*, and with
+// the encoder also quant_conv.*, encoder.*).
 class vae_module : public torch::nn::Module {
 public:
-    vae_module(const vae_config &cfg, const tensor_options &opts);
+    vae_module(const vae_config &cfg, const tensor_options &opts, bool with_encoder = false);
 
     std::shared_ptr<causal_conv3d> post_quant_conv;
     std::shared_ptr<decoder3d> decoder;
+    std::shared_ptr<causal_conv3d> quant_conv;  // null without the encoder
+    std::shared_ptr<encoder3d> encoder;         // null without the encoder
 };
 
 // Splits the decode work so progress can be counted over slices x tiles x frames.
@@ -54,6 +58,15 @@ struct progress_counter {
 // tiled as diffusers' _decode decides. Returns [b, out/p^2, F', h*s, w*s], clamped.
 at::Tensor decode_slice(const vae_module &model, const vae_config &cfg, const at::Tensor &z,
                         const decode_options &options, progress_counter &progress);
+
+// Encodes one batch slice x [b, in_channels / p^2, F, H, W] (on the model's device/dtype): patchify,
+// then plain or tiled as diffusers' _encode decides. Returns the moments [b, 2 z_dim, F', h, w]
+// (quant_conv output, mean then log-variance).
+at::Tensor encode_slice(const vae_module &model, const vae_config &cfg, const at::Tensor &x,
+                        const decode_options &options, progress_counter &progress);
+// Chunks (x tiles) one encode of a slice visits, for progress totals.
+int64_t encode_chunk_count(const vae_config &cfg, const decode_options &options, int64_t frames, int64_t height,
+                           int64_t width);
 
 // Whether diffusers would tile this latent (W or H above the latent tile minimum).
 bool uses_tiling(const vae_config &cfg, const decode_options &options, int64_t height, int64_t width);
