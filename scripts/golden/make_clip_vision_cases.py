@@ -12,6 +12,8 @@ Writes, under tests/golden_local/ (paths relative to the repository root):
     preprocess_upscale    a 45x67 uint8 image -> pixel_values with Wan's processor (224, bicubic)
     preprocess_downscale  a 300x251 uint8 image -> pixel_values with Wan's processor
     encode_image          a 40x33 uint8 image -> processor at the tiny model's 28 -> hidden_states[-2]
+    preprocess_strong_downscale  97x130 -> shortest edge 24, crop 20x24 (4x antialiased shrink)
+    preprocess_thin_strip        5x90 -> 224x4032 -> crop 224 (extreme aspect ratio)
 
 The processor is transformers' PIL backend (CLIPImageProcessorPil): the numerics of the
 CLIPImageProcessor that diffusers' Wan I2V pipelines used before transformers 5 (Pillow bicubic
@@ -202,6 +204,25 @@ def main():
         "script": script,
         "tolerance": {"pixel_values": pre_tol, "penultimate_hidden_state": tol},
     }, torch, save_file)
+
+    # Harder resizes, from their own generator so the cases above keep their values: a 4x
+    # antialiased shrink to a non-square crop, and a 5x90 strip whose long side becomes 4032.
+    gen2 = torch.Generator().manual_seed(SEED + 2)
+    small = dict(WAN_PROCESSOR)
+    small["size"] = {"shortest_edge": 24}
+    small["crop_size"] = {"height": 20, "width": 24}
+    for name, (h, w), settings in (("preprocess_strong_downscale", (97, 130), small),
+                                   ("preprocess_thin_strip", (5, 90), WAN_PROCESSOR)):
+        image = test_image(h, w, gen2, torch)
+        tensors = {"image": image, "pixel_values": preprocess(image, settings)}
+        write_case(cases, name, tensors, {
+            "call": "CLIPImageProcessorPil(**processor)(images=image.numpy(), return_tensors='pt').pixel_values "
+                    "(image: uint8 [H, W, 3] RGB)",
+            "processor": settings,
+            "versions": versions,
+            "script": script,
+            "tolerance": {"pixel_values": pre_tol},
+        }, torch, save_file)
     print("wrote", root)
 
 

@@ -65,21 +65,22 @@ PARITY_CASE("clip_vision/encoder_forward") {
     return out;
 }
 
-PARITY_CASE("clip_vision/preprocess_upscale") {
-    auto gc = parity::golden_case::load(local(), "clip_vision_cases/preprocess_upscale");
+namespace {
+
+parity::outcome check_preprocess(const std::string &name) {
+    auto gc = parity::golden_case::load(local(), "clip_vision_cases/" + name);
     parity::outcome out;
     check(gc, "pixel_values", models::clip_preprocess(gc.tensor("image"), processor_of(gc)), out);
     versions_note(gc, out);
     return out;
 }
 
-PARITY_CASE("clip_vision/preprocess_downscale") {
-    auto gc = parity::golden_case::load(local(), "clip_vision_cases/preprocess_downscale");
-    parity::outcome out;
-    check(gc, "pixel_values", models::clip_preprocess(gc.tensor("image"), processor_of(gc)), out);
-    versions_note(gc, out);
-    return out;
-}
+}  // namespace
+
+PARITY_CASE("clip_vision/preprocess_upscale") { return check_preprocess("preprocess_upscale"); }
+PARITY_CASE("clip_vision/preprocess_downscale") { return check_preprocess("preprocess_downscale"); }
+PARITY_CASE("clip_vision/preprocess_strong_downscale") { return check_preprocess("preprocess_strong_downscale"); }
+PARITY_CASE("clip_vision/preprocess_thin_strip") { return check_preprocess("preprocess_thin_strip"); }
 
 PARITY_CASE("clip_vision/encode_image") {
     auto gc = parity::golden_case::load(local(), "clip_vision_cases/encode_image");
