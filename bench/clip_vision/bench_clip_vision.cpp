@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -109,23 +110,35 @@ fs::path write_model(const fs::path &dir, int layers) {
     return dir;
 }
 
-double median_seconds(int repeat, const std::function<void()> &fn) {
+double cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Median wall time over `repeat` runs after a warm-up. Process CPU time per run is printed beside
+// it: on a shared machine wall time far above CPU time / threads means the cores were busy elsewhere.
+double median_seconds(const char *what, int repeat, const std::function<void()> &fn) {
     fn();  // warm-up
     std::vector<double> s;
+    const double cpu0 = cpu_seconds();
     for (int i = 0; i < repeat; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         fn();
         s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(s.begin(), s.end());
+    std::printf("    [%s: median wall %.2f ms, mean process CPU %.2f ms over %d runs]\n", what, s[s.size() / 2] * 1e3,
+                (cpu_seconds() - cpu0) / repeat * 1e3, repeat);
     return s[s.size() / 2];
 }
 
-double encode_seconds(const fs::path &dir, const clip_vision_options &opts, int repeat, int64_t *params) {
+double encode_seconds(const char *what, const fs::path &dir, const clip_vision_options &opts, int repeat,
+                      int64_t *params) {
     const auto enc = clip_vision_encoder::load(dir, opts);
     if (params) *params = enc.parameter_count();
     const auto pv = at::randn({1, 3, 224, 224});
-    return median_seconds(repeat, [&] {
+    return median_seconds(what, repeat, [&] {
         auto out = enc.encode(pv);
         if (out.is_cuda()) out = out.cpu();  // waits for the kernels
     });
@@ -145,13 +158,13 @@ int main(int argc, char **argv) {
     // Preprocessing: a Wan 480P frame (480x832 uint8) to 224x224 pixel_values.
     const auto frame = at::randint(0, 256, {480, 832, 3}, at::kByte);
     const clip_image_processor_config proc;
-    const double pre_s = median_seconds(a.repeat, [&] { clip_preprocess(frame, proc); });
+    const double pre_s = median_seconds("preprocess", a.repeat, [&] { clip_preprocess(frame, proc); });
     std::printf("clip preprocess 480x832 uint8 -> 1x3x224x224: %.2f ms  (threads %d, CPU)\n", pre_s * 1e3, threads);
 
     const std::string where = a.device + "/" + dtype_name(opts.dtype);
     if (!a.weights.empty()) {
         int64_t params = 0;
-        const double t = encode_seconds(a.weights, opts, a.repeat, &params);
+        const double t = encode_seconds("encode", a.weights, opts, a.repeat, &params);
         std::printf("clip encode %s (%lld params, %s): %.1f ms per image (measured)\n", a.weights.c_str(),
                     static_cast<long long>(params), where.c_str(), t * 1e3);
         return 0;
@@ -165,14 +178,14 @@ int main(int argc, char **argv) {
     } rm{tmp};
 
     int64_t params = 0;
-    const double t_layers = encode_seconds(write_model(tmp / "layers", a.layers), opts, a.repeat, &params);
+    const double t_layers = encode_seconds("encode, L layers", write_model(tmp / "layers", a.layers), opts, a.repeat, &params);
     if (a.layers == 32) {
         std::printf("clip encode ViT-H/14 224x224, 32 layers (31 run), %lld params, %s, threads %d: %.1f ms "
                     "per image (measured)\n",
                     static_cast<long long>(params), where.c_str(), threads, t_layers * 1e3);
         return 0;
     }
-    const double t_embed = encode_seconds(write_model(tmp / "embed", 1), opts, a.repeat, nullptr);
+    const double t_embed = encode_seconds("encode, embeddings only", write_model(tmp / "embed", 1), opts, a.repeat, nullptr);
     const double per_layer = (t_layers - t_embed) / (a.layers - 1);
     std::printf("clip encode ViT-H/14 224x224, %s, threads %d:\n", where.c_str(), threads);
     std::printf("  measured: embeddings %.2f ms; %d layers run %.1f ms -> %.2f ms per layer\n", t_embed * 1e3,

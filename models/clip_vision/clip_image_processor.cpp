@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -75,26 +76,41 @@ inline uint8_t clip8(int64_t in) {
     return static_cast<uint8_t>(in >> precision_bits);
 }
 
-// Resamples along one axis of a [rows, cols, ch] uint8 buffer: `horizontal` along cols.
+// Resamples along one axis of a [rows, cols, ch] uint8 buffer: `horizontal` along cols. The sums
+// are Pillow's: start at half a unit, add pixel * weight in integers, then clip8.
 std::vector<uint8_t> resample_axis(const std::vector<uint8_t> &in, int64_t rows, int64_t cols, int64_t ch,
                                    const coeffs &c, int64_t out_len, bool horizontal) {
     const int64_t out_rows = horizontal ? rows : out_len;
     const int64_t out_cols = horizontal ? out_len : cols;
     std::vector<uint8_t> out(out_rows * out_cols * ch);
-    for (int64_t r = 0; r < out_rows; ++r) {
-        for (int64_t col = 0; col < out_cols; ++col) {
-            const int64_t o = horizontal ? col : r;
-            const int32_t *k = &c.k[o * c.ksize];
-            for (int64_t p = 0; p < ch; ++p) {
-                int64_t acc = int64_t{1} << (precision_bits - 1);
-                for (int64_t i = 0; i < c.count[o]; ++i) {
-                    const int64_t src = c.first[o] + i;
-                    const int64_t idx = horizontal ? (r * cols + src) * ch + p : (src * cols + col) * ch + p;
-                    acc += static_cast<int64_t>(in[idx]) * k[i];
-                }
-                out[(r * out_cols + col) * ch + p] = clip8(acc);
+    const int64_t half = int64_t{1} << (precision_bits - 1);
+    if (horizontal) {
+        for (int64_t r = 0; r < rows; ++r) {
+            const uint8_t *row = &in[r * cols * ch];
+            for (int64_t o = 0; o < out_len; ++o) {
+                const int32_t *k = &c.k[o * c.ksize];
+                int64_t acc[4] = {half, half, half, half};
+                const uint8_t *px = row + c.first[o] * ch;
+                for (int64_t i = 0; i < c.count[o]; ++i, px += ch)
+                    for (int64_t p = 0; p < ch; ++p) acc[p] += static_cast<int64_t>(px[p]) * k[i];
+                for (int64_t p = 0; p < ch; ++p) out[(r * out_len + o) * ch + p] = clip8(acc[p]);
             }
         }
+        return out;
+    }
+    // Vertical: whole source rows at a time (contiguous, vectorisable).
+    const int64_t width = cols * ch;
+    std::vector<int64_t> acc(width);
+    for (int64_t o = 0; o < out_len; ++o) {
+        std::fill(acc.begin(), acc.end(), half);
+        const int32_t *k = &c.k[o * c.ksize];
+        for (int64_t i = 0; i < c.count[o]; ++i) {
+            const uint8_t *row = &in[(c.first[o] + i) * width];
+            const int64_t w = k[i];
+            for (int64_t j = 0; j < width; ++j) acc[j] += static_cast<int64_t>(row[j]) * w;
+        }
+        uint8_t *dst = &out[o * width];
+        for (int64_t j = 0; j < width; ++j) dst[j] = clip8(acc[j]);
     }
     return out;
 }
