@@ -5,6 +5,7 @@
 #include <common/json_limits.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 namespace omnihost::proxy {
@@ -214,7 +215,11 @@ VideoJob parse_video_job(const json& r) {
     VideoJob job;
     job.id = str_or_empty(find_path(r, {"id"}));
     job.status = str_or_empty(find_path(r, {"status"}));
-    if (const json* p = find_path(r, {"progress"}); p && p->is_number()) job.progress = p->get<int>();
+    // Upstream text: read as a double and clamp before converting (1e300 or NaN must not reach int).
+    if (const json* p = find_path(r, {"progress"}); p && p->is_number()) {
+        const double v = p->get<double>();
+        job.progress = std::isfinite(v) ? static_cast<int>(std::clamp(v, 0.0, 100.0)) : 0;
+    }
     if (const json* e = find_path(r, {"error"}); e && !e->is_null()) {
         job.error = e->is_object() && e->contains("message") && (*e)["message"].is_string()
                         ? (*e)["message"].get<std::string>()

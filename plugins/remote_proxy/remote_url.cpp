@@ -12,6 +12,9 @@ std::string normalize_remote_url(const std::string& input, bool* stripped_v1) {
     url.erase(url.begin(), std::find_if(url.begin(), url.end(), not_space));
     url.erase(std::find_if(url.rbegin(), url.rend(), not_space).base(), url.end());
     if (url.empty()) throw invalid_field("remote_url", "is required for run_mode remote");
+    // A CR/LF or other control byte would reach the HTTP request line (header injection).
+    if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+        throw invalid_field("remote_url", "must not contain control characters");
     std::string lower = url;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
     if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0)

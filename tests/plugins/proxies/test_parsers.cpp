@@ -279,7 +279,8 @@ TEST_CASE("remote URL normalisation") {
     CHECK(normalize_remote_url("  https://host.example/omni/  ", &stripped) == "https://host.example/omni");
     CHECK_FALSE(stripped);
     CHECK(normalize_remote_url("HTTP://h:1") == "HTTP://h:1");
-    for (std::string bad : {"", "gpu:8091", "ftp://h", "http://", "http:///x"}) {
+    for (const std::string& bad : std::vector<std::string>{"", "gpu:8091", "ftp://h", "http://", "http:///x",
+                                                          "http://h\r\nX-Evil: 1", "http://h\x7f:1", "http://a\tb"}) {
         try {
             normalize_remote_url(bad);
             FAIL("accepted " << bad);
@@ -288,4 +289,12 @@ TEST_CASE("remote URL normalisation") {
             CHECK(std::string(e.what()).rfind("remote_url:", 0) == 0);
         }
     }
+}
+
+TEST_CASE("an upstream video job's progress is clamped, never converted out of range") {
+    using nlohmann::json;
+    CHECK(parse_video_job(json{{"id", "v1"}, {"progress", 1e300}}).progress == 100);
+    CHECK(parse_video_job(json{{"id", "v1"}, {"progress", -1e10}}).progress == 0);
+    CHECK(parse_video_job(json{{"id", "v1"}, {"progress", 42.7}}).progress == 42);
+    CHECK(parse_video_job(json{{"id", "v1"}, {"progress", 7}}).progress == 7);
 }
