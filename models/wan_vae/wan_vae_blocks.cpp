@@ -32,6 +32,12 @@ causal_conv3d::causal_conv3d(int64_t in, int64_t out, std::array<int64_t, 3> ker
 }
 
 at::Tensor causal_conv3d::forward(at::Tensor x, const at::Tensor &cache) const {
+    if (time_pad_ > 0 && !cache.defined() && x.size(2) == 1 && time_pad_ == weight.size(2) - 1) {
+        // A lone frame behind zero frames (every first chunk): only the last kernel slice meets a
+        // non-zero input, so convolve with it alone. Same sums without the products with zeros,
+        // and a third of the padded input and of the unfolded conv buffer.
+        return at::conv3d(x, weight.slice(2, time_pad_).contiguous(), bias, {1, 1, 1}, conv_pad_);
+    }
     if (time_pad_ > 0) {
         // Causal time padding: the cached frames of the previous chunk, topped up with zero frames.
         std::vector<at::Tensor> parts;
