@@ -124,6 +124,8 @@ std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &
         auto it = schema.find(key);
         if (it == schema.end()) return FieldError{prefix + key, prefix + key + ": unknown field"};
         if (value.is_null()) continue; // null means "not given": a required one is named below
+        if (it->second.operator_only)
+            return FieldError{prefix + key, prefix + key + ": is set by the operator only, not by a request"};
         if (auto error = validate_value(value, it->second, prefix + key)) return error;
     }
     for (const auto &[key, spec] : schema) {
@@ -181,6 +183,7 @@ std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, s
     }
     spec.nullable = description.value("nullable", true);
     spec.required = description.value("required", false);
+    spec.operator_only = description.value("operator", false);
     if (description.contains("default")) spec.default_value = description["default"];
     return spec;
 }
@@ -210,6 +213,7 @@ Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters
         if (spec->max) known.max = spec->max;
         if (!spec->allowed.empty()) known.allowed = spec->allowed;
         if (!spec->default_value.is_null()) known.default_value = spec->default_value;
+        if (spec->operator_only) known.operator_only = true;
     }
     return base;
 }

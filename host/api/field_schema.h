@@ -25,6 +25,7 @@ struct FieldSpec {
     // Extra check on a string; returns an error text ("must match [A-Za-z0-9_-]{1,64}") or "".
     std::string (*check)(const std::string &value) = nullptr;
     nlohmann::json default_value; // filled in when absent (null = no default)
+    bool operator_only = false;   // manifest "operator": true: plugin_config/recipes set it, a request never
 };
 
 using Schema = std::map<std::string, FieldSpec>;

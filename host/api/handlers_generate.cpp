@@ -67,7 +67,8 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
         return std::nullopt;
     }
     for (const auto &[key, value] : snap.plan->generation_defaults.items()) {
-        const std::string field = recipe_key_to_request_field(task, key);
+        const std::string field = request_field_for_default(
+            task, key, snap.plan->plugin_parameters.value(name, nlohmann::json::object()));
         if (schema.count(field) && (!body.contains(field) || body[field].is_null()) &&
             !validate_value(value, schema.at(field), field))
             body[field] = value;

@@ -376,4 +376,19 @@ std::string recipe_key_to_request_field(Task task, const std::string &key) {
     return key;
 }
 
+std::string request_field_for_default(Task task, const std::string &key, const nlohmann::json &task_parameters) {
+    if (task_parameters.is_object()) {
+        if (task_parameters.contains(key)) return key;
+        for (const auto &[name, description] : task_parameters.items()) {
+            if (!description.is_object() || !description.contains("alias")) continue;
+            const nlohmann::json &alias = description["alias"];
+            if (alias == key) return name;
+            if (alias.is_array())
+                for (const auto &item : alias)
+                    if (item == key) return name;
+        }
+    }
+    return recipe_key_to_request_field(task, key);
+}
+
 } // namespace omnihost

@@ -40,6 +40,11 @@ bool is_load_setting(const std::string &key);
 // ("steps" -> "num_inference_steps", audio "duration" -> "audio_duration"); same name otherwise.
 std::string recipe_key_to_request_field(Task task, const std::string &key);
 
+// The same, asking the serving plugin's manifest first: a parameter whose "alias" (a string or an
+// array of strings) names `key` is the field it fills. `task_parameters` is the manifest's
+// parameters for the task (an object, possibly empty).
+std::string request_field_for_default(Task task, const std::string &key, const nlohmann::json &task_parameters);
+
 // Checks shared by several schemas.
 std::string check_job_id(const std::string &value);
 extern const char *const kModelTypes[5];

@@ -11,6 +11,7 @@
 
 #include "api/api_context.h"
 #include "api/browser_guard.h"
+#include "api/recipe_manifest_check.h"
 #include "api/router.h"
 #include "app/access_token.h"
 #include "app/http_server.h"
@@ -70,6 +71,13 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     context.bus = &bus;
     context.plugins = &registry;
     context.recipes.load(options_.recipe_dir, options_.default_recipe);
+    // A recipe's defaults answer to the same schema as requests: the serving plugin's manifest.
+    context.recipes.check_each([&registry](const Recipe &recipe) -> std::string {
+        auto error = check_recipe_against_manifest(recipe, registry);
+        if (!error) return "";
+        spdlog::warn("recipe {}: {} (refused by the schema of the plugin serving it)", recipe.id, error->message);
+        return error->message;
+    });
     for (const auto &problem : context.recipes.problems()) spdlog::warn("recipe skipped: {}", problem.message);
     spdlog::info("{} recipes loaded from {}", context.recipes.recipes().size(), options_.recipe_dir);
     std::vector<std::string> model_problems;

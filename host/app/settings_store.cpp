@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -82,6 +83,8 @@ SettingsStore::SettingsStore(fs::path file) : file_(std::move(file)) {
     text << in.rdbuf();
     nlohmann::json loaded = parse_json_bounded_or_discarded(text.str());
     std::optional<FieldError> problem;
+    if (loaded.is_object() && loaded.contains("updated_at") && loaded["updated_at"].is_string())
+        updated_at_ = loaded["updated_at"].get<std::string>().substr(0, 64);
     if (loaded.is_object()) {
         // Keys this version does not know are dropped (as the playground did), the rest checked.
         for (auto it = loaded.begin(); it != loaded.end();)
@@ -99,26 +102,40 @@ SettingsStore::SettingsStore(fs::path file) : file_(std::move(file)) {
     values_ = std::move(loaded);
 }
 
-nlohmann::json SettingsStore::get() const {
-    std::lock_guard lock(mutex_);
+nlohmann::json SettingsStore::with_defaults() const {
     nlohmann::json out = values_;
     for (const auto &[key, spec] : schema())
         if (!out.contains(key)) out[key] = spec.default_value;
+    out["updated_at"] = updated_at_.empty() ? nlohmann::json(nullptr) : nlohmann::json(updated_at_);
     return out;
+}
+
+nlohmann::json SettingsStore::get() const {
+    std::lock_guard lock(mutex_);
+    return with_defaults();
 }
 
 std::optional<FieldError> SettingsStore::update(nlohmann::json partial, nlohmann::json &merged,
                                                 std::string &write_error) {
+    partial.erase("updated_at"); // the host's own stamp: a client echoing it back is fine
     if (auto error = validate_object(partial, schema(), false)) return error;
     std::lock_guard lock(mutex_);
     nlohmann::json next = values_;
     for (const auto &[key, value] : partial.items())
         if (!value.is_null()) next[key] = value;
-    write_error = write_file_atomically(file_, next.dump(2) + "\n");
-    if (write_error.empty()) values_ = next;
-    merged = values_;
-    for (const auto &[key, spec] : schema())
-        if (!merged.contains(key)) merged[key] = spec.default_value;
+    char stamp[32];
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    nlohmann::json file = next;
+    file["updated_at"] = stamp;
+    write_error = write_file_atomically(file_, file.dump(2) + "\n");
+    if (write_error.empty()) {
+        values_ = next;
+        updated_at_ = stamp;
+    }
+    merged = with_defaults();
     return std::nullopt;
 }
 

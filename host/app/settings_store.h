@@ -20,7 +20,9 @@ public:
     // defaults are used (load_problem() says why).
     explicit SettingsStore(std::filesystem::path file);
 
-    nlohmann::json get() const; // every key, defaults filled in
+    // Every key, defaults filled in, plus "updated_at" (ISO 8601 UTC of the last save, null when
+    // nothing was ever saved: a page can tell a first visit from saved defaults).
+    nlohmann::json get() const;
 
     // Merges a partial object (null = leave unchanged) after checking every field; writes the
     // file. Returns the field error, or nullopt with the merged settings in `merged`.
@@ -33,6 +35,8 @@ private:
     std::filesystem::path file_;
     mutable std::mutex mutex_;
     nlohmann::json values_ = nlohmann::json::object(); // only keys that were set
+    std::string updated_at_;
+    nlohmann::json with_defaults() const; // values_ + defaults + updated_at; mutex held
     std::string load_problem_;
 };
 

@@ -99,6 +99,58 @@ bool valid_id(std::string_view id) {
     });
 }
 
+// The rest of a field schema: what the UI builds its control from (step, label, help, group,
+// alias, ui) and what the host enforces beyond the range (enum, multiple_of, operator-only,
+// a default that must itself be valid).
+void check_presentation(const checker &ck, const json &schema, const std::string &path, const std::string &type) {
+    const bool numeric = type == "integer" || type == "number";
+    for (const char *key : {"label", "help", "description", "group"}) {
+        if (schema.contains(key) && !schema[key].is_string()) ck.fail(path + "." + key, "must be a string");
+    }
+    for (const char *key : {"required", "nullable", "operator", "ui"}) {
+        if (schema.contains(key) && !schema[key].is_boolean()) ck.fail(path + "." + key, "must be true or false");
+    }
+    if (schema.contains("step") && (!numeric || !schema["step"].is_number() || schema["step"].get<double>() <= 0))
+        ck.fail(path + ".step", "must be a positive number on an integer/number parameter");
+    if (schema.contains("multiple_of") &&
+        (type != "integer" || !schema["multiple_of"].is_number_integer() || schema["multiple_of"].get<long long>() <= 0))
+        ck.fail(path + ".multiple_of", "must be a positive integer on an integer parameter");
+    if (schema.contains("alias")) {
+        const json &alias = schema["alias"];
+        bool ok = alias.is_string() || alias.is_array();
+        if (alias.is_array())
+            for (const auto &item : alias) ok = ok && item.is_string();
+        if (!ok) ck.fail(path + ".alias", "must be a string or an array of strings");
+    }
+    if (schema.contains("enum")) {
+        if (!schema["enum"].is_array() || schema["enum"].empty()) ck.fail(path + ".enum", "must be a non-empty array of strings");
+        for (const auto &item : schema["enum"])
+            if (!item.is_string()) ck.fail(path + ".enum", "must be a non-empty array of strings");
+    }
+    if (!schema.contains("default") || schema["default"].is_null()) return;
+    const json &value = schema["default"];
+    const bool type_ok = type == "integer"   ? value.is_number_integer()
+                         : type == "number"  ? value.is_number()
+                         : type == "boolean" ? value.is_boolean()
+                         : type == "string"  ? value.is_string()
+                         : type == "array"   ? value.is_array()
+                         : type == "object"  ? value.is_object()
+                                             : true;
+    if (!type_ok) ck.fail(path + ".default", "must be of the parameter's type (" + type + ")");
+    if (numeric) {
+        const double number = value.get<double>();
+        if ((schema.contains("min") && number < schema["min"].get<double>()) ||
+            (schema.contains("max") && number > schema["max"].get<double>()))
+            ck.fail(path + ".default", "is outside min..max");
+        if (schema.contains("multiple_of") && value.is_number_integer() &&
+            value.get<long long>() % schema["multiple_of"].get<long long>() != 0)
+            ck.fail(path + ".default", "is not a multiple of multiple_of");
+    }
+    if (schema.contains("enum") && value.is_string() &&
+        std::find(schema["enum"].begin(), schema["enum"].end(), value) == schema["enum"].end())
+        ck.fail(path + ".default", "is not one of enum");
+}
+
 void check_parameters(const checker &ck, const json &params) {
     if (!params.is_object()) ck.fail("parameters", std::string("must be an object, got ") + params.type_name());
     for (auto &[scope, fields] : params.items()) {
@@ -121,6 +173,7 @@ void check_parameters(const checker &ck, const json &params) {
             if (schema.contains("min") && schema.contains("max") &&
                 schema["min"].get<double>() > schema["max"].get<double>())
                 ck.fail(path + ".min", "is greater than max");
+            check_presentation(ck, schema, path, type);
         }
     }
 }

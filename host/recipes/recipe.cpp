@@ -72,6 +72,7 @@ nlohmann::json Recipe::to_json() const {
     if (!model_root.empty()) out["model_root"] = model_root;
     out["hints"]["container_limitation"] = hints.value("container_limitation", nlohmann::json(nullptr));
     out["hints"]["requires_hf_token"] = hints.value("requires_hf_token", false);
+    if (!schema_problem.empty()) out["schema_problem"] = schema_problem;
     return out;
 }
 

@@ -20,6 +20,7 @@ struct Recipe {
     nlohmann::json defaults = nlohmann::json::object(); // generation defaults + load settings
     nlohmann::json hints = nlohmann::json::object();    // container_limitation, requires_hf_token, ...
     std::string file;         // file name it came from, for messages
+    std::string schema_problem; // a default the serving plugin's manifest refuses ("" = none)
 
     nlohmann::json to_json() const;
 };

@@ -75,6 +75,10 @@ void RecipeCatalog::load(const std::string &dir, const std::string &default_id) 
     }
 }
 
+void RecipeCatalog::check_each(const std::function<std::string(const Recipe &)> &check) {
+    for (auto &recipe : recipes_) recipe.schema_problem = check(recipe);
+}
+
 const Recipe *RecipeCatalog::find(const std::string &id) const {
     for (const auto &recipe : recipes_)
         if (recipe.id == id) return &recipe;

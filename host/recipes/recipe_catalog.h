@@ -2,6 +2,8 @@
 // reported (logged, listed under "invalid") and skipped; it never stops the host.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,11 @@ public:
     // Reads <dir>/*.json (not recursive), sorted by file name, with `default_id` moved first.
     // A missing folder gives an empty catalogue plus one problem.
     void load(const std::string &dir, const std::string &default_id);
+
+    // Judges every recipe again (e.g. its defaults by the serving plugin's manifest): a refusal is
+    // kept in the recipe's schema_problem (listed with it, logged by the caller); the recipe
+    // stays listed, since another plugin folder may serve it. `check` returns "" to accept.
+    void check_each(const std::function<std::string(const Recipe &)> &check);
 
     const Recipe *find(const std::string &id) const;
     const std::vector<Recipe> &recipes() const { return recipes_; }

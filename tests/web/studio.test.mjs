@@ -164,6 +164,8 @@ describe('studio per modality, chat and gallery (real host, test plugin)', () =>
     assert.equal(await page.textContent('#gallery-count'), '4 items');
     await page.click('#gallery-grid li:first-child .tile-delete');
     assert.equal(await page.textContent('#gallery-count'), '3 items');
+    // The page says "Item deleted" once the removal is stored; a reload before it would race it.
+    await page.waitForFunction(() => [...document.querySelectorAll('#toasts .toast')].some((t) => t.textContent === 'Item deleted'));
     await page.reload();
     await gotoApp(page, host.url);
     assert.equal(await page.textContent('#gallery-count'), '3 items');

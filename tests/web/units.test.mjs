@@ -50,20 +50,43 @@ test('recipe defaults override the reference defaults, including zero guidance',
   assert.equal(by.fps.default, 8);
 });
 
-test('a manifest narrows a range; the reference ranges stay otherwise', () => {
+test('the manifest is the schema: its bounds, step and default are the control\'s; the table only presents', () => {
   const specs = resolveSpecs('video', { num_inference_steps: { type: 'integer', min: 1, max: 50, default: 20 },
-    guidance_scale: { type: 'number', min: 0, max: 50, default: 5 } }, {});
+    guidance_scale: { type: 'number', min: 0, max: 50, default: 5, step: 0.25 } }, {});
   const by = Object.fromEntries(specs.map((s) => [s.name, s]));
-  assert.deepEqual([by.num_inference_steps.min, by.num_inference_steps.max, by.num_inference_steps.default], [1, 50, 30]);
-  assert.deepEqual([by.guidance_scale.min, by.guidance_scale.max, by.guidance_scale.default], [0, 20, 4.0], 'a wider plugin range keeps the playground range');
+  assert.deepEqual([by.num_inference_steps.min, by.num_inference_steps.max, by.num_inference_steps.default], [1, 50, 20]);
+  assert.deepEqual([by.guidance_scale.min, by.guidance_scale.max, by.guidance_scale.default, by.guidance_scale.step], [0, 50, 5, 0.25],
+    'a wider plugin range is what the control offers (the host accepts it)');
+  assert.equal(by.guidance_scale.label, 'Guidance Scale', 'the table still labels a field the manifest does not');
   const narrow = resolveSpecs('image', { num_inference_steps: { min: 10, max: 40, default: 12 } }).find((s) => s.name === 'num_inference_steps');
-  assert.deepEqual([narrow.min, narrow.max, narrow.default], [10, 40, 12], 'a default outside the narrowed range takes the plugin default');
+  assert.deepEqual([narrow.min, narrow.max, narrow.default], [10, 40, 12]);
   const image = Object.fromEntries(resolveSpecs('image').map((s) => [s.name, s]));
   assert.deepEqual([image.guidance_scale.min, image.guidance_scale.max, image.guidance_scale.default], [0, 20, 1.0]);
   assert.deepEqual([image.width.min, image.width.max, image.width.step], [256, 2048, 64]);
   const audio = Object.fromEntries(resolveSpecs('audio').map((s) => [s.name, s]));
   assert.deepEqual([audio.audio_duration.max, audio.num_inference_steps.default, audio.guidance_scale.default], [47, 50, 7.0]);
   assert.ok(PARAM_SPECS.tts.some((s) => s.name === 'voice' && s.default === 'Vivian'));
+});
+
+test('a parameter no table knows gets a control from its manifest entry alone', () => {
+  const specs = resolveSpecs('image', {
+    prompt: { type: 'string', required: true },
+    sharpness_knob: { type: 'integer', min: 3, max: 17, step: 2, default: 5, label: 'Sharpness knob', help: 'why' },
+    style: { type: 'string', enum: ['a', 'b'] },
+    loud: { type: 'boolean', default: true },
+    hidden: { type: 'integer', ui: false },
+    ratio: { type: 'number', min: 0, alias: 'r' },
+  }, { r: 0.5 });
+  const by = Object.fromEntries(specs.map((s) => [s.name, s]));
+  assert.equal(by.prompt, undefined, 'the page renders the prompt itself');
+  assert.equal(by.hidden, undefined);
+  assert.deepEqual([by.sharpness_knob.kind, by.sharpness_knob.min, by.sharpness_knob.max, by.sharpness_knob.step,
+    by.sharpness_knob.default, by.sharpness_knob.label, by.sharpness_knob.help, by.sharpness_knob.integer],
+  ['range', 3, 17, 2, 5, 'Sharpness knob', 'why', true]);
+  assert.deepEqual(by.style.options, [['', '(default)'], ['a', 'a'], ['b', 'b']]);
+  assert.equal(by.style.optional, true);
+  assert.deepEqual([by.loud.kind, by.loud.default], ['check', true]);
+  assert.deepEqual([by.ratio.kind, by.ratio.default, by.ratio.optional], ['number', 0.5, false], 'a recipe default reaches it through its alias');
 });
 
 test('download names carry type, prompt slug, seed and timestamp', () => {

@@ -17,14 +17,20 @@ export const catalog = {
   recipes: [],
   defaultRecipe: null, // the host's preselected recipe id (--default-recipe)
   models: {},
+  features: null, // GET /api/features: container runtimes, venvs, GPUs (null until loaded)
+  settings: null, // GET /api/settings: what the host keeps for every browser
   errors: [],
 };
 
 export async function loadCatalog() {
   catalog.errors = [];
-  const [plugins, recipes, models] = await Promise.allSettled([
+  const [plugins, recipes, models, features, settings] = await Promise.allSettled([
     apiJson('/api/omni/plugins'), apiJson('/api/omni/recipes'), apiJson(`/api/omni/models?_=${Date.now()}`),
+    apiJson('/api/features'), apiJson('/api/settings'),
   ]);
+  // Features and settings refine the page; without them it still works (no error shown).
+  catalog.features = features.status === 'fulfilled' ? features.value : null;
+  catalog.settings = settings.status === 'fulfilled' ? settings.value : null;
   if (plugins.status === 'fulfilled') catalog.plugins = (plugins.value && plugins.value.plugins) || [];
   else catalog.errors.push(`plugins: ${plugins.reason.message}`);
   if (recipes.status === 'fulfilled') {
@@ -52,6 +58,11 @@ export function modeFor(modelType, runMode) {
       return { available: false, refused: true, plugin, inprocess: false,
         reason: refusal.reason || `${plugin.name || plugin.id} refuses ${modelType} in ${runMode} mode` };
     }
+  }
+  // Container mode needs a container runtime on the host, whatever plugin would drive it.
+  if (runMode === 'container' && catalog.features && catalog.features.container_mode === false) {
+    return { available: false, plugin: null, inprocess: false,
+      reason: 'No container runtime (podman or docker) was found on the host' };
   }
   const routed = catalog.plugins.filter((p) => (p.routes || []).some((r) => matches(r, modelType, runMode)));
   const usable = routed.find((p) => p.available !== false);

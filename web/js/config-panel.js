@@ -4,10 +4,12 @@ import { $, $$, el, clear, show, readNumber, readInt, hub } from './dom.js';
 import { catalog, MODEL_TYPES, RUN_MODES, modeFor, modelsFor, modelInfo, recipeById } from './catalog.js';
 import { state } from './state.js';
 import { toast } from './toast.js';
+import { apiJson } from './api.js';
 
 const MODE_LABELS = { subprocess: 'Subprocess', container: 'Container', remote: 'Remote' };
-const SETTINGS_KEY = 'omnihost.config';
-const PERSISTED = ['remote-url', 'port', 'venv-path', 'gpu-device'];
+// Fields the host keeps for every browser (/api/settings): page id -> settings key. Never secrets.
+const PERSISTED = { 'remote-url': 'omni_remote_url', port: 'omni_port', 'venv-path': 'omni_venv_path', 'gpu-device': 'omni_gpu_device' };
+const VLLM_DEFAULT_PORT = 8000;
 
 export function currentRunMode() {
   const checked = $('input[name="run-mode"]:checked');
@@ -271,22 +273,52 @@ export function adoptRunningServer(status) {
   if (status.recipe && recipeById(status.recipe)) state.activeRecipe = recipeById(status.recipe);
 }
 
-function persist() {
-  const saved = {};
-  for (const id of PERSISTED) saved[id] = $(`#${id}`).value;
-  saved.runMode = currentRunMode();
-  saved.modelType = currentModelType();
-  try { localStorage.setItem(SETTINGS_KEY, JSON.stringify(saved)); } catch { /* private mode */ }
+/** The port omnihost itself answers on (the page's own), which a vLLM server cannot also use. */
+function ownPort() {
+  const port = Number(window.location.port || (window.location.protocol === 'https:' ? 443 : 80));
+  return Number.isFinite(port) ? port : null;
 }
 
-/** Restores the last session's choices; false on a first visit. */
+/** Explains a port clash in the field itself, before a start fails on it. */
+export function renderPortHelp() {
+  const input = $('#port');
+  const help = $('#port-help');
+  const port = readInt(input, null);
+  const clash = port !== null && port === ownPort();
+  input.setAttribute('aria-invalid', clash ? 'true' : 'false');
+  help.classList.toggle('error-text', clash);
+  help.textContent = clash
+    ? `${port} is the port omnihost itself listens on; the vLLM server needs another one (its default is ${VLLM_DEFAULT_PORT})`
+    : `Port of the vLLM server omnihost starts (vLLM's default is ${VLLM_DEFAULT_PORT})`;
+}
+
+let saving = Promise.resolve();
+
+/** Sends the page's settings to the host, so another browser (or a reload) finds them. */
+function persist() {
+  const body = { omni_run_mode: currentRunMode(), omni_model_type: currentModelType() };
+  for (const [id, key] of Object.entries(PERSISTED)) {
+    const value = $(`#${id}`).value.trim();
+    if (key === 'omni_port') { const n = readInt($(`#${id}`), null); if (n !== null && n >= 1 && n <= 65535) body[key] = n; }
+    else if (key !== 'omni_remote_url' || value === '' || /^https?:\/\//.test(value)) body[key] = value;
+  }
+  // One save at a time, in order: the last change wins on the host as on the page.
+  saving = saving.then(() => apiJson('/api/settings', { method: 'POST', body })).then((saved) => {
+    if (saved) catalog.settings = saved;
+  }).catch((err) => hub.emit('ui-log', { level: 'warning', message: `Settings not saved: ${err.message}` }));
+  return saving;
+}
+
+/** Applies the host's saved settings; false when nothing was ever saved (a first visit). */
 function restore() {
-  let saved = null;
-  try { saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) || 'null'); } catch { saved = null; }
-  if (!saved) return false;
-  for (const id of PERSISTED) if (typeof saved[id] === 'string' && saved[id]) $(`#${id}`).value = saved[id];
-  if (MODEL_TYPES.some(([t]) => t === saved.modelType)) $('#model-type').value = saved.modelType;
-  if (RUN_MODES.includes(saved.runMode)) $(`#run-mode-${saved.runMode}`).checked = true;
+  const saved = catalog.settings;
+  if (!saved || !saved.updated_at) return false;
+  for (const [id, key] of Object.entries(PERSISTED)) {
+    const value = saved[key];
+    if (value !== undefined && value !== null && value !== '') $(`#${id}`).value = String(value);
+  }
+  if (MODEL_TYPES.some(([t]) => t === saved.omni_model_type)) $('#model-type').value = saved.omni_model_type;
+  if (RUN_MODES.includes(saved.omni_run_mode)) $(`#run-mode-${saved.omni_run_mode}`).checked = true;
   return true;
 }
 
@@ -316,8 +348,10 @@ export function initConfigPanel() {
     'torch-compile', 'vae-slicing', 'vae-tiling', 'flow-shift', 'threads', 'remote-url', 'remote-api-key'];
   for (const id of watched) {
     $(`#${id}`).addEventListener('input', changed);
-    $(`#${id}`).addEventListener('change', () => { persist(); changed(); });
+    $(`#${id}`).addEventListener('change', () => { if (id in PERSISTED) persist(); changed(); });
   }
+  $('#port').addEventListener('input', renderPortHelp);
+  renderPortHelp();
   $('#remote-url').addEventListener('keydown', (e) => { if (e.key === 'Enter') $('#start-btn').click(); });
 }
 

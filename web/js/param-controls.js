@@ -15,16 +15,20 @@ function control(spec) {
   let input;
   let extra = null;
   if (spec.kind === 'range') {
-    input = el('input', { id, type: 'range', min: spec.min, max: spec.max, step: spec.step ?? 'any' });
+    input = el('input', { id, type: 'range', min: spec.min, max: spec.max, step: spec.step ?? (spec.integer ? 1 : 'any') });
     input.value = String(spec.default);
     extra = el('output', { for: id, id: `${id}-value`, text: formatValue(spec, spec.default) });
     input.addEventListener('input', () => { extra.textContent = formatValue(spec, input.value); });
   } else if (spec.kind === 'number') {
-    input = el('input', { id, type: 'number', min: spec.min, max: spec.max, step: spec.step ?? 'any' });
-    input.value = String(spec.default);
+    input = el('input', { id, type: 'number', min: spec.min, max: spec.max, step: spec.step ?? (spec.integer ? 1 : 'any') });
+    input.value = spec.default === undefined ? '' : String(spec.default);
+    if (spec.optional) input.placeholder = 'plugin default';
+  } else if (spec.kind === 'check') {
+    input = el('input', { id, type: 'checkbox' });
+    input.checked = Boolean(spec.default);
   } else if (spec.kind === 'select' || spec.kind === 'resolution') {
     input = el('select', { id });
-    const options = spec.kind === 'resolution' ? [...VIDEO_RESOLUTIONS] : [...(spec.options || [])];
+    const options = spec.kind === 'resolution' ? [...(spec.options || VIDEO_RESOLUTIONS)] : [...(spec.options || [])];
     if (!options.some(([v]) => v === String(spec.default))) options.unshift([String(spec.default), `${spec.default} (recipe)`]);
     for (const [value, text] of options) input.append(el('option', { value, text }));
     input.value = String(spec.default);
@@ -36,8 +40,9 @@ function control(spec) {
   const wrap = el('div', { class: `field param param-${spec.kind}` },
     el('div', { class: 'row spread' }, label, extra), input);
   if (spec.help) wrap.append(el('p', { class: 'help', text: spec.help }));
-  if (spec.kind === 'range' || spec.kind === 'number') {
-    wrap.append(el('p', { class: 'help range-hint', text: `${spec.min} – ${spec.max}, default ${formatValue(spec, spec.default)}` }));
+  if ((spec.kind === 'range' || spec.kind === 'number') && (typeof spec.min === 'number' || typeof spec.max === 'number')) {
+    const bounds = `${spec.min ?? '…'} – ${spec.max ?? '…'}`;
+    wrap.append(el('p', { class: 'help range-hint', text: spec.default === undefined ? bounds : `${bounds}, default ${formatValue(spec, spec.default)}` }));
   }
   return wrap;
 }
@@ -64,6 +69,7 @@ export function readParams(container, specs) {
       values.width = Number(m[2]);
     } else if (spec.kind === 'range' || spec.kind === 'number') {
       let n = readNumber(input, null);
+      if (n === null && spec.optional) continue; // not given: the plugin's own default applies
       if (n === null) n = Number(spec.default);
       if (spec.integer) n = Math.trunc(n);
       if ((typeof spec.min === 'number' && n < spec.min) || (typeof spec.max === 'number' && n > spec.max)) {
@@ -71,7 +77,10 @@ export function readParams(container, specs) {
         continue;
       }
       values[spec.name] = n;
+    } else if (spec.kind === 'check') {
+      values[spec.name] = input.checked;
     } else {
+      if (spec.optional && input.value === '') continue;
       values[spec.name] = input.value;
     }
   }

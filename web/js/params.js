@@ -6,7 +6,7 @@
 export const VIDEO_RESOLUTIONS = [
   ['320x512', '320x512 (Minimal - 16GB)'],
   ['480x640', '480x640 (Low - 24GB)'],
-  ['480x848', '480x848 (16:9 - 32GB)'],
+  ['480x832', '480x832 (16:9 - 32GB)'],
   ['720x1280', '720x1280 (HD - 48GB+)'],
 ];
 
@@ -56,24 +56,61 @@ export function taskFor(modelType) {
   return modelType === 'omni' ? 'chat' : modelType;
 }
 
+// Fields the page renders itself (prompt box, negative prompt, seed, chat input, image upload) or
+// that the host owns: never turned into parameter controls.
+const OWN_FIELDS = new Set(['prompt', 'text', 'negative_prompt', 'seed', 'messages', 'input_image', 'job_id', 'task', 'stream']);
+
+const humanize = (name) => name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+
+/** A control for a manifest parameter the page has no presentation for (a plugin's own knob). */
+function specFromManifest(name, d) {
+  const numeric = d.type === 'integer' || d.type === 'number' || d.type === 'float';
+  let kind = 'text';
+  if (Array.isArray(d.enum)) kind = 'select';
+  else if (d.type === 'boolean' || d.type === 'bool') kind = 'check';
+  else if (numeric) kind = typeof d.min === 'number' && typeof d.max === 'number' ? 'range' : 'number';
+  const spec = { name, label: d.label || humanize(name), kind, optional: d.default === undefined || d.default === null,
+    default: d.default === null ? undefined : d.default, integer: d.type === 'integer' };
+  for (const key of ['min', 'max', 'step']) if (typeof d[key] === 'number') spec[key] = d[key];
+  if (d.help || d.description) spec.help = d.help || d.description;
+  if (kind === 'select') spec.options = [...(spec.optional ? [['', '(default)']] : []), ...d.enum.map((v) => [String(v), String(v)])];
+  if (kind === 'range' && spec.optional) spec.kind = 'number'; // a slider always holds a value
+  const alias = d.alias || d.aliases;
+  if (alias) spec.aliases = Array.isArray(alias) ? alias : [alias];
+  return spec;
+}
+
 /**
- * The specs for a modality with the plugin manifest's schema and the recipe's defaults applied.
- * manifestParams: plugin.parameters[task] or undefined; recipeDefaults: recipe.defaults or {};
- * limits: the host's status.limits (the operator's ceilings), or undefined.
+ * The specs for a modality. The serving plugin's manifest (its "parameters" for the task) is the
+ * schema: its type, range, step, default, enum, label and help are what the controls offer, so a
+ * control's bounds equal what the host accepts. The playground table only supplies presentation
+ * (label, widget, suffix) for fields a manifest does not describe, and the list when there is no
+ * plugin yet. Parameters the table does not know (a plugin's own) get controls of their own.
+ * A recipe's defaults win, then the operator's limits cap. manifestParams: plugin.parameters[task];
+ * recipeDefaults: recipe.defaults or {}; limits: the host's status.limits, or undefined.
  */
-export function resolveSpecs(modelType, manifestParams, recipeDefaults, limits) {
+export function resolveSpecs(modelType, manifestParams, recipeDefaults, limits, sizeMultiple) {
   const base = PARAM_SPECS[modelType] || [];
-  return base.map((spec) => {
+  const params = manifestParams && typeof manifestParams === 'object' ? manifestParams : {};
+  const covered = new Set(base.map((s) => s.name));
+  if (base.some((s) => s.kind === 'resolution')) { covered.add('height'); covered.add('width'); }
+  const extra = Object.entries(params)
+    .filter(([name, d]) => !covered.has(name) && !OWN_FIELDS.has(name) && d && typeof d === 'object' && d.ui !== false
+      && d.operator !== true && d.required !== true)
+    .map(([name, d]) => specFromManifest(name, d));
+  return [...base, ...extra].map((spec) => {
     const out = { ...spec };
-    const schema = manifestParams && manifestParams[spec.name];
-    if (schema && typeof schema === 'object') {
-      // The plugin's limits narrow the playground's range; its default only fills a field the
-      // playground has no default for, or one that falls outside the narrowed range.
-      if (typeof schema.min === 'number') out.min = typeof out.min === 'number' ? Math.max(out.min, schema.min) : schema.min;
-      if (typeof schema.max === 'number') out.max = typeof out.max === 'number' ? Math.min(out.max, schema.max) : schema.max;
-      if (typeof out.min === 'number' && typeof out.max === 'number' && out.min > out.max) { out.min = schema.min; out.max = schema.max; }
-      const outside = typeof out.default === 'number' && ((typeof out.min === 'number' && out.default < out.min) || (typeof out.max === 'number' && out.default > out.max));
-      if (schema.default !== undefined && (out.default === undefined || outside)) out.default = schema.default;
+    if (spec.kind === 'resolution') out.options = resolutionsFor(manifestParams, sizeMultiple);
+    const schema = params[spec.name];
+    if (schema && typeof schema === 'object' && covered.has(spec.name)) {
+      // The manifest states what the plugin accepts: its bounds and default replace the table's.
+      if (typeof schema.min === 'number') out.min = schema.min;
+      if (typeof schema.max === 'number') out.max = schema.max;
+      if (typeof schema.step === 'number') out.step = schema.step;
+      if (schema.default !== undefined && schema.default !== null) out.default = schema.default;
+      if (schema.label) out.label = schema.label;
+      if (schema.help) out.help = schema.help;
+      if (schema.type === 'number' || schema.type === 'float') out.integer = false;
       if (Array.isArray(schema.enum) && spec.kind === 'select') out.options = schema.enum.map((v) => [String(v), String(v)]);
     }
     const defaults = recipeDefaults || {};
@@ -82,7 +119,7 @@ export function resolveSpecs(modelType, manifestParams, recipeDefaults, limits) 
       else if (Number.isFinite(defaults.height) && Number.isFinite(defaults.width)) out.default = `${defaults.height}x${defaults.width}`;
     } else {
       for (const key of [spec.name, ...(spec.aliases || [])]) {
-        if (defaults[key] !== undefined && defaults[key] !== null) { out.default = defaults[key]; break; }
+        if (defaults[key] !== undefined && defaults[key] !== null) { out.default = defaults[key]; out.optional = false; break; }
       }
     }
     if (typeof out.default === 'number' && out.kind !== 'select') {
@@ -92,6 +129,22 @@ export function resolveSpecs(modelType, manifestParams, recipeDefaults, limits) 
     }
     return capByLimits(out, limits);
   });
+}
+
+const gcd = (a, b) => (b ? gcd(b, a % b) : a);
+const lcm = (a, b) => (a && b ? (a / gcd(a, b)) * b : a || b);
+
+/**
+ * The resolutions a model accepts: each side a multiple of the manifest's multiple_of for height
+ * and width and of the model's own size_multiple (recipe hint or catalogue entry).
+ */
+export function resolutionsFor(manifestParams, sizeMultiple) {
+  let step = Number.isInteger(sizeMultiple) && sizeMultiple > 0 ? sizeMultiple : 1;
+  for (const key of ['height', 'width']) {
+    const m = manifestParams && manifestParams[key] && manifestParams[key].multiple_of;
+    if (Number.isInteger(m) && m > 0) step = lcm(step, m);
+  }
+  return VIDEO_RESOLUTIONS.filter(([value]) => value.split('x').every((side) => Number(side) % step === 0));
 }
 
 // The request field each operator limit caps directly (the host refuses anything above it).

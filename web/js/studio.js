@@ -2,11 +2,11 @@
 // (step i/N and ETA from the progress frames tagged with the job id we send) and Cancel.
 import { $, show, readInt, hub, formatSeconds } from './dom.js';
 import { apiJson, newJobId } from './api.js';
-import { catalog, modeFor } from './catalog.js';
+import { catalog, modeFor, modelInfo } from './catalog.js';
 import { state, studioModelType, serverReady } from './state.js';
 import { resolveSpecs, taskFor, AUDIO_DEFAULT_NEGATIVE } from './params.js';
 import { renderParams, readParams } from './param-controls.js';
-import { currentRunMode, supportsImageEdit } from './config-panel.js';
+import { currentModel, currentRunMode, supportsImageEdit } from './config-panel.js';
 import { addItem, base64ToBlob } from './gallery.js';
 import { toast } from './toast.js';
 
@@ -70,7 +70,10 @@ export function renderStudio(force = false) {
   // change what it shows, so values already typed survive the first status poll.
   const manifestParams = plugin && plugin.parameters ? plugin.parameters[taskFor(type)] : undefined;
   const limits = state.status ? state.status.limits : undefined;
-  const next = resolveSpecs(type, manifestParams, recipe ? recipe.defaults : null, limits);
+  // A model that needs larger size steps (Wan2.2 TI2V-5B: 32) says so in its recipe or catalogue entry.
+  const model = modelInfo(type, currentModel());
+  const sizeMultiple = (recipe && recipe.hints && recipe.hints.size_multiple) || (model && model.size_multiple);
+  const next = resolveSpecs(type, manifestParams, recipe ? recipe.defaults : null, limits, sizeMultiple);
   if (force || key !== renderedFor || JSON.stringify(next) !== JSON.stringify(specs)) {
     specs = next;
     renderParams($('#params'), specs);

@@ -109,11 +109,13 @@ TEST_CASE("settings: shared by every client, written atomically, kept across a r
         json first = get(port, "/api/settings").json();
         CHECK(first["omni_run_mode"] == "subprocess");
         CHECK(first["omni_port"] == 8000);
+        CHECK(first["updated_at"].is_null()); // nothing saved yet
         auto saved = post(port, "/api/settings", {{"omni_run_mode", "remote"}, {"omni_remote_url", "http://gpu:8000"},
                                                   {"omni_port", nullptr}});
         REQUIRE_MESSAGE(saved.status == 200, saved.body);
         CHECK(saved.json()["omni_run_mode"] == "remote");
         CHECK(saved.json()["omni_port"] == 8000); // null left it unchanged
+        CHECK(saved.json()["updated_at"].is_string());
         // Another client (a second browser) sees it.
         CHECK(get(port, "/api/settings").json()["omni_remote_url"] == "http://gpu:8000");
 
@@ -177,4 +179,22 @@ TEST_CASE("a malformed body is named before readiness is checked, on every gener
     CHECK(post(port, "/api/omni/chat", {{"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}}).status == 503);
 }
 
+TEST_CASE("recipe defaults are judged by the serving plugin's manifest when recipes load") {
+    // The test plugin serves video with sizes up to 256: the shipped 320x512 recipe is flagged,
+    // naming the field; the tiny demo passes.
+    HostProcess host;
+    const json recipes = get(host.port(), "/api/omni/recipes").json();
+    json small, demo;
+    for (const auto &recipe : recipes["recipes"]) {
+        if (recipe["id"] == "video-small-fast") small = recipe;
+        if (recipe["id"] == "demo-wan-tiny") demo = recipe;
+    }
+    REQUIRE(small.is_object());
+    REQUIRE(demo.is_object());
+    CHECK(small["schema_problem"] == "defaults.height: must be between 2 and 256 (got 320)");
+    CHECK_FALSE(demo.contains("schema_problem"));
+    CHECK(host.log_text().find("recipe video-small-fast: defaults.height") != std::string::npos);
+}
+
 } // TEST_SUITE
+

@@ -3,6 +3,7 @@
 
 #include "api/request_schemas.h"
 #include "api/start_planner.h"
+#include "plugin_loader/manifest.h"
 
 using namespace omnihost;
 
@@ -119,6 +120,44 @@ TEST_CASE("wire fields are checked without a plugin (before readiness)") {
     // Plugin-owned fields are not judged here (a manifest may widen them).
     CHECK(error_for({{"prompt", "x"}, {"guidance_scale", 45}, {"my_knob", 1}}, Task::Video).empty());
     CHECK(error_for({{"prompt", "x"}, {"seed", nullptr}, {"job_id", nullptr}, {"task", nullptr}}, Task::Video).empty());
+}
+
+TEST_CASE("a recipe default fills the field the manifest's alias names") {
+    const nlohmann::json params = {{"sharpness_knob", {{"type", "integer"}, {"alias", "sharp"}}},
+                                   {"strength", {{"type", "number"}, {"alias", {"s", "str"}}}}};
+    CHECK(request_field_for_default(Task::Image, "sharp", params) == "sharpness_knob");
+    CHECK(request_field_for_default(Task::Image, "str", params) == "strength");
+    CHECK(request_field_for_default(Task::Image, "steps", params) == "num_inference_steps"); // built-in
+    CHECK(request_field_for_default(Task::Audio, "duration", nlohmann::json::object()) == "audio_duration");
+    CHECK(request_field_for_default(Task::Image, "strength", params) == "strength");
+}
+
+TEST_CASE("a manifest's field schemas are checked when it loads, naming the field") {
+    auto field_of = [](const nlohmann::json &knob) {
+        nlohmann::json manifest = {{"id", "m"}, {"name", "m"}, {"version", "1.0.0"}, {"abi", {{"major", 1}, {"minor", 0}}},
+                                   {"library", "libm.so"}, {"kind", "inprocess"},
+                                   {"routes", {{{"model_type", "image"}, {"run_mode", "subprocess"}}}},
+                                   {"tasks", {"image"}}, {"parameters", {{"image", {{"knob", knob}}}}}};
+        try {
+            plugin_loader::parse_manifest_text(manifest.dump(), "m.plugin.json");
+            return std::string();
+        } catch (const plugin_loader::manifest_error &e) {
+            return e.field;
+        }
+    };
+    CHECK(field_of({{"type", "integer"}, {"min", 1}, {"max", 9}, {"step", 2}, {"default", 3}, {"alias", "k"},
+                    {"label", "Knob"}, {"help", "h"}, {"operator", false}}) == "");
+    CHECK(field_of({{"type", "integer"}, {"min", 1}, {"max", 9}, {"default", 12}}) == "parameters.image.knob.default");
+    CHECK(field_of({{"type", "integer"}, {"default", "3"}}) == "parameters.image.knob.default");
+    CHECK(field_of({{"type", "integer"}, {"step", 0}}) == "parameters.image.knob.step");
+    CHECK(field_of({{"type", "string"}, {"step", 1}}) == "parameters.image.knob.step");
+    CHECK(field_of({{"type", "integer"}, {"multiple_of", 16}, {"default", 20}}) == "parameters.image.knob.default");
+    CHECK(field_of({{"type", "number"}, {"multiple_of", 2}}) == "parameters.image.knob.multiple_of");
+    CHECK(field_of({{"type", "string"}, {"enum", {"a", "b"}}, {"default", "c"}}) == "parameters.image.knob.default");
+    CHECK(field_of({{"type", "string"}, {"enum", {1, 2}}}) == "parameters.image.knob.enum");
+    CHECK(field_of({{"type", "string"}, {"alias", 5}}) == "parameters.image.knob.alias");
+    CHECK(field_of({{"type", "string"}, {"label", 5}}) == "parameters.image.knob.label");
+    CHECK(field_of({{"type", "string"}, {"operator", "yes"}}) == "parameters.image.knob.operator");
 }
 
 } // TEST_SUITE

@@ -61,7 +61,8 @@ export function tempDir(prefix) {
 
 /**
  * Starts the host; resolves {url, dataDir, stop(), output()} once it printed its URL and answers.
- * options: {plugins: folder, recipes: folder, token, dataDir, port (default 0 = ephemeral), extraArgs}
+ * options: {plugins: folder, recipes: folder, token, dataDir, port (default 0 = ephemeral), extraArgs,
+ * env (variables added to the host's environment)}
  */
 export async function startHost(options = {}) {
   const ownDataDir = !options.dataDir;
@@ -75,7 +76,7 @@ export async function startHost(options = {}) {
     ...(options.token ? ['--token', options.token] : []),
     ...(options.extraArgs || []),
   ];
-  const env = { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS || '2' };
+  const env = { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS || '2', ...(options.env || {}) };
   delete env.OMNIHOST_TOKEN; // the test decides about auth
   const child = spawn(hostBinary(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
