@@ -91,16 +91,13 @@ if [ "$part" != vae ]; then for d in "${dtypes[@]}"; do phases+=("dit:$d"); done
 [ "$part" != dit ] && phases+=("vae:fp32")
 
 summary=()
-ratio() {  # label, omnihost line, diffusers line
-  local ow ow_cpu dw dw_cpu
-  ow=$(sed -n 's/.* per step \([0-9.]*\) s wall.*/\1/p; s/.*): \([0-9.]*\) s wall.*/\1/p' <<<"$2" | head -n1)
-  dw=$(sed -n 's/.* per step \([0-9.]*\) s wall.*/\1/p; s/.*): \([0-9.]*\) s wall.*/\1/p' <<<"$3" | head -n1)
-  ow_cpu=$(sed -n 's/.*[ ~]\([0-9.]*\) CPU-s.*/\1/p' <<<"$2" | head -n1)
-  dw_cpu=$(sed -n 's/.*[ ~]\([0-9.]*\) CPU-s.*/\1/p' <<<"$3" | head -n1)
-  local op dp
-  op=$(sed -n 's/.*peak RSS ~\{0,1\}\([0-9]*\) MiB.*/\1/p' <<<"$2")
-  dp=$(sed -n 's/.*peak RSS ~\{0,1\}\([0-9]*\) MiB.*/\1/p' <<<"$3")
-  awk -v l="$1" -v ow="$ow" -v dw="$dw" -v oc="$ow_cpu" -v dc="$dw_cpu" -v op="$op" -v dp="$dp" 'BEGIN {
+ratio() {  # label, omnihost line, diffusers line: the first "s wall", "CPU-s" and "peak RSS" figures
+  first() { grep -o -E "$1" <<<"$2" | head -n1 | grep -o -E '[0-9.]+' | head -n1; }
+  local ow dw oc dc op dp
+  ow=$(first '[0-9.]+ s wall' "$2") dw=$(first '[0-9.]+ s wall' "$3")
+  oc=$(first '[0-9.]+ CPU-s' "$2") dc=$(first '[0-9.]+ CPU-s' "$3")
+  op=$(first 'peak RSS ~?[0-9]+' "$2") dp=$(first 'peak RSS ~?[0-9]+' "$3")
+  awk -v l="$1" -v ow="$ow" -v dw="$dw" -v oc="$oc" -v dc="$dc" -v op="$op" -v dp="$dp" 'BEGIN {
     if (ow == "" || dw == "") { printf "%-44s (a side did not report)\n", l; exit }
     printf "%-44s wall %8.2f s vs %8.2f s  x%.2f | CPU %7.1f vs %7.1f  x%.2f | peak %6d vs %6d MiB  x%.2f\n",
       l, ow, dw, dw / ow, oc, dc, (oc > 0 ? dc / oc : 0), op, dp, (op > 0 ? dp / op : 0) }'

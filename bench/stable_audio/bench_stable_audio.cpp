@@ -169,7 +169,7 @@ void run_dit(const stable_audio::dit_config &cfg, c10::ScalarType dt, const inpu
     sched.set_timesteps(100);  // the pipeline default; only the first `steps` run
     at::Tensor latents = in.latents * sched.init_noise_sigma();
     const double guidance = 7.0;
-    double fwd_sum = 0, sched_sum = 0, cpu_sum = 0;
+    double fwd_sum = 0, sched_sum = 0, fwd_cpu_sum = 0, sched_cpu_sum = 0;
     int counted = 0;
     for (int i = 0; i < steps && i < sched.num_steps(); ++i) {
         const at::Tensor t = sched.timestep(i);
@@ -178,29 +178,33 @@ void run_dit(const stable_audio::dit_config &cfg, c10::ScalarType dt, const inpu
         at::Tensor x = sched.scale_model_input(at::cat({latents, latents}), t);
         const at::Tensor pred = model.forward(x.to(dt), t.unsqueeze(0), *cond, rope).to(at::kFloat);
         const double fwd = seconds_since(t0);
+        const double c1 = cpu_seconds();
         t0 = clock_type::now();
         const auto parts = pred.chunk(2);
         latents = sched.step(parts[0] + guidance * (parts[1] - parts[0]), t, latents);
         const double st = seconds_since(t0);
-        const double cpu = cpu_seconds() - c0;
+        const double fwd_cpu = c1 - c0, sched_cpu = cpu_seconds() - c1;
         // Same weights and inputs as the diffusers run: step 1's prediction agrees (a loading check).
         if (i == 0) std::printf("[dit %s] step 1 prediction mean |v| = %.6g\n", name.c_str(), pred.abs().mean().item<double>());
-        std::printf("[dit %s] step %d: forward (CFG batch 2) %.3f s + CFG/scheduler %.4f s wall, %.2f CPU-s  "
-                    "(rss %.0f MiB)\n",
-                    name.c_str(), i + 1, fwd, st, cpu, rss_mib());
+        std::printf("[dit %s] step %d: forward (CFG batch 2) %.3f s wall / %.2f CPU-s + CFG/scheduler %.4f s wall / "
+                    "%.3f CPU-s  (rss %.0f MiB)\n",
+                    name.c_str(), i + 1, fwd, fwd_cpu, st, sched_cpu, rss_mib());
         std::fflush(stdout);
         if (i == 0 && steps > 1) continue;  // the first step pays one-off allocations and the noise tree
         fwd_sum += fwd;
         sched_sum += st;
-        cpu_sum += cpu;
+        fwd_cpu_sum += fwd_cpu;
+        sched_cpu_sum += sched_cpu;
         ++counted;
     }
     if (counted == 0) return;
-    const double fwd = fwd_sum / counted, st = sched_sum / counted, cpu = cpu_sum / counted;
+    const double fwd = fwd_sum / counted, st = sched_sum / counted;
+    const double fwd_cpu = fwd_cpu_sum / counted, sched_cpu = sched_cpu_sum / counted;
     const double peak = peak_mib();
-    std::printf("[dit %s] MEASURED %lld blocks, %lld frames: per step %.3f s wall (forward %.3f + scheduler %.4f), "
-                "%.2f CPU-s%s; peak RSS %.0f MiB%s\n",
-                name.c_str(), (long long)cfg.num_layers, (long long)frames, fwd + st, fwd, st, cpu,
+    std::printf("[dit %s] MEASURED %lld blocks, %lld frames: per step %.3f s wall, %.2f CPU-s (forward %.3f s / %.2f "
+                "CPU-s + scheduler %.4f s / %.3f CPU-s)%s; peak RSS %.0f MiB%s\n",
+                name.c_str(), (long long)cfg.num_layers, (long long)frames, fwd + st, fwd_cpu + sched_cpu, fwd, fwd_cpu,
+                st, sched_cpu,
                 steps > 1 ? " (mean excluding step 1)" : "", peak, peak_reset ? "" : " (since process start)");
     if (cfg.num_layers != full_layers) {
         const double scale = double(full_layers) / double(cfg.num_layers);
@@ -208,9 +212,11 @@ void run_dit(const stable_audio::dit_config &cfg, c10::ScalarType dt, const inpu
         const double extra_mib = double(block_params) / double(cfg.num_layers) * double(full_layers - cfg.num_layers) *
                                  bytes / (1024.0 * 1024.0);
         std::printf("[dit %s] EXTRAPOLATED to %lld blocks (forward x %.1f, weights + %.0f MiB): per step %.3f s "
-                    "wall (forward %.3f + scheduler %.4f), ~%.1f CPU-s; peak RSS ~%.0f MiB; 100 steps ~%.0f s\n",
-                    name.c_str(), (long long)full_layers, scale, extra_mib, fwd * scale + st, fwd * scale, st,
-                    cpu * scale, peak + extra_mib, 100 * (fwd * scale + st));
+                    "wall, %.2f CPU-s (forward %.3f s / %.2f CPU-s + scheduler %.4f s / %.3f CPU-s); peak RSS ~%.0f "
+                    "MiB; 100 steps ~%.0f s wall\n",
+                    name.c_str(), (long long)full_layers, scale, extra_mib, fwd * scale + st,
+                    fwd_cpu * scale + sched_cpu, fwd * scale, fwd_cpu * scale, st, sched_cpu, peak + extra_mib,
+                    100 * (fwd * scale + st));
     }
 }
 
@@ -244,6 +250,7 @@ int usage(const char *argv0, int rc) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows when piped (the side-by-side script tees it)
     int layers = 2, steps = 3, threads = 0;
     double seconds = -1;
     bool tune = true, save_only = false;

@@ -71,7 +71,7 @@ def run_dit(torch, model_dir, dt, name, inputs, steps, peak_reset):
     gen = torch.Generator().manual_seed(0)
     latents = (inputs["latents"] * sched.init_noise_sigma).to(dt)
     guidance = 7.0
-    fwd_sum = sched_sum = cpu_sum = 0.0
+    fwd_sum = sched_sum = fwd_cpu_sum = sched_cpu_sum = 0.0
     counted = 0
     with torch.inference_mode():
         for i, t in enumerate(sched.timesteps[:steps]):
@@ -81,37 +81,41 @@ def run_dit(torch, model_dir, dt, name, inputs, steps, peak_reset):
             pred = model(x, t.unsqueeze(0), encoder_hidden_states=text_audio, global_hidden_states=glob,
                          rotary_embedding=rope, return_dict=False)[0]
             fwd = time.perf_counter() - t0
+            c1 = cpu_seconds()
             t0 = time.perf_counter()
             u, c = pred.chunk(2)
             latents = sched.step(u + guidance * (c - u), t, latents, generator=gen).prev_sample
             st = time.perf_counter() - t0
-            cpu = cpu_seconds() - c0
+            fwd_cpu, sched_cpu = c1 - c0, cpu_seconds() - c1
             if i == 0:
                 print(f"[dit {name}] step 1 prediction mean |v| = {pred.float().abs().mean().item():.6g}")
-            print(f"[dit {name}] step {i + 1}: forward (CFG batch 2) {fwd:.3f} s + CFG/scheduler {st:.4f} s wall, "
-                  f"{cpu:.2f} CPU-s  (rss {status_mib('VmRSS'):.0f} MiB)", flush=True)
+            print(f"[dit {name}] step {i + 1}: forward (CFG batch 2) {fwd:.3f} s wall / {fwd_cpu:.2f} CPU-s + "
+                  f"CFG/scheduler {st:.4f} s wall / {sched_cpu:.3f} CPU-s  (rss {status_mib('VmRSS'):.0f} MiB)",
+                  flush=True)
             if i == 0 and steps > 1:
                 continue
             fwd_sum += fwd
             sched_sum += st
-            cpu_sum += cpu
+            fwd_cpu_sum += fwd_cpu
+            sched_cpu_sum += sched_cpu
             counted += 1
     if counted == 0:
         return
-    fwd, st, cpu = fwd_sum / counted, sched_sum / counted, cpu_sum / counted
+    fwd, st = fwd_sum / counted, sched_sum / counted
+    fcpu, scpu = fwd_cpu_sum / counted, sched_cpu_sum / counted
     peak = status_mib("VmHWM")
     excl = " (mean excluding step 1)" if steps > 1 else ""
     since = "" if peak_reset else " (since process start)"
-    print(f"[dit {name}] MEASURED {cfg.num_layers} blocks, {frames} frames: per step {fwd + st:.3f} s wall "
-          f"(forward {fwd:.3f} + scheduler {st:.4f}), {cpu:.2f} CPU-s{excl}; peak RSS {peak:.0f} MiB{since}",
-          flush=True)
+    print(f"[dit {name}] MEASURED {cfg.num_layers} blocks, {frames} frames: per step {fwd + st:.3f} s wall, "
+          f"{fcpu + scpu:.2f} CPU-s (forward {fwd:.3f} s / {fcpu:.2f} CPU-s + scheduler {st:.4f} s / {scpu:.3f} CPU-s)"
+          f"{excl}; peak RSS {peak:.0f} MiB{since}", flush=True)
     if cfg.num_layers != FULL_LAYERS:
         scale = FULL_LAYERS / cfg.num_layers
         extra = block_params / cfg.num_layers * (FULL_LAYERS - cfg.num_layers) * torch.finfo(dt).bits / 8 / 2**20
         print(f"[dit {name}] EXTRAPOLATED to {FULL_LAYERS} blocks (forward x {scale:.1f}, weights + {extra:.0f} MiB): "
-              f"per step {fwd * scale + st:.3f} s wall (forward {fwd * scale:.3f} + scheduler {st:.4f}), "
-              f"~{cpu * scale:.1f} CPU-s; peak RSS ~{peak + extra:.0f} MiB; 100 steps ~{100 * (fwd * scale + st):.0f} s",
-              flush=True)
+              f"per step {fwd * scale + st:.3f} s wall, {fcpu * scale + scpu:.2f} CPU-s (forward {fwd * scale:.3f} s / "
+              f"{fcpu * scale:.2f} CPU-s + scheduler {st:.4f} s / {scpu:.3f} CPU-s); peak RSS ~{peak + extra:.0f} MiB; "
+              f"100 steps ~{100 * (fwd * scale + st):.0f} s wall", flush=True)
 
 
 def run_vae(torch, model_dir, dt, name, latents, peak_reset):
