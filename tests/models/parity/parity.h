@@ -52,6 +52,14 @@ void expect_close(const std::string &what, const at::Tensor &actual, const at::T
 void expect_equal(const std::string &what, const at::Tensor &actual, const at::Tensor &expected,
                   outcome &out);
 
+// For values the reference computed with libtorch's elementwise float kernels (atan, exp, ...):
+// bit-for-bit on the libtorch that produced the goldens (1.13, see the golden README); on another
+// libtorch its vectorised math library may round differently, so there the values must agree
+// within 1 ulp (relative 2^-23 for float32, 2^-8 for bf16) — e.g. 2.15's float atan is correctly
+// rounded where 1.13's is 1 ulp off.
+void expect_equal_reference_kernels(const std::string &what, const at::Tensor &actual, const at::Tensor &expected,
+                                    outcome &out);
+
 using case_fn = std::function<outcome(const context &)>;
 void register_case(const std::string &name, case_fn fn);
 
