@@ -124,8 +124,6 @@ std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &
         auto it = schema.find(key);
         if (it == schema.end()) return FieldError{prefix + key, prefix + key + ": unknown field"};
         if (value.is_null()) continue; // null means "not given": a required one is named below
-        if (it->second.operator_only)
-            return FieldError{prefix + key, prefix + key + ": is set by the operator only, not by a request"};
         if (auto error = validate_value(value, it->second, prefix + key)) return error;
     }
     for (const auto &[key, spec] : schema) {
@@ -137,6 +135,16 @@ std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &
         if (!fill_defaults) continue;
         if (!spec.default_value.is_null()) object[key] = spec.default_value;
         else object.erase(key);
+    }
+    return std::nullopt;
+}
+
+std::optional<FieldError> check_operator_only(const nlohmann::json &sent, const Schema &schema) {
+    if (!sent.is_object()) return std::nullopt;
+    for (const auto &[key, value] : sent.items()) {
+        auto it = schema.find(key);
+        if (it != schema.end() && it->second.operator_only && !value.is_null())
+            return FieldError{key, key + ": is set by the operator only, not by a request"};
     }
     return std::nullopt;
 }

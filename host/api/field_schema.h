@@ -42,6 +42,11 @@ struct FieldError {
 std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &schema,
                                           bool fill_defaults, const std::string &prefix = "");
 
+// Refuses a field marked operator-only (manifest "operator": true) in what a client sent; the
+// operator's recipes and the manifest's default still fill it. Kept apart from validate_object so
+// a body with its defaults filled in stays valid.
+std::optional<FieldError> check_operator_only(const nlohmann::json &sent, const Schema &schema);
+
 // Checks one value against one spec; `field` is used in the message.
 std::optional<FieldError> validate_value(const nlohmann::json &value, const FieldSpec &spec,
                                          const std::string &field);

@@ -62,6 +62,10 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
     schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value("*", nlohmann::json::object()), &problems);
     schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value(name, nlohmann::json::object()), &problems);
     // Check what the client sent first (so its mistakes are named), then fill in defaults.
+    if (auto error = check_operator_only(body, schema)) {
+        send_error(response, {400, error->message, error->field});
+        return std::nullopt;
+    }
     if (auto error = validate_object(body, schema, false)) {
         send_error(response, {400, error->message, error->field});
         return std::nullopt;

@@ -140,6 +140,7 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     std::vector<std::string> problems;
     const nlohmann::json start_parameters = plugin.manifest.parameters.value("start", nlohmann::json::object());
     const Schema full = overlay_manifest_parameters(schema, start_parameters, &problems);
+    if (auto error = check_operator_only(body, full)) return failure(400, error->message, error->field);
     if (auto error = validate_object(merged, full, true))
         return failure(400, error->message, error->field);
     // Limits the plugin takes at start (e.g. max_pixels): the operator's, or less if asked.

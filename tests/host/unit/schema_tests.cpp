@@ -160,5 +160,20 @@ TEST_CASE("a manifest's field schemas are checked when it loads, naming the fiel
     CHECK(field_of({{"type", "string"}, {"operator", "yes"}}) == "parameters.image.knob.operator");
 }
 
+TEST_CASE("operator-only fields: refused from a client, filled from the manifest, and a filled body stays valid") {
+    std::string error;
+    auto spec = spec_from_manifest({{"type", "string"}, {"operator", true}, {"default", "d"}}, error);
+    REQUIRE(spec);
+    const Schema schema = {{"mark", *spec}};
+    auto refused = check_operator_only({{"mark", "mine"}}, schema);
+    REQUIRE(refused);
+    CHECK(refused->message == "mark: is set by the operator only, not by a request");
+    CHECK_FALSE(check_operator_only({{"mark", nullptr}}, schema));
+    nlohmann::json body = nlohmann::json::object();
+    REQUIRE_FALSE(validate_object(body, schema, true));
+    CHECK(body["mark"] == "d");
+    CHECK_FALSE(validate_object(body, schema, false)); // the fuzz target's invariant
+}
+
 } // TEST_SUITE
 
