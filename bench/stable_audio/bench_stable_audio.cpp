@@ -3,7 +3,8 @@
 //    cross-attention K/V made once per generation) + CFG combine + CosineDPMSolverMultistep step
 //    (its torchsde Brownian-tree noise included), fp32 and/or bf16;
 //  * the Oobleck decode of one waveform (fp32, as the pipeline keeps the VAE).
-// Peak RSS is measured per phase (the kernel's high-water mark is reset between phases).
+// Peak RSS is measured per phase, from the point its weights are resident (the kernel's high-water
+// mark is reset after the model is made, so transient construction memory is not counted).
 //
 //   bench_stable_audio [--layers N] [--steps N] [--threads N] [--dtype fp32|bf16|both] [--seconds S]
 //                      [--part dit|vae|all] [--vae-dtype fp32|bf16] [--save-random DIR]
@@ -157,6 +158,9 @@ void run_dit(const stable_audio::dit_config &cfg, c10::ScalarType dt, const inpu
                 (long long)model.num_parameters(), (long long)cfg.num_layers, (long long)full_layers,
                 seconds_since(t0), rss_mib());
 
+    // The peak counts from here: drawing random weights (fp32, then cast) leaves transient heap behind
+    // that a checkpoint load would not; the denoising loop's own peak is what a generation costs.
+    if (peak_reset) reset_peak();
     c10::InferenceMode guard;
     const auto rope = stable_audio::rotary_pos_embed(cfg.rotary_dim(), frames + 1);
     t0 = clock_type::now();
@@ -225,6 +229,7 @@ void run_vae(const fs::path &vae_dir, c10::ScalarType dt, const at::Tensor &late
     auto vae = oobleck::vae::load(vae_dir, {dt, c10::kCPU});
     std::printf("[vae %s] loaded %s in %.1f s, rss %.0f MiB\n", dtype_name(dt).c_str(), vae.describe().c_str(),
                 seconds_since(t0), rss_mib());
+    if (peak_reset) reset_peak();  // the decode's peak, with the weights resident
     c10::InferenceMode guard;
     t0 = clock_type::now();
     const double c0 = cpu_seconds();

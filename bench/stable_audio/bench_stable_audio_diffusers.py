@@ -58,6 +58,8 @@ def run_dit(torch, model_dir, dt, name, inputs, steps, peak_reset):
     print(f"[dit {name}] loaded {total_params} params ({cfg.num_layers} of {FULL_LAYERS} blocks) in "
           f"{time.perf_counter() - t0:.1f} s, rss {status_mib('VmRSS'):.0f} MiB", flush=True)
 
+    if peak_reset:
+        reset_peak()  # as the C++ side: the peak of the steps, weights resident, not of loading
     # As the pipeline: embeddings and latents in the model dtype, rope table in fp32.
     text_audio = inputs["text_audio"].to(dt)
     glob = inputs["global"].to(dt)
@@ -125,6 +127,8 @@ def run_vae(torch, model_dir, dt, name, latents, peak_reset):
     vae = AutoencoderOobleck.from_pretrained(os.path.join(model_dir, "oobleck", "vae"), torch_dtype=dt).eval()
     print(f"[vae {name}] loaded AutoencoderOobleck (encoder + decoder) in {time.perf_counter() - t0:.1f} s, "
           f"rss {status_mib('VmRSS'):.0f} MiB", flush=True)
+    if peak_reset:
+        reset_peak()
     with torch.inference_mode():
         t0 = time.perf_counter()
         c0 = cpu_seconds()
