@@ -1,7 +1,7 @@
 #include "audio_instance.h"
 
 #include "audio_output.h"
-#include "model_roots.h"
+#include "settings.h"
 #include "plugin_error.h"
 
 #include "stable_audio_pipeline/stable_audio_pipeline.h"

@@ -1,6 +1,7 @@
 #include "settings.h"
 
 #include "plugin_error.h"
+#include "settings_json.h"
 
 #include "common/json_limits.h"
 
@@ -30,54 +31,11 @@ json parse_object(const std::string &text, const char *what) {
     return j;
 }
 
-// Looks a field up at the top level, then in "defaults"; nullptr when absent or null (null means
-// "not given").
-const json *find(const json &j, const std::string &key) {
-    auto it = j.find(key);
-    if (it != j.end() && !it->is_null()) return &*it;
-    auto d = j.find("defaults");
-    if (d != j.end() && d->is_object()) {
-        auto it2 = d->find(key);
-        if (it2 != d->end() && !it2->is_null()) return &*it2;
-    }
-    return nullptr;
-}
-
-bool get_bool(const json &j, const std::string &key, bool fallback) {
-    const json *v = find(j, key);
-    if (!v) return fallback;
-    if (!v->is_boolean()) throw invalid_field(key, "must be true or false");
-    return v->get<bool>();
-}
-
-double get_number(const json &j, const std::string &key, double fallback) {
-    const json *v = find(j, key);
-    if (!v) return fallback;
-    if (!v->is_number()) throw invalid_field(key, "must be a number");
-    const double x = v->get<double>();
-    if (!std::isfinite(x)) throw invalid_field(key, "must be a finite number");
-    return x;
-}
-
-// Integers may arrive as 50.0 from JavaScript; fractional values are refused.
-int64_t get_int(const json &j, const std::string &key, int64_t fallback) {
-    const json *v = find(j, key);
-    if (!v) return fallback;
-    if (v->is_number_integer()) return v->get<int64_t>();
-    if (v->is_number_float()) {
-        const double x = v->get<double>();
-        if (std::isfinite(x) && x == std::floor(x) && std::abs(x) < 9.007199254740992e15)
-            return static_cast<int64_t>(x);
-    }
-    throw invalid_field(key, "must be an integer");
-}
-
-std::string get_string(const json &j, const std::string &key, const std::string &fallback) {
-    const json *v = find(j, key);
-    if (!v) return fallback;
-    if (!v->is_string()) throw invalid_field(key, "must be a string");
-    return v->get<std::string>();
-}
+using inprocess::find;
+using inprocess::get_bool;
+using inprocess::get_int;
+using inprocess::get_number;
+using inprocess::get_string;
 
 std::string seconds_text(double s) {
     std::ostringstream o;
@@ -105,33 +63,15 @@ std::string check_device(const std::string &device) {
 
 }  // namespace
 
+resolved_model resolve_model(const std::string &model, const fs::path &data_dir, const std::vector<fs::path> &extra_roots) {
+    return inprocess::resolve_model(model, data_dir, extra_roots, "stable_audio");
+}
+
 create_config parse_create_config(const std::string &json_text) {
     const json j = parse_object(json_text, "config");
     create_config c;
     c.data_dir = get_string(j, "data_dir", "");
-    auto add_roots = [&c](const std::string &list) {
-        size_t start = 0;
-        while (start <= list.size()) {
-            const size_t colon = std::min(list.find(':', start), list.size());
-            const std::string one = list.substr(start, colon - start);
-            if (!one.empty()) c.model_roots.push_back(fs::absolute(fs::path(one)).lexically_normal());
-            start = colon + 1;
-        }
-    };
-    if (const json *roots = find(j, "model_roots")) {
-        if (roots->is_string()) {
-            add_roots(roots->get<std::string>());
-        } else if (roots->is_array()) {
-            for (const auto &r : *roots) {
-                if (!r.is_string() || r.get<std::string>().empty())
-                    throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
-                c.model_roots.push_back(fs::absolute(fs::path(r.get<std::string>())).lexically_normal());
-            }
-        } else {
-            throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
-        }
-    }
-    if (const char *env = std::getenv("OMNIHOST_MODEL_ROOTS")) add_roots(env);
+    c.model_roots = inprocess::read_model_roots(j);
     return c;
 }
 

@@ -4,6 +4,9 @@
 // so it is unit-tested without a model.
 #pragma once
 
+#include "model_roots.h"
+#include "plugin_error.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -11,6 +14,15 @@
 #include <vector>
 
 namespace omnihost::stable_audio {
+
+using inprocess::allowed_model_roots;
+using inprocess::model_outside_roots;
+using inprocess::resolved_model;
+
+// model_roots.h's resolution; its refusal of a path outside the roots names
+// plugin_config.stable_audio.model_roots.
+resolved_model resolve_model(const std::string &model, const std::filesystem::path &data_dir,
+                             const std::vector<std::filesystem::path> &extra_roots);
 
 struct create_config {
     std::filesystem::path data_dir;  // relative model paths resolve against it (when set)

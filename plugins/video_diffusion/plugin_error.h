@@ -1,22 +1,12 @@
-// The plugin's internal error type: a status code for the ABI plus a message for last_error().
-// Thrown anywhere inside the plugin and converted to a status at the ABI edge (plugin_entry.cpp).
+// The plugin's internal error type is the in-process plugins' shared one (a status code for the
+// ABI plus a message for last_error()), converted to a status at the ABI edge (plugin_entry.cpp).
 #pragma once
 
-#include "omnihost_plugin.h"
-
-#include <stdexcept>
-#include <string>
+#include "inprocess_error.h"
 
 namespace omnihost::video_diffusion {
 
-struct plugin_error : std::runtime_error {
-    plugin_error(omnihost_status s, const std::string &message) : std::runtime_error(message), status(s) {}
-    omnihost_status status;
-};
-
-// A request/start field is wrong: INVALID_ARGUMENT, message starts with the field name.
-inline plugin_error invalid_field(const std::string &field, const std::string &why) {
-    return plugin_error(OMNIHOST_INVALID_ARGUMENT, field + ": " + why);
-}
+using inprocess::invalid_field;
+using inprocess::plugin_error;
 
 }  // namespace omnihost::video_diffusion

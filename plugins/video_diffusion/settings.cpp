@@ -1,9 +1,7 @@
 #include "settings.h"
 
 #include "plugin_error.h"
-
-#include "core/hub.h"
-#include "core/model_error.h"
+#include "settings_json.h"
 
 #include <common/json_limits.h>
 #include <nlohmann/json.hpp>
@@ -33,53 +31,11 @@ json parse_object(const std::string &text, const char *what) {
     return j;
 }
 
-// Looks a field up at the top level, then in "defaults"; nullptr when absent or null.
-const json *find(const json &j, const std::string &key) {
-    auto it = j.find(key);
-    if (it != j.end() && !it->is_null()) return &*it;
-    auto d = j.find("defaults");
-    if (d != j.end() && d->is_object()) {
-        auto it2 = d->find(key);
-        if (it2 != d->end() && !it2->is_null()) return &*it2;
-    }
-    return nullptr;
-}
-
-bool get_bool(const json &j, const std::string &key, bool fallback) {
-    const json *v = find(j, key);
-    if (!v) return fallback;
-    if (!v->is_boolean()) throw invalid_field(key, "must be true or false");
-    return v->get<bool>();
-}
-
-double get_number(const json &j, const std::string &key, double fallback) {
-    const json *v = find(j, key);
-    if (!v) return fallback;
-    if (!v->is_number()) throw invalid_field(key, "must be a number");
-    const double x = v->get<double>();
-    if (!std::isfinite(x)) throw invalid_field(key, "must be a finite number");
-    return x;
-}
-
-// Integers may arrive as 64.0 from JavaScript; fractional values are refused.
-int64_t get_int(const json &j, const std::string &key, int64_t fallback) {
-    const json *v = find(j, key);
-    if (!v) return fallback;
-    if (v->is_number_integer()) return v->get<int64_t>();
-    if (v->is_number_float()) {
-        const double x = v->get<double>();
-        if (std::isfinite(x) && x == std::floor(x) && std::abs(x) < 9.007199254740992e15)
-            return static_cast<int64_t>(x);
-    }
-    throw invalid_field(key, "must be an integer");
-}
-
-std::string get_string(const json &j, const std::string &key, const std::string &fallback) {
-    const json *v = find(j, key);
-    if (!v) return fallback;
-    if (!v->is_string()) throw invalid_field(key, "must be a string");
-    return v->get<std::string>();
-}
+using inprocess::find;
+using inprocess::get_bool;
+using inprocess::get_int;
+using inprocess::get_number;
+using inprocess::get_string;
 
 limits read_limits(const json &j, limits lim) {
     lim.max_pixels = get_int(j, "max_pixels", lim.max_pixels);
@@ -101,29 +57,7 @@ create_config parse_create_config(const std::string &json_text) {
     create_config c;
     c.data_dir = get_string(j, "data_dir", "");
     c.lim = read_limits(j, c.lim);
-    auto add_roots = [&c](const std::string &list) {
-        size_t start = 0;
-        while (start <= list.size()) {
-            const size_t colon = std::min(list.find(':', start), list.size());
-            const std::string one = list.substr(start, colon - start);
-            if (!one.empty()) c.model_roots.push_back(fs::absolute(fs::path(one)).lexically_normal());
-            start = colon + 1;
-        }
-    };
-    if (const json *roots = find(j, "model_roots")) {
-        if (roots->is_string()) {
-            add_roots(roots->get<std::string>());
-        } else if (roots->is_array()) {
-            for (const auto &r : *roots) {
-                if (!r.is_string() || r.get<std::string>().empty())
-                    throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
-                c.model_roots.push_back(fs::absolute(fs::path(r.get<std::string>())).lexically_normal());
-            }
-        } else {
-            throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
-        }
-    }
-    if (const char *env = std::getenv("OMNIHOST_MODEL_ROOTS")) add_roots(env);
+    c.model_roots = inprocess::read_model_roots(j);
     return c;
 }
 
@@ -169,133 +103,12 @@ start_settings parse_start_settings(const std::string &json_text, const limits &
     return s;
 }
 
-namespace {
-
-// Canonical where the path exists, lexically normal absolute otherwise; never throws.
-fs::path canonical_or_normal(const fs::path &p) {
-    std::error_code ec;
-    fs::path out = fs::weakly_canonical(p, ec);
-    if (ec) out = fs::absolute(p, ec).lexically_normal();
-    if (out.has_relative_path() && out.filename().empty()) out = out.parent_path();  // "a/b/" -> "a/b"
-    return out;
-}
-
-// `path` and `root` are both canonical/normal absolute paths: componentwise prefix.
-bool is_inside(const fs::path &path, const fs::path &root) {
-    if (root.empty()) return false;
-    auto r = root.begin();
-    auto p = path.begin();
-    for (; r != root.end(); ++r, ++p) {
-        if (p == path.end() || *p != *r) return false;
-    }
-    return true;
-}
-
-// The longest root holding `path`, or an empty path.
-fs::path root_of(const fs::path &path, const std::vector<fs::path> &roots) {
-    fs::path best;
-    for (const auto &r : roots)
-        if (is_inside(path, r) && std::distance(r.begin(), r.end()) > std::distance(best.begin(), best.end())) best = r;
-    return best;
-}
-
-// A relative path without ".", ".." or empty components (as users write "models/wan-tiny").
-bool plain_relative(const std::string &model) {
-    const fs::path p(model);
-    if (p.is_absolute() || p.empty() || model.back() == '/') return false;
-    for (const auto &part : p)
-        if (part == "." || part == ".." || part.empty()) return false;
-    return true;
-}
-
-std::string label_for(const std::string &model, const fs::path &dir, const std::vector<fs::path> &roots,
-                      const std::vector<fs::path> &hf_roots) {
-    if (plain_relative(model)) return model;
-    const fs::path root = root_of(dir, roots);
-    if (!root.empty()) {
-        const fs::path rel = dir.lexically_relative(root);
-        // A snapshot in the Hugging Face cache: models--org--name/snapshots/<rev> -> "org/name".
-        if (std::find(hf_roots.begin(), hf_roots.end(), root) != hf_roots.end() && !rel.empty()) {
-            const std::string repo = rel.begin()->string();
-            const std::string prefix = "models--";
-            const auto sep = repo.find("--", prefix.size());
-            if (repo.rfind(prefix, 0) == 0 && sep != std::string::npos && sep + 2 < repo.size())
-                return repo.substr(prefix.size(), sep - prefix.size()) + "/" + repo.substr(sep + 2);
-        }
-        if (!rel.empty() && rel != ".") return rel.generic_string();
-    }
-    return dir.filename().string();
-}
-
-}  // namespace
-
 std::vector<fs::path> allowed_model_roots(const create_config &config) {
-    std::vector<fs::path> roots;
-    auto add = [&](const fs::path &p) {
-        if (p.empty()) return;
-        const fs::path c = canonical_or_normal(p);
-        if (std::find(roots.begin(), roots.end(), c) == roots.end()) roots.push_back(c);
-    };
-    add(config.data_dir);
-    for (const auto &r : models::hf_cache_roots()) add(r);
-    for (const auto &r : config.model_roots) add(r);
-    return roots;
+    return inprocess::allowed_model_roots(config.data_dir, config.model_roots);
 }
 
 resolved_model resolve_model(const std::string &model, const create_config &config) {
-    if (model.empty()) throw invalid_field("model", "is required (a model folder or a hub id)");
-    const std::vector<fs::path> roots = allowed_model_roots(config);
-    std::vector<fs::path> hf_roots;
-    for (const auto &r : models::hf_cache_roots()) hf_roots.push_back(canonical_or_normal(r));
-
-    // Candidate folders: the path itself when absolute; else the path under data_dir, then under
-    // each extra root. The current directory is never a base: it is not a root.
-    std::vector<std::pair<fs::path, std::string>> candidates;
-    const fs::path p(model);
-    if (p.is_absolute()) {
-        candidates.emplace_back(p, "");
-    } else {
-        if (!config.data_dir.empty()) candidates.emplace_back(config.data_dir / p, " (under data_dir)");
-        for (const auto &r : config.model_roots) candidates.emplace_back(r / p, " (under model root " + r.string() + ")");
-    }
-    std::vector<std::string> looked;
-    bool any_inside = false, any_outside = false;
-    for (const auto &[candidate, note] : candidates) {
-        const fs::path c = canonical_or_normal(candidate);
-        // Outside the roots nothing is looked at (is_directory would tell a request whether
-        // an arbitrary path exists).
-        if (root_of(c, roots).empty()) {
-            any_outside = true;
-            continue;
-        }
-        any_inside = true;
-        std::error_code ec;
-        if (fs::is_directory(c, ec)) return {c, label_for(model, c, roots, hf_roots)};
-        looked.push_back(candidate.lexically_normal().string() + note);
-    }
-    const bool hub_like = !p.is_absolute() && models::is_hub_model_id(model);
-    if (hub_like) {
-        any_inside = true;
-        try {
-            const fs::path c = canonical_or_normal(models::resolve_hub_model(model));
-            if (root_of(c, roots).empty())
-                throw model_outside_roots(OMNIHOST_INVALID_ARGUMENT,
-                                          "model: '" + model + "' resolves outside the Hugging Face cache (a snapshot "
-                                          "linked elsewhere); only folders inside the allowed model roots are loaded");
-            return {c, model};
-        } catch (const models::model_error &e) {
-            looked.push_back(std::string("Hugging Face cache: ") + e.what());
-        }
-    }
-    // One fixed text, without the path: byte-identical whether or not the path exists.
-    if (any_outside || !any_inside)
-        throw model_outside_roots(OMNIHOST_INVALID_ARGUMENT,
-                                  "model: the path is outside the folders models may be loaded from (data_dir, "
-                                  "the Hugging Face cache, plugin_config.video_diffusion.model_roots, "
-                                  "$OMNIHOST_MODEL_ROOTS); give a folder inside them or a hub id org/name");
-    std::string msg = "model '" + model + "' was not found; looked in:";
-    for (const auto &l : looked) msg += "\n  - " + l;
-    throw invalid_field("model", msg);
+    return inprocess::resolve_model(model, config.data_dir, config.model_roots, "video_diffusion");
 }
 
 video_request parse_video_request(const std::string &json_text, const generation_defaults &d,

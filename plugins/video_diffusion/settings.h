@@ -3,6 +3,7 @@
 // message starts with the offending field. No libtorch here.
 #pragma once
 
+#include "model_roots.h"
 #include "plugin_error.h"
 
 #include <cstdint>
@@ -61,29 +62,15 @@ struct start_settings {
 // flat merged start request and a raw recipe work. `base` supplies the limits from create().
 start_settings parse_start_settings(const std::string &json_text, const limits &base);
 
-// The folders a requested model may resolve into, canonical (symlinks and '..' resolved): data_dir,
-// the Hugging Face cache roots, then config.model_roots. Roots that do not exist are kept (a
-// later-created folder still counts) in their lexically normal absolute form.
+using inprocess::model_outside_roots;
+using inprocess::resolved_model;
+
+// The folders a requested model may resolve into (model_roots.h): data_dir, the Hugging Face
+// cache roots, then config.model_roots.
 std::vector<std::filesystem::path> allowed_model_roots(const create_config &config);
 
-// resolve_model's refusal of a model outside the allowed roots (INVALID_ARGUMENT naming "model").
-struct model_outside_roots : plugin_error {
-    using plugin_error::plugin_error;
-};
-
-struct resolved_model {
-    std::filesystem::path dir;  // canonical, inside one of the allowed roots
-    // How outputs name the model, never a local absolute path: the hub id, the path as given when
-    // it is a plain relative one, or the folder relative to its root ("org/name" for a folder in
-    // the Hugging Face cache).
-    std::string label;
-};
-
-// Resolves the model: an absolute directory; a path relative to data_dir (then to each extra
-// root); or a Hugging Face hub id in the HF cache. The result must lie inside
-// allowed_model_roots() after symlinks and '..' are resolved. Throws INVALID_ARGUMENT naming
-// "model": for a path outside the roots one fixed message (the same whether or not it exists, so
-// requests cannot probe the file system), otherwise a list of the places it looked inside the roots.
+// model_roots.h's resolution with this plugin's roots; its refusal of a path outside them names
+// plugin_config.video_diffusion.model_roots.
 resolved_model resolve_model(const std::string &model, const create_config &config);
 
 struct video_request {

@@ -27,7 +27,7 @@
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using namespace vd_test;
+using namespace inprocess_test;
 
 namespace {
 

@@ -1,14 +1,14 @@
 #include "model_roots.h"
 
-#include "plugin_error.h"
+#include "inprocess_error.h"
 
 #include "core/hub.h"
-#include "core/safetensors.h"  // model_error
+#include "core/model_error.h"
 
 #include <algorithm>
 #include <iterator>
 
-namespace omnihost::stable_audio {
+namespace omnihost::inprocess {
 namespace {
 
 namespace fs = std::filesystem;
@@ -40,7 +40,7 @@ fs::path root_of(const fs::path &path, const std::vector<fs::path> &roots) {
     return best;
 }
 
-// A relative path without ".", ".." or empty components (as users write "models/stable-audio").
+// A relative path without ".", ".." or empty components (as users write "models/wan-tiny").
 bool plain_relative(const std::string &model) {
     const fs::path p(model);
     if (p.is_absolute() || p.empty() || model.back() == '/') return false;
@@ -83,7 +83,8 @@ std::vector<fs::path> allowed_model_roots(const fs::path &data_dir, const std::v
     return roots;
 }
 
-resolved_model resolve_model(const std::string &model, const fs::path &data_dir, const std::vector<fs::path> &extra_roots) {
+resolved_model resolve_model(const std::string &model, const fs::path &data_dir, const std::vector<fs::path> &extra_roots,
+                             const std::string &plugin_id) {
     if (model.empty()) throw invalid_field("model", "is required (a model folder or a hub id)");
     const std::vector<fs::path> roots = allowed_model_roots(data_dir, extra_roots);
     std::vector<fs::path> hf_roots;
@@ -131,11 +132,11 @@ resolved_model resolve_model(const std::string &model, const fs::path &data_dir,
     if (any_outside || !any_inside)
         throw model_outside_roots(OMNIHOST_INVALID_ARGUMENT,
                                   "model: the path is outside the folders models may be loaded from (data_dir, the "
-                                  "Hugging Face cache, plugin_config.stable_audio.model_roots, $OMNIHOST_MODEL_ROOTS); "
-                                  "give a folder inside them or a hub id org/name");
+                                  "Hugging Face cache, plugin_config." + plugin_id + ".model_roots, "
+                                  "$OMNIHOST_MODEL_ROOTS); give a folder inside them or a hub id org/name");
     std::string msg = "model '" + model + "' was not found; looked in:";
     for (const auto &l : looked) msg += "\n  - " + l;
     throw invalid_field("model", msg);
 }
 
-}  // namespace omnihost::stable_audio
+}  // namespace omnihost::inprocess

@@ -1,5 +1,6 @@
-// A minimal host for driving the built video_diffusion plugin through its C ABI in tests: dlopen
-// (local scope, as the host does), a log sink, and jobs with progress capture and a cancel switch.
+// A minimal host for driving a built in-process plugin (stable_audio, video_diffusion) through its
+// C ABI in tests: dlopen (local scope, as the host does), a log sink, and jobs with progress
+// capture and a cancel switch.
 #pragma once
 
 #include "omnihost_plugin.h"
@@ -10,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace vd_test {
+namespace inprocess_test {
 
 struct captured_log {
     std::mutex mutex;
@@ -39,4 +40,4 @@ struct loaded_plugin {
     ~loaded_plugin();
 };
 
-}  // namespace vd_test
+}  // namespace inprocess_test

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-namespace sa_test {
+namespace inprocess_test {
 
 bool captured_log::contains(const std::string &needle) {
     std::lock_guard lock(mutex);
@@ -63,4 +63,4 @@ loaded_plugin::~loaded_plugin() {
     if (handle) dlclose(handle);
 }
 
-}  // namespace sa_test
+}  // namespace inprocess_test

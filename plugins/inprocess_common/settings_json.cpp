@@ -1,0 +1,88 @@
+#include "settings_json.h"
+
+#include "inprocess_error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+namespace omnihost::inprocess {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+const json *find(const json &j, const std::string &key) {
+    auto it = j.find(key);
+    if (it != j.end() && !it->is_null()) return &*it;
+    auto d = j.find("defaults");
+    if (d != j.end() && d->is_object()) {
+        auto it2 = d->find(key);
+        if (it2 != d->end() && !it2->is_null()) return &*it2;
+    }
+    return nullptr;
+}
+
+bool get_bool(const json &j, const std::string &key, bool fallback) {
+    const json *v = find(j, key);
+    if (!v) return fallback;
+    if (!v->is_boolean()) throw invalid_field(key, "must be true or false");
+    return v->get<bool>();
+}
+
+double get_number(const json &j, const std::string &key, double fallback) {
+    const json *v = find(j, key);
+    if (!v) return fallback;
+    if (!v->is_number()) throw invalid_field(key, "must be a number");
+    const double x = v->get<double>();
+    if (!std::isfinite(x)) throw invalid_field(key, "must be a finite number");
+    return x;
+}
+
+int64_t get_int(const json &j, const std::string &key, int64_t fallback) {
+    const json *v = find(j, key);
+    if (!v) return fallback;
+    if (v->is_number_integer()) return v->get<int64_t>();
+    if (v->is_number_float()) {
+        const double x = v->get<double>();
+        if (std::isfinite(x) && x == std::floor(x) && std::abs(x) < 9.007199254740992e15)
+            return static_cast<int64_t>(x);
+    }
+    throw invalid_field(key, "must be an integer");
+}
+
+std::string get_string(const json &j, const std::string &key, const std::string &fallback) {
+    const json *v = find(j, key);
+    if (!v) return fallback;
+    if (!v->is_string()) throw invalid_field(key, "must be a string");
+    return v->get<std::string>();
+}
+
+std::vector<fs::path> read_model_roots(const json &config) {
+    std::vector<fs::path> out;
+    auto add_roots = [&out](const std::string &list) {
+        size_t start = 0;
+        while (start <= list.size()) {
+            const size_t colon = std::min(list.find(':', start), list.size());
+            const std::string one = list.substr(start, colon - start);
+            if (!one.empty()) out.push_back(fs::absolute(fs::path(one)).lexically_normal());
+            start = colon + 1;
+        }
+    };
+    if (const json *roots = find(config, "model_roots")) {
+        if (roots->is_string()) {
+            add_roots(roots->get<std::string>());
+        } else if (roots->is_array()) {
+            for (const auto &r : *roots) {
+                if (!r.is_string() || r.get<std::string>().empty())
+                    throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
+                out.push_back(fs::absolute(fs::path(r.get<std::string>())).lexically_normal());
+            }
+        } else {
+            throw invalid_field("model_roots", "must be a list of folder paths (or one colon-separated string)");
+        }
+    }
+    if (const char *env = std::getenv("OMNIHOST_MODEL_ROOTS")) add_roots(env);
+    return out;
+}
+
+}  // namespace omnihost::inprocess
