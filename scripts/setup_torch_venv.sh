@@ -9,8 +9,8 @@
 # the same torch wheel with --no-deps plus only the two small NVIDIA runtime wheels its CPU library
 # links (libcudart, libcupti); nothing else (no sympy/networkx either: the C++ build needs none).
 # The build then links libtorch_cpu only. Measured here (2.15.0):
-#   full      ~2.6 GB download, 5.0 GB installed
-#   cpu-only   0.55 GB download, 1.2 GB installed, ~45 s
+#   full      2.8 GB download (29 wheels), 5.2 GB installed
+#   cpu-only  0.55 GB download, 1.3 GB installed, ~50 s
 # TORCH_PIP_VERSION overrides the pinned version (the runtime pins then may need TORCH_PIP_CUDA_PINS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
