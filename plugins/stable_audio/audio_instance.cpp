@@ -67,32 +67,10 @@ sa::pipeline_settings to_pipeline_settings(const start_settings &s) {
 
 }  // namespace
 
-struct audio_instance::result_holder {
-    omnihost_result result{};
-    std::vector<uint8_t> bytes;
-    std::string mime;
-    std::string metadata;
-};
-
 audio_instance::audio_instance(const omnihost_host *host, create_config config)
-    : host_(host), config_(std::move(config)) {}
+    : core_(host, "stable_audio"), config_(std::move(config)) {}
 
-audio_instance::~audio_instance() {
-    stop();
-    std::lock_guard lock(state_mutex_);
-    for (auto &[key, holder] : results_) delete holder;
-    results_.clear();
-}
-
-void audio_instance::log(omnihost_log_level level, const std::string &message) const {
-    if (host_ && host_->log) host_->log(host_->user_data, level, "stable_audio", message.c_str());
-}
-
-void audio_instance::set_state(const std::string &state, const std::string &message) {
-    std::lock_guard lock(state_mutex_);
-    state_ = state;
-    state_message_ = message;
-}
+audio_instance::~audio_instance() { stop(); }
 
 void audio_instance::start(const std::string &start_json, const omnihost_job *job) {
     const start_settings s = parse_start_settings(start_json);
@@ -223,44 +201,17 @@ omnihost_result *audio_instance::generate(const std::string &request_json, const
     if (!settings_.recipe.empty()) meta["recipe"] = settings_.recipe;
     if (files.size() > 1) meta["extra_audio_base64"] = extra_waveforms_base64(files);
 
-    auto holder = std::make_unique<result_holder>();
-    holder->bytes = files.front().bytes;
-    holder->mime = files.front().mime_type;
-    holder->metadata = meta.dump();
-    holder->result.struct_size = sizeof(omnihost_result);
-    holder->result.data = holder->bytes.data();
-    holder->result.size = holder->bytes.size();
-    holder->result.mime_type = holder->mime.c_str();
-    holder->result.metadata_json = holder->metadata.c_str();
-    log(OMNIHOST_LOG_INFO, "audio ready: " + std::to_string(holder->bytes.size()) + " bytes " + holder->mime + " (" +
+    const std::string &mime = files.front().mime_type;
+    log(OMNIHOST_LOG_INFO, "audio ready: " + std::to_string(files.front().bytes.size()) + " bytes " + mime + " (" +
                                format_number(std::round(double(samples) / double(out.sampling_rate) * 100) / 100) +
                                " s) in " + format_number(std::round(seconds * 100) / 100) + " s");
-    std::lock_guard lock(state_mutex_);
-    omnihost_result *result = &holder->result;
-    results_[result] = holder.release();
-    return result;
-}
-
-void audio_instance::release(omnihost_result *result) {
-    if (!result) return;
-    std::lock_guard lock(state_mutex_);
-    auto it = results_.find(result);
-    if (it == results_.end()) return;  // not ours, or released already
-    delete it->second;
-    results_.erase(it);
+    return core_.add_result(files.front().bytes, mime, meta.dump());
 }
 
 void audio_instance::stop() {
     if (pipeline_) log(OMNIHOST_LOG_INFO, "unloading " + model_label_);
     pipeline_.reset();
     set_state("stopped", "not started");
-}
-
-const char *audio_instance::health() {
-    std::lock_guard lock(state_mutex_);
-    json j = {{"ready", state_ == "ready"}, {"failed", false}, {"message", state_message_}, {"state", state_}};
-    health_json_ = j.dump();
-    return health_json_.c_str();
 }
 
 const char *audio_instance::command_preview(const std::string &start_json) {
@@ -282,19 +233,7 @@ const char *audio_instance::command_preview(const std::string &start_json) {
                             " enforce_eager=" + on_off(s.enforce_eager);
     json j = {{"kind", "inprocess"}, {"argv", json::array()}, {"env", json::object()},
               {"command", cmd}, {"settings", settings_json(s)}, {"model_path", where}};
-    std::lock_guard lock(state_mutex_);
-    preview_json_ = j.dump();
-    return preview_json_.c_str();
-}
-
-void audio_instance::set_last_error(const std::string &message) {
-    std::lock_guard lock(state_mutex_);
-    last_errors_[std::this_thread::get_id()] = message;
-}
-
-const char *audio_instance::last_error() {
-    std::lock_guard lock(state_mutex_);
-    return last_errors_[std::this_thread::get_id()].c_str();
+    return core_.keep_preview(j.dump());
 }
 
 }  // namespace omnihost::stable_audio
