@@ -23,6 +23,8 @@ test_pkgs=(
   docker.io
   # clang and its compiler-rt (libFuzzer, ASan/UBSan runtimes) for the fuzz targets (scripts/fuzz.sh)
   clang-14 libclang-rt-14-dev
+  # python3 -m venv, for the pip-torch build (make TORCH=pip, scripts/setup_torch_venv.sh)
+  python3-venv
 )
 
 pkgs=("${build_pkgs[@]}")
