@@ -4,6 +4,7 @@
 // refuses bad input with errors naming the field while staying usable, stops on cancel without
 // decoding, and fails clearly on missing or corrupt components.
 #include "plugin_harness.h"
+#include "plugin_instance.h"
 
 #include "media/media_probe.h"
 
@@ -51,34 +52,6 @@ struct cleanup {
         fs::remove_all(fs::temp_directory_path() / ("sa_e2e_" + std::to_string(::getpid())), ec);
     }
 } g_cleanup;
-
-struct instance {
-    loaded_plugin &plugin;
-    omnihost_instance *inst = nullptr;
-    instance(loaded_plugin &p, const json &config) : plugin(p) {
-        char err[512] = {0};
-        REQUIRE(p.entry->create(&p.host, config.dump().c_str(), &inst, err, sizeof err) == OMNIHOST_OK);
-        REQUIRE(inst != nullptr);
-    }
-    ~instance() { plugin.entry->destroy(inst); }
-    omnihost_status start(const json &j, test_job &job) { return plugin.entry->start(inst, j.dump().c_str(), &job.job); }
-    omnihost_status generate(const json &j, test_job &job, omnihost_result **out) {
-        return plugin.entry->generate(inst, j.dump().c_str(), &job.job, out);
-    }
-    std::string error() { return plugin.entry->last_error(inst); }
-    // Runs a generation that must succeed and returns (bytes, metadata).
-    std::pair<std::vector<uint8_t>, json> ok(const json &req) {
-        test_job job;
-        omnihost_result *res = nullptr;
-        REQUIRE_MESSAGE(generate(req, job, &res) == OMNIHOST_OK, error());
-        REQUIRE(res != nullptr);
-        std::vector<uint8_t> bytes(res->data, res->data + res->size);
-        json meta = json::parse(res->metadata_json);
-        meta["_mime"] = res->mime_type;
-        plugin.entry->release_result(inst, res);
-        return {bytes, meta};
-    }
-};
 
 json demo_start() {
     return {{"model", "models/audio"}, {"model_type", "audio"}, {"run_mode", "subprocess"}, {"device", "cpu"},

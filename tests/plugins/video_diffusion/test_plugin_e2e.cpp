@@ -2,6 +2,7 @@
 // omnihost-make-demo-model, generates an MP4 that decodes back with the requested frames, size, fps
 // and metadata, refuses bad input with clear errors while staying usable, and stops on cancel.
 #include "plugin_harness.h"
+#include "plugin_instance.h"
 
 #include "media/media_probe.h"
 
@@ -54,22 +55,6 @@ struct cleanup {
         fs::remove_all(outside_dir(), ec);
     }
 } g_cleanup;
-
-struct instance {
-    loaded_plugin &plugin;
-    omnihost_instance *inst = nullptr;
-    instance(loaded_plugin &p, const json &config) : plugin(p) {
-        char err[512] = {0};
-        REQUIRE(p.entry->create(&p.host, config.dump().c_str(), &inst, err, sizeof err) == OMNIHOST_OK);
-        REQUIRE(inst != nullptr);
-    }
-    ~instance() { plugin.entry->destroy(inst); }
-    omnihost_status start(const json &j, test_job &job) { return plugin.entry->start(inst, j.dump().c_str(), &job.job); }
-    omnihost_status generate(const json &j, test_job &job, omnihost_result **out) {
-        return plugin.entry->generate(inst, j.dump().c_str(), &job.job, out);
-    }
-    std::string error() { return plugin.entry->last_error(inst); }
-};
 
 json demo_start() {
     return {{"model", "models/demo"}, {"model_type", "video"}, {"run_mode", "subprocess"},
