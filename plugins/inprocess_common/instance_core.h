@@ -14,6 +14,14 @@
 
 namespace omnihost::inprocess {
 
+// The host's job callbacks, either of which may be absent.
+inline bool job_cancelled(const omnihost_job *job) {
+    return job && job->is_cancelled && job->is_cancelled(job->user_data) != 0;
+}
+inline void job_progress(const omnihost_job *job, int step, int total, const char *phase, const std::string &msg) {
+    if (job && job->progress) job->progress(job->user_data, step, total, phase, msg.empty() ? nullptr : msg.c_str());
+}
+
 class instance_core {
 public:
     // `plugin_id` names the plugin in the host's log.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <random>
 
 namespace omnihost::inprocess {
 
@@ -55,6 +56,19 @@ std::string get_string(const json &j, const std::string &key, const std::string 
     if (!v) return fallback;
     if (!v->is_string()) throw invalid_field(key, "must be a string");
     return v->get<std::string>();
+}
+
+uint64_t get_seed(const json &j, bool &was_random) {
+    was_random = false;
+    if (const json *seed = find(j, "seed")) {
+        if (seed->is_number_unsigned()) return seed->get<uint64_t>();
+        const int64_t s = get_int(j, "seed", 0);
+        if (s < 0) throw invalid_field("seed", "must be >= 0");
+        return static_cast<uint64_t>(s);
+    }
+    std::random_device rd;
+    was_random = true;
+    return ((uint64_t(rd()) << 32) | rd()) & ((uint64_t(1) << 53) - 1);
 }
 
 std::vector<fs::path> read_model_roots(const json &config) {

@@ -23,6 +23,10 @@ double get_number(const nlohmann::json &j, const std::string &key, double fallba
 int64_t get_int(const nlohmann::json &j, const std::string &key, int64_t fallback);
 std::string get_string(const nlohmann::json &j, const std::string &key, const std::string &fallback);
 
+// A request's "seed": a non-negative integer up to 2^64-1; absent, a random one within
+// JavaScript's exact integer range (2^53) so the UI can echo it back, with `was_random` set.
+uint64_t get_seed(const nlohmann::json &j, bool &was_random);
+
 // The operator's extra model roots, as absolute lexically normal paths: the create config's
 // "model_roots" (a list of folders or one colon-separated string) followed by
 // $OMNIHOST_MODEL_ROOTS (colon-separated).

@@ -19,13 +19,8 @@ namespace {
 using json = nlohmann::json;
 namespace sa = models::stable_audio;
 
-bool job_cancelled(const omnihost_job *job) {
-    return job && job->is_cancelled && job->is_cancelled(job->user_data) != 0;
-}
-
-void job_progress(const omnihost_job *job, int step, int total, const char *phase, const std::string &msg) {
-    if (job && job->progress) job->progress(job->user_data, step, total, phase, msg.empty() ? nullptr : msg.c_str());
-}
+using inprocess::job_cancelled;
+using inprocess::job_progress;
 
 // Jobs report one phase vocabulary whatever the model (encode, denoise, decode, export: the video
 // plugin's), so the UI and the log bus need no per-model table.

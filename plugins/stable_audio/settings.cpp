@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <random>
 #include <sstream>
 #include <vector>
 
@@ -188,20 +187,7 @@ audio_request parse_audio_request(const std::string &json_text, const generation
     if (r.peak_mode != "normalize" && r.peak_mode != "limit")
         throw invalid_field("peak_mode", "'" + r.peak_mode + "' is not one of normalize, limit");
 
-    if (const json *seed = find(top, "seed")) {
-        if (seed->is_number_unsigned()) {
-            r.seed = seed->get<uint64_t>();
-        } else {
-            const int64_t s = get_int(top, "seed", 0);
-            if (s < 0) throw invalid_field("seed", "must be >= 0");
-            r.seed = static_cast<uint64_t>(s);
-        }
-    } else {
-        // Random, but within JavaScript's exact integer range so the UI can echo it back.
-        std::random_device rd;
-        r.seed = ((uint64_t(rd()) << 32) | rd()) & ((uint64_t(1) << 53) - 1);
-        r.seed_was_random = true;
-    }
+    r.seed = inprocess::get_seed(top, r.seed_was_random);
     return r;
 }
 

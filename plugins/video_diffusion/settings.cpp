@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
-#include <random>
 
 namespace omnihost::video_diffusion {
 namespace {
@@ -174,20 +173,7 @@ video_request parse_video_request(const std::string &json_text, const generation
         r.guidance_scale_2 = d.guidance_scale_2;
     }
 
-    const json *seed = find(top, "seed");
-    if (seed) {
-        if (seed->is_number_unsigned()) r.seed = seed->get<uint64_t>();
-        else {
-            const int64_t s = get_int(top, "seed", 0);
-            if (s < 0) throw invalid_field("seed", "must be >= 0");
-            r.seed = static_cast<uint64_t>(s);
-        }
-    } else {
-        // Random, but within JavaScript's exact integer range so the UI can echo it back.
-        std::random_device rd;
-        r.seed = ((uint64_t(rd()) << 32) | rd()) & ((uint64_t(1) << 53) - 1);
-        r.seed_was_random = true;
-    }
+    r.seed = inprocess::get_seed(top, r.seed_was_random);
     return r;
 }
 

@@ -19,13 +19,8 @@ namespace {
 using json = nlohmann::json;
 namespace wan = models::wan;
 
-bool job_cancelled(const omnihost_job *job) {
-    return job && job->is_cancelled && job->is_cancelled(job->user_data) != 0;
-}
-
-void job_progress(const omnihost_job *job, int step, int total, const char *phase, const std::string &msg) {
-    if (job && job->progress) job->progress(job->user_data, step, total, phase, msg.empty() ? nullptr : msg.c_str());
-}
+using inprocess::job_cancelled;
+using inprocess::job_progress;
 
 std::string on_off(bool b) { return b ? "on" : "off"; }
 
