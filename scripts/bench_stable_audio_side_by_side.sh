@@ -15,7 +15,7 @@
 # sides always get the same environment (pip's torch uses MKL/oneDNN and ignores it).
 # OPENBLAS_L2_SIZE is passed through as the caller set it and printed.
 #
-# Python: $VENV if set, else /work/venv-golden when it has diffusers, else a venv created under
+# Python: $VENV if set (a venv with diffusers and torch), else a venv created under
 # --work with pinned versions ($TORCH_SPEC, $DIFFUSERS_SPEC). torchsde (the scheduler's noise) is
 # installed beside it with --target when missing.
 set -euo pipefail
@@ -50,12 +50,10 @@ mkdir -p "$work/logs"
 py=""
 if [ -n "${VENV:-}" ]; then
   py=$VENV/bin/python
-elif [ -x /work/venv-golden/bin/python ] && /work/venv-golden/bin/python -c 'import diffusers' 2>/dev/null; then
-  py=/work/venv-golden/bin/python
 else
   if [ ! -x "$work/venv/bin/python" ]; then
     python3 -m venv "$work/venv"
-    "$work/venv/bin/pip" install --quiet --index-url https://download.pytorch.org/whl/cpu "${TORCH_SPEC:-torch==2.15.0}"
+    "$work/venv/bin/pip" install --quiet "${TORCH_SPEC:-torch==2.15.0}"
     "$work/venv/bin/pip" install --quiet "${DIFFUSERS_SPEC:-diffusers==0.42.1}" safetensors==0.7.0 numpy
   fi
   py=$work/venv/bin/python
