@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/json_limits.h"
+
 #include "slot/slot_internals.h"
 
 namespace omnihost {
@@ -388,7 +390,8 @@ void RuntimeSlot::health_loop() {
             spdlog::warn("plugin health() returned an error: {}", status.message);
             continue;
         }
-        nlohmann::json health = nlohmann::json::parse(answer, nullptr, false);
+        // A plugin's answer is outside text too: bounded like every other JSON the host reads.
+        nlohmann::json health = omnihost::parse_json_bounded_or_discarded(answer, {64, 1u << 20});
         if (health.is_discarded() || !health.is_object()) {
             spdlog::warn("plugin health() returned invalid JSON");
             continue;
