@@ -1,0 +1,69 @@
+// job_service.h — the job API every front end uses (the /api/jobs handlers, the playground's
+// synchronous endpoints, the OpenAI-style routes): submit, look up, list, cancel, read the
+// output, and follow events. The implementation (job_manager.h) keeps the records in the job
+// store and runs queued jobs one at a time through the runtime slot.
+//
+// Threads: every member may be called from any thread (HTTP threads). None blocks on a running
+// generation except wait_finished(), which blocks by design.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "jobs/job_types.h"
+
+namespace omnihost::jobs {
+
+// A validated generation to queue. Validate the body first (api/generate_request.h does it the
+// way the playground endpoints do: wire fields, the loaded plugin's schema, recipe defaults,
+// operator limits), then submit what it returns.
+struct JobSubmission {
+    std::string id;          // "" = the service makes one; else must be valid_job_id and unused
+    std::string task;        // "image", "video", "audio", "tts"
+    std::string model;       // the loaded model the request was validated against
+    nlohmann::json request;  // validated, defaults filled, includes "task"
+};
+
+// Keeps an event subscription alive; destroying it unsubscribes (after which the callback is
+// never called again, also not concurrently).
+class JobSubscription {
+public:
+    virtual ~JobSubscription() = default;
+};
+
+class JobService {
+public:
+    virtual ~JobService() = default;
+
+    // Queues a job: 202 + id, or a refusal (429 with retry_after_s when the queue already holds
+    // --queue-depth jobs; 409 when the id is used). Publishes a "queued" event.
+    virtual SubmitResult submit(JobSubmission submission) = 0;
+
+    virtual std::optional<JobRecord> get(const std::string &id) = 0;
+
+    // Newest first, paged by cursor (see JobPage).
+    virtual JobPage list(const JobQuery &query) = 0;
+
+    // Cancels a queued or running job; removes a finished one from history (and its output).
+    virtual CancelOutcome cancel(const std::string &id) = 0;
+
+    // The finished job's output file, or nullopt (not found, not finished, no output, evicted).
+    virtual std::optional<JobOutput> output(const std::string &id) = 0;
+
+    // Blocks until the job is finished (or removed: nullopt) or `timeout` passed (the record as
+    // it is then). For synchronous wrappers.
+    virtual std::optional<JobRecord> wait_finished(const std::string &id, std::chrono::milliseconds timeout) = 0;
+
+    // Calls `on_event` for every event of every job from now on (jobs run by this host; state
+    // changes made here). Called on the thread that made the change: must be quick and not block,
+    // and must not call back into the service.
+    virtual std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) = 0;
+
+    virtual JobStats stats() = 0;
+};
+
+} // namespace omnihost::jobs

@@ -1,0 +1,130 @@
+// job_types.h — what a job is, as every part of the host sees it (the job service, the HTTP
+// handlers, the OpenAI-style routes, /metrics). Plain data: no Poco, no database, no slot.
+//
+// A job is one generation: submitted (queued), claimed by a worker (running), and finished
+// (succeeded, failed or cancelled). Its record lives in the job store (SQLite or PostgreSQL), so
+// it survives a restart and is shared by every host using the same database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace omnihost::jobs {
+
+enum class JobState { Queued, Running, Succeeded, Failed, Cancelled };
+
+// "queued", "running", "succeeded", "failed", "cancelled".
+const char *job_state_name(JobState state);
+// The inverse; nullopt for anything else.
+std::optional<JobState> parse_job_state(const std::string &name);
+inline bool is_terminal(JobState state) {
+    return state == JobState::Succeeded || state == JobState::Failed || state == JobState::Cancelled;
+}
+
+// The last progress report of a running job (the plugin's step/total/phase/message).
+struct JobProgress {
+    int32_t step = 0;
+    int32_t total = 0;  // 0 = unknown
+    std::string phase;
+    std::string message;
+    double eta_s = -1;  // estimated seconds left in this phase; < 0 = unknown
+};
+
+// Where a finished job's media is: a file in the output folder, written completely (temporary
+// name, fsync, rename) before it is recorded here.
+struct JobOutput {
+    std::string path;      // absolute; "" when the job has no output (or it was evicted)
+    std::string mime_type;
+    int64_t bytes = 0;
+    bool evicted = false;  // removed by the disk quota (oldest first); the record stays
+};
+
+struct JobRecord {
+    std::string id;        // [A-Za-z0-9_-]{1,64}; the client's job_id when it gave one
+    std::string task;      // "image", "video", "audio", "tts"
+    std::string model;     // the model the job was validated for; only a host serving it runs it
+    nlohmann::json request = nlohmann::json::object(); // validated, defaults filled, with "task"
+    JobState state = JobState::Queued;
+    JobProgress progress;
+    // Milliseconds since the Unix epoch (UTC); 0 = not yet.
+    int64_t created_ms = 0;
+    int64_t started_ms = 0;
+    int64_t finished_ms = 0;
+    std::string error;     // why it failed ("" otherwise); "cancelled" for a cancelled job
+    JobOutput output;
+    nlohmann::json metadata = nlohmann::json::object(); // the plugin's result metadata (seed, duration, ...)
+    std::string worker;    // the host (worker id) that ran or runs it; "" while queued
+    int32_t attempts = 0;  // claims so far (> 1 after a worker died and another took over)
+    bool cancel_requested = false;
+    int64_t position = 0;  // 1-based place in the queue while queued; 0 otherwise (filled by get/list)
+};
+
+// One page of history, newest first. `next_before` is the cursor for the next (older) page:
+// pass it as JobQuery::before; 0 when this is the last page.
+struct JobPage {
+    std::vector<JobRecord> items;
+    int64_t total = 0;        // jobs matching the filter, all pages together
+    int64_t next_before = 0;
+};
+
+struct JobQuery {
+    int limit = 50;                 // 1..500
+    int64_t before = 0;             // cursor from JobPage::next_before; 0 = newest first
+    std::optional<JobState> state;  // only this state
+    std::string task;               // only this task ("" = any)
+    bool with_request = false;      // include each job's request (bigger answers)
+};
+
+// The answer to a submit.
+struct SubmitResult {
+    int http_status = 202;     // 202 queued; 409 id already used; 429 queue full; 503 store down
+    std::string id;
+    std::string error;         // when refused
+    std::string field;         // the request field a refusal names ("job_id"), "" otherwise
+    int retry_after_s = 0;     // with 429: the Retry-After header's value
+    int64_t position = 0;      // 1-based place in the queue when queued
+};
+
+// What DELETE /api/jobs/{id} did.
+enum class CancelOutcome {
+    NotFound,
+    Cancelled,        // was queued: cancelled now
+    CancelRequested,  // was running: the worker running it is told; it ends as cancelled soon
+    Removed,          // was finished: removed from history, its output file deleted
+};
+
+// Events of a job, in the order they happen for that job. "progress" events are throttled.
+struct JobEvent {
+    std::string kind;  // "queued", "running", "progress", "succeeded", "failed", "cancelled", "removed"
+    JobRecord job;     // the record after the change (request omitted)
+};
+
+// Counts for /metrics and status views.
+struct JobStats {
+    int64_t queued = 0;
+    int64_t running = 0;
+    int64_t succeeded = 0;
+    int64_t failed = 0;
+    int64_t cancelled = 0;
+    int64_t queue_depth_limit = 0;  // --queue-depth
+    int64_t output_bytes = 0;       // recorded outputs on disk
+};
+
+// ISO 8601 UTC with milliseconds ("2026-12-05T20:41:02.123Z"); "" for 0.
+std::string iso_time_ms(int64_t epoch_ms);
+int64_t now_epoch_ms();
+
+// The JSON a job is shown as on /api/jobs (and in "job" WebSocket frames, without the request):
+// {"id","task","model","state","progress":{step,total,phase,message,eta_s|null},"created_at",
+//  "started_at","finished_at","error","output":{"mime_type","bytes","url"}|null,"metadata",
+//  "attempts","worker","position"} (+ "request" when asked).
+nlohmann::json job_to_json(const JobRecord &job, bool with_request);
+
+// True when `id` may be a job id: [A-Za-z0-9_-]{1,64}.
+bool valid_job_id(const std::string &id);
+
+} // namespace omnihost::jobs
