@@ -130,6 +130,12 @@ bool is_hub_model_id(const std::string &model) {
     return split_hub_id(model, id);
 }
 
+std::optional<hub_id_parts> parse_hub_id(const std::string &model) {
+    hub_id id;
+    if (!split_hub_id(model, id)) return std::nullopt;
+    return hub_id_parts{id.org, id.name, id.revision, id.explicit_revision};
+}
+
 fs::path resolve_hub_model(const std::string &model) {
     hub_id id;
     if (!split_hub_id(model, id))

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,14 @@ std::vector<std::filesystem::path> hf_cache_roots();
 // [A-Za-z0-9._-] (not starting with '.' or '-', no ".."), a revision of [A-Za-z0-9._-/] without
 // ".." or a leading '/' or '.'. Only such ids are ever turned into cache paths.
 bool is_hub_model_id(const std::string &model);
+
+// A well-formed hub id in parts (revision "main" unless "@revision" was given); nullopt when
+// is_hub_model_id(model) is false. For the downloader, which names the same cache folders.
+struct hub_id_parts {
+    std::string org, name, revision;
+    bool explicit_revision = false;
+};
+std::optional<hub_id_parts> parse_hub_id(const std::string &model);
 
 // Looks a hub id up in the Hugging Face cache only (never as a local path):
 // <root>/models--org--name/snapshots/<rev>, where <rev> comes from refs/<revision or main>; without
