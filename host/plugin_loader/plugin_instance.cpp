@@ -2,7 +2,10 @@
 // a C++ plugin that lets an exception escape (a contract breach) yields INTERNAL, not a host crash.
 #include "plugin_instance.h"
 
-#include <mutex>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <vector>
 
 namespace omnihost::plugin_loader {
@@ -13,9 +16,6 @@ struct instance_core {
     std::shared_ptr<plugin_library> library;  // keeps the .so loaded while the instance lives
     omnihost_host host{};                     // the plugin may keep &host until destroy()
     omnihost_instance *inst = nullptr;
-    // health/command_preview/last_error hand back strings valid "until the next call": serialise
-    // our own calls so two host threads never read a string the other just invalidated.
-    std::mutex query_mu;
 
     const omnihost_plugin_entry &entry() const { return library->entry(); }
 
@@ -46,14 +46,15 @@ omnihost_status guarded(Call &&call, std::string &escaped) {
     return OMNIHOST_INTERNAL;
 }
 
-std::string copy_last_error(detail::instance_core &core) {
-    try {
-        const char *s = core.entry().last_error(core.inst);
-        return s ? s : "";
-    } catch (...) {
-        return "last_error() threw";
+// The reason buffer every fallible call gets. Its last byte is forced to NUL before reading, so a
+// plugin that ignores error_cap's NUL rule still cannot make the host read past it.
+struct error_buffer {
+    std::array<char, 2048> text{};
+    std::string str() {
+        text.back() = '\0';
+        return text.data();
     }
-}
+};
 
 [[noreturn]] void raise(detail::instance_core &core, const char *call, omnihost_status status,
                         std::string detail) {
@@ -62,10 +63,37 @@ std::string copy_last_error(detail::instance_core &core) {
     throw plugin_error(status, std::move(detail), std::move(full));
 }
 
-// After a non-OK status: the plugin's reason, read on the same thread as the failed call.
+// After a non-OK status: the plugin's reason, or what escaped it.
 [[noreturn]] void raise_from(detail::instance_core &core, const char *call, omnihost_status status,
-                             const std::string &escaped) {
-    raise(core, call, status, escaped.empty() ? copy_last_error(core) : escaped);
+                             const std::string &escaped, error_buffer &err) {
+    std::string reason = escaped.empty() ? err.str() : escaped;
+    if (reason.empty()) reason = "no reason given";
+    raise(core, call, status, std::move(reason));
+}
+
+// The text-out rule: call with a buffer, and again with one of the reported length (plus the NUL)
+// while the text did not fit; the text may grow between calls, so a few rounds are allowed.
+template <class Call>
+std::string read_text(detail::instance_core &core, const char *call, Call &&fn) {
+    std::vector<char> buf(4096);
+    for (int round = 0; round < 4; ++round) {
+        error_buffer err;
+        size_t len = SIZE_MAX;
+        std::string escaped;
+        omnihost_status st = guarded([&] { return fn(buf.data(), buf.size(), &len, err.text.data(), err.text.size()); },
+                                     escaped);
+        if (st != OMNIHOST_OK) raise_from(core, call, st, escaped, err);
+        if (len == SIZE_MAX) raise(core, call, OMNIHOST_INTERNAL, "returned OK without setting out_len");
+        if (len < buf.size()) {
+            buf.back() = '\0';
+            if (std::memchr(buf.data(), '\0', len + 1) != buf.data() + len)
+                raise(core, call, OMNIHOST_INTERNAL, "out_len disagrees with the NUL-terminated text");
+            return std::string(buf.data(), len);
+        }
+        if (len > (size_t{64} << 20)) raise(core, call, OMNIHOST_INTERNAL, "answer longer than 64 MiB");
+        buf.assign(len + 1, '\0');
+    }
+    raise(core, call, OMNIHOST_INTERNAL, "the answer kept growing between calls");
 }
 
 void discard_log(void *, omnihost_log_level, const char *, const char *) {}
@@ -193,15 +221,14 @@ plugin_instance plugin_instance::create(std::shared_ptr<plugin_library> library,
     if (!core->host.log) core->host.log = &discard_log;  // the ABI promises a non-NULL log
 
     std::string config(config_json);
-    std::vector<char> error_buf(1024, '\0');
+    error_buffer err;
     omnihost_instance *inst = nullptr;
     std::string escaped;
     omnihost_status st = guarded(
-        [&] { return core->entry().create(&core->host, config.c_str(), &inst, error_buf.data(), error_buf.size()); },
+        [&] { return core->entry().create(&core->host, config.c_str(), &inst, err.text.data(), err.text.size()); },
         escaped);
     if (st != OMNIHOST_OK || !inst) {
-        error_buf.back() = '\0';  // never trust the plugin to terminate it
-        std::string reason = !escaped.empty() ? escaped : std::string(error_buf.data());
+        std::string reason = !escaped.empty() ? escaped : err.str();
         if (st == OMNIHOST_OK) {
             st = OMNIHOST_INTERNAL;
             reason = "create returned OK but no instance";
@@ -222,19 +249,25 @@ plugin_instance::~plugin_instance() = default;  // the core destroys once its la
 void plugin_instance::start(std::string_view start_json, const omnihost_job *job) {
     std::string json(start_json);
     std::string escaped;
-    omnihost_status st = guarded([&] { return core_->entry().start(core_->inst, json.c_str(), job); }, escaped);
-    if (st != OMNIHOST_OK) raise_from(*core_, "start", st, escaped);
+    error_buffer err;
+    omnihost_status st = guarded(
+        [&] { return core_->entry().start(core_->inst, json.c_str(), job, err.text.data(), err.text.size()); }, escaped);
+    if (st != OMNIHOST_OK) raise_from(*core_, "start", st, escaped, err);
 }
 
 result_handle plugin_instance::generate(std::string_view request_json, const omnihost_job *job) {
     std::string json(request_json);
     std::string escaped;
     omnihost_result *out = nullptr;
-    omnihost_status st =
-        guarded([&] { return core_->entry().generate(core_->inst, json.c_str(), job, &out); }, escaped);
+    error_buffer err;
+    omnihost_status st = guarded(
+        [&] {
+            return core_->entry().generate(core_->inst, json.c_str(), job, &out, err.text.data(), err.text.size());
+        },
+        escaped);
     if (st != OMNIHOST_OK) {
         if (out) result_handle(core_, out).reset();  // the plugin should not have set it; give it back
-        raise_from(*core_, "generate", st, escaped);
+        raise_from(*core_, "generate", st, escaped, err);
     }
     if (!out) raise(*core_, "generate", OMNIHOST_INTERNAL, "returned OK without a result");
     result_handle handle(core_, out);
@@ -246,36 +279,26 @@ result_handle plugin_instance::generate(std::string_view request_json, const omn
 
 void plugin_instance::stop() {
     std::string escaped;
-    omnihost_status st = guarded([&] { return core_->entry().stop(core_->inst); }, escaped);
-    if (st != OMNIHOST_OK) raise_from(*core_, "stop", st, escaped);
+    error_buffer err;
+    omnihost_status st =
+        guarded([&] { return core_->entry().stop(core_->inst, err.text.data(), err.text.size()); }, escaped);
+    if (st != OMNIHOST_OK) raise_from(*core_, "stop", st, escaped, err);
 }
 
 std::string plugin_instance::health() {
-    std::lock_guard<std::mutex> lock(core_->query_mu);
-    const char *out = nullptr;
-    std::string escaped;
-    omnihost_status st = guarded([&] { return core_->entry().health(core_->inst, &out); }, escaped);
-    if (st != OMNIHOST_OK) raise_from(*core_, "health", st, escaped);
-    if (!out) raise(*core_, "health", OMNIHOST_INTERNAL, "returned OK without JSON");
-    return out;
+    detail::instance_core &core = *core_;
+    return read_text(core, "health", [&](char *out, size_t cap, size_t *len, char *eb, size_t ec) {
+        return core.entry().health(core.inst, out, cap, len, eb, ec);
+    });
 }
 
 std::optional<std::string> plugin_instance::command_preview(std::string_view start_json) {
     if (!core_->entry().command_preview) return std::nullopt;
-    std::lock_guard<std::mutex> lock(core_->query_mu);
     std::string json(start_json);
-    const char *out = nullptr;
-    std::string escaped;
-    omnihost_status st =
-        guarded([&] { return core_->entry().command_preview(core_->inst, json.c_str(), &out); }, escaped);
-    if (st != OMNIHOST_OK) raise_from(*core_, "command_preview", st, escaped);
-    if (!out) raise(*core_, "command_preview", OMNIHOST_INTERNAL, "returned OK without JSON");
-    return std::string(out);
-}
-
-std::string plugin_instance::last_error() {
-    std::lock_guard<std::mutex> lock(core_->query_mu);
-    return copy_last_error(*core_);
+    detail::instance_core &core = *core_;
+    return read_text(core, "command_preview", [&](char *out, size_t cap, size_t *len, char *eb, size_t ec) {
+        return core.entry().command_preview(core.inst, json.c_str(), out, cap, len, eb, ec);
+    });
 }
 
 const plugin_library &plugin_instance::library() const { return *core_->library; }

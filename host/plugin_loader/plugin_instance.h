@@ -1,5 +1,6 @@
 // C++ side of one plugin instance: RAII over create/destroy, status codes turned into
-// plugin_error (status + the plugin's last_error text), results owned by a move-only handle that
+// plugin_error (status + the reason the plugin wrote into the call's error buffer), text answers
+// (health, command preview) read through caller buffers, results owned by a move-only handle that
 // gives them back with release_result. Nothing a plugin does through this wrapper can throw
 // anything but plugin_error into the host: a foreign exception escaping a (buggy C++) plugin is
 // caught at the call and reported as INTERNAL.
@@ -28,7 +29,7 @@ struct plugin_error : std::runtime_error {
     plugin_error(omnihost_status code, std::string plugin_message, std::string full_message)
         : std::runtime_error(std::move(full_message)), status(code), detail(std::move(plugin_message)) {}
     omnihost_status status;  // never OMNIHOST_OK
-    std::string detail;      // the plugin's own reason (last_error / create's error_buf), may be ""
+    std::string detail;      // the plugin's own reason (the call's error_buf), may be ""
     // what(): "<plugin id>: <call> failed (<STATUS>): <detail>"
 };
 
@@ -117,12 +118,11 @@ public:
     result_handle generate(std::string_view request_json, const omnihost_job *job);
     void stop();
 
-    // Health JSON copied out ({"ready":..,"failed":..,"message":..}). Any thread; serialised.
+    // Health JSON ({"ready":..,"failed":..,"message":..}). Any thread, no lock: the plugin writes
+    // into a buffer of this call's own.
     std::string health();
-    // Preview JSON, or nullopt when the plugin has no command_preview member.
+    // Preview JSON, or nullopt when the plugin has no command_preview member. Any thread.
     std::optional<std::string> command_preview(std::string_view start_json);
-    // The plugin's last_error text, copied. Any thread.
-    std::string last_error();
 
     const plugin_library &library() const;
     const std::string &id() const;

@@ -13,7 +13,7 @@ struct plugin_library::dll {
 };
 
 size_t required_entry_size() {
-    return offsetof(omnihost_plugin_entry, last_error) + sizeof(omnihost_plugin_entry::last_error);
+    return offsetof(omnihost_plugin_entry, stop) + sizeof(omnihost_plugin_entry::stop);
 }
 
 namespace {
@@ -31,7 +31,6 @@ void require_members(const omnihost_plugin_entry &e, const std::string &where) {
         {"generate", reinterpret_cast<const void *>(e.generate)},
         {"release_result", reinterpret_cast<const void *>(e.release_result)},
         {"stop", reinterpret_cast<const void *>(e.stop)},
-        {"last_error", reinterpret_cast<const void *>(e.last_error)},
     };
     for (const auto &m : required)
         if (!m.ptr) throw load_error(where + ": entry member '" + m.name + "' is NULL");
@@ -75,18 +74,19 @@ std::shared_ptr<plugin_library> plugin_library::load(const plugin_manifest &m) {
 
     // abi_major, abi_minor and struct_size are the first members of every version of the entry.
     if (raw->abi_major != OMNIHOST_ABI_MAJOR)
-        throw load_error(where + ": ABI major " + std::to_string(raw->abi_major) + " not supported (host speaks " +
-                         std::to_string(OMNIHOST_ABI_MAJOR) + ".x)");
+        throw load_error(where + ": built for plugin ABI " + std::to_string(raw->abi_major) + "." +
+                         std::to_string(raw->abi_minor) + ", but this host speaks ABI " +
+                         std::to_string(OMNIHOST_ABI_MAJOR) + ".x; rebuild the plugin against omnihost_plugin.h " +
+                         std::to_string(OMNIHOST_ABI_MAJOR) + "." + std::to_string(OMNIHOST_ABI_MINOR));
     if (raw->struct_size < required_entry_size())
         throw load_error(where + ": entry struct_size " + std::to_string(raw->struct_size) +
                          " is smaller than the " + std::to_string(required_entry_size()) +
                          " bytes ABI " + std::to_string(OMNIHOST_ABI_MAJOR) + ".0 requires");
 
-    // Read no more than the plugin declared; members it did not declare stay NULL.
+    // Read no more than the plugin declared; members it did not declare (entry_ starts zeroed) stay
+    // NULL, so the optional ones (command_preview, get_extension) read as absent.
     out->bytes_read_ = std::min<size_t>(raw->struct_size, sizeof(omnihost_plugin_entry));
     std::memcpy(&out->entry_, raw, out->bytes_read_);
-    if (out->bytes_read_ < offsetof(omnihost_plugin_entry, command_preview) + sizeof(void *))
-        out->entry_.command_preview = nullptr;
 
     require_members(out->entry_, where);
     if (m.id != out->entry_.id)

@@ -26,7 +26,8 @@ public:
     //   it loads (dlerror text),
     //   it exports OMNIHOST_PLUGIN_ENTRY_SYMBOL ("missing entry symbol 'omnihost_plugin_entry' in <path>"),
     //   the entry function returns non-NULL,
-    //   abi_major == OMNIHOST_ABI_MAJOR ("ABI major 99 not supported (host speaks 1.x)"), any minor,
+    //   abi_major == OMNIHOST_ABI_MAJOR ("built for plugin ABI 99.0, but this host speaks ABI 1.x;
+    //   rebuild the plugin against omnihost_plugin.h 1.0"), any minor,
     //   struct_size covers every required 1.0 member; only min(struct_size, sizeof) bytes are read,
     //   id, version and the required function members are non-NULL ("entry member 'generate' is NULL"),
     //   entry id/version equal the manifest's ("manifest id 'a' does not match library id 'b'").
@@ -55,7 +56,7 @@ private:
     plugin_manifest manifest_;
 };
 
-// Smallest struct_size that still carries every member ABI 1.0 requires (through last_error).
+// Smallest struct_size that still carries every member ABI 1.0 requires (through stop).
 size_t required_entry_size();
 
 }  // namespace omnihost::plugin_loader

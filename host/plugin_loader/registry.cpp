@@ -30,7 +30,7 @@ void discard_log(void *, omnihost_log_level, const char *, const char *) {}
 // create() + destroy() once, so a plugin whose create fails is listed unavailable up front
 // instead of failing the user's first start.
 void probe_create(const std::shared_ptr<plugin_library> &lib, const scan_options &options) {
-    omnihost_host quiet{sizeof(omnihost_host), nullptr, &discard_log};
+    omnihost_host quiet{sizeof(omnihost_host), nullptr, &discard_log, nullptr};
     const omnihost_host &host = options.probe_host ? *options.probe_host : quiet;
     std::string config = options.probe_config ? options.probe_config(lib->manifest()) : "{}";
     try {
@@ -84,8 +84,9 @@ const plugin_record &registry::add_manifest(const std::filesystem::path &manifes
             throw load_error("duplicate plugin id '" + rec.manifest.id + "' (already loaded from " +
                              find(rec.manifest.id)->manifest.manifest_path.string() + ")");
         if (rec.manifest.abi_major != OMNIHOST_ABI_MAJOR)
-            throw load_error("manifest abi.major: ABI major " + std::to_string(rec.manifest.abi_major) +
-                             " not supported (host speaks " + std::to_string(OMNIHOST_ABI_MAJOR) + ".x)");
+            throw load_error("manifest abi.major: the plugin is built for ABI " +
+                             std::to_string(rec.manifest.abi_major) + ".x, but this host speaks ABI " +
+                             std::to_string(OMNIHOST_ABI_MAJOR) + ".x");
         rec.library = plugin_library::load(rec.manifest);
         if (options.probe_create) probe_create(rec.library, options);
         rec.available = true;

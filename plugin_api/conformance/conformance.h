@@ -51,7 +51,39 @@ typedef struct job_state {
 omnihost_host make_host(host_state *hs);
 omnihost_job make_job(job_state *js, const char *id);
 int is_object(const char *json);
-const char *safe_last_error(omnihost_instance *inst);
+
+/* Buffers with guard bytes behind their declared capacity, to catch a plugin writing past it. */
+#define CONFORMANCE_GUARD 16
+#define CONFORMANCE_ERR_CAP 512
+#define CONFORMANCE_TEXT_CAP 65536
+
+/* An error buffer for one call: reason (the plugin's text), cap as passed, guard bytes after it. */
+typedef struct err_buf {
+    size_t cap;
+    char text[CONFORMANCE_ERR_CAP + CONFORMANCE_GUARD];
+} err_buf;
+/* Fills the buffer with a marker and sets the capacity the call will be given (<= ERR_CAP). */
+void err_prepare(err_buf *e, size_t cap);
+/* The error-buffer rule held: NUL-terminated within cap (when cap > 0), nothing written past it. */
+int err_respected(const err_buf *e);
+/* The reason as text; "(nothing written)" or "(not NUL-terminated)" when the plugin broke the rule. */
+const char *err_text(const err_buf *e);
+
+/* One health() or command_preview() call through the text-out rule, into a buffer of `cap` bytes
+ * (NULL when cap is 0) with guard bytes behind it. */
+typedef struct text_answer {
+    omnihost_status status;
+    size_t cap;
+    size_t len;             /* *out_len as the plugin set it; (size_t)-1 if untouched */
+    int wrote_past_cap;     /* a guard byte behind cap changed */
+    int nul_within_cap;     /* cap > 0 and a NUL lies inside it */
+    err_buf err;
+    char text[CONFORMANCE_TEXT_CAP + CONFORMANCE_GUARD];
+} text_answer;
+/* `preview_json` NULL calls health(), else command_preview(preview_json). */
+void call_text(omnihost_instance *inst, const char *preview_json, size_t cap, text_answer *a);
+/* The answer is complete and consistent: OK, fits, NUL at len, nothing past cap. */
+int text_complete(const text_answer *a);
 
 /* Reads a whole file into a malloc'ed NUL-terminated buffer, or NULL. */
 char *read_text_file(const char *path);

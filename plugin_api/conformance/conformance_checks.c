@@ -67,9 +67,79 @@ int is_object(const char *json) {
     return json && omnihost_json_validate(json, NULL) && omnihost_json_type(json) == 'o';
 }
 
-const char *safe_last_error(omnihost_instance *inst) {
-    const char *e = view.last_error(inst);
-    return e ? e : "(NULL)";
+/* ---- buffers with guards ------------------------------------------------------------------ */
+
+void err_prepare(err_buf *e, size_t cap) {
+    memset(e->text, 'x', sizeof e->text);
+    e->cap = cap;
+}
+
+int err_respected(const err_buf *e) {
+    size_t i;
+    for (i = e->cap; i < e->cap + CONFORMANCE_GUARD; ++i)
+        if (e->text[i] != 'x') return 0;
+    return e->cap == 0 || memchr(e->text, 0, e->cap) != NULL;
+}
+
+const char *err_text(const err_buf *e) {
+    size_t i;
+    if (e->cap == 0) return "";
+    if (memchr(e->text, 0, e->cap)) return e->text;
+    for (i = 0; i < e->cap; ++i)
+        if (e->text[i] != 'x') return "(not NUL-terminated)";
+    return "(nothing written)";
+}
+
+void call_text(omnihost_instance *inst, const char *preview_json, size_t cap, text_answer *a) {
+    size_t i;
+    char *out = cap ? a->text : NULL;
+    memset(a->text, '#', cap + CONFORMANCE_GUARD);
+    a->cap = cap;
+    a->len = (size_t)-1;
+    err_prepare(&a->err, CONFORMANCE_ERR_CAP);
+    if (preview_json)
+        a->status = view.command_preview(inst, preview_json, out, cap, &a->len, a->err.text, a->err.cap);
+    else
+        a->status = view.health(inst, out, cap, &a->len, a->err.text, a->err.cap);
+    a->wrote_past_cap = 0;
+    for (i = cap; i < cap + CONFORMANCE_GUARD; ++i)
+        if (a->text[i] != '#') a->wrote_past_cap = 1;
+    a->nul_within_cap = cap > 0 && memchr(a->text, 0, cap) != NULL;
+}
+
+int text_complete(const text_answer *a) {
+    return a->status == OMNIHOST_OK && !a->wrote_past_cap && a->len < a->cap && a->text[a->len] == 0 &&
+           strlen(a->text) == a->len;
+}
+
+/* The text-out rule, checked on one call site (health or preview): a full answer, a length-only
+ * query with a NULL buffer, and a cut answer in a small buffer, all reporting the same length. */
+static void check_text_rule(omnihost_instance *inst, const char *preview_json, const char *what, text_answer *full) {
+    static text_answer probe;
+    char name[160];
+    call_text(inst, preview_json, CONFORMANCE_TEXT_CAP, full);
+    snprintf(name, sizeof name, "%s: OK, out_len equals the NUL-terminated text's length", what);
+    check_result(text_complete(full), name, "status %d: %s; out_len %lld, text length %lld%s", (int)full->status,
+                 err_text(&full->err), full->len == (size_t)-1 ? -1LL : (long long)full->len,
+                 full->nul_within_cap ? (long long)strlen(full->text) : -1LL,
+                 full->wrote_past_cap ? ", wrote past out_cap" : "");
+    if (!text_complete(full)) return;
+    snprintf(name, sizeof name, "%s: answer is a JSON object", what);
+    check_result(is_object(full->text), name, "%s", full->text);
+
+    call_text(inst, preview_json, 0, &probe);
+    snprintf(name, sizeof name, "%s: out_cap 0 (out NULL) reports the length only", what);
+    check_result(probe.status == OMNIHOST_OK && probe.len == full->len && !probe.wrote_past_cap, name,
+                 "status %d, out_len %lld, expected %lld", (int)probe.status,
+                 probe.len == (size_t)-1 ? -1LL : (long long)probe.len, (long long)full->len);
+
+    call_text(inst, preview_json, 8, &probe);
+    snprintf(name, sizeof name, "%s: a small out_cap cuts the text snprintf-style", what);
+    check_result(probe.status == OMNIHOST_OK && !probe.wrote_past_cap && probe.nul_within_cap &&
+                     strlen(probe.text) == 7 && memcmp(probe.text, full->text, 7) == 0 && probe.len == full->len,
+                 name, "status %d, %s, out_len %lld (full %lld)", (int)probe.status,
+                 probe.wrote_past_cap ? "wrote past out_cap 8" : (probe.nul_within_cap ? "NUL within 8" : "no NUL within 8"),
+                 probe.len == (size_t)-1 ? -1LL : (long long)probe.len, (long long)full->len);
 }
 
 /* ---- entry ------------------------------------------------------------------------------------ */
@@ -147,7 +217,7 @@ static void check_manifest(const conformance_options *opts) {
 }
 
 void run_entry_checks(const omnihost_plugin_entry *entry, const conformance_options *opts) {
-    size_t required = offsetof(omnihost_plugin_entry, last_error) + sizeof(view.last_error);
+    size_t required = offsetof(omnihost_plugin_entry, stop) + sizeof(view.stop);
     size_t n;
     const char *missing = NULL;
     if (!entry) {
@@ -161,8 +231,7 @@ void run_entry_checks(const omnihost_plugin_entry *entry, const conformance_opti
                  (unsigned)entry->struct_size, required);
     if (entry->abi_major != OMNIHOST_ABI_MAJOR || entry->struct_size < required) return;
     n = entry->struct_size < sizeof view ? entry->struct_size : sizeof view;
-    memcpy(&view, entry, n);
-    if (n < offsetof(omnihost_plugin_entry, command_preview) + sizeof(void *)) view.command_preview = NULL;
+    memcpy(&view, entry, n); /* members past n stay zero: the optional ones read as absent */
 
     if (!view.id || !*view.id) missing = "id";
     else if (!view.version || !*view.version) missing = "version";
@@ -173,10 +242,14 @@ void run_entry_checks(const omnihost_plugin_entry *entry, const conformance_opti
     else if (!view.generate) missing = "generate";
     else if (!view.release_result) missing = "release_result";
     else if (!view.stop) missing = "stop";
-    else if (!view.last_error) missing = "last_error";
     check_result(missing == NULL, "required members are non-NULL", missing ? "'%s' is NULL or empty" : "", missing);
     if (missing) return;
     usable = 1;
+    if (view.get_extension) {
+        check_begin("get_extension(NULL, unknown id)");
+        check_result(view.get_extension(NULL, "omnihost.conformance_no_such_extension.v1") == NULL,
+                     "get_extension answers NULL for an unknown id", "");
+    }
     check_manifest(opts);
 }
 
@@ -186,8 +259,8 @@ void run_instance_checks(const omnihost_plugin_entry *entry, const conformance_o
     host_state hs = {0, 0, 0};
     omnihost_host host;
     omnihost_instance *inst = NULL;
-    char err[256];
-    char small_err[16];
+    static text_answer answer;
+    err_buf err;
     omnihost_status st;
     (void)entry;
     if (!usable) {
@@ -199,12 +272,12 @@ void run_instance_checks(const omnihost_plugin_entry *entry, const conformance_o
 
     check_begin("create with invalid JSON");
     inst = (omnihost_instance *)&hs; /* must be reset to NULL by a failing create */
-    memset(small_err, 'x', sizeof small_err);
-    st = view.create(&host, "{not json", &inst, small_err, 8);
+    err_prepare(&err, 8);
+    st = view.create(&host, "{not json", &inst, err.text, err.cap);
     check_result(st != OMNIHOST_OK && inst == NULL, "create with invalid config JSON fails cleanly",
                  "status %d, out %s", (int)st, inst ? "non-NULL" : "NULL");
-    check_result(memchr(small_err, 0, 8) != NULL && small_err[8] == 'x', "create respects error_cap",
-                 "the error text must be NUL-terminated within error_cap (8) and write nothing beyond");
+    check_result(st == OMNIHOST_OK || err_respected(&err), "create respects error_cap",
+                 "the reason must be NUL-terminated within error_cap (8) and nothing written beyond");
     if (st == OMNIHOST_OK && inst && inst != (omnihost_instance *)&hs) view.destroy(inst);
     inst = NULL;
     st = view.create(&host, "[1,2]", &inst, NULL, 0);
@@ -214,26 +287,19 @@ void run_instance_checks(const omnihost_plugin_entry *entry, const conformance_o
 
     check_begin("create");
     inst = NULL;
-    err[0] = 0;
-    st = view.create(&host, "{}", &inst, err, sizeof err);
-    check_result(st == OMNIHOST_OK && inst != NULL, "create(\"{}\") succeeds", "status %d: %s", (int)st, err);
+    err_prepare(&err, CONFORMANCE_ERR_CAP);
+    st = view.create(&host, "{}", &inst, err.text, err.cap);
+    check_result(st == OMNIHOST_OK && inst != NULL, "create(\"{}\") succeeds", "status %d: %s", (int)st, err_text(&err));
     if (st != OMNIHOST_OK || !inst) return;
 
-    check_begin("last_error after create");
-    check_result(view.last_error(inst) != NULL, "last_error is never NULL", "");
-
     check_begin("health before start");
-    {
-        const char *json = NULL;
+    check_text_rule(inst, NULL, "health before start", &answer);
+    if (text_complete(&answer) && is_object(answer.text)) {
         int ready = 1, failed = 1;
-        st = view.health(inst, &json);
-        check_result(st == OMNIHOST_OK && is_object(json), "health before start returns a JSON object",
-                     "status %d, json %s", (int)st, json ? json : "(NULL)");
-        if (st == OMNIHOST_OK && is_object(json)) {
-            check_result(omnihost_json_get_bool(json, "ready", &ready) && !ready, "health before start: ready is false",
-                         "%s", json);
-            check_result(omnihost_json_get_bool(json, "failed", &failed), "health has a boolean 'failed'", "%s", json);
-        }
+        check_result(omnihost_json_get_bool(answer.text, "ready", &ready) && !ready,
+                     "health before start: ready is false", "%s", answer.text);
+        check_result(omnihost_json_get_bool(answer.text, "failed", &failed), "health has a boolean 'failed'", "%s",
+                     answer.text);
     }
 
     check_begin("generate before start");
@@ -245,12 +311,27 @@ void run_instance_checks(const omnihost_plugin_entry *entry, const conformance_o
         memset(&js, 0, sizeof js);
         job = make_job(&js, "conformance-before-start");
         snprintf(req, sizeof req, "{\"task\":\"%s\",\"prompt\":\"x\"}", manifest_first_task[0] ? manifest_first_task : "video");
-        st = view.generate(inst, req, &job, &res);
+        err_prepare(&err, CONFORMANCE_ERR_CAP);
+        st = view.generate(inst, req, &job, &res, err.text, err.cap);
         check_result(st == OMNIHOST_UNAVAILABLE, "generate before start returns UNAVAILABLE", "status %d", (int)st);
-        check_result(res == NULL || res == (omnihost_result *)&hs, "generate before start gives no result", "");
+        check_result(res == NULL, "generate before start sets *out to NULL", "");
         if (st == OMNIHOST_OK && res && res != (omnihost_result *)&hs) view.release_result(inst, res);
-        check_result(view.last_error(inst) != NULL && *view.last_error(inst) != 0,
-                     "last_error explains a failure", "last_error is %s", view.last_error(inst) ? "\"\"" : "NULL");
+        check_result(st != OMNIHOST_OK && err_respected(&err) && *err_text(&err) != 0,
+                     "a failing call explains itself in error_buf", "reason \"%s\"", err_text(&err));
+
+        check_begin("generate before start, error_cap 8");
+        res = NULL;
+        err_prepare(&err, 8);
+        st = view.generate(inst, req, &job, &res, err.text, err.cap);
+        check_result(st != OMNIHOST_OK && err_respected(&err), "a failing call respects error_cap",
+                     "status %d; the reason must be NUL-terminated within error_cap (8), nothing beyond", (int)st);
+        if (st == OMNIHOST_OK && res) view.release_result(inst, res);
+
+        check_begin("generate before start, error_cap 0");
+        res = NULL;
+        st = view.generate(inst, req, &job, &res, NULL, 0);
+        check_result(st == OMNIHOST_UNAVAILABLE, "a failing call with error_buf NULL, error_cap 0", "status %d", (int)st);
+        if (st == OMNIHOST_OK && res) view.release_result(inst, res);
     }
 
     check_begin("release_result(NULL)");
@@ -258,28 +339,32 @@ void run_instance_checks(const omnihost_plugin_entry *entry, const conformance_o
     check_result(1, "release_result(NULL) is a no-op", "");
 
     check_begin("stop before start");
-    st = view.stop(inst);
-    check_result(st == OMNIHOST_OK, "stop before start returns OK", "status %d: %s", (int)st, safe_last_error(inst));
-    st = view.stop(inst);
+    err_prepare(&err, CONFORMANCE_ERR_CAP);
+    st = view.stop(inst, err.text, err.cap);
+    check_result(st == OMNIHOST_OK, "stop before start returns OK", "status %d: %s", (int)st, err_text(&err));
+    st = view.stop(inst, NULL, 0);
     check_result(st == OMNIHOST_OK, "stop is idempotent", "status %d", (int)st);
 
     check_begin("command_preview");
     if (view.command_preview) {
-        const char *json = NULL;
         char kind[32] = "";
-        st = view.command_preview(inst, opts->start_json ? opts->start_json : "{}", &json);
-        check_result(st == OMNIHOST_OK && is_object(json), "command_preview returns a JSON object",
-                     "status %d: %s", (int)st, json ? json : safe_last_error(inst));
-        if (st == OMNIHOST_OK && is_object(json)) {
-            omnihost_json_get_string(json, "kind", kind, sizeof kind);
+        check_text_rule(inst, opts->start_json ? opts->start_json : "{}", "command_preview", &answer);
+        if (text_complete(&answer) && is_object(answer.text)) {
+            omnihost_json_get_string(answer.text, "kind", kind, sizeof kind);
             check_result(strcmp(kind, "subprocess") == 0 || strcmp(kind, "container") == 0 ||
                              strcmp(kind, "inprocess") == 0 || strcmp(kind, "remote") == 0,
                          "command_preview kind is subprocess|container|inprocess|remote", "kind '%s'", kind);
-            check_result(omnihost_json_type(omnihost_json_find(json, "argv")) == 'a',
+            check_result(omnihost_json_type(omnihost_json_find(answer.text, "argv")) == 'a',
                          "command_preview has an argv array", "");
         }
     } else {
         check_note(1, "command_preview absent", "optional member");
+    }
+
+    if (view.get_extension) {
+        check_begin("get_extension(inst, unknown id)");
+        check_result(view.get_extension(inst, "omnihost.conformance_no_such_extension.v1") == NULL,
+                     "get_extension on an instance answers NULL for an unknown id", "");
     }
 
     check_begin("destroy");

@@ -53,6 +53,10 @@ TEST_CASE("each broken plugin fails the check it breaks") {
         {"bad_version_mismatch", "FAIL - manifest version equals entry version: manifest '0.2.0', library '0.1.0'"},
         {"bad_create_fails", "FAIL - create(\"{}\") succeeds: status 6: this test plugin always fails create()"},
         {"bad_unresolved", "FAIL - library loads with RTLD_NOW|RTLD_LOCAL: "},
+        {"bad_text_overflow", "FAIL - health before start: a small out_cap cuts the text snprintf-style: status 0, wrote past out_cap 8"},
+        {"bad_text_length", "FAIL - health before start: OK, out_len equals the NUL-terminated text's length: status 0"},
+        {"bad_error_overflow", "FAIL - a failing call respects error_cap: status 2"},
+        {"bad_no_reason", "FAIL - a failing call explains itself in error_buf: reason \"(nothing written)\""},
     };
     for (const auto &c : cases) {
         CAPTURE(c.plugin);
@@ -61,6 +65,22 @@ TEST_CASE("each broken plugin fails the check it breaks") {
         CHECK_MESSAGE(r.out.find(c.line) != std::string::npos, r.out);
         CHECK(r.out.find(" failed\n") != std::string::npos);
     }
+}
+
+TEST_CASE("a plugin that crashes is reported with the check it crashed in, exit code 2") {
+    // Not WILL_FAIL: the kit must survive the crash, name the check, and exit 2 (not 0, not 1).
+    auto r = run_kit(bad("bad_crash_health"));
+    CHECK_MESSAGE(r.exit_code == 2, r.out);
+    CHECK_MESSAGE(r.out.find("FAIL - crash (signal) during check: health before start") != std::string::npos, r.out);
+    CHECK(r.out.find(" passed, ") == std::string::npos);  // it never got to the summary
+}
+
+TEST_CASE("the plain-C drop-in plugin passes, including a full cycle") {
+    auto r = run_kit(std::string(OMNIHOST_DROPIN_PLUGIN) +
+                     R"( --start-json '{"model_type":"image"}' --generate-json '{"task":"image","prompt":"x","sharpness_knob":5}')");
+    CHECK_MESSAGE(r.exit_code == 0, r.out);
+    CHECK(r.out.find("FAIL") == std::string::npos);
+    CHECK(r.out.find("ok   - health/command_preview from another thread during generate") != std::string::npos);
 }
 
 TEST_CASE("behaviour violations are caught, not only table defects") {

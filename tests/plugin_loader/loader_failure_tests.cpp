@@ -19,7 +19,7 @@ const std::filesystem::path bad_dir = OMNIHOST_BAD_PLUGIN_DIR;
 const std::map<std::string, std::string> expected_reasons = {
     {"bad_missing_library", "library file not found: "},
     {"bad_missing_symbol", "missing entry symbol 'omnihost_plugin_get_entry'"},
-    {"bad_abi_major", "ABI major 99 not supported (host speaks 1.x)"},
+    {"bad_abi_major", "built for plugin ABI 99.0, but this host speaks ABI 1.x; rebuild the plugin against omnihost_plugin.h 1.0"},
     {"bad_id_mismatch", "manifest id 'bad_id_mismatch' does not match library id 'some_other_id'"},
     {"bad_version_mismatch", "manifest version '0.2.0' does not match library version '0.1.0'"},
     {"bad_create_fails", "create() failed (INTERNAL): this test plugin always fails create()"},

@@ -15,13 +15,17 @@
  *                  progress event, phase "hang", then blocks that long without looking at anything,
  *                  as a call stuck in a kernel would)
  * health() reports "cancels_seen": how many loads/generations noticed their cancel and returned
- * CANCELLED, so a test can tell a cancel that reached the plugin from one that did not.
+ * CANCELLED, so a test can tell a cancel that reached the plugin from one that did not. The start
+ * knob test_health_pad (int) adds a "pad" string of that many characters to health, so a caller's
+ * retry with a bigger buffer (the ABI's text-out rule) is exercised.
  * Start JSON needs "model_type" (video, audio, image, tts, omni); container mode is refused for
  * video/audio as the in-process plugins do. The request's "task" must be the model_type's task
  * (omni -> chat). JSON is read with json_lite (limits in json_lite.h).
  *
- * Threads: start/generate/stop/destroy come from the host worker; health/last_error from any
- * thread. `mu` guards everything health() reads and the result list.
+ * Threads: start/generate/stop/destroy come from the host worker ([worker]); health,
+ * command_preview and release_result from any thread ([any-thread]). `mu` guards everything
+ * health() reads and the result list. Reasons for failures go into each call's own error buffer,
+ * so nothing here is per-thread.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "test_media.h"
@@ -54,9 +58,7 @@ struct omnihost_instance {
     char model_type[16];
     int64_t fail_after_ms; /* <0: never */
     struct timespec started_at;
-    char health_json[512];
-    char preview_json[2048];
-    char last_error[512];
+    int64_t health_pad; /* test_health_pad */
     result_node *results; /* not yet released */
     uint64_t generations;
     uint64_t cancels_seen;
@@ -80,10 +82,14 @@ static void sleep_ms(int64_t ms) {
     }
 }
 
-static omnihost_status fail(omnihost_instance *inst, omnihost_status st, const char *message) {
-    pthread_mutex_lock(&inst->mu);
-    snprintf(inst->last_error, sizeof inst->last_error, "%s", message);
-    pthread_mutex_unlock(&inst->mu);
+/* Where a failing call writes its reason: the caller's error_buf/error_cap. */
+typedef struct errout {
+    char *buf;
+    size_t cap;
+} errout;
+
+static omnihost_status fail(errout eo, omnihost_status st, const char *message) {
+    if (eo.buf && eo.cap) snprintf(eo.buf, eo.cap, "%s", message);
     return st;
 }
 
@@ -118,11 +124,11 @@ static int run_steps(const omnihost_job *job, int64_t steps, int64_t step_ms, co
     return ignore_cancel || !cancelled(job);
 }
 
-static omnihost_status cancel_seen(omnihost_instance *inst, const char *message) {
+static omnihost_status cancel_seen(omnihost_instance *inst, errout eo, const char *message) {
     pthread_mutex_lock(&inst->mu);
     inst->cancels_seen++;
     pthread_mutex_unlock(&inst->mu);
-    return fail(inst, OMNIHOST_CANCELLED, message);
+    return fail(eo, OMNIHOST_CANCELLED, message);
 }
 
 static int64_t get_int(const char *json, const char *key, int64_t fallback, int64_t lo, int64_t hi) {
@@ -177,7 +183,7 @@ static omnihost_status tp_create(const omnihost_host *host, const char *config_j
     return OMNIHOST_OK;
 }
 
-static omnihost_status tp_stop(omnihost_instance *inst);
+static omnihost_status tp_stop(omnihost_instance *inst, char *error_buf, size_t error_cap);
 
 static void tp_release_result(omnihost_instance *inst, omnihost_result *result) {
     result_node **link;
@@ -198,7 +204,7 @@ static void tp_release_result(omnihost_instance *inst, omnihost_result *result) 
 
 static void tp_destroy(omnihost_instance *inst) {
     if (!inst) return;
-    tp_stop(inst);
+    tp_stop(inst, NULL, 0);
     while (inst->results) tp_release_result(inst, &inst->results->result);
     pthread_mutex_destroy(&inst->mu);
     free(inst);
@@ -212,22 +218,26 @@ static const char *task_for_model_type(const char *model_type) {
     return NULL;
 }
 
-static omnihost_status tp_start(omnihost_instance *inst, const char *start_json, const omnihost_job *job) {
+static omnihost_status tp_start(omnihost_instance *inst, const char *start_json, const omnihost_job *job,
+                                char *error_buf, size_t error_cap) {
     char model_type[16], run_mode[32], model[256], reason[256], line[400];
     int64_t load_ms, steps;
-    if (!inst) return OMNIHOST_INVALID_ARGUMENT;
-    if (!is_json_object(start_json)) return fail(inst, OMNIHOST_INVALID_ARGUMENT, "start_json is not a JSON object");
+    errout eo;
+    eo.buf = error_buf;
+    eo.cap = error_cap;
+    if (!inst) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "inst must not be NULL");
+    if (!is_json_object(start_json)) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "start_json is not a JSON object");
     if (!omnihost_json_get_string(start_json, "model_type", model_type, sizeof model_type) ||
         !task_for_model_type(model_type))
-        return fail(inst, OMNIHOST_INVALID_ARGUMENT,
+        return fail(eo, OMNIHOST_INVALID_ARGUMENT,
                     "field 'model_type' must be one of video, audio, image, tts, omni");
     if (omnihost_json_get_string(start_json, "run_mode", run_mode, sizeof run_mode) &&
         strcmp(run_mode, "container") == 0 &&
         (strcmp(model_type, "video") == 0 || strcmp(model_type, "audio") == 0))
-        return fail(inst, OMNIHOST_NOT_SUPPORTED, CONTAINER_REFUSAL);
+        return fail(eo, OMNIHOST_NOT_SUPPORTED, CONTAINER_REFUSAL);
     if (!omnihost_json_get_string(start_json, "model", model, sizeof model)) snprintf(model, sizeof model, "test-model");
 
-    tp_stop(inst); /* a second start reloads */
+    tp_stop(inst, NULL, 0); /* a second start reloads */
     snprintf(line, sizeof line, "loading %s (model_type %s)", model, model_type);
     log_line(inst, OMNIHOST_LOG_INFO, line);
 
@@ -235,11 +245,11 @@ static omnihost_status tp_start(omnihost_instance *inst, const char *start_json,
     steps = get_int(start_json, "test_load_steps", load_ms > 0 ? 4 : 1, 1, 10000);
     if (!run_steps(job, steps, load_ms / steps, "load", 0)) {
         log_line(inst, OMNIHOST_LOG_WARN, "load cancelled");
-        return cancel_seen(inst, "load cancelled");
+        return cancel_seen(inst, eo, "load cancelled");
     }
     if (omnihost_json_get_string(start_json, "test_fail_start", reason, sizeof reason)) {
         log_line(inst, OMNIHOST_LOG_ERROR, reason);
-        return fail(inst, OMNIHOST_INTERNAL, reason);
+        return fail(eo, OMNIHOST_INTERNAL, reason);
     }
 
     pthread_mutex_lock(&inst->mu);
@@ -247,43 +257,60 @@ static omnihost_status tp_start(omnihost_instance *inst, const char *start_json,
     snprintf(inst->model_type, sizeof inst->model_type, "%s", model_type);
     inst->fail_after_ms = get_int(start_json, "test_fail_after_ms", -1, -1, INT64_MAX / 2);
     inst->stop_hang_ms = get_int(start_json, "test_stop_hang_ms", 0, 0, 600000);
+    inst->health_pad = get_int(start_json, "test_health_pad", 0, 0, 1 << 20);
     clock_gettime(CLOCK_MONOTONIC, &inst->started_at);
     inst->started = 1;
-    inst->last_error[0] = 0;
     pthread_mutex_unlock(&inst->mu);
     log_line(inst, OMNIHOST_LOG_INFO, "ready");
     return OMNIHOST_OK;
 }
 
-static omnihost_status tp_health(omnihost_instance *inst, const char **out_json) {
-    char model_q[300];
-    int ready, failed;
-    if (!inst || !out_json) return OMNIHOST_INVALID_ARGUMENT;
+/* Health goes straight into the caller's buffer (snprintf reports the full length), so two threads
+ * asking at once never share a string. */
+static omnihost_status tp_health(omnihost_instance *inst, char *out, size_t out_cap, size_t *out_len, char *error_buf,
+                                 size_t error_cap) {
+    char model_q[300], *pad;
+    int ready, failed, n;
+    int64_t pad_len;
+    errout eo;
+    eo.buf = error_buf;
+    eo.cap = error_cap;
+    if (!inst || !out_len) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "inst and out_len must not be NULL");
     pthread_mutex_lock(&inst->mu);
     failed = inst->started && inst->fail_after_ms >= 0 && ms_since(&inst->started_at) >= inst->fail_after_ms;
     ready = inst->started && !failed;
+    pad_len = inst->started ? inst->health_pad : 0;
     omnihost_json_quote(inst->model, model_q, sizeof model_q);
-    snprintf(inst->health_json, sizeof inst->health_json,
-             "{\"ready\":%s,\"failed\":%s,\"message\":\"%s\",\"model\":%s,\"generations\":%llu,"
-             "\"cancels_seen\":%llu}",
-             ready ? "true" : "false", failed ? "true" : "false",
-             failed ? "test_fail_after_ms: the backend died" : (ready ? "ready" : "not started"),
-             inst->started ? model_q : "null", (unsigned long long)inst->generations,
-             (unsigned long long)inst->cancels_seen);
-    *out_json = inst->health_json;
+    pad = (char *)malloc((size_t)pad_len + 1);
+    if (!pad) {
+        pthread_mutex_unlock(&inst->mu);
+        return fail(eo, OMNIHOST_OUT_OF_MEMORY, "out of memory");
+    }
+    memset(pad, 'p', (size_t)pad_len);
+    pad[pad_len] = 0;
+    n = snprintf(out, out_cap,
+                 "{\"ready\":%s,\"failed\":%s,\"message\":\"%s\",\"model\":%s,\"generations\":%llu,"
+                 "\"cancels_seen\":%llu,\"pad\":\"%s\"}",
+                 ready ? "true" : "false", failed ? "true" : "false",
+                 failed ? "test_fail_after_ms: the backend died" : (ready ? "ready" : "not started"),
+                 inst->started ? model_q : "null", (unsigned long long)inst->generations,
+                 (unsigned long long)inst->cancels_seen, pad);
     pthread_mutex_unlock(&inst->mu);
+    free(pad);
+    if (n < 0) return fail(eo, OMNIHOST_INTERNAL, "snprintf failed");
+    *out_len = (size_t)n;
     return OMNIHOST_OK;
 }
 
 /* Adds a finished result to the instance's list and hands it out. Takes ownership of data/meta. */
-static omnihost_status publish_result(omnihost_instance *inst, uint8_t *data, size_t size, const char *mime,
-                                      char *metadata, omnihost_result **out) {
+static omnihost_status publish_result(omnihost_instance *inst, errout eo, uint8_t *data, size_t size,
+                                      const char *mime, char *metadata, omnihost_result **out) {
     result_node *node = (result_node *)calloc(1, sizeof *node);
     if (!node || !metadata || (size > 0 && !data)) {
         free(node);
         free(data);
         free(metadata);
-        return fail(inst, OMNIHOST_OUT_OF_MEMORY, "out of memory while building the result");
+        return fail(eo, OMNIHOST_OUT_OF_MEMORY, "out of memory while building the result");
     }
     node->data = data;
     node->metadata = metadata;
@@ -312,7 +339,7 @@ static void chat_input(const char *request, char *buf, size_t cap) {
     omnihost_json_get_string(request, "prompt", buf, cap);
 }
 
-static omnihost_status generate_chat(omnihost_instance *inst, const char *request, const omnihost_job *job,
+static omnihost_status generate_chat(omnihost_instance *inst, errout eo, const char *request, const omnihost_job *job,
                                      int64_t step_ms, omnihost_result **out) {
     char input[1024], reply[1200], word[256], event[600], quoted[560];
     char *meta;
@@ -325,7 +352,7 @@ static omnihost_status generate_chat(omnihost_instance *inst, const char *reques
     /* Stream word by word, as a real chat backend streams tokens. */
     for (i = 0; i <= len; ++i) {
         if (i < len && reply[i] != ' ') continue;
-        if (cancelled(job)) return cancel_seen(inst, "generation cancelled");
+        if (cancelled(job)) return cancel_seen(inst, eo, "generation cancelled");
         snprintf(word, sizeof word, "%.*s%s", (int)(i - start), reply + start, i < len ? " " : "");
         omnihost_json_quote(word, quoted, sizeof quoted);
         snprintf(event, sizeof event, "{\"text\":%s}", quoted);
@@ -343,12 +370,12 @@ static omnihost_status generate_chat(omnihost_instance *inst, const char *reques
     {
         uint8_t *data = (uint8_t *)malloc(len ? len : 1);
         if (data) memcpy(data, reply, len);
-        return publish_result(inst, data, len, "text/plain; charset=utf-8", meta, out);
+        return publish_result(inst, eo, data, len, "text/plain; charset=utf-8", meta, out);
     }
 }
 
 static omnihost_status tp_generate(omnihost_instance *inst, const char *request_json, const omnihost_job *job,
-                                   omnihost_result **out) {
+                                   omnihost_result **out, char *error_buf, size_t error_cap) {
     char task[32], expected[32], model_type[16], reason[256], prompt[512], prompt_q[1100], model_q[300], msg[128];
     int started, failed, oom = 0, ignore_cancel = 0;
     int64_t steps, step_ms, hang_ms;
@@ -357,8 +384,11 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
     size_t size = 0;
     char *meta;
     const char *mime;
+    errout eo;
+    eo.buf = error_buf;
+    eo.cap = error_cap;
     if (out) *out = NULL;
-    if (!inst || !out) return OMNIHOST_INVALID_ARGUMENT;
+    if (!inst || !out) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "inst and out must not be NULL");
     pthread_mutex_lock(&inst->mu);
     started = inst->started;
     failed = started && inst->fail_after_ms >= 0 && ms_since(&inst->started_at) >= inst->fail_after_ms;
@@ -366,20 +396,20 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
     snprintf(model_type, sizeof model_type, "%s", inst->model_type);
     omnihost_json_quote(inst->model, model_q, sizeof model_q);
     pthread_mutex_unlock(&inst->mu);
-    if (!started) return fail(inst, OMNIHOST_UNAVAILABLE, "not started: call start() first");
-    if (failed) return fail(inst, OMNIHOST_UNAVAILABLE, "the backend died (test_fail_after_ms)");
-    if (!is_json_object(request_json)) return fail(inst, OMNIHOST_INVALID_ARGUMENT, "request_json is not a JSON object");
+    if (!started) return fail(eo, OMNIHOST_UNAVAILABLE, "not started: call start() first");
+    if (failed) return fail(eo, OMNIHOST_UNAVAILABLE, "the backend died (test_fail_after_ms)");
+    if (!is_json_object(request_json)) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "request_json is not a JSON object");
     if (!omnihost_json_get_string(request_json, "task", task, sizeof task))
-        return fail(inst, OMNIHOST_INVALID_ARGUMENT, "field 'task' is required (a string)");
+        return fail(eo, OMNIHOST_INVALID_ARGUMENT, "field 'task' is required (a string)");
     if (strcmp(task, expected) != 0) {
         snprintf(reason, sizeof reason, "model_type %s cannot run task '%s' (it runs '%s')", model_type, task,
                  expected);
-        return fail(inst, OMNIHOST_NOT_SUPPORTED, reason);
+        return fail(eo, OMNIHOST_NOT_SUPPORTED, reason);
     }
     if (omnihost_json_get_bool(request_json, "test_oom", &oom) && oom)
-        return fail(inst, OMNIHOST_OUT_OF_MEMORY, "simulated out of memory (test_oom)");
+        return fail(eo, OMNIHOST_OUT_OF_MEMORY, "simulated out of memory (test_oom)");
     if (omnihost_json_get_string(request_json, "test_fail", reason, sizeof reason))
-        return fail(inst, OMNIHOST_INTERNAL, reason);
+        return fail(eo, OMNIHOST_INTERNAL, reason);
 
     hang_ms = get_int(request_json, "test_hang_ms", 0, 0, 600000);
     if (hang_ms > 0) {
@@ -391,10 +421,10 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
     omnihost_json_get_bool(request_json, "test_ignore_cancel", &ignore_cancel);
 
     step_ms = get_int(request_json, "test_step_ms", 0, 0, 600000);
-    if (strcmp(task, "chat") == 0) return generate_chat(inst, request_json, job, step_ms, out);
+    if (strcmp(task, "chat") == 0) return generate_chat(inst, eo, request_json, job, step_ms, out);
 
     steps = get_int(request_json, "test_steps", get_int(request_json, "num_inference_steps", 2, 1, 1000), 1, 100000);
-    if (!run_steps(job, steps, step_ms, "denoise", ignore_cancel)) return cancel_seen(inst, "generation cancelled");
+    if (!run_steps(job, steps, step_ms, "denoise", ignore_cancel)) return cancel_seen(inst, eo, "generation cancelled");
     progress(job, 0, 1, "export", "encoding");
 
     if (!omnihost_json_get_string(request_json, "prompt", prompt, sizeof prompt))
@@ -402,7 +432,7 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
     omnihost_json_quote(prompt, prompt_q, sizeof prompt_q);
     seed = (uint64_t)get_int(request_json, "seed", (int64_t)(hash_str(prompt) >> 1), 0, INT64_MAX);
     meta = (char *)malloc(2048);
-    if (!meta) return fail(inst, OMNIHOST_OUT_OF_MEMORY, "out of memory");
+    if (!meta) return fail(eo, OMNIHOST_OUT_OF_MEMORY, "out of memory");
 
     if (strcmp(task, "image") == 0) {
         uint32_t w = (uint32_t)get_int(request_json, "width", 16, 1, 256);
@@ -440,13 +470,16 @@ static omnihost_status tp_generate(omnihost_instance *inst, const char *request_
     progress(job, 1, 1, "export", "done");
     snprintf(msg, sizeof msg, "generated %zu bytes of %s", size, mime);
     log_line(inst, OMNIHOST_LOG_INFO, msg);
-    return publish_result(inst, data, size, mime, meta, out);
+    return publish_result(inst, eo, data, size, mime, meta, out);
 }
 
-static omnihost_status tp_stop(omnihost_instance *inst) {
+static omnihost_status tp_stop(omnihost_instance *inst, char *error_buf, size_t error_cap) {
     int was_started;
     int64_t hang_ms;
-    if (!inst) return OMNIHOST_INVALID_ARGUMENT;
+    errout eo;
+    eo.buf = error_buf;
+    eo.cap = error_cap;
+    if (!inst) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "inst must not be NULL");
     pthread_mutex_lock(&inst->mu);
     hang_ms = inst->stop_hang_ms;
     inst->stop_hang_ms = 0; /* once: destroy's own stop does not hang again */
@@ -463,28 +496,37 @@ static omnihost_status tp_stop(omnihost_instance *inst) {
     return OMNIHOST_OK;
 }
 
-static const char *tp_last_error(omnihost_instance *inst) { return inst ? inst->last_error : ""; }
-
-static omnihost_status tp_command_preview(omnihost_instance *inst, const char *start_json, const char **out_json) {
+static omnihost_status tp_command_preview(omnihost_instance *inst, const char *start_json, char *out, size_t out_cap,
+                                          size_t *out_len, char *error_buf, size_t error_cap) {
     char model[256] = "test-model", model_type[16] = "", model_q[300], type_q[40], command[300], command_q[640];
-    if (!inst || !out_json) return OMNIHOST_INVALID_ARGUMENT;
-    if (!is_json_object(start_json)) return fail(inst, OMNIHOST_INVALID_ARGUMENT, "start_json is not a JSON object");
+    int n;
+    errout eo;
+    eo.buf = error_buf;
+    eo.cap = error_cap;
+    if (!inst || !out_len) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "inst and out_len must not be NULL");
+    if (!is_json_object(start_json)) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "start_json is not a JSON object");
     omnihost_json_get_string(start_json, "model", model, sizeof model);
     omnihost_json_get_string(start_json, "model_type", model_type, sizeof model_type);
     omnihost_json_quote(model, model_q, sizeof model_q);
     omnihost_json_quote(model_type, type_q, sizeof type_q);
     snprintf(command, sizeof command, "(in-process) test_plugin load %s", model);
     omnihost_json_quote(command, command_q, sizeof command_q);
-    pthread_mutex_lock(&inst->mu);
     /* Secrets are never echoed: a present hf_token shows as "***". */
-    snprintf(inst->preview_json, sizeof inst->preview_json,
-             "{\"kind\":\"inprocess\",\"argv\":[],\"env\":{%s},\"command\":%s,"
-             "\"settings\":{\"model\":%s,\"model_type\":%s,\"test_load_ms\":%lld}}",
-             omnihost_json_find(start_json, "hf_token") ? "\"HF_TOKEN\":\"***\"" : "", command_q, model_q, type_q,
-             (long long)get_int(start_json, "test_load_ms", 0, 0, 600000));
-    *out_json = inst->preview_json;
-    pthread_mutex_unlock(&inst->mu);
+    n = snprintf(out, out_cap,
+                 "{\"kind\":\"inprocess\",\"argv\":[],\"env\":{%s},\"command\":%s,"
+                 "\"settings\":{\"model\":%s,\"model_type\":%s,\"test_load_ms\":%lld}}",
+                 omnihost_json_find(start_json, "hf_token") ? "\"HF_TOKEN\":\"***\"" : "", command_q, model_q, type_q,
+                 (long long)get_int(start_json, "test_load_ms", 0, 0, 600000));
+    if (n < 0) return fail(eo, OMNIHOST_INTERNAL, "snprintf failed");
+    *out_len = (size_t)n;
     return OMNIHOST_OK;
+}
+
+/* No extensions yet; the member is here so the table shows where they would come from. */
+static const void *tp_get_extension(const omnihost_instance *inst, const char *extension_id) {
+    (void)inst;
+    (void)extension_id;
+    return NULL;
 }
 
 static const omnihost_plugin_entry test_plugin_entry = {
@@ -500,8 +542,8 @@ static const omnihost_plugin_entry test_plugin_entry = {
     tp_generate,
     tp_release_result,
     tp_stop,
-    tp_last_error,
     tp_command_preview,
+    tp_get_extension,
 };
 
 /* The one exported symbol (OMNIHOST_PLUGIN_ENTRY_SYMBOL). */
