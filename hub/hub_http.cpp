@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <istream>
 #include <memory>
 #include <mutex>
@@ -38,15 +39,23 @@ Poco::URI parse_url(const std::string &url) {
     }
 }
 
-// The client context: the system CA store, the peer certificate and host name verified.
+// The client context: the system CA store (OpenSSL's default paths, so SSL_CERT_FILE /
+// SSL_CERT_DIR add a private mirror's CA), the peer certificate and host name verified. Made
+// again when those variables change.
 Poco::Net::Context::Ptr tls_context() {
-    static std::once_flag once;
+    static std::mutex mutex;
     static Poco::Net::Context::Ptr context;
-    std::call_once(once, [] {
+    static std::string made_for;
+    const char *file = std::getenv("SSL_CERT_FILE");
+    const char *dir = std::getenv("SSL_CERT_DIR");
+    const std::string key = std::string(file ? file : "") + '\n' + (dir ? dir : "");
+    std::lock_guard lock(mutex);
+    if (!context || key != made_for) {
         Poco::Net::initializeSSL();
         context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
                                          Poco::Net::Context::VERIFY_RELAXED, 9, true);
-    });
+        made_for = key;
+    }
     return context;
 }
 

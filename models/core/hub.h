@@ -1,5 +1,5 @@
 // Where a model lives: a local diffusers folder, or a Hugging Face hub id ("Wan-AI/Wan2.1-T2V-1.3B-Diffusers")
-// already present in the standard Hugging Face cache. Nothing is downloaded.
+// already present in the standard Hugging Face cache. Nothing is downloaded here (hub/ does that).
 #pragma once
 
 #include <filesystem>

@@ -307,3 +307,30 @@ TEST_CASE("cancelling stops between chunks and keeps the partial file") {
 }
 
 }
+
+TEST_SUITE("hub_download") {
+
+TEST_CASE("https: a certificate no trusted CA signed is refused; trusted through SSL_CERT_FILE it downloads") {
+    temp_cache cache;
+    cache.env.unset("SSL_CERT_FILE");
+    cache.env.unset("SSL_CERT_DIR");
+    const fs::path key = cache.root / "key.pem", cert = cache.root / "cert.pem";
+    const std::string make_cert = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+                                  "-addext subjectAltName=DNS:localhost -keyout '" + key.string() + "' -out '" +
+                                  cert.string() + "' >/dev/null 2>&1";
+    REQUIRE_MESSAGE(std::system(make_cert.c_str()) == 0, "openssl could not make the test certificate");
+    const hub_standin::tls_files files{cert.string(), key.string()};
+    hub_standin::server hub(&files);
+    REQUIRE(hub.endpoint().rfind("https://localhost:", 0) == 0);
+    hub.add_repo(kId, small_pipeline());
+    std::string msg;
+    CHECK(error_kind([&] { download_model(kId, options_for(hub)); }, &msg) == hub_error_kind::network);
+    std::transform(msg.begin(), msg.end(), msg.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    CHECK_MESSAGE(msg.find("certificate") != std::string::npos, msg);
+    CHECK(!fs::exists(repo_dir(cache)));
+
+    cache.env.set("SSL_CERT_FILE", cert.string());
+    CHECK(fs::is_directory(download_model(kId, options_for(hub))));
+}
+
+}

@@ -7,6 +7,9 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/SHA1Engine.h>
 #include <Poco/SHA2Engine.h>
@@ -75,6 +78,7 @@ struct server::state {
     std::vector<recorded_request> requests;
     std::unique_ptr<Poco::Net::HTTPServer> hub, cdn;
     int hub_port = 0, cdn_port = 0;
+    bool tls = false;
 
     // The body of `path` as served this time, and where to drop the connection (0 = never).
     std::string take_body(const std::string &path, const std::string &content, uint64_t &cut) {
@@ -277,8 +281,17 @@ private:
     bool cdn_;
 };
 
-std::unique_ptr<Poco::Net::HTTPServer> listen(server::state &s, bool cdn, int &port) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+std::unique_ptr<Poco::Net::HTTPServer> listen(server::state &s, bool cdn, int &port, const tls_files *tls) {
+    const Poco::Net::SocketAddress address("127.0.0.1", 0);
+    Poco::Net::ServerSocket socket;
+    if (tls) {
+        Poco::Net::initializeSSL();
+        Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, tls->private_key,
+                                                                 tls->certificate, "", Poco::Net::Context::VERIFY_NONE);
+        socket = Poco::Net::SecureServerSocket(address, 64, context);
+    } else {
+        socket = Poco::Net::ServerSocket(address);
+    }
     port = socket.address().port();
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(8);
@@ -290,9 +303,10 @@ std::unique_ptr<Poco::Net::HTTPServer> listen(server::state &s, bool cdn, int &p
 
 }  // namespace
 
-server::server() : state_(std::make_unique<state>()) {
-    state_->hub = listen(*state_, false, state_->hub_port);
-    state_->cdn = listen(*state_, true, state_->cdn_port);
+server::server(const tls_files *tls) : state_(std::make_unique<state>()) {
+    state_->tls = tls != nullptr;
+    state_->hub = listen(*state_, false, state_->hub_port, tls);
+    state_->cdn = listen(*state_, true, state_->cdn_port, nullptr);
 }
 
 server::~server() {
@@ -300,7 +314,9 @@ server::~server() {
     state_->cdn->stopAll(true);
 }
 
-std::string server::endpoint() const { return "http://127.0.0.1:" + std::to_string(state_->hub_port); }
+std::string server::endpoint() const {
+    return (state_->tls ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(state_->hub_port);
+}
 int server::cdn_port() const { return state_->cdn_port; }
 
 std::string server::add_repo(const std::string &id, repo r) {

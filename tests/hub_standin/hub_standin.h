@@ -35,14 +35,21 @@ struct recorded_request {
     std::string authorization;  // Authorization header ("" if none)
 };
 
+// PEM files for a TLS hub listener.
+struct tls_files {
+    std::string certificate, private_key;
+};
+
 class server {
 public:
-    server();   // listens on 127.0.0.1, two ephemeral ports
+    // Listens on 127.0.0.1, two ephemeral ports. With `tls` the hub listener speaks TLS with that
+    // certificate and endpoint() is https://localhost:<port> (the CDN stays plain http).
+    explicit server(const tls_files *tls = nullptr);
     ~server();
     server(const server &) = delete;
     server &operator=(const server &) = delete;
 
-    std::string endpoint() const;  // http://127.0.0.1:<hub port>
+    std::string endpoint() const;  // http://127.0.0.1:<hub port> (https://localhost:<port> with TLS)
     int cdn_port() const;
 
     // Adds or replaces a repository "org/name"; returns its commit sha.
