@@ -9,6 +9,13 @@ namespace fs = std::filesystem;
 namespace omnihost::parity {
 
 fs::path golden_path(const context &ctx, const std::string &relative) {
+    if (!ctx.override_root.empty()) {
+        const fs::path o = ctx.override_root / relative;
+        if (fs::exists(o)) {
+            ctx.overrides_used.push_back(relative);
+            return o;
+        }
+    }
     fs::path p = ctx.golden / relative;
     if (!fs::exists(p)) throw failure("golden data missing: " + p.string());
     return p;

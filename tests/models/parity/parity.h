@@ -17,6 +17,11 @@ namespace omnihost::parity {
 
 struct context {
     std::filesystem::path golden;  // root of the golden set (contains wan21_tiny/, wan21_cases/, ...)
+    // Optional second root (--override DIR) whose files replace the golden set's files of the same
+    // relative path: references of the same calls and inputs re-recorded on another libtorch, whose
+    // elementwise kernels round differently (tests/golden_local/torch2). Empty: no override.
+    std::filesystem::path override_root;
+    mutable std::vector<std::string> overrides_used;  // relative paths read from override_root
     // Where and in which dtype a case should build its model (runner flags --device/--dtype).
     // A case that honours them reads them through device()/dtype(); the runner marks the result
     // of a case that never asked as having run on cpu/fp32, so a CUDA or bf16 run never passes

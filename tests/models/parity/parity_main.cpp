@@ -1,5 +1,5 @@
 // Runner main for every parity executable: parity_<component> and the aggregate omnihost-parity.
-//   parity_x [--golden DIR] [--device cpu|cuda[:N]] [--dtype fp32|bf16] [--list] [FILTER...]
+//   parity_x [--golden DIR] [--override DIR] [--device cpu|cuda[:N]] [--dtype fp32|bf16] [--list] [FILTER...]
 // FILTERs are substrings; a case runs when it contains any of them. One line per case, then a
 // summary; exit status 1 when any case fails, when no case matches, or when DIR is missing.
 #include "parity.h"
@@ -30,8 +30,10 @@ namespace {
 constexpr double bf16_atol = 5e-2, bf16_rtol = 5e-2;
 
 void usage() {
-    std::printf("usage: parity [--golden DIR] [--device cpu|cuda[:N]] [--dtype fp32|bf16] [--list] [FILTER...]\n"
+    std::printf("usage: parity [--golden DIR] [--override DIR] [--device cpu|cuda[:N]] [--dtype fp32|bf16] [--list] [FILTER...]\n"
                 "  --golden DIR  golden set root (default %s)\n"
+                "  --override DIR  files here replace the golden set's files of the same relative path\n"
+                "                (the same calls re-recorded on another libtorch: tests/golden_local/torch2)\n"
                 "  --device D    device for the cases that take one (default cpu); results compare on the CPU\n"
                 "  --dtype T     model dtype for the cases that take one (default fp32); bf16 compares with\n"
                 "                at least atol %g rtol %g against the fp32 goldens\n"
@@ -45,6 +47,7 @@ void usage() {
 int main(int argc, char **argv) {
     using namespace omnihost;
     std::filesystem::path golden = OMNIHOST_GOLDEN_DIR;
+    std::filesystem::path override_root;
     bool list = false;
     std::string device_text = "cpu", dtype_text = "fp32";
     std::vector<std::string> filters;
@@ -58,6 +61,12 @@ int main(int argc, char **argv) {
             golden = argv[++i];
         } else if (a.rfind("--golden=", 0) == 0) {
             golden = a.substr(9);
+        } else if (a == "--override") {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "--override needs a folder\n");
+                return 2;
+            }
+            override_root = argv[++i];
         } else if (a == "--device" || a == "--dtype") {
             if (i + 1 >= argc) {
                 std::fprintf(stderr, "%s needs a value\n", a.c_str());
@@ -114,13 +123,18 @@ int main(int argc, char **argv) {
         std::printf("FAIL %s  registered twice (two case files use this name)\n", name.c_str());
         ++failed;
     }
-    parity::context ctx{golden, device, dtype};
+    if (!override_root.empty() && !std::filesystem::is_directory(override_root)) {
+        std::printf("FAIL override folder missing: %s\n", override_root.string().c_str());
+        return 1;
+    }
+    parity::context ctx{golden, override_root, {}, device, dtype};
     int unplaced = 0;
     for (const auto &[name, fn] : cases) {
         if (!selected(name)) continue;
         const auto t0 = std::chrono::steady_clock::now();
         std::string line;
         ctx.placed = false;
+        ctx.overrides_used.clear();
         try {
             parity::outcome out = fn(ctx);
             char buf[160];
@@ -134,6 +148,8 @@ int main(int argc, char **argv) {
             line = "FAIL " + name + "  error: " + e.what();
             ++failed;
         }
+        if (!ctx.overrides_used.empty())
+            line += "  [reference from " + (override_root / ctx.overrides_used.front()).string() + "]";
         if (placed_run && !ctx.placed) {
             line += "  [ran on cpu fp32: this case takes no device/dtype]";
             ++unplaced;
