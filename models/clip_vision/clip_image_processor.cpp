@@ -25,6 +25,28 @@ double bicubic_filter(double x) {
 }
 constexpr double bicubic_support = 2.0;
 
+double sinc_filter(double x) {
+    if (x == 0.0) return 1.0;
+    x = x * 3.14159265358979323846;  // M_PI, as Pillow
+    return std::sin(x) / x;
+}
+
+// Pillow's LANCZOS: sinc truncated to [-3, 3) and windowed by sinc(x / 3).
+double lanczos_filter(double x) {
+    if (-3.0 <= x && x < 3.0) return sinc_filter(x) * sinc_filter(x / 3);
+    return 0.0;
+}
+constexpr double lanczos_support = 3.0;
+
+struct filter_def {
+    double (*fn)(double);
+    double support;
+};
+
+filter_def filter_for(pil_filter f) {
+    return f == pil_filter::lanczos ? filter_def{lanczos_filter, lanczos_support} : filter_def{bicubic_filter, bicubic_support};
+}
+
 // One output position's source span and fixed-point weights.
 struct coeffs {
     int64_t ksize = 0;
@@ -32,12 +54,12 @@ struct coeffs {
     std::vector<int32_t> k;             // [out, ksize]
 };
 
-coeffs precompute(int64_t in_size, int64_t out_size) {
+coeffs precompute(int64_t in_size, int64_t out_size, const filter_def &filter) {
     // Pillow computes the box edges in float and the rest in double; with the whole image as the
     // box, in0 = 0 and in1 = in_size exactly.
     const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
     const double filterscale = scale < 1.0 ? 1.0 : scale;  // antialias: widen the filter when shrinking
-    const double support = bicubic_support * filterscale;
+    const double support = filter.support * filterscale;
     coeffs c;
     c.ksize = static_cast<int64_t>(std::ceil(support)) * 2 + 1;
     c.first.resize(out_size);
@@ -55,7 +77,7 @@ coeffs precompute(int64_t in_size, int64_t out_size) {
         xmax -= xmin;
         double ww = 0.0;
         for (int64_t x = 0; x < xmax; ++x) {
-            w[x] = bicubic_filter((x + xmin - center + 0.5) * ss);
+            w[x] = filter.fn((x + xmin - center + 0.5) * ss);
             ww += w[x];
         }
         for (int64_t x = 0; x < xmax; ++x) {
@@ -214,25 +236,31 @@ clip_image_processor_config clip_image_processor_config::from_json_text(const st
 }
 
 at::Tensor pil_bicubic_resize(const at::Tensor &image_u8, int64_t out_h, int64_t out_w) {
+    return pil_resize(image_u8, out_h, out_w, pil_filter::bicubic);
+}
+
+at::Tensor pil_resize(const at::Tensor &image_u8, int64_t out_h, int64_t out_w, pil_filter f) {
+    const std::string what = f == pil_filter::lanczos ? "lanczos resize" : "bicubic resize";
     if (image_u8.dim() != 3 || image_u8.scalar_type() != at::kByte || image_u8.size(2) < 1 || image_u8.size(2) > 4) {
-        throw model_error("bicubic resize: image must be [H, W, C] uint8 with 1..4 channels");
+        throw model_error(what + ": image must be [H, W, C] uint8 with 1..4 channels");
     }
     if (out_h < 1 || out_w < 1 || out_h > clip_max_image_side || out_w > clip_max_image_side) {
-        throw model_error("bicubic resize: output size " + std::to_string(out_h) + "x" + std::to_string(out_w) +
+        throw model_error(what + ": output size " + std::to_string(out_h) + "x" + std::to_string(out_w) +
                           " outside [1, " + std::to_string(clip_max_image_side) + "]");
     }
     const auto src = image_u8.to(at::kCPU).contiguous();
     const int64_t h = src.size(0), w = src.size(1), ch = src.size(2);
-    if (h < 1 || w < 1) throw model_error("bicubic resize: empty image");
+    if (h < 1 || w < 1) throw model_error(what + ": empty image");
+    const filter_def filter = filter_for(f);
     std::vector<uint8_t> buf(src.data_ptr<uint8_t>(), src.data_ptr<uint8_t>() + src.numel());
     int64_t cur_w = w, cur_h = h;
     // ImagingResampleInner: the horizontal pass first, each pass only when its size changes.
     if (out_w != w) {
-        buf = resample_axis(buf, h, w, ch, precompute(w, out_w), out_w, /*horizontal=*/true);
+        buf = resample_axis(buf, h, w, ch, precompute(w, out_w, filter), out_w, /*horizontal=*/true);
         cur_w = out_w;
     }
     if (out_h != h) {
-        buf = resample_axis(buf, h, cur_w, ch, precompute(h, out_h), out_h, /*horizontal=*/false);
+        buf = resample_axis(buf, h, cur_w, ch, precompute(h, out_h, filter), out_h, /*horizontal=*/false);
         cur_h = out_h;
     }
     return at::from_blob(buf.data(), {cur_h, cur_w, ch}, at::kByte).clone();

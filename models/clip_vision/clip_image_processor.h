@@ -53,8 +53,13 @@ constexpr int64_t clip_max_image_side = 16384;
 // Throws model_error naming the problem for a wrong shape, dtype, size or value range.
 at::Tensor clip_preprocess(const at::Tensor &image, const clip_image_processor_config &cfg);
 
-// Pillow's Image.resize((out_w, out_h), Image.BICUBIC) on a [H, W, C] uint8 image (C = 1..4),
-// without reducing_gap. Exposed for tests.
+enum class pil_filter { bicubic, lanczos };
+
+// Pillow's Image.resize((out_w, out_h), filter) on a [H, W, C] uint8 image (C = 1..4), without
+// reducing_gap: 8-bit fixed-point, horizontal pass then vertical, each only when its size changes
+// (same size: a copy). Lanczos is what diffusers' VaeImageProcessor resizes with.
+at::Tensor pil_resize(const at::Tensor &image_u8, int64_t out_h, int64_t out_w, pil_filter filter);
+// pil_resize(..., pil_filter::bicubic). Exposed for tests.
 at::Tensor pil_bicubic_resize(const at::Tensor &image_u8, int64_t out_h, int64_t out_w);
 
 }  // namespace omnihost::models

@@ -1,6 +1,21 @@
-// WanPipeline (diffusers pipeline_wan.py) for text-to-video: Wan2.1 T2V, Wan2.2 TI2V-5B
-// (expand_timesteps) and Wan2.2 T2V-A14B (two experts switched at boundary_ratio, with
-// guidance_scale_2), loaded from a diffusers-format folder.
+// WanPipeline (diffusers pipeline_wan.py) for text-to-video and WanImageToVideoPipeline
+// (pipeline_wan_i2v.py) for image-to-video: Wan2.1 T2V, Wan2.2 TI2V-5B (expand_timesteps), Wan2.2
+// T2V-A14B (two experts switched at boundary_ratio, with guidance_scale_2), and with an input image
+// Wan2.2 TI2V-5B, Wan2.1 I2V (CLIP image tokens), Wan2.1 FLF2V (first + last image) and Wan2.2
+// I2V-A14B (optionally first + last image), loaded from a diffusers-format folder.
+//
+// Image conditioning, as WanImageToVideoPipeline does it:
+//  - preprocessing: the image is resized to exactly height x width with Pillow's Lanczos (8-bit),
+//    no aspect-ratio preservation and no crop (VaeImageProcessor.preprocess, resize_mode "default"),
+//    then x / 255 * 2 - 1. Callers wanting the input's aspect pick height/width themselves, e.g. with
+//    fit_to_area(); the CLIP tokens (Wan2.1 I2V/FLF2V) are made from the ORIGINAL image by the
+//    model's image_processor (shortest side to 224 with bicubic, center crop 224).
+//  - TI2V-5B (expand_timesteps): the image's normalised latent replaces latent frame 0 before every
+//    transformer call and after the loop; that frame's tokens get timestep 0.
+//  - Wan2.1 I2V / I2V-A14B: a video of the image then zeros (then the last image, FLF) is VAE-encoded
+//    and normalised; a 4-channel frame mask and that latent are concatenated to the noise on
+//    channels (transformer in_channels = 2 z_dim + 4); A14B uses it with both experts.
+//  - Wan2.1 I2V: CLIP penultimate hidden states of the image (and last image) as image tokens.
 //
 // One generate() call: clean + tokenise the prompts (or take given embeddings), UMT5 encode with
 // the pad rows zeroed, draw the initial noise from PyTorch's CPU generator (bit-identical to
@@ -19,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -57,6 +73,13 @@ struct load_callbacks {
     std::function<bool()> is_cancelled;                                          // may be empty
 };
 
+// An input image: tightly packed RGB, 3 bytes per pixel, rows top to bottom.
+struct rgb_image {
+    int64_t width = 0;
+    int64_t height = 0;
+    std::vector<uint8_t> rgb;  // width * height * 3 bytes
+};
+
 struct generate_request {
     std::string prompt;
     std::string negative_prompt;  // diffusers default: "" (one </s> token)
@@ -72,6 +95,9 @@ struct generate_request {
     std::optional<at::Tensor> prompt_embeds;           // [1, L, text_dim]
     std::optional<at::Tensor> negative_prompt_embeds;  // [1, L, text_dim]
     std::optional<at::Tensor> latents;                 // [1, C, F', H', W'] fp32
+    // Image conditioning (see pipeline_info::image_input / last_image_input for what the model takes).
+    std::optional<rgb_image> image;
+    std::optional<rgb_image> last_image;
 };
 
 // Per-step record for parity checks (all on CPU, fp32).
@@ -95,6 +121,11 @@ struct generate_output {
     at::Tensor initial_latents;  // fp32 CPU
     at::Tensor timesteps;        // scheduler.timesteps (int64 for UniPC, float32 for FlowMatch)
     int64_t num_frames = 0;      // after the 4k+1 rule
+    // Image conditioning as computed (fp32 CPU; undefined when not used), for parity checks.
+    at::Tensor condition_image;       // [1, 3, H, W] preprocessed image in [-1, 1]
+    at::Tensor condition_last_image;  // [1, 3, H, W]
+    at::Tensor image_embeds;          // CLIP hidden_states[-2] [n, S, D]
+    at::Tensor condition;             // normalised image latent (TI2V) or mask + latent (concat)
 };
 
 // Facts the plugin validates requests against.
@@ -111,7 +142,20 @@ struct pipeline_info {
     std::string device;           // in effect, e.g. "cpu"
     std::string dtype;            // in effect
     int threads = 0;              // in effect
+    // Whether a request must, may or must not give an image / a last image: "required",
+    // "accepted", "refused". TI2V: image accepted, last image refused (diffusers would ignore it);
+    // Wan2.1 I2V: image required, last image refused; Wan2.1 FLF2V: both required; I2V-A14B: image
+    // required, last image accepted; text-to-video: both refused.
+    std::string image_input = "refused";
+    std::string last_image_input = "refused";
+    bool image_encoder = false;   // CLIP image tokens (Wan2.1 I2V / FLF2V)
 };
+
+// diffusers' documented way to size an I2V request from the input image: keep its aspect ratio
+// within max_area pixels, both sides rounded down to `multiple` (the pipeline's size_multiple):
+// height = round(sqrt(max_area * h / w)) // multiple * multiple, width likewise with w / h.
+// Returns {height, width}, each at least `multiple`.
+std::pair<int64_t, int64_t> fit_to_area(int64_t image_width, int64_t image_height, int64_t max_area, int64_t multiple);
 
 class wan_pipeline {
 public:

@@ -25,6 +25,18 @@ struct offload_scope {
     }
 };
 
+void check_image_fields(const generate_request &r, const pipeline_info &info) {
+    auto check = [](const char *field, bool given, const std::string &rule) {
+        if (given && rule == "refused")
+            throw request_error(field, std::string(field) + " was given, but this model takes none");
+        if (!given && rule == "required")
+            throw request_error(field, std::string(field) + " is required by this model");
+    };
+    check("image", r.image.has_value(), info.image_input);
+    check("last_image", r.last_image.has_value(), info.last_image_input);
+    if (r.last_image && !r.image) throw request_error("image", "image is required with last_image");
+}
+
 void check_request(const generate_request &r, const pipeline_info &info) {
     if (r.height % 16 != 0 || r.height < 16)
         throw request_error("height", "height must be a positive multiple of 16 (got " + std::to_string(r.height) + ")");
@@ -38,6 +50,7 @@ void check_request(const generate_request &r, const pipeline_info &info) {
     if (r.max_sequence_length < 1)
         throw request_error("max_sequence_length", "max_sequence_length must be > 0");
     if (r.num_frames < 1) throw request_error("num_frames", "num_frames must be >= 1");
+    check_image_fields(r, info);
 }
 
 }  // namespace
@@ -87,8 +100,27 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
     progress(1, 1, "encode");
     if (cancelled()) throw generation_cancelled();
 
-    // §1.6: initial noise, float32, drawn on the CPU in one call with the full shape.
-    const int64_t channels = p.transformer->config().in_channels;
+    // Image inputs (validated before any model work), the CLIP tokens of the ORIGINAL image(s)
+    // (encode_image([image, last_image]) for first-last-frame), as the transformer's dtype.
+    at::Tensor image_u8, last_u8;
+    if (r.image) image_u8 = detail::image_tensor(*r.image, "image");
+    if (r.last_image) last_u8 = detail::image_tensor(*r.last_image, "last_image");
+    generate_output out;
+    std::optional<at::Tensor> image_embeds;
+    if (p.image_encoder && r.image) {
+        offload_scope<clip_vision_encoder> scope(&*p.image_encoder, p.offload, dev);
+        std::vector<at::Tensor> pv{clip_preprocess(image_u8, *p.image_processor)};
+        if (r.last_image) pv.push_back(clip_preprocess(last_u8, *p.image_processor));
+        const at::Tensor embeds = p.image_encoder->encode(at::cat(pv, 0).to(p.image_encoder->device()));
+        out.image_embeds = embeds.to(at::kCPU, at::kFloat);
+        image_embeds = embeds.to(dev, tdtype);
+        if (cancelled()) throw generation_cancelled();
+    }
+
+    // §1.6: initial noise, float32, drawn on the CPU in one call with the full shape. Its channels
+    // are the VAE's z_dim (equal to in_channels for text-to-video and TI2V; the concat models'
+    // in_channels also count the mask and the image latent).
+    const int64_t channels = p.vae->config().z_dim;
     const int64_t s = info.vae_scale_spatial;
     const std::vector<int64_t> shape{1, channels, (num_frames - 1) / info.vae_scale_temporal + 1, height / s, width / s};
     at::Tensor latents;
@@ -100,19 +132,73 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         at::Generator gen = at::detail::createCPUGenerator(r.seed);
         latents = at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat));
     }
-    generate_output out;
     out.initial_latents = latents.clone();
     out.num_frames = num_frames;
     latents = latents.to(dev);
+
+    // prepare_latents' image condition: the preprocessed image (a video of the image, zeros and the
+    // last image for the concat models) VAE-encoded (mode), normalised in float32.
+    detail::image_condition ic;
+    if (r.image) {
+        progress(0, 1, "encode_image");
+        const at::Tensor img = detail::preprocess_for_vae(image_u8, height, width);
+        out.condition_image = img;
+        at::Tensor video;
+        if (info.expand_timesteps) {
+            video = img.unsqueeze(2);
+        } else {
+            std::vector<at::Tensor> parts{img.unsqueeze(2)};
+            const int64_t zeros = num_frames - 1 - (r.last_image ? 1 : 0);
+            if (zeros < 0) throw request_error("num_frames", "num_frames must be at least 2 with last_image");
+            parts.push_back(at::zeros({1, 3, zeros, height, width}, img.options()));
+            if (r.last_image) {
+                out.condition_last_image = detail::preprocess_for_vae(last_u8, height, width);
+                parts.push_back(out.condition_last_image.unsqueeze(2));
+            }
+            video = at::cat(parts, 2);
+        }
+        wan_vae::encode_options enc;
+        enc.use_slicing = p.settings.vae_use_slicing;
+        enc.use_tiling = p.settings.vae_use_tiling;
+        enc.is_cancelled = cancelled;
+        at::Tensor z;
+        try {
+            z = p.vae->encode(video.to(p.vae->device(), p.vae->dtype()), enc);
+        } catch (const wan_vae::decode_cancelled &) {
+            throw generation_cancelled();
+        }
+        at::Tensor latent_condition = p.vae->normalize(z.to(dev, at::kFloat), at::kFloat);
+        const int64_t lf = shape[2], lh = shape[3], lw = shape[4];
+        if (info.expand_timesteps) {
+            ic.condition = latent_condition;
+            ic.first_frame_mask = at::ones({1, 1, lf, lh, lw}, latents.options().dtype(at::kFloat));
+            ic.first_frame_mask.select(2, 0).zero_();
+        } else {
+            // The frame mask: 1 for the given frames (first, and last with last_image), the first
+            // repeated vae_scale_temporal times, then folded into [1, 4, latent frames, h, w].
+            const int64_t st = info.vae_scale_temporal;
+            at::Tensor mask = at::ones({1, 1, num_frames, lh, lw}, at::kFloat);
+            const int64_t zero_end = r.last_image ? num_frames - 1 : num_frames;
+            mask.slice(2, 1, zero_end).zero_();
+            at::Tensor first = mask.slice(2, 0, 1).repeat_interleave(st, 2);
+            mask = at::cat({first, mask.slice(2, 1)}, 2);
+            mask = mask.view({1, -1, st, lh, lw}).transpose(1, 2).to(dev);
+            ic.condition = at::cat({mask, latent_condition}, 1);
+        }
+        out.condition = ic.condition.to(at::kCPU, at::kFloat);
+        progress(1, 1, "encode_image");
+        if (cancelled()) throw generation_cancelled();
+    }
 
     // §1.7: the denoising loop.
     auto scheduler = schedulers::make_scheduler(p.scheduler_config, p.settings.flow_shift);
     scheduler->set_timesteps(r.num_inference_steps);
     out.timesteps = scheduler->timesteps().clone();
     const int64_t steps = scheduler->num_steps();
-    const std::optional<double> boundary_t =
-        info.boundary_ratio ? std::optional<double>(*info.boundary_ratio * double(scheduler->num_train_timesteps()))
-                            : std::nullopt;
+    // Two experts: the first while t >= boundary_ratio * num_train_timesteps (a plain double, so
+    // GCC's maybe-uninitialized analysis of std::optional stays quiet).
+    const bool has_boundary = info.boundary_ratio.has_value();
+    const double boundary_t = info.boundary_ratio.value_or(0.0) * double(scheduler->num_train_timesteps());
 
     // The text's cross-attention K/V depend only on the text and the expert's weights: computed
     // once per expert instead of once per step (the same numbers, diffusers recomputes them).
@@ -121,28 +207,35 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
     } text_ctx[2];
     auto contexts_for = [&](int e, const wan_transformer &model) -> expert_text & {
         if (!text_ctx[e].cond) {
-            text_ctx[e].cond = model.encode_text(cond);
-            if (cfg) text_ctx[e].uncond = model.encode_text(uncond);
+            text_ctx[e].cond = model.encode_context(cond, image_embeds);
+            if (cfg) text_ctx[e].uncond = model.encode_context(uncond, image_embeds);
         }
         return text_ctx[e];
     };
     for (int64_t i = 0; i < steps; ++i) {
         if (cancelled()) throw generation_cancelled();
         const at::Tensor t = scheduler->timestep(i);
-        const bool second = boundary_t && scheduler->timestep_value(i) < *boundary_t;
+        const bool second = has_boundary && scheduler->timestep_value(i) < boundary_t;
         const wan_transformer &model = second ? *p.transformer_2 : *p.transformer;
         const expert_text &ctx = contexts_for(second ? 1 : 0, model);
         const double g = second ? g2 : g1;
 
-        const at::Tensor x_in = latents.to(model.dtype());
+        at::Tensor x_in;
         at::Tensor timestep;
         if (info.expand_timesteps) {
-            // Wan2.2 TI2V: one timestep per token: (ones[0][0][:, ::2, ::2] * t).flatten().
-            const at::Tensor mask = at::ones(latents.sizes(), latents.options().dtype(at::kFloat));
+            // Wan2.2 TI2V: one timestep per token: (mask[0][0][:, ::2, ::2] * t).flatten(), the mask
+            // 0 on the image's latent frame (which is blended in before every call), else all ones.
+            const at::Tensor mask = ic.first_frame_mask.defined()
+                                        ? ic.first_frame_mask
+                                        : at::ones(latents.sizes(), latents.options().dtype(at::kFloat));
+            x_in = ic.first_frame_mask.defined() ? ((1 - mask) * ic.condition + mask * latents).to(model.dtype())
+                                                 : latents.to(model.dtype());
             const at::Tensor per_token =
                 (mask[0][0].slice(1, 0, c10::nullopt, 2).slice(2, 0, c10::nullopt, 2) * t.to(dev)).flatten();
             timestep = per_token.unsqueeze(0).expand({latents.size(0), -1});
         } else {
+            x_in = ic.condition.defined() ? at::cat({latents, ic.condition}, 1).to(model.dtype())
+                                          : latents.to(model.dtype());
             timestep = t.to(dev).expand({latents.size(0)});
         }
         at::Tensor noise_pred = model.forward(x_in, timestep, *ctx.cond);
@@ -159,6 +252,8 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         progress(int(i + 1), int(steps), "denoise");
     }
     if (cancelled()) throw generation_cancelled();
+    if (ic.first_frame_mask.defined())
+        latents = (1 - ic.first_frame_mask) * ic.condition + ic.first_frame_mask * latents;
 
     // §1.8: de-normalise + decode (inside decode_latents), then post-process.
     wan_vae::decode_options dec;

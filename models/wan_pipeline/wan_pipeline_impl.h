@@ -4,6 +4,8 @@
 
 #include "wan_pipeline.h"
 
+#include "clip_vision/clip_image_processor.h"
+#include "clip_vision/clip_vision_encoder.h"
 #include "core/config.h"
 #include "schedulers/scheduler.h"
 #include "umt5/umt5_encoder.h"
@@ -26,7 +28,11 @@ struct wan_pipeline::impl {
     std::optional<wan_transformer> transformer;
     std::optional<wan_transformer> transformer_2;  // Wan2.2 A14B low-noise expert
     std::optional<wan_vae::vae> vae;
+    std::optional<clip_vision_encoder> image_encoder;          // Wan2.1 I2V / FLF2V only
+    std::optional<clip_image_processor_config> image_processor;
     json_config scheduler_config;
+
+    bool class_is_i2v = false;          // model_index names WanImageToVideoPipeline
 
     void log(log_level level, const std::string &message) const {
         if (callbacks.log) callbacks.log(level, message);
@@ -34,3 +40,21 @@ struct wan_pipeline::impl {
 };
 
 }  // namespace omnihost::models::wan
+
+namespace omnihost::models::wan::detail {
+
+// The request's image as a [H, W, 3] uint8 CPU tensor; request_error naming `field` when the byte
+// count does not match the size or a side is not positive.
+at::Tensor image_tensor(const rgb_image &image, const std::string &field);
+
+// VaeImageProcessor.preprocess(image, height, width) for an 8-bit RGB image: Pillow Lanczos resize
+// to exactly height x width (skipped at the same size), / 255, * 2 - 1 -> [1, 3, H, W] float32.
+at::Tensor preprocess_for_vae(const at::Tensor &image_hwc_u8, int64_t height, int64_t width);
+
+// What WanImageToVideoPipeline.prepare_latents returns besides the noise.
+struct image_condition {
+    at::Tensor condition;         // expand: normalised latent [1, z, 1, h, w]; else mask + latent [1, 4 + z, F, h, w]
+    at::Tensor first_frame_mask;  // expand only: [1, 1, F, h, w] float32, 0 on latent frame 0
+};
+
+}  // namespace omnihost::models::wan::detail

@@ -47,9 +47,10 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
     info.model_dir = dir.string();
 
     const model_index index = model_index::load(dir);
-    if (index.class_name != "WanPipeline")
+    p->class_is_i2v = index.class_name == "WanImageToVideoPipeline";
+    if (index.class_name != "WanPipeline" && !p->class_is_i2v)
         p->log(log_level::warn, "model_index.json names " + index.class_name +
-                                    "; loading it as a WanPipeline (text-to-video)");
+                                    "; loading it as a WanPipeline / WanImageToVideoPipeline");
     for (const char *c : {"transformer", "vae", "scheduler"}) require_component(index, dir, c);
     info.boundary_ratio = index.config.get_optional_double("boundary_ratio");
     info.expand_timesteps = index.config.get_bool("expand_timesteps", false);
@@ -92,7 +93,11 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
                                 ? "enforce_eager: on; libtorch executes eagerly (no graph capture)"
                                 : "enforce_eager: off requested, but this build has no graph compiler: running eagerly");
 
-    const int total = 3 + (two_experts ? 1 : 0) + (index.has("text_encoder") ? 1 : 0);
+    // The transformer's config decides the conditioning path, and with it whether the VAE encoder
+    // and the CLIP image encoder are needed; read it before loading anything large.
+    const auto tcfg = wan_transformer_config::from_file(dir / "transformer" / "config.json");
+    const bool wants_clip = tcfg.image_dim.has_value();
+    const int total = 3 + (two_experts ? 1 : 0) + (index.has("text_encoder") ? 1 : 0) + (wants_clip ? 1 : 0);
     int step = 0;
     auto progress = [&](const std::string &what) {
         if (cb.is_cancelled && cb.is_cancelled()) throw generation_cancelled();
@@ -154,13 +159,67 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
                                     " (boundary_ratio " + fmt(*info.boundary_ratio) + "), then transformer_2");
     }
 
+    // Conditioning path from the transformer's input channels (diffusers concatenates without
+    // checking; a mismatch here would only fail later inside the patch embedding).
+    const auto vcfg = wan_vae::vae_config::from_file(dir / "vae" / "config.json");
+    const int64_t z = vcfg.z_dim, in_ch = p->transformer->config().in_channels;
+    const std::string tfile = (dir / "transformer" / "config.json").string();
+    if (info.expand_timesteps) {
+        if (in_ch != z)
+            throw model_error(tfile + ": in_channels " + std::to_string(in_ch) + " must equal the VAE's z_dim " +
+                              std::to_string(z) + " with expand_timesteps");
+        info.image_input = p->class_is_i2v ? "required" : "accepted";
+        info.last_image_input = "refused";  // diffusers' TI2V path ignores a last image; refused instead
+    } else if (in_ch == 2 * z + 4) {
+        info.image_input = "required";
+        info.last_image_input = tcfg.pos_embed_seq_len ? "required" : tcfg.image_dim ? "refused" : "accepted";
+    } else if (in_ch == z) {
+        if (p->class_is_i2v)
+            throw model_error(tfile + ": in_channels " + std::to_string(in_ch) +
+                              " is the text-to-video layout, but model_index.json names WanImageToVideoPipeline");
+        if (tcfg.image_dim) throw model_error(tfile + ": image_dim is set on a text-to-video layout (in_channels = z_dim)");
+    } else {
+        throw model_error(tfile + ": in_channels " + std::to_string(in_ch) + " is neither z_dim (" + std::to_string(z) +
+                          ") nor 2 z_dim + 4 (" + std::to_string(2 * z + 4) + ", noise + mask + image latent)");
+    }
+    if (two_experts && p->transformer_2->config().in_channels != in_ch)
+        throw model_error((dir / "transformer_2" / "config.json").string() + ": in_channels differs from transformer's");
+    if (two_experts && p->transformer_2->config().image_dim != tcfg.image_dim)
+        throw model_error((dir / "transformer_2" / "config.json").string() + ": image_dim differs from transformer's");
+    info.image_encoder = wants_clip;
+
     progress("vae");
     wan_vae::load_settings vs;
     vs.dtype = vae_dtype;
     vs.device = p->compute_device;  // the VAE has no device moves yet; it is small next to the rest
+    vs.with_encoder = info.image_input != "refused";
     p->vae.emplace(wan_vae::vae::load(dir / "vae", vs));
-    p->log(log_level::info, "vae: " + p->vae->describe());
+    p->log(log_level::info, "vae: " + p->vae->describe() + (vs.with_encoder ? " (with the encoder, for the image)" : ""));
     ++step;
+
+    if (wants_clip) {
+        progress("image_encoder");
+        require_component(index, dir, "image_encoder");
+        require_component(index, dir, "image_processor");
+        p->image_processor.emplace(
+            clip_image_processor_config::from_json_file(dir / "image_processor" / "preprocessor_config.json"));
+        // fp32 as diffusers' Wan2.1 I2V example loads it (the encoder is small next to the transformer).
+        clip_vision_options co;
+        co.dtype = c10::kFloat;
+        co.device = home;
+        p->image_encoder.emplace(clip_vision_encoder::load(dir / "image_encoder", co));
+        p->log(log_level::info, "image_encoder: CLIPVisionModel, " + std::to_string(p->image_encoder->parameter_count()) +
+                                    " parameters, float32 on " + p->image_encoder->device().str() +
+                                    "; image_processor: shortest edge " + std::to_string(p->image_processor->shortest_edge) +
+                                    ", crop " + std::to_string(p->image_processor->crop_height) + "x" +
+                                    std::to_string(p->image_processor->crop_width));
+        ++step;
+    }
+    if (info.image_input != "refused")
+        p->log(log_level::info, "image conditioning: image " + info.image_input + ", last image " + info.last_image_input +
+                                    (info.expand_timesteps ? "; the image latent is latent frame 0 (expand_timesteps)"
+                                                           : "; mask + image latent concatenated on channels") +
+                                    (wants_clip ? ", CLIP image tokens" : ""));
 
     const auto &vc = p->vae->config();
     info.vae_scale_spatial = vc.scale_factor_spatial;

@@ -3,6 +3,7 @@
 #include "wan_transformer/wan_modules.h"
 
 #include "core/torch_compat.h"
+#include "wan_transformer/wan_rope.h"
 
 #include <ATen/ATen.h>
 
@@ -84,7 +85,40 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
     return out.permute({0, 2, 1, 3}).reshape({B, S, H * D});
 }
 
-attention_m::attention_m(int64_t dim, int64_t heads_, double eps) : heads(heads_) {
+fp32_layer_norm_m::fp32_layer_norm_m(int64_t dim, double eps_) : eps(eps_) {
+    weight = param(*this, "weight", {dim});
+    bias = param(*this, "bias", {dim});
+}
+
+at::Tensor fp32_layer_norm_m::operator()(const at::Tensor &x) const {
+    const int64_t d = x.size(-1);
+    return at::layer_norm(x.to(at::kFloat), {d}, weight.to(at::kFloat), bias.to(at::kFloat), eps).to(x.scalar_type());
+}
+
+image_embedder_m::image_embedder_m(int64_t in, int64_t out, std::optional<int64_t> pos_len) {
+    // FP32LayerNorm(in) / FP32LayerNorm(out): nn.LayerNorm's default eps (1e-5), with affine.
+    norm1 = register_module("norm1", std::make_shared<fp32_layer_norm_m>(in, 1e-5));
+    auto ff = register_module("ff", std::make_shared<torch::nn::Module>());
+    auto net = ff->register_module("net", std::make_shared<torch::nn::Module>());
+    auto net0 = net->register_module("0", std::make_shared<torch::nn::Module>());
+    ff_proj = net0->register_module("proj", std::make_shared<linear_m>(in, in));  // FeedForward(mult=1)
+    ff_out = net->register_module("2", std::make_shared<linear_m>(in, out));
+    norm2 = register_module("norm2", std::make_shared<fp32_layer_norm_m>(out, 1e-5));
+    if (pos_len) pos_embed = param(*this, "pos_embed", {1, *pos_len, in});
+}
+
+at::Tensor image_embedder_m::operator()(const at::Tensor &image_embeds) const {
+    at::Tensor x = image_embeds;
+    if (pos_embed.defined()) {
+        const int64_t s = x.size(1), d = x.size(2);
+        x = x.view({-1, 2 * s, d}) + pos_embed;
+    }
+    x = (*norm1)(x);
+    x = (*ff_out)(at::gelu((*ff_proj)(x)));
+    return (*norm2)(x);
+}
+
+attention_m::attention_m(int64_t dim, int64_t heads_, double eps, std::optional<int64_t> added_kv) : heads(heads_) {
     to_q = register_module("to_q", std::make_shared<linear_m>(dim, dim));
     to_k = register_module("to_k", std::make_shared<linear_m>(dim, dim));
     to_v = register_module("to_v", std::make_shared<linear_m>(dim, dim));
@@ -92,6 +126,11 @@ attention_m::attention_m(int64_t dim, int64_t heads_, double eps) : heads(heads_
     to_out0 = to_out->register_module("0", std::make_shared<linear_m>(dim, dim));
     norm_q = register_module("norm_q", std::make_shared<rms_norm_m>(dim, eps));
     norm_k = register_module("norm_k", std::make_shared<rms_norm_m>(dim, eps));
+    if (added_kv) {
+        add_k_proj = register_module("add_k_proj", std::make_shared<linear_m>(*added_kv, dim));
+        add_v_proj = register_module("add_v_proj", std::make_shared<linear_m>(*added_kv, dim));
+        norm_added_k = register_module("norm_added_k", std::make_shared<rms_norm_m>(dim, eps));
+    }
 }
 
 at::Tensor attention_m::self_attention(const at::Tensor &x, const rope_grid &rope) const {
@@ -110,16 +149,25 @@ std::pair<at::Tensor, at::Tensor> attention_m::context_kv(const at::Tensor &cont
     return {k, v};
 }
 
-at::Tensor attention_m::cross_attention(const at::Tensor &x, const at::Tensor &k, const at::Tensor &v) const {
+std::pair<at::Tensor, at::Tensor> attention_m::image_kv(const at::Tensor &image) const {
+    at::Tensor k = (*norm_added_k)((*add_k_proj)(image)).unflatten(2, {heads, -1});
+    at::Tensor v = (*add_v_proj)(image).unflatten(2, {heads, -1});
+    return {k, v};
+}
+
+at::Tensor attention_m::cross_attention(const at::Tensor &x, const at::Tensor &k, const at::Tensor &v,
+                                        const at::Tensor &img_k, const at::Tensor &img_v) const {
     at::Tensor q = (*norm_q)((*to_q)(x)).unflatten(2, {heads, -1});
     at::Tensor o = attention(q, k, v).to(q.scalar_type());
+    if (img_k.defined()) o = o + attention(q, img_k, img_v).to(q.scalar_type());
     return (*to_out0)(o);
 }
 
 block_m::block_m(const wan_transformer_config &cfg) : eps(cfg.eps) {
     const int64_t d = cfg.inner_dim();
     attn1 = register_module("attn1", std::make_shared<attention_m>(d, cfg.num_attention_heads, cfg.eps));
-    attn2 = register_module("attn2", std::make_shared<attention_m>(d, cfg.num_attention_heads, cfg.eps));
+    attn2 = register_module("attn2",
+                            std::make_shared<attention_m>(d, cfg.num_attention_heads, cfg.eps, cfg.added_kv_proj_dim));
     if (cfg.cross_attn_norm) {
         auto norm2 = register_module("norm2", std::make_shared<torch::nn::Module>());
         norm2_weight = param(*norm2, "weight", {d});
@@ -134,7 +182,8 @@ block_m::block_m(const wan_transformer_config &cfg) : eps(cfg.eps) {
 }
 
 at::Tensor block_m::forward(const at::Tensor &x_in, const at::Tensor &text_k, const at::Tensor &text_v,
-                            const at::Tensor &temb_proj, const rope_grid &rope) const {
+                            const at::Tensor &temb_proj, const rope_grid &rope, const at::Tensor &img_k,
+                            const at::Tensor &img_v) const {
     const auto dtype = x_in.scalar_type();
     const int64_t d = x_in.size(-1);
     // Modulation (fp32): table + temb_proj.float(), chunked into shift, scale, gate, c_shift, c_scale, c_gate.
@@ -158,7 +207,7 @@ at::Tensor block_m::forward(const at::Tensor &x_in, const at::Tensor &text_k, co
     h = norm2_weight.defined()
             ? at::layer_norm(x.to(at::kFloat), {d}, norm2_weight.to(at::kFloat), norm2_bias.to(at::kFloat), eps).to(dtype)
             : x;
-    x = x + attn2->cross_attention(h, text_k, text_v);
+    x = x + attn2->cross_attention(h, text_k, text_v, img_k, img_v);
 
     // 3. Feed-forward (GELU tanh); residual in fp32.
     xf = x.to(at::kFloat);
@@ -182,6 +231,9 @@ transformer_m::transformer_m(const wan_transformer_config &c) : cfg(c) {
     auto tx = ce->register_module("text_embedder", std::make_shared<torch::nn::Module>());
     text_linear_1 = tx->register_module("linear_1", std::make_shared<linear_m>(cfg.text_dim, d));
     text_linear_2 = tx->register_module("linear_2", std::make_shared<linear_m>(d, d));
+    if (cfg.image_dim)
+        image_embedder = ce->register_module(
+            "image_embedder", std::make_shared<image_embedder_m>(*cfg.image_dim, d, cfg.pos_embed_seq_len));
 
     auto bl = register_module("blocks", std::make_shared<torch::nn::Module>());
     for (int64_t i = 0; i < cfg.num_layers; ++i)
@@ -192,11 +244,10 @@ transformer_m::transformer_m(const wan_transformer_config &c) : cfg(c) {
 
     // RoPE tables (WanRotaryPosEmbed): per sub-dim D, freq_k = 1 / 10000^(2k/D) in float64,
     // angle = pos * freq, cos/sin repeated pairwise, cast to float32; concatenated t | h | w.
-    const int64_t hd = cfg.attention_head_dim;
-    const int64_t h_dim = 2 * (hd / 6), w_dim = h_dim, t_dim = hd - h_dim - w_dim;
+    const rope_split split = wan_rope_split(cfg.attention_head_dim);
     at::Tensor pos = at::arange(cfg.rope_max_seq_len, at::kLong);
     std::vector<at::Tensor> cs, ss;
-    for (int64_t dim : {t_dim, h_dim, w_dim}) {
+    for (int64_t dim : {split.t, split.h, split.w}) {
         at::Tensor exps = at::arange(0, dim, 2, at::kDouble).slice(0, 0, dim / 2) / dim;
         at::Tensor freqs = 1.0 / at::pow(10000.0, exps) / 1.0;
         at::Tensor ang = at::outer(pos, freqs);
@@ -209,7 +260,8 @@ transformer_m::transformer_m(const wan_transformer_config &c) : cfg(c) {
 
 rope_grid transformer_m::rope_for(int64_t f, int64_t h, int64_t w) const {
     const int64_t hd = cfg.attention_head_dim;
-    const std::vector<int64_t> split{hd - 2 * (hd / 3), hd / 3, hd / 3};
+    const rope_split rs = wan_rope_split(hd);
+    const std::vector<int64_t> split{rs.t, rs.h, rs.w};
     auto grid = [&](const at::Tensor &table) {
         auto parts = table.split_with_sizes(split, 1);
         at::Tensor tf = parts[0].slice(0, 0, f).view({f, 1, 1, -1}).expand({f, h, w, -1});

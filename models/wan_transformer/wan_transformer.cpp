@@ -62,7 +62,8 @@ wan_transformer wan_transformer::load(const wan_transformer_config &cfg, const t
     lo.dtype = opts.dtype;
     lo.device = opts.device;
     lo.keep_fp32 = keep_in_fp32_modules();
-    lo.ignore_unexpected = {};  // diffusers ignores "norm_added_q", an I2V-only key; I2V is refused anyway
+    // diffusers' _keys_to_ignore_on_load_unexpected: some I2V checkpoints carry an unused norm_added_q.
+    if (cfg.added_kv_proj_dim) lo.ignore_unexpected = {"norm_added_q"};
     load_module(*t.m_, weights, lo);
     t.m_->rope_cos = t.m_->rope_cos.to(opts.device);
     t.m_->rope_sin = t.m_->rope_sin.to(opts.device);
@@ -118,7 +119,38 @@ std::vector<std::pair<std::string, at::Tensor>> wan_transformer::named_parameter
 }
 
 std::shared_ptr<const wan_text_context> wan_transformer::encode_text(const at::Tensor &ehs) const {
+    return encode_context(ehs, std::nullopt);
+}
+
+std::shared_ptr<const wan_text_context> wan_transformer::encode_context(const at::Tensor &ehs,
+                                                                        const std::optional<at::Tensor> &image) const {
     const auto &cfg = m_->cfg;
+    if (cfg.image_dim && !image)
+        bad_arg("encoder_hidden_states_image", "is required: this transformer has an image embedder (image_dim " +
+                                                   std::to_string(*cfg.image_dim) + ")");
+    if (!cfg.image_dim && image)
+        bad_arg("encoder_hidden_states_image", "was given, but this transformer has no image embedder (image_dim is null)");
+    if (image) {
+        const at::Tensor &im = *image;
+        if (im.dim() != 3 || im.size(2) != *cfg.image_dim)
+            bad_arg("encoder_hidden_states_image", "must be [B, S, " + std::to_string(*cfg.image_dim) + "], got " +
+                                                       shape_str(im.sizes()));
+        if (cfg.pos_embed_seq_len) {
+            if (2 * im.size(1) != *cfg.pos_embed_seq_len || im.size(0) % 2 != 0)
+                bad_arg("encoder_hidden_states_image",
+                        "must be image pairs [2B, " + std::to_string(*cfg.pos_embed_seq_len / 2) + ", " +
+                            std::to_string(*cfg.image_dim) + "] for this first-last-frame transformer (pos_embed_seq_len " +
+                            std::to_string(*cfg.pos_embed_seq_len) + "), got " + shape_str(im.sizes()));
+        }
+        const int64_t batches = cfg.pos_embed_seq_len ? im.size(0) / 2 : im.size(0);
+        if (ehs.dim() == 3 && batches != ehs.size(0))
+            bad_arg("encoder_hidden_states_image", "batch " + shape_str(im.sizes()) +
+                                                       " does not match encoder_hidden_states " + shape_str(ehs.sizes()));
+        // diffusers joins image and text and splits them again at (length - 512).
+        if (ehs.dim() == 3 && ehs.size(1) != 512)
+            bad_arg("encoder_hidden_states", "must have 512 tokens with an image context (diffusers splits the image "
+                                             "tokens off at length - 512), got " + std::to_string(ehs.size(1)));
+    }
     if (ehs.dim() != 3 || ehs.size(2) != cfg.text_dim)
         bad_arg("encoder_hidden_states", "must be [B, L, " + std::to_string(cfg.text_dim) + "], got " + shape_str(ehs.sizes()));
     c10::InferenceMode guard;
@@ -128,12 +160,18 @@ std::shared_ptr<const wan_text_context> wan_transformer::encode_text(const at::T
     ctx->text = (*m_->text_linear_2)(at::gelu((*m_->text_linear_1)(text), "tanh"));
     ctx->kv.reserve(m_->blocks.size());
     for (const auto &b : m_->blocks) ctx->kv.push_back(b->attn2->context_kv(ctx->text));
+    if (image) {
+        ctx->image = (*m_->image_embedder)(image->to(device_, dtype_));
+        ctx->image_kv.reserve(m_->blocks.size());
+        for (const auto &b : m_->blocks) ctx->image_kv.push_back(b->attn2->image_kv(ctx->image));
+    }
     return ctx;
 }
 
 at::Tensor wan_transformer::forward(const at::Tensor &hidden_states, const at::Tensor &timestep,
-                                    const at::Tensor &encoder_hidden_states) const {
-    return forward(hidden_states, timestep, *encode_text(encoder_hidden_states));
+                                    const at::Tensor &encoder_hidden_states,
+                                    const std::optional<at::Tensor> &encoder_hidden_states_image) const {
+    return forward(hidden_states, timestep, *encode_context(encoder_hidden_states, encoder_hidden_states_image));
 }
 
 at::Tensor wan_transformer::forward(const at::Tensor &hidden_states, const at::Tensor &timestep,
@@ -157,6 +195,11 @@ at::Tensor wan_transformer::forward(const at::Tensor &hidden_states, const at::T
                                 "], got " + shape_str(timestep.sizes()));
     if (text.kv.size() != m_->blocks.size() || !text.text.defined() || text.text.size(0) != B)
         bad_arg("encoder_hidden_states", "batch/context does not match hidden_states (batch " + std::to_string(B) + ")");
+    const bool has_image = text.image.defined();
+    if (has_image != cfg.image_dim.has_value() || (has_image && (text.image_kv.size() != m_->blocks.size() ||
+                                                                 text.image.size(0) != B)))
+        bad_arg("encoder_hidden_states_image", cfg.image_dim ? "context is missing or does not match the batch"
+                                                             : "was given, but this transformer has no image embedder");
 
     c10::InferenceMode guard;
     const int64_t d = cfg.inner_dim();
@@ -176,7 +219,9 @@ at::Tensor wan_transformer::forward(const at::Tensor &hidden_states, const at::T
     temb_proj = per_token ? temb_proj.unflatten(2, {6, d}) : temb_proj.unflatten(1, {6, d});
 
     for (size_t i = 0; i < m_->blocks.size(); ++i)
-        x = m_->blocks[i]->forward(x, text.kv[i].first, text.kv[i].second, temb_proj, rope);
+        x = has_image ? m_->blocks[i]->forward(x, text.kv[i].first, text.kv[i].second, temb_proj, rope,
+                                               text.image_kv[i].first, text.image_kv[i].second)
+                      : m_->blocks[i]->forward(x, text.kv[i].first, text.kv[i].second, temb_proj, rope);
 
     // Output head: (table + temb) -> shift, scale (temb, not temb_proj), fp32 LayerNorm, proj_out.
     at::Tensor shift, scale;

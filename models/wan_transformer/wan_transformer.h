@@ -1,11 +1,19 @@
-// WanTransformer3DModel (diffusers) on libtorch: Wan2.1 T2V and Wan2.2 (T2V-A14B experts, TI2V-5B
-// with per-token timesteps). Loaded from a diffusers `transformer/` folder (config.json +
+// WanTransformer3DModel (diffusers) on libtorch: Wan2.1 T2V, Wan2.1 I2V / FLF2V (image embedder,
+// added key/value projections), Wan2.2 (T2V/I2V-A14B experts, TI2V-5B with per-token timesteps). Loaded from a diffusers `transformer/` folder (config.json +
 // diffusion_pytorch_model.safetensors[.index.json]); every parameter maps 1:1 to a checkpoint key and
 // a missing or unexpected key is a model_error naming it.
 //
 //   auto tr = wan_transformer::load(dir / "transformer", {.dtype = at::kFloat});
 //   auto text = tr.encode_text(prompt_embeds);                  // once per prompt (cacheable)
 //   at::Tensor v = tr.forward(latents, t.expand({B}), *text);   // [B, C_out, F, H, W]
+//   // Wan2.1 I2V: the CLIP penultimate hidden states join the text context
+//   auto ctx = tr.encode_context(prompt_embeds, clip_hidden_states);
+//
+// Image context (config image_dim set): encoder_hidden_states_image [B, S, image_dim] (or [2B, S,
+// image_dim], image pairs, for first-last-frame models with pos_embed_seq_len = 2 S) goes through
+// condition_embedder.image_embedder and every block's add_k_proj/add_v_proj/norm_added_k; the
+// cross-attention adds attention over it to the text attention. diffusers splits the joined
+// context at (length - 512), so the text must be exactly 512 tokens there (checked).
 //
 // dtype: fp32, or bf16 with diffusers' mixed-precision behaviour (time_embedder, scale_shift_table
 // and norms in fp32; modulation, norms and the self-attention/FFN residuals computed in fp32).
@@ -20,6 +28,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +45,8 @@ namespace detail { struct transformer_m; }
 struct wan_text_context {
     at::Tensor text;                            // [B, L, d]
     std::vector<std::pair<at::Tensor, at::Tensor>> kv;  // per block: K, V [B, L, heads, head_dim]
+    at::Tensor image;                           // image_embedder output [B, S, d]; undefined: none
+    std::vector<std::pair<at::Tensor, at::Tensor>> image_kv;  // per block (added projections)
 };
 
 struct wan_load_options {
@@ -58,11 +69,16 @@ public:
     // UniPC or float32 from FlowMatch) or [B, N] float32 per-token (Wan2.2 expand_timesteps, N =
     // number of patches); encoder_hidden_states [B, L, text_dim]. Returns [B, C_out, F, H, W] in the
     // model dtype. Shape errors are model_errors naming the argument.
+    // encoder_hidden_states_image: required when the config has image_dim, refused otherwise.
     at::Tensor forward(const at::Tensor &hidden_states, const at::Tensor &timestep,
-                       const at::Tensor &encoder_hidden_states) const;
+                       const at::Tensor &encoder_hidden_states,
+                       const std::optional<at::Tensor> &encoder_hidden_states_image = std::nullopt) const;
     at::Tensor forward(const at::Tensor &hidden_states, const at::Tensor &timestep,
                        const wan_text_context &text) const;
     std::shared_ptr<const wan_text_context> encode_text(const at::Tensor &encoder_hidden_states) const;
+    // Text and (for image_dim models) image context: once per request, reused by every step.
+    std::shared_ptr<const wan_text_context> encode_context(
+        const at::Tensor &encoder_hidden_states, const std::optional<at::Tensor> &encoder_hidden_states_image) const;
 
     // Moves every weight to `device` (CPU offload). Copies of a wan_transformer share their weights,
     // so all of them move; text contexts made before the move must be re-encoded.

@@ -2,6 +2,7 @@
 
 #include "core/config.h"
 #include "core/safetensors.h"  // model_error
+#include "wan_transformer/wan_rope.h"
 
 namespace omnihost::models::wan {
 
@@ -20,11 +21,14 @@ wan_transformer_config wan_transformer_config::from_json(const json_config &cfg)
     c.qk_norm = cfg.get_string("qk_norm", c.qk_norm);
     c.eps = cfg.get_double("eps", c.eps);
     c.rope_max_seq_len = cfg.get_int("rope_max_seq_len", c.rope_max_seq_len);
-    for (const char *key : {"image_dim", "added_kv_proj_dim", "pos_embed_seq_len"}) {
-        if (cfg.has(key))
-            throw model_error(cfg.origin() + ": key '" + key +
-                              "' is set: image-conditioned (I2V/FLF2V) Wan transformers are not supported");
-    }
+    // null (or absent) = not there, as diffusers' None.
+    auto optional_int = [&](const char *key) -> std::optional<int64_t> {
+        if (!cfg.has(key)) return std::nullopt;
+        return cfg.get_int(key, 0);
+    };
+    c.image_dim = optional_int("image_dim");
+    c.added_kv_proj_dim = optional_int("added_kv_proj_dim");
+    c.pos_embed_seq_len = optional_int("pos_embed_seq_len");
     c.validate(cfg.origin());
     return c;
 }
@@ -51,6 +55,7 @@ void wan_transformer_config::validate(const std::string &o) const {
     in_range(num_attention_heads, 1, b::max_heads, "num_attention_heads");
     in_range(attention_head_dim, 1, b::max_head_dim, "attention_head_dim");
     need(attention_head_dim % 2 == 0, "attention_head_dim", "must be a positive even number");
+    wan_rope_split(attention_head_dim, o);  // throws for a head dim the RoPE cannot split
     in_range(num_attention_heads * attention_head_dim, 1, b::max_dim, "num_attention_heads");
     in_range(in_channels, 1, b::max_channels, "in_channels");
     in_range(out_channels, 1, b::max_channels, "out_channels");
@@ -62,6 +67,18 @@ void wan_transformer_config::validate(const std::string &o) const {
     in_range(rope_max_seq_len, 1, b::max_positions, "rope_max_seq_len");
     need(qk_norm == "rms_norm_across_heads", "qk_norm", "must be \"rms_norm_across_heads\" (got \"" + qk_norm + "\")");
     need(eps > 0, "eps", "must be > 0");
+    if (image_dim) in_range(*image_dim, 1, b::max_dim, "image_dim");
+    if (added_kv_proj_dim) in_range(*added_kv_proj_dim, 1, b::max_dim, "added_kv_proj_dim");
+    if (pos_embed_seq_len) in_range(*pos_embed_seq_len, 1, b::max_positions, "pos_embed_seq_len");
+    // The image tokens reach the blocks only through attn2's added projections (and those read the
+    // image embedder's output, which is inner_dim wide), so the two keys come together.
+    need(image_dim.has_value() == added_kv_proj_dim.has_value(), image_dim ? "added_kv_proj_dim" : "image_dim",
+         "must be set together with " + std::string(image_dim ? "image_dim" : "added_kv_proj_dim"));
+    if (added_kv_proj_dim)
+        need(*added_kv_proj_dim == num_attention_heads * attention_head_dim, "added_kv_proj_dim",
+             "must equal num_attention_heads * attention_head_dim (" +
+                 std::to_string(num_attention_heads * attention_head_dim) + "): it projects the image embedder's output");
+    need(!pos_embed_seq_len || image_dim, "pos_embed_seq_len", "needs image_dim (it belongs to the image embedder)");
 }
 
 }  // namespace omnihost::models::wan
