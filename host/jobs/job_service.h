@@ -64,6 +64,10 @@ public:
     virtual std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) = 0;
 
     virtual JobStats stats() = 0;
+
+    // True once the host is shutting down: no job starts any more, and wait_finished() returns at
+    // once (a synchronous caller answers 503 instead of waiting for a job that will not run here).
+    virtual bool closing() = 0;
 };
 
 } // namespace omnihost::jobs

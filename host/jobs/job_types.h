@@ -55,6 +55,7 @@ struct JobRecord {
     int64_t started_ms = 0;
     int64_t finished_ms = 0;
     std::string error;     // why it failed ("" otherwise); "cancelled" for a cancelled job
+    int error_status = 0;  // the HTTP status a synchronous caller answers a failure with (0: none)
     JobOutput output;
     nlohmann::json metadata = nlohmann::json::object(); // the plugin's result metadata (seed, duration, ...)
     std::string worker;    // the host (worker id) that ran or runs it; "" while queued

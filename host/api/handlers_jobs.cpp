@@ -1,0 +1,197 @@
+// /api/jobs: submit (202 + id, 429 + Retry-After when the queue is full), list (paged, newest
+// first), look up, fetch the output file, and DELETE (cancel a queued or running job; remove a
+// finished one from history). The body of a submit is a playground generate body plus "task".
+#include <charconv>
+#include <filesystem>
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/URI.h>
+
+#include "api/generate_request.h"
+#include "api/handlers.h"
+#include "api/handlers_jobs.h"
+#include "api/http_io.h"
+#include "jobs/job_service.h"
+
+namespace omnihost {
+namespace {
+
+std::optional<Task> job_task(const std::string &name) {
+    for (Task t : {Task::Image, Task::Video, Task::Audio, Task::Tts})
+        if (name == task_name(t)) return t;
+    return std::nullopt;
+}
+
+bool jobs_available(ApiContext &context, Response &response) {
+    if (context.jobs) return true;
+    send_error(response, {503, "jobs are not available on this host", ""});
+    return false;
+}
+
+// Query parameters of GET /api/jobs; 400 naming the parameter when malformed.
+std::optional<ApiError> read_query(const Request &request, jobs::JobQuery &query) {
+    Poco::URI uri(request.getURI());
+    for (const auto &[key, value] : uri.getQueryParameters()) {
+        if (key == "limit" || key == "before") {
+            int64_t number = 0;
+            auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+            if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || number < 0)
+                return ApiError{400, key + ": must be a non-negative integer", key};
+            if (key == "limit") {
+                if (number < 1 || number > 500) return ApiError{400, "limit: must be 1..500", "limit"};
+                query.limit = static_cast<int>(number);
+            } else {
+                query.before = number;
+            }
+        } else if (key == "state") {
+            query.state = jobs::parse_job_state(value);
+            if (!query.state)
+                return ApiError{400, "state: must be one of queued, running, succeeded, failed, cancelled", "state"};
+        } else if (key == "task") {
+            if (!job_task(value)) return ApiError{400, "task: must be one of image, video, audio, tts", "task"};
+            query.task = value;
+        } else if (key == "token") {
+            // the WebSocket-style token parameter: already checked by the router
+        } else {
+            return ApiError{400, key + ": unknown query parameter (limit, before, state, task)", key};
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+JobSubmitOutcome submit_generation_job(ApiContext &context, nlohmann::json body, Task task) {
+    JobSubmitOutcome outcome;
+    if (!context.jobs) {
+        outcome.failure = {503, "jobs are not available on this host", ""};
+        return outcome;
+    }
+    auto call = validate_generate_request(context, std::move(body), task, outcome.failure);
+    if (!call) return outcome;
+    const SlotSnapshot snap = context.slot->snapshot();
+    jobs::JobSubmission submission;
+    submission.id = call->job_id;
+    submission.task = task_name(task);
+    submission.model = snap.plan ? snap.plan->model : "";
+    submission.request = std::move(call->request);
+    const jobs::SubmitResult result = context.jobs->submit(std::move(submission));
+    if (result.http_status != 202) {
+        outcome.failure = {result.http_status, result.error, result.field};
+        outcome.retry_after_s = result.retry_after_s;
+        return outcome;
+    }
+    outcome.queued = true;
+    outcome.id = result.id;
+    outcome.position = result.position;
+    return outcome;
+}
+
+void send_submit_failure(Response &response, const JobSubmitOutcome &outcome) {
+    if (outcome.failure.status == 429) response.set("Retry-After", std::to_string(std::max(1, outcome.retry_after_s)));
+    send_error(response, outcome.failure);
+}
+
+void handle_jobs(ApiContext &context, Request &request, Response &response) {
+    if (!jobs_available(context, response)) return;
+    if (request.getMethod() == "GET") {
+        jobs::JobQuery query;
+        if (auto error = read_query(request, query)) {
+            send_error(response, *error);
+            return;
+        }
+        const jobs::JobPage page = context.jobs->list(query);
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto &job : page.items) items.push_back(jobs::job_to_json(job, false));
+        send_json(response, 200,
+                  {{"items", items},
+                   {"total", page.total},
+                   {"next_before", page.next_before > 0 ? nlohmann::json(page.next_before) : nlohmann::json(nullptr)}});
+        return;
+    }
+    nlohmann::json body;
+    if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
+        send_error(response, *error);
+        return;
+    }
+    if (!body.is_object() || !body.contains("task") || !body["task"].is_string()) {
+        send_error(response, {400, "task: is required (image, video, audio or tts)", "task"});
+        return;
+    }
+    const std::string name = body["task"].get<std::string>();
+    const auto task = job_task(name);
+    if (!task) {
+        send_error(response, {400, name == "chat" ? "task: chat streams its answer; use POST /api/omni/chat"
+                                                  : "task: must be one of image, video, audio, tts",
+                              "task"});
+        return;
+    }
+    const JobSubmitOutcome submitted = submit_generation_job(context, std::move(body), *task);
+    if (!submitted.queued) {
+        send_submit_failure(response, submitted);
+        return;
+    }
+    response.set("Location", "/api/jobs/" + submitted.id);
+    send_json(response, 202,
+              {{"id", submitted.id}, {"state", "queued"}, {"position", submitted.position},
+               {"url", "/api/jobs/" + submitted.id}});
+}
+
+void handle_job_item(ApiContext &context, Request &request, Response &response) {
+    if (!jobs_available(context, response)) return;
+    const std::string uri = request.getURI();
+    std::string path = uri.substr(0, uri.find_first_of("?#"));
+    std::string rest = path.substr(std::string("/api/jobs/").size());
+    bool wants_output = false;
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+        if (rest.substr(slash) != "/output") {
+            send_error(response, {404, "no API endpoint " + path, ""});
+            return;
+        }
+        wants_output = true;
+        rest.resize(slash);
+    }
+    if (!jobs::valid_job_id(rest)) {
+        send_error(response, {404, "no job '" + rest.substr(0, 80) + "'", ""});
+        return;
+    }
+    const std::string &id = rest;
+    if (request.getMethod() == "DELETE") {
+        if (wants_output) {
+            send_error(response, {405, "method DELETE not allowed on " + path + " (use GET)", ""});
+            return;
+        }
+        switch (context.jobs->cancel(id)) {
+        case jobs::CancelOutcome::NotFound: send_error(response, {404, "no job '" + id + "'", ""}); return;
+        case jobs::CancelOutcome::Cancelled: send_json(response, 200, {{"id", id}, {"outcome", "cancelled"}}); return;
+        case jobs::CancelOutcome::CancelRequested:
+            send_json(response, 202, {{"id", id}, {"outcome", "cancel_requested"}});
+            return;
+        case jobs::CancelOutcome::Removed: send_json(response, 200, {{"id", id}, {"outcome", "removed"}}); return;
+        }
+        return;
+    }
+    const auto job = context.jobs->get(id);
+    if (!job) {
+        send_error(response, {404, "no job '" + id + "'", ""});
+        return;
+    }
+    if (!wants_output) {
+        send_json(response, 200, jobs::job_to_json(*job, true));
+        return;
+    }
+    if (job->state != jobs::JobState::Succeeded) {
+        send_error(response, {409, std::string("job '") + id + "' has no output (state: " + jobs::job_state_name(job->state) + ")", ""});
+        return;
+    }
+    std::error_code ec;
+    if (job->output.evicted || job->output.path.empty() || !std::filesystem::is_regular_file(job->output.path, ec)) {
+        send_error(response, {410, "job '" + id + "': its output was removed (disk quota or by hand)", ""});
+        return;
+    }
+    response.set("Cache-Control", "private, max-age=31536000, immutable"); // an id's output never changes
+    response.sendFile(job->output.path, job->output.mime_type.empty() ? "application/octet-stream" : job->output.mime_type);
+}
+
+} // namespace omnihost

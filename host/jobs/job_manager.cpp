@@ -1,0 +1,498 @@
+#include "jobs/job_manager.h"
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "api/http_status.h"
+#include "common/json_limits.h"
+#include "jobs/output_files.h"
+#include "log_bus/log_bus.h"
+#include "slot/runtime_slot.h"
+
+namespace omnihost::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<Task> task_from_name(const std::string &name) {
+    for (Task t : {Task::Image, Task::Video, Task::Audio, Task::Tts})
+        if (name == task_name(t)) return t;
+    return std::nullopt;
+}
+
+std::string random_hex(std::size_t bytes) {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    static const char *digits = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < bytes; ++i) {
+        const auto b = static_cast<unsigned>(rng() & 0xff);
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
+// The tasks the loaded plan serves, among those that can be jobs (chat streams instead).
+std::vector<std::string> served_tasks(const StartPlan &plan) {
+    std::vector<std::string> out;
+    for (Task t : {Task::Image, Task::Video, Task::Audio, Task::Tts})
+        if (modality_refusal(plan, t).empty()) out.push_back(task_name(t));
+    return out;
+}
+
+bool inside(const fs::path &dir, const fs::path &path) {
+    std::error_code ec;
+    const auto d = fs::weakly_canonical(dir, ec);
+    const auto p = fs::weakly_canonical(path, ec);
+    const auto rel = p.lexically_relative(d);
+    return !rel.empty() && *rel.begin() != "..";
+}
+
+} // namespace
+
+std::string make_worker_id() {
+    char host[256] = {0};
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+    std::string name = host[0] ? host : "host";
+    for (char &c : name)
+        if (c == '.' || c == '/' || c == ' ') c = '_';
+    return name + "-" + std::to_string(::getpid()) + "-" + random_hex(3);
+}
+
+class JobManager::Subscription final : public JobSubscription {
+public:
+    Subscription(JobManager &owner, uint64_t key) : owner_(owner), key_(key) {}
+    ~Subscription() override {
+        std::lock_guard lock(owner_.subscribers_mutex_);
+        owner_.subscribers_.erase(key_);
+    }
+
+private:
+    JobManager &owner_;
+    uint64_t key_;
+};
+
+JobManager::JobManager(JobStore &store, RuntimeSlot &slot, log_bus::bus *bus, JobManagerOptions options)
+    : store_(store), slot_(slot), bus_(bus), options_(std::move(options)) {
+    if (options_.worker_id.empty()) options_.worker_id = make_worker_id();
+    if (options_.lease < std::chrono::milliseconds(300)) options_.lease = std::chrono::milliseconds(300);
+}
+
+JobManager::~JobManager() { stop(); }
+
+void JobManager::start() {
+    std::error_code ec;
+    fs::create_directories(options_.output_dir, ec);
+    // A SQLite store has one host: whatever it shows running was running in a process that is gone.
+    reap(!store_.shared());
+    const int swept = sweep_temporaries(options_.output_dir, [this](const std::string &job, const std::string &worker) {
+        try {
+            return store_.running_under(job, worker);
+        } catch (const StoreError &) {
+            return true; // unsure: keep it
+        }
+    });
+    if (swept > 0) spdlog::info("jobs: removed {} unfinished output file(s) left by a stopped writer", swept);
+    spdlog::info("jobs: {} (queue depth {}, outputs in {}, worker {})", store_.describe(), options_.queue_depth,
+                 options_.output_dir, options_.worker_id);
+    worker_ = std::thread([this] { worker_loop(); });
+}
+
+void JobManager::stop() {
+    std::string running;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && !worker_.joinable()) return;
+        stopping_ = true;
+        running = running_id_;
+    }
+    // Never call the slot under mutex_: its progress callbacks take mutex_.
+    if (!running.empty()) slot_.cancel(running);
+    wake_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    notify_finished();
+}
+
+void JobManager::reap(bool all_running) {
+    try {
+        const ReapResult r = store_.reap(options_.max_attempts, all_running);
+        for (const auto &id : r.requeued) {
+            spdlog::warn("job {}: its worker stopped while running it; back in the queue", id);
+            if (auto job = store_.get(id)) publish("queued", *job);
+        }
+        for (const auto &id : r.cancelled)
+            if (auto job = store_.get(id)) publish("cancelled", *job);
+        for (const auto &id : r.failed) {
+            spdlog::error("job {}: failed, its workers kept stopping while running it", id);
+            if (auto job = store_.get(id)) publish("failed", *job);
+        }
+        if (!r.cancelled.empty() || !r.failed.empty()) notify_finished();
+    } catch (const StoreError &e) {
+        spdlog::error("jobs: {}", e.what());
+    }
+    last_reap_ = std::chrono::steady_clock::now();
+}
+
+void JobManager::worker_loop() {
+    const std::string &worker = options_.worker_id;
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+        }
+        // A shared store: another host's worker may have died; its jobs come back after its lease.
+        if (store_.shared() && std::chrono::steady_clock::now() - last_reap_ >= options_.lease / 2) reap(false);
+        const SlotSnapshot snap = slot_.snapshot();
+        std::optional<JobRecord> job;
+        if (snap.state == SlotState::Ready && snap.plan && !snap.job) {
+            try {
+                job = store_.claim({snap.plan->model, served_tasks(*snap.plan)}, worker, options_.lease.count());
+            } catch (const StoreError &e) {
+                spdlog::error("jobs: cannot claim: {}", e.what());
+            }
+        }
+        if (job) {
+            run_job(std::move(*job));
+            continue;
+        }
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, options_.poll, [this] { return stopping_; });
+    }
+}
+
+void JobManager::run_job(JobRecord job) {
+    const std::string &worker = options_.worker_id;
+    {
+        std::lock_guard lock(mutex_);
+        running_id_ = job.id;
+        tracker_.reset();
+        last_progress_event_ = {};
+    }
+    publish("running", job);
+    spdlog::info("job {}: running ({}, attempt {})", job.id, job.task, job.attempts);
+
+    GenerateCall call;
+    call.task = task_from_name(job.task).value_or(Task::Image);
+    call.job_id = job.id;
+    call.request = job.request;
+    std::future<GenerateReply> pending = slot_.generate_async(std::move(call));
+
+    bool lost = false;
+    bool shutting_down = false;
+    bool cancel_sent = false;
+    const auto renew_every = options_.lease / 3;
+    auto last_renew = std::chrono::steady_clock::now();
+    while (pending.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        bool stop_now;
+        {
+            std::lock_guard lock(mutex_);
+            stop_now = stopping_;
+        }
+        if (stop_now && !cancel_sent) {
+            shutting_down = true;
+            cancel_sent = true;
+            slot_.cancel(job.id);
+        }
+        if (std::chrono::steady_clock::now() - last_renew < renew_every) continue;
+        last_renew = std::chrono::steady_clock::now();
+        JobProgress progress;
+        {
+            std::lock_guard lock(mutex_);
+            progress = tracker_.progress();
+        }
+        try {
+            const LeaseState lease = store_.renew(job.id, worker, options_.lease.count(), progress);
+            if (!lease.held && !lost) {
+                // Our lease ran out and another worker owns the job now: its result is theirs.
+                lost = true;
+                spdlog::warn("job {}: lease lost to another worker; abandoning this run", job.id);
+                slot_.cancel(job.id);
+            } else if (lease.cancel_requested && !cancel_sent) {
+                cancel_sent = true;
+                slot_.cancel(job.id);
+            }
+        } catch (const StoreError &e) {
+            spdlog::error("job {}: cannot renew its lease: {}", job.id, e.what());
+        }
+    }
+    GenerateReply reply = pending.get();
+    {
+        std::lock_guard lock(mutex_);
+        running_id_.clear();
+        job.progress = tracker_.progress();
+    }
+    if (lost) return;
+
+    // The slot was busy after all (a chat stream took it between our look and our call): the job
+    // goes back to its place in the queue.
+    if (reply.refusal.outcome == slot_outcome::busy) {
+        store_.unclaim(job.id, worker);
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, options_.poll, [this] { return stopping_; });
+        return;
+    }
+    if (shutting_down && (reply.cancelled || reply.refusal.refused())) {
+        // Not the client's cancel: the host is stopping. The job runs again later.
+        try {
+            store_.unclaim(job.id, worker);
+        } catch (const StoreError &) {
+        }
+        return;
+    }
+
+    JobState state = JobState::Succeeded;
+    std::string error;
+    int error_status = 0;
+    JobOutput output;
+    nlohmann::json metadata = nlohmann::json::object();
+    if (reply.refusal.refused()) {
+        state = JobState::Failed;
+        error = reply.refusal.error;
+        error_status = http_status_for(reply.refusal.outcome);
+    } else if (reply.cancelled) {
+        state = JobState::Cancelled;
+        error = "cancelled";
+        error_status = 409;
+    } else if (!reply.status.ok()) {
+        state = JobState::Failed;
+        error = reply.status.message.empty() ? "generation failed" : reply.status.message;
+        error_status = http_status_for(reply.status.code);
+    } else {
+        auto parsed = parse_json_bounded_or_discarded(reply.result.metadata_json);
+        if (parsed.is_object()) metadata = std::move(parsed);
+        output.mime_type = reply.result.mime_type;
+        output.bytes = static_cast<int64_t>(reply.result.data.size());
+        try {
+            output.path = write_output_atomically(options_.output_dir, job.id, worker, reply.result.mime_type,
+                                                  reply.result.data);
+        } catch (const std::exception &e) {
+            state = JobState::Failed;
+            error = std::string("the output could not be stored: ") + e.what();
+            error_status = 507;
+            output = {};
+        }
+    }
+    bool recorded = false;
+    try {
+        recorded = store_.finish(job.id, worker, state, error, error_status, output, metadata);
+    } catch (const StoreError &e) {
+        spdlog::error("job {}: cannot record its end: {}", job.id, e.what());
+    }
+    if (!recorded) {
+        // Not ours any more (removed, or taken over): the file would be listed by nobody.
+        if (!output.path.empty()) {
+            std::error_code ec;
+            fs::remove(output.path, ec);
+        }
+        notify_finished();
+        return;
+    }
+    spdlog::info("job {}: {}{}", job.id, job_state_name(state), error.empty() ? "" : ": " + error);
+    if (state == JobState::Succeeded) enforce_quota(job.id);
+    if (auto finished = store_.get(job.id)) publish(job_state_name(state), *finished);
+    notify_finished();
+}
+
+void JobManager::enforce_quota(const std::string &keep_id) {
+    if (options_.output_quota_bytes <= 0) return;
+    try {
+        int64_t total = store_.output_bytes();
+        if (total <= options_.output_quota_bytes) return;
+        for (const auto &stored : store_.outputs_oldest_first()) {
+            if (total <= options_.output_quota_bytes) break;
+            if (stored.id == keep_id) continue;
+            std::error_code ec;
+            if (inside(options_.output_dir, stored.path)) fs::remove(stored.path, ec);
+            store_.mark_evicted(stored.id);
+            total -= stored.bytes;
+            spdlog::info("job {}: output evicted by the disk quota ({} bytes)", stored.id, stored.bytes);
+        }
+    } catch (const StoreError &e) {
+        spdlog::error("jobs: quota: {}", e.what());
+    }
+}
+
+void JobManager::on_progress(const std::string &job_id, int32_t step, int32_t total, const std::string &phase,
+                             const std::string &message) {
+    JobRecord view;
+    {
+        std::lock_guard lock(mutex_);
+        if (job_id.empty() || job_id != running_id_) return;
+        tracker_.update(step, total, phase, message);
+        // Events at most 4 a second per job, and always the last step of a phase.
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_progress_event_ < std::chrono::milliseconds(250) && !(total > 0 && step >= total)) return;
+        last_progress_event_ = now;
+        view.id = job_id;
+        view.state = JobState::Running;
+        view.progress = tracker_.progress();
+        view.worker = options_.worker_id;
+    }
+    publish("progress", view);
+}
+
+SubmitResult JobManager::submit(JobSubmission submission) {
+    JobRecord job;
+    job.id = submission.id.empty() ? "job-" + std::to_string(now_epoch_ms()) + "-" + random_hex(4) : submission.id;
+    SubmitResult refused;
+    if (!valid_job_id(job.id)) {
+        refused.http_status = 400;
+        refused.field = "job_id";
+        refused.error = "job_id: must match [A-Za-z0-9_-]{1,64}";
+        return refused;
+    }
+    if (!task_from_name(submission.task)) {
+        refused.http_status = 400;
+        refused.field = "task";
+        refused.error = "task: must be one of image, video, audio, tts";
+        return refused;
+    }
+    job.task = submission.task;
+    job.model = submission.model;
+    job.request = std::move(submission.request);
+    job.created_ms = now_epoch_ms();
+    SubmitResult result;
+    try {
+        result = store_.insert(job, options_.queue_depth);
+        if (result.http_status == 429) {
+            const double average = store_.recent_average_seconds();
+            result.retry_after_s = static_cast<int>(std::clamp(std::ceil(average > 0 ? average : 1.0), 1.0, 3600.0));
+        }
+    } catch (const StoreError &e) {
+        result.http_status = 503;
+        result.error = std::string("the job database is not available: ") + e.what();
+        return result;
+    }
+    if (result.http_status != 202) return result;
+    job.position = result.position;
+    publish("queued", job);
+    wake_.notify_all();
+    return result;
+}
+
+std::optional<JobRecord> JobManager::get(const std::string &id) {
+    auto job = store_.get(id);
+    if (job && job->state == JobState::Running) {
+        // Our own running job: the live progress, not the last renewal's.
+        std::lock_guard lock(mutex_);
+        if (running_id_ == id) job->progress = tracker_.progress();
+    }
+    return job;
+}
+
+JobPage JobManager::list(const JobQuery &query) {
+    JobPage page = store_.list(query);
+    std::lock_guard lock(mutex_);
+    for (auto &job : page.items)
+        if (job.state == JobState::Running && job.id == running_id_) job.progress = tracker_.progress();
+    return page;
+}
+
+CancelOutcome JobManager::cancel(const std::string &id) {
+    auto job = store_.get(id);
+    if (!job) return CancelOutcome::NotFound;
+    if (is_terminal(job->state)) {
+        auto path = store_.remove_finished(id);
+        if (!path) return CancelOutcome::NotFound; // removed by someone else meanwhile
+        if (!path->empty() && inside(options_.output_dir, *path)) {
+            std::error_code ec;
+            fs::remove(*path, ec);
+        }
+        publish("removed", *job);
+        notify_finished();
+        return CancelOutcome::Removed;
+    }
+    bool was_running = false;
+    if (store_.cancel_queued(id, &was_running)) {
+        if (auto now_job = store_.get(id)) publish("cancelled", *now_job);
+        notify_finished();
+        return CancelOutcome::Cancelled;
+    }
+    bool ours;
+    {
+        std::lock_guard lock(mutex_);
+        ours = running_id_ == id;
+    }
+    // Ours: cancelled at once. Another host's worker sees the flag at its next lease renewal.
+    if (ours) slot_.cancel(id);
+    if (was_running) return CancelOutcome::CancelRequested;
+    // It finished between our two looks: it is gone from the queue either way.
+    return store_.get(id) ? CancelOutcome::CancelRequested : CancelOutcome::NotFound;
+}
+
+std::optional<JobOutput> JobManager::output(const std::string &id) {
+    auto job = store_.get(id);
+    if (!job || job->state != JobState::Succeeded || job->output.path.empty()) return std::nullopt;
+    return job->output;
+}
+
+std::optional<JobRecord> JobManager::wait_finished(const std::string &id, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        uint64_t seen;
+        {
+            std::lock_guard lock(mutex_);
+            seen = finished_count_;
+        }
+        auto job = store_.get(id);
+        if (!job || is_terminal(job->state) || closing()) return job;
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) return job;
+        // Woken by any local end; a job another host finishes is seen by the periodic look.
+        std::unique_lock lock(mutex_);
+        finished_cv_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(500)),
+                                [&] { return finished_count_ != seen || stopping_; });
+    }
+}
+
+std::unique_ptr<JobSubscription> JobManager::subscribe(std::function<void(const JobEvent &)> on_event) {
+    std::lock_guard lock(subscribers_mutex_);
+    const uint64_t key = ++next_subscriber_;
+    subscribers_[key] = std::move(on_event);
+    return std::make_unique<Subscription>(*this, key);
+}
+
+bool JobManager::closing() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+}
+
+JobStats JobManager::stats() {
+    JobStats stats = store_.stats();
+    stats.queue_depth_limit = options_.queue_depth;
+    return stats;
+}
+
+void JobManager::publish(const std::string &kind, const JobRecord &job) {
+    JobEvent event{kind, job};
+    event.job.request = nlohmann::json::object();
+    for (const char *key : {"prompt", "text", "seed"})
+        if (job.request.contains(key)) event.job.request[key] = job.request[key];
+    if (bus_) {
+        nlohmann::json frame = {{"event", kind}, {"job", job_to_json(event.job, false)}};
+        bus_->publish_event("job", frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    std::lock_guard lock(subscribers_mutex_);
+    for (auto &[key, callback] : subscribers_) {
+        try {
+            callback(event);
+        } catch (...) {
+            // A subscriber's failure is its own.
+        }
+    }
+}
+
+void JobManager::notify_finished() {
+    {
+        std::lock_guard lock(mutex_);
+        ++finished_count_;
+    }
+    finished_cv_.notify_all();
+}
+
+} // namespace omnihost::jobs

@@ -1,0 +1,103 @@
+// job_manager.h — the JobService of a host: records in the job store, a bounded FIFO queue in
+// front of the runtime slot, and one worker thread that claims the next job the loaded model
+// serves and runs it through the slot (the same generate path the playground used), renewing its
+// lease, passing cancels on, writing the output file and recording the end.
+//
+// Events go to subscribers and, as {"type":"job",...} frames, to the log bus WebSocket.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jobs/job_service.h"
+#include "jobs/job_store.h"
+#include "jobs/progress_tracker.h"
+
+namespace omnihost {
+class RuntimeSlot;
+namespace log_bus {
+class bus;
+}
+} // namespace omnihost
+
+namespace omnihost::jobs {
+
+struct JobManagerOptions {
+    int64_t queue_depth = 32;          // queued jobs at most (all hosts of a shared store); more get 429
+    std::string output_dir;            // where outputs are written (a shared volume for several hosts)
+    std::chrono::milliseconds lease{30000}; // a running job's claim; renewed every third of it
+    int64_t output_quota_bytes = 0;    // 0 = no quota; else oldest outputs are evicted above it
+    int max_attempts = 3;              // a job whose worker died this often fails instead of rerunning
+    std::string worker_id;             // this host in job records ("host:pid:random")
+    std::chrono::milliseconds poll{200}; // how often the idle worker looks at the slot and the store
+};
+
+class JobManager final : public JobService {
+public:
+    JobManager(JobStore &store, RuntimeSlot &slot, log_bus::bus *bus, JobManagerOptions options);
+    ~JobManager() override;
+
+    // Start-up: leftover temporaries removed, jobs of a previous run of this (SQLite) host put
+    // back in the queue, then the worker starts.
+    void start();
+    // The running job (if any) is cancelled and put back in the queue; the worker ends.
+    void stop();
+
+    // From the slot's progress sink (any thread): progress of the running job.
+    void on_progress(const std::string &job_id, int32_t step, int32_t total, const std::string &phase,
+                     const std::string &message);
+
+    SubmitResult submit(JobSubmission submission) override;
+    std::optional<JobRecord> get(const std::string &id) override;
+    JobPage list(const JobQuery &query) override;
+    CancelOutcome cancel(const std::string &id) override;
+    std::optional<JobOutput> output(const std::string &id) override;
+    std::optional<JobRecord> wait_finished(const std::string &id, std::chrono::milliseconds timeout) override;
+    std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) override;
+    JobStats stats() override;
+    bool closing() override;
+
+    const JobManagerOptions &options() const { return options_; }
+
+private:
+    class Subscription;
+    void worker_loop();
+    void run_job(JobRecord job);
+    void enforce_quota(const std::string &keep_id);
+    void reap(bool all_running);
+    void publish(const std::string &kind, const JobRecord &job);
+    void notify_finished();
+
+    JobStore &store_;
+    RuntimeSlot &slot_;
+    log_bus::bus *bus_;
+    JobManagerOptions options_;
+
+    std::mutex mutex_;             // wake-ups, the running job's in-memory state
+    std::condition_variable wake_; // the worker: a submit, a cancel, stop
+    std::condition_variable finished_cv_;
+    uint64_t finished_count_ = 0;
+    bool stopping_ = false;
+    std::string running_id_;       // the job this host runs now ("" when none)
+    ProgressTracker tracker_;
+    std::chrono::steady_clock::time_point last_progress_event_{};
+    std::chrono::steady_clock::time_point last_reap_{};
+
+    std::mutex subscribers_mutex_;
+    std::map<uint64_t, std::function<void(const JobEvent &)>> subscribers_;
+    uint64_t next_subscriber_ = 0;
+
+    std::thread worker_;
+};
+
+// "hostname:pid:random" — unique per process, readable in job records.
+std::string make_worker_id();
+
+} // namespace omnihost::jobs

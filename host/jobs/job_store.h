@@ -1,0 +1,122 @@
+// job_store.h — job records in a real database through Poco::Data: SQLite (one file in the
+// data directory, WAL mode; one host) or PostgreSQL (several hosts share one queue and one
+// history). The SQL is the same for both apart from a few dialect words (sql_dialect.h).
+//
+// Claiming is safe between hosts: PostgreSQL claims with SELECT ... FOR UPDATE SKIP LOCKED, so two
+// workers never take the same job, and a claim is a lease in the database's clock that the
+// running worker renews; a job whose lease ran out (its host died) goes back to the queue.
+//
+// Threads: every member may be called from any thread; calls are serialised on one connection.
+// A database error throws StoreError.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "jobs/job_types.h"
+
+namespace Poco::Data {
+class Session;
+}
+
+namespace omnihost::jobs {
+
+struct StoreError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// What a worker may take: the loaded model and the tasks it serves.
+struct ClaimFilter {
+    std::string model;
+    std::vector<std::string> tasks;
+};
+
+// The result of a lease renewal.
+struct LeaseState {
+    bool held = false;             // false: the job is no longer ours (lease lost, removed)
+    bool cancel_requested = false;
+};
+
+// What a lease sweep did.
+struct ReapResult {
+    std::vector<std::string> requeued;   // back to queued: their worker stopped renewing
+    std::vector<std::string> cancelled;  // were asked to cancel, their worker is gone
+    std::vector<std::string> failed;     // too many workers died running them
+};
+
+class JobStore {
+public:
+    // `database`: "" or "sqlite:PATH" (SQLite file) or "postgresql://..." (a libpq URI).
+    // `default_sqlite_path` is used for "". Creates the schema when missing.
+    JobStore(const std::string &database, const std::string &default_sqlite_path);
+    ~JobStore();
+    JobStore(const JobStore &) = delete;
+    JobStore &operator=(const JobStore &) = delete;
+
+    bool shared() const { return postgres_; }  // true for PostgreSQL (several hosts)
+    std::string describe() const;              // "SQLite /x/jobs.db" or "PostgreSQL host:port/db"
+
+    // Inserts a queued job unless `max_queued` jobs are already queued (returns 429 then) or the
+    // id is used (409).
+    SubmitResult insert(const JobRecord &job, int64_t max_queued);
+
+    std::optional<JobRecord> get(const std::string &id);
+    JobPage list(const JobQuery &query);
+    int64_t count_queued();
+    // 1-based place of a queued job in the queue (0 when not queued).
+    int64_t position_of(const std::string &id);
+
+    // Takes the oldest queued job the filter allows: state running, worker, lease. nullopt when none.
+    std::optional<JobRecord> claim(const ClaimFilter &filter, const std::string &worker, int64_t lease_ms);
+    // Puts a claimed job back at its place in the queue (the slot was busy after all).
+    void unclaim(const std::string &id, const std::string &worker);
+    // Extends our lease and stores the progress; tells whether a cancel was asked for.
+    LeaseState renew(const std::string &id, const std::string &worker, int64_t lease_ms, const JobProgress &progress);
+    // Records the end of a job we hold. Returns false when it was no longer ours (nothing written).
+    bool finish(const std::string &id, const std::string &worker, JobState state, const std::string &error,
+                int error_status, const JobOutput &output, const nlohmann::json &metadata);
+
+    // Queued -> cancelled at once (true). Running: cancel_requested set (false, *was_running true).
+    bool cancel_queued(const std::string &id, bool *was_running);
+    // Removes a finished job's record; returns its output path ("" if none) or nullopt if absent/not finished.
+    std::optional<std::string> remove_finished(const std::string &id);
+
+    // Jobs whose worker stopped renewing: back to the queue (or cancelled / failed, see ReapResult).
+    // `all_running`: every running job counts as abandoned (SQLite at start-up: we are the only host).
+    ReapResult reap(int max_attempts, bool all_running);
+
+    // Recorded outputs, oldest finished first: for the disk quota.
+    struct StoredOutput {
+        std::string id;
+        std::string path;
+        int64_t bytes = 0;
+    };
+    std::vector<StoredOutput> outputs_oldest_first();
+    int64_t output_bytes();
+    void mark_evicted(const std::string &id);
+    // Is `id` running under `worker` now? (the temporary-file sweep keeps such files)
+    bool running_under(const std::string &id, const std::string &worker);
+
+    JobStats stats();
+    // Average seconds of the last finished jobs (for Retry-After); 0 when none.
+    double recent_average_seconds();
+
+private:
+    template <typename F> auto locked(F &&body);
+    void create_schema();
+    std::string sql(const std::string &text) const; // '?' -> '$n' for PostgreSQL
+
+    bool postgres_ = false;
+    std::string description_;
+    std::mutex mutex_;
+    std::unique_ptr<Poco::Data::Session> session_;
+    std::string connector_;
+    std::string connection_;
+};
+
+} // namespace omnihost::jobs
