@@ -2,6 +2,8 @@
 // transformers build their modules (see reference/diffusion.md §2.4, §3.3, §3.6, §4.3).
 #include "demo_model.h"
 
+#include <algorithm>
+
 namespace omnihost::tools {
 namespace {
 
@@ -35,6 +37,60 @@ void vae_mid_block(std::vector<tensor_spec> &out, const std::string &p, int64_t 
     conv(out, p + ".attentions.0.to_qkv", {3 * c, c, 1, 1});
     conv(out, p + ".attentions.0.proj", {c, c, 1, 1});
     vae_resnet(out, p + ".resnets.1", c, c);
+}
+
+// Wan2.2 VAE (is_residual): WanResidualDownBlock / WanResidualUpBlock, whose average-pool and
+// duplicate shortcuts have no weights; the encoder's dims are base_dim * ([1] + dim_mult), the
+// decoder's decoder_base_dim * ([dim_mult[-1]] + reversed(dim_mult)) without the Wan2.1 halving.
+std::vector<tensor_spec> wan22_vae_tensor_specs(const demo_vae_config &c) {
+    const std::vector<bool> temporal_down{false, true, true};
+    const int64_t z = c.z_dim;
+    const int64_t io = 3 * int64_t(std::max(c.patch_size, 1)) * std::max(c.patch_size, 1);
+    const size_t levels = c.dim_mult.size();
+    std::vector<tensor_spec> out;
+
+    std::vector<int64_t> enc{c.base_dim};
+    for (int m : c.dim_mult) enc.push_back(int64_t(c.base_dim) * m);
+    conv(out, "encoder.conv_in", {enc[0], io, 3, 3, 3});
+    for (size_t i = 0; i + 1 < enc.size(); ++i) {
+        const std::string p = "encoder.down_blocks." + std::to_string(i);
+        int64_t in = enc[i];
+        for (int r = 0; r < c.num_res_blocks; ++r) {
+            vae_resnet(out, p + ".resnets." + std::to_string(r), in, enc[i + 1]);
+            in = enc[i + 1];
+        }
+        if (i != levels - 1) {
+            conv(out, p + ".downsampler.resample.1", {in, in, 3, 3});
+            if (temporal_down.at(i)) conv(out, p + ".downsampler.time_conv", {in, in, 3, 1, 1});
+        }
+    }
+    vae_mid_block(out, "encoder.mid_block", enc.back());
+    out.push_back({"encoder.norm_out.gamma", {enc.back(), 1, 1, 1}});
+    conv(out, "encoder.conv_out", {2 * z, enc.back(), 3, 3, 3});
+    conv(out, "quant_conv", {2 * z, 2 * z, 1, 1, 1});
+    conv(out, "post_quant_conv", {z, z, 1, 1, 1});
+
+    const int64_t d = c.decoder_base_dim > 0 ? c.decoder_base_dim : c.base_dim;
+    std::vector<int64_t> dec{d * c.dim_mult.back()};
+    for (auto it = c.dim_mult.rbegin(); it != c.dim_mult.rend(); ++it) dec.push_back(d * *it);
+    conv(out, "decoder.conv_in", {dec[0], z, 3, 3, 3});
+    vae_mid_block(out, "decoder.mid_block", dec[0]);
+    for (size_t i = 0; i + 1 < dec.size(); ++i) {
+        const std::string p = "decoder.up_blocks." + std::to_string(i);
+        int64_t in = dec[i];
+        const int64_t o = dec[i + 1];
+        for (int r = 0; r < c.num_res_blocks + 1; ++r) {
+            vae_resnet(out, p + ".resnets." + std::to_string(r), in, o);
+            in = o;
+        }
+        if (i != levels - 1) {
+            conv(out, p + ".upsampler.resample.1", {o, o, 3, 3});
+            if (temporal_down.at(levels - 2 - i)) conv(out, p + ".upsampler.time_conv", {2 * o, o, 3, 1, 1});
+        }
+    }
+    out.push_back({"decoder.norm_out.gamma", {dec.back(), 1, 1, 1}});
+    conv(out, "decoder.conv_out", {io, dec.back(), 3, 3, 3});
+    return out;
 }
 
 }  // namespace
@@ -90,6 +146,7 @@ std::vector<tensor_spec> text_encoder_tensor_specs(const demo_text_encoder_confi
 }
 
 std::vector<tensor_spec> vae_tensor_specs(const demo_vae_config &c) {
+    if (c.is_residual) return wan22_vae_tensor_specs(c);
     // Wan2.1 VAE, temperal_downsample [False, True, True], no attention in the down/up blocks.
     const std::vector<bool> temporal_down{false, true, true};
     const int64_t z = c.z_dim;

@@ -9,6 +9,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <stdexcept>
@@ -67,6 +68,19 @@ json text_encoder_config(const demo_text_encoder_config &c) {
 }
 
 json vae_config(const demo_vae_config &c) {
+    if (c.is_residual) {
+        // Wan2.2 layout. The reconstructing VAE's latents are used as they are (mean 0, std 1).
+        const int io = 3 * std::max(c.patch_size, 1) * std::max(c.patch_size, 1);
+        const std::vector<double> mean(size_t(c.z_dim), 0.0), std(size_t(c.z_dim), 1.0);
+        return {{"_class_name", "AutoencoderKLWan"}, {"_diffusers_version", "0.35.0"},
+                {"attn_scales", json::array()}, {"base_dim", c.base_dim},
+                {"decoder_base_dim", c.decoder_base_dim > 0 ? c.decoder_base_dim : c.base_dim},
+                {"dim_mult", c.dim_mult}, {"dropout", 0.0}, {"in_channels", io}, {"is_residual", true},
+                {"latents_mean", mean}, {"latents_std", std}, {"num_res_blocks", c.num_res_blocks},
+                {"out_channels", io}, {"patch_size", c.patch_size > 0 ? json(c.patch_size) : json(nullptr)},
+                {"scale_factor_spatial", 8 * std::max(c.patch_size, 1)}, {"scale_factor_temporal", 4},
+                {"temperal_downsample", {false, true, true}}, {"z_dim", c.z_dim}};
+    }
     return {{"_class_name", "AutoencoderKLWan"}, {"_diffusers_version", "0.35.0"},
             {"attn_scales", json::array()}, {"base_dim", c.base_dim}, {"decoder_base_dim", nullptr},
             {"dim_mult", c.dim_mult}, {"dropout", 0.0}, {"in_channels", 3}, {"is_residual", false},
@@ -84,8 +98,18 @@ json model_index(const demo_model_options &o) {
     auto entry = [&](const char *name, const char *lib, const char *cls) {
         return has(name) ? json::array({lib, cls}) : json::array({nullptr, nullptr});
     };
+    if (o.image_to_video)
+        return {{"_class_name", "WanImageToVideoPipeline"}, {"_diffusers_version", "0.35.0"},
+                {"boundary_ratio", nullptr}, {"expand_timesteps", false},
+                {"image_encoder", {nullptr, nullptr}}, {"image_processor", {nullptr, nullptr}},
+                {"scheduler", entry("scheduler", "diffusers", "UniPCMultistepScheduler")},
+                {"text_encoder", entry("text_encoder", "transformers", "UMT5EncoderModel")},
+                {"tokenizer", entry("tokenizer", "transformers", "T5TokenizerFast")},
+                {"transformer", entry("transformer", "diffusers", "WanTransformer3DModel")},
+                {"transformer_2", {nullptr, nullptr}},
+                {"vae", entry("vae", "diffusers", "AutoencoderKLWan")}};
     return {{"_class_name", "WanPipeline"}, {"_diffusers_version", "0.35.0"},
-            {"boundary_ratio", nullptr}, {"expand_timesteps", false},
+            {"boundary_ratio", nullptr}, {"expand_timesteps", o.expand_timesteps},
             {"scheduler", entry("scheduler", "diffusers", "UniPCMultistepScheduler")},
             {"text_encoder", entry("text_encoder", "transformers", "UMT5EncoderModel")},
             {"tokenizer", entry("tokenizer", "transformers", "T5TokenizerFast")},
@@ -94,11 +118,81 @@ json model_index(const demo_model_options &o) {
             {"vae", entry("vae", "diffusers", "AutoencoderKLWan")}};
 }
 
+// The reconstructing Wan2.2 VAE (demo_model_options::reconstructing_vae). Every convolution of the
+// residual branches, the resamplers and the mid-block attention is zero, so each block passes its
+// input through its shortcut: the encoder's average-pool shortcuts turn the patchified picture into
+// 16x16 block means, the decoder's duplicate shortcuts spread them back. conv_in puts the three
+// colour means on channels 0-2 and a constant K on channel 3; the RMS norm before each conv_out
+// then divides by about K, which keeps the SiLU in its near-linear range (silu(v) ~ v/2 for
+// |v| << 1), and conv_out multiplies by 2K. What comes out is the colour within a few levels.
+at::Tensor reconstructing_vae_tensor(const tensor_spec &spec, int patch) {
+    constexpr float kConstant = 32.0f;
+    const std::string &n = spec.name;
+    at::Tensor t = at::zeros(spec.shape, at::TensorOptions().dtype(at::kFloat));
+    if (detail::ends_with(n, ".gamma")) t.fill_(1.0f);
+    const int64_t sub = int64_t(patch) * patch;  // patchify puts colour c's sub-pixels on c*sub..c*sub+sub-1
+    if (n == "encoder.norm_out.gamma" || n == "decoder.norm_out.gamma") {
+        t.fill_(float(1.0 / std::sqrt(double(spec.shape[0]))));  // cancels the norm's sqrt(dim)
+    } else if (n == "encoder.conv_in.weight") {
+        for (int64_t c = 0; c < 3; ++c)
+            for (int64_t j = 0; j < sub; ++j) t[c][c * sub + j][2][1][1] = 1.0f / float(sub);
+    } else if (n == "encoder.conv_in.bias" || n == "decoder.conv_in.bias") {
+        t[3] = kConstant;
+    } else if (n == "encoder.conv_out.weight") {
+        for (int64_t c = 0; c < 3; ++c) t[c][c][2][1][1] = 2.0f * kConstant;
+    } else if (n == "quant_conv.weight" || n == "post_quant_conv.weight") {
+        for (int64_t c = 0; c < spec.shape[0]; ++c) t[c][c][0][0][0] = 1.0f;
+    } else if (n == "decoder.conv_in.weight") {
+        for (int64_t c = 0; c < 3; ++c) t[c][c][2][1][1] = 1.0f;
+    } else if (n == "decoder.conv_out.weight") {
+        for (int64_t c = 0; c < 3; ++c)
+            for (int64_t j = 0; j < sub; ++j) t[c * sub + j][c][2][1][1] = 2.0f * kConstant;
+    }
+    return t;
+}
+
 }  // namespace
+
+demo_model_options ti2v_demo_options() {
+    demo_model_options o;
+    o.transformer.in_channels = 48;
+    o.transformer.out_channels = 48;
+    o.vae.is_residual = true;
+    o.vae.z_dim = 48;
+    o.vae.patch_size = 2;
+    // Equal widths at every level, so each shortcut averages/duplicates one channel's own pixels.
+    o.vae.base_dim = 16;
+    o.vae.decoder_base_dim = 16;
+    o.vae.dim_mult = {1, 1, 1, 1};
+    o.vae.num_res_blocks = 1;
+    o.expand_timesteps = true;
+    o.reconstructing_vae = true;
+    o.flow_shift = 5.0;  // as Wan2.2 TI2V-5B's scheduler
+    return o;
+}
+
+demo_model_options i2v_demo_options() {
+    demo_model_options o;
+    o.transformer.in_channels = 2 * o.vae.z_dim + 4;
+    o.image_to_video = true;
+    return o;
+}
 
 void write_demo_model(const fs::path &dir, const demo_model_options &o) {
     if (o.text_encoder.d_model != o.transformer.text_dim)
         throw std::invalid_argument("demo model: transformer.text_dim must equal text_encoder.d_model");
+    // Text-to-video and TI2V feed the transformer the latents alone; concat I2V adds mask + image.
+    const int in_expected = o.image_to_video ? 2 * o.vae.z_dim + 4 : o.vae.z_dim;
+    if (o.transformer.in_channels != in_expected || o.transformer.out_channels != o.vae.z_dim)
+        throw std::invalid_argument("demo model: transformer in_channels must be " + std::to_string(in_expected) +
+                                    " and out_channels the VAE's z_dim");
+    if (o.reconstructing_vae) {
+        if (!o.vae.is_residual || o.vae.patch_size < 1 || o.vae.base_dim < 4 || o.vae.z_dim < 3 ||
+            o.vae.decoder_base_dim != o.vae.base_dim ||
+            std::any_of(o.vae.dim_mult.begin(), o.vae.dim_mult.end(), [](int m) { return m != 1; }))
+            throw std::invalid_argument("demo model: the reconstructing VAE needs the Wan2.2 layout with equal "
+                                        "widths (dim_mult all 1, decoder_base_dim = base_dim >= 4)");
+    }
     // Everything goes into a sibling staging folder first, then replaces `dir` in one rename.
     fs::create_directories(dir.parent_path().empty() ? fs::path(".") : dir.parent_path());
     const fs::path stage = fs::path(dir.string() + ".partial");
@@ -120,7 +214,13 @@ void write_demo_model(const fs::path &dir, const demo_model_options &o) {
             write_weights(c / "model.safetensors", text_encoder_tensor_specs(o.text_encoder), gen);
         } else if (component == "vae") {
             write_json(c / "config.json", vae_config(o.vae));
-            write_weights(c / "diffusion_pytorch_model.safetensors", vae_tensor_specs(o.vae), gen);
+            if (o.reconstructing_vae) {
+                const int patch = o.vae.patch_size;
+                write_weights(c / "diffusion_pytorch_model.safetensors", vae_tensor_specs(o.vae), gen,
+                              [patch](const tensor_spec &s, at::Generator &) { return reconstructing_vae_tensor(s, patch); });
+            } else {
+                write_weights(c / "diffusion_pytorch_model.safetensors", vae_tensor_specs(o.vae), gen);
+            }
         } else if (component == "tokenizer") {
             const auto [data, size] = demo_tokenizer_model();
             write_text(c / "spiece.model", std::string(reinterpret_cast<const char *>(data), size));
@@ -137,10 +237,24 @@ void write_demo_model(const fs::path &dir, const demo_model_options &o) {
         }
     }
     write_json(stage / "model_index.json", model_index(o));
-    write_text(stage / "README.md",
-               "# omnihost demo model (RANDOM weights)\n\nWritten by omnihost-make-demo-model. It has "
-               "the layout and architecture of Wan2.1 text-to-video in diffusers format, but every "
-               "weight is random: generated videos are structured noise, not pictures of the prompt.\n");
+    if (o.image_to_video)
+        write_text(stage / "README.md",
+                   "# omnihost I2V demo model (RANDOM weights)\n\nWritten by omnihost-make-demo-model --i2v. "
+                   "It has the layout of diffusers' WanImageToVideoPipeline without an image encoder (the "
+                   "Wan2.2 I2V-A14B conditioning, one expert) at toy size: an input image is required; every "
+                   "weight is random, so the video is structured noise.\n");
+    else if (o.expand_timesteps)
+        write_text(stage / "README.md",
+                   "# omnihost TI2V demo model (RANDOM transformer)\n\nWritten by omnihost-make-demo-model "
+                   "--ti2v. It has the layout and architecture of Wan2.2 TI2V-5B (text/image-to-video) in "
+                   "diffusers format at toy size. The transformer and text encoder are random; the VAE is a "
+                   "designed box-filter autoencoder (16x16 block means), so with an input image the first "
+                   "frame is that image at 1/16 resolution and the rest is structured noise.\n");
+    else
+        write_text(stage / "README.md",
+                   "# omnihost demo model (RANDOM weights)\n\nWritten by omnihost-make-demo-model. It has "
+                   "the layout and architecture of Wan2.1 text-to-video in diffusers format, but every "
+                   "weight is random: generated videos are structured noise, not pictures of the prompt.\n");
     fs::remove_all(dir);
     fs::rename(stage, dir);
 }
