@@ -132,19 +132,21 @@ TEST_CASE("a catalogue skips and reports bad files, keeps good ones, default fir
     fs::remove_all(dir);
 }
 
-TEST_CASE("every shipped recipe is valid: the playground's 17 plus the two demos, video demo first") {
+TEST_CASE("every shipped recipe is valid: the playground's 17, four image-to-video and the four demos, video demo first") {
     RecipeCatalog catalog;
     catalog.load(OMNIHOST_RECIPE_DIR, "demo-wan-tiny");
     for (const auto &p : catalog.problems()) FAIL_CHECK(p.message);
     CHECK(catalog.problems().empty());
-    REQUIRE(catalog.recipes().size() == 19);
+    REQUIRE(catalog.recipes().size() == 25);
     CHECK(catalog.recipes()[0].id == "demo-wan-tiny");
     CHECK(catalog.recipes()[0].model_root == "data_dir");
     for (const char *id : {"small-gpu-turbo", "small-gpu-quality", "medium-gpu-balanced", "medium-gpu-hq",
                            "large-gpu-fast", "large-gpu-production", "cpu-offload", "video-small-fast",
                            "video-l4-optimized", "video-medium-balanced", "video-large-quality",
                            "video-cpu-offload", "tts-base", "tts-voice-design", "tts-custom-voice",
-                           "audio-generation", "audio-generation-offload", "demo-stable-audio-tiny"}) {
+                           "audio-generation", "audio-generation-offload", "demo-stable-audio-tiny",
+                           "video-ti2v-5b-image", "video-i2v-14b-480p", "video-i2v-14b-720p", "video-i2v-a14b",
+                           "demo-wan-ti2v-tiny", "demo-wan-i2v-tiny"}) {
         CAPTURE(id);
         CHECK(catalog.find(id) != nullptr);
     }
