@@ -2,6 +2,7 @@
 
 #include "audio_output.h"
 #include "settings.h"
+#include "model_download.h"
 #include "plugin_error.h"
 
 #include "stable_audio_pipeline/stable_audio_pipeline.h"
@@ -69,6 +70,7 @@ audio_instance::~audio_instance() { stop(); }
 
 void audio_instance::start(const std::string &start_json, const omnihost_job *job) {
     const start_settings s = parse_start_settings(start_json);
+    inprocess::download_if_missing(s.model, config_.data_dir, config_.model_roots, "stable_audio", core_, job);
     const resolved_model where = resolve_model(s.model, config_.data_dir, config_.model_roots);
     const std::string label = where.label;
     stop();  // a second start replaces the loaded model

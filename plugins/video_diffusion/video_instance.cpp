@@ -1,5 +1,6 @@
 #include "video_instance.h"
 
+#include "model_download.h"
 #include "plugin_error.h"
 
 #include "media/frames.h"
@@ -67,6 +68,7 @@ video_instance::~video_instance() { stop(); }
 
 void video_instance::start(const std::string &start_json, const omnihost_job *job) {
     const start_settings s = parse_start_settings(start_json, config_.lim);
+    inprocess::download_if_missing(s.model, config_.data_dir, config_.model_roots, "video_diffusion", core_, job);
     const resolved_model resolved = resolve_model(s.model, config_);
     const auto &dir = resolved.dir;
     stop();  // a second start replaces the loaded model
