@@ -4,15 +4,14 @@
 #include "leftovers.h"
 #include "upstream_tasks.h"
 
+#include <omnihost_plugin.hpp>
+
 #include <common/json_limits.h>
 
 #include <atomic>
 #include <cstddef>
-#include <cstring>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <thread>
 
 using nlohmann::json;
@@ -24,15 +23,6 @@ namespace {
 const char* g_id = "";
 const char* g_version = "";
 BackendFactory g_factory = nullptr;
-
-struct OwnedResult {
-    omnihost_result result{};
-    std::string bytes, mime, metadata;
-};
-
-// True when `member` lies inside what the host declared with struct_size.
-#define OMNI_HAS_MEMBER(ptr, type, member) \
-    ((ptr) && (ptr)->struct_size >= offsetof(type, member) + sizeof((ptr)->member) && (ptr)->member)
 
 }  // namespace
 
@@ -74,41 +64,15 @@ struct omnihost_instance {
     std::thread monitor;
     std::atomic<bool> monitor_stop{false};
 
-    std::mutex out_mutex;  // per-thread strings handed out through the ABI
-    std::map<std::thread::id, std::string> errors, health_out, preview_out;
-
-    std::mutex results_mutex;
-    std::set<OwnedResult*> results;
+    omnihost::sdk::result_list results;  // handed out, not yet released
 };
 
 namespace {
 
-omnihost_status fail(omnihost_instance* inst, omnihost_status status, const std::string& message) {
-    std::lock_guard lock(inst->out_mutex);
-    inst->errors[std::this_thread::get_id()] = message;
-    return status;
-}
-
-void clear_error(omnihost_instance* inst) {
-    std::lock_guard lock(inst->out_mutex);
-    inst->errors[std::this_thread::get_id()].clear();
-}
-
-// Runs `body`, mapping every exception to a status + last_error (nothing crosses the C edge).
+// Every exception becomes a status and the reason in the caller's error buffer.
 template <class F>
-omnihost_status guarded(omnihost_instance* inst, F&& body) {
-    try {
-        clear_error(inst);
-        return body();
-    } catch (const ProxyError& e) {
-        return fail(inst, e.status(), e.what());
-    } catch (const std::bad_alloc&) {
-        return fail(inst, OMNIHOST_OUT_OF_MEMORY, "out of memory");
-    } catch (const std::exception& e) {
-        return fail(inst, OMNIHOST_INTERNAL, e.what());
-    } catch (...) {
-        return fail(inst, OMNIHOST_INTERNAL, "unknown error");
-    }
+omnihost_status guarded(char* error_buf, size_t error_cap, F&& body) noexcept {
+    return omnihost::sdk::guard(error_buf, error_cap, std::forward<F>(body));
 }
 
 json parse_json_arg(const char* text, const char* what) {
@@ -163,21 +127,12 @@ void do_stop(omnihost_instance* inst) {
 omnihost_status p_create(const omnihost_host* host, const char* config_json, omnihost_instance** out,
                          char* error_buf, size_t error_cap) {
     if (out) *out = nullptr;
-    auto write_error = [&](const std::string& m) {
-        if (error_buf && error_cap) {
-            std::strncpy(error_buf, m.c_str(), error_cap - 1);
-            error_buf[error_cap - 1] = '\0';
-        }
-    };
-    if (!out) {
-        write_error("out is NULL");
-        return OMNIHOST_INVALID_ARGUMENT;
-    }
-    try {
+    return guarded(error_buf, error_cap, [&] {
+        if (!out) throw invalid_field("out", "must not be NULL");
         auto inst = std::make_unique<omnihost_instance>();
         inst->host = host;
         inst->config = parse_json_arg(config_json, "config");
-        inst->log = HostLog(OMNI_HAS_MEMBER(host, omnihost_host, log) ? host : nullptr, g_id);
+        inst->log = HostLog(OMNIHOST_HAS_MEMBER(host, log) ? host : nullptr, g_id);
         // Once per process (the host's start-up probe creates every plugin): kill what a crashed
         // host left running, before anything new is started.
         static std::once_flag leftovers_once;
@@ -188,20 +143,8 @@ omnihost_status p_create(const omnihost_host* host, const char* config_json, omn
         inst->backend = g_factory(inst->config, inst->log);
         inst->health.message = "not started";
         *out = inst.release();
-        return OMNIHOST_OK;
-    } catch (const ProxyError& e) {
-        write_error(e.what());
-        return e.status();
-    } catch (const std::exception& e) {
-        write_error(e.what());
-        return OMNIHOST_INTERNAL;
-    } catch (...) {
-        write_error("unknown error");
-        return OMNIHOST_INTERNAL;
-    }
+    });
 }
-
-void p_release_result(omnihost_instance* inst, omnihost_result* result);
 
 void p_destroy(omnihost_instance* inst) {
     if (!inst) return;
@@ -209,17 +152,14 @@ void p_destroy(omnihost_instance* inst) {
         do_stop(inst);
     } catch (...) {
     }
-    {
-        std::lock_guard lock(inst->results_mutex);
-        for (OwnedResult* r : inst->results) delete r;
-        inst->results.clear();
-    }
+    inst->results.clear();
     delete inst;
 }
 
-omnihost_status p_start(omnihost_instance* inst, const char* start_json, const omnihost_job* job) {
-    if (!inst) return OMNIHOST_INVALID_ARGUMENT;
-    return guarded(inst, [&]() -> omnihost_status {
+omnihost_status p_start(omnihost_instance* inst, const char* start_json, const omnihost_job* job, char* error_buf,
+                        size_t error_cap) {
+    return guarded(error_buf, error_cap, [&] {
+        if (!inst) throw invalid_field("inst", "must not be NULL");
         {
             std::lock_guard lock(inst->state_mutex);
             if (inst->started) throw ProxyError(OMNIHOST_INVALID_ARGUMENT, "already started; stop() first");
@@ -234,15 +174,13 @@ omnihost_status p_start(omnihost_instance* inst, const char* start_json, const o
             inst->health = HealthState{false, false, "starting", json::object()};
         }
         StartHooks hooks;
-        if (OMNI_HAS_MEMBER(job, omnihost_job, is_cancelled))
-            hooks.cancelled = [job] { return job->is_cancelled(job->user_data) != 0; };
+        hooks.cancelled = [job] { return omnihost::sdk::job_cancelled(job); };
         hooks.progress = [inst, job](int step, int total, const std::string& message) {
             {
                 std::lock_guard lock(inst->state_mutex);
                 inst->health.message = message;
             }
-            if (OMNI_HAS_MEMBER(job, omnihost_job, progress))
-                job->progress(job->user_data, step, total, "load", message.c_str());
+            omnihost::sdk::job_progress(job, step, total, "load", message);
         };
         std::string base;
         try {
@@ -270,13 +208,13 @@ omnihost_status p_start(omnihost_instance* inst, const char* start_json, const o
         }
         inst->monitor = std::thread(monitor_loop, inst);
         inst->log(OMNIHOST_LOG_INFO, "ready: " + settings.model + " at " + base);
-        return OMNIHOST_OK;
     });
 }
 
-omnihost_status p_health(omnihost_instance* inst, const char** out_json) {
-    if (!inst || !out_json) return OMNIHOST_INVALID_ARGUMENT;
-    try {
+omnihost_status p_health(omnihost_instance* inst, char* out, size_t out_cap, size_t* out_len, char* error_buf,
+                         size_t error_cap) {
+    return guarded(error_buf, error_cap, [&] {
+        if (!inst || !out_len) throw invalid_field("inst and out_len", "must not be NULL");
         json j;
         {
             std::lock_guard lock(inst->state_mutex);
@@ -288,22 +226,15 @@ omnihost_status p_health(omnihost_instance* inst, const char** out_json) {
             j["run_mode"] = inst->backend->kind();
             if (inst->started) j["model"] = inst->settings.model;
         }
-        std::lock_guard lock(inst->out_mutex);
-        std::string& s = inst->health_out[std::this_thread::get_id()];
-        s = j.dump();
-        *out_json = s.c_str();
-        return OMNIHOST_OK;
-    } catch (...) {
-        *out_json = "{\"ready\":false,\"failed\":false,\"message\":\"health unavailable\"}";
-        return OMNIHOST_INTERNAL;
-    }
+        omnihost::sdk::answer_text(j.dump(), out, out_cap, out_len);
+    });
 }
 
 omnihost_status p_generate(omnihost_instance* inst, const char* request_json, const omnihost_job* job,
-                           omnihost_result** out) {
-    if (!inst || !out) return OMNIHOST_INVALID_ARGUMENT;
-    *out = nullptr;
-    return guarded(inst, [&]() -> omnihost_status {
+                           omnihost_result** out, char* error_buf, size_t error_cap) {
+    if (out) *out = nullptr;
+    return guarded(error_buf, error_cap, [&] {
+        if (!inst || !out) throw invalid_field("inst and out", "must not be NULL");
         std::shared_ptr<UpstreamClient> client;
         std::string model;
         TaskTimeouts timeouts;
@@ -317,14 +248,12 @@ omnihost_status p_generate(omnihost_instance* inst, const char* request_json, co
         }
         json request = parse_json_arg(request_json, "request");
         TaskHooks hooks;
-        if (OMNI_HAS_MEMBER(job, omnihost_job, is_cancelled))
-            hooks.cancelled = [job] { return job->is_cancelled(job->user_data) != 0; };
-        if (OMNI_HAS_MEMBER(job, omnihost_job, progress))
-            hooks.progress = [job](int step, int total, const std::string& phase, const std::string& msg) {
-                job->progress(job->user_data, step, total, phase.c_str(), msg.c_str());
-            };
-        if (OMNI_HAS_MEMBER(job, omnihost_job, emit))
-            hooks.emit = [job](const std::string& ev) { job->emit(job->user_data, ev.c_str()); };
+        hooks.cancelled = [job] { return omnihost::sdk::job_cancelled(job); };
+        hooks.progress = [job](int step, int total, const std::string& phase, const std::string& msg) {
+            omnihost::sdk::job_progress(job, step, total, phase.c_str(), msg);
+        };
+        if (omnihost::sdk::job_can_emit(job))
+            hooks.emit = [job](const std::string& ev) { omnihost::sdk::job_emit(job, ev); };
         hooks.log = [inst](omnihost_log_level l, const std::string& m) { inst->log(l, m); };
 
         TaskResult r;
@@ -335,60 +264,36 @@ omnihost_status p_generate(omnihost_instance* inst, const char* request_json, co
                 inst->log(OMNIHOST_LOG_WARN, "generate failed: " + std::string(e.what()));
             throw;
         }
-        auto owned = std::make_unique<OwnedResult>();
-        owned->bytes = std::move(r.bytes);
-        owned->mime = r.mime;
-        owned->metadata = r.metadata.dump();
-        owned->result.struct_size = sizeof(omnihost_result);
-        owned->result.data = reinterpret_cast<const uint8_t*>(owned->bytes.data());
-        owned->result.size = owned->bytes.size();
-        owned->result.mime_type = owned->mime.c_str();
-        owned->result.metadata_json = owned->metadata.c_str();
-        std::lock_guard lock(inst->results_mutex);
-        inst->results.insert(owned.get());
-        *out = &owned.release()->result;
-        return OMNIHOST_OK;
+        std::vector<uint8_t> bytes(r.bytes.begin(), r.bytes.end());
+        *out = inst->results.add(std::move(bytes), r.mime, r.metadata.dump());
     });
 }
 
 void p_release_result(omnihost_instance* inst, omnihost_result* result) {
     if (!inst || !result) return;
-    // result is the first member of OwnedResult
-    auto* owned = reinterpret_cast<OwnedResult*>(result);
-    std::lock_guard lock(inst->results_mutex);
-    if (inst->results.erase(owned)) delete owned;
+    inst->results.release(result);
 }
 
-omnihost_status p_stop(omnihost_instance* inst) {
-    if (!inst) return OMNIHOST_INVALID_ARGUMENT;
-    return guarded(inst, [&]() -> omnihost_status {
+omnihost_status p_stop(omnihost_instance* inst, char* error_buf, size_t error_cap) {
+    return guarded(error_buf, error_cap, [&] {
+        if (!inst) throw invalid_field("inst", "must not be NULL");
         do_stop(inst);
-        return OMNIHOST_OK;
     });
 }
 
-const char* p_last_error(omnihost_instance* inst) {
-    if (!inst) return "";
-    std::lock_guard lock(inst->out_mutex);
-    return inst->errors[std::this_thread::get_id()].c_str();
-}
-
-omnihost_status p_command_preview(omnihost_instance* inst, const char* start_json, const char** out_json) {
-    if (!inst || !out_json) return OMNIHOST_INVALID_ARGUMENT;
-    *out_json = "{}";
-    return guarded(inst, [&]() -> omnihost_status {
+omnihost_status p_command_preview(omnihost_instance* inst, const char* start_json, char* out, size_t out_cap,
+                                  size_t* out_len, char* error_buf, size_t error_cap) {
+    return guarded(error_buf, error_cap, [&] {
+        if (!inst || !out_len) throw invalid_field("inst and out_len", "must not be NULL");
         json start = parse_json_arg(start_json, "start");
         ServeSettings s = parse_serve_settings(start, inst->backend->requires_model());
         inst->backend->check_route(s);
         inst->backend->apply_policy(s, start);
-        json p = inst->backend->preview(s, start);
-        std::lock_guard lock(inst->out_mutex);
-        std::string& out = inst->preview_out[std::this_thread::get_id()];
-        out = p.dump();
-        *out_json = out.c_str();
-        return OMNIHOST_OK;
+        omnihost::sdk::answer_text(inst->backend->preview(s, start).dump(), out, out_cap, out_len);
     });
 }
+
+const void* p_get_extension(const omnihost_instance*, const char*) { return nullptr; }
 
 }  // namespace
 
@@ -411,8 +316,8 @@ const omnihost_plugin_entry* make_proxy_entry(const char* id, const char* versio
     entry.generate = p_generate;
     entry.release_result = p_release_result;
     entry.stop = p_stop;
-    entry.last_error = p_last_error;
     entry.command_preview = p_command_preview;
+    entry.get_extension = p_get_extension;
     return &entry;
 }
 

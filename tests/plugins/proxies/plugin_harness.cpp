@@ -131,18 +131,31 @@ int Plugin::create(const json& config) {
     return st;
 }
 
+// Each call gets its own error buffer (the ABI has no per-instance last error); the harness keeps
+// the reason of the last failed call for last_error().
+void Plugin::remember(int status, const char* err) {
+    if (status == OMNIHOST_OK) return;
+    std::lock_guard lock(error_mutex_);
+    last_error_ = err;
+}
+
 int Plugin::start(const json& start_json, Job* job) {
     Job local;
-    return entry->start(inst_, start_json.dump().c_str(), (job ? job : &local)->get());
+    char err[2048] = {0};
+    int st = entry->start(inst_, start_json.dump().c_str(), (job ? job : &local)->get(), err, sizeof err);
+    remember(st, err);
+    return st;
 }
 
 GenResult Plugin::generate(const json& request, Job* job) {
     Job local;
     GenResult g;
     omnihost_result* r = nullptr;
-    g.status = entry->generate(inst_, request.dump().c_str(), (job ? job : &local)->get(), &r);
+    char err[2048] = {0};
+    g.status = entry->generate(inst_, request.dump().c_str(), (job ? job : &local)->get(), &r, err, sizeof err);
     if (g.status != OMNIHOST_OK) {
-        g.error = entry->last_error(inst_);
+        g.error = err;
+        remember(g.status, err);
         return g;
     }
     g.bytes.assign(reinterpret_cast<const char*>(r->data), r->size);
@@ -152,23 +165,64 @@ GenResult Plugin::generate(const json& request, Job* job) {
     return g;
 }
 
-int Plugin::stop() { return entry->stop(inst_); }
+int Plugin::stop() {
+    char err[2048] = {0};
+    int st = entry->stop(inst_, err, sizeof err);
+    remember(st, err);
+    return st;
+}
+
+// The text-out rule: ask with a buffer, and again with the reported length when it did not fit.
+static std::string read_text(const std::function<int(char*, size_t, size_t*, char*, size_t)>& call, int* status,
+                             std::string* error) {
+    std::vector<char> buf(256);
+    for (int round = 0; round < 8; ++round) {
+        size_t len = 0;
+        char err[2048] = {0};
+        int st = call(buf.data(), buf.size(), &len, err, sizeof err);
+        if (status) *status = st;
+        if (st != OMNIHOST_OK) {
+            if (error) *error = err;
+            return {};
+        }
+        if (len < buf.size()) return std::string(buf.data(), len);
+        buf.assign(len + 1, '\0');
+    }
+    throw std::runtime_error("text answer kept growing");
+}
 
 json Plugin::health() {
-    const char* out = nullptr;
-    entry->health(inst_, &out);
-    return json::parse(out);
+    int st = OMNIHOST_OK;
+    std::string text = read_text(
+        [this](char* out, size_t cap, size_t* len, char* err, size_t err_cap) {
+            return entry->health(inst_, out, cap, len, err, err_cap);
+        },
+        &st, nullptr);
+    if (st != OMNIHOST_OK) throw std::runtime_error("health failed with status " + std::to_string(st));
+    return json::parse(text);
 }
 
 json Plugin::preview(const json& start_json, int* status) {
-    const char* out = nullptr;
-    int st = entry->command_preview(inst_, start_json.dump().c_str(), &out);
+    const std::string start = start_json.dump();
+    int st = OMNIHOST_OK;
+    std::string error;
+    std::string text = read_text(
+        [&](char* out, size_t cap, size_t* len, char* err, size_t err_cap) {
+            return entry->command_preview(inst_, start.c_str(), out, cap, len, err, err_cap);
+        },
+        &st, &error);
     if (status) *status = st;
-    if (st != OMNIHOST_OK) return json();
-    return json::parse(out);
+    if (st != OMNIHOST_OK) {
+        remember(st, error.c_str());
+        return json();
+    }
+    return json::parse(text);
 }
 
-std::string Plugin::last_error() { return entry->last_error(inst_); }
+std::string Plugin::last_error() {
+    std::lock_guard lock(error_mutex_);
+    return last_error_;
+}
 
 json Plugin::wait_health(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;

@@ -78,6 +78,7 @@ public:
     nlohmann::json health();
     // Returns {} and sets *status on failure.
     nlohmann::json preview(const nlohmann::json& start_json, int* status = nullptr);
+    // The reason of the last call through this harness that failed (each call has its own buffer).
     std::string last_error();
     // Waits until health()["failed"] (true) or timeout; returns the last health.
     nlohmann::json wait_health(const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout);
@@ -87,6 +88,9 @@ public:
 
 private:
     static void on_log(void*, omnihost_log_level, const char*, const char*);
+    void remember(int status, const char* err);
+    std::mutex error_mutex_;
+    std::string last_error_;
     void* handle_ = nullptr;
     omnihost_host host_{};
     omnihost_instance* inst_ = nullptr;
