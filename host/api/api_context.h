@@ -19,6 +19,8 @@ namespace omnihost {
 
 class PreviewService;
 class SettingsStore;
+namespace metrics { class HostMetrics; }
+namespace jobs { class JobService; }
 
 struct ApiContext {
     HostOptions options;
@@ -31,6 +33,8 @@ struct ApiContext {
     RuntimeSlot *slot = nullptr;
     PreviewService *preview = nullptr;
     SettingsStore *settings = nullptr;     // GET/POST /api/settings
+    metrics::HostMetrics *metrics = nullptr; // GET /metrics and the router's request counting
+    jobs::JobService *jobs = nullptr;      // the job queue (host/jobs); null when the host has none
 };
 
 } // namespace omnihost

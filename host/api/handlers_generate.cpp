@@ -9,6 +9,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include "api/client_watch.h"
+#include "api/generate_request.h"
 #include "api/handlers.h"
 #include "api/http_io.h"
 #include "api/operator_limits.h"
@@ -28,31 +29,25 @@ int http_status_for(omnihost_status code) {
     }
 }
 
-// Validates a generate body against the loaded plan: the playground fields, the plugin's own
-// parameters for the task, the recipe's generation defaults, then the built-in defaults.
-// Returns the GenerateCall, or sends the error and returns nullopt.
-std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, Response &response,
-                                         Task task) {
-    nlohmann::json body;
-    if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
-        send_error(response, *error);
-        return std::nullopt;
-    }
+} // namespace
+
+std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohmann::json body, Task task,
+                                                      ApiError &failure) {
     // The wire contract the host owns (prompt/text/messages, seed, job id, task) is checked
     // before readiness, so a malformed body is named even while no model is loaded.
     if (auto error = check_wire_fields(body, task)) {
-        send_error(response, {400, error->message, error->field});
+        failure = ApiError{400, error->message, error->field};
         return std::nullopt;
     }
     const SlotSnapshot snap = context.slot->snapshot();
     if (snap.state != SlotState::Ready || !snap.plan) {
         std::string message = std::string("model is not ready (state: ") + slot_state_name(snap.state) + ")";
         if (!snap.error.empty()) message += ": " + snap.error;
-        send_error(response, {503, message, ""});
+        failure = ApiError{503, message, ""};
         return std::nullopt;
     }
     if (auto refusal = modality_refusal(*snap.plan, task); !refusal.empty()) {
-        send_error(response, {409, refusal, ""});
+        failure = ApiError{409, refusal, ""};
         return std::nullopt;
     }
     const std::string name = task_name(task);
@@ -63,11 +58,11 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
     schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value(name, nlohmann::json::object()), &problems);
     // Check what the client sent first (so its mistakes are named), then fill in defaults.
     if (auto error = check_operator_only(body, schema)) {
-        send_error(response, {400, error->message, error->field});
+        failure = ApiError{400, error->message, error->field};
         return std::nullopt;
     }
     if (auto error = validate_object(body, schema, false)) {
-        send_error(response, {400, error->message, error->field});
+        failure = ApiError{400, error->message, error->field};
         return std::nullopt;
     }
     for (const auto &[key, value] : snap.plan->generation_defaults.items()) {
@@ -78,12 +73,12 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
             body[field] = value;
     }
     if (auto error = validate_object(body, schema, true)) {
-        send_error(response, {400, error->message, error->field});
+        failure = ApiError{400, error->message, error->field};
         return std::nullopt;
     }
     // The operator's ceilings, checked on what will run (defaults included).
     if (auto error = check_generation_limits(body, context.options.limits)) {
-        send_error(response, *error);
+        failure = *error;
         return std::nullopt;
     }
     GenerateCall call;
@@ -92,6 +87,22 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
     body.erase("job_id");
     body["task"] = name;
     call.request = std::move(body);
+    return call;
+}
+
+namespace {
+
+// Reads the body, then validates it; sends the error and returns nullopt on a refusal.
+std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, Response &response,
+                                         Task task) {
+    nlohmann::json body;
+    if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
+        send_error(response, *error);
+        return std::nullopt;
+    }
+    ApiError failure;
+    auto call = validate_generate_request(context, std::move(body), task, failure);
+    if (!call) send_error(response, failure);
     return call;
 }
 

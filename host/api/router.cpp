@@ -15,6 +15,8 @@
 #include "api/http_io.h"
 #include "api/static_files.h"
 #include "log_bus/ws_logs_handler.h"
+#include "metrics/metrics_handler.h"
+#include "openai/openai_routes.h"
 
 namespace omnihost {
 namespace {
@@ -59,6 +61,14 @@ const std::map<std::string, Route> &routes() {
 }
 
 std::string path_of(const std::string &uri) { return uri.substr(0, uri.find_first_of("?#")); }
+
+// The route a request is counted under on /metrics: a fixed name, never the raw path.
+std::string route_template(const std::string &path) {
+    if (routes().count(path) || path == metrics::kMetricsPath || path == log_bus::ws_logs_path) return path;
+    if (openai::is_openai_path(path)) return openai::route_template(path);
+    if (path.rfind("/api/", 0) == 0 || path == "/api" || path.rfind("/ws/", 0) == 0 || path == "/ws") return "unmatched";
+    return "static";
+}
 
 // Answers one fixed error (auth, unknown path, wrong method).
 class ErrorHandler : public Poco::Net::HTTPRequestHandler {
@@ -145,23 +155,30 @@ ApiRouter::ApiRouter(ApiContext &context) : context_(context) {
 Poco::Net::HTTPRequestHandler *ApiRouter::createRequestHandler(const Poco::Net::HTTPServerRequest &request) {
     // The Host header is echoed into connect-src only after it passed the allow-list.
     const bool host_ok = !check_host_header(context_.browser, request);
-    return new SecuredHandler(route(request), host_ok ? request.get("Host", "") : "");
+    Poco::Net::HTTPRequestHandler *handler = new SecuredHandler(route(request), host_ok ? request.get("Host", "") : "");
+    if (context_.metrics)
+        handler = metrics::metered(*context_.metrics, handler, route_template(path_of(request.getURI())), request.getMethod());
+    return handler;
 }
 
 Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerRequest &request) {
     const std::string path = path_of(request.getURI());
     const bool is_api = path.rfind("/api/", 0) == 0 || path == "/api";
     const bool is_ws = path.rfind("/ws/", 0) == 0 || path == "/ws";
+    const bool is_metrics = path == metrics::kMetricsPath;
     // The browser boundary comes before everything, auth included: a rebinding page or a foreign
     // origin learns nothing, not even whether a token is needed.
     if (auto refusal = check_host_header(context_.browser, request)) return refuse(request, *refusal);
     if (is_ws || is_state_changing(request.getMethod())) {
         if (auto refusal = check_origin(context_.browser, request)) return refuse(request, *refusal);
     }
-    if (is_api || is_ws) {
+    // The OpenAI-style routes check the same token themselves, answering in OpenAI's error shape.
+    if (openai::is_openai_path(path)) return openai::make_handler(context_, request, path);
+    if (is_api || is_ws || is_metrics) {
         if (!request_is_authorized(request, context_.options.token, is_ws))
             return new ErrorHandler({401, "Authorization: a valid bearer token is required", "Authorization"});
     }
+    if (is_metrics) return new ApiHandler(context_, metrics::handle_metrics);
     if (is_ws) {
         if (path == log_bus::ws_logs_path) return log_bus::make_ws_logs_handler(*context_.bus, ws_options_);
         return new ErrorHandler({404, "no WebSocket at " + path, ""});

@@ -18,6 +18,7 @@
 #include "app/plugin_backend.h"
 #include "app/preview_service.h"
 #include "app/settings_store.h"
+#include "metrics/host_metrics.h"
 #include "log_bus/log_bus.h"
 #include "log_bus/spdlog_sink.h"
 
@@ -84,10 +85,12 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     context.models = build_model_list(context.recipes, options_.recipe_dir + "/catalog/models.json", model_problems);
     for (const auto &problem : model_problems) spdlog::warn("model catalogue: {}", problem);
 
+    metrics::HostMetrics host_metrics; // outlives the slot, whose progress sink feeds it
     RuntimeSlot slot(make_plugin_backend_factory(registry, bus, options_.data_dir, options_.plugin_config_json),
-                     [&bus](const std::string &job_id, int32_t step, int32_t total,
+                     [&bus, &host_metrics](const std::string &job_id, int32_t step, int32_t total,
                             const std::string &phase, const std::string &message) {
                          bus.publish_progress(job_id, step, total, phase, message);
+                         host_metrics.observe_progress(job_id, step, total);
                      },
                      std::chrono::milliseconds(1000),
                      SlotDeadlines{std::chrono::seconds(options_.cancel_deadline_s),
@@ -98,6 +101,13 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     SettingsStore settings(std::filesystem::path(options_.data_dir) / "settings.json");
     if (!settings.load_problem().empty()) spdlog::warn("settings: {}", settings.load_problem());
     context.settings = &settings;
+    context.metrics = &host_metrics;
+    host_metrics.watch_slot(slot);
+    // Declared after the slot, so the watcher thread ends before the slot it waits on is destroyed.
+    struct WatchStop {
+        metrics::HostMetrics &metrics;
+        ~WatchStop() { metrics.stop_watching(); }
+    } watch_stop{host_metrics};
 
     std::unique_ptr<Poco::Net::ServerSocket> socket;
     try {

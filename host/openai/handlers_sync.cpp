@@ -1,0 +1,138 @@
+// The synchronous /v1 routes: readiness, the model list, and the generations that answer with
+// their media in the response (images as b64_json, audio and /v1/videos/sync as raw bytes).
+#include <chrono>
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include "api/generate_request.h"
+#include "common/json_limits.h"
+#include "openai/generation_run.h"
+#include "openai/openai_errors.h"
+#include "openai/openai_handlers.h"
+#include "openai/openai_mapping.h"
+
+namespace omnihost::openai {
+namespace {
+
+using nlohmann::json;
+
+int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool plugin_says_ready(const std::string &health_json) {
+    if (health_json.empty()) return true;
+    const auto health = parse_json_bounded_or_discarded(health_json, {json_default_max_depth, 1u << 20});
+    return !health.is_object() || health.value("ready", true);
+}
+
+// Maps, validates and runs one generation; sends the error and returns nullopt on a refusal.
+using Mapper = std::optional<ApiError> (*)(const json &in, const StartPlan *plan, json &out);
+
+std::optional<GenerationOutcome> generate(ApiContext &context, Request &request, Response &response, Task task,
+                                          bool allow_form, Mapper map) {
+    auto in = read_request_object(context, request, response, allow_form);
+    if (!in) return std::nullopt;
+    const SlotSnapshot snap = context.slot->snapshot();
+    const StartPlan *plan = snap.plan ? &*snap.plan : nullptr;
+    if (auto error = check_model_field(*in, plan)) {
+        send_openai_error(response, *error);
+        return std::nullopt;
+    }
+    json body;
+    if (auto error = map(*in, plan, body)) {
+        send_openai_error(response, *error);
+        return std::nullopt;
+    }
+    ApiError failure;
+    auto call = validate_generate_request(context, std::move(body), task, failure);
+    if (!call) {
+        send_openai_error(response, failure);
+        return std::nullopt;
+    }
+    GenerationOutcome outcome = run_generation(context, request, std::move(*call), plan ? plan->model : "");
+    if (outcome.error) {
+        send_openai_error(response, *outcome.error);
+        return std::nullopt;
+    }
+    return outcome;
+}
+
+void send_bytes(Response &response, const GenerationOutcome &outcome, const std::string &fallback_mime,
+                const std::string &model) {
+    response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+    response.setContentType(outcome.mime_type.empty() ? fallback_mime : outcome.mime_type);
+    response.set("Cache-Control", "no-cache");
+    response.set("X-Request-Id", outcome.id);
+    response.set("X-Model", model);
+    response.set("X-Inference-Time-S", json(outcome.seconds).dump());
+    response.setContentLength(static_cast<std::streamsize>(outcome.bytes.size()));
+    response.sendBuffer(outcome.bytes.data(), outcome.bytes.size());
+}
+
+std::string loaded_model(ApiContext &context) {
+    const SlotSnapshot snap = context.slot->snapshot();
+    return snap.plan ? snap.plan->model : "";
+}
+
+std::optional<ApiError> image_mapper(const json &in, const StartPlan *, json &out) { return map_image_request(in, out); }
+std::optional<ApiError> speech_mapper(const json &in, const StartPlan *, json &out) { return map_speech_request(in, out); }
+
+} // namespace
+
+void handle_health(ApiContext &context, Request &, Response &response) {
+    // The upstream's readiness probe: 200 once the engine can serve, 503 before.
+    const SlotSnapshot snap = context.slot->snapshot();
+    if (snap.state == SlotState::Ready && plugin_says_ready(snap.health_json)) {
+        send_json(response, 200, json::object());
+        return;
+    }
+    std::string message = std::string("no model is ready (state: ") + slot_state_name(snap.state) + ")";
+    if (!snap.error.empty()) message += ": " + snap.error;
+    send_openai_error(response, 503, message);
+}
+
+void handle_models(ApiContext &context, Request &, Response &response) {
+    const SlotSnapshot snap = context.slot->snapshot();
+    json data = json::array();
+    if (snap.state == SlotState::Ready && snap.plan) {
+        const auto created = unix_now() - std::chrono::duration_cast<std::chrono::seconds>(
+                                              std::chrono::steady_clock::now() - snap.started_at).count();
+        data.push_back({{"id", snap.plan->model},
+                        {"object", "model"},
+                        {"created", created},
+                        {"owned_by", "omnihost"},
+                        {"root", snap.plan->model},
+                        {"parent", nullptr},
+                        {"max_model_len", nullptr},
+                        {"permission", json::array()},
+                        {"model_type", snap.plan->model_type}});
+    }
+    send_json(response, 200, {{"object", "list"}, {"data", data}});
+}
+
+void handle_images(ApiContext &context, Request &request, Response &response) {
+    auto outcome = generate(context, request, response, Task::Image, false, image_mapper);
+    if (!outcome) return;
+    send_json(response, 200,
+              {{"created", unix_now()},
+               {"data", json::array({{{"b64_json", base64_encode(outcome->bytes)}, {"url", nullptr}, {"revised_prompt", nullptr}}})}});
+}
+
+void handle_speech(ApiContext &context, Request &request, Response &response) {
+    auto outcome = generate(context, request, response, Task::Tts, false, speech_mapper);
+    if (outcome) send_bytes(response, *outcome, "audio/wav", loaded_model(context));
+}
+
+void handle_audio_generate(ApiContext &context, Request &request, Response &response) {
+    auto outcome = generate(context, request, response, Task::Audio, false, map_audio_request);
+    if (outcome) send_bytes(response, *outcome, "audio/wav", loaded_model(context));
+}
+
+void handle_videos_sync(ApiContext &context, Request &request, Response &response) {
+    auto outcome = generate(context, request, response, Task::Video, true, map_video_request);
+    if (outcome) send_bytes(response, *outcome, "video/mp4", loaded_model(context));
+}
+
+} // namespace omnihost::openai

@@ -1,0 +1,191 @@
+#include "openai/openai_routes.h"
+
+#include <sstream>
+
+#include <Poco/Net/HTMLForm.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/MessageHeader.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/Net/PartHandler.h>
+#include <spdlog/spdlog.h>
+
+#include "api/auth.h"
+#include "api/browser_guard.h"
+#include "api/http_io.h"
+#include "jobs/job_types.h"
+#include "openai/openai_errors.h"
+#include "openai/openai_handlers.h"
+#include "openai/openai_mapping.h"
+
+namespace omnihost::openai {
+namespace {
+
+using HandlerFn = void (*)(ApiContext &, Request &, Response &);
+
+struct Route {
+    const char *path;   // template
+    const char *method;
+    HandlerFn handler;
+    bool form = false;  // multipart/form-data accepted besides JSON
+};
+
+const Route kRoutes[] = {
+    {"/health", "GET", handle_health},
+    {"/v1/models", "GET", handle_models},
+    {"/v1/videos", "POST", handle_videos_create, true},
+    {"/v1/videos", "GET", handle_videos_list},
+    {"/v1/videos/sync", "POST", handle_videos_sync, true},
+    {"/v1/videos/{id}", "GET", handle_video_retrieve},
+    {"/v1/videos/{id}", "DELETE", handle_video_delete},
+    {"/v1/videos/{id}/content", "GET", handle_video_content},
+    {"/v1/images/generations", "POST", handle_images},
+    {"/v1/audio/speech", "POST", handle_speech},
+    {"/v1/audio/generate", "POST", handle_audio_generate},
+    {"/v1/chat/completions", "POST", handle_chat_completions},
+};
+
+constexpr const char *kVideosPrefix = "/v1/videos/";
+
+class ErrorHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    ErrorHandler(ApiError error, std::string allow = "") : error_(std::move(error)), allow_(std::move(allow)) {}
+    void handleRequest(Request &request, Response &response) override {
+        // Consume a small body so a kept-alive connection stays in sync; larger ones get closed.
+        std::string ignored;
+        if (read_body(request, 1 << 20, ignored)) response.setKeepAlive(false);
+        if (!allow_.empty()) response.set("Allow", allow_);
+        send_openai_error(response, error_);
+    }
+
+private:
+    ApiError error_;
+    std::string allow_;
+};
+
+class RouteHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    RouteHandler(ApiContext &context, HandlerFn handler) : context_(context), handler_(handler) {}
+    void handleRequest(Request &request, Response &response) override {
+        try {
+            handler_(context_, request, response);
+        } catch (const std::exception &e) {
+            spdlog::error("{} {}: {}", request.getMethod(), route_template(request.getURI().substr(0, request.getURI().find_first_of("?#"))), e.what());
+            if (!response.sent()) send_openai_error(response, 500, std::string("internal error: ") + e.what());
+        } catch (...) {
+            if (!response.sent()) send_openai_error(response, 500, "internal error");
+        }
+    }
+
+private:
+    ApiContext &context_;
+    HandlerFn handler_;
+};
+
+// Discards file parts, remembering the first one's field name so the refusal can name it.
+class FilePartRefuser : public Poco::Net::PartHandler {
+public:
+    void handlePart(const Poco::Net::MessageHeader &header, std::istream &stream) override {
+        std::string disposition;
+        Poco::Net::NameValueCollection parameters;
+        Poco::Net::MessageHeader::splitParameters(header.get("Content-Disposition", ""), disposition, parameters);
+        if (first_file.empty()) first_file = parameters.get("name", "file");
+        char buffer[8192];
+        while (stream.read(buffer, sizeof buffer) || stream.gcount() > 0) {
+        }
+    }
+    std::string first_file;
+};
+
+bool is_form(const Request &request) {
+    const std::string type = request.getContentType();
+    return type.rfind("multipart/form-data", 0) == 0;
+}
+
+} // namespace
+
+bool is_openai_path(const std::string &path) {
+    return path == "/health" || path == "/v1" || path.rfind("/v1/", 0) == 0;
+}
+
+std::string video_id_of(const std::string &path) {
+    if (path.rfind(kVideosPrefix, 0) != 0) return "";
+    std::string rest = path.substr(std::string(kVideosPrefix).size());
+    const auto slash = rest.find('/');
+    return slash == std::string::npos ? rest : rest.substr(0, slash);
+}
+
+std::string route_template(const std::string &path) {
+    for (const auto &route : kRoutes)
+        if (path == route.path) return route.path;
+    if (path.rfind(kVideosPrefix, 0) == 0) {
+        const std::string rest = path.substr(std::string(kVideosPrefix).size());
+        const auto slash = rest.find('/');
+        if (slash == std::string::npos && !rest.empty()) return "/v1/videos/{id}";
+        if (slash != std::string::npos && slash > 0 && rest.substr(slash) == "/content") return "/v1/videos/{id}/content";
+    }
+    return "/v1/unmatched";
+}
+
+std::optional<nlohmann::json> read_request_object(ApiContext &context, Request &request, Response &response,
+                                                  bool allow_form) {
+    if (!(allow_form && is_form(request))) {
+        nlohmann::json body;
+        if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
+            send_openai_error(response, *error);
+            return std::nullopt;
+        }
+        return body;
+    }
+    std::string raw;
+    if (auto error = read_body(request, context.options.max_body_bytes, raw)) {
+        send_openai_error(response, *error);
+        return std::nullopt;
+    }
+    Poco::Net::HTMLForm form;
+    form.setFieldLimit(200);
+    FilePartRefuser files;
+    try {
+        std::istringstream in(raw);
+        form.load(request, in, files);
+    } catch (const Poco::Exception &e) {
+        send_openai_error(response, 400, "body: malformed multipart/form-data (" + e.displayText() + ")", "body");
+        return std::nullopt;
+    }
+    if (!files.first_file.empty()) {
+        send_openai_error(response, 400, files.first_file + ": file inputs are not accepted on this route yet",
+                          files.first_file);
+        return std::nullopt;
+    }
+    nlohmann::json body = nlohmann::json::object();
+    for (const auto &[name, value] : form) body[name] = form_value(name, value);
+    return body;
+}
+
+Poco::Net::HTTPRequestHandler *make_handler(ApiContext &context, const Poco::Net::HTTPServerRequest &request,
+                                            const std::string &path) {
+    if (!request_is_authorized(request, context.options.token, false))
+        return new ErrorHandler({401, "Authorization: a valid bearer token is required", "Authorization"});
+    const std::string tmpl = route_template(path);
+    if (tmpl == "/v1/unmatched") return new ErrorHandler({404, "no OpenAI-style endpoint " + path.substr(0, 200), ""});
+    if (tmpl.find("{id}") != std::string::npos && !jobs::valid_job_id(video_id_of(path)))
+        return new ErrorHandler({404, "no video with that id", ""});
+    std::string allow;
+    for (const auto &route : kRoutes) {
+        if (tmpl != route.path) continue;
+        if (request.getMethod() == route.method) {
+            if (is_state_changing(request.getMethod())) {
+                if (!(route.form && is_form(request))) {
+                    if (auto refusal = check_json_content_type(request)) return new ErrorHandler(*refusal);
+                }
+            }
+            return new RouteHandler(context, route.handler);
+        }
+        allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+    }
+    return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + tmpl + " (use " + allow + ")", ""},
+                            allow);
+}
+
+} // namespace omnihost::openai

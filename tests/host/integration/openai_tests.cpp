@@ -1,0 +1,269 @@
+// The host's own OpenAI-style API on the real binary with the test plugin: each route against a
+// model of its modality, the upstream's answer shapes, and every refusal in OpenAI's error shape
+// naming the field.
+#include <doctest/doctest.h>
+
+#include <Poco/Base64Decoder.h>
+
+#include <sstream>
+
+#include "host_process.h"
+
+using namespace omnihost_test;
+using nlohmann::json;
+
+namespace {
+
+std::string decode_base64(const std::string &text) {
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in);
+    return std::string(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
+}
+
+void start_ready(int port, const std::string &model_type, const std::string &token = "") {
+    const auto started = post(port, "/api/omni/start",
+                              {{"model", "test/" + model_type + "-model"}, {"model_type", model_type}, {"run_mode", "subprocess"}},
+                              token);
+    REQUIRE_MESSAGE(started.status == 202, started.body);
+    REQUIRE(wait_for_state(port, "ready", 20, token).value("state", "") == "ready");
+}
+
+void stop(int port) { REQUIRE(post(port, "/api/omni/stop", json::object()).status == 200); }
+
+// {"error":{"message","type","param","code"}} with the given status and param (null when "").
+void check_openai_error(const HttpResult &r, int status, const std::string &param = "") {
+    const std::string shown = r.body.substr(0, 400);
+    CAPTURE(shown);
+    CHECK(r.status == status);
+    const json body = r.json();
+    REQUIRE(body.is_object());
+    REQUIRE(body.contains("error"));
+    const json &e = body["error"];
+    CHECK(e["message"].is_string());
+    CHECK(!e["message"].get<std::string>().empty());
+    CHECK(e["type"].is_string());
+    CHECK(e["code"] == status);
+    if (param.empty()) CHECK(e["param"].is_null());
+    else CHECK(e["param"] == param);
+}
+
+HttpResult post_json(int port, const std::string &path, const json &body, const std::string &token = "") {
+    return post(port, path, body, token);
+}
+
+std::string multipart(const std::string &boundary, const std::vector<std::pair<std::string, std::string>> &fields) {
+    std::string out;
+    for (const auto &[name, value] : fields)
+        out += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+    return out + "--" + boundary + "--\r\n";
+}
+
+uint32_t be32(const std::string &bytes, size_t at) {
+    return (static_cast<uint8_t>(bytes[at]) << 24) | (static_cast<uint8_t>(bytes[at + 1]) << 16) |
+           (static_cast<uint8_t>(bytes[at + 2]) << 8) | static_cast<uint8_t>(bytes[at + 3]);
+}
+
+} // namespace
+
+TEST_SUITE("http_openai") {
+
+TEST_CASE("with no model: empty model list, 503 health, refusals in OpenAI's shape") {
+    HostProcess host;
+    const int port = host.port();
+    const auto models = get(port, "/v1/models");
+    REQUIRE(models.status == 200);
+    CHECK(models.json()["object"] == "list");
+    CHECK(models.json()["data"].empty());
+    check_openai_error(get(port, "/health"), 503);
+    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}}), 503);
+    // The host-owned prompt is checked before readiness.
+    check_openai_error(post_json(port, "/v1/images/generations", {{"size", "16x16"}}), 400, "prompt");
+    check_openai_error(get(port, "/v1/nothing-here"), 404);
+    const auto wrong = http(port, "PUT", "/v1/chat/completions", "{}");
+    check_openai_error(wrong, 405);
+    CHECK(wrong.headers.at("Allow") == "POST");
+    check_openai_error(http(port, "POST", "/v1/images/generations", "prompt=x", {{"Content-Type", "text/plain"}}), 415,
+                       "Content-Type");
+    check_openai_error(http(port, "POST", "/v1/images/generations", "{not json"), 400, "body");
+    check_openai_error(get(port, "/v1/videos/..%2Fetc"), 404);
+}
+
+TEST_CASE("the token guards /v1 and /health like /api") {
+    HostProcess host({.extra_args = {"--token", "v1-token"}});
+    const int port = host.port();
+    const auto refused = get(port, "/v1/models");
+    check_openai_error(refused, 401, "Authorization");
+    CHECK(refused.headers.at("WWW-Authenticate") == "Bearer");
+    check_openai_error(get(port, "/health"), 401, "Authorization");
+    CHECK(get(port, "/v1/models", "v1-token").status == 200);
+    // A foreign page is refused before the token is even looked at (the router's Origin rule).
+    CHECK(http(port, "POST", "/v1/chat/completions", "{}",
+               {{"Origin", "http://evil.example"}, {"Authorization", "Bearer v1-token"}}).status == 403);
+}
+
+TEST_CASE("images: b64_json PNG at the asked size, model list, health, diffusion chat") {
+    HostProcess host;
+    const int port = host.port();
+    start_ready(port, "image");
+    CHECK(get(port, "/health").status == 200);
+    const json models = get(port, "/v1/models").json();
+    REQUIRE(models["data"].size() == 1);
+    CHECK(models["data"][0]["id"] == "test/image-model");
+    CHECK(models["data"][0]["object"] == "model");
+
+    const auto image = post_json(port, "/v1/images/generations",
+                                 {{"model", "test/image-model"}, {"prompt", "a red square"}, {"size", "24x12"}, {"n", 1},
+                                  {"response_format", "b64_json"}, {"seed", 3}});
+    REQUIRE_MESSAGE(image.status == 200, image.body);
+    const json body = image.json();
+    CHECK(body["created"].is_number_integer());
+    REQUIRE(body["data"].size() == 1);
+    CHECK(body["data"][0]["url"].is_null());
+    const std::string png = decode_base64(body["data"][0]["b64_json"].get<std::string>());
+    REQUIRE(png.size() > 24);
+    CHECK(png.substr(1, 3) == "PNG");
+    CHECK(be32(png, 16) == 24); // IHDR width
+    CHECK(be32(png, 20) == 12); // IHDR height
+
+    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"n", 2}}), 400, "n");
+    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"size", "big"}}), 400, "size");
+    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"size", "999x9"}}), 400, "width");
+    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"bogus", 1}}), 400, "bogus");
+    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"model", "other/model"}}), 404, "model");
+    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"response_format", "url"}}), 400,
+                       "response_format");
+    // The wrong modality: the model serves images, not speech.
+    check_openai_error(post_json(port, "/v1/audio/speech", {{"input", "hello"}}), 409);
+
+    // The upstream's diffusion chat: the image comes back as an image_url content part.
+    const auto chat = post_json(port, "/v1/chat/completions",
+                                {{"model", "test/image-model"},
+                                 {"messages", json::array({{{"role", "user"}, {"content", "a blue square"}}})},
+                                 {"extra_body", {{"width", 8}, {"height", 8}, {"num_inference_steps", 2}}}});
+    REQUIRE_MESSAGE(chat.status == 200, chat.body);
+    const json c = chat.json();
+    CHECK(c["object"] == "chat.completion");
+    const std::string url = c["choices"][0]["message"]["content"][0]["image_url"]["url"].get<std::string>();
+    REQUIRE(url.rfind("data:image/png;base64,", 0) == 0);
+    const std::string chat_png = decode_base64(url.substr(std::string("data:image/png;base64,").size()));
+    CHECK(be32(chat_png, 16) == 8);
+    check_openai_error(post_json(port, "/v1/chat/completions",
+                                 {{"messages", json::array({{{"role", "user"}, {"content", "x"}}})}, {"stream", true}}),
+                       400, "stream");
+    stop(port);
+}
+
+TEST_CASE("speech and audio generation answer raw WAV bytes") {
+    HostProcess host;
+    const int port = host.port();
+    start_ready(port, "tts");
+    const auto speech = post_json(port, "/v1/audio/speech",
+                                  {{"model", "test/tts-model"}, {"input", "hello there"}, {"voice", "Vivian"}, {"response_format", "wav"}});
+    REQUIRE_MESSAGE(speech.status == 200, speech.body);
+    CHECK(speech.headers.at("Content-Type") == "audio/wav");
+    CHECK(speech.body.substr(0, 4) == "RIFF");
+    CHECK(!speech.headers.at("X-Request-Id").empty());
+    check_openai_error(post_json(port, "/v1/audio/speech", {{"input", "x"}, {"response_format", "mp3"}}), 400, "response_format");
+    check_openai_error(post_json(port, "/v1/audio/speech", {{"voice", "Vivian"}}), 400, "text");
+    stop(port);
+
+    start_ready(port, "audio");
+    const auto audio = post_json(port, "/v1/audio/generate",
+                                 {{"input", "rain on a roof"}, {"audio_length", 0.25}, {"audio_start", 0.0},
+                                  {"num_inference_steps", 2}, {"seed", 1}});
+    REQUIRE_MESSAGE(audio.status == 200, audio.body);
+    CHECK(audio.body.substr(0, 4) == "RIFF");
+    check_openai_error(post_json(port, "/v1/audio/generate", {{"input", "x"}, {"audio_length", 500}}), 400, "audio_duration");
+    check_openai_error(post_json(port, "/v1/audio/generate", {{"input", "x"}, {"speed", 2}}), 400, "speed");
+    stop(port);
+}
+
+TEST_CASE("videos/sync: JSON and multipart forms give the video bytes with the upstream's headers") {
+    HostProcess host;
+    const int port = host.port();
+    start_ready(port, "video");
+    const auto video = post_json(port, "/v1/videos/sync",
+                                 {{"prompt", "a tiny clip"}, {"seconds", "1"}, {"size", "16x8"}, {"fps", 4},
+                                  {"num_inference_steps", 2}, {"seed", 5}});
+    REQUIRE_MESSAGE(video.status == 200, video.body);
+    CHECK(video.body.rfind("YUV4MPEG2", 0) == 0); // the test plugin's raw video
+    CHECK(video.body.find("W16 H8") != std::string::npos);
+    CHECK(video.headers.at("X-Model") == "test/video-model");
+    CHECK(!video.headers.at("X-Request-Id").empty());
+    CHECK(std::stod(video.headers.at("X-Inference-Time-S")) >= 0);
+
+    const std::string boundary = "omnihost-test-boundary";
+    const auto form = http(port, "POST", "/v1/videos/sync",
+                           multipart(boundary, {{"prompt", "from a form"}, {"model", "test/video-model"}, {"seconds", "1"},
+                                                {"size", "8x8"}, {"fps", "4"}, {"num_frames", "4"}, {"num_inference_steps", "2"},
+                                                {"guidance_scale", "4.5"}}),
+                           {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
+    REQUIRE_MESSAGE(form.status == 200, form.body);
+    CHECK(form.body.find("W8 H8") != std::string::npos);
+
+    check_openai_error(post_json(port, "/v1/videos/sync", {{"prompt", "x"}, {"seconds", "soon"}}), 400, "seconds");
+    check_openai_error(post_json(port, "/v1/videos/sync", {{"prompt", "x"}, {"num_frames", 5000}}), 400, "num_frames");
+    check_openai_error(post_json(port, "/v1/videos/sync", {{"prompt", "x"}, {"num_inference_steps", 5000}}), 400,
+                       "num_inference_steps");
+    const auto with_file = http(port, "POST", "/v1/videos/sync",
+                                "--b\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nx\r\n"
+                                "--b\r\nContent-Disposition: form-data; name=\"input_reference\"; filename=\"a.png\"\r\n"
+                                "Content-Type: image/png\r\n\r\nPNGDATA\r\n--b--\r\n",
+                                {{"Content-Type", "multipart/form-data; boundary=b"}});
+    check_openai_error(with_file, 400, "input_reference");
+    // Chat against a video model names the route that serves it.
+    const auto chat = post_json(port, "/v1/chat/completions", {{"messages", json::array({{{"role", "user"}, {"content", "x"}}})}});
+    check_openai_error(chat, 400, "model");
+    CHECK(chat.json()["error"]["message"].get<std::string>().find("/v1/videos") != std::string::npos);
+    stop(port);
+}
+
+TEST_CASE("chat completions: one answer, or a stream of chunks ending in [DONE]") {
+    HostProcess host;
+    const int port = host.port();
+    start_ready(port, "omni");
+    const json messages = json::array({{{"role", "user"}, {"content", "echo this please"}}});
+    const auto whole = post_json(port, "/v1/chat/completions", {{"model", "test/omni-model"}, {"messages", messages}});
+    REQUIRE_MESSAGE(whole.status == 200, whole.body);
+    const json w = whole.json();
+    CHECK(w["object"] == "chat.completion");
+    CHECK(w["choices"][0]["message"]["role"] == "assistant");
+    CHECK(w["choices"][0]["finish_reason"] == "stop");
+    const std::string text = w["choices"][0]["message"]["content"].get<std::string>();
+    CHECK(!text.empty());
+
+    const auto streamed = post_json(port, "/v1/chat/completions", {{"messages", messages}, {"stream", true}, {"max_tokens", 64}});
+    REQUIRE_MESSAGE(streamed.status == 200, streamed.body);
+    CHECK(streamed.headers.at("Content-Type").rfind("text/event-stream", 0) == 0);
+    std::istringstream lines(streamed.body);
+    std::string line, joined;
+    std::vector<json> chunks;
+    bool done = false;
+    while (std::getline(lines, line)) {
+        if (line.empty()) continue;
+        REQUIRE(line.rfind("data: ", 0) == 0);
+        const std::string data = line.substr(6);
+        if (data == "[DONE]") {
+            done = true;
+            continue;
+        }
+        REQUIRE_FALSE(done);
+        chunks.push_back(json::parse(data));
+    }
+    CHECK(done);
+    REQUIRE(chunks.size() >= 3);
+    CHECK(chunks.front()["object"] == "chat.completion.chunk");
+    CHECK(chunks.front()["choices"][0]["delta"]["role"] == "assistant");
+    CHECK(chunks.back()["choices"][0]["finish_reason"] == "stop");
+    for (const auto &chunk : chunks) {
+        CHECK(chunk["id"] == chunks.front()["id"]);
+        const json &delta = chunk["choices"][0]["delta"];
+        if (delta.contains("content")) joined += delta["content"].get<std::string>();
+    }
+    CHECK(joined == text);
+    check_openai_error(post_json(port, "/v1/chat/completions", {{"messages", json::array()}}), 400, "messages");
+    check_openai_error(post_json(port, "/v1/chat/completions", {{"messages", messages}, {"top_k", 3}}), 400, "top_k");
+    stop(port);
+}
+
+}
