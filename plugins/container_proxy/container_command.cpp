@@ -128,8 +128,16 @@ std::vector<std::string> gpu_flags(bool docker, const std::string& accelerator, 
     return f;
 }
 
+// HF_HUB_OFFLINE of the host (omnihost --no-download sets it), "" when unset.
+std::string host_hub_offline() {
+    const char* v = std::getenv("HF_HUB_OFFLINE");
+    return v ? std::string(v) : std::string();
+}
+
 std::string container_config_hash(const ServeSettings& s, const ContainerConfig& c) {
     json j = settings_json(s);
+    // A container made while downloads were allowed must not be reused when they are not.
+    if (!host_hub_offline().empty()) j["hf_hub_offline"] = host_hub_offline();
     j.erase("hf_token");
     j.erase("remote_api_key");
     j.erase("remote_url");
@@ -176,6 +184,8 @@ std::vector<std::string> container_run_argv(const ServeSettings& s, const Contai
     // so the token is in no argv and not in the container's recorded create command.
     for (const auto& [name, value] : container_secret_env(s)) a.insert(a.end(), {"-e", name});
     if (s.use_modelscope) a.insert(a.end(), {"-e", "VLLM_USE_MODELSCOPE=True"});
+    // The host's --no-download holds inside the container too: the upstream downloads nothing.
+    if (!host_hub_offline().empty()) a.insert(a.end(), {"-e", "HF_HUB_OFFLINE=" + host_hub_offline()});
     a.insert(a.end(), c.run_args.begin(), c.run_args.end());
     a.push_back(image);
     // Explicit command: the image's entrypoint is not reliable (the playground's note). The model

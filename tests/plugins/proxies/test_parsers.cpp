@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <vector>
 
@@ -231,6 +232,7 @@ TEST_CASE("redaction and shell quoting") {
 }
 
 TEST_CASE("container run command, GPU flags and config hash") {
+    ::unsetenv("HF_HUB_OFFLINE");  // the exact command below is the one with downloads allowed
     ContainerConfig c;
     c.runtime = "podman";
     c.hf_cache_dir = "/root/.cache/huggingface";
@@ -261,6 +263,13 @@ TEST_CASE("container run command, GPU flags and config hash") {
     CHECK(std::find(argv3.begin(), argv3.end(), "HF_TOKEN") != argv3.end());
     CHECK(std::find(argv3.begin(), argv3.end(), "HUGGING_FACE_HUB_TOKEN") != argv3.end());
     CHECK(container_secret_env(s3) == std::map<std::string, std::string>{{"HF_TOKEN", "t"}, {"HUGGING_FACE_HUB_TOKEN", "t"}});
+    // The host's --no-download (HF_HUB_OFFLINE) reaches the container and is part of its configuration.
+    ::setenv("HF_HUB_OFFLINE", "1", 1);
+    auto offline = container_run_argv(s, c, h, "123:456");
+    CHECK(std::find(offline.begin(), offline.end(), "HF_HUB_OFFLINE=1") != offline.end());
+    CHECK(container_config_hash(s, c) != h);
+    ::unsetenv("HF_HUB_OFFLINE");
+    CHECK(container_config_hash(s, c) == h);
 
     CHECK(gpu_flags(true, "nvidia", "") == std::vector<std::string>{"--gpus", "all"});
     CHECK(gpu_flags(true, "nvidia", "0,1") == std::vector<std::string>{"--gpus", "\"device=0,1\""});
