@@ -5,6 +5,9 @@
 //                         [--golden DIR] [--skip-large] [--no-allocator-tuning]
 //                         [--save-random DIR] [--model DIR] [--device cpu|cuda[:N]] [--latent FxHxW]
 // One denoising step with CFG = 2 forwards (text K/V cached per prompt, as the pipeline does).
+// Beside the text-to-video step, the same model in the Wan2.1 I2V layout ([1.3B-i2v]: 36 input
+// channels for noise + mask + image latent, a 257-token CLIP ViT-H context through the image
+// embedder and every block's added K/V) at the same 1280 tokens; --skip-i2v leaves it out.
 // --save-random DIR writes the random model as a diffusers folder (config.json + safetensors) so a
 // PyTorch/diffusers run can use the very same weights; --model DIR benchmarks a diffusers
 // transformer folder (e.g. the real Wan2.1-T2V-1.3B transformer/) instead of random weights.
@@ -26,6 +29,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -52,21 +56,24 @@ double seconds_since(clock_type::time_point t0) {
 }
 
 void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f, int64_t h, int64_t w,
-         int64_t text_len, int forwards) {
+         int64_t text_len, int forwards, int64_t image_tokens = 0) {
     const auto &cfg = tr.config();
     auto gen = at::detail::createCPUGenerator(7);
     at::Tensor x = at::randn({1, c, f, h, w}, gen);
     at::Tensor text = at::randn({1, text_len, cfg.text_dim}, gen);
+    std::optional<at::Tensor> image;
+    if (image_tokens > 0 && cfg.image_dim) image = at::randn({1, image_tokens, *cfg.image_dim}, gen);
     at::Tensor t = at::tensor({999}, at::kLong);
     const int64_t tokens = (f / cfg.patch_size[0]) * (h / cfg.patch_size[1]) * (w / cfg.patch_size[2]);
 
     auto t0 = clock_type::now();
-    auto ctx = tr.encode_text(text);
+    auto ctx = tr.encode_context(text, image);
     const double text_s = seconds_since(t0);
     std::printf("[%s] latent %lldx%lldx%lldx%lld (%lld tokens), text %lld tokens, %lld layers, %s, %d threads\n", label,
                 (long long)c, (long long)f, (long long)h, (long long)w, (long long)tokens, (long long)text_len,
                 (long long)cfg.num_layers, dtype_name(tr.dtype()).c_str(), at::get_num_threads());
-    std::printf("[%s] text context (text_embedder + cross-attn K/V, once per prompt): %.3f s\n", label, text_s);
+    std::printf("[%s] text context (text_embedder + cross-attn K/V%s, once per prompt): %.3f s\n", label,
+                image ? ", image embedder + added K/V of the image tokens" : "", text_s);
     double total = 0, first = 0;
     for (int i = 0; i < forwards; ++i) {
         t0 = clock_type::now();
@@ -93,7 +100,7 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
 
 int main(int argc, char **argv) {
     int layers = 30, forwards = 2, threads = 0;
-    bool skip_large = false, tune = true;
+    bool skip_large = false, tune = true, skip_i2v = false;
     std::string dtype = "fp32", device_text = "cpu";
     int64_t lf = 5, lh = 32, lw = 32;  // latent of 256x256, 17 frames
     fs::path golden = OMNIHOST_GOLDEN_DIR;
@@ -113,6 +120,7 @@ int main(int argc, char **argv) {
         else if (a == "--dtype") dtype = next();
         else if (a == "--golden") golden = next();
         else if (a == "--skip-large") skip_large = true;
+        else if (a == "--skip-i2v") skip_i2v = true;
         else if (a == "--no-allocator-tuning") tune = false;
         else if (a == "--save-random") save_dir = next();
         else if (a == "--model") model_dir = next();
@@ -128,7 +136,7 @@ int main(int argc, char **argv) {
         }
         else {
             std::fprintf(stderr, "usage: %s [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16] [--golden DIR] "
-                                 "[--skip-large] [--no-allocator-tuning] [--save-random DIR] [--model DIR] [--device D] [--latent FxHxW]\n", argv[0]);
+                                 "[--skip-large] [--skip-i2v] [--no-allocator-tuning] [--save-random DIR] [--model DIR] [--device D] [--latent FxHxW]\n", argv[0]);
             return a == "-h" || a == "--help" ? 0 : 2;
         }
     }
@@ -171,26 +179,42 @@ int main(int argc, char **argv) {
                 run("model", tr, tr.config().in_channels, lf, lh, lw, 512, forwards);
                 return 0;
             }
-            auto big = wan::wan_transformer::random(cfg, 1234, {dt, c10::kCPU});
-            // Drawn on the CPU (the same numbers on every device), then moved when asked.
-            if (!dev.is_cpu()) big.to(dev);
-            std::printf("[1.3B] random weights: %lld params (%d of 30 layers) in %.1f s, rss %.0f MiB\n",
-                        (long long)big.num_parameters(), layers, seconds_since(t0), current_rss_mib());
-            if (!save_dir.empty()) {
-                fs::create_directories(save_dir);
-                nlohmann::json c = {{"_class_name", "WanTransformer3DModel"}, {"patch_size", cfg.patch_size},
-                                    {"num_attention_heads", cfg.num_attention_heads},
-                                    {"attention_head_dim", cfg.attention_head_dim}, {"in_channels", cfg.in_channels},
-                                    {"out_channels", cfg.out_channels}, {"text_dim", cfg.text_dim},
-                                    {"freq_dim", cfg.freq_dim}, {"ffn_dim", cfg.ffn_dim}, {"num_layers", cfg.num_layers},
-                                    {"cross_attn_norm", cfg.cross_attn_norm}, {"qk_norm", cfg.qk_norm}, {"eps", cfg.eps},
-                                    {"image_dim", nullptr}, {"added_kv_proj_dim", nullptr},
-                                    {"rope_max_seq_len", cfg.rope_max_seq_len}, {"pos_embed_seq_len", nullptr}};
-                std::ofstream(save_dir / "config.json") << c.dump(2) << "\n";
-                save_safetensors(save_dir / "diffusion_pytorch_model.safetensors", big.named_parameters());
-                std::printf("[1.3B] saved the random model to %s\n", save_dir.string().c_str());
+            {  // scoped: the T2V weights are freed before the I2V model is drawn
+                auto big = wan::wan_transformer::random(cfg, 1234, {dt, c10::kCPU});
+                // Drawn on the CPU (the same numbers on every device), then moved when asked.
+                if (!dev.is_cpu()) big.to(dev);
+                std::printf("[1.3B] random weights: %lld params (%d of 30 layers) in %.1f s, rss %.0f MiB\n",
+                            (long long)big.num_parameters(), layers, seconds_since(t0), current_rss_mib());
+                if (!save_dir.empty()) {
+                    fs::create_directories(save_dir);
+                    nlohmann::json c = {{"_class_name", "WanTransformer3DModel"}, {"patch_size", cfg.patch_size},
+                                        {"num_attention_heads", cfg.num_attention_heads},
+                                        {"attention_head_dim", cfg.attention_head_dim}, {"in_channels", cfg.in_channels},
+                                        {"out_channels", cfg.out_channels}, {"text_dim", cfg.text_dim},
+                                        {"freq_dim", cfg.freq_dim}, {"ffn_dim", cfg.ffn_dim}, {"num_layers", cfg.num_layers},
+                                        {"cross_attn_norm", cfg.cross_attn_norm}, {"qk_norm", cfg.qk_norm}, {"eps", cfg.eps},
+                                        {"image_dim", nullptr}, {"added_kv_proj_dim", nullptr},
+                                        {"rope_max_seq_len", cfg.rope_max_seq_len}, {"pos_embed_seq_len", nullptr}};
+                    std::ofstream(save_dir / "config.json") << c.dump(2) << "\n";
+                    save_safetensors(save_dir / "diffusion_pytorch_model.safetensors", big.named_parameters());
+                    std::printf("[1.3B] saved the random model to %s\n", save_dir.string().c_str());
+                }
+                run("1.3B", big, 16, lf, lh, lw, 512, forwards);
             }
-            run("1.3B", big, 16, lf, lh, lw, 512, forwards);
+            if (!skip_i2v) {
+                // The same dims in the Wan2.1 I2V layout (released only at 14B; the layout is what
+                // costs: 36 input channels and a second cross-attention over 257 image tokens).
+                wan::wan_transformer_config icfg = cfg;
+                icfg.in_channels = 36;
+                icfg.image_dim = 1280;
+                icfg.added_kv_proj_dim = cfg.inner_dim();
+                t0 = clock_type::now();
+                auto i2v = wan::wan_transformer::random(icfg, 1235, {dt, c10::kCPU});
+                if (!dev.is_cpu()) i2v.to(dev);
+                std::printf("[1.3B-i2v] random weights: %lld params in %.1f s, rss %.0f MiB\n",
+                            (long long)i2v.num_parameters(), seconds_since(t0), current_rss_mib());
+                run("1.3B-i2v", i2v, 36, lf, lh, lw, 512, forwards, 257);
+            }
         }
     } catch (const std::exception &e) {
         std::fprintf(stderr, "bench_wan_transformer: %s\n", e.what());

@@ -8,7 +8,10 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
+
+#include <unistd.h>
 
 #ifndef OMNIHOST_GOLDEN_DIR
 #error "OMNIHOST_GOLDEN_DIR must be defined"
@@ -169,4 +172,121 @@ TEST_CASE("unsupported dtype and device are model errors naming the setting") {
     s = cpu_settings();
     s.device = "tpu";
     CHECK_THROWS_WITH(wan::wan_pipeline::load(kTiny, s), doctest::Contains("device"));
+}
+
+// ---- image-to-video ----
+
+namespace {
+
+wan::rgb_image gray_image(int64_t w, int64_t h, uint8_t v) {
+    wan::rgb_image im;
+    im.width = w;
+    im.height = h;
+    im.rgb.assign(size_t(w * h * 3), v);
+    for (size_t i = 0; i < im.rgb.size(); i += 7) im.rgb[i] = uint8_t(i * 13);  // some texture
+    return im;
+}
+
+// A WanImageToVideoPipeline folder for the I2V-A14B layout from the i2v goldens' tiny models.
+struct a14b_i2v_folder {
+    fs::path dir;
+    a14b_i2v_folder() {
+        const fs::path local = OMNIHOST_GOLDEN_LOCAL_DIR;
+        dir = fs::temp_directory_path() / ("wan_i2v_unit_" + std::to_string(::getpid()));
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        std::ofstream(dir / "model_index.json")
+            << R"({"_class_name": "WanImageToVideoPipeline", "boundary_ratio": 0.875, "expand_timesteps": false,
+                   "transformer": ["diffusers", "WanTransformer3DModel"], "transformer_2": ["diffusers", "WanTransformer3DModel"],
+                   "vae": ["diffusers", "AutoencoderKLWan"], "scheduler": ["diffusers", "UniPCMultistepScheduler"],
+                   "image_encoder": [null, null], "image_processor": [null, null]})";
+        fs::create_symlink(local / "i2v_tiny/a14b_i2v_transformer", dir / "transformer");
+        fs::create_symlink(local / "i2v_tiny/a14b_i2v_transformer_2", dir / "transformer_2");
+        fs::create_symlink(fs::path(OMNIHOST_GOLDEN_DIR) / "wan22_a14b_tiny/vae", dir / "vae");
+        fs::create_symlink(fs::path(OMNIHOST_GOLDEN_DIR) / "wan22_a14b_tiny/scheduler", dir / "scheduler");
+    }
+    ~a14b_i2v_folder() { fs::remove_all(dir); }
+};
+
+wan::generate_request embeds_request(int64_t text_dim) {
+    wan::generate_request r;
+    r.height = 32;
+    r.width = 32;
+    r.num_frames = 5;
+    r.num_inference_steps = 1;
+    r.guidance_scale = 1.0;  // no CFG: one forward per step
+    r.prompt_embeds = at::randn({1, 512, text_dim});
+    r.seed = 1;
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("what a model takes: text-to-video refuses an image, TI2V accepts one but no last image") {
+    auto t2v = wan::wan_pipeline::load(kTiny, cpu_settings());
+    CHECK(t2v->info().image_input == "refused");
+    CHECK(t2v->info().last_image_input == "refused");
+    auto r = small_request();
+    r.image = gray_image(48, 32, 100);
+    CHECK(field_of(*t2v, r) == "image");
+
+    auto ti2v = wan::wan_pipeline::load(fs::path(OMNIHOST_GOLDEN_DIR) / "wan22_ti2v_tiny", cpu_settings());
+    CHECK(ti2v->info().image_input == "accepted");
+    CHECK(ti2v->info().last_image_input == "refused");
+    CHECK_FALSE(ti2v->info().image_encoder);
+    auto ri = small_request();
+    ri.width = 64;
+    ri.num_inference_steps = 1;
+    ri.image = gray_image(30, 20, 100);
+    ri.image->rgb.pop_back();  // one byte short
+    CHECK(field_of(*ti2v, ri) == "image");
+    ri.image = gray_image(30, 20, 100);
+    ri.last_image = gray_image(30, 20, 10);
+    CHECK(field_of(*ti2v, ri) == "last_image");
+    ri.last_image.reset();
+    // The image path runs and its condition is the image's latent (one latent frame).
+    const auto out = ti2v->generate(ri);
+    REQUIRE(out.condition.defined());
+    CHECK(out.condition.size(2) == 1);
+    CHECK(out.condition_image.sizes() == at::IntArrayRef({1, 3, 32, 64}));
+    // Without the image it is text-to-video again (no condition).
+    ri.image.reset();
+    CHECK_FALSE(ti2v->generate(ri).condition.defined());
+}
+
+TEST_CASE("I2V-A14B requires an image, accepts a last image, and the image changes the video") {
+    a14b_i2v_folder folder;
+    auto p = wan::wan_pipeline::load(folder.dir, cpu_settings());
+    CHECK(p->info().image_input == "required");
+    CHECK(p->info().last_image_input == "accepted");
+    CHECK(p->info().variant == "wan2.2-a14b");
+    auto r = embeds_request(32);
+    CHECK(field_of(*p, r) == "image");
+    r.last_image = gray_image(16, 16, 50);
+    CHECK(field_of(*p, r) == "image");  // a last image alone is not enough
+    r.last_image.reset();
+    r.image = gray_image(40, 24, 120);
+    const auto a = p->generate(r);
+    CHECK(a.condition.size(1) == 4 + 16);  // mask + latent
+    r.image = gray_image(40, 24, 30);
+    const auto b = p->generate(r);
+    CHECK((a.frames - b.frames).abs().max().item<double>() > 1e-4);
+    r.last_image = gray_image(24, 40, 200);
+    const auto c = p->generate(r);
+    CHECK((c.condition - b.condition).abs().max().item<double>() > 1e-4);
+    // The frame mask marks the last frame too: 5 frames -> mask [1 1 1 1 | 0 0 0 1] (the first frame
+    // repeated 4 times) folded into 4 channels, so the last latent frame has channel 3 set.
+    CHECK(c.condition.select(1, 3).select(1, -1).min().item<double>() == 1.0);
+    CHECK(c.condition.slice(1, 0, 3).select(2, -1).max().item<double>() == 0.0);
+    CHECK(b.condition.slice(1, 0, 4).select(2, -1).max().item<double>() == 0.0);
+    CHECK(b.condition.slice(1, 0, 4).select(2, 0).min().item<double>() == 1.0);
+}
+
+TEST_CASE("fit_to_area is diffusers' documented aspect-preserving size") {
+    const auto [h, w] = wan::fit_to_area(1024, 768, 480 * 832, 16);
+    CHECK(h == 544);  // round(sqrt(399360 * 0.75)) = 547 -> 544
+    CHECK(w == 720);  // round(sqrt(399360 / 0.75)) = 730 -> 720
+    const auto [h2, w2] = wan::fit_to_area(10, 5000, 480 * 832, 32);
+    CHECK(w2 == 32);  // never below one multiple
+    CHECK(h2 % 32 == 0);
 }
