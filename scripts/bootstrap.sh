@@ -12,6 +12,8 @@ build_pkgs=(
   libpoco-dev libboost-dev libspdlog-dev libfmt-dev doctest-dev nlohmann-json3-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libtorch-dev libsentencepiece-dev
+  # job records: Poco::Data's SQLite and PostgreSQL connectors (in libpoco-dev) link these
+  libsqlite3-dev libpq-dev
   # libtorch's BLAS is whatever libblas.so.3 points to; without OpenBLAS matmul is ~25x slower.
   libopenblas0-pthread
 )
@@ -19,6 +21,8 @@ test_pkgs=(
   ffmpeg chromium nodejs npm
   podman runc uidmap slirp4netns fuse-overlayfs iptables busybox-static
   procps psmisc curl
+  # a real PostgreSQL server the job tests start on loopback (two hosts sharing one queue)
+  postgresql
   # the docker CLI, for the container proxy's docker fallback (driven against podman's API socket)
   docker.io
   # clang and its compiler-rt (libFuzzer, ASan/UBSan runtimes) for the fuzz targets (scripts/fuzz.sh)

@@ -10,6 +10,7 @@
 
 #include "api/client_watch.h"
 #include "api/generate_request.h"
+#include "api/handlers_generate_sync.h"
 #include "api/handlers.h"
 #include "api/http_io.h"
 #include "api/operator_limits.h"
@@ -106,78 +107,13 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
     return call;
 }
 
-void send_generation_failure(Response &response, const GenerateReply &reply, const std::string &job_id) {
-    if (reply.refusal.http_status >= 400) {
-        send_error(response, {reply.refusal.http_status, reply.refusal.error, ""});
-        return;
-    }
-    if (reply.cancelled) {
-        send_json(response, 409, {{"success", false}, {"error", "cancelled"}, {"cancelled", true},
-                                  {"job_id", job_id}, {"generation_time", reply.seconds}});
-        return;
-    }
-    send_json(response, http_status_for(reply.status.code),
-              {{"success", false}, {"error", reply.status.message}, {"job_id", job_id},
-               {"generation_time", reply.seconds}});
-}
-
-void handle_media(ApiContext &context, Request &request, Response &response, Task task) {
-    auto call = prepare_call(context, request, response, task);
-    if (!call) return;
-    const nlohmann::json request_copy = call->request;
-    std::string job_id = call->job_id;
-    // The slot names the job when the client did not; learn it from the snapshot is racy, so we
-    // ask the slot to use a host id we choose here.
-    if (job_id.empty()) {
-        static std::atomic<uint64_t> counter{0};
-        job_id = "gen-" + std::to_string(++counter);
-        call->job_id = job_id;
-    }
-    // A client that hangs up cancels its job instead of leaving it running for nobody.
-    std::future<GenerateReply> pending = context.slot->generate_async(std::move(*call));
-    const GenerateReply reply = wait_cancelling_on_disconnect(request, *context.slot, pending, job_id);
-    if (reply.refusal.http_status >= 400 || !reply.status.ok()) {
-        send_generation_failure(response, reply, job_id);
-        return;
-    }
-    nlohmann::json metadata = parse_json_bounded_or_discarded(reply.result.metadata_json);
-    if (metadata.is_discarded()) metadata = nlohmann::json::object();
-    const std::string encoded = base64_encode(reply.result.data);
-    nlohmann::json body = {{"success", true},
-                           {"error", nullptr},
-                           {"generation_time", reply.seconds},
-                           {"job_id", job_id},
-                           {"mime_type", reply.result.mime_type},
-                           {"metadata", metadata}};
-    switch (task) {
-    case Task::Image:
-        body["image_base64"] = encoded;
-        break;
-    case Task::Video:
-        body["video_base64"] = encoded;
-        body["duration"] = metadata.contains("duration") && metadata["duration"].is_number()
-                               ? metadata["duration"]
-                               : request_copy["duration"];
-        break;
-    case Task::Audio:
-    case Task::Tts:
-        body["audio_base64"] = encoded;
-        body["audio_format"] = reply.result.mime_type.empty() ? "audio/wav" : reply.result.mime_type;
-        body["duration"] = metadata.contains("duration") && metadata["duration"].is_number()
-                               ? metadata["duration"]
-                               : (task == Task::Audio ? request_copy["audio_duration"] : nlohmann::json(nullptr));
-        break;
-    case Task::Chat: break;
-    }
-    send_json(response, 200, body);
-}
-
 } // namespace
 
-void handle_generate_image(ApiContext &c, Request &rq, Response &rs) { handle_media(c, rq, rs, Task::Image); }
-void handle_generate_video(ApiContext &c, Request &rq, Response &rs) { handle_media(c, rq, rs, Task::Video); }
-void handle_generate_audio(ApiContext &c, Request &rq, Response &rs) { handle_media(c, rq, rs, Task::Audio); }
-void handle_generate_tts(ApiContext &c, Request &rq, Response &rs) { handle_media(c, rq, rs, Task::Tts); }
+// The media endpoints are thin wrappers over jobs (handlers_generate_sync.cpp).
+void handle_generate_image(ApiContext &c, Request &rq, Response &rs) { answer_generation_via_job(c, rq, rs, Task::Image); }
+void handle_generate_video(ApiContext &c, Request &rq, Response &rs) { answer_generation_via_job(c, rq, rs, Task::Video); }
+void handle_generate_audio(ApiContext &c, Request &rq, Response &rs) { answer_generation_via_job(c, rq, rs, Task::Audio); }
+void handle_generate_tts(ApiContext &c, Request &rq, Response &rs) { answer_generation_via_job(c, rq, rs, Task::Tts); }
 
 void handle_chat(ApiContext &context, Request &request, Response &response) {
     auto call = prepare_call(context, request, response, Task::Chat);

@@ -12,6 +12,7 @@
 #include "api/auth.h"
 #include "api/browser_guard.h"
 #include "api/handlers.h"
+#include "api/handlers_jobs.h"
 #include "api/http_io.h"
 #include "api/static_files.h"
 #include "log_bus/ws_logs_handler.h"
@@ -56,6 +57,7 @@ const std::map<std::string, Route> &routes() {
         {"/api/omni/check-venv", {"POST", handle_check_venv}},
         {"/api/features", {"GET", handle_features}},
         {"/api/settings", {"GET,POST", handle_settings}},
+        {"/api/jobs", {"GET,POST", handle_jobs}},
     };
     return table;
 }
@@ -66,6 +68,8 @@ std::string path_of(const std::string &uri) { return uri.substr(0, uri.find_firs
 std::string route_template(const std::string &path) {
     if (routes().count(path) || path == metrics::kMetricsPath || path == log_bus::ws_logs_path) return path;
     if (openai::is_openai_path(path)) return openai::route_template(path);
+    if (path.rfind("/api/jobs/", 0) == 0)
+        return path.size() > 7 && path.compare(path.size() - 7, 7, "/output") == 0 ? "/api/jobs/{id}/output" : "/api/jobs/{id}";
     if (path.rfind("/api/", 0) == 0 || path == "/api" || path.rfind("/ws/", 0) == 0 || path == "/ws") return "unmatched";
     return "static";
 }
@@ -185,6 +189,15 @@ Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerReque
     }
     if (is_api) {
         auto it = routes().find(path);
+        // /api/jobs/{id} and /api/jobs/{id}/output: one handler reads the id from the path.
+        static const Route job_item{"GET,DELETE", handle_job_item};
+        if (it == routes().end() && path.rfind("/api/jobs/", 0) == 0) {
+            if (!method_allowed(job_item.method, request.getMethod()))
+                return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + path + " (use GET, DELETE)", ""},
+                                        "GET, DELETE");
+            if (auto refusal = check_json_content_type(request)) return refuse(request, *refusal);
+            return new ApiHandler(context_, job_item.handler);
+        }
         if (it == routes().end()) return new ErrorHandler({404, "no API endpoint " + path, ""});
         if (!method_allowed(it->second.method, request.getMethod())) {
             std::string allow = it->second.method;

@@ -18,6 +18,7 @@
 #include "app/plugin_backend.h"
 #include "app/preview_service.h"
 #include "app/settings_store.h"
+#include "jobs/job_manager.h"
 #include "metrics/host_metrics.h"
 #include "log_bus/log_bus.h"
 #include "log_bus/spdlog_sink.h"
@@ -86,11 +87,13 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     for (const auto &problem : model_problems) spdlog::warn("model catalogue: {}", problem);
 
     metrics::HostMetrics host_metrics; // outlives the slot, whose progress sink feeds it
+    std::atomic<jobs::JobManager *> job_progress{nullptr}; // set while the job manager runs
     RuntimeSlot slot(make_plugin_backend_factory(registry, bus, options_.data_dir, options_.plugin_config_json),
-                     [&bus, &host_metrics](const std::string &job_id, int32_t step, int32_t total,
+                     [&bus, &host_metrics, &job_progress](const std::string &job_id, int32_t step, int32_t total,
                             const std::string &phase, const std::string &message) {
                          bus.publish_progress(job_id, step, total, phase, message);
                          host_metrics.observe_progress(job_id, step, total);
+                         if (auto *manager = job_progress.load()) manager->on_progress(job_id, step, total, phase, message);
                      },
                      std::chrono::milliseconds(1000),
                      SlotDeadlines{std::chrono::seconds(options_.cancel_deadline_s),
@@ -102,6 +105,36 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     if (!settings.load_problem().empty()) spdlog::warn("settings: {}", settings.load_problem());
     context.settings = &settings;
     context.metrics = &host_metrics;
+    // Jobs: records in SQLite (data dir) or a shared PostgreSQL; one worker feeds the slot.
+    std::unique_ptr<jobs::JobStore> job_store;
+    try {
+        job_store = std::make_unique<jobs::JobStore>(
+            options_.database, (std::filesystem::path(options_.data_dir) / "jobs.db").string());
+    } catch (const jobs::StoreError &e) {
+        spdlog::critical("{}", e.what());
+        slot.shutdown(std::chrono::seconds(5));
+        return Poco::Util::Application::EXIT_UNAVAILABLE;
+    }
+    jobs::JobManagerOptions job_options;
+    job_options.queue_depth = options_.queue_depth;
+    job_options.output_dir = options_.output_dir.empty()
+                                 ? (std::filesystem::path(options_.data_dir) / "outputs").string()
+                                 : options_.output_dir;
+    job_options.lease = std::chrono::seconds(options_.job_lease_s);
+    job_options.output_quota_bytes = static_cast<int64_t>(options_.output_quota_mb) * 1024 * 1024;
+    jobs::JobManager job_manager(*job_store, slot, &bus, job_options);
+    job_manager.start();
+    job_progress = &job_manager;
+    context.jobs = &job_manager;
+    // Every way out of serve() stops the worker before the slot goes.
+    struct JobsStop {
+        jobs::JobManager &manager;
+        std::atomic<jobs::JobManager *> &progress;
+        ~JobsStop() {
+            manager.stop();
+            progress = nullptr;
+        }
+    } jobs_stop{job_manager, job_progress};
     host_metrics.watch_slot(slot);
     // Declared after the slot, so the watcher thread ends before the slot it waits on is destroyed.
     struct WatchStop {
@@ -166,6 +199,7 @@ int OmnihostApp::main(const std::vector<std::string> &) {
     spdlog::info("shutting down");
     bus.close_all_subscribers();      // WebSocket handlers return, freeing their threads
     server.stop();                    // no new connections
+    job_manager.stop();               // the running job goes back to the queue; nothing new starts
     slot.shutdown(std::chrono::seconds(20)); // cancels the job, unloads the model
     server.stop_all(true);            // drop connections still open
     threads.joinAll();

@@ -49,6 +49,18 @@ struct HostOptions {
     // {...}}), merged into that plugin's create() config: what a start request must not choose
     // (e.g. subprocess_proxy's "vllm_binary"). A JSON object, serialised.
     std::string plugin_config_json = "{}";
+    // Jobs (host/jobs): queued generations at most (all hosts of a shared database); more get 429.
+    uint32_t queue_depth = 32;
+    // Where job records live: "" = SQLite <data-dir>/jobs.db; "sqlite:PATH"; or a PostgreSQL URI
+    // (postgresql://user@host:port/db) shared by several hosts, which then share one queue.
+    std::string database;
+    std::string output_dir;             // job outputs; "" = <data-dir>/outputs (a shared volume for several hosts)
+    uint64_t output_quota_mb = 0;       // 0 = no quota; above it the oldest outputs are evicted
+    uint32_t job_lease_s = 30;          // a running job's claim; another host takes it over this long after its worker died
+    // Models are never downloaded: a hub id that is not in the Hugging Face cache fails its start.
+    // Applied as HF_HUB_OFFLINE=1 in the process environment, which the in-process downloader (hub/),
+    // vLLM and huggingface_hub in subprocesses all honour.
+    bool no_download = false;
 };
 
 // Thrown for a bad option or config file; the message names the option or the config key.

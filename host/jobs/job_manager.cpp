@@ -407,6 +407,10 @@ CancelOutcome JobManager::cancel(const std::string &id) {
         notify_finished();
         return CancelOutcome::Removed;
     }
+    return cancel_pending(id);
+}
+
+CancelOutcome JobManager::cancel_pending(const std::string &id) {
     bool was_running = false;
     if (store_.cancel_queued(id, &was_running)) {
         if (auto now_job = store_.get(id)) publish("cancelled", *now_job);
@@ -421,8 +425,13 @@ CancelOutcome JobManager::cancel(const std::string &id) {
     // Ours: cancelled at once. Another host's worker sees the flag at its next lease renewal.
     if (ours) slot_.cancel(id);
     if (was_running) return CancelOutcome::CancelRequested;
-    // It finished between our two looks: it is gone from the queue either way.
-    return store_.get(id) ? CancelOutcome::CancelRequested : CancelOutcome::NotFound;
+    // Not pending (finished between two looks, or never was): nothing to cancel.
+    return CancelOutcome::NotFound;
+}
+
+bool JobManager::cancel_if_pending(const std::string &id) {
+    const CancelOutcome outcome = cancel_pending(id);
+    return outcome == CancelOutcome::Cancelled || outcome == CancelOutcome::CancelRequested;
 }
 
 std::optional<JobOutput> JobManager::output(const std::string &id) {

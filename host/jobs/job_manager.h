@@ -58,6 +58,7 @@ public:
     std::optional<JobRecord> get(const std::string &id) override;
     JobPage list(const JobQuery &query) override;
     CancelOutcome cancel(const std::string &id) override;
+    bool cancel_if_pending(const std::string &id) override;
     std::optional<JobOutput> output(const std::string &id) override;
     std::optional<JobRecord> wait_finished(const std::string &id, std::chrono::milliseconds timeout) override;
     std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) override;
@@ -68,6 +69,7 @@ public:
 
 private:
     class Subscription;
+    CancelOutcome cancel_pending(const std::string &id); // queued -> cancelled; running -> asked to stop
     void worker_loop();
     void run_job(JobRecord job);
     void enforce_quota(const std::string &keep_id);

@@ -50,6 +50,8 @@ public:
 
     // Cancels a queued or running job; removes a finished one from history (and its output).
     virtual CancelOutcome cancel(const std::string &id) = 0;
+    // Cancels a queued or running job only (never removes history); false when none is pending.
+    virtual bool cancel_if_pending(const std::string &id) = 0;
 
     // The finished job's output file, or nullopt (not found, not finished, no output, evicted).
     virtual std::optional<JobOutput> output(const std::string &id) = 0;

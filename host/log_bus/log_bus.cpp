@@ -317,6 +317,16 @@ uint64_t bus::publish_progress(std::string_view job_id, int32_t step, int32_t to
                          '"' + format_time_utc(std::chrono::system_clock::now()) + '"', tail);
 }
 
+uint64_t bus::publish_event(std::string_view type, std::string_view object_json) {
+    std::string tail;
+    if (object_json.size() > 2 && object_json.front() == '{' && object_json.back() == '}') {
+        tail += ',';
+        tail.append(object_json.substr(1, object_json.size() - 2));
+    }
+    return publish_frame(*core_, options_, std::string(type).c_str(), false,
+                         '"' + format_time_utc(std::chrono::system_clock::now()) + '"', tail);
+}
+
 uint64_t bus::publish_lifecycle(std::string_view message, log_level level) {
     return publish_log(level, "host", message);
 }

@@ -114,6 +114,10 @@ public:
     uint64_t publish_progress(std::string_view job_id, int32_t step, int32_t total,
                               std::string_view phase, std::string_view message);
 
+    // A structured event of another kind (e.g. "job": a job's state or progress changed).
+    // `object_json` is one serialised JSON object; its members follow "type", "seq" and "time".
+    uint64_t publish_event(std::string_view type, std::string_view object_json);
+
     // A lifecycle line of the runtime slot ("starting model X", "ready", "stopped"), source "host".
     uint64_t publish_lifecycle(std::string_view message, log_level level = log_level::info);
 

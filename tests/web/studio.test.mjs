@@ -30,13 +30,20 @@ async function setRange(id, value) {
   await page.$eval(id, (el, v) => { el.value = String(v); el.dispatchEvent(new Event('input', { bubbles: true })); }, value);
 }
 
-/** Clicks Generate and returns the JSON body the page sent to `endpoint`. */
+/**
+ * Clicks Generate and returns the JSON body the page sent. Every generation is a job now: the
+ * page posts to /api/jobs with the task the old `endpoint` served, and the tile turns "succeeded".
+ */
 async function generate(endpoint) {
-  const request = page.waitForRequest((r) => r.url().endsWith(endpoint) && r.method() === 'POST');
+  const request = page.waitForRequest((r) => r.url().endsWith('/api/jobs') && r.method() === 'POST');
   const before = await page.$$eval('#gallery-grid li', (n) => n.length);
   await page.click('#generate-btn');
   const body = JSON.parse((await request).postData());
+  const task = { '/api/omni/generate': 'image', '/api/omni/generate-video': 'video', '/api/omni/generate-audio': 'audio', '/api/omni/generate-tts': 'tts' }[endpoint];
+  assert.equal(body.task, task);
   await page.waitForFunction((n) => document.querySelectorAll('#gallery-grid li').length === n + 1, before, { timeout: 30000 });
+  await page.waitForSelector('#gallery-grid li:first-child[data-state="succeeded"]', { timeout: 30000 });
+  await page.waitForSelector('#generate-btn:not([disabled])', { timeout: 30000 });
   assert.equal(await page.isVisible('#gen-error'), false, await page.textContent('#gen-error'));
   return body;
 }
@@ -163,7 +170,8 @@ describe('studio per modality, chat and gallery (real host, test plugin)', () =>
     await gotoApp(page, host.url);
     assert.equal(await page.textContent('#gallery-count'), '4 items');
     await page.click('#gallery-grid li:first-child .tile-delete');
-    assert.equal(await page.textContent('#gallery-count'), '3 items');
+    // The delete goes to the host's history first (DELETE /api/jobs/{id}), then leaves the page.
+    await page.waitForFunction(() => document.querySelector('#gallery-count').textContent === '3 items');
     // The page says "Item deleted" once the removal is stored; a reload before it would race it.
     await page.waitForFunction(() => [...document.querySelectorAll('#toasts .toast')].some((t) => t.textContent === 'Item deleted'));
     await page.reload();

@@ -1,18 +1,22 @@
-// Gallery: newest first, one tile per result (video, audio, image) with a player, a lightbox,
-// download with a meaningful name, delete, clear. Blobs persist in IndexedDB across reloads.
-import { $, el, clear, show } from './dom.js';
-import { galleryStore } from './gallery-store.js';
+// Gallery: the host's job history, newest first, one tile per job. A queued or running job shows
+// a progress bar (step i/N, ETA) and Cancel; a finished one its player, a lightbox, download with
+// a meaningful name, and delete. Jobs from any browser or API client appear live ("job" frames on
+// the log WebSocket, with polling as a fallback); older history loads page by page.
+import { $, el, clear, show, hub, formatSeconds } from './dom.js';
+import { galleryStore, itemFromJob } from './gallery-store.js';
 import { downloadName } from './filename.js';
 import { toast } from './toast.js';
 
-const items = [];            // newest first
-const urls = new Map();      // id -> object URL
-let persistent = true;
+const items = [];          // newest first (by creation)
+const urls = new Map();    // id -> object URL of the output
+const waiters = new Map(); // id -> [resolve] for trackJob()
+let nextBefore = null;     // cursor of the next (older) page
+let total = 0;
+let pollTimer = null;
+const pendingLookups = new Set(); // ids being fetched after a frame about an unknown job
 
-function urlFor(item) {
-  if (!urls.has(item.id)) urls.set(item.id, URL.createObjectURL(item.blob));
-  return urls.get(item.id);
-}
+const PENDING = new Set(['queued', 'running']);
+const isPending = (item) => PENDING.has(item.state);
 
 function releaseUrl(id) {
   const url = urls.get(id);
@@ -24,10 +28,12 @@ function renderCount() {
   const n = items.length;
   $('#gallery-count').textContent = `${n} item${n === 1 ? '' : 's'}`;
   show($('#gallery-placeholder'), n === 0);
+  const more = $('#gallery-more-btn');
+  if (more) show(more, Boolean(nextBefore));
 }
 
 function download(item) {
-  const a = el('a', { href: urlFor(item), download: downloadName(item) });
+  const a = el('a', { href: urls.get(item.id), download: downloadName(item) });
   document.body.append(a);
   a.click();
   a.remove();
@@ -42,7 +48,7 @@ function describe(item) {
 }
 
 function mediaFor(item, inLightbox) {
-  const src = urlFor(item);
+  const src = urls.get(item.id);
   if (item.type === 'video') {
     const video = el('video', { src, playsinline: true, preload: 'metadata', class: 'tile-media' });
     video.muted = true;
@@ -55,8 +61,7 @@ function mediaFor(item, inLightbox) {
     return video;
   }
   if (item.type === 'image') return el('img', { src, alt: item.prompt || 'generated image', class: 'tile-media' });
-  const audio = el('audio', { src, controls: true, preload: 'metadata', class: 'tile-audio' });
-  return audio;
+  return el('audio', { src, controls: true, preload: 'metadata', class: 'tile-audio' });
 }
 
 function openLightbox(item) {
@@ -65,7 +70,7 @@ function openLightbox(item) {
   body.append(mediaFor(item, true));
   $('#lightbox-caption').textContent = `${item.prompt || ''} (${describe(item)})`;
   const link = $('#lightbox-download');
-  link.href = urlFor(item);
+  link.href = urls.get(item.id);
   link.download = downloadName(item);
   dialog.showModal();
 }
@@ -76,60 +81,203 @@ function closeLightbox() {
   if (dialog.open) dialog.close();
 }
 
-function tile(item) {
+function progressText(item) {
+  if (item.state === 'queued') return item.position ? `queued (#${item.position})` : 'queued';
+  const p = item.progress || {};
+  const parts = [p.phase || 'running'];
+  if (p.total > 0) parts.push(`step ${p.step}/${p.total}`);
+  if (Number.isFinite(p.eta_s) && p.eta_s > 0) parts.push(`ETA ${formatSeconds(p.eta_s)}`);
+  return parts.join(' · ');
+}
+
+function pendingTile(item) {
+  const bar = el('progress', { class: 'tile-progress', max: 1 });
+  const p = item.progress || {};
+  if (item.state === 'running' && p.total > 0) { bar.max = p.total; bar.value = Math.min(p.step, p.total); }
+  else bar.removeAttribute('value');
+  return [
+    el('p', { class: 'tile-caption', title: item.prompt || '', text: (item.prompt || '').slice(0, 80) }),
+    bar,
+    el('p', { class: 'tile-meta tile-progress-text', text: progressText(item) }),
+    el('div', { class: 'tile-actions' },
+      el('button', { type: 'button', class: 'btn small danger tile-delete', text: 'Cancel', onclick: () => removeItem(item.id) })),
+  ];
+}
+
+function finishedTile(item) {
+  if (item.state === 'failed' || !urls.has(item.id)) {
+    const why = item.state === 'failed' ? `failed: ${item.error || 'unknown error'}` : 'output no longer stored';
+    return [
+      el('p', { class: 'tile-caption', title: item.prompt || '', text: (item.prompt || '').slice(0, 80) }),
+      el('p', { class: 'tile-meta tile-error', text: why }),
+      el('div', { class: 'tile-actions' },
+        el('button', { type: 'button', class: 'btn small danger tile-delete', text: 'Delete', onclick: () => removeItem(item.id) })),
+    ];
+  }
   const media = mediaFor(item, false);
   const open = el('button', { type: 'button', class: 'tile-open', 'aria-label': `Open ${item.type}: ${item.prompt || ''}`,
     onclick: () => openLightbox(item) }, media.tagName === 'AUDIO' ? el('span', { text: 'Open' }) : media);
-  const li = el('li', { class: `gallery-tile tile-${item.type}`, dataset: { id: item.id, type: item.type } },
+  return [
     media.tagName === 'AUDIO' ? el('div', { class: 'tile-audio-wrap' }, media) : null,
     open,
     el('p', { class: 'tile-caption', title: item.prompt || '', text: (item.prompt || '').slice(0, 80) }),
     el('p', { class: 'tile-meta', text: describe(item) }),
     el('div', { class: 'tile-actions' },
       el('button', { type: 'button', class: 'btn small tile-download', text: 'Download', onclick: () => download(item) }),
-      el('button', { type: 'button', class: 'btn small danger tile-delete', text: 'Delete', onclick: () => removeItem(item.id) })));
-  return li;
+      el('button', { type: 'button', class: 'btn small danger tile-delete', text: 'Delete', onclick: () => removeItem(item.id) })),
+  ];
 }
 
-export async function addItem(data) {
-  const item = {
-    id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-    createdAt: Date.now(),
-    ...data,
-  };
-  items.unshift(item);
-  $('#gallery-grid').prepend(tile(item));
-  renderCount();
-  if (persistent) {
-    try { await galleryStore.put(item); } catch (err) {
-      persistent = false;
-      toast(`Gallery is not saved across reloads: ${err.message}`, 'warning');
-    }
+function nodeFor(id) { return $(`#gallery-grid li[data-id="${CSS.escape(id)}"]`); }
+
+function render(item) {
+  let node = nodeFor(item.id);
+  const fresh = !node;
+  if (fresh) node = el('li', {});
+  node.className = `gallery-tile tile-${item.type}${isPending(item) ? ' tile-pending' : ''}`;
+  node.dataset.id = item.id;
+  node.dataset.type = item.type;
+  node.dataset.state = item.state;
+  node.replaceChildren(...(isPending(item) ? pendingTile(item) : finishedTile(item)).filter(Boolean));
+  if (fresh) {
+    // Keep creation order: newest first.
+    const index = items.indexOf(item);
+    const after = index > 0 ? nodeFor(items[index - 1].id) : null;
+    if (after) after.after(node); else $('#gallery-grid').prepend(node);
   }
+}
+
+/** Fetches a finished job's output before its tile shows it, so the player always has a source. */
+async function settle(item) {
+  if (item.state === 'succeeded' && !item.evicted && !urls.has(item.id)) {
+    try { urls.set(item.id, URL.createObjectURL(await galleryStore.output(item.id))); } catch { /* shown as gone */ }
+  }
+}
+
+function place(item) {
+  const at = items.findIndex((i) => i.id === item.id);
+  if (at >= 0) { Object.assign(items[at], item); return items[at]; }
+  let index = items.findIndex((i) => i.createdAt < item.createdAt);
+  if (index < 0) index = items.length;
+  items.splice(index, 0, item);
   return item;
 }
 
-async function removeItem(id) {
-  const index = items.findIndex((i) => i.id === id);
-  if (index < 0) return;
-  items.splice(index, 1);
-  const node = $(`#gallery-grid li[data-id="${CSS.escape(id)}"]`);
+function drop(id) {
+  const at = items.findIndex((i) => i.id === id);
+  if (at >= 0) items.splice(at, 1);
+  const node = nodeFor(id);
   if (node) node.remove();
   releaseUrl(id);
   renderCount();
-  if (persistent) await galleryStore.remove(id).catch(() => {});
-  toast('Item deleted', 'info');
+}
+
+function resolveWaiters(item) {
+  const list = waiters.get(item.id);
+  if (!list || isPending(item)) return;
+  waiters.delete(item.id);
+  for (const resolve of list) resolve(item);
+}
+
+/** Applies a job's new state (from an event, a poll or a page). Cancelled jobs leave the gallery. */
+async function update(item) {
+  if (item.state === 'cancelled') { drop(item.id); resolveWaiters(item); return; }
+  await settle(item);
+  const placed = place(item);
+  render(placed);
+  renderCount();
+  resolveWaiters(placed);
+}
+
+function onJobFrame(frame) {
+  if (!frame || !frame.job || !frame.job.id) return;
+  if (frame.event === 'removed') { drop(frame.job.id); return; }
+  const known = items.find((i) => i.id === frame.job.id);
+  if (frame.event === 'progress') {
+    if (!known || !isPending(known)) return;
+    known.state = 'running';
+    known.progress = frame.job.progress;
+    render(known);
+    return;
+  }
+  if (!known) {
+    // A job this page has not seen: frames may be replayed from the log's backlog (a job since
+    // deleted, or long finished), so the host's record decides what is shown.
+    if (!pendingLookups.has(frame.job.id)) {
+      pendingLookups.add(frame.job.id);
+      galleryStore.get(frame.job.id).then(update).catch(() => {}).finally(() => pendingLookups.delete(frame.job.id));
+    }
+    return;
+  }
+  const item = itemFromJob(frame.job);
+  if (!isPending(known) && isPending(item)) return; // a late frame of an older state
+  if (item.prompt === undefined) item.prompt = known.prompt;
+  update(item);
+}
+
+async function poll() {
+  // Without the log socket (or for jobs of other hosts) the pending tiles refresh from the host.
+  for (const item of items.filter(isPending)) {
+    try { await update(await galleryStore.get(item.id)); } catch (err) { if (err.status === 404) drop(item.id); }
+  }
+}
+
+/**
+ * A job the page just submitted: its tile appears at once (queued); the promise resolves with the
+ * job's item when it has ended (succeeded, failed or cancelled).
+ */
+export function trackJob(id, hint = {}) {
+  const promise = new Promise((resolve) => {
+    if (!waiters.has(id)) waiters.set(id, []);
+    waiters.get(id).push(resolve);
+  });
+  if (!items.some((i) => i.id === id)) {
+    update({ id, jobId: id, state: 'queued', createdAt: Date.now(), progress: null, position: null, error: '', ...hint });
+  }
+  galleryStore.get(id).then(update).catch(() => {});
+  return promise;
+}
+
+async function removeItem(id) {
+  const item = items.find((i) => i.id === id);
+  if (!item) return;
+  try {
+    const answer = await galleryStore.remove(id);
+    if (answer && answer.outcome === 'cancel_requested') { toast('Cancelling...', 'info'); return; }
+  } catch (err) {
+    if (err.status !== 404) { toast(`Delete failed: ${err.message}`, 'error'); return; }
+  }
+  drop(id);
+  total = Math.max(0, total - 1);
+  toast(isPending(item) ? 'Job cancelled' : 'Item deleted', 'info');
 }
 
 async function clearAll() {
   if (!items.length) { toast('Gallery is already empty', 'info'); return; }
-  if (!window.confirm(`Clear all ${items.length} item(s) from the gallery?`)) return;
-  for (const item of items) releaseUrl(item.id);
-  items.length = 0;
-  clear($('#gallery-grid'));
+  if (!window.confirm(`Clear all ${total || items.length} item(s) from the gallery?`)) return;
+  // Everything in history, page by page (pending jobs are cancelled, then removed once ended).
+  for (let round = 0; round < 1000; round++) {
+    const page = await galleryStore.page().catch(() => null);
+    if (!page || !page.items.length) break;
+    let progress = false;
+    for (const item of page.items) {
+      try { await galleryStore.remove(item.id); progress = true; } catch { /* gone already */ }
+      if (!isPending(item)) drop(item.id);
+    }
+    if (!progress || page.items.every(isPending)) break;
+  }
+  for (const item of [...items]) if (!isPending(item)) drop(item.id);
+  nextBefore = null;
   renderCount();
-  if (persistent) await galleryStore.clear().catch(() => {});
   toast('Gallery cleared', 'info');
+}
+
+async function loadPage() {
+  const page = await galleryStore.page(nextBefore);
+  total = page.total;
+  nextBefore = page.nextBefore;
+  for (const item of page.items) await update(item);
+  renderCount();
 }
 
 export async function initGallery() {
@@ -138,19 +286,19 @@ export async function initGallery() {
   const dialog = $('#lightbox');
   dialog.addEventListener('click', (e) => { if (e.target === dialog) closeLightbox(); });
   dialog.addEventListener('close', () => { for (const m of dialog.querySelectorAll('video, audio')) m.pause(); });
-  try {
-    const saved = await galleryStore.all();
-    for (const item of saved) {
-      items.push(item);
-      $('#gallery-grid').append(tile(item));
-    }
-  } catch (err) {
-    persistent = false;
+  const more = el('button', { type: 'button', id: 'gallery-more-btn', class: 'btn small', text: 'Load older',
+    onclick: () => loadPage().catch((err) => toast(`Gallery: ${err.message}`, 'error')) });
+  $('#gallery-grid').after(more);
+  hub.on('job', onJobFrame);
+  try { await loadPage(); } catch (err) {
+    toast(`Gallery history unavailable: ${err.message}`, 'warning');
   }
   renderCount();
+  clearInterval(pollTimer);
+  pollTimer = setInterval(() => { if (items.some(isPending)) poll(); }, 2000);
 }
 
-/** Decodes base64 from the host into a Blob without a data: URL round-trip. */
+/** Decodes base64 from the host into a Blob without a data: URL round-trip (the chat's audio). */
 export function base64ToBlob(b64, mime) {
   const clean = String(b64).replace(/^data:[^,]*,/, '');
   const binary = atob(clean);

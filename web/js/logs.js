@@ -96,6 +96,8 @@ function onFrame(raw) {
   if (frame.type === 'progress') {
     addProgress(frame);
     hub.emit('progress', frame);
+  } else if (frame.type === 'job') {
+    hub.emit('job', frame); // a job's state or progress: the gallery's live view
   } else if (frame.type === 'dropped') {
     addLog({ level: 'warning', source: 'logs', message: `${frame.count} log frames were dropped (client too slow)` });
   } else if (frame.type === 'log' || frame.message !== undefined) {

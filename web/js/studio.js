@@ -7,7 +7,7 @@ import { state, studioModelType, serverReady } from './state.js';
 import { resolveSpecs, taskFor, AUDIO_DEFAULT_NEGATIVE } from './params.js';
 import { renderParams, readParams } from './param-controls.js';
 import { currentModel, currentRunMode, supportsImageEdit } from './config-panel.js';
-import { addItem, base64ToBlob } from './gallery.js';
+import { trackJob } from './gallery.js';
 import { toast } from './toast.js';
 
 const MODALITY = {
@@ -92,7 +92,7 @@ function updateButtons() {
   gen.textContent = job ? 'Generating...' : m.button;
   gen.title = ready ? '' : (state.status && state.status.state === 'starting' ? 'The model is still loading' : 'Start a model first');
   $('#chat-send-btn').disabled = !ready || state.busy;
-  show($('#cancel-btn'), Boolean(job && job.inprocess));
+  show($('#cancel-btn'), Boolean(job)); // a queued job can always be cancelled; a running one when its plugin listens
 }
 
 function setError(message) {
@@ -141,14 +141,6 @@ function buildRequest(type, prompt, values) {
   return body;
 }
 
-function resultBlob(type, answer) {
-  if (type === 'video') return { b64: answer.video_base64, mime: answer.mime_type || 'video/mp4' };
-  if (type === 'image') return { b64: answer.image_base64, mime: answer.mime_type || 'image/png' };
-  const fmt = String(answer.audio_format || answer.mime_type || 'audio/wav')
-    .replace(/^audio\/(x-wav|wave)$/, 'audio/wav').replace('audio/x-flac', 'audio/flac').replace('audio/mp3', 'audio/mpeg');
-  return { b64: answer.audio_base64, mime: fmt };
-}
-
 async function generate() {
   const type = studioModelType();
   if (type === 'omni' || state.busy) return;
@@ -178,16 +170,13 @@ async function generate() {
   hub.emit('ui-log', { level: 'info', message: `Generating ${type} (job ${jobId})...` });
   const seed = body.seed;
   try {
-    const answer = await apiJson(MODALITY[type].endpoint, { method: 'POST', body });
-    const { b64, mime } = resultBlob(type, answer);
-    if (!b64) throw new Error('The host answered without media data');
-    await addItem({
-      type: type === 'tts' ? 'audio' : type, task: type, mime, blob: base64ToBlob(b64, mime), prompt,
-      seed: Number.isFinite(seed) ? seed : (answer.metadata && Number.isSafeInteger(answer.metadata.seed) ? answer.metadata.seed : undefined),
-      duration: Number(answer.duration), generationTime: Number(answer.generation_time),
-      model: state.status && state.status.model, jobId: answer.job_id || jobId,
-    });
-    const t = Number(answer.generation_time);
+    // A job: queued on the host (its gallery tile appears at once), run when the slot is free.
+    const queued = await apiJson('/api/jobs', { method: 'POST', body: { ...body, task: type } });
+    const answer = await trackJob(queued.id, { task: type, type: type === 'tts' || type === 'audio' ? 'audio' : type, prompt,
+      seed: Number.isFinite(seed) ? seed : undefined, model: state.status && state.status.model });
+    if (answer.state === 'cancelled') throw Object.assign(new Error('cancelled'), { cancelled: true });
+    if (answer.state !== 'succeeded') throw new Error(answer.error || `the job ended ${answer.state}`);
+    const t = Number(answer.generationTime);
     toast(`${MODALITY[type].noun} generated${Number.isFinite(t) ? ` in ${t.toFixed(1)}s` : ''}`, 'success');
     hub.emit('ui-log', { level: 'success', message: `${MODALITY[type].noun} generated (job ${jobId})` });
   } catch (err) {
@@ -212,7 +201,7 @@ async function cancel() {
   const button = $('#cancel-btn');
   button.disabled = true;
   try {
-    await apiJson('/api/omni/cancel', { method: 'POST', body: { job_id: job.id } });
+    await apiJson(`/api/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
     $('#gen-progress-text').textContent = 'cancelling...';
   } catch (err) {
     toast(`Cancel failed: ${err.message}`, 'error');

@@ -29,6 +29,7 @@ public:
     HostProcess &operator=(const HostProcess &) = delete;
 
     int port() const { return port_; }
+    pid_t pid() const { return pid_; } // for kill -9 tests (terminate() still reaps it)
     const std::filesystem::path &temp_dir() const { return temp_; }
     std::string log_text() const; // the host's stderr so far
     // What the host printed on stdout up to and including the "listening" line.
