@@ -57,7 +57,7 @@ void diffusion_chat(ApiContext &context, Request &request, Response &response, c
     if (auto error = map_diffusion_chat_request(in, body)) return send_openai_error(response, *error);
     ApiError failure;
     auto call = validate_generate_request(context, std::move(body), Task::Image, failure);
-    if (!call) return send_openai_error(response, failure);
+    if (!call) return send_openai_error(response, in_client_terms(in, failure));
     GenerationOutcome outcome = run_generation(context, request, std::move(*call), plan.model);
     if (outcome.error) return send_openai_error(response, *outcome.error);
     const std::string url = "data:" + (outcome.mime_type.empty() ? std::string("image/png") : outcome.mime_type) +

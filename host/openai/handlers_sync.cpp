@@ -48,7 +48,7 @@ std::optional<GenerationOutcome> generate(ApiContext &context, Request &request,
     ApiError failure;
     auto call = validate_generate_request(context, std::move(body), task, failure);
     if (!call) {
-        send_openai_error(response, failure);
+        send_openai_error(response, in_client_terms(*in, failure));
         return std::nullopt;
     }
     GenerationOutcome outcome = run_generation(context, request, std::move(*call), plan ? plan->model : "");

@@ -94,7 +94,7 @@ void handle_videos_create(ApiContext &context, Request &request, Response &respo
     if (auto error = map_video_request(*in, plan, body)) return send_openai_error(response, *error);
     ApiError failure;
     auto call = validate_generate_request(context, std::move(body), Task::Video, failure);
-    if (!call) return send_openai_error(response, failure);
+    if (!call) return send_openai_error(response, in_client_terms(*in, failure));
     jobs::JobSubmission submission;
     submission.id = call->job_id;
     submission.task = "video";

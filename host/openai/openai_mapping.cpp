@@ -47,13 +47,36 @@ std::string content_text(const json &content) {
     if (content.is_string()) return content.get<std::string>();
     std::string out;
     if (!content.is_array()) return out;
-    for (const auto &part : content)
-        if (part.is_object() && part.value("type", "") == "text" && part.contains("text") && part["text"].is_string())
-            out += (out.empty() ? "" : " ") + part["text"].get<std::string>();
+    for (const auto &part : content) {
+        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+            continue;
+        if (!out.empty()) out += ' ';
+        out += part["text"].get<std::string>();
+    }
     return out;
 }
 
 } // namespace
+
+std::string client_field(const json &in, const std::string &field) {
+    static const std::pair<const char *, const char *> renamed[] = {
+        {"image", "input_reference"}, {"image", "image_reference"}, {"text", "input"}, {"audio_duration", "audio_length"},
+        {"audio_start_in_s", "audio_start"}, {"duration", "seconds"}, {"width", "size"}, {"height", "size"}};
+    for (const auto &[ours, theirs] : renamed)
+        if (field == ours && given(in, theirs) && !given(in, ours)) return theirs;
+    // The prompt of the audio routes is called "input" there, sent or not.
+    if (field == "text" && !given(in, "text")) return "input";
+    return field;
+}
+
+ApiError in_client_terms(const json &in, ApiError error) {
+    const std::string theirs = client_field(in, error.field);
+    if (theirs == error.field) return error;
+    if (error.message.rfind(error.field + ":", 0) == 0)
+        error.message = theirs + " (" + error.field + ")" + error.message.substr(error.field.size());
+    error.field = theirs;
+    return error;
+}
 
 bool plan_accepts(const StartPlan &plan, Task task, const std::string &field) {
     if (generation_schema(task).count(field)) return true;
@@ -99,9 +122,23 @@ json form_value(const std::string &name, const std::string &text) {
 
 std::optional<ApiError> map_video_request(const json &in, const StartPlan *plan, json &out) {
     out = json::object();
-    copy_except(in, out, {"model", "user", "seconds", "size", "num_frames", "input_reference"});
-    if (given(in, "input_reference"))
-        return ApiError{400, "input_reference: image or video inputs are not accepted on this route yet", "input_reference"};
+    copy_except(in, out, {"model", "user", "seconds", "size", "num_frames", "input_reference", "image_reference"});
+    // The first frame: a file part (its data URL here) or {"image_url": "data:..."}; the host's
+    // image checks (api/image_inputs) then decode it against what the loaded model takes.
+    if (given(in, "input_reference") && given(in, "image_reference"))
+        return ApiError{400, "image_reference: give either input_reference or image_reference", "image_reference"};
+    if (given(in, "input_reference")) {
+        if (!in["input_reference"].is_string())
+            return ApiError{400, "input_reference: must be an image file (or its data URL)", "input_reference"};
+        out["image"] = in["input_reference"];
+    }
+    if (given(in, "image_reference")) {
+        const json &ref = in["image_reference"];
+        const json url = ref.is_object() ? ref.value("image_url", json()) : ref;
+        if (!url.is_string() || url.get<std::string>().rfind("data:image/", 0) != 0)
+            return ApiError{400, "image_reference: must be {\"image_url\": \"data:image/...;base64,...\"}", "image_reference"};
+        out["image"] = url;
+    }
     if (given(in, "seconds")) {
         const json &s = in["seconds"];
         long long seconds = 0;
@@ -177,7 +214,10 @@ std::optional<ApiError> map_diffusion_chat_request(const json &in, json &out) {
     for (const auto &message : in["messages"]) {
         if (!message.is_object() || message.value("role", "") != "user" || !message.contains("content")) continue;
         const std::string text = content_text(message["content"]);
-        if (!text.empty()) prompt += (prompt.empty() ? "" : " ") + text;
+        if (!text.empty()) {
+            if (!prompt.empty()) prompt += ' ';
+            prompt += text;
+        }
         if (!message["content"].is_array()) continue;
         for (const auto &part : message["content"]) {
             if (!part.is_object() || part.value("type", "") != "image_url") continue;

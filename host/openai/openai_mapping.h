@@ -23,6 +23,12 @@ namespace openai {
 // or the manifest's "*" / <task> parameters).
 bool plan_accepts(const StartPlan &plan, Task task, const std::string &field);
 
+// The field of the client's request that became `field` of the generate body ("input" for
+// "text", "size" for "width", ...), so a refusal names what the client sent.
+std::string client_field(const nlohmann::json &in, const std::string &field);
+// The same refusal with its field (and the message's leading field name) in the client's terms.
+ApiError in_client_terms(const nlohmann::json &in, ApiError error);
+
 // "model" in a request must name the loaded model (its id or its recipe); absent is fine.
 // 404 naming "model" otherwise, like the upstream.
 std::optional<ApiError> check_model_field(const nlohmann::json &in, const StartPlan *plan);

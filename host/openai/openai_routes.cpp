@@ -83,19 +83,27 @@ private:
     HandlerFn handler_;
 };
 
-// Discards file parts, remembering the first one's field name so the refusal can name it.
-class FilePartRefuser : public Poco::Net::PartHandler {
+// Keeps the one file part a route takes (input_reference: the first frame of a video, as a data
+// URL for the host's image checks); any other file part is discarded and named in the refusal.
+class FileParts : public Poco::Net::PartHandler {
 public:
     void handlePart(const Poco::Net::MessageHeader &header, std::istream &stream) override {
         std::string disposition;
         Poco::Net::NameValueCollection parameters;
         Poco::Net::MessageHeader::splitParameters(header.get("Content-Disposition", ""), disposition, parameters);
-        if (first_file.empty()) first_file = parameters.get("name", "file");
+        const std::string name = parameters.get("name", "file");
+        std::string bytes;
         char buffer[8192];
-        while (stream.read(buffer, sizeof buffer) || stream.gcount() > 0) {
+        while (stream.read(buffer, sizeof buffer) || stream.gcount() > 0) bytes.append(buffer, static_cast<size_t>(stream.gcount()));
+        if (name == "input_reference" && !fields.contains(name)) {
+            const std::string type = header.get("Content-Type", "application/octet-stream");
+            fields[name] = "data:" + type + ";base64," + base64_encode(bytes);
+        } else if (refused.empty()) {
+            refused = name;
         }
     }
-    std::string first_file;
+    nlohmann::json fields = nlohmann::json::object();
+    std::string refused;
 };
 
 bool is_form(const Request &request) {
@@ -145,7 +153,7 @@ std::optional<nlohmann::json> read_request_object(ApiContext &context, Request &
     }
     Poco::Net::HTMLForm form;
     form.setFieldLimit(200);
-    FilePartRefuser files;
+    FileParts files;
     try {
         std::istringstream in(raw);
         form.load(request, in, files);
@@ -153,12 +161,11 @@ std::optional<nlohmann::json> read_request_object(ApiContext &context, Request &
         send_openai_error(response, 400, "body: malformed multipart/form-data (" + e.displayText() + ")", "body");
         return std::nullopt;
     }
-    if (!files.first_file.empty()) {
-        send_openai_error(response, 400, files.first_file + ": file inputs are not accepted on this route yet",
-                          files.first_file);
+    if (!files.refused.empty()) {
+        send_openai_error(response, 400, files.refused + ": this route takes no such file", files.refused);
         return std::nullopt;
     }
-    nlohmann::json body = nlohmann::json::object();
+    nlohmann::json body = files.fields;
     for (const auto &[name, value] : form) body[name] = form_value(name, value);
     return body;
 }
@@ -182,7 +189,8 @@ Poco::Net::HTTPRequestHandler *make_handler(ApiContext &context, const Poco::Net
             }
             return new RouteHandler(context, route.handler);
         }
-        allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+        if (!allow.empty()) allow += ", ";
+        allow += route.method;
     }
     return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + tmpl + " (use " + allow + ")", ""},
                             allow);

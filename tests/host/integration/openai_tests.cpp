@@ -127,7 +127,7 @@ TEST_CASE("images: b64_json PNG at the asked size, model list, health, diffusion
 
     check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"n", 2}}), 400, "n");
     check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"size", "big"}}), 400, "size");
-    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"size", "999x9"}}), 400, "width");
+    check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"size", "999x9"}}), 400, "size");
     check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"bogus", 1}}), 400, "bogus");
     check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"model", "other/model"}}), 404, "model");
     check_openai_error(post_json(port, "/v1/images/generations", {{"prompt", "x"}, {"response_format", "url"}}), 400,
@@ -164,7 +164,9 @@ TEST_CASE("speech and audio generation answer raw WAV bytes") {
     CHECK(speech.body.substr(0, 4) == "RIFF");
     CHECK(!speech.headers.at("X-Request-Id").empty());
     check_openai_error(post_json(port, "/v1/audio/speech", {{"input", "x"}, {"response_format", "mp3"}}), 400, "response_format");
-    check_openai_error(post_json(port, "/v1/audio/speech", {{"voice", "Vivian"}}), 400, "text");
+    const auto no_input = post_json(port, "/v1/audio/speech", {{"voice", "Vivian"}});
+    check_openai_error(no_input, 400, "input");
+    CHECK(no_input.json()["error"]["message"].get<std::string>().rfind("input (text):", 0) == 0);
     stop(port);
 
     start_ready(port, "audio");
@@ -173,7 +175,7 @@ TEST_CASE("speech and audio generation answer raw WAV bytes") {
                                   {"num_inference_steps", 2}, {"seed", 1}});
     REQUIRE_MESSAGE(audio.status == 200, audio.body);
     CHECK(audio.body.substr(0, 4) == "RIFF");
-    check_openai_error(post_json(port, "/v1/audio/generate", {{"input", "x"}, {"audio_length", 500}}), 400, "audio_duration");
+    check_openai_error(post_json(port, "/v1/audio/generate", {{"input", "x"}, {"audio_length", 500}}), 400, "audio_length");
     check_openai_error(post_json(port, "/v1/audio/generate", {{"input", "x"}, {"speed", 2}}), 400, "speed");
     stop(port);
 }
@@ -210,7 +212,16 @@ TEST_CASE("videos/sync: JSON and multipart forms give the video bytes with the u
                                 "--b\r\nContent-Disposition: form-data; name=\"input_reference\"; filename=\"a.png\"\r\n"
                                 "Content-Type: image/png\r\n\r\nPNGDATA\r\n--b--\r\n",
                                 {{"Content-Type", "multipart/form-data; boundary=b"}});
+    // The first-frame file reaches the host's image checks (not an image; and this model takes none).
     check_openai_error(with_file, 400, "input_reference");
+    const auto other_file = http(port, "POST", "/v1/videos/sync",
+                                 "--b\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nx\r\n"
+                                 "--b\r\nContent-Disposition: form-data; name=\"audio_file\"; filename=\"a.wav\"\r\n"
+                                 "Content-Type: audio/wav\r\n\r\nRIFF\r\n--b--\r\n",
+                                 {{"Content-Type", "multipart/form-data; boundary=b"}});
+    check_openai_error(other_file, 400, "audio_file");
+    check_openai_error(post_json(port, "/v1/videos/sync", {{"prompt", "x"}, {"image_reference", {{"image_url", "http://x/y.png"}}}}),
+                       400, "image_reference");
     // Chat against a video model names the route that serves it.
     const auto chat = post_json(port, "/v1/chat/completions", {{"messages", json::array({{{"role", "user"}, {"content", "x"}}})}});
     check_openai_error(chat, 400, "model");

@@ -53,6 +53,24 @@ TEST_CASE("videos: seconds and size become duration and width/height; num_frames
     CHECK(out["wobble"] == 1);
 }
 
+TEST_CASE("image inputs of videos, and refusals named in the client's terms") {
+    const StartPlan plan = plan_with(json::object());
+    json out;
+    REQUIRE_FALSE(map_video_request({{"prompt", "p"}, {"image_reference", {{"image_url", "data:image/png;base64,AAAA"}}}}, &plan, out));
+    CHECK(out["image"] == "data:image/png;base64,AAAA");
+    REQUIRE_FALSE(map_video_request({{"prompt", "p"}, {"input_reference", "data:image/jpeg;base64,BBBB"}}, &plan, out));
+    CHECK(out["image"] == "data:image/jpeg;base64,BBBB");
+    auto error = map_video_request({{"prompt", "p"}, {"input_reference", "x"}, {"image_reference", {{"image_url", "data:image/png;base64,A"}}}},
+                                   &plan, out);
+    REQUIRE(error);
+    CHECK(error->field == "image_reference");
+    const ApiError renamed = in_client_terms({{"input", "hi"}, {"size", "9x9"}}, {400, "width: must be at least 16", "width"});
+    CHECK(renamed.field == "size");
+    CHECK(renamed.message == "size (width): must be at least 16");
+    CHECK(in_client_terms({{"prompt", "p"}}, {400, "seed: bad", "seed"}).field == "seed");
+    CHECK(in_client_terms(json::object(), {400, "text: is required", "text"}).field == "input");
+}
+
 TEST_CASE("model field: the loaded model or its recipe, else 404 naming model") {
     const StartPlan plan = plan_with(json::object());
     CHECK_FALSE(check_model_field({{"model", "org/model"}}, &plan));
