@@ -164,6 +164,20 @@ TEST_CASE("bad job requests get 4xx naming the field; the host keeps serving") {
     CHECK(wait_job_state(port, "dup", "succeeded")["state"] == "succeeded");
 }
 
+TEST_CASE("/api/jobs answers to the same token and Origin rules as every /api route") {
+    HostProcess host({{"--token", "s3cret"}});
+    const int port = host.port();
+    CHECK(get(port, "/api/jobs").status == 401);
+    CHECK(get(port, "/api/jobs/x/output").status == 401);
+    CHECK(http(port, "DELETE", "/api/jobs/x").status == 401);
+    CHECK(get(port, "/api/jobs", "s3cret").status == 200);
+    const auto foreign = http(port, "DELETE", "/api/jobs/x", "",
+                              {{"Authorization", "Bearer s3cret"}, {"Origin", "http://evil.example"}});
+    CHECK(foreign.status == 403);
+    const auto text = http(port, "POST", "/api/jobs", "{}", {{"Authorization", "Bearer s3cret"}, {"Content-Type", "text/plain"}});
+    CHECK(text.status == 415);
+}
+
 TEST_CASE("the playground endpoints are wrappers over jobs: same answer, a job record behind it") {
     HostProcess host;
     const int port = host.port();
