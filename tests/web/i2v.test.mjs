@@ -1,7 +1,8 @@
 // The video studio's input image in a real browser against the real host and the real in-process
 // video plugin: the dropzone appears for a model that takes an image (the TI2V demo) and not for a
 // text-to-video one (the T2V demo); a PNG dropped on it is previewed, sent as a data URL in the
-// request's "image" field, and the result names its SHA-256; Clear removes it.
+// request's "image" field, and the result names its SHA-256; click-to-pick and paste work too;
+// Clear removes it.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -130,6 +131,23 @@ describe('video studio input image (real host, video_diffusion, TI2V and T2V dem
     assert.match(await page.textContent('#video-image-hash'), new RegExp(sha));
     await waitForTiles(1);
     await page.waitForSelector('#generate-btn:not([disabled])', { timeout: 60000 });
+
+    // Click-to-pick (the hidden file input) and paste take a picture too; Clear removes it each time.
+    await page.click('#video-image-clear-btn');
+    await page.waitForSelector('#video-image-preview', { state: 'hidden' });
+    await page.setInputFiles('#video-image-input', { name: 'picked.png', mimeType: 'image/png', buffer: png });
+    await page.waitForSelector('#video-image-preview', { state: 'visible' });
+    assert.equal(await page.getAttribute('#video-image-preview-img', 'src'), expected);
+    await page.click('#video-image-clear-btn');
+    await page.waitForSelector('#video-image-preview', { state: 'hidden' });
+    await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'pasted.png', { type: 'image/png' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, png.toString('base64'));
+    await page.waitForSelector('#video-image-preview', { state: 'visible' });
+    assert.equal(await page.getAttribute('#video-image-preview-img', 'src'), expected);
 
     const before = await videoTiles();
     await page.click('#video-image-clear-btn');
