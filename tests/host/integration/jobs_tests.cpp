@@ -164,6 +164,19 @@ TEST_CASE("bad job requests get 4xx naming the field; the host keeps serving") {
     CHECK(wait_job_state(port, "dup", "succeeded")["state"] == "succeeded");
 }
 
+TEST_CASE("a job database that cannot be reached stops the start with a message naming it") {
+    bool started = true;
+    std::string message;
+    try {
+        HostProcess host({{"--database", "postgresql://nobody@127.0.0.1:1/none"}});
+    } catch (const std::exception &e) {
+        started = false;
+        message = e.what();
+    }
+    CHECK_FALSE(started);
+    CHECK(message.find("job database PostgreSQL postgresql://nobody@127.0.0.1:1/none") != std::string::npos);
+}
+
 TEST_CASE("/api/jobs answers to the same token and Origin rules as every /api route") {
     HostProcess host({{"--token", "s3cret"}});
     const int port = host.port();
