@@ -211,7 +211,7 @@ void audio_instance::stop() {
     set_state("stopped", "not started");
 }
 
-const char *audio_instance::command_preview(const std::string &start_json) {
+std::string audio_instance::command_preview(const std::string &start_json) const {
     const start_settings s = parse_start_settings(start_json);
     // A model outside the allowed roots is refused here exactly as start refuses it, with one
     // message whether or not the path exists; inside the roots a missing folder is only noted.
@@ -230,7 +230,7 @@ const char *audio_instance::command_preview(const std::string &start_json) {
                             " enforce_eager=" + on_off(s.enforce_eager);
     json j = {{"kind", "inprocess"}, {"argv", json::array()}, {"env", json::object()},
               {"command", cmd}, {"settings", settings_json(s)}, {"model_path", where}};
-    return core_.keep_preview(j.dump());
+    return j.dump();
 }
 
 }  // namespace omnihost::stable_audio

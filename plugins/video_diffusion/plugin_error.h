@@ -1,5 +1,5 @@
-// The plugin's internal error type is the in-process plugins' shared one (a status code for the
-// ABI plus a message for last_error()), converted to a status at the ABI edge (plugin_entry.cpp).
+// The plugin's internal error type is the plugin SDK's (omnihost_plugin.hpp): a status code for the
+// ABI plus a reason, converted at the ABI edge (plugin_entry.cpp, through plugin_glue.h).
 #pragma once
 
 #include "inprocess_error.h"

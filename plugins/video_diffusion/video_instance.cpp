@@ -170,7 +170,7 @@ void video_instance::stop() {
     set_state("stopped", "not started");
 }
 
-const char *video_instance::command_preview(const std::string &start_json) {
+std::string video_instance::command_preview(const std::string &start_json) const {
     const start_settings s = parse_start_settings(start_json, config_.lim);
     // A model outside the allowed roots is refused here exactly as start refuses it, with one
     // message whether or not the path exists; inside the roots a missing folder is only noted.
@@ -189,7 +189,7 @@ const char *video_instance::command_preview(const std::string &start_json) {
                       " enable_cpu_offload=" + on_off(s.enable_cpu_offload) + " enforce_eager=" + on_off(s.enforce_eager);
     json j = {{"kind", "inprocess"}, {"argv", json::array()}, {"env", json::object()},
               {"command", cmd}, {"settings", settings_json(s)}, {"model_path", where}};
-    return core_.keep_preview(j.dump());
+    return j.dump();
 }
 
 }  // namespace omnihost::video_diffusion

@@ -23,17 +23,13 @@ public:
     omnihost_result *generate(const std::string &request_json, const omnihost_job *job);
     void release(omnihost_result *result) { core_.release(result); }
     void stop();
-    const char *health() { return core_.health(); }
-    const char *command_preview(const std::string &start_json);
-
-    // last_error() is per calling thread (the ABI says "the calling thread's last call").
-    void set_last_error(const std::string &message) { core_.set_last_error(message); }
-    const char *last_error() { return core_.last_error(); }
+    std::string health() const { return core_.health(); }
+    std::string command_preview(const std::string &start_json) const;
 
     void log(omnihost_log_level level, const std::string &message) const { core_.log(level, message); }
 
 private:
-    // The shared bookkeeping: log, load state, last errors, results (instance_core.h).
+    // The shared bookkeeping: log, load state, results (instance_core.h).
     inprocess::instance_core core_;
     create_config config_;
 

@@ -121,11 +121,11 @@ TEST_CASE("start the demo model, generate, decode the WAV; seeds, formats, bad i
     CHECK(load_job.count("load") >= 1);
     CHECK_MESSAGE(plugin.log.contains("settings: device=cpu dtype=fp32 threads=2 enable_cpu_offload=on"), plugin.log.all());
     CHECK_MESSAGE(plugin.log.contains("2 channel(s) at 44100 Hz"), plugin.log.all());
-    const char *health = nullptr;
-    REQUIRE(plugin.entry->health(sa.inst, &health) == OMNIHOST_OK);
+    const std::string health = sa.health();
     CHECK(json::parse(health)["ready"] == true);
-    const char *preview = nullptr;
-    REQUIRE(plugin.entry->command_preview(sa.inst, demo_start().dump().c_str(), &preview) == OMNIHOST_OK);
+    omnihost_status preview_status = OMNIHOST_INTERNAL;
+    const std::string preview = sa.preview(demo_start(), preview_status);
+    REQUIRE_MESSAGE(preview_status == OMNIHOST_OK, sa.error());
     const json pj = json::parse(preview);
     CHECK(pj["kind"] == "inprocess");
     CHECK(pj["settings"]["enable_cpu_offload"] == true);
@@ -232,8 +232,8 @@ TEST_CASE("start the demo model, generate, decode the WAV; seeds, formats, bad i
     MESSAGE("cancelled after 2 of 200 steps in " << secs << " s");
     sa.ok(demo_request(4));
 
-    CHECK(plugin.entry->stop(sa.inst) == OMNIHOST_OK);
-    CHECK(plugin.entry->stop(sa.inst) == OMNIHOST_OK);  // idempotent
+    CHECK(sa.stop() == OMNIHOST_OK);
+    CHECK(sa.stop() == OMNIHOST_OK);  // idempotent
     test_job after_stop;
     CHECK(sa.generate(demo_request(4), after_stop, &res) == OMNIHOST_UNAVAILABLE);
 }
@@ -298,8 +298,9 @@ TEST_CASE("start failures are clear (missing model, missing or corrupt component
     auto [st6, e6] = start_error(s);
     CHECK(st6 == OMNIHOST_INVALID_ARGUMENT);
     CHECK_MESSAGE(starts_with(e6, "model: the path is outside the folders models may be loaded from"), e6);
-    const char *preview = nullptr;
-    CHECK(plugin.entry->command_preview(sa.inst, s.dump().c_str(), &preview) == OMNIHOST_INVALID_ARGUMENT);
+    omnihost_status preview_status = OMNIHOST_OK;
+    sa.preview(s, preview_status);
+    CHECK(preview_status == OMNIHOST_INVALID_ARGUMENT);
     CHECK(sa.error() == e6);
 
     s = demo_start();

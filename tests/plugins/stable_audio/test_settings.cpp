@@ -27,7 +27,7 @@ std::string error_of(Fn fn, omnihost_status *status = nullptr) {
     try {
         fn();
     } catch (const plugin_error &e) {
-        if (status) *status = e.status;
+        if (status) *status = e.status();
         return e.what();
     }
     return "";

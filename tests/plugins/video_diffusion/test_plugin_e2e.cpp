@@ -105,12 +105,12 @@ TEST_CASE("start the demo model, generate, decode the MP4; bad input and cancel 
     for (const char *line : {"device: cpu", "dtype: fp32", "threads: 2", "vae_use_slicing: on", "vae_use_tiling: on",
                              "flow_shift 3", "overrides scheduler_config.json", "nothing to offload", "enforce_eager: on"})
         CHECK_MESSAGE(plugin.log.contains(line), "missing load log line: " << line << "\n" << plugin.log.all());
-    const char *health = nullptr;
-    REQUIRE(plugin.entry->health(vd.inst, &health) == OMNIHOST_OK);
+    const std::string health = vd.health();
     CHECK(json::parse(health)["ready"] == true);
 
-    const char *preview = nullptr;
-    REQUIRE(plugin.entry->command_preview(vd.inst, demo_start().dump().c_str(), &preview) == OMNIHOST_OK);
+    omnihost_status preview_status = OMNIHOST_INTERNAL;
+    const std::string preview = vd.preview(demo_start(), preview_status);
+    REQUIRE_MESSAGE(preview_status == OMNIHOST_OK, vd.error());
     const json pj = json::parse(preview);
     CHECK(pj["kind"] == "inprocess");
     CHECK(pj["settings"]["vae_use_tiling"] == true);
@@ -199,8 +199,8 @@ TEST_CASE("start the demo model, generate, decode the MP4; bad input and cancel 
     REQUIRE(vd.generate(demo_request(4), after_cancel, &res) == OMNIHOST_OK);
     plugin.entry->release_result(vd.inst, res);
 
-    CHECK(plugin.entry->stop(vd.inst) == OMNIHOST_OK);
-    CHECK(plugin.entry->stop(vd.inst) == OMNIHOST_OK);  // idempotent
+    CHECK(vd.stop() == OMNIHOST_OK);
+    CHECK(vd.stop() == OMNIHOST_OK);  // idempotent
     test_job after_stop;
     CHECK(vd.generate(demo_request(4), after_stop, &res) == OMNIHOST_UNAVAILABLE);
 }
@@ -307,8 +307,7 @@ TEST_CASE("outputs name the model by its id or recipe, never by a local path") {
         CHECK(it->get<std::string>().find(data_dir().string()) == std::string::npos);
         CHECK_FALSE(starts_with(it->get<std::string>(), "/"));
     }
-    const char *health = nullptr;
-    REQUIRE(plugin.entry->health(vd.inst, &health) == OMNIHOST_OK);
+    const std::string health = vd.health();
     CHECK(std::string(health).find(data_dir().string()) == std::string::npos);
 }
 
@@ -335,9 +334,9 @@ TEST_CASE("a model outside the roots is refused by start and preview alike, whet
     auto preview_answer = [&](const std::string &model) {
         json s = demo_start();
         s["model"] = model;
-        const char *out = nullptr;
-        const omnihost_status st = plugin.entry->command_preview(vd.inst, s.dump().c_str(), &out);
-        return std::make_pair(st, st == OMNIHOST_OK ? std::string(out) : vd.error());
+        omnihost_status st = OMNIHOST_OK;
+        const std::string out = vd.preview(s, st);
+        return std::make_pair(st, st == OMNIHOST_OK ? out : vd.error());
     };
     const auto existing = start_answer((outside_dir() / "demo").string());
     CHECK(existing.first == OMNIHOST_INVALID_ARGUMENT);

@@ -24,7 +24,7 @@ std::string request_error(const std::string &json, const limits &lim = {}, int64
     try {
         parse_video_request(json, generation_defaults{}, lim, multiple, two_experts);
     } catch (const plugin_error &e) {
-        CHECK(e.status == OMNIHOST_INVALID_ARGUMENT);
+        CHECK(e.status() == OMNIHOST_INVALID_ARGUMENT);
         return e.what();
     }
     return "";
@@ -156,7 +156,7 @@ TEST_CASE("model resolution: absolute, under data_dir, and a clear list of place
     try {
         resolve_model("models/absent", cfg);
     } catch (const plugin_error &e) {
-        CHECK(e.status == OMNIHOST_INVALID_ARGUMENT);
+        CHECK(e.status() == OMNIHOST_INVALID_ARGUMENT);
         msg = e.what();
     }
     CHECK(starts_with(msg, "model: model 'models/absent' was not found; looked in:"));
@@ -208,7 +208,7 @@ TEST_CASE("model resolution stays inside the operator's model roots") {
         try {
             resolve_model(model, cfg);
         } catch (const model_outside_roots &e) {
-            CHECK(e.status == OMNIHOST_INVALID_ARGUMENT);
+            CHECK(e.status() == OMNIHOST_INVALID_ARGUMENT);
             return e.what();
         } catch (const plugin_error &e) {
             return std::string("<not an outside-roots refusal> ") + e.what();
