@@ -185,7 +185,9 @@ void JobManager::run_job(JobRecord job) {
     bool lost = false;
     bool shutting_down = false;
     bool cancel_sent = false;
-    const auto renew_every = options_.lease / 3;
+    // The lease is renewed (and the progress stored, for other hosts' views) every third of the
+    // lease, at least once a second.
+    const auto renew_every = std::min<std::chrono::milliseconds>(options_.lease / 3, std::chrono::seconds(1));
     auto last_renew = std::chrono::steady_clock::now();
     while (pending.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
         bool stop_now;
