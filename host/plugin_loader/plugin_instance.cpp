@@ -271,6 +271,8 @@ result_handle plugin_instance::generate(std::string_view request_json, const omn
     }
     if (!out) raise(*core_, "generate", OMNIHOST_INTERNAL, "returned OK without a result");
     result_handle handle(core_, out);
+    if (!OMNIHOST_HAS_MEMBER(out, metadata_json))
+        raise(*core_, "generate", OMNIHOST_INTERNAL, "result struct_size does not cover the 1.0 members");
     if (!out->mime_type) raise(*core_, "generate", OMNIHOST_INTERNAL, "result has a NULL mime_type");
     if (!out->metadata_json) raise(*core_, "generate", OMNIHOST_INTERNAL, "result has NULL metadata_json");
     if (out->size > 0 && !out->data) raise(*core_, "generate", OMNIHOST_INTERNAL, "result has size > 0 but NULL data");

@@ -55,7 +55,7 @@ static void check_result_struct(omnihost_result *res, const char *what) {
         check_result(0, name, "NULL result with OK status");
         return;
     }
-    check_note(res->struct_size > 0 && res->mime_type && *res->mime_type && is_object(res->metadata_json) &&
+    check_note(OMNIHOST_HAS_MEMBER(res, metadata_json) && res->mime_type && *res->mime_type && is_object(res->metadata_json) &&
                      (res->size == 0 || res->data != NULL),
                  name, "struct_size %u, mime %s, metadata %s, size %llu, data %s", (unsigned)res->struct_size,
                  res->mime_type ? res->mime_type : "(NULL)", res->metadata_json ? res->metadata_json : "(NULL)",
