@@ -55,6 +55,18 @@ void answer_generation_via_job(ApiContext &context, Poco::Net::HTTPServerRequest
             send_error(response, {503, "the host is shutting down; job '" + id + "' stays queued and runs later", ""});
             return;
         }
+        // The playground waits on this host's model: if it was stopped (or replaced) while the
+        // job still waited its turn, the job could only run after a new start; answer now instead.
+        if (job->state == jobs::JobState::Queued) {
+            const SlotSnapshot snap = context.slot->snapshot();
+            const bool gone = snap.state == SlotState::Idle || snap.state == SlotState::Failed ||
+                              (snap.state == SlotState::Ready && snap.plan && snap.plan->model != job->model);
+            if (gone && context.jobs->cancel_if_pending(id)) {
+                send_error(response, {503, std::string("model is not ready (state: ") + slot_state_name(snap.state) +
+                                               "); job '" + id + "' was cancelled while it waited in the queue", ""});
+                return;
+            }
+        }
         if (!cancelled_for_client && client_has_gone(fd)) {
             cancelled_for_client = true;
             spdlog::info("job {}: the client disconnected; cancelling it", id);

@@ -223,6 +223,25 @@ TEST_CASE("the playground endpoints are wrappers over jobs: same answer, a job r
     CHECK(job_record(port, "boom")["error"].get<std::string>().find("decoder exploded") != std::string::npos);
 }
 
+TEST_CASE("a playground request waiting in the queue is answered 503 when the model is stopped") {
+    HostProcess host;
+    const int port = host.port();
+    start_test_model(port, "video");
+    REQUIRE(submit_job(port, endless_job("holder")).status == 202);
+    REQUIRE(running(wait_job(port, "holder", running)));
+    auto waiting = std::async(std::launch::async, [port] {
+        return post(port, "/api/omni/generate-video", {{"prompt", "behind"}, {"job_id", "behind"}});
+    });
+    REQUIRE(wait_job_state(port, "behind", "queued")["state"] == "queued");
+    const auto stopped = post(port, "/api/omni/stop", json::object());
+    CHECK(stopped.status == 200);
+    const HttpResult answer = waiting.get();
+    CHECK(answer.status == 503);
+    CHECK(answer.json()["error"].get<std::string>().find("waited in the queue") != std::string::npos);
+    CHECK(job_record(port, "behind")["state"] == "cancelled");
+    CHECK(job_record(port, "holder")["state"] == "cancelled"); // the stop cancelled the running one
+}
+
 TEST_CASE("history pages newest first with a cursor, without gaps or repeats") {
     HostProcess host;
     const int port = host.port();
