@@ -22,7 +22,7 @@
 
 #include "api/http_io.h"
 #include "config/host_options.h"
-#include "core/task.h"
+#include "api/request_schemas.h"
 
 namespace omnihost {
 
