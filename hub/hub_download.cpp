@@ -89,7 +89,12 @@ fs::path download_model(const std::string &model_id, const download_options &o) 
         req.url = url;
         req.headers = request_headers(s, url);
         req.timeout_s = s.timeout_s;
-        info = http_perform(req);
+        try {
+            info = http_perform(req);
+        } catch (const hub_error &e) {
+            if (e.kind != hub_error_kind::network) throw;
+            throw hub_error(hub_error_kind::unreachable, "could not ask " + s.endpoint + " for '" + s.model_id + "': " + e.what());
+        }
         if ((info.status == 301 || info.status == 302 || info.status == 307 || info.status == 308) && hop < 5) {
             const std::string next = resolve_location(url, info.header("location"));
             if (url_origin(next) != url_origin(url)) break;  // renamed repos redirect within the hub

@@ -13,6 +13,7 @@ enum class hub_error_kind {
     gated,         // the hub answered 401/403 with its gated-repository error
     unauthorized,  // 401/403 otherwise (private or missing repository, bad token)
     not_found,     // 404: no such repository, revision or file
+    unreachable,   // the hub could not be asked for the file list at all (DNS, connection, TLS)
     network,       // connection failures, timeouts, unexpected statuses
     protocol,      // the hub's answer is malformed (JSON, headers, redirects)
     integrity,     // size or ETag/sha256 of a downloaded file does not match

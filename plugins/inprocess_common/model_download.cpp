@@ -33,10 +33,14 @@ bool download_if_missing(const std::string &model, const std::filesystem::path &
     } catch (const plugin_error &e) {
         looked = e.what();
     }
+    // Refusals below start with the resolver's "not found; looked in:" list and add the hub as the
+    // last place looked, so a mistyped local path reads as before.
+    const std::string prefix = "model: ";
+    if (looked.rfind(prefix, 0) == 0) looked.erase(0, prefix.size());
     if (hub::downloads_forbidden())
-        throw invalid_field("model", "'" + model + "' is not in the Hugging Face cache or the model folders, and downloads "
-                                     "are off (omnihost --no-download / HF_HUB_OFFLINE=1): download it beforehand or "
-                                     "start omnihost without --no-download.\n" + looked);
+        throw invalid_field("model", looked + "\n  - the Hugging Face hub: not asked, downloads are off (omnihost "
+                                              "--no-download / HF_HUB_OFFLINE=1); download '" + model +
+                                              "' beforehand or start omnihost without --no-download");
 
     hub::download_options o;
     o.log = [&core](hub::log_level l, const std::string &m) {
@@ -62,11 +66,13 @@ bool download_if_missing(const std::string &model, const std::filesystem::path &
     } catch (const hub::hub_error &e) {
         switch (e.kind) {
         case hub::hub_error_kind::cancelled: throw plugin_error(OMNIHOST_CANCELLED, e.what());
+        case hub::hub_error_kind::gated: throw invalid_field("model", e.what());
         case hub::hub_error_kind::offline:
         case hub::hub_error_kind::bad_id:
-        case hub::hub_error_kind::gated:
         case hub::hub_error_kind::unauthorized:
-        case hub::hub_error_kind::not_found: throw invalid_field("model", e.what());
+        case hub::hub_error_kind::not_found:
+        case hub::hub_error_kind::unreachable:
+            throw invalid_field("model", looked + "\n  - the Hugging Face hub: " + e.what());
         default: throw plugin_error(OMNIHOST_UNAVAILABLE, std::string("model: download failed: ") + e.what());
         }
     }

@@ -194,6 +194,9 @@ TEST_CASE("unknown repositories and revisions") {
     CHECK(error_kind([&] { download_model("test-org/nope", options_for(hub)); }) == hub_error_kind::unauthorized);
     CHECK(error_kind([&] { download_model(std::string(kId) + "@v9", options_for(hub)); }) == hub_error_kind::not_found);
     CHECK(error_kind([&] { download_model("not an id", options_for(hub)); }) == hub_error_kind::bad_id);
+    auto nowhere = options_for(hub);
+    nowhere.endpoint = "http://127.0.0.1:1";  // nothing listens there
+    CHECK(error_kind([&] { download_model(kId, nowhere); }) == hub_error_kind::unreachable);
 }
 
 TEST_CASE("a connection broken mid-file is resumed with Range and the file completes") {
@@ -324,7 +327,7 @@ TEST_CASE("https: a certificate no trusted CA signed is refused; trusted through
     REQUIRE(hub.endpoint().rfind("https://localhost:", 0) == 0);
     hub.add_repo(kId, small_pipeline());
     std::string msg;
-    CHECK(error_kind([&] { download_model(kId, options_for(hub)); }, &msg) == hub_error_kind::network);
+    CHECK(error_kind([&] { download_model(kId, options_for(hub)); }, &msg) == hub_error_kind::unreachable);
     std::transform(msg.begin(), msg.end(), msg.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     CHECK_MESSAGE(msg.find("certificate") != std::string::npos, msg);
     CHECK(!fs::exists(repo_dir(cache)));

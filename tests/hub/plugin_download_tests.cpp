@@ -155,10 +155,22 @@ TEST_CASE("refusals map to plugin statuses with clear messages") {
     CHECK(status_of(start(kId)) == OMNIHOST_CANCELLED);
     p.rec.cancel_after_first = false;
 
+    // A model that is nowhere (a mistyped local path reads as before), and a hub that cannot be
+    // reached: the resolver's not-found list, with the hub as the last place looked.
+    const std::string not_found = "model: model 'test-org/absent' was not found; looked in:";
+    CHECK(status_of(start("test-org/absent"), &msg) == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(msg.rfind(not_found, 0) == 0);
+    CHECK(msg.find("the Hugging Face hub: ") != std::string::npos);
+    cache.env.set("HF_ENDPOINT", "http://127.0.0.1:1");
+    CHECK(status_of(start("test-org/absent"), &msg) == OMNIHOST_INVALID_ARGUMENT);
+    CHECK(msg.rfind(not_found, 0) == 0);
+    CHECK(msg.find("could not ask http://127.0.0.1:1") != std::string::npos);
+    cache.env.set("HF_ENDPOINT", hub.endpoint());
+
     cache.env.set("HF_HUB_OFFLINE", "1");
     CHECK(status_of(start(kId), &msg) == OMNIHOST_INVALID_ARGUMENT);
     CHECK(msg.find("--no-download") != std::string::npos);
-    CHECK(msg.find("looked in") != std::string::npos);  // where it looked, from the resolver
+    CHECK(msg.rfind("model: model '" + std::string(kId) + "' was not found; looked in:", 0) == 0);
 }
 
 }
