@@ -3,7 +3,10 @@
 #include "model_download.h"
 #include "plugin_error.h"
 
+#include "common/json_limits.h"
 #include "media/frames.h"
+#include "media/image_decode.h"
+#include "media/media_error.h"
 #include "media/mp4_export.h"
 #include "wan_pipeline/wan_pipeline.h"
 
@@ -11,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <optional>
 #include <cmath>
 #include <sstream>
 
@@ -44,6 +48,44 @@ json settings_json(const start_settings &s) {
               {"max_frames", s.lim.max_frames}};
     j["flow_shift"] = s.flow_shift ? json(*s.flow_shift) : json(nullptr);
     return j;
+}
+
+// The plugin's own limits on an input image (the host checks its --max-image-bytes first; these
+// keep a plugin called without that host safe): 32 MiB encoded, 8192 px a side.
+constexpr size_t max_image_bytes = 32u << 20;
+constexpr int max_image_side = 8192;
+
+struct request_image {
+    wan::rgb_image image;
+    std::string sha256;  // of the encoded file bytes (what the user sent)
+};
+
+// The request's `field` ("image" / "last_image"): a data URL or plain base64 string; null or
+// absent = not given. Decoding errors are request errors naming the field.
+std::optional<request_image> read_request_image(const json &request, const char *field) {
+    if (!request.is_object() || !request.contains(field) || request.at(field).is_null()) return std::nullopt;
+    const json &v = request.at(field);
+    if (!v.is_string()) throw wan::request_error(field, "must be a string (a data URL or base64)");
+    try {
+        const media::image_payload payload = media::decode_image_payload(v.get_ref<const std::string &>(), max_image_bytes);
+        media::image_decode_limits lim;
+        lim.max_bytes = max_image_bytes;
+        lim.max_width = max_image_side;
+        lim.max_height = max_image_side;
+        media::decoded_image d = media::decode_image(payload.bytes.data(), payload.bytes.size(), lim);
+        request_image out;
+        out.sha256 = media::sha256_hex(payload.bytes.data(), payload.bytes.size());
+        out.image.width = d.width;
+        out.image.height = d.height;
+        out.image.rgb = std::move(d.rgb);
+        return out;
+    } catch (const media::media_error &e) {
+        throw wan::request_error(field, e.what());
+    }
+}
+
+json image_input_json(const wan::pipeline_info &info) {
+    return {{"image", info.image_input}, {"last_image", info.last_image_input}};
 }
 
 wan::pipeline_settings to_pipeline_settings(const start_settings &s) {
@@ -92,6 +134,10 @@ void video_instance::start(const std::string &start_json, const omnihost_job *jo
     settings_ = s;
     model_label_ = resolved.label;
     const auto &info = pipeline_->info();
+    {
+        std::lock_guard<std::mutex> lock(health_mutex_);
+        image_input_ = image_input_json(info).dump();
+    }
     log(OMNIHOST_LOG_INFO, "ready: " + info.variant + " on " + info.device + " (" + info.dtype + ", " +
                                std::to_string(info.threads) + " threads), heights/widths must be multiples of " +
                                std::to_string(info.size_multiple));
@@ -103,7 +149,22 @@ omnihost_result *video_instance::generate(const std::string &request_json, const
     const auto &info = pipeline_->info();
     const video_request r = parse_video_request(request_json, settings_.defaults, settings_.lim,
                                                 info.size_multiple, info.boundary_ratio.has_value());
+    // The image fields are this file's (the request schema's other fields are settings.cpp's).
+    const json request = parse_json_bounded(request_json);
+    std::optional<request_image> image = read_request_image(request, "image");
+    std::optional<request_image> last_image = read_request_image(request, "last_image");
+    auto refuse = [](const char *field, bool given, const std::string &rule) {
+        if (given && rule == "refused")
+            throw wan::request_error(field, "this model takes no " + std::string(field));
+        if (!given && rule == "required") throw wan::request_error(field, "this model requires " + std::string(field));
+    };
+    refuse("image", image.has_value(), info.image_input);
+    refuse("last_image", last_image.has_value(), info.last_image_input);
     const auto t0 = std::chrono::steady_clock::now();
+    if (image)
+        log(OMNIHOST_LOG_INFO, "input image " + std::to_string(image->image.width) + "x" +
+                                   std::to_string(image->image.height) + " sha256 " + image->sha256 +
+                                   (last_image ? ", last image sha256 " + last_image->sha256 : std::string()));
     log(OMNIHOST_LOG_INFO, "generate " + std::to_string(r.width) + "x" + std::to_string(r.height) + ", " +
                                std::to_string(r.num_frames) + " frames @ " + std::to_string(r.fps) + " fps, " +
                                std::to_string(r.num_inference_steps) + " steps, guidance " +
@@ -120,6 +181,8 @@ omnihost_result *video_instance::generate(const std::string &request_json, const
     req.guidance_scale = r.guidance_scale;
     req.guidance_scale_2 = r.guidance_scale_2;
     req.seed = r.seed;
+    if (image) req.image = std::move(image->image);
+    if (last_image) req.last_image = std::move(last_image->image);
 
     wan::generate_callbacks cb;
     cb.progress = [job](int step, int total, const std::string &phase) {
@@ -143,6 +206,8 @@ omnihost_result *video_instance::generate(const std::string &request_json, const
                    {"model", model_label_},
                    {"comment", "generated by omnihost video_diffusion"}};
     if (!settings_.recipe.empty()) mo.metadata["recipe"] = settings_.recipe;
+    if (image) mo.metadata["input_image_sha256"] = image->sha256;
+    if (last_image) mo.metadata["input_last_image_sha256"] = last_image->sha256;
     std::vector<uint8_t> bytes = media::encode_mp4(rgb.data(), int(f), int(w), int(h), mo);
     job_progress(job, 1, 1, "export", "encoded MP4");
 
@@ -159,13 +224,32 @@ omnihost_result *video_instance::generate(const std::string &request_json, const
                  {"generation_time", seconds}};
     if (!settings_.recipe.empty()) meta["recipe"] = settings_.recipe;
     if (r.guidance_scale_2) meta["guidance_scale_2"] = *r.guidance_scale_2;
+    if (image) meta["input_image_sha256"] = image->sha256;
+    if (last_image) meta["input_last_image_sha256"] = last_image->sha256;
     log(OMNIHOST_LOG_INFO, "video ready: " + std::to_string(bytes.size()) + " bytes MP4 in " +
                                format_number(std::round(seconds * 100) / 100) + " s");
     return core_.add_result(std::move(bytes), "video/mp4", meta.dump());
 }
 
+std::string video_instance::health() const {
+    std::string image_input;
+    {
+        std::lock_guard<std::mutex> lock(health_mutex_);
+        image_input = image_input_;
+    }
+    if (image_input.empty()) return core_.health();
+    // What the loaded model takes, for the host's request validation and the studio's dropzone.
+    json h = parse_json_bounded(core_.health());
+    h["image_input"] = parse_json_bounded(image_input);
+    return h.dump();
+}
+
 void video_instance::stop() {
     if (pipeline_) log(OMNIHOST_LOG_INFO, "unloading " + model_label_);
+    {
+        std::lock_guard<std::mutex> lock(health_mutex_);
+        image_input_.clear();
+    }
     pipeline_.reset();
     set_state("stopped", "not started");
 }

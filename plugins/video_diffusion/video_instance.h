@@ -8,6 +8,7 @@
 #include "settings.h"
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace omnihost::models::wan { class wan_pipeline; }
@@ -23,7 +24,9 @@ public:
     omnihost_result *generate(const std::string &request_json, const omnihost_job *job);
     void release(omnihost_result *result) { core_.release(result); }
     void stop();
-    std::string health() const { return core_.health(); }
+    // The shared health JSON, plus "image_input": {"image", "last_image"} ("required" | "accepted" |
+    // "refused") once a model is loaded. [any-thread]
+    std::string health() const;
     std::string command_preview(const std::string &start_json) const;
 
     void log(omnihost_log_level level, const std::string &message) const { core_.log(level, message); }
@@ -36,6 +39,8 @@ private:
     std::unique_ptr<models::wan::wan_pipeline> pipeline_;
     start_settings settings_;
     std::string model_label_;  // how outputs name the model: hub id or root-relative folder, never a local path
+    mutable std::mutex health_mutex_;  // guards image_input_ (health() runs on any thread)
+    std::string image_input_;          // JSON object text; empty while no model is loaded
 
     void set_state(const std::string &state, const std::string &message) { core_.set_state(state, message); }
 };
