@@ -4,6 +4,8 @@
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include "api/handlers.h"
+#include "api/http_status.h"
+#include "api/request_schemas.h"
 #include "api/http_io.h"
 #include "api/operator_limits.h"
 #include "api/start_planner.h"
@@ -123,11 +125,11 @@ void handle_start(ApiContext &context, Request &request, Response &response) {
     }
     const StartPlan plan = *outcome.plan;
     const SlotReply reply = context.slot->start(*outcome.plan);
-    if (reply.http_status >= 400) {
-        send_error(response, {reply.http_status, reply.error, ""});
+    if (reply.refused()) {
+        send_error(response, {http_status_for(reply.outcome), reply.error, ""});
         return;
     }
-    send_json(response, 202,
+    send_json(response, http_status_for(reply.outcome),
               {{"status", "starting"},
                {"mode", plan.plugin_kind == "inprocess" ? "inprocess" : plan.run_mode},
                {"run_mode", plan.run_mode},
@@ -149,12 +151,12 @@ void handle_stop(ApiContext &context, Request &request, Response &response) {
     // Wait a little so the common case (a quick unload) answers "stopped"; a slow unload
     // answers 202 "stopping" and /status shows when it is done.
     const SlotReply reply = context.slot->stop(std::chrono::milliseconds(3000));
-    if (reply.http_status >= 400) {
-        send_error(response, {reply.http_status, reply.error, ""});
+    if (reply.refused()) {
+        send_error(response, {http_status_for(reply.outcome), reply.error, ""});
         return;
     }
-    send_json(response, reply.http_status,
-              {{"status", reply.http_status == 200 ? "stopped" : "stopping"}});
+    send_json(response, http_status_for(reply.outcome),
+              {{"status", reply.outcome == slot_outcome::done ? "stopped" : "stopping"}});
 }
 
 void handle_cancel(ApiContext &context, Request &request, Response &response) {
@@ -181,11 +183,11 @@ void handle_cancel(ApiContext &context, Request &request, Response &response) {
         }
     }
     const SlotReply reply = context.slot->cancel(job_id);
-    if (reply.http_status >= 400) {
-        send_error(response, {reply.http_status, reply.error, job_id.empty() ? "" : "job_id"});
+    if (reply.refused()) {
+        send_error(response, {http_status_for(reply.outcome), reply.error, job_id.empty() ? "" : "job_id"});
         return;
     }
-    send_json(response, 200, {{"cancelled", true}, {"job_id", reply.job_id}});
+    send_json(response, http_status_for(reply.outcome), {{"cancelled", true}, {"job_id", reply.job_id}});
 }
 
 } // namespace omnihost

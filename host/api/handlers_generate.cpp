@@ -12,26 +12,13 @@
 #include "api/generate_request.h"
 #include "api/handlers_generate_sync.h"
 #include "api/handlers.h"
+#include "api/http_status.h"
+#include "api/request_schemas.h"
 #include "api/http_io.h"
 #include "api/operator_limits.h"
 #include "common/json_limits.h"
 
 namespace omnihost {
-namespace {
-
-int http_status_for(omnihost_status code) {
-    switch (code) {
-    case OMNIHOST_INVALID_ARGUMENT: return 400;
-    case OMNIHOST_NOT_SUPPORTED: return 400;
-    case OMNIHOST_OUT_OF_MEMORY: return 507;
-    case OMNIHOST_CANCELLED: return 409;
-    case OMNIHOST_UNAVAILABLE: return 503;
-    default: return 500;
-    }
-}
-
-} // namespace
-
 std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohmann::json body, Task task,
                                                       ApiError &failure) {
     // The wire contract the host owns (prompt/text/messages, seed, job id, task) is checked
@@ -145,8 +132,8 @@ void handle_chat(ApiContext &context, Request &request, Response &response) {
     std::optional<GenerateReply> finished;
     if (pending.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
         finished = pending.get();
-        if (finished->refusal.http_status >= 400) {
-            send_error(response, {finished->refusal.http_status, finished->refusal.error, ""});
+        if (finished->refusal.refused()) {
+            send_error(response, {http_status_for(finished->refusal.outcome), finished->refusal.error, ""});
             return;
         }
     }

@@ -218,36 +218,6 @@ std::string check_job_id(const std::string &value) {
     return "";
 }
 
-const char *task_name(Task task) {
-    switch (task) {
-    case Task::Image: return "image";
-    case Task::Video: return "video";
-    case Task::Audio: return "audio";
-    case Task::Tts: return "tts";
-    case Task::Chat: return "chat";
-    }
-    return "?";
-}
-
-const char *task_model_type(Task task) {
-    switch (task) {
-    case Task::Image: return "image";
-    case Task::Video: return "video";
-    case Task::Audio: return "audio";
-    case Task::Tts: return "tts";
-    case Task::Chat: return "omni";
-    }
-    return "?";
-}
-
-const char *model_type_article(const std::string &model_type) {
-    if (model_type == "audio") return "an audio";
-    if (model_type == "image") return "an image";
-    if (model_type == "omni") return "an omni";
-    if (model_type == "tts") return "a TTS";
-    return "a video";
-}
-
 const Schema &generation_schema(Task task) {
     static const Schema image = image_schema(), video = video_schema(), audio = audio_schema(),
                         tts = tts_schema(), chat = chat_schema();

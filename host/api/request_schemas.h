@@ -5,15 +5,9 @@
 #include <string>
 
 #include "api/field_schema.h"
+#include "core/task.h"
 
 namespace omnihost {
-
-// One generate-style endpoint. task is the "task" value plugins receive.
-enum class Task { Image, Video, Audio, Tts, Chat };
-
-const char *task_name(Task task);            // "image", "video", "audio", "tts", "chat"
-const char *task_model_type(Task task);      // image, video, audio, tts, omni
-const char *model_type_article(const std::string &model_type); // "an audio", "a video", ...
 
 // Playground request fields for a task with their ranges and defaults (without job_id handling
 // beyond the pattern check).

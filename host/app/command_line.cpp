@@ -1,81 +1,123 @@
 #include "app/command_line.h"
 
-#include <utility>
+#include <sstream>
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionProcessor.h>
+
+#include "config/option_table.h"
 
 namespace omnihost {
+namespace {
 
-CommandLine parse_command_line(const std::vector<std::string> &args) {
-    CommandLine result;
-    std::vector<std::pair<std::string, std::string>> flags;
-    std::string config_file;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string &arg = args[i];
-        if (arg == "-h" || arg == "--help") {
-            result.show_help = true;
-            continue;
-        }
-        if (arg.rfind("--", 0) != 0 || arg.size() == 2)
-            throw OptionsError{"unexpected argument '" + arg + "' (options start with --; see --help)"};
-        std::string name = arg.substr(2);
-        std::string value;
-        if (auto eq = name.find('='); eq != std::string::npos) {
-            value = name.substr(eq + 1);
-            name = name.substr(0, eq);
-        } else {
-            if (i + 1 >= args.size()) throw OptionsError{"--" + name + ": needs a value"};
-            value = args[++i];
-        }
-        if (name == "config") config_file = value;
-        else flags.emplace_back(name, value);
+const char *const config_option = "config";
+const char *const help_option = "help";
+
+std::string help_line(const option_spec &spec, const HostOptions &defaults) {
+    std::string line = spec.help;
+    const std::string shown = spec.show(defaults);
+    if (!shown.empty() && spec.kind != option_kind::flag) line += " (default " + shown + ")";
+    if (!spec.environment.empty()) line += " (env " + spec.environment + ")";
+    return line;
+}
+
+// The name before the first space of Poco's "port requires N".
+std::string first_word(const std::string &text) { return text.substr(0, text.find(' ')); }
+
+} // namespace
+
+void command_line::define_options(Poco::Util::OptionSet &set) {
+    using Poco::Util::Option;
+    const HostOptions defaults;
+    // Every option may be repeated: the last one given wins, as a later layer does.
+    for (const auto &spec : option_table()) {
+        auto add = [&](const std::string &name, const std::string &help) {
+            Option option(name, "", help);
+            if (spec.kind != option_kind::flag) option.argument(spec.argument);
+            set.addOption(option.repeatable(true));
+        };
+        add(spec.name, help_line(spec, defaults));
+        for (const auto &alias : spec.aliases) add(alias, "old name of --" + spec.name);
     }
-    if (!config_file.empty()) apply_config_file(result.options, config_file);
-    apply_environment(result.options);
-    for (const auto &[name, value] : flags) apply_option(result.options, name, value);
-    validate_options(result.options);
-    return result;
+    set.addOption(Option(config_option, "", "JSON object with any of these options (keys with - or _)")
+                      .argument("FILE")
+                      .repeatable(true));
+    set.addOption(Option(help_option, "h", "this text").repeatable(true));
+}
+
+void command_line::handle_option(const std::string &name, const std::string &value) {
+    if (name == help_option) help_ = true;
+    else if (name == config_option) config_path_ = value;
+    else layers_.set_from_command_line(name, value);
+}
+
+HostOptions command_line::resolve() {
+    if (!config_path_.empty()) layers_.load_config_file(config_path_);
+    layers_.load_environment();
+    return layers_.resolve();
+}
+
+std::string describe_option_error(const Poco::Exception &error) {
+    const std::string &what = error.message();
+    if (dynamic_cast<const Poco::Util::UnknownOptionException *>(&error))
+        return "unknown option '" + what + "'";
+    if (dynamic_cast<const Poco::Util::MissingArgumentException *>(&error))
+        return "--" + first_word(what) + ": needs a value";
+    if (dynamic_cast<const Poco::Util::AmbiguousOptionException *>(&error))
+        return "--" + what + ": ambiguous, the start of several options";
+    if (dynamic_cast<const Poco::Util::UnexpectedArgumentException *>(&error))
+        return "--" + what + ": this option takes no value";
+    return error.displayText();
+}
+
+std::string unexpected_argument(const std::string &argument) {
+    return "unexpected argument '" + argument + "' (options start with --; see --help)";
+}
+
+parsed_command_line parse_command_line(const std::vector<std::string> &args) {
+    Poco::Util::OptionSet set;
+    command_line::define_options(set);
+    Poco::Util::OptionProcessor processor(set);
+    processor.setUnixStyle(true);
+    command_line line;
+    try {
+        for (const auto &arg : args) {
+            std::string name;
+            std::string value;
+            if (!processor.process(arg, name, value)) throw OptionsError{unexpected_argument(arg)};
+            if (!name.empty()) line.handle_option(name, value); // empty: the value comes next
+        }
+        processor.checkRequired(); // throws for a last option still waiting for its value
+    } catch (const Poco::Util::OptionException &e) {
+        throw OptionsError{describe_option_error(e)};
+    }
+    parsed_command_line parsed;
+    parsed.show_help = line.help_requested();
+    parsed.options = line.resolve();
+    return parsed;
 }
 
 std::string usage_text(const std::string &program) {
-    return "usage: " + program + R"( [options]
-
-omnihost: a native playground/server for multimodal generation models.
-
-  --host ADDR            address to bind (default 127.0.0.1)
-  --port N               port to bind (default 8091; 0 = any free port, printed at start-up)
-  --plugin-dir DIR       folder of <id>.plugin.json + lib<id>.so (default plugins)
-  --recipe-dir DIR       folder of recipe JSON files (default recipes)
-  --web-dir DIR          static UI folder served at / (default web)
-  --data-dir DIR         models and outputs; recipes with model_root "data_dir" live here (default data)
-  --log-level LEVEL      trace, debug, info, warn, error, off (default info)
-  --config FILE          JSON object with any of these options (keys with - or _)
-  --token TOKEN          require "Authorization: Bearer TOKEN" on /api and /ws (env OMNIHOST_TOKEN)
-  --max-body-bytes N     largest request body accepted (default 67108864)
-  --default-recipe ID    recipe listed first and preselected (default demo-wan-tiny)
-  --max-connections N    HTTP connections served at once, log viewers included; more get 503
-                         (default 64; --max-http-threads is the old name)
-  --max-ws-clients N     /ws/omni/logs viewers at once; more get 503 (default 16, < max-connections)
-  --allowed-hosts LIST   comma-separated extra Host header names (e.g. a reverse proxy's name);
-                         loopback names and the bound address are always allowed; * = any
-  --allowed-origins LIST comma-separated extra origins (http(s)://host[:port]) that may POST and
-                         open WebSockets; the page's own origin is always allowed; * = any
-  --max-frames N         video frames one request may ask for (default 481)
-  --max-pixels N         height x width of one image or frame (default 4194304 = 2048x2048)
-  --max-steps N          num_inference_steps (default 200)
-  --max-duration SEC     seconds of video or audio (default 60)
-  --max-samples N        outputs per request (default 4)
-  --cancel-deadline-s N  a cancelled load/generation that has not returned N s later marks the
-                         slot failed; its plugin instance is abandoned, not destroyed (default 30;
-                         0 = wait forever)
-  --stop-deadline-s N    the same for a plugin's stop (unload) (default 30; 0 = wait forever)
-  -h, --help             this text
-
-The config file may also hold "plugin_config": {"<plugin id>": {...}}, operator settings merged
-into that plugin's create() config (e.g. {"subprocess_proxy": {"vllm_binary": "/opt/vllm/bin/vllm"}}).
-Precedence: defaults < --config file < OMNIHOST_TOKEN < command-line flags.
-On start-up it prints one line "omnihost listening on http://HOST:PORT". Bound to an address other
-machines can reach (e.g. --host 0.0.0.0) without a token, it generates one and prints the URLs
-that carry it (http://HOST:PORT/?token=...) before that line.
-)";
+    Poco::Util::OptionSet set;
+    command_line::define_options(set);
+    Poco::Util::HelpFormatter formatter(set);
+    formatter.setUnixStyle(true);
+    formatter.setCommand(program);
+    formatter.setUsage("[options]");
+    formatter.setHeader("omnihost: a native playground/server for multimodal generation models.");
+    formatter.setFooter(
+        "The config file may also hold \"plugin_config\": {\"<plugin id>\": {...}}, operator settings merged "
+        "into that plugin's create() config (e.g. {\"subprocess_proxy\": {\"vllm_binary\": "
+        "\"/opt/vllm/bin/vllm\"}}). Precedence: defaults < --config file < environment (OMNIHOST_TOKEN) < "
+        "command-line flags. On start-up it prints one line \"omnihost listening on http://HOST:PORT\". "
+        "Bound to an address other machines can reach (e.g. --host 0.0.0.0) without a token, it generates "
+        "one and prints the URLs that carry it (http://HOST:PORT/?token=...) before that line.");
+    formatter.setWidth(100);
+    std::ostringstream out;
+    formatter.format(out);
+    return out.str();
 }
 
 } // namespace omnihost

@@ -1,10 +1,12 @@
 #include "app/omnihost_app.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Util/OptionException.h>
 #include <Poco/ThreadPool.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -58,9 +60,48 @@ void scan_plugins(pl::registry &registry, log_bus::bus &bus, const HostOptions &
     (void)bus;
 }
 
+int usage_error(const std::string &message) {
+    std::cerr << "omnihost: " << message << "\n(see --help)\n";
+    return Poco::Util::Application::EXIT_USAGE;
+}
+
 } // namespace
 
-int OmnihostApp::main(const std::vector<std::string> &) {
+int OmnihostApp::run_from_command_line(int argc, char **argv) {
+    try {
+        init(argc, argv); // defineOptions, then handleOption for each option given
+    } catch (const Poco::Util::OptionException &e) {
+        return usage_error(describe_option_error(e));
+    } catch (const OptionsError &e) {
+        return usage_error(e.message);
+    }
+    return Poco::Util::Application::run(); // initialize, main, uninitialize
+}
+
+void OmnihostApp::defineOptions(Poco::Util::OptionSet &options) { command_line::define_options(options); }
+
+void OmnihostApp::handleOption(const std::string &name, const std::string &value) {
+    command_line_.handle_option(name, value);
+}
+
+int OmnihostApp::main(const std::vector<std::string> &args) {
+    try {
+        if (!args.empty()) throw OptionsError{unexpected_argument(args.front())};
+        if (command_line_.help_requested()) {
+            std::cout << usage_text(commandName());
+            return EXIT_OK;
+        }
+        options_ = command_line_.resolve();
+    } catch (const OptionsError &e) {
+        return usage_error(e.message);
+    }
+    // --no-download reaches every downloader (hub/, vLLM, huggingface_hub) as HF_HUB_OFFLINE; set
+    // here, before serve() starts any thread (setenv is not thread-safe).
+    if (options_.no_download) ::setenv("HF_HUB_OFFLINE", "1", 1);
+    return serve();
+}
+
+int OmnihostApp::serve() {
     log_bus::bus bus;
     setup_logging(bus, options_.log_level);
     const omnihost_host host_table = make_host_table(bus);

@@ -1,9 +1,16 @@
-// host_options.h — every knob of the omnihost process, from defaults, a JSON config file, the
-// environment and the command line (later sources win in exactly that order).
+// host_options.h — every knob of the omnihost process. The values come from four layers of a
+// Poco::Util::LayeredConfiguration, later layers winning: defaults (this struct's initialisers) <
+// the --config JSON file < the environment < the command line (see config/option_layers.h).
+//
+// Adding an option is one edit in two adjacent places, both in this folder:
+//   1. a field below, with its default and a comment saying what it is for;
+//   2. one entry in option_table() (config/option_table.cpp) naming it, e.g.
+//        unsigned_option("max-foo", "N", "what it limits", &HostOptions::max_foo, 1, 4096),
+//      which gives it --max-foo, the config-file key max-foo/max_foo, --help text with its default
+//      and range checking with an error message naming --max-foo. Nothing else parses options.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,23 +74,5 @@ struct HostOptions {
 struct OptionsError {
     std::string message;
 };
-
-// Reads a JSON object from `path` whose keys mirror the long options with '-' or '_'
-// (e.g. {"port": 9000, "plugin_dir": "/x"}), plus "plugin_config" (an object of objects keyed by
-// plugin id). Unknown keys and wrong types are errors.
-void apply_config_file(HostOptions &options, const std::string &path);
-
-// Applies OMNIHOST_TOKEN when set (and non-empty).
-void apply_environment(HostOptions &options);
-
-// Validates one option value given as text ("--port" "abc") and stores it. `name` is the long
-// option name without dashes, e.g. "port", "plugin-dir". Throws OptionsError.
-void apply_option(HostOptions &options, const std::string &name, const std::string &value);
-
-// Semantic checks that span options (log level name, body limit > 0). Throws OptionsError.
-void validate_options(const HostOptions &options);
-
-// The names accepted by apply_option / config files, for help text.
-const std::vector<std::string> &option_names();
 
 } // namespace omnihost

@@ -23,6 +23,20 @@ const char *slot_state_name(SlotState state) {
     return "?";
 }
 
+const char *slot_outcome_name(slot_outcome outcome) {
+    switch (outcome) {
+    case slot_outcome::done: return "done";
+    case slot_outcome::accepted: return "accepted";
+    case slot_outcome::shutting_down: return "shutting down";
+    case slot_outcome::not_ready: return "not ready";
+    case slot_outcome::wrong_state: return "wrong state";
+    case slot_outcome::wrong_modality: return "wrong modality";
+    case slot_outcome::busy: return "busy";
+    case slot_outcome::no_such_job: return "no such job";
+    }
+    return "?";
+}
+
 namespace {
 
 const char *status_word(omnihost_status code) {
@@ -57,12 +71,12 @@ SlotReply RuntimeSlot::start(StartPlan plan) {
     uint64_t epoch = 0;
     {
         std::lock_guard lock(mutex_);
-        if (closing_) return {503, "the host is shutting down"};
+        if (closing_) return {slot_outcome::shutting_down, "the host is shutting down"};
         if (state_ == SlotState::Starting || state_ == SlotState::Ready)
-            return {409, "vLLM-Omni server is already running (" + std::string(slot_state_name(state_)) +
+            return {slot_outcome::wrong_state, "vLLM-Omni server is already running (" + std::string(slot_state_name(state_)) +
                              ": " + (plan_ ? plan_->model : "") + "); stop it first"};
         if (state_ == SlotState::Stopping)
-            return {409, "the previous model is still stopping; try again in a moment"};
+            return {slot_outcome::wrong_state, "the previous model is still stopping; try again in a moment"};
         job = std::make_shared<Job>();
         job->id = "load-" + std::to_string(++job_counter_);
         job->task = "load";
@@ -80,7 +94,7 @@ SlotReply RuntimeSlot::start(StartPlan plan) {
         });
     }
     state_cv_.notify_all();
-    return {202, ""};
+    return {slot_outcome::accepted, ""};
 }
 
 void RuntimeSlot::run_load(uint64_t epoch, std::shared_ptr<Job> job, StartPlan plan) {
@@ -168,8 +182,8 @@ SlotReply RuntimeSlot::stop(std::chrono::milliseconds wait) {
     {
         std::lock_guard lock(mutex_);
         switch (state_) {
-        case SlotState::Idle: return {409, "vLLM-Omni server is not running"};
-        case SlotState::Stopping: return {409, "the model is already stopping"};
+        case SlotState::Idle: return {slot_outcome::wrong_state, "vLLM-Omni server is not running"};
+        case SlotState::Stopping: return {slot_outcome::wrong_state, "the model is already stopping"};
         case SlotState::Failed:
             // The instance is already gone, abandoned, or its teardown is queued (bound to that
             // instance, so a start right after cannot make it miss); just forget the failure.
@@ -177,7 +191,7 @@ SlotReply RuntimeSlot::stop(std::chrono::milliseconds wait) {
             error_.clear();
             plan_.reset();
             state_cv_.notify_all();
-            return {200, ""};
+            return {slot_outcome::done, ""};
         case SlotState::Starting:
         case SlotState::Ready:
             request_cancel_locked(load_job_);
@@ -190,7 +204,7 @@ SlotReply RuntimeSlot::stop(std::chrono::milliseconds wait) {
     state_cv_.notify_all();
     spdlog::info("stopping the model");
     const bool done = wait_for_state({SlotState::Idle, SlotState::Starting, SlotState::Failed}, wait);
-    return {done ? 200 : 202, ""};
+    return {done ? slot_outcome::done : slot_outcome::accepted, ""};
 }
 
 void RuntimeSlot::run_stop() {
@@ -243,23 +257,23 @@ GenerateReply RuntimeSlot::generate(GenerateCall call) { return generate_async(s
 std::future<GenerateReply> RuntimeSlot::generate_async(GenerateCall call) {
     auto answer = std::make_shared<Answer>();
     auto future = answer->future();
-    auto refuse = [&](int status, std::string message) {
+    auto refuse = [&](slot_outcome outcome, std::string message) {
         GenerateReply reply;
-        reply.refusal = {status, std::move(message)};
+        reply.refusal = {outcome, std::move(message)};
         answer->set(std::move(reply));
         return std::move(future);
     };
     std::lock_guard lock(mutex_);
-    if (closing_) return refuse(503, "the host is shutting down");
+    if (closing_) return refuse(slot_outcome::shutting_down, "the host is shutting down");
     if (state_ != SlotState::Ready)
-        return refuse(503, std::string("model is not ready (state: ") + slot_state_name(state_) +
+        return refuse(slot_outcome::not_ready, std::string("model is not ready (state: ") + slot_state_name(state_) +
                                (error_.empty() ? "" : ", " + error_) + ")");
     if (plan_) {
         if (auto refusal = modality_refusal(*plan_, call.task); !refusal.empty())
-            return refuse(409, refusal);
+            return refuse(slot_outcome::wrong_modality, refusal);
     }
     if (generation_job_)
-        return refuse(409, "busy: job " + generation_job_->id + " is running; one generation at a time");
+        return refuse(slot_outcome::busy, "busy: job " + generation_job_->id + " is running; one generation at a time");
     auto job = std::make_shared<Job>();
     job->id = call.job_id.empty() ? "job-" + std::to_string(++job_counter_) : call.job_id;
     job->task = task_name(call.task);
@@ -317,17 +331,17 @@ SlotReply RuntimeSlot::cancel(const std::string &job_id) {
         if (generation_job_ && (job_id.empty() || job_id == generation_job_->id)) {
             request_cancel_locked(generation_job_);
             spdlog::info("job {}: cancel requested", generation_job_->id);
-            return {200, "", generation_job_->id};
+            return {slot_outcome::done, "", generation_job_->id};
         }
         if (state_ == SlotState::Starting && load_job_ && (job_id.empty() || job_id == load_job_->id))
             load_id = load_job_->id;
     }
     if (!load_id.empty()) {
         SlotReply reply = stop(std::chrono::milliseconds(0));
-        if (reply.http_status >= 400) return {404, "no running job '" + job_id + "'"};
-        return {200, "", load_id};
+        if (reply.refused()) return {slot_outcome::no_such_job, "no running job '" + job_id + "'"};
+        return {slot_outcome::done, "", load_id};
     }
-    return {404, job_id.empty() ? "no job is running" : "no running job '" + job_id + "'"};
+    return {slot_outcome::no_such_job, job_id.empty() ? "no job is running" : "no running job '" + job_id + "'"};
 }
 
 SlotSnapshot RuntimeSlot::snapshot() const {

@@ -26,7 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/request_schemas.h"
+#include "core/task.h"
 #include "slot/backend.h"
 #include "slot/serial_worker.h"
 
@@ -81,11 +81,26 @@ struct SlotSnapshot {
     uint32_t abandoned = 0;             // instances given up (leaked) since the slot was made
 };
 
+// What became of a call into the slot, in the slot's own terms. The slot knows nothing of HTTP:
+// the API layer maps these (api/http_status.h).
+enum class slot_outcome {
+    done,           // finished: a stop that reached idle, a cancel requested
+    accepted,       // goes on in the background: a start loading, a stop still stopping
+    shutting_down,  // the host is closing; nothing new starts
+    not_ready,      // no model is ready to generate (idle, starting, stopping or failed)
+    wrong_state,    // the state forbids it: start while running or stopping, stop while idle
+    wrong_modality, // the loaded model serves another modality than the task
+    busy,           // a generation is already running; one at a time
+    no_such_job,    // no running job has that id
+};
+const char *slot_outcome_name(slot_outcome outcome);
+
 // Answer of a control call that may be refused.
 struct SlotReply {
-    int http_status = 200;  // 200/202 accepted, 404/409/503 refused
+    slot_outcome outcome = slot_outcome::done;
     std::string error;      // message when refused
     std::string job_id;     // for cancel
+    bool refused() const { return outcome != slot_outcome::done && outcome != slot_outcome::accepted; }
 };
 
 struct GenerateCall {
@@ -96,7 +111,7 @@ struct GenerateCall {
 };
 
 struct GenerateReply {
-    SlotReply refusal;          // http_status != 200 when refused before running
+    SlotReply refusal;          // refused() when refused before running
     BackendStatus status;       // the plugin's answer when it ran
     BackendResult result;
     double seconds = 0;
@@ -116,21 +131,24 @@ public:
                 SlotDeadlines deadlines = {});
     ~RuntimeSlot();
 
-    // Accepts a start when idle or failed (-> 202); 409 otherwise. Loading happens on the worker.
+    // Accepts a start when idle or failed (accepted); wrong_state otherwise. Loading happens on
+    // the worker.
     SlotReply start(StartPlan plan);
 
-    // Idle -> 409. Failed -> idle at once. Starting/ready -> stopping, with the running load or
-    // generation cancelled; waits up to `wait` for idle: 200 when reached, 202 when still stopping.
+    // Idle: wrong_state. Failed -> idle at once. Starting/ready -> stopping, with the running load
+    // or generation cancelled; waits up to `wait` for idle: done when reached, accepted when still
+    // stopping.
     SlotReply stop(std::chrono::milliseconds wait);
 
-    // Runs a generation on the worker and waits for it. Refusals: 503 not ready, 409 wrong
-    // modality, 409 busy.
+    // Runs a generation on the worker and waits for it. Refusals: not_ready, wrong_modality, busy,
+    // shutting_down.
     GenerateReply generate(GenerateCall call);
     // Same, without waiting: refusals come back as an already-ready future. Used by streaming
     // endpoints whose HTTP thread pumps emitted events while the worker generates.
     std::future<GenerateReply> generate_async(GenerateCall call);
 
-    // Cancels the running generation (or, for the load job's id, the load). 404 when none matches.
+    // Cancels the running generation (or, for the load job's id, the load). no_such_job when none
+    // matches.
     SlotReply cancel(const std::string &job_id);
 
     SlotSnapshot snapshot() const;

@@ -65,7 +65,7 @@ public:
     }
     ~Answer() {
         GenerateReply dropped;
-        dropped.refusal = {503, "the host is shutting down"};
+        dropped.refusal = {slot_outcome::shutting_down, "the host is shutting down"};
         set(std::move(dropped));
     }
 

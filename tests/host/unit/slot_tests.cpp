@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -183,18 +184,20 @@ TEST_SUITE("slot") {
 
 TEST_CASE("idle -> starting -> ready -> stopping -> idle, with conflicts on the way") {
     Fixture f;
-    f.script.step_ms = 30;
+    f.script.load_hangs = true; // the load waits at the gate until the checks below are done
     CHECK(f.slot.snapshot().state == SlotState::Idle);
-    CHECK(f.slot.stop(10ms).http_status == 409); // nothing to stop
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.stop(10ms).outcome == slot_outcome::wrong_state); // nothing to stop
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
+    REQUIRE(f.script.load_gate.wait_inside(1));
     CHECK(f.slot.snapshot().state == SlotState::Starting);
-    CHECK(f.slot.start(video_plan()).http_status == 409); // already starting
-    CHECK(f.slot.generate(video_call()).refusal.http_status == 503); // not ready yet
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::wrong_state); // already starting
+    CHECK(f.slot.generate(video_call()).refusal.outcome == slot_outcome::not_ready); // not ready yet
+    REQUIRE(f.script.load_gate.release());
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     CHECK(f.published >= 3); // load progress went to the sink
-    CHECK(f.slot.start(video_plan()).http_status == 409); // already running
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::wrong_state); // already running
     const SlotReply stopped = f.slot.stop(5s);
-    CHECK(stopped.http_status == 200);
+    CHECK(stopped.outcome == slot_outcome::done);
     CHECK(f.slot.snapshot().state == SlotState::Idle);
     CHECK(f.script.stops == 1);
     CHECK(f.script.destroyed == 1);
@@ -204,40 +207,40 @@ TEST_CASE("idle -> starting -> ready -> stopping -> idle, with conflicts on the 
 TEST_CASE("a failed start leaves the slot failed with the plugin's reason; stop or start recover") {
     Fixture f;
     f.script.fail_start = true;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
     const auto snap = f.slot.snapshot();
     CHECK(snap.error.find("weights missing") != std::string::npos);
-    CHECK(f.slot.generate(video_call()).refusal.http_status == 503);
-    CHECK(f.slot.stop(1s).http_status == 200); // failed -> idle
+    CHECK(f.slot.generate(video_call()).refusal.outcome == slot_outcome::not_ready);
+    CHECK(f.slot.stop(1s).outcome == slot_outcome::done); // failed -> idle
     CHECK(f.slot.snapshot().state == SlotState::Idle);
     f.script.fail_start = false;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     CHECK(f.slot.wait_for_state({SlotState::Ready}, 5s));
 }
 
 TEST_CASE("stop during a load cancels it and ends idle") {
     Fixture f;
-    f.script.load_steps = 1000;
-    f.script.step_ms = 10;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    f.script.load_steps = std::numeric_limits<int>::max(); // ends only when cancelled
+    f.script.step_ms = 1;
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     // Stop once the load is really under way (it reported progress), not after a guessed sleep.
     REQUIRE(wait_until([&] { return f.published.load() >= 1; }));
     CHECK(f.slot.snapshot().state == SlotState::Starting);
     const SlotReply reply = f.slot.stop(5s);
-    CHECK(reply.http_status == 200);
+    CHECK(reply.outcome == slot_outcome::done);
     CHECK(f.slot.snapshot().state == SlotState::Idle);
     CHECK(f.script.destroyed == 1);
 }
 
 TEST_CASE("wrong modality is refused with the playground's message") {
     Fixture f;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     GenerateCall call = video_call();
     call.task = Task::Audio;
     const GenerateReply reply = f.slot.generate(call);
-    CHECK(reply.refusal.http_status == 409);
+    CHECK(reply.refusal.outcome == slot_outcome::wrong_modality);
     CHECK(reply.refusal.error.rfind("In-process model is not an audio model", 0) == 0);
     call.task = Task::Tts;
     CHECK(f.slot.generate(call).refusal.error.rfind("In-process model is not a TTS model", 0) == 0);
@@ -252,7 +255,7 @@ TEST_CASE("wrong modality is refused with the playground's message") {
 
 TEST_CASE("one generation at a time; cancel by id; the result of a finished job") {
     Fixture f;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     const GenerateReply done = f.slot.generate(video_call("first"));
     CHECK(done.status.ok());
@@ -266,33 +269,33 @@ TEST_CASE("one generation at a time; cancel by id; the result of a finished job"
     REQUIRE(snap.job);
     CHECK(snap.job->id == "long-one");
     CHECK(snap.job->task == "video");
-    CHECK(f.slot.generate(video_call("second")).refusal.http_status == 409); // busy
-    CHECK(f.slot.cancel("no-such-job").http_status == 404);
+    CHECK(f.slot.generate(video_call("second")).refusal.outcome == slot_outcome::busy); // busy
+    CHECK(f.slot.cancel("no-such-job").outcome == slot_outcome::no_such_job);
     const SlotReply cancelled = f.slot.cancel("long-one");
-    CHECK(cancelled.http_status == 200);
+    CHECK(cancelled.outcome == slot_outcome::done);
     CHECK(cancelled.job_id == "long-one");
     const GenerateReply reply = pending.get();
     CHECK(reply.cancelled);
     CHECK(f.slot.snapshot().state == SlotState::Ready); // a cancelled job leaves the model loaded
     CHECK(!f.slot.snapshot().job);
-    CHECK(f.slot.cancel("").http_status == 404); // nothing running any more
+    CHECK(f.slot.cancel("").outcome == slot_outcome::no_such_job); // nothing running any more
 }
 
 TEST_CASE("stop while generating cancels the job, then unloads") {
     Fixture f;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     f.script.generate_until_cancelled = true;
     auto pending = f.slot.generate_async(video_call());
     REQUIRE(wait_until([&] { return f.slot.snapshot().job.has_value(); }));
-    CHECK(f.slot.stop(5s).http_status == 200);
+    CHECK(f.slot.stop(5s).outcome == slot_outcome::done);
     CHECK(pending.get().cancelled);
     CHECK(f.slot.snapshot().state == SlotState::Idle);
 }
 
 TEST_CASE("a backend that reports failed in health turns the slot failed with its message") {
     Fixture f;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     f.script.health_failed = true;
     REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
@@ -300,7 +303,7 @@ TEST_CASE("a backend that reports failed in health turns the slot failed with it
     REQUIRE(wait_until([&] { return f.script.destroyed.load() == 1; }));
     CHECK(f.script.destroyed == 1); // torn down on the worker
     f.script.health_failed = false;
-    CHECK(f.slot.start(video_plan()).http_status == 202); // failed -> starting is allowed
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted); // failed -> starting is allowed
     CHECK(f.slot.wait_for_state({SlotState::Ready}, 5s));
 }
 
@@ -310,12 +313,12 @@ TEST_CASE("shutdown with a model loaded stops and destroys it") {
         RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
             return std::make_unique<FakeBackend>(script);
         }, nullptr, 20ms);
-        CHECK(slot.start(video_plan()).http_status == 202);
+        CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
         REQUIRE(slot.wait_for_state({SlotState::Ready}, 5s));
         slot.shutdown(5s);
         CHECK(script.stops == 1);
         CHECK(script.destroyed == 1);
-        CHECK(slot.start(video_plan()).http_status == 503);
+        CHECK(slot.start(video_plan()).outcome == slot_outcome::shutting_down);
     }
 }
 
@@ -324,7 +327,7 @@ TEST_CASE("a factory that cannot create an instance fails the start with its rea
         error = "library gone";
         return nullptr;
     }, nullptr, 20ms);
-    CHECK(slot.start(video_plan()).http_status == 202);
+    CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(slot.wait_for_state({SlotState::Failed}, 5s));
     CHECK(slot.snapshot().error.find("library gone") != std::string::npos);
 }
@@ -332,12 +335,12 @@ TEST_CASE("a factory that cannot create an instance fails the start with its rea
 
 TEST_CASE("a generation that ignores its cancel is abandoned at the deadline; the slot fails and serves on") {
     Fixture f(short_deadlines);
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     f.script.generate_hangs = true;
     auto pending = f.slot.generate_async(video_call("deaf"));
     REQUIRE(f.script.generate_gate.wait_inside(1));
-    CHECK(f.slot.cancel("deaf").http_status == 200);
+    CHECK(f.slot.cancel("deaf").outcome == slot_outcome::done);
     // The caller gets an answer although the plugin never returns.
     REQUIRE(pending.wait_for(5s) == std::future_status::ready);
     const GenerateReply reply = pending.get();
@@ -351,9 +354,9 @@ TEST_CASE("a generation that ignores its cancel is abandoned at the deadline; th
     CHECK(f.script.stops_of[1] == 0);     // never stopped ...
     CHECK(f.script.destroyed_of[1] == 0); // ... nor destroyed under the running call
     // The rest keeps working: generate is refused with the reason, stop clears, a new model starts.
-    CHECK(f.slot.generate(video_call()).refusal.http_status == 503);
-    CHECK(f.slot.stop(1s).http_status == 200);
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.generate(video_call()).refusal.outcome == slot_outcome::not_ready);
+    CHECK(f.slot.stop(1s).outcome == slot_outcome::done);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     f.script.generate_hangs = false;
     CHECK(f.slot.generate(video_call()).status.ok());
@@ -362,26 +365,26 @@ TEST_CASE("a generation that ignores its cancel is abandoned at the deadline; th
     REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
     CHECK(f.script.destroyed_of[1] == 0);
     CHECK(f.slot.snapshot().state == SlotState::Ready);
-    CHECK(f.slot.stop(5s).http_status == 200);
+    CHECK(f.slot.stop(5s).outcome == slot_outcome::done);
     CHECK(f.script.stops_of[2] == 1);
     CHECK(f.script.destroyed_of[2] == 1);
 }
 
 TEST_CASE("a stop that hangs is abandoned at the stop deadline; status answers meanwhile") {
     Fixture f(short_deadlines);
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     f.script.stop_hangs = true;
-    CHECK(f.slot.stop(0ms).http_status == 202);
+    CHECK(f.slot.stop(0ms).outcome == slot_outcome::accepted);
     REQUIRE(f.script.stop_gate.wait_inside(1));
     CHECK(f.slot.snapshot().state == SlotState::Stopping); // the control plane is not blocked
-    CHECK(f.slot.start(video_plan()).http_status == 409);  // still stopping
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::wrong_state);  // still stopping
     REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
     const SlotSnapshot snap = f.slot.snapshot();
     CHECK(snap.error.find("plugin stop did not return within 0.1 s") != std::string::npos);
     CHECK(snap.abandoned == 1);
     f.script.stop_hangs = false;
-    CHECK(f.slot.start(video_plan()).http_status == 202); // failed -> starting, on a fresh worker
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted); // failed -> starting, on a fresh worker
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     REQUIRE(f.script.stop_gate.release());
     REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
@@ -391,24 +394,24 @@ TEST_CASE("a stop that hangs is abandoned at the stop deadline; status answers m
 TEST_CASE("a load that ignores the cancel of a stop is abandoned at the cancel deadline") {
     Fixture f(short_deadlines);
     f.script.load_hangs = true;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.script.load_gate.wait_inside(1));
-    CHECK(f.slot.stop(0ms).http_status == 202);
+    CHECK(f.slot.stop(0ms).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
     CHECK(f.slot.snapshot().error.find("plugin start ignored its cancel") != std::string::npos);
     f.script.load_hangs = false;
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
 }
 
 TEST_CASE("zero deadlines wait for a slow call instead of abandoning it") {
     Fixture f(SlotDeadlines{0ms, 0ms});
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     f.script.generate_hangs = true;
     auto pending = f.slot.generate_async(video_call("slow"));
     REQUIRE(f.script.generate_gate.wait_inside(1));
-    CHECK(f.slot.cancel("slow").http_status == 200);
+    CHECK(f.slot.cancel("slow").outcome == slot_outcome::done);
     CHECK(pending.wait_for(300ms) == std::future_status::timeout); // nothing gives up on it
     CHECK(f.slot.snapshot().state == SlotState::Ready);
     REQUIRE(f.script.generate_gate.release());
@@ -421,7 +424,7 @@ TEST_CASE("a health failure's teardown is not skipped by a stop+start queued beh
     // the user stops (failed -> idle) and starts again. The teardown must still stop and destroy
     // the failed instance 1, and must not touch instance 2.
     Fixture f; // long deadlines: the watchdog stays out of it
-    CHECK(f.slot.start(video_plan()).http_status == 202);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
     f.script.generate_hangs = true;
     auto pending = f.slot.generate_async(video_call("busy"));
@@ -429,8 +432,8 @@ TEST_CASE("a health failure's teardown is not skipped by a stop+start queued beh
     f.script.health_failed = true;
     REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
     f.script.health_failed = false;
-    CHECK(f.slot.stop(0ms).http_status == 200);           // failed -> idle at once
-    CHECK(f.slot.start(video_plan()).http_status == 202); // its load queues behind the teardown
+    CHECK(f.slot.stop(0ms).outcome == slot_outcome::done);           // failed -> idle at once
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted); // its load queues behind the teardown
     CHECK(f.script.stops_of[1] == 0);                     // nothing ran yet: the worker is held
     f.script.generate_hangs = false;
     REQUIRE(f.script.generate_gate.release());
@@ -451,7 +454,7 @@ TEST_CASE("shutdown under a generation that ignores cancel answers the caller an
         RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
             return std::make_unique<FakeBackend>(script);
         }, nullptr, 20ms, SlotDeadlines{30s, 30s});
-        CHECK(slot.start(video_plan()).http_status == 202);
+        CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
         REQUIRE(slot.wait_for_state({SlotState::Ready}, 5s));
         script.generate_hangs = true;
         pending = slot.generate_async(video_call("stuck"));
@@ -479,7 +482,7 @@ TEST_CASE("shutdown under a load that ignores cancel abandons it within the canc
             return std::make_unique<FakeBackend>(script);
         }, nullptr, 20ms, short_deadlines);
         script.load_hangs = true;
-        CHECK(slot.start(video_plan()).http_status == 202);
+        CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
         REQUIRE(script.load_gate.wait_inside(1));
         slot.shutdown(30s); // the 0.1 s cancel deadline ends it long before the host's patience
         const SlotSnapshot snap = slot.snapshot();
@@ -498,7 +501,7 @@ TEST_CASE("shutdown under a cooperative generation cancels it, then stops and de
     RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
         return std::make_unique<FakeBackend>(script);
     }, nullptr, 20ms);
-    CHECK(slot.start(video_plan()).http_status == 202);
+    CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(slot.wait_for_state({SlotState::Ready}, 5s));
     script.generate_until_cancelled = true;
     auto pending = slot.generate_async(video_call("long"));
@@ -508,7 +511,7 @@ TEST_CASE("shutdown under a cooperative generation cancels it, then stops and de
     CHECK(script.stops == 1);
     CHECK(script.destroyed == 1);
     CHECK(slot.snapshot().abandoned == 0);
-    CHECK(slot.generate(video_call()).refusal.http_status == 503);
+    CHECK(slot.generate(video_call()).refusal.outcome == slot_outcome::shutting_down);
 }
 
 }

@@ -1,6 +1,7 @@
 // Static file path resolution (no way out of the web root) and option parsing/precedence.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "api/static_files.h"
 #include "app/command_line.h"
 #include "app/plugin_backend.h"
+#include "config/option_table.h"
 
 using namespace omnihost;
 namespace fs = std::filesystem;
@@ -134,6 +136,53 @@ TEST_CASE("bad options are named") {
     std::ofstream(config) << R"({"port": true})";
     CHECK(message_of({"--config", config.string()}).find("'port'") != std::string::npos);
     fs::remove(config);
+}
+
+TEST_CASE("--help lists every option of the table; the last of a repeated flag wins; values stay literal") {
+    ::unsetenv("OMNIHOST_TOKEN");
+    const std::string help = usage_text("omnihost");
+    for (const auto &spec : option_table()) {
+        CAPTURE(spec.name);
+        CHECK(help.find("--" + spec.name) != std::string::npos);
+        for (const auto &alias : spec.aliases) CHECK(help.find("--" + alias) != std::string::npos);
+    }
+    CHECK(help.find("--config") != std::string::npos);
+    CHECK(help.find("-h, --help") != std::string::npos);
+    CHECK(help.find("(default 8091)") != std::string::npos);
+    CHECK(parse_command_line({"--help"}).show_help);
+    CHECK(parse_command_line({"-h"}).show_help);
+
+    CHECK(parse_command_line({"--port=9000", "--port", "9001"}).options.port == 9001);
+    // No ${...} expansion of option text (the layered configuration could do it).
+    CHECK(parse_command_line({"--token", "${HOME}"}).options.token == "${HOME}");
+}
+
+TEST_CASE("a flag takes no value on the command line and true/false in the config file") {
+    const auto flag = std::find_if(option_table().begin(), option_table().end(),
+                                   [](const option_spec &spec) { return spec.kind == option_kind::flag; });
+    if (flag == option_table().end()) return; // no switch among the options
+    const std::string name = flag->name;
+    const HostOptions defaults;
+    const std::string off = flag->show(defaults);
+    const auto on = parse_command_line({"--" + name}).options;
+    CHECK(flag->show(on) != off);
+    const fs::path config = fs::temp_directory_path() / ("omnihost-flag-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(config) << "{\"" << name << "\": true}";
+    CHECK(flag->show(parse_command_line({"--config", config.string()}).options) != off);
+    std::ofstream(config) << "{\"" << name << "\": 3}";
+    CHECK_THROWS_AS(parse_command_line({"--config", config.string()}), OptionsError);
+    fs::remove(config);
+}
+
+TEST_CASE("an environment variable with a bad value is named") {
+    ::setenv("OMNIHOST_TOKEN", "two words", 1);
+    try {
+        parse_command_line({});
+        FAIL("a token with a space was accepted");
+    } catch (const OptionsError &e) {
+        CHECK(e.message.find("OMNIHOST_TOKEN") == 0);
+    }
+    ::unsetenv("OMNIHOST_TOKEN");
 }
 
 TEST_CASE("plugin_config from the config file reaches that plugin's create config, host keys win") {
