@@ -5,6 +5,7 @@
 
 #include <Poco/Base64Decoder.h>
 
+#include <chrono>
 #include <sstream>
 
 #include "host_process.h"
@@ -226,6 +227,48 @@ TEST_CASE("videos/sync: JSON and multipart forms give the video bytes with the u
     const auto chat = post_json(port, "/v1/chat/completions", {{"messages", json::array({{{"role", "user"}, {"content", "x"}}})}});
     check_openai_error(chat, 400, "model");
     CHECK(chat.json()["error"]["message"].get<std::string>().find("/v1/videos") != std::string::npos);
+    stop(port);
+}
+
+TEST_CASE("videos as jobs: queued, 429 with Retry-After when the queue is full, cancel by DELETE") {
+    HostProcess host({.extra_args = {"--queue-depth", "1"}});
+    const int port = host.port();
+    start_ready(port, "video");
+    // One job holds the slot (steps until cancelled), one waits in the queue: the queue is full.
+    const json slow = {{"prompt", "hold"}, {"seconds", "1"}, {"size", "8x8"}, {"fps", 4}, {"test_steps", 100000}, {"test_step_ms", 20}};
+    const auto running = post_json(port, "/v1/videos", slow);
+    REQUIRE_MESSAGE(running.status == 200, running.body);
+    const std::string running_id = running.json()["id"].get<std::string>();
+    json seen = running.json();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (seen["status"] != "in_progress" && std::chrono::steady_clock::now() < deadline)
+        seen = get(port, "/v1/videos/" + running_id).json();
+    REQUIRE(seen["status"] == "in_progress");
+    const auto queued = post_json(port, "/v1/videos", slow);
+    REQUIRE_MESSAGE(queued.status == 200, queued.body);
+    CHECK(queued.json()["status"] == "queued");
+    const auto full = post_json(port, "/v1/videos", slow);
+    check_openai_error(full, 429);
+    CHECK(std::stoi(full.headers.at("Retry-After")) >= 1);
+    // Not finished: no content yet.
+    check_openai_error(get(port, "/v1/videos/" + running_id + "/content"), 409);
+    const json listed = get(port, "/v1/videos?limit=1").json();
+    CHECK(listed["data"].size() == 1);
+    CHECK(listed["has_more"] == true);
+    check_openai_error(get(port, "/v1/videos?limit=0"), 400, "limit");
+    // Cancel both: the queued one at once, the running one when the plugin sees it.
+    for (const auto &id : {queued.json()["id"].get<std::string>(), running_id}) {
+        const auto deleted = http(port, "DELETE", "/v1/videos/" + id);
+        REQUIRE_MESSAGE(deleted.status == 200, deleted.body);
+        CHECK(deleted.json()["object"] == "video.deleted");
+    }
+    seen = get(port, "/v1/videos/" + running_id).json();
+    while (seen["status"] == "in_progress" && std::chrono::steady_clock::now() < deadline)
+        seen = get(port, "/v1/videos/" + running_id).json();
+    CHECK(seen["status"] == "failed");
+    CHECK(seen["error"]["code"] == "cancelled");
+    check_openai_error(get(port, "/v1/videos/no-such-video"), 404);
+    check_openai_error(http(port, "DELETE", "/v1/videos/no-such-video"), 404);
     stop(port);
 }
 
