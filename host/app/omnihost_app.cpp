@@ -176,6 +176,8 @@ int OmnihostApp::serve() {
             progress = nullptr;
         }
     } jobs_stop{job_manager, job_progress};
+    // Declared after the job manager, so the subscription ends before the manager does.
+    const auto job_metrics_subscription = host_metrics.attach_jobs(job_manager);
     host_metrics.watch_slot(slot);
     // Declared after the slot, so the watcher thread ends before the slot it waits on is destroyed.
     struct WatchStop {
