@@ -6,6 +6,7 @@
 #include "host_process.h"
 #include "hub_standin.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -51,8 +52,27 @@ TEST_CASE("start with a hub id only on the hub: downloaded into HF_HOME, then lo
                       .env = {{"HF_ENDPOINT", hub.endpoint()}, {"HF_HOME", (home.dir / "hf").string()},
                               {"HOME", home.dir.string()}}});
     const int port = host.port();
+    // The transformer's weights are held at the hub until the download shows on the status's
+    // load progress (the UI's progress bar), then let through.
+    const std::string held = "transformer/diffusion_pytorch_model.safetensors";
+    hub.hold(held);
     const auto started = post(port, "/api/omni/start", start_body());
     REQUIRE_MESSAGE(started.status == 202, started.body);
+    json load;
+    for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+         std::chrono::steady_clock::now() < deadline;) {
+        const json st = get(port, "/api/omni/status").json();
+        if (st.contains("load") && st["load"].is_object() && st["load"].value("message", "").find(held) != std::string::npos) {
+            load = st["load"];
+            break;
+        }
+        REQUIRE_MESSAGE(st.value("state", "") != "failed", st.dump());  // held: it cannot be ready yet
+    }
+    hub.release();
+    REQUIRE_MESSAGE(load.is_object(), host.log_text());
+    CHECK(load["phase"] == "download");
+    CHECK(load["total"].get<int>() > 0);
+    CHECK(load["step"].get<int>() < load["total"].get<int>());
     const json status = wait_for_state(port, "ready", 240);
     REQUIRE_MESSAGE(status.value("state", "") == "ready", std::string(status.dump() + "\n" + host.log_text()));
 

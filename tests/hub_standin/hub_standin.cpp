@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <sstream>
 
@@ -75,6 +77,8 @@ struct server::state {
     std::map<std::string, std::pair<std::string, std::string>> lfs;  // sha256 -> (repo id, path)
     std::map<std::string, std::pair<uint64_t, int>> breaks;            // path -> (byte, times)
     std::map<std::string, int> corrupts;
+    std::string held;  // a path whose GETs wait for release()
+    std::condition_variable released;
     std::vector<recorded_request> requests;
     std::unique_ptr<Poco::Net::HTTPServer> hub, cdn;
     int hub_port = 0, cdn_port = 0;
@@ -98,6 +102,11 @@ struct server::state {
 
     void serve_bytes(Poco::Net::HTTPServerRequest &req, Poco::Net::HTTPServerResponse &res, const std::string &path,
                      const std::string &content, const std::map<std::string, std::string> &headers) {
+        if (req.getMethod() == "GET") {
+            std::unique_lock lock(mu);
+            // Bounded, so a test that forgets release() fails instead of hanging.
+            released.wait_for(lock, std::chrono::seconds(120), [&] { return held != path; });
+        }
         uint64_t cut = 0;
         const std::string body = req.getMethod() == "HEAD" ? content : take_body(path, content, cut);
         uint64_t start = 0;
@@ -310,6 +319,7 @@ server::server(const tls_files *tls) : state_(std::make_unique<state>()) {
 }
 
 server::~server() {
+    release();
     state_->hub->stopAll(true);
     state_->cdn->stopAll(true);
 }
@@ -352,6 +362,19 @@ void server::break_after(const std::string &path, uint64_t bytes, int times) {
 void server::corrupt(const std::string &path, int times) {
     std::lock_guard lock(state_->mu);
     state_->corrupts[path] = times;
+}
+
+void server::hold(const std::string &path) {
+    std::lock_guard lock(state_->mu);
+    state_->held = path;
+}
+
+void server::release() {
+    {
+        std::lock_guard lock(state_->mu);
+        state_->held.clear();
+    }
+    state_->released.notify_all();
 }
 
 std::vector<recorded_request> server::requests() const {

@@ -63,6 +63,11 @@ public:
     // serve the content with one byte changed (headers still announce the real ETag).
     void corrupt(const std::string &path, int times = 1);
 
+    // Holds every GET of that file's bytes (hub or CDN) until release(), so a test can look at a
+    // download in progress without racing it; release() lets them (and later ones) through.
+    void hold(const std::string &path);
+    void release();
+
     std::vector<recorded_request> requests() const;
     void clear_requests();
 
