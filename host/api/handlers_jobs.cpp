@@ -6,6 +6,7 @@
 
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Exception.h>
 #include <Poco/URI.h>
 
 #include "api/generate_request.h"
@@ -31,8 +32,13 @@ bool jobs_available(ApiContext &context, Response &response) {
 
 // Query parameters of GET /api/jobs; 400 naming the parameter when malformed.
 std::optional<ApiError> read_query(const Request &request, jobs::JobQuery &query) {
-    Poco::URI uri(request.getURI());
-    for (const auto &[key, value] : uri.getQueryParameters()) {
+    Poco::URI::QueryParameters parameters;
+    try {
+        parameters = Poco::URI(request.getURI()).getQueryParameters();
+    } catch (const Poco::SyntaxException &) { // a bad %-escape is the client's error, not ours
+        return ApiError{400, "query: malformed %-escape in the query string", "query"};
+    }
+    for (const auto &[key, value] : parameters) {
         if (key == "limit" || key == "before") {
             int64_t number = 0;
             auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
@@ -190,7 +196,9 @@ void handle_job_item(ApiContext &context, Request &request, Response &response) 
         send_error(response, {410, "job '" + id + "': its output was removed (disk quota or by hand)", ""});
         return;
     }
-    response.set("Cache-Control", "private, max-age=31536000, immutable"); // an id's output never changes
+    // Not immutable: a client may DELETE a finished job and submit its job_id again, and the
+    // same URL then serves other bytes. no-cache keeps the browser from showing the old file.
+    response.set("Cache-Control", "private, no-cache");
     response.sendFile(job->output.path, job->output.mime_type.empty() ? "application/octet-stream" : job->output.mime_type);
 }
 

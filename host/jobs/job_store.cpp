@@ -221,6 +221,10 @@ JobStore::JobStore(const std::string &database, const std::string &default_sqlit
             *session_ << "PRAGMA busy_timeout=5000", now;
         }
         create_schema();
+        // A database we can read but not write (read-only file or mount, a read-only PostgreSQL
+        // role or replica) would start a host that lists history but refuses every submit:
+        // refuse the start instead. A DELETE matching nothing still needs the write permission.
+        *session_ << "DELETE FROM omnihost_jobs WHERE 1 = 0", now;
     } catch (const Poco::Exception &e) {
         throw StoreError("job database " + description_ + ": " + e.displayText());
     }
