@@ -113,9 +113,14 @@ TEST_CASE("subscribe is atomic with publishing: no frame is missed or duplicated
         int i = 0;
         while (!stop) b.publish_log(log_level::info, "p", std::to_string(i++));
     });
-    std::this_thread::sleep_for(5ms);
+    // Subscribe while the producer is publishing: after it has published some frames and before
+    // it publishes some more (counted, not timed).
+    auto wait_published = [&](uint64_t count) {
+        while (b.stats().published < count) std::this_thread::yield();
+    };
+    wait_published(1000);
     auto sub = b.subscribe();
-    std::this_thread::sleep_for(5ms);
+    wait_published(b.stats().published + 1000);
     stop = true;
     producer.join();
     uint64_t expected = 1, got = 0;
@@ -168,12 +173,15 @@ TEST_CASE("min_level filters direct publishes") {
 TEST_CASE("close_all_subscribers wakes a waiting reader") {
     bus b;
     auto sub = b.subscribe();
+    std::atomic<bool> reading{false};
     std::thread closer([&] {
-        std::this_thread::sleep_for(50ms);
+        while (!reading) std::this_thread::yield();
         b.close_all_subscribers();
     });
     // Only close_all_subscribers can end this wait: if it did not wake the reader, the test hangs
-    // and CTest's TIMEOUT fails it.
+    // and CTest's TIMEOUT fails it. (Should the close win the race to the wait, next() sees a closed,
+    // drained subscriber and answers the same at once.)
+    reading = true;
     auto d = sub->next(std::chrono::hours(1));
     closer.join();
     CHECK_FALSE(d.has_value());

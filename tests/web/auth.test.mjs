@@ -52,7 +52,10 @@ describe('token auth and escaping (real host with --token)', () => {
     await page.keyboard.press('Escape');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
     assert.equal(await page.isVisible('#catalog-error'), true, 'without a token the page says what failed');
-    await page.waitForTimeout(4500); // two status polls
+    // Two status polls answered and handled: the third poll's request comes only after that.
+    for (let i = 0; i < 3; i++) {
+      await page.waitForRequest((r) => new URL(r.url()).pathname === '/api/omni/status', { timeout: 20000 });
+    }
     assert.equal(await page.evaluate(() => document.querySelector('#token-dialog').open), false, 'polling must not re-open the prompt');
 
     await page.click('#token-btn');
@@ -80,7 +83,7 @@ describe('token auth and escaping (real host with --token)', () => {
     assert.equal(await card.locator('h4').textContent(), `Evil ${EVIL}`);
     assert.equal(await card.locator('img').count(), 0);
     await page.keyboard.press('Escape');
-    await page.waitForTimeout(200);
+    await page.waitForFunction(() => !document.querySelector('#recipes-modal').open);
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.deepEqual(browser.problems, []);
   });

@@ -27,9 +27,14 @@ async function previewFromHost(body) {
   return json;
 }
 
+// Waits until the preview settled for the current settings: no refresh scheduled (debounce) or
+// in flight (the page marks the box data-settled="true").
+async function previewSettled() {
+  await page.waitForFunction(() => document.querySelector('#command-text').dataset.settled === 'true');
+}
+
 async function previewText() {
-  // Wait until the preview settled for the current settings (debounced, then fetched).
-  await page.waitForTimeout(400);
+  await previewSettled();
   await page.waitForFunction(() => document.querySelector('#command-text').value.length > 0);
   return page.inputValue('#command-text');
 }
@@ -71,7 +76,7 @@ describe('run modes and command previews (real host, built plugins)', () => {
     const generated = await page.inputValue('#command-text');
     await page.fill('#command-text', 'my own command');
     await page.fill('#port', '8124');
-    await page.waitForTimeout(500);
+    await previewSettled(); // the refresh the change scheduled has run (and left the edit alone)
     assert.equal(await page.inputValue('#command-text'), 'my own command', 'an edited preview stays until Reset');
     await page.click('#command-reset-btn');
     await page.waitForFunction(() => document.querySelector('#command-text').value.includes('--port 8124'));

@@ -10,6 +10,12 @@ let manuallyEdited = false;
 let generation = 0; // drops answers that arrive after a newer request
 let timer = null;
 
+// data-settled on the preview box is "true" once no refresh is scheduled or in flight (tests and
+// scripts wait on it instead of guessing the debounce).
+function markSettled(box, mine) {
+  if (mine === generation && timer === null) box.dataset.settled = 'true';
+}
+
 function shellQuote(arg) {
   const s = String(arg);
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -35,9 +41,13 @@ export function previewText(preview) {
 }
 
 export async function refreshPreview(force = false) {
-  if (manuallyEdited && !force) return;
-  const mine = ++generation;
   const box = $('#command-text');
+  if (manuallyEdited && !force) {
+    markSettled(box, generation);
+    return;
+  }
+  const mine = ++generation;
+  box.dataset.settled = 'false';
   try {
     const preview = await apiJson('/api/omni/command-preview', { method: 'POST', body: buildConfig() });
     if (mine !== generation || (manuallyEdited && !force)) return;
@@ -49,11 +59,16 @@ export async function refreshPreview(force = false) {
     box.classList.add('preview-error');
   }
   box.dataset.generation = String(mine);
+  markSettled(box, mine);
 }
 
 function schedule() {
   clearTimeout(timer);
-  timer = setTimeout(() => refreshPreview(false), 150);
+  $('#command-text').dataset.settled = 'false';
+  timer = setTimeout(() => {
+    timer = null;
+    refreshPreview(false);
+  }, 150);
 }
 
 async function copy() {
