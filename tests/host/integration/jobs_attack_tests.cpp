@@ -255,6 +255,58 @@ TEST_CASE("an output carries the record's MIME type, no client-chosen file name,
         CHECK_MESSAGE(cache.find("immutable") == std::string::npos, cache);
         CHECK_MESSAGE(cache.find("max-age=3") == std::string::npos, cache);
     }
+    CHECK(b.headers.at("Cross-Origin-Resource-Policy") == "same-origin"); // no embedding from other sites
+    // The file removed by hand: 410, the record stays, the host keeps serving.
+    int removed_files = 0;
+    for (const auto &entry : fs::directory_iterator(host.temp_dir() / "data" / "outputs"))
+        if (entry.path().filename().string().rfind("reuse.", 0) == 0) removed_files += fs::remove(entry.path()) ? 1 : 0;
+    REQUIRE(removed_files == 1);
+    CHECK(get(port, "/api/jobs/reuse/output").status == 410);
+    CHECK(job_record(port, "reuse")["state"] == "succeeded");
+    CHECK(get(port, "/api/jobs").status == 200);
+}
+
+TEST_CASE("Origin, Content-Type and token rules hold for every /api/jobs method; a refused request changes nothing") {
+    {
+        HostProcess host;
+        const int port = host.port();
+        start_test_model(port, "video");
+        REQUIRE(submit_job(port, endless("held")).status == 202);
+        REQUIRE(running(wait_job(port, "held", running)));
+        const std::map<std::string, std::string> evil = {{"Origin", "http://evil.example"}, {"Content-Type", "application/json"}};
+        CHECK(http(port, "DELETE", "/api/jobs/held", "", evil).status == 403);
+        CHECK(http(port, "POST", "/api/jobs", quick("forged").dump(), evil).status == 403);
+        CHECK(http(port, "POST", "/api/jobs", quick("forged").dump(), {{"Origin", "null"}, {"Content-Type", "application/json"}}).status == 403);
+        // A form post (what a foreign page can send without a preflight) is not JSON.
+        CHECK(http(port, "POST", "/api/jobs", "task=video&prompt=x", {{"Content-Type", "application/x-www-form-urlencoded"}}).status == 415);
+        CHECK(http(port, "POST", "/api/jobs", quick("forged").dump(), {{"Content-Type", "text/plain"}}).status == 415);
+        CHECK(record_or_null(port, "forged").is_null());
+        const json held = job_record(port, "held");
+        CHECK(held["state"] == "running");
+        CHECK(held["cancel_requested"] == false);
+        // The host's own origin may.
+        const std::string self = "http://127.0.0.1:" + std::to_string(port);
+        CHECK(http(port, "DELETE", "/api/jobs/held", "", {{"Origin", self}}).status == 202);
+    }
+    HostProcess host({{"--token", "s3cret"}});
+    const int port = host.port();
+    REQUIRE(post(port, "/api/omni/start",
+                 {{"model", "test/video-model"}, {"model_type", "video"}, {"run_mode", "subprocess"}}, "s3cret")
+                .status == 202);
+    REQUIRE(wait_for_state(port, "ready", 20, "s3cret").value("state", "") == "ready");
+    const std::map<std::string, std::string> good = {{"Authorization", "Bearer s3cret"}, {"Content-Type", "application/json"}};
+    REQUIRE(http(port, "POST", "/api/jobs", quick("mine").dump(), good).status == 202);
+    // A token in the query string (it would land in logs and history) never authorizes /api/jobs.
+    CHECK(get(port, "/api/jobs?token=s3cret").status == 401);
+    CHECK(get(port, "/api/jobs/mine/output?token=s3cret").status == 401);
+    for (const std::string wrong : {"Bearer S3CRET", "Bearer s3cret2", "Bearer s3cre", "Basic czNjcmV0", "s3cret", "Bearer "}) {
+        CHECK_MESSAGE(http(port, "DELETE", "/api/jobs/mine", "", {{"Authorization", wrong}}).status == 401, wrong);
+        CHECK_MESSAGE(http(port, "POST", "/api/jobs", quick("theirs").dump(), {{"Authorization", wrong}, {"Content-Type", "application/json"}}).status == 401, wrong);
+    }
+    const auto listed = http(port, "GET", "/api/jobs", "", good);
+    REQUIRE(listed.status == 200);
+    CHECK(listed.json()["total"] == 1);
+    CHECK(listed.json()["items"][0]["id"] == "mine");
 }
 
 TEST_CASE("a full queue answers 429 with Retry-After in whole seconds; --queue-depth 0 is refused at start") {
