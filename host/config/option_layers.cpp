@@ -33,7 +33,8 @@ std::string option_text(const option_spec &spec, const std::string &key, const n
         std::string text;
         for (const auto &item : value) {
             if (!item.is_string()) throw OptionsError{"key '" + key + "' must be an array of strings"};
-            text += (text.empty() ? "" : ",") + item.get<std::string>();
+            if (!text.empty()) text += ',';
+            text += item.get<std::string>();
         }
         return text;
     }

@@ -46,7 +46,10 @@ std::vector<std::string> split_list(const std::string &value) {
 
 std::string join_list(const std::vector<std::string> &items) {
     std::string out;
-    for (const auto &item : items) out += (out.empty() ? "" : ",") + item;
+    for (const auto &item : items) {
+        if (!out.empty()) out += ',';
+        out += item;
+    }
     return out;
 }
 

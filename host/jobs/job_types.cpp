@@ -33,7 +33,7 @@ std::string iso_time_ms(int64_t epoch_ms) {
     const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
     std::tm tm{};
     gmtime_r(&seconds, &tm);
-    char text[64];
+    char text[96]; // room for any int in every field (-Wformat-truncation)
     std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(epoch_ms % 1000));
     return text;

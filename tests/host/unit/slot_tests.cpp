@@ -141,7 +141,7 @@ StartPlan video_plan() {
     StartPlan plan;
     plan.plugin_id = "fake";
     plan.plugin_kind = "inprocess";
-    plan.model = "m";
+    plan.model = std::string("m");
     plan.model_type = "video";
     plan.run_mode = "subprocess";
     return plan;
