@@ -1,8 +1,8 @@
 /* omnihost_tokenizer_spm: a tiny C API over libsentencepiece, built as its own MODULE.
  *
  * Why a separate module: Debian's libsentencepiece (0.1.97) bundles and exports protobuf-lite 3.14,
- * while libtorch uses the system protobuf 3.21; both in one symbol scope crash at load time
- * (env-notes §2c-bis). So nothing that links libtorch may link sentencepiece. Instead the client
+ * while libtorch uses the system protobuf 3.21; both in one symbol scope crash at load time. So
+ * nothing that links libtorch may link sentencepiece. Instead the client
  * (models/umt5/spm_tokenizer.cpp) dlopen()s this module with RTLD_LOCAL | RTLD_DEEPBIND, which
  * keeps sentencepiece's protobuf private to it.
  *

@@ -38,7 +38,7 @@ private:
     std::string default_id_;
 };
 
-// GET /api/omni/models body: the static catalogue (recipes/catalog/models.json, reference §3.2)
+// GET /api/omni/models body: the static catalogue (recipes/catalog/models.json: the playground's model list)
 // plus every recipe model not already in it, per model_type; the default recipe's model first.
 nlohmann::json build_model_list(const RecipeCatalog &recipes, const std::string &catalog_file,
                                 std::vector<std::string> &problems);

@@ -1,4 +1,5 @@
-// Diffusion schedulers with diffusers' numerics (see shared/reference/diffusion.md §7).
+// Diffusion schedulers with diffusers' numerics: the same timestep and sigma tables and the same
+// solver updates in the same dtypes, so a step here matches diffusers' within float rounding.
 //
 // Use (as WanPipeline does):
 //   auto s = make_scheduler(model_dir / "scheduler", /*flow_shift override*/ 5.0);

@@ -1,5 +1,5 @@
 // Checkpoint key lists for the demo model, derived from the configs the same way diffusers and
-// transformers build their modules (see reference/diffusion.md §2.4, §3.3, §3.6, §4.3).
+// transformers build their modules, so the keys and shapes are those of their state dicts.
 #include "demo_model.h"
 
 #include <algorithm>

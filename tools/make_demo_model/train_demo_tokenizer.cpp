@@ -4,7 +4,7 @@
 //
 // The model follows the T5/UMT5 conventions WanPipeline relies on: unigram, nmt_nfkc normaliser,
 // <pad>=0, </s>=1, <unk>=2, no BOS. Kept apart from every libtorch binary: libsentencepiece bundles
-// its own protobuf and crashes next to libtorch's (env-notes §2c-bis).
+// its own protobuf and crashes next to libtorch's.
 #include <sentencepiece_trainer.h>
 
 #include <cstdio>
