@@ -203,16 +203,30 @@ JobStore::JobStore(const std::string &database, const std::string &default_sqlit
         connection_ = libpq_keywords(database);
         description_ = "PostgreSQL " + redact_uri(database);
     } else {
+        // "mysql://..." or a mistyped "postgresq://..." is not a file name: taken as one it would
+        // quietly create a SQLite file under a folder named after the scheme.
+        if (database.rfind("sqlite:", 0) != 0 && database.find("://") != std::string::npos)
+            throw StoreError("job database " + redact_uri(database) +
+                             ": unsupported; use sqlite:PATH, a file path or postgresql://user@host:port/db");
         std::string path = database.rfind("sqlite:", 0) == 0 ? database.substr(7) : database;
         if (path.empty()) path = default_sqlite_path;
-        std::error_code ec;
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
         connector_ = "SQLite";
         connection_ = path;
         description_ = "SQLite " + path;
+        std::error_code ec;
+        const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+        if (!folder.empty()) {
+            std::filesystem::create_directories(folder, ec);
+            // Poco retries a failed SQLite open for its whole login timeout (a minute): a folder
+            // that cannot hold the file is answered now, by name.
+            if (!std::filesystem::is_directory(folder, ec))
+                throw StoreError("job database " + description_ + ": " + folder.string() + " is not a folder we can create");
+        }
     }
     try {
-        session_ = std::make_unique<Poco::Data::Session>(connector_, connection_);
+        // A short login timeout for SQLite: its open fails for good (no server to wait for).
+        session_ = postgres_ ? std::make_unique<Poco::Data::Session>(connector_, connection_)
+                             : std::make_unique<Poco::Data::Session>(connector_, connection_, std::size_t{2});
         if (!postgres_) {
             // WAL: readers never wait for the writer; NORMAL sync is durable across a process
             // kill (only an OS crash may lose the last commits).

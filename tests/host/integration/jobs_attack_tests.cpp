@@ -437,6 +437,25 @@ TEST_CASE("a corrupt job database stops the start with a message naming it") {
     fs::remove_all(dir);
 }
 
+TEST_CASE("a --database that is an unknown URL scheme or under a file stops the start naming it") {
+    const fs::path dir = temp_dir("badpath");
+    const fs::path cwd_folder = fs::current_path() / "nosuchdb:";
+    const bool folder_was_there = fs::exists(cwd_folder);
+    std::string message = refused_start({"--database", "nosuchdb://user:pw@db.example/jobs"});
+    CHECK_MESSAGE(message.find("job database nosuchdb://user:***@db.example/jobs") != std::string::npos, message);
+    CHECK_MESSAGE(message.find("pw@") == std::string::npos, message); // the password stays out of logs
+    if (!folder_was_there) CHECK_FALSE(fs::exists(cwd_folder)); // no stray SQLite file under "nosuchdb:/"
+
+    // A path whose folder is a regular file: refused by name, not after Poco's minute of retries.
+    { std::ofstream(dir / "plain-file") << "x"; }
+    const fs::path under_file = dir / "plain-file" / "jobs.db";
+    message = refused_start({"--database", "sqlite:" + under_file.string()});
+    CHECK_MESSAGE(message.find("job database SQLite " + under_file.string() + ": " + (dir / "plain-file").string()) !=
+                      std::string::npos,
+                  message);
+    fs::remove_all(dir);
+}
+
 TEST_CASE("a read-only job database stops the start instead of a host that lists but refuses every job") {
     const fs::path dir = temp_dir("readonly");
     const fs::path db = dir / "jobs.db";
