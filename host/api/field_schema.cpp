@@ -1,5 +1,6 @@
 #include "api/field_schema.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -54,7 +55,59 @@ bool is_blank(const std::string &text) {
     return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos;
 }
 
+std::string check_http_url(const std::string &value) {
+    if (value.rfind("http://", 0) == 0 || value.rfind("https://", 0) == 0) {
+        if (value.find_first_of(" \t\r\n\"'`") != std::string::npos) return "must not contain spaces or quotes";
+        return "";
+    }
+    return "must start with http:// or https://";
+}
+
+std::string check_no_control(const std::string &value) {
+    for (unsigned char c : value)
+        if (c < 0x20) return "must not contain control characters";
+    return "";
+}
+
+std::string check_device(const std::string &value) {
+    if (value == "cpu" || value == "cuda" || value == "auto") return "";
+    if (value.rfind("cuda:", 0) == 0 && value.size() > 5 &&
+        value.find_first_not_of("0123456789", 5) == std::string::npos)
+        return "";
+    return "must be cpu, cuda, cuda:N or auto";
+}
+
+std::string check_gpu_list(const std::string &value) {
+    if (value.empty()) return "";
+    for (char c : value)
+        if (!(c >= '0' && c <= '9') && c != ',') return "must be GPU indices like \"0\" or \"0,1\"";
+    return "";
+}
+
+// Renames members given under a field's alias; an alias given beside its field is an error.
+std::optional<FieldError> resolve_aliases(nlohmann::json &object, const Schema &schema, const std::string &prefix) {
+    for (const auto &[name, spec] : schema) {
+        for (const auto &alias : spec.aliases) {
+            if (alias == name || !object.contains(alias) || schema.count(alias)) continue;
+            if (object.contains(name) && !object[name].is_null() && !object[alias].is_null())
+                return FieldError{prefix + alias, prefix + alias + ": is another name for " + name + ", which is also given"};
+            nlohmann::json value = std::move(object[alias]);
+            object.erase(alias);
+            if (!value.is_null() || !object.contains(name)) object[name] = std::move(value);
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
+
+StringCheck string_format_check(const std::string &name) {
+    if (name == "url") return check_http_url;
+    if (name == "device") return check_device;
+    if (name == "gpu_list") return check_gpu_list;
+    if (name == "no_control") return check_no_control;
+    return nullptr;
+}
 
 std::string json_type_name(const nlohmann::json &value) {
     if (value.is_null()) return "null";
@@ -120,6 +173,7 @@ std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &
         const std::string name = prefix.empty() ? "body" : prefix.substr(0, prefix.size() - 1);
         return FieldError{name, name + ": must be a JSON object (got " + json_type_name(object) + ")"};
     }
+    if (auto error = resolve_aliases(object, schema, prefix)) return error;
     for (const auto &[key, value] : object.items()) {
         auto it = schema.find(key);
         if (it == schema.end()) return FieldError{prefix + key, prefix + key + ": unknown field"};
@@ -142,9 +196,12 @@ std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &
 std::optional<FieldError> check_operator_only(const nlohmann::json &sent, const Schema &schema) {
     if (!sent.is_object()) return std::nullopt;
     for (const auto &[key, value] : sent.items()) {
-        auto it = schema.find(key);
-        if (it != schema.end() && it->second.operator_only && !value.is_null())
-            return FieldError{key, key + ": is set by the operator only, not by a request"};
+        if (value.is_null()) continue;
+        for (const auto &[name, spec] : schema) {
+            if (!spec.operator_only) continue;
+            const bool alias = std::find(spec.aliases.begin(), spec.aliases.end(), key) != spec.aliases.end();
+            if (name == key || alias) return FieldError{key, key + ": is set by the operator only, not by a request"};
+        }
     }
     return std::nullopt;
 }
@@ -193,6 +250,21 @@ std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, s
     spec.required = description.value("required", false);
     spec.operator_only = description.value("operator", false);
     if (description.contains("default")) spec.default_value = description["default"];
+    if (description.contains("format")) {
+        const nlohmann::json &format = description["format"];
+        spec.check = format.is_string() ? string_format_check(format.get<std::string>()) : nullptr;
+        if (!spec.check) {
+            error = "'format' must be one of url, device, gpu_list, no_control";
+            return std::nullopt;
+        }
+    }
+    if (description.contains("alias")) {
+        const nlohmann::json &alias = description["alias"];
+        if (alias.is_string()) spec.aliases.push_back(alias.get<std::string>());
+        else if (alias.is_array())
+            for (const auto &item : alias)
+                if (item.is_string()) spec.aliases.push_back(item.get<std::string>());
+    }
     return spec;
 }
 
@@ -222,6 +294,9 @@ Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters
         if (!spec->allowed.empty()) known.allowed = spec->allowed;
         if (!spec->default_value.is_null()) known.default_value = spec->default_value;
         if (spec->operator_only) known.operator_only = true;
+        if (spec->check) known.check = spec->check;
+        if (spec->required) known.required = true;
+        known.aliases.insert(known.aliases.end(), spec->aliases.begin(), spec->aliases.end());
     }
     return base;
 }

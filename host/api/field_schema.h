@@ -26,7 +26,14 @@ struct FieldSpec {
     std::string (*check)(const std::string &value) = nullptr;
     nlohmann::json default_value; // filled in when absent (null = no default)
     bool operator_only = false;   // manifest "operator": true: plugin_config/recipes set it, a request never
+    std::vector<std::string> aliases; // manifest "alias": other names a body may use for the field
 };
+
+// The named string formats a manifest may give ("format": "url"), checked by the host: url
+// (http:// or https://, no spaces or quotes), device (cpu, cuda, cuda:N, auto), gpu_list ("0" or
+// "0,1"), no_control (no control characters). Returns nullptr for an unknown name.
+using StringCheck = std::string (*)(const std::string &value);
+StringCheck string_format_check(const std::string &name);
 
 using Schema = std::map<std::string, FieldSpec>;
 
@@ -36,7 +43,8 @@ struct FieldError {
 };
 
 // Checks every member of `object` against `schema`: unknown fields, types, ranges, required
-// fields. A null value means "not given" everywhere (a required field given as null is
+// fields. A member named by a field's alias is renamed to the field first (both given: an error
+// naming the alias). A null value means "not given" everywhere (a required field given as null is
 // "required"). With fill_defaults, absent or null fields take their default, and nulls without
 // a default are removed, so the result holds only real values. `prefix` is prepended to field names in messages ("defaults.").
 std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &schema,
@@ -52,13 +60,15 @@ std::optional<FieldError> validate_value(const nlohmann::json &value, const Fiel
                                          const std::string &field);
 
 // Converts a manifest parameter description {"type":"integer","min":1,"max":50,"default":20,
-// "enum":[...],"nullable":true,"required":false,"max_length":N} into a FieldSpec. Unknown "type"
+// "enum":[...],"multiple_of":N,"format":"url","alias":"steps","operator":true,"nullable":true,
+// "required":false,"max_length":N} into a FieldSpec (label, help, group, step are the UI's). Unknown "type"
 // gives FieldKind::Any. Returns std::nullopt with `error` set when the description is malformed.
 std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, std::string &error);
 
-// Overlays a manifest's parameter block for one task onto a built-in schema: existing fields take
-// the manifest's range/default/multiple_of (the type stays the built-in one, except that Any takes
-// the manifest's type and an integer may widen to a number), new fields are added. Malformed entries are skipped and reported through `problems`.
+// Overlays a manifest's parameter block (one scope) onto the host's wire fields: a wire field the
+// manifest restates takes its range/default/multiple_of/enum/aliases (the type stays the host's,
+// except that Any takes the manifest's type and an integer may widen to a number); every other
+// field is the manifest's own. Malformed entries are skipped and reported through `problems`.
 Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters,
                                    std::vector<std::string> *problems = nullptr);
 

@@ -1,42 +1,56 @@
-// request_schemas.h — the built-in field tables of the playground API (reference §1.2, §1.7 and
-// the UI ranges of §4), and the mapping between endpoints, tasks and model types.
+// request_schemas.h — the wire contract the host owns (task, prompt, seed, job id; the routing
+// fields of a start), the mapping between endpoints, tasks and model types, and how a recipe's
+// defaults are read against the serving plugin's manifest. Every other parameter, of a start or
+// of a task, is the serving plugin's: its manifest "parameters" are the only schema for it.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "api/field_schema.h"
 #include "core/task.h"
 
 namespace omnihost {
 
-// Playground request fields for a task with their ranges and defaults (without job_id handling
-// beyond the pattern check).
+// The host-owned fields of a generate body for a task: the prompt (prompt for image and video,
+// text for audio and TTS, messages for chat), seed (image, video, audio) and job_id. The serving
+// plugin's manifest adds every other field (task_schema); it may restate these to narrow them.
 const Schema &generation_schema(Task task);
 
-// The part of a generate body the host owns whatever plugin serves it: the task name, the
-// prompt (text / messages for TTS, audio and chat), seed and job id. Checked before readiness;
-// every other field belongs to the serving plugin's manifest. Null means "not given".
+// generation_schema(task) with the manifest's "*" and <task> parameters laid over it: the whole
+// schema of a generate body for the plugin that serves it. Malformed manifest entries (the loader
+// already refuses them) are reported through `problems`.
+Schema task_schema(Task task, const nlohmann::json &manifest_parameters, std::vector<std::string> *problems = nullptr);
+
+// The part of a generate body the host owns whatever plugin serves it (the fields above and the
+// task name), checked before readiness. Null means "not given".
 std::optional<FieldError> check_wire_fields(const nlohmann::json &body, Task task);
 
-// OmniConfig plus the in-process settings plus "recipe" (POST /api/omni/start and preview).
+// The host-owned fields of POST /api/omni/start and /command-preview: recipe, model, model_type,
+// run_mode. Every start setting besides them is the serving plugin's (its manifest "start").
 const Schema &start_schema();
 
-// Fields allowed in a recipe's "defaults" for one model_type (generation defaults + load
-// settings), and in its "hints".
-const Schema &recipe_defaults_schema(const std::string &model_type);
+// start_schema() with the manifest's "start" parameters laid over it.
+Schema start_schema_for(const nlohmann::json &manifest_parameters, std::vector<std::string> *problems = nullptr);
+
+// Fields allowed in a recipe's "hints" (presentation for the UI, not parameters).
 const Schema &recipe_hints_schema();
 
-// Recipe default keys that are load settings (they go into the start JSON), as opposed to
-// generation defaults (they fill generate requests).
-bool is_load_setting(const std::string &key);
+// A recipe's defaults sorted by the serving plugin's manifest, under the names the plugin uses:
+// a key that names (or is an alias of) one of its task parameters ("*" included) fills generate
+// requests; one of its "start" parameters goes into the start JSON; any other is not the plugin's.
+struct RecipeDefaults {
+    nlohmann::json generation = nlohmann::json::object();
+    nlohmann::json start = nlohmann::json::object();
+    std::vector<std::string> foreign; // recipe keys the plugin does not declare
+    // recipe key -> the parameter it fills, for messages ("defaults.steps")
+    std::map<std::string, std::string> source;
+};
+RecipeDefaults split_recipe_defaults(const nlohmann::json &defaults, Task task, const nlohmann::json &manifest_parameters);
 
-// Maps a recipe generation default onto the request field it fills for `task`
-// ("steps" -> "num_inference_steps", audio "duration" -> "audio_duration"); same name otherwise.
-std::string recipe_key_to_request_field(Task task, const std::string &key);
-
-// The same, asking the serving plugin's manifest first: a parameter whose "alias" (a string or an
-// array of strings) names `key` is the field it fills. `task_parameters` is the manifest's
-// parameters for the task (an object, possibly empty).
+// The request field a recipe default fills: the task parameter named `key`, or the one whose
+// "alias" (a string or an array of strings) names it; `key` itself when none does.
+// `task_parameters` is the manifest's parameters for the task (an object, possibly empty).
 std::string request_field_for_default(Task task, const std::string &key, const nlohmann::json &task_parameters);
 
 // Checks shared by several schemas.

@@ -81,8 +81,8 @@ nlohmann::json redact(const nlohmann::json &value, const std::vector<std::string
 }
 
 PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
-    const Schema &schema = start_schema();
-    // 1. The recipe fills whatever the request leaves out.
+    const Schema &wire = start_schema();
+    // 1. The recipe names the model and its route; its defaults are sorted once the plugin is known.
     const Recipe *recipe = nullptr;
     if (body.contains("recipe") && !body["recipe"].is_null()) {
         if (!body["recipe"].is_string())
@@ -92,31 +92,24 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
             return failure(400, "recipe: unknown recipe '" + body["recipe"].get<std::string>() + "'", "recipe");
     }
     nlohmann::json merged = nlohmann::json::object();
-    nlohmann::json generation_defaults = nlohmann::json::object();
     bool model_from_recipe = false;
     if (recipe) {
         merged["model"] = recipe->model;
         merged["model_type"] = recipe->model_type;
         merged["run_mode"] = recipe->run_mode;
-        for (const auto &[key, value] : recipe->defaults.items()) {
-            if (is_load_setting(key)) merged[key] = value;
-            else generation_defaults[key] = value;
-        }
         // The UI sends the recipe's own model id along with the recipe id: that still counts as
         // "the recipe's model" (so a data_dir model gets resolved below).
         model_from_recipe = !body.contains("model") || body["model"].is_null() || body["model"] == recipe->model;
     }
-    for (const auto &[key, value] : body.items()) {
-        if (value.is_null() && merged.contains(key)) continue; // null = "not given"
-        merged[key] = value;
-    }
+    for (const char *key : {"model", "model_type", "run_mode"})
+        if (body.contains(key) && !body[key].is_null()) merged[key] = body[key]; // null = "not given"
     // 2. The two routing fields first, so a bad one is named before anything else.
     for (const char *key : {"model_type", "run_mode"}) {
         if (!merged.contains(key) || merged[key].is_null()) {
             if (std::string(key) == "run_mode") continue; // defaulted below
             return failure(400, std::string(key) + ": is required (or give a recipe)", key);
         }
-        if (auto error = validate_value(merged[key], schema.at(key), key))
+        if (auto error = validate_value(merged[key], wire.at(key), key))
             return failure(400, error->message, error->field);
     }
     if (!merged.contains("model") || merged["model"].is_null())
@@ -129,17 +122,27 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     const pl::route_result route = context.plugins->route(model_type, run_mode);
     if (!route) return routing_failure(*context.plugins, model_type, run_mode, route.refusal);
     const pl::plugin_record &plugin = *route.plugin;
+    const nlohmann::json &parameters = plugin.manifest.parameters;
 
-    // The playground's torch.compile switch means "not eager" unless eager is given explicitly;
-    // derived before defaults are filled so a plugin's default cannot mask the user's choice.
-    if (!merged.contains("enforce_eager") && merged.contains("enable_torch_compile") &&
-        merged["enable_torch_compile"].is_boolean())
-        merged["enforce_eager"] = !merged["enable_torch_compile"].get<bool>();
+    // 4. The recipe's defaults, under the plugin's names: start settings fill what the request
+    // leaves out, generation defaults fill generate requests. A key the plugin does not declare
+    // is not its setting (the recipe was judged when recipes loaded) and is left out.
+    nlohmann::json generation_defaults = nlohmann::json::object();
+    if (recipe) {
+        RecipeDefaults split = split_recipe_defaults(recipe->defaults, task_for_model_type(model_type), parameters);
+        for (const auto &[key, value] : split.start.items()) merged[key] = value;
+        generation_defaults = std::move(split.generation);
+    }
+    for (const auto &[key, value] : body.items()) {
+        if (key == "model" || key == "model_type" || key == "run_mode") continue;
+        if (value.is_null() && merged.contains(key)) continue; // null = "not given"
+        merged[key] = value;
+    }
 
-    // 4. Every field, with the plugin's own start parameters (its knobs) allowed.
+    // 5. Every field against the plugin's start parameters (the manifest is the only schema).
     std::vector<std::string> problems;
-    const nlohmann::json start_parameters = plugin.manifest.parameters.value("start", nlohmann::json::object());
-    const Schema full = overlay_manifest_parameters(schema, start_parameters, &problems);
+    const nlohmann::json start_parameters = parameters.value("start", nlohmann::json::object());
+    const Schema full = start_schema_for(parameters, &problems);
     if (auto error = check_operator_only(body, full)) return failure(400, error->message, error->field);
     if (auto error = validate_object(merged, full, true))
         return failure(400, error->message, error->field);
@@ -147,18 +150,13 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     if (auto error = apply_start_limits(merged, body, start_parameters, context.options.limits))
         return failure(error->status, error->message, error->field);
 
-    // 5. Cross-field rules.
-    if (run_mode == "remote") {
-        if (!merged.contains("remote_url") || !merged["remote_url"].is_string() ||
-            merged["remote_url"].get<std::string>().empty())
-            return failure(400, "remote_url: is required for run_mode remote", "remote_url");
-    }
-    const int port = merged["port"].get<int>();
+    // 6. The host's own port cannot also be a server's the plugin starts.
+    const int port = merged.contains("port") && merged["port"].is_number_integer() ? merged["port"].get<int>() : 0;
     if (plugin.manifest.kind != "inprocess" && run_mode != "remote" && context.bound_port != 0 &&
         port == context.bound_port)
         return failure(400, "port: " + std::to_string(port) + " is the port omnihost itself listens on", "port");
 
-    // 6. A recipe model that lives under --data-dir becomes an absolute path.
+    // 7. A recipe model that lives under --data-dir becomes an absolute path.
     if (recipe && model_from_recipe && recipe->model_root == "data_dir") {
         std::error_code ec;
         auto path = std::filesystem::absolute(std::filesystem::path(context.options.data_dir) / recipe->model, ec);
@@ -171,7 +169,7 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     plan.plugin_id = plugin.manifest.id;
     plan.plugin_kind = plugin.manifest.kind;
     plan.plugin_tasks = plugin.manifest.tasks;
-    plan.plugin_parameters = plugin.manifest.parameters;
+    plan.plugin_parameters = parameters;
     plan.model = merged["model"].get<std::string>();
     plan.model_type = model_type;
     plan.run_mode = run_mode;

@@ -122,6 +122,25 @@ void check_presentation(const checker &ck, const json &schema, const std::string
             for (const auto &item : alias) ok = ok && item.is_string();
         if (!ok) ck.fail(path + ".alias", "must be a string or an array of strings");
     }
+    // Named string formats the host checks (the same names as api/field_schema's
+    // string_format_check).
+    if (schema.contains("format")) {
+        const json &format = schema["format"];
+        if (type != "string" || !format.is_string() ||
+            (format != "url" && format != "device" && format != "gpu_list" && format != "no_control"))
+            ck.fail(path + ".format", "must be one of url, device, gpu_list, no_control on a string parameter");
+    }
+    // Values the UI offers without the host enforcing them (enum does that): strings or
+    // {"value": "...", "label": "..."}.
+    if (schema.contains("choices")) {
+        const json &choices = schema["choices"];
+        bool ok = choices.is_array() && !choices.empty();
+        if (ok)
+            for (const auto &item : choices)
+                ok = ok && (item.is_string() || (item.is_object() && item.contains("value") && item["value"].is_string() &&
+                                                 (!item.contains("label") || item["label"].is_string())));
+        if (!ok) ck.fail(path + ".choices", "must be a non-empty array of strings or {\"value\", \"label\"} objects");
+    }
     if (schema.contains("enum")) {
         if (!schema["enum"].is_array() || schema["enum"].empty()) ck.fail(path + ".enum", "must be a non-empty array of strings");
         for (const auto &item : schema["enum"])

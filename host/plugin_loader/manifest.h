@@ -6,8 +6,15 @@
 //    "library":"libvideo_diffusion.so", "kind":"inprocess"|"proxy",
 //    "routes":[{"model_type":"video","run_mode":"subprocess"}],
 //    "refuses"?:[{"model_type":"video","run_mode":"container","reason":"..."}],
-//    "tasks":["video"], "parameters"?:{"<task>":{"<field>":{"type":"integer","min":..,...}}},
+//    "tasks":["video"], "parameters"?:{"<scope>":{"<field>":{"type":"integer","min":..,...}}},
 //    "description"?: "..."}
+// A parameter scope is a task, "*" (every task) or "start" (start settings). A field schema:
+//   type (integer|number|string|boolean|array|object), min, max (numbers), min_length, max_length
+//   (strings), multiple_of (integers), enum (strings), format (url|device|gpu_list|no_control),
+//   default, required, nullable, operator (true: set by the operator's config or a recipe, never
+//   by a request), alias (other names, e.g. "steps" for num_inference_steps: recipe keys and
+//   request fields), and for the UI only: label, help, description, group, step, choices, ui.
+// The host checks every request against these and hands the plugin values already defaulted.
 // model_type: video, audio, image, tts, omni. run_mode: subprocess, container, remote.
 // task: video, audio, image, tts, chat. id: [a-z0-9_]{1,64}.
 #pragma once

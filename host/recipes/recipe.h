@@ -17,10 +17,9 @@ struct Recipe {
     std::string model_root;   // "" (as given) or "data_dir" (model is relative to --data-dir)
     std::string model_type;   // video, audio, image, tts, omni
     std::string run_mode;     // preferred run mode; "subprocess" when the file says nothing
-    nlohmann::json defaults = nlohmann::json::object(); // generation defaults + load settings
+    nlohmann::json defaults = nlohmann::json::object(); // parameters under the recipe's names (manifest aliases allowed)
     nlohmann::json hints = nlohmann::json::object();    // container_limitation, requires_hf_token, ...
     std::string file;         // file name it came from, for messages
-    std::string schema_problem; // a default the serving plugin's manifest refuses ("" = none)
 
     nlohmann::json to_json() const;
 };

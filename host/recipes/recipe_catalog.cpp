@@ -76,7 +76,21 @@ void RecipeCatalog::load(const std::string &dir, const std::string &default_id) 
 }
 
 void RecipeCatalog::check_each(const std::function<std::string(const Recipe &)> &check) {
-    for (auto &recipe : recipes_) recipe.schema_problem = check(recipe);
+    std::vector<Recipe> kept;
+    for (auto &recipe : recipes_) {
+        const std::string message = check(recipe);
+        if (message.empty()) {
+            kept.push_back(std::move(recipe));
+            continue;
+        }
+        // Messages start with the field they name ("defaults.steps: ...").
+        const size_t colon = message.find(": ");
+        problems_.push_back({recipe.file, colon == std::string::npos ? "" : message.substr(0, colon),
+                             recipe.file + ": recipe '" + recipe.id + "': " + message});
+        if (recipe.id == default_id_)
+            problems_.push_back({"", "default_recipe", "--default-recipe: recipe '" + default_id_ + "' was refused"});
+    }
+    recipes_ = std::move(kept);
 }
 
 const Recipe *RecipeCatalog::find(const std::string &id) const {

@@ -19,9 +19,9 @@ public:
     // A missing folder gives an empty catalogue plus one problem.
     void load(const std::string &dir, const std::string &default_id);
 
-    // Judges every recipe again (e.g. its defaults by the serving plugin's manifest): a refusal is
-    // kept in the recipe's schema_problem (listed with it, logged by the caller); the recipe
-    // stays listed, since another plugin folder may serve it. `check` returns "" to accept.
+    // Judges every recipe again (its defaults by the serving plugin's manifest): a recipe `check`
+    // refuses (a message starting with the field, "defaults.steps: ...") leaves the list and is
+    // listed under "invalid" naming its file, id and field. `check` returns "" to accept.
     void check_each(const std::function<std::string(const Recipe &)> &check);
 
     const Recipe *find(const std::string &id) const;

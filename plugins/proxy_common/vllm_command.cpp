@@ -37,7 +37,7 @@ ServeSettings parse_serve_settings(const json& start, bool require_model) {
     s.run_mode = get_string(start, "run_mode", "subprocess");
     if (std::none_of(std::begin(kRunModes), std::end(kRunModes), [&](const char* t) { return s.run_mode == t; }))
         throw invalid_field("run_mode", "must be one of subprocess, container, remote (got '" + s.run_mode + "')");
-    s.port = static_cast<int>(get_int(start, "port", 8091, 1, 65535));
+    s.port = static_cast<int>(get_int(start, "port", 8000, 1, 65535));
     s.tensor_parallel_size = static_cast<int>(get_int(start, "tensor_parallel_size", 1, 1, 1024));
     s.gpu_memory_utilization = get_number(start, "gpu_memory_utilization", 0.9, 0.01, 1.0);
     if (has_field(start, "gpu_device")) {

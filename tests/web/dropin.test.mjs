@@ -43,13 +43,18 @@ describe('a dropped-in plugin gets a working UI control from its manifest alone'
     await page.waitForSelector('#status-dot[data-state="ready"]', { timeout: 30000 });
     await page.$eval('#param-sharpness_knob', (el) => { el.value = '9'; el.dispatchEvent(new Event('input', { bubbles: true })); });
     await page.fill('#prompt', 'a knob test');
-    const answered = page.waitForResponse((r) => r.url().endsWith('/api/omni/generate') && r.request().method() === 'POST');
+    // The page queues the generation as a job; its record holds what the plugin answered.
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/jobs') && r.request().method() === 'POST');
     await page.click('#generate-btn');
     const response = await answered;
     assert.equal(JSON.parse(response.request().postData()).sharpness_knob, 9);
-    assert.equal(response.status(), 200);
-    assert.equal((await response.json()).metadata.request.sharpness_knob, 9, 'the plugin received the validated value');
-    await page.waitForFunction(() => document.querySelectorAll('#gallery-grid li').length === 1, null, { timeout: 10000 });
+    assert.equal(response.status(), 202);
+    const { id } = await response.json();
+    await page.waitForSelector('#gallery-grid li:first-child:is([data-state="succeeded"], [data-state="failed"])', { timeout: 30000 });
+    const record = await (await fetch(`${host.url}/api/jobs/${encodeURIComponent(id)}`)).json();
+    assert.equal(record.state, 'succeeded', JSON.stringify(record));
+    assert.equal(record.metadata.request.sharpness_knob, 9, 'the plugin received the validated value');
+    assert.equal(await page.$$eval('#gallery-grid li', (n) => n.length), 1);
     assert.deepEqual(browser.problems, []);
   });
 });

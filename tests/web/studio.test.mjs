@@ -89,13 +89,15 @@ describe('studio per modality, chat and gallery (real host, test plugin)', () =>
     await stopModel();
   });
 
-  it('audio: sends text, duration, steps, guidance and the default negative prompt; the WAV plays', async () => {
+  it('audio: sends text, duration, steps, guidance; the manifest\'s negative prompt is the default; the WAV plays', async () => {
     await startModel('audio', 'test/tiny-audio');
     assert.equal(await page.textContent('#generate-btn'), 'Generate Audio');
     await page.fill('#prompt', 'rain on a roof');
+    // The default negative prompt is the plugin manifest's: shown, and filled in by the host.
+    assert.equal(await page.getAttribute('#negative-prompt', 'placeholder'), 'Negative prompt (default: low quality, average quality)');
     const body = await generate('/api/omni/generate-audio');
     assert.equal(body.text, 'rain on a roof');
-    assert.equal(body.negative_prompt, 'low quality, average quality');
+    assert.equal(body.negative_prompt, undefined, 'left to the host, which fills the manifest default');
     for (const key of ['audio_duration', 'num_inference_steps', 'guidance_scale']) assert.equal(typeof body[key], 'number', key);
     const audio = await newestAudioDuration();
     assert.equal(audio.error, null);

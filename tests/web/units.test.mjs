@@ -1,9 +1,10 @@
 // Pure-module tests of the page's logic that needs no browser: the SSE parser (chunk splits),
-// parameter resolution (0 is a value, manifest and recipe overrides) and download names.
+// parameter controls from a manifest alone (0 is a value, recipe defaults via aliases, operator
+// limits) and download names.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { SseParser, readSse } from '../../web/js/sse.js';
-import { resolveSpecs, PARAM_SPECS } from '../../web/js/params.js';
+import { resolveSpecs } from '../../web/js/params.js';
 import { downloadName, slug, extensionFor } from '../../web/js/filename.js';
 
 test('SSE lines split across chunks are reassembled', () => {
@@ -40,39 +41,65 @@ test('readSse turns malformed JSON into an error event instead of dropping it', 
   assert.match(events[0].error, /Malformed stream event/);
 });
 
-test('recipe defaults override the reference defaults, including zero guidance', () => {
-  const specs = resolveSpecs('video', undefined, { steps: 4, guidance: 0, height: 64, width: 64, duration: 1, fps: 8 });
+// A video plugin's manifest parameters (what GET /api/omni/plugins lists).
+const VIDEO = {
+  prompt: { type: 'string', required: true },
+  negative_prompt: { type: 'string' },
+  height: { type: 'integer', min: 16, max: 2048, multiple_of: 16, default: 480 },
+  width: { type: 'integer', min: 16, max: 2048, multiple_of: 16, default: 640 },
+  duration: { type: 'number', min: 0.0625, max: 30, default: 4 },
+  fps: { type: 'integer', min: 1, max: 60, default: 16 },
+  num_inference_steps: { alias: 'steps', label: 'Inference Steps', type: 'integer', min: 1, max: 1000, default: 30 },
+  guidance_scale: { alias: 'guidance', label: 'Guidance Scale', step: 0.5, type: 'number', min: 0, max: 50, default: 4.0 },
+  seed: { type: 'integer', min: 0 },
+  image: { type: 'string', ui: false },
+};
+
+test('no manifest, no controls: there is no parameter table in the page', () => {
+  assert.deepEqual(resolveSpecs('video', undefined, { steps: 4 }), []);
+  assert.deepEqual(resolveSpecs('image', {}), []);
+});
+
+test('recipe defaults fill the controls through manifest aliases, including zero guidance', () => {
+  const specs = resolveSpecs('video', VIDEO, { steps: 4, guidance: 0, height: 64, width: 64, duration: 1, fps: 8 });
   const by = Object.fromEntries(specs.map((s) => [s.name, s]));
+  assert.deepEqual(specs.map((s) => s.name), ['height', 'width', 'duration', 'fps', 'num_inference_steps', 'guidance_scale'],
+    'the manifest order; prompt, negative prompt, seed and hidden fields are not controls');
   assert.equal(by.num_inference_steps.default, 4);
   assert.equal(by.guidance_scale.default, 0);
-  assert.equal(by.resolution.default, '64x64');
+  assert.deepEqual([by.height.default, by.width.default], [64, 64]);
   assert.equal(by.duration.default, 1);
   assert.equal(by.fps.default, 8);
 });
 
-test('the manifest is the schema: its bounds, step and default are the control\'s; the table only presents', () => {
-  const specs = resolveSpecs('video', { num_inference_steps: { type: 'integer', min: 1, max: 50, default: 20 },
-    guidance_scale: { type: 'number', min: 0, max: 50, default: 5, step: 0.25 } }, {});
-  const by = Object.fromEntries(specs.map((s) => [s.name, s]));
-  assert.deepEqual([by.num_inference_steps.min, by.num_inference_steps.max, by.num_inference_steps.default], [1, 50, 20]);
-  assert.deepEqual([by.guidance_scale.min, by.guidance_scale.max, by.guidance_scale.default, by.guidance_scale.step], [0, 50, 5, 0.25],
-    'a wider plugin range is what the control offers (the host accepts it)');
-  assert.equal(by.guidance_scale.label, 'Guidance Scale', 'the table still labels a field the manifest does not');
-  const narrow = resolveSpecs('image', { num_inference_steps: { min: 10, max: 40, default: 12 } }).find((s) => s.name === 'num_inference_steps');
-  assert.deepEqual([narrow.min, narrow.max, narrow.default], [10, 40, 12]);
-  const image = Object.fromEntries(resolveSpecs('image').map((s) => [s.name, s]));
-  assert.deepEqual([image.guidance_scale.min, image.guidance_scale.max, image.guidance_scale.default], [0, 20, 1.0]);
-  assert.deepEqual([image.width.min, image.width.max, image.width.step], [256, 2048, 64]);
-  const audio = Object.fromEntries(resolveSpecs('audio').map((s) => [s.name, s]));
-  assert.deepEqual([audio.audio_duration.max, audio.num_inference_steps.default, audio.guidance_scale.default], [47, 50, 7.0]);
-  assert.ok(PARAM_SPECS.tts.some((s) => s.name === 'voice' && s.default === 'Vivian'));
+test('the manifest is the schema: bounds, step, default, label of every control are its own', () => {
+  const by = Object.fromEntries(resolveSpecs('video', VIDEO, {}).map((s) => [s.name, s]));
+  for (const [name, d] of Object.entries(VIDEO)) {
+    if (!by[name]) continue;
+    assert.equal(by[name].min, d.min, `${name} min`);
+    assert.equal(by[name].max, d.max, `${name} max`);
+    assert.equal(by[name].default, d.default, `${name} default`);
+    assert.equal(by[name].integer, d.type === 'integer', `${name} integer`);
+  }
+  assert.equal(by.guidance_scale.step, 0.5);
+  assert.equal(by.guidance_scale.label, 'Guidance Scale');
+  assert.equal(by.fps.label, 'Fps', 'a field without a label is named from its key');
+  assert.deepEqual([by.height.step, by.height.multiple_of], [16, 16], 'sizes step by their multiple_of');
 });
 
-test('a parameter no table knows gets a control from its manifest entry alone', () => {
+test('sizes keep the model\'s own multiple too (TI2V-5B: 32), bounds rounded onto that grid', () => {
+  const by = Object.fromEntries(resolveSpecs('video', { height: { type: 'integer', min: 24, max: 2040, multiple_of: 16, default: 480 } }, {}, undefined, 32)
+    .map((s) => [s.name, s]));
+  assert.deepEqual([by.height.min, by.height.max, by.height.step, by.height.multiple_of], [32, 2016, 32, 32]);
+});
+
+test('every field kind gets its control from its manifest entry alone', () => {
   const specs = resolveSpecs('image', {
     prompt: { type: 'string', required: true },
     sharpness_knob: { type: 'integer', min: 3, max: 17, step: 2, default: 5, label: 'Sharpness knob', help: 'why' },
     style: { type: 'string', enum: ['a', 'b'] },
+    voice: { type: 'string', default: 'Vivian', choices: ['Vivian', { value: 'Ryan', label: 'Ryan (Male)' }], group: 'Voice' },
+    mark: { type: 'string', operator: true, default: 'x' },
     loud: { type: 'boolean', default: true },
     hidden: { type: 'integer', ui: false },
     ratio: { type: 'number', min: 0, alias: 'r' },
@@ -83,8 +110,11 @@ test('a parameter no table knows gets a control from its manifest entry alone', 
   assert.deepEqual([by.sharpness_knob.kind, by.sharpness_knob.min, by.sharpness_knob.max, by.sharpness_knob.step,
     by.sharpness_knob.default, by.sharpness_knob.label, by.sharpness_knob.help, by.sharpness_knob.integer],
   ['range', 3, 17, 2, 5, 'Sharpness knob', 'why', true]);
-  assert.deepEqual(by.style.options, [['', '(default)'], ['a', 'a'], ['b', 'b']]);
+  assert.deepEqual(by.style.options, [['', '(plugin default)'], ['a', 'a'], ['b', 'b']]);
   assert.equal(by.style.optional, true);
+  assert.deepEqual([by.voice.kind, by.voice.options, by.voice.default, by.voice.free, by.voice.group],
+    ['select', [['Vivian', 'Vivian'], ['Ryan', 'Ryan (Male)']], 'Vivian', true, 'Voice']);
+  assert.equal(by.mark, undefined, 'an operator-only field gets no control');
   assert.deepEqual([by.loud.kind, by.loud.default], ['check', true]);
   assert.deepEqual([by.ratio.kind, by.ratio.default, by.ratio.optional], ['number', 0.5, false], 'a recipe default reaches it through its alias');
 });
@@ -100,14 +130,15 @@ test('download names carry type, prompt slug, seed and timestamp', () => {
 
 test('operator limits from /api/omni/status cap the controls (max and default)', () => {
   const limits = { max_steps: 20, max_duration: 3, max_frames: 481, max_pixels: 4194304, max_samples: 4 };
-  const video = Object.fromEntries(resolveSpecs('video', undefined, { steps: 50 }, limits).map((s) => [s.name, s]));
+  const video = Object.fromEntries(resolveSpecs('video', VIDEO, { steps: 50 }, limits).map((s) => [s.name, s]));
   assert.equal(video.num_inference_steps.max, 20);
   assert.equal(video.num_inference_steps.default, 20, 'a recipe default above the limit is capped, not widened past it');
   assert.equal(video.duration.max, 3);
-  const audio = Object.fromEntries(resolveSpecs('audio', undefined, {}, limits).map((s) => [s.name, s]));
+  const audio = Object.fromEntries(resolveSpecs('audio', { audio_duration: { type: 'number', min: 0.1, max: 47, default: 10 } }, {}, limits)
+    .map((s) => [s.name, s]));
   assert.equal(audio.audio_duration.max, 3);
   assert.equal(audio.audio_duration.default, 3);
-  const loose = Object.fromEntries(resolveSpecs('image', undefined, {}, { max_steps: 1000 }).map((s) => [s.name, s]));
-  assert.equal(loose.num_inference_steps.max, 100, 'a limit above the range changes nothing');
-  assert.deepEqual(resolveSpecs('image'), resolveSpecs('image', undefined, undefined, undefined));
+  const loose = Object.fromEntries(resolveSpecs('video', VIDEO, {}, { max_steps: 5000 }).map((s) => [s.name, s]));
+  assert.equal(loose.num_inference_steps.max, 1000, 'a limit above the manifest range changes nothing');
+  assert.deepEqual(resolveSpecs('video', VIDEO), resolveSpecs('video', VIDEO, undefined, undefined));
 });

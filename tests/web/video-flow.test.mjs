@@ -132,8 +132,10 @@ describe('video flow (real host, video_diffusion plugin, demo model)', () => {
 
   it('cancels an in-process generation', async () => {
     await page.fill('#prompt', 'a long one to cancel');
-    // The largest resolution and the most steps the form allows, so the job is still running when Cancel lands.
-    await page.selectOption('#param-resolution', '320x512');
+    // A large resolution and the most steps the form allows, so the job is still running when Cancel lands.
+    for (const [name, value] of [['height', '320'], ['width', '512']]) {
+      await page.$eval(`#param-${name}`, (el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }, value);
+    }
     const max = await page.getAttribute('#param-num_inference_steps', 'max');
     await page.$eval('#param-num_inference_steps', (el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }, max);
     await page.click('#generate-btn');

@@ -4,8 +4,8 @@ import { $, el, clear, hub } from './dom.js';
 import { apiFetch, ApiError } from './api.js';
 import { readSse } from './sse.js';
 import { state, serverReady } from './state.js';
-import { readParams, renderParams } from './param-controls.js';
-import { PARAM_SPECS } from './params.js';
+import { readParams } from './param-controls.js';
+import { currentSpecs } from './studio.js';
 import { base64ToBlob } from './gallery.js';
 import { toast } from './toast.js';
 
@@ -45,12 +45,12 @@ async function send() {
   hub.emit('status', state.status || {});
   $('#chat-stop-btn').hidden = false;
   controller = new AbortController();
-  const { values } = readParams($('#chat-params'), PARAM_SPECS.omni);
+  const { values } = readParams($('#chat-params'), currentSpecs());
   try {
     const response = await apiFetch('/api/omni/chat', {
       method: 'POST', signal: controller.signal,
       headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-      body: JSON.stringify({ messages: history, temperature: values.temperature ?? 0.7, max_tokens: values.max_tokens ?? 512, stream: true }),
+      body: JSON.stringify({ messages: history, ...values }), // the plugin's manifest defaults fill the rest
     });
     if (!response.ok) {
       const body = await response.json().catch(() => null);
@@ -101,7 +101,6 @@ function exportChat() {
 }
 
 export function initChat() {
-  renderParams($('#chat-params'), PARAM_SPECS.omni);
   reset();
   $('#chat-send-btn').addEventListener('click', send);
   $('#chat-stop-btn').addEventListener('click', () => controller && controller.abort());

@@ -5,11 +5,29 @@ import { catalog, MODEL_TYPES, RUN_MODES, modeFor, modelsFor, modelInfo, recipeB
 import { state } from './state.js';
 import { toast } from './toast.js';
 import { apiJson } from './api.js';
+import { isControl, resolveSpecs } from './params.js';
+import { renderParams, readParams } from './param-controls.js';
 
 const MODE_LABELS = { subprocess: 'Subprocess', container: 'Container', remote: 'Remote' };
 // Fields the host keeps for every browser (/api/settings): page id -> settings key. Never secrets.
 const PERSISTED = { 'remote-url': 'omni_remote_url', port: 'omni_port', 'venv-path': 'omni_venv_path', 'gpu-device': 'omni_gpu_device' };
 const VLLM_DEFAULT_PORT = 8000;
+// Start settings the page lays out itself: the serving plugin's manifest ("parameters.start")
+// name -> the input's id. A field shows only when the plugin declares its setting, with the
+// manifest's bounds; every other start parameter gets a control built from the manifest.
+const FIXED_START = {
+  port: 'port', tensor_parallel_size: 'tensor-parallel', gpu_memory_utilization: 'gpu-memory', gpu_device: 'gpu-device',
+  enable_cpu_offload: 'cpu-offload', enable_torch_compile: 'torch-compile', enforce_eager: 'torch-compile',
+  vae_use_slicing: 'vae-slicing', vae_use_tiling: 'vae-tiling', flow_shift: 'flow-shift', threads: 'threads',
+  venv_path: 'venv-path', hf_token: 'hf-token', remote_url: 'remote-url', remote_api_key: 'remote-api-key',
+};
+// Fields renderRunMode shows by mode and type; the manifest may only hide them further.
+const MODE_MANAGED = new Set(['venv-path', 'flow-shift', 'vae-slicing', 'vae-tiling']);
+// The start fields the host owns (the rest are the plugin's).
+const START_WIRE = new Set(['model', 'model_type', 'run_mode', 'recipe']);
+let startSpecs = [];
+let startRenderedFor = null;
+let startRecipeDefaults = {};
 
 export function currentRunMode() {
   const checked = $('input[name="run-mode"]:checked');
@@ -81,11 +99,63 @@ export function renderRunMode() {
   show($('#inprocess-settings'), info.inprocess && (type === 'video' || type === 'audio'));
   $('#inprocess-title').textContent = `In-process ${type} settings`;
   for (const id of ['#vae-slicing-label', '#vae-tiling-label', '#flow-shift-field']) show($(id), type === 'video');
+  applyStartManifest();
   const running = state.status && state.status.state && state.status.state !== 'idle' && state.status.state !== 'failed';
   if (!running) {
     $('#start-btn').textContent = mode === 'remote' ? 'Connect' : 'Start';
     $('#stop-btn').textContent = mode === 'remote' ? 'Disconnect' : 'Stop';
   }
+}
+
+/** The serving plugin's start parameters, or null while no plugin serves the choice. */
+function startParams() {
+  const route = currentRoute();
+  return route.plugin && route.plugin.parameters ? route.plugin.parameters.start || {} : null;
+}
+
+function fieldOf(id) {
+  const input = $(`#${id}`);
+  return input.closest('.field') || input.closest('label.check') || input;
+}
+
+/**
+ * Shows the fixed fields the serving plugin declares (with its bounds), hides the others, and
+ * builds controls for the start parameters the page has no field for.
+ */
+function applyStartManifest() {
+  const start = startParams();
+  if (start) {
+    const declared = new Map();
+    for (const [name, id] of Object.entries(FIXED_START)) {
+      const d = start[name];
+      if (d && typeof d === 'object' && d.operator !== true) declared.set(id, d);
+      else if (!declared.has(id)) declared.set(id, null);
+    }
+    for (const [id, d] of declared) {
+      const field = fieldOf(id);
+      if (!d) field.hidden = true;
+      else if (!MODE_MANAGED.has(id)) field.hidden = false;
+      const input = $(`#${id}`);
+      if (d && input.type === 'number') {
+        for (const key of ['min', 'max', 'step']) {
+          if (typeof d[key] === 'number') input.setAttribute(key, String(d[key]));
+          else if (key !== 'step') input.removeAttribute(key);
+        }
+      }
+    }
+  }
+  let box = $('#start-params');
+  if (!box) {
+    box = el('div', { id: 'start-params', class: 'group' });
+    $('#local-settings').after(box);
+  }
+  const own = Object.entries(start || {}).filter(([name, d]) => !(name in FIXED_START) && isControl(name, d) && d.required !== true);
+  const key = JSON.stringify([currentRoute().plugin ? currentRoute().plugin.id : '', own.map(([n]) => n), startRecipeDefaults]);
+  if (key === startRenderedFor) return;
+  startRenderedFor = key;
+  startSpecs = resolveSpecs('start', Object.fromEntries(own), startRecipeDefaults);
+  renderParams(box, startSpecs, 'start');
+  show(box, startSpecs.length > 0);
 }
 
 function helpFor(mode, info, type) {
@@ -140,6 +210,9 @@ export function supportsImageEdit() {
  * ("parameters": {"start": {...}}) so an unchecked box never silently overrides a plugin default.
  */
 function applyStartDefaults(recipeDefaults = {}) {
+  startRecipeDefaults = recipeDefaults || {};
+  startRenderedFor = null;
+  applyStartManifest();
   const route = modeFor(currentModelType(), currentRunMode());
   const start = (route.plugin && route.plugin.parameters && route.plugin.parameters.start) || {};
   const value = (key, fallback) => {
@@ -182,7 +255,7 @@ export function buildConfig() {
     config.remote_url = $('#remote-url').value.trim();
     const key = $('#remote-api-key').value.trim();
     if (key) config.remote_api_key = key;
-    return config;
+    return declaredOnly(config);
   }
   const port = readInt($('#port'), null);
   if (port !== null) config.port = port;
@@ -200,7 +273,6 @@ export function buildConfig() {
     const venv = $('#venv-path').value.trim();
     if (venv) config.venv_path = venv;
   }
-  if (mode === 'container') config.accelerator = 'nvidia';
   if (route.inprocess) {
     config.enforce_eager = !config.enable_torch_compile;
     if (type === 'video') {
@@ -212,6 +284,19 @@ export function buildConfig() {
     const threads = readInt($('#threads'), null);
     if (threads !== null) config.threads = threads;
   }
+  return declaredOnly(config);
+}
+
+/**
+ * Adds the manifest-built start controls' values and keeps only what the serving plugin declares:
+ * a setting the page has a field for but the plugin does not take is not sent.
+ */
+function declaredOnly(config) {
+  const box = $('#start-params');
+  if (box) Object.assign(config, readParams(box, startSpecs).values);
+  const start = startParams();
+  if (!start) return config;
+  for (const key of Object.keys(config)) if (!START_WIRE.has(key) && !start[key]) delete config[key];
   return config;
 }
 
@@ -331,6 +416,8 @@ export function initConfigPanel() {
   renderModels();
   renderRunMode();
   applyStartDefaults({});
+  $('#start-params').addEventListener('input', changed);
+  $('#start-params').addEventListener('change', changed);
   // First visit: preselect the host's default recipe (the demo that runs here without downloads).
   const preset = !restored && catalog.defaultRecipe ? recipeById(catalog.defaultRecipe) : null;
   if (preset) applyRecipe(preset, { quiet: true });

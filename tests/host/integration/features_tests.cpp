@@ -180,20 +180,26 @@ TEST_CASE("a malformed body is named before readiness is checked, on every gener
 }
 
 TEST_CASE("recipe defaults are judged by the serving plugin's manifest when recipes load") {
-    // The test plugin serves video with sizes up to 256: the shipped 320x512 recipe is flagged,
-    // naming the field; the tiny demo passes.
+    // The test plugin serves video with sizes up to 256: the shipped 320x512 recipe is refused,
+    // naming the recipe and the field; the tiny demo passes.
     HostProcess host;
     const json recipes = get(host.port(), "/api/omni/recipes").json();
-    json small, demo;
+    bool demo = false;
     for (const auto &recipe : recipes["recipes"]) {
-        if (recipe["id"] == "video-small-fast") small = recipe;
-        if (recipe["id"] == "demo-wan-tiny") demo = recipe;
+        CHECK(recipe["id"] != "video-small-fast");
+        demo = demo || recipe["id"] == "demo-wan-tiny";
     }
-    REQUIRE(small.is_object());
-    REQUIRE(demo.is_object());
-    CHECK(small["schema_problem"] == "defaults.height: must be between 2 and 256 (got 320)");
-    CHECK_FALSE(demo.contains("schema_problem"));
+    CHECK(demo);
+    bool refused = false;
+    for (const auto &p : recipes["invalid"])
+        refused = refused || (p["file"] == "video-small-fast.json" && p["field"] == "defaults.height" &&
+                              p["error"] == "video-small-fast.json: recipe 'video-small-fast': defaults.height: must be between 2 and 256 (got 320)");
+    CHECK(refused);
     CHECK(host.log_text().find("recipe video-small-fast: defaults.height") != std::string::npos);
+    // A start that names it is refused as an unknown recipe.
+    auto start = post(host.port(), "/api/omni/start", {{"recipe", "video-small-fast"}});
+    CHECK(start.status == 400);
+    CHECK(start.json()["field"] == "recipe");
 }
 
 } // TEST_SUITE

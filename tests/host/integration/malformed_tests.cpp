@@ -60,7 +60,6 @@ TEST_CASE("malformed requests: 4xx with a message naming the field; the host sur
         {"start: unknown recipe", "POST", "/api/omni/start", j({{"recipe", "no-such-recipe"}}), 400, "recipe"},
         {"start: recipe a number", "POST", "/api/omni/start", j({{"recipe", 5}}), 400, "recipe"},
         {"start: container mode for a video model", "POST", "/api/omni/start", j(video_start({{"run_mode", "container"}})), 400, "run_mode"},
-        {"start: remote without remote_url", "POST", "/api/omni/start", j({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}}), 400, "remote_url"},
         {"start: remote_url not http", "POST", "/api/omni/start", j({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "ftp://x"}}), 400, "remote_url"},
         {"start: gpu_device letters", "POST", "/api/omni/start", j(video_start({{"gpu_device", "gpu0"}})), 400, "gpu_device"},
         {"start: accelerator unknown", "POST", "/api/omni/start", j(video_start({{"accelerator", "intel"}})), 400, "accelerator"},

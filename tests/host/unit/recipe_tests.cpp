@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "api/recipe_manifest_check.h"
+#include "plugin_loader/manifest.h"
 #include "recipes/recipe_catalog.h"
 
 using namespace omnihost;
@@ -18,6 +20,11 @@ nlohmann::json good_video() {
                    "flow_shift": 5.0, "vae_use_slicing": true, "vae_use_tiling": true,
                    "enable_cpu_offload": false, "enforce_eager": true},
       "hints": {"requires_hf_token": false, "container_limitation": "in-process only"}})");
+}
+
+// The shipped manifest of a plugin in this source tree.
+plugin_loader::plugin_manifest shipped_manifest(const std::string &id) {
+    return plugin_loader::parse_manifest_file(fs::path(OMNIHOST_RECIPE_DIR) / ".." / "plugins" / id / (id + ".plugin.json"));
 }
 
 // Parses `doc` as file "v1.json"; returns the problem message ("" when valid).
@@ -61,14 +68,8 @@ TEST_CASE("each kind of mistake names the file and the field") {
         {"a size the model cannot run", [](auto &d) { d["hints"]["size_multiple"] = 32; d["defaults"]["width"] = 848; },
          "defaults.width", "must be a multiple of 32 for this model"},
         {"size_multiple not an integer", [](auto &d) { d["hints"]["size_multiple"] = "32"; }, "hints.size_multiple", "must be an integer"},
-        {"height as a string", [](auto &d) { d["defaults"]["height"] = "320"; }, "defaults.height", "must be an integer"},
-        {"height out of range", [](auto &d) { d["defaults"]["height"] = 99999; }, "defaults.height", "between"},
-        {"fractional steps", [](auto &d) { d["defaults"]["steps"] = 2.5; }, "defaults.steps", "must be an integer"},
-        {"negative guidance", [](auto &d) { d["defaults"]["guidance"] = -1; }, "defaults.guidance", "between"},
-        {"typo in defaults", [](auto &d) { d["defaults"]["stpes"] = 4; }, "defaults.stpes", "unknown field"},
-        {"audio key in a video recipe", [](auto &d) { d["defaults"]["voice"] = "Vivian"; }, "defaults.voice", "unknown field"},
-        {"vae flag not boolean", [](auto &d) { d["defaults"]["vae_use_tiling"] = 1; }, "defaults.vae_use_tiling", "must be a boolean"},
-        {"gpu memory above 1", [](auto &d) { d["defaults"]["gpu_memory_utilization"] = 1.5; }, "defaults.gpu_memory_utilization", "between"},
+        {"a default that is an object", [](auto &d) { d["defaults"]["height"] = nlohmann::json::object(); }, "defaults.height",
+         "must be a parameter name"},
         {"hint of the wrong type", [](auto &d) { d["hints"]["requires_hf_token"] = "yes"; }, "hints.requires_hf_token", "must be a boolean"},
         {"unknown hint", [](auto &d) { d["hints"]["colour"] = "red"; }, "hints.colour", "unknown field"},
         {"data_dir model escaping", [](auto &d) { d["model_root"] = "data_dir"; d["model"] = "../etc"; }, "model", "relative path"},
@@ -83,6 +84,94 @@ TEST_CASE("each kind of mistake names the file and the field") {
         CHECK(field == c.field);
         CHECK(message.rfind("v1.json: ", 0) == 0);
         CHECK(message.find(c.text) != std::string::npos);
+    }
+}
+
+TEST_CASE("defaults are judged by the serving plugin's manifest, under its names, naming the recipe's key") {
+    const plugin_loader::plugin_manifest video = shipped_manifest("video_diffusion");
+    struct Case {
+        const char *what;
+        std::function<void(nlohmann::json &)> mutate;
+        const char *field;
+        const char *text;
+    };
+    const std::vector<Case> cases = {
+        {"height as a string", [](auto &d) { d["defaults"]["height"] = "320"; }, "defaults.height", "must be an integer"},
+        {"height out of range", [](auto &d) { d["defaults"]["height"] = 99999; }, "defaults.height", "between 16 and 2048"},
+        {"height off the latent grid", [](auto &d) { d["defaults"]["height"] = 330; }, "defaults.height", "multiple of 16"},
+        {"fractional steps (alias of num_inference_steps)", [](auto &d) { d["defaults"]["steps"] = 2.5; }, "defaults.steps", "must be an integer"},
+        {"negative guidance (alias of guidance_scale)", [](auto &d) { d["defaults"]["guidance"] = -1; }, "defaults.guidance", "between 0 and 50"},
+        {"typo in defaults", [](auto &d) { d["defaults"]["stpes"] = 4; }, "defaults.stpes", "is not a parameter of plugin video_diffusion"},
+        {"audio key in a video recipe", [](auto &d) { d["defaults"]["voice"] = "Vivian"; }, "defaults.voice", "is not a parameter"},
+        {"a vLLM setting the in-process plugin has not", [](auto &d) { d["defaults"]["gpu_memory_utilization"] = 0.5; },
+         "defaults.gpu_memory_utilization", "is not a parameter"},
+        {"vae flag not boolean (start setting)", [](auto &d) { d["defaults"]["vae_use_tiling"] = 1; }, "defaults.vae_use_tiling", "must be a boolean"},
+        {"flow shift out of range (start setting)", [](auto &d) { d["defaults"]["flow_shift"] = 0; }, "defaults.flow_shift", "between 0.01 and 100"},
+        {"device of an unknown form (format device)", [](auto &d) { d["defaults"]["device"] = "gpu0"; }, "defaults.device", "cpu, cuda, cuda:N or auto"},
+        {"dtype not in the enum", [](auto &d) { d["defaults"]["dtype"] = "int8"; }, "defaults.dtype", "is not one of"},
+    };
+    for (const auto &c : cases) {
+        CAPTURE(c.what);
+        nlohmann::json doc = good_video();
+        c.mutate(doc);
+        RecipeProblem problem;
+        auto recipe = parse_recipe(doc, "v1.json", problem);
+        REQUIRE_MESSAGE(recipe, problem.message);
+        auto error = check_recipe_defaults(*recipe, video);
+        REQUIRE(error);
+        CHECK(error->field == c.field);
+        CHECK(error->message.rfind(std::string(c.field) + ": ", 0) == 0);
+        CHECK(error->message.find(c.text) != std::string::npos);
+    }
+    RecipeProblem problem;
+    auto good = parse_recipe(good_video(), "v1.json", problem);
+    REQUIRE(good);
+    CHECK_FALSE(check_recipe_defaults(*good, video));
+}
+
+TEST_CASE("a catalogue refuses a recipe its check refuses, naming file, recipe and field") {
+    const fs::path dir = fs::temp_directory_path() / ("omnihost-recipes-check-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    nlohmann::json bad = good_video();
+    bad["id"] = "bad";
+    bad["defaults"]["steps"] = 5000;
+    std::ofstream(dir / "bad.json") << bad.dump();
+    nlohmann::json ok = good_video();
+    ok["id"] = "ok";
+    std::ofstream(dir / "ok.json") << ok.dump();
+    const plugin_loader::plugin_manifest video = shipped_manifest("video_diffusion");
+    RecipeCatalog catalog;
+    catalog.load(dir.string(), "bad");
+    REQUIRE(catalog.recipes().size() == 2);
+    catalog.check_each([&](const Recipe &recipe) {
+        auto error = check_recipe_defaults(recipe, video);
+        return error ? error->message : std::string();
+    });
+    REQUIRE(catalog.recipes().size() == 1);
+    CHECK(catalog.recipes()[0].id == "ok");
+    REQUIRE(catalog.problems().size() == 2); // the recipe, and the default recipe it was
+    CHECK(catalog.problems()[0].file == "bad.json");
+    CHECK(catalog.problems()[0].field == "defaults.steps");
+    CHECK(catalog.problems()[0].message == "bad.json: recipe 'bad': defaults.steps: must be between 1 and 1000 (got 5000)");
+    CHECK(catalog.problems()[1].field == "default_recipe");
+    fs::remove_all(dir);
+}
+
+TEST_CASE("every shipped recipe agrees with the shipped manifest that serves it") {
+    RecipeCatalog catalog;
+    catalog.load(OMNIHOST_RECIPE_DIR, "demo-wan-tiny");
+    std::vector<plugin_loader::plugin_manifest> manifests;
+    for (const char *id : {"video_diffusion", "stable_audio", "subprocess_proxy", "container_proxy", "remote_proxy"})
+        manifests.push_back(shipped_manifest(id));
+    for (const auto &recipe : catalog.recipes()) {
+        CAPTURE(recipe.id);
+        const plugin_loader::plugin_manifest *serving = nullptr;
+        for (const auto &m : manifests)
+            if (m.serves(recipe.model_type, recipe.run_mode)) serving = &m;
+        REQUIRE(serving);
+        auto error = check_recipe_defaults(recipe, *serving);
+        CHECK_MESSAGE(!error, (error ? error->message : ""));
     }
 }
 
@@ -105,7 +194,7 @@ TEST_CASE("a catalogue skips and reports bad files, keeps good ones, default fir
     write("broken.json", "{ not json");
     nlohmann::json bad = good_video();
     bad["id"] = "bad";
-    bad["defaults"]["fps"] = 0;
+    bad["defaults"] = 3;
     write("bad.json", bad.dump());
     write("notes.txt", "ignored");
 
@@ -120,7 +209,7 @@ TEST_CASE("a catalogue skips and reports bad files, keeps good ones, default fir
     CHECK(listed["invalid"].size() == 2);
     bool saw_fps = false, saw_json = false;
     for (const auto &p : catalog.problems()) {
-        saw_fps = saw_fps || (p.file == "bad.json" && p.field == "defaults.fps");
+        saw_fps = saw_fps || (p.file == "bad.json" && p.field == "defaults");
         saw_json = saw_json || (p.file == "broken.json" && p.message.find("invalid JSON") != std::string::npos);
     }
     CHECK(saw_fps);

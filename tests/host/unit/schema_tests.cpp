@@ -9,15 +9,47 @@ using namespace omnihost;
 
 TEST_SUITE("schema") {
 
-TEST_CASE("video request: defaults fill, mistakes are named") {
+namespace {
+
+// A video plugin's manifest parameters, as a drop-in plugin would write them.
+const nlohmann::json &video_parameters() {
+    static const nlohmann::json params = nlohmann::json::parse(R"({
+        "video": {
+            "prompt": {"type": "string", "required": true},
+            "negative_prompt": {"type": "string", "max_length": 100},
+            "height": {"type": "integer", "min": 16, "max": 2048, "multiple_of": 16, "default": 480},
+            "width": {"type": "integer", "min": 16, "max": 2048, "multiple_of": 16, "default": 640},
+            "duration": {"type": "number", "min": 0.0625, "max": 30, "default": 4},
+            "fps": {"type": "integer", "min": 1, "max": 60, "default": 16},
+            "num_inference_steps": {"alias": "steps", "type": "integer", "min": 1, "max": 1000, "default": 30},
+            "guidance_scale": {"alias": ["guidance", "cfg"], "type": "number", "min": 0, "max": 50, "default": 4.0},
+            "sampler": {"type": "string", "enum": ["euler", "unipc"], "default": "unipc"},
+            "watermark": {"type": "string", "operator": true, "default": "mark"}
+        },
+        "start": {
+            "device": {"type": "string", "format": "device", "default": "auto"},
+            "endpoint": {"type": "string", "format": "url"},
+            "gpus": {"type": "string", "format": "gpu_list"},
+            "note": {"type": "string", "format": "no_control"},
+            "offload": {"type": "boolean", "default": true}
+        }})");
+    return params;
+}
+
+Schema video_schema() { return task_schema(Task::Video, video_parameters()); }
+
+} // namespace
+
+TEST_CASE("a task's schema is the wire fields plus the manifest: defaults fill, mistakes are named") {
     nlohmann::json body = {{"prompt", "a cat"}};
-    CHECK_FALSE(validate_object(body, generation_schema(Task::Video), true));
+    CHECK_FALSE(validate_object(body, video_schema(), true));
     CHECK(body["fps"] == 16);
     CHECK(body["duration"] == 4);
     CHECK(body["guidance_scale"] == 4.0);
+    CHECK(body["sampler"] == "unipc");
 
     auto error_for = [](nlohmann::json b) {
-        auto error = validate_object(b, generation_schema(Task::Video), true);
+        auto error = validate_object(b, video_schema(), true);
         return error ? error->field + "|" + error->message : std::string();
     };
     CHECK(error_for({{"prompt", "   "}}) == "prompt|prompt: must not be empty");
@@ -25,6 +57,10 @@ TEST_CASE("video request: defaults fill, mistakes are named") {
     CHECK(error_for({{"prompt", "x"}, {"fps", "16"}}) == "fps|fps: must be an integer (got string)");
     CHECK(error_for({{"prompt", "x"}, {"fps", 0}}) == "fps|fps: must be between 1 and 60 (got 0)");
     CHECK(error_for({{"prompt", "x"}, {"height", 16.5}}) == "height|height: must be an integer (got number)");
+    CHECK(error_for({{"prompt", "x"}, {"height", 50}}) == "height|height: must be a multiple of 16 (got 50)");
+    CHECK(error_for({{"prompt", "x"}, {"sampler", "ddim"}}) == "sampler|sampler: 'ddim' is not one of euler, unipc");
+    CHECK(error_for({{"prompt", "x"}, {"negative_prompt", std::string(101, 'n')}}) ==
+          "negative_prompt|negative_prompt: length must be at most 100 bytes (got 101)");
     CHECK(error_for({{"prompt", "x"}, {"seed", -1}}).rfind("seed|", 0) == 0);
     CHECK(error_for({{"prompt", "x"}, {"job_id", "a b"}}) == "job_id|job_id: must match [A-Za-z0-9_-]{1,64}");
     CHECK(error_for({{"prompt", "x"}, {"colour", 1}}) == "colour|colour: unknown field");
@@ -32,7 +68,70 @@ TEST_CASE("video request: defaults fill, mistakes are named") {
     CHECK(error_for({{"prompt", nullptr}}) == "prompt|prompt: is required");
 }
 
-TEST_CASE("manifest parameters tighten ranges, add knobs, keep built-in types") {
+TEST_CASE("without a manifest only the host's wire fields exist (no built-in parameter table)") {
+    nlohmann::json body = {{"prompt", "x"}, {"num_inference_steps", 4}};
+    auto error = validate_object(body, task_schema(Task::Video, nlohmann::json::object()), true);
+    REQUIRE(error);
+    CHECK(error->message == "num_inference_steps: unknown field");
+    for (Task task : {Task::Image, Task::Video, Task::Audio, Task::Tts, Task::Chat})
+        for (const auto &[name, spec] : generation_schema(task)) {
+            CAPTURE(name);
+            CHECK((name == "prompt" || name == "text" || name == "messages" || name == "seed" || name == "job_id"));
+        }
+    for (const auto &[name, spec] : start_schema()) {
+        CAPTURE(name);
+        CHECK((name == "recipe" || name == "model" || name == "model_type" || name == "run_mode"));
+    }
+}
+
+TEST_CASE("aliases: a request may use them, not beside the field; operator-only holds under an alias") {
+    nlohmann::json body = {{"prompt", "x"}, {"steps", 7}, {"cfg", 2.5}};
+    REQUIRE_FALSE(validate_object(body, video_schema(), true));
+    CHECK(body["num_inference_steps"] == 7);
+    CHECK(body["guidance_scale"] == 2.5);
+    CHECK_FALSE(body.contains("steps"));
+    nlohmann::json both = {{"prompt", "x"}, {"steps", 7}, {"num_inference_steps", 8}};
+    auto error = validate_object(both, video_schema(), true);
+    REQUIRE(error);
+    CHECK(error->field == "steps");
+    CHECK(error->message == "steps: is another name for num_inference_steps, which is also given");
+    nlohmann::json range = {{"prompt", "x"}, {"steps", 0}};
+    error = validate_object(range, video_schema(), true);
+    REQUIRE(error);
+    CHECK(error->message == "num_inference_steps: must be between 1 and 1000 (got 0)");
+
+    std::string problem;
+    auto spec = spec_from_manifest({{"type", "string"}, {"operator", true}, {"alias", "wm"}}, problem);
+    REQUIRE(spec);
+    auto refused = check_operator_only({{"wm", "mine"}}, {{"watermark", *spec}});
+    REQUIRE(refused);
+    CHECK(refused->field == "wm");
+}
+
+TEST_CASE("start settings: the host's routing fields plus the manifest's start scope, formats checked") {
+    const Schema start = start_schema_for(video_parameters());
+    auto error_for = [&](nlohmann::json b) {
+        auto error = validate_object(b, start, true);
+        return error ? error->field + "|" + error->message : std::string();
+    };
+    CHECK(error_for({{"model", "a/b"}, {"device", "cuda:1"}, {"endpoint", "https://x:1"}, {"gpus", "0,1"}}).empty());
+    CHECK(error_for({{"device", "gpu"}}) == "device|device: must be cpu, cuda, cuda:N or auto");
+    CHECK(error_for({{"endpoint", "ftp://x"}}) == "endpoint|endpoint: must start with http:// or https://");
+    CHECK(error_for({{"endpoint", "http://x y"}}) == "endpoint|endpoint: must not contain spaces or quotes");
+    CHECK(error_for({{"gpus", "0;1"}}) == "gpus|gpus: must be GPU indices like \"0\" or \"0,1\"");
+    CHECK(error_for({{"note", "a\nb"}}) == "note|note: must not contain control characters");
+    CHECK(error_for({{"model", "a b"}}).rfind("model|model: must be a hub id", 0) == 0);
+    CHECK(error_for({{"tensor_parallel_size", 2}}) == "tensor_parallel_size|tensor_parallel_size: unknown field");
+    nlohmann::json filled = {{"model", "a/b"}};
+    REQUIRE_FALSE(validate_object(filled, start, true));
+    CHECK(filled["device"] == "auto");
+    CHECK(filled["offload"] == true);
+    std::string problem;
+    CHECK_FALSE(spec_from_manifest({{"type", "string"}, {"format", "email"}}, problem));
+    CHECK(problem == "'format' must be one of url, device, gpu_list, no_control");
+}
+
+TEST_CASE("manifest parameters add knobs; restated wire fields keep the host's type") {
     const auto params = nlohmann::json::parse(R"({
         "num_inference_steps": {"type": "integer", "min": 1, "max": 50, "default": 2},
         "duration": {"type": "number", "min": 0.05, "max": 10},
@@ -42,7 +141,12 @@ TEST_CASE("manifest parameters tighten ranges, add knobs, keep built-in types") 
     const Schema schema = overlay_manifest_parameters(generation_schema(Task::Video), params, &problems);
     CHECK(problems.size() == 1);
     CHECK(schema.at("num_inference_steps").max == 50);
-    CHECK(schema.at("duration").kind == FieldKind::Number); // a plugin may widen integer to number
+    CHECK(schema.at("duration").kind == FieldKind::Number);
+    // A wire field the manifest restates keeps the host's type and takes the plugin's range.
+    const Schema narrowed = overlay_manifest_parameters(generation_schema(Task::Video),
+                                                        {{"seed", {{"type", "string"}, {"min", 5}, {"max", 9}}}});
+    CHECK(narrowed.at("seed").kind == FieldKind::Integer);
+    CHECK(narrowed.at("seed").max == 9);
     nlohmann::json body = {{"prompt", "x"}, {"num_inference_steps", 51}};
     auto error = validate_object(body, schema, true);
     REQUIRE(error);
@@ -86,13 +190,13 @@ TEST_CASE("modality words") {
 
 TEST_CASE("null means not given: defaults replace it, fields without a default disappear") {
     nlohmann::json body = {{"prompt", "a cat"}, {"fps", nullptr}, {"seed", nullptr}, {"negative_prompt", nullptr}};
-    REQUIRE_FALSE(validate_object(body, generation_schema(Task::Video), true));
+    REQUIRE_FALSE(validate_object(body, video_schema(), true));
     CHECK(body["fps"] == 16);            // the default, not null
     CHECK_FALSE(body.contains("seed"));  // no default: gone, so nobody reads null as a value
     CHECK_FALSE(body.contains("negative_prompt"));
     // Without filling, null is accepted and left for a later layer (recipe defaults) to fill.
     nlohmann::json raw = {{"prompt", "x"}, {"fps", nullptr}};
-    CHECK_FALSE(validate_object(raw, generation_schema(Task::Video), false));
+    CHECK_FALSE(validate_object(raw, video_schema(), false));
     CHECK(raw["fps"].is_null());
     // A manifest field that says nullable:false is still "not given" when null.
     std::string error;
@@ -122,14 +226,20 @@ TEST_CASE("wire fields are checked without a plugin (before readiness)") {
     CHECK(error_for({{"prompt", "x"}, {"seed", nullptr}, {"job_id", nullptr}, {"task", nullptr}}, Task::Video).empty());
 }
 
-TEST_CASE("a recipe default fills the field the manifest's alias names") {
+TEST_CASE("a recipe's defaults are sorted by the manifest under the plugin's names") {
+    const nlohmann::json defaults = {{"steps", 4}, {"guidance", 3.0}, {"fps", 8}, {"device", "cpu"}, {"offload", false},
+                                     {"gpu_memory_utilization", 0.5}};
+    const RecipeDefaults split = split_recipe_defaults(defaults, Task::Video, video_parameters());
+    CHECK(split.generation == nlohmann::json({{"num_inference_steps", 4}, {"guidance_scale", 3.0}, {"fps", 8}}));
+    CHECK(split.start == nlohmann::json({{"device", "cpu"}, {"offload", false}}));
+    CHECK(split.foreign == std::vector<std::string>{"gpu_memory_utilization"});
+    CHECK(split.source.at("steps") == "num_inference_steps");
     const nlohmann::json params = {{"sharpness_knob", {{"type", "integer"}, {"alias", "sharp"}}},
                                    {"strength", {{"type", "number"}, {"alias", {"s", "str"}}}}};
     CHECK(request_field_for_default(Task::Image, "sharp", params) == "sharpness_knob");
     CHECK(request_field_for_default(Task::Image, "str", params) == "strength");
-    CHECK(request_field_for_default(Task::Image, "steps", params) == "num_inference_steps"); // built-in
-    CHECK(request_field_for_default(Task::Audio, "duration", nlohmann::json::object()) == "audio_duration");
     CHECK(request_field_for_default(Task::Image, "strength", params) == "strength");
+    CHECK(request_field_for_default(Task::Image, "steps", params) == "steps"); // no built-in mapping any more
 }
 
 TEST_CASE("a manifest's field schemas are checked when it loads, naming the field") {
@@ -158,6 +268,11 @@ TEST_CASE("a manifest's field schemas are checked when it loads, naming the fiel
     CHECK(field_of({{"type", "string"}, {"alias", 5}}) == "parameters.image.knob.alias");
     CHECK(field_of({{"type", "string"}, {"label", 5}}) == "parameters.image.knob.label");
     CHECK(field_of({{"type", "string"}, {"operator", "yes"}}) == "parameters.image.knob.operator");
+    CHECK(field_of({{"type", "string"}, {"format", "url"}, {"group", "Server"}, {"choices", {"a", {{"value", "b"}, {"label", "B"}}}}}) == "");
+    CHECK(field_of({{"type", "string"}, {"format", "email"}}) == "parameters.image.knob.format");
+    CHECK(field_of({{"type", "integer"}, {"format", "url"}}) == "parameters.image.knob.format");
+    CHECK(field_of({{"type", "string"}, {"choices", {{{"label", "no value"}}}}}) == "parameters.image.knob.choices");
+    CHECK(field_of({{"type", "string"}, {"group", 3}}) == "parameters.image.knob.group");
 }
 
 TEST_CASE("operator-only fields: refused from a client, filled from the manifest, and a filled body stays valid") {
@@ -175,5 +290,33 @@ TEST_CASE("operator-only fields: refused from a client, filled from the manifest
     CHECK_FALSE(validate_object(body, schema, false)); // the fuzz target's invariant
 }
 
-} // TEST_SUITE
+TEST_CASE("the shipped proxies' start settings live in their manifests") {
+    auto start_of = [](const std::string &id) {
+        const auto manifest = plugin_loader::parse_manifest_file(std::string(OMNIHOST_RECIPE_DIR) + "/../plugins/" + id + "/" + id + ".plugin.json");
+        return start_schema_for(manifest.parameters);
+    };
+    // Remote: the URL is required and must be http(s); nothing of a local server is accepted.
+    const Schema remote = start_of("remote_proxy");
+    nlohmann::json body = {{"model", "a/b"}};
+    auto error = validate_object(body, remote, true);
+    REQUIRE(error);
+    CHECK(error->message == "remote_url: is required");
+    body = {{"model", "a/b"}, {"remote_url", "ftp://x"}};
+    CHECK(validate_object(body, remote, true)->field == "remote_url");
+    body = {{"model", "a/b"}, {"remote_url", "http://gpu:8000"}, {"port", 8000}};
+    CHECK(validate_object(body, remote, true)->message == "port: unknown field");
+    // Subprocess: vLLM's settings with vLLM's default port; container adds the accelerator.
+    const Schema subprocess = start_of("subprocess_proxy");
+    body = {{"model", "a/b"}};
+    REQUIRE_FALSE(validate_object(body, subprocess, true));
+    CHECK(body["port"] == 8000);
+    CHECK(body["gpu_memory_utilization"] == 0.9);
+    body = {{"model", "a/b"}, {"gpu_device", "0;1"}};
+    CHECK(validate_object(body, subprocess, true)->field == "gpu_device");
+    body = {{"model", "a/b"}, {"accelerator", "nvidia"}};
+    CHECK(validate_object(body, subprocess, true)->message == "accelerator: unknown field");
+    body = {{"model", "a/b"}, {"accelerator", "intel"}};
+    CHECK(validate_object(body, start_of("container_proxy"), true)->message == "accelerator: 'intel' is not one of nvidia, amd");
+}
 
+} // TEST_SUITE

@@ -1,5 +1,5 @@
-// plan_start against the real test plugin's manifest: recipe merge, routing, knob validation,
-// the torch.compile -> enforce_eager rule, data_dir models.
+// plan_start against the real test plugin's manifest: recipe merge sorted by the manifest,
+// routing, start settings validated by the manifest alone, data_dir models.
 #include <doctest/doctest.h>
 
 #include "api/start_planner.h"
@@ -44,19 +44,27 @@ TEST_CASE("a recipe fills the start: model under data_dir, load settings, genera
     CHECK(custom.plan->model == "my/other");
 }
 
-TEST_CASE("torch.compile means not eager unless eager is explicit") {
+TEST_CASE("start settings are the manifest's: declared ones validated and defaulted, others refused") {
     Planner p;
-    auto eager_of = [&](nlohmann::json body) {
+    auto plan_of = [&](nlohmann::json body) {
         body["model"] = "a/b";
         body["model_type"] = "video";
-        const PlanOutcome out = p.plan(body);
-        REQUIRE_MESSAGE(out.plan, out.error.message);
-        return out.plan->start_json.value("enforce_eager", nlohmann::json(nullptr));
+        return p.plan(body);
     };
-    CHECK(eager_of({{"enable_torch_compile", true}}) == false);
-    CHECK(eager_of({{"enable_torch_compile", false}}) == true);
-    CHECK(eager_of({{"enable_torch_compile", true}, {"enforce_eager", true}}) == true);
-    CHECK(eager_of(nlohmann::json::object()).is_null());
+    const PlanOutcome ok = plan_of({{"enable_torch_compile", true}, {"device", "cuda:0"}});
+    REQUIRE_MESSAGE(ok.plan, ok.error.message);
+    // No host rule derives one setting from another any more: the plugin reads what it declares.
+    CHECK(ok.plan->start_json["enable_torch_compile"] == true);
+    CHECK_FALSE(ok.plan->start_json.contains("enforce_eager"));
+    CHECK(ok.plan->start_json["port"] == 8000); // the manifest's default
+    auto error_of = [&](const nlohmann::json &body) {
+        const PlanOutcome out = plan_of(body);
+        return out.plan ? std::string("ok") : out.error.field + "|" + out.error.message;
+    };
+    CHECK(error_of({{"default_height", 512}}) == "default_height|default_height: unknown field");
+    CHECK(error_of({{"device", "tpu"}}) == "device|device: must be cpu, cuda, cuda:N or auto");
+    CHECK(error_of({{"gpu_memory_utilization", 2}}) == "gpu_memory_utilization|gpu_memory_utilization: must be between 0.05 and 1 (got 2)");
+    CHECK(error_of({{"dtype", "int4"}}).rfind("dtype|dtype: 'int4' is not one of", 0) == 0);
 }
 
 TEST_CASE("routing and cross-field refusals") {
@@ -67,7 +75,10 @@ TEST_CASE("routing and cross-field refusals") {
     };
     CHECK(error_of({{"model", "a/b"}, {"model_type", "video"}, {"run_mode", "container"}}) == "run_mode|400");
     CHECK(error_of({{"model", "a/b"}, {"model_type", "audio"}, {"run_mode", "remote"}}) == "run_mode|400");
-    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}}) == "remote_url|400");
+    // remote_url is the remote proxy's required start setting (its manifest); the test plugin
+    // serves remote routes without one.
+    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}}) == "ok");
+    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "ftp://x"}}) == "remote_url|400");
     CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "https://x"}}) == "ok");
     CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "container"}, {"port", 8091}}) == "ok"); // test plugin is in-process
     CHECK(error_of({{"model", "a/b"}, {"model_type", "video"}, {"test_load_steps", 0}}) == "test_load_steps|400");

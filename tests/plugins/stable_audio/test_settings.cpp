@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <cstdlib>
@@ -45,6 +46,32 @@ audio_request parse(const json &j, const model_limits &lim = kSao, const generat
 }  // namespace
 
 TEST_SUITE("settings") {
+TEST_CASE("the plugin's fallbacks for a missing value are its manifest's defaults") {
+    // The host hands the plugin requests and start settings already defaulted from the manifest;
+    // the plugin's own values only cover a caller that leaves one out, and must not disagree.
+    std::ifstream in(SA_MANIFEST);
+    REQUIRE(in);
+    const nlohmann::json params = nlohmann::json::parse(in)["parameters"];
+    const nlohmann::json &audio = params["audio"];
+    const nlohmann::json &start = params["start"];
+    const audio_request r = parse_audio_request(R"({"text":"x"})", generation_defaults{}, model_limits{47.55});
+    CHECK(r.audio_duration == audio["audio_duration"]["default"].get<double>());
+    CHECK(r.audio_start_in_s == audio["audio_start_in_s"]["default"].get<double>());
+    CHECK(r.num_inference_steps == audio["num_inference_steps"]["default"].get<int64_t>());
+    CHECK(r.guidance_scale == audio["guidance_scale"]["default"].get<double>());
+    CHECK(r.num_waveforms_per_prompt == audio["num_waveforms_per_prompt"]["default"].get<int64_t>());
+    CHECK(r.output_format == audio["output_format"]["default"].get<std::string>());
+    CHECK(r.peak_mode == audio["peak_mode"]["default"].get<std::string>());
+    CHECK_FALSE(audio["negative_prompt"].contains("default"));
+    CHECK_FALSE(r.negative_prompt.has_value());
+    const start_settings s = parse_start_settings(R"({"model":"m"})");
+    CHECK(s.enable_cpu_offload == start["enable_cpu_offload"]["default"].get<bool>());
+    CHECK(s.enforce_eager == start["enforce_eager"]["default"].get<bool>());
+    CHECK(s.device == start["device"]["default"].get<std::string>());
+    CHECK(s.dtype == start["dtype"]["default"].get<std::string>());
+    CHECK(s.threads == start["threads"]["default"].get<int>());
+}
+
 
 TEST_CASE("start settings: recipe spellings, dtype aliases, devices, defaults") {
     const start_settings s = parse_start_settings(json({{"model", "models/x"}, {"model_type", "audio"}, {"recipe", "r1"},

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include <cmath>
 #include <cstdlib>
 
 #include <unistd.h>
@@ -37,6 +38,34 @@ std::string json_text(const nlohmann::json &j) { return j.dump(); }
 }  // namespace
 
 TEST_SUITE("settings") {
+TEST_CASE("the plugin's fallbacks for a missing value are its manifest's defaults") {
+    // The host hands the plugin requests and start settings already defaulted from the manifest;
+    // the plugin's own values only cover a caller that leaves one out, and must not disagree.
+    std::ifstream in(VD_MANIFEST);
+    REQUIRE(in);
+    const nlohmann::json params = nlohmann::json::parse(in)["parameters"];
+    const nlohmann::json &video = params["video"];
+    const nlohmann::json &start = params["start"];
+    const video_request r = parse_video_request(R"({"prompt":"x"})", generation_defaults{}, limits{}, 16, false);
+    CHECK(r.height == video["height"]["default"].get<int64_t>());
+    CHECK(r.width == video["width"]["default"].get<int64_t>());
+    CHECK(r.fps == video["fps"]["default"].get<int64_t>());
+    CHECK(r.num_frames == frames_4k_plus_1(std::llround(video["duration"]["default"].get<double>() * r.fps)));
+    CHECK(r.num_inference_steps == video["num_inference_steps"]["default"].get<int64_t>());
+    CHECK(r.guidance_scale == video["guidance_scale"]["default"].get<double>());
+    CHECK(r.negative_prompt == video["negative_prompt"]["default"].get<std::string>());
+    const start_settings s = parse_start_settings(R"({"model":"m"})", limits{});
+    CHECK(s.vae_use_slicing == start["vae_use_slicing"]["default"].get<bool>());
+    CHECK(s.vae_use_tiling == start["vae_use_tiling"]["default"].get<bool>());
+    CHECK(s.enable_cpu_offload == start["enable_cpu_offload"]["default"].get<bool>());
+    CHECK(s.enforce_eager == start["enforce_eager"]["default"].get<bool>());
+    CHECK(s.device == start["device"]["default"].get<std::string>());
+    CHECK(s.dtype == start["dtype"]["default"].get<std::string>());
+    CHECK(s.threads == start["threads"]["default"].get<int>());
+    CHECK(limits{}.max_pixels == start["max_pixels"]["default"].get<int64_t>());
+    CHECK(limits{}.max_frames == start["max_frames"]["default"].get<int64_t>());
+}
+
 TEST_CASE("a full request is parsed and frames follow the 4k+1 rule") {
     auto r = parse_video_request(
         R"({"task":"video","prompt":"a cat","negative_prompt":"blurry","height":64,"width":96,
