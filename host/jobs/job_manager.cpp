@@ -1,9 +1,12 @@
 #include "jobs/job_manager.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -88,6 +91,16 @@ JobManager::~JobManager() { stop(); }
 void JobManager::start() {
     std::error_code ec;
     fs::create_directories(options_.output_dir, ec);
+    // An output folder that is a file or not writable would fail every job after a start that
+    // looked fine: refuse the start instead, naming the folder.
+    if (!fs::is_directory(options_.output_dir, ec))
+        throw StoreError("job outputs " + options_.output_dir + ": not a folder and cannot be created");
+    const std::string probe = (fs::path(options_.output_dir) / (".write-probe." + options_.worker_id + ".tmp")).string();
+    const int probe_fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (probe_fd < 0)
+        throw StoreError("job outputs " + options_.output_dir + ": cannot write there: " + std::strerror(errno));
+    ::close(probe_fd);
+    ::unlink(probe.c_str());
     // A SQLite store has one host: whatever it shows running was running in a process that is gone.
     reap(!store_.shared());
     const int swept = sweep_temporaries(options_.output_dir, [this](const std::string &job, const std::string &worker) {

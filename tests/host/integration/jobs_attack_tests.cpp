@@ -456,6 +456,20 @@ TEST_CASE("a --database that is an unknown URL scheme or under a file stops the 
     fs::remove_all(dir);
 }
 
+TEST_CASE("an --output-dir that is a file stops the start naming it (every job would fail at its write)") {
+    const fs::path dir = temp_dir("outfile");
+    { std::ofstream(dir / "not-a-folder") << "x"; }
+    const std::string message = refused_start({"--output-dir", (dir / "not-a-folder").string()});
+    CHECK_MESSAGE(message.find("job outputs " + (dir / "not-a-folder").string()) != std::string::npos, message);
+    // A folder that does not exist yet is created, and the write probe leaves nothing behind.
+    {
+        HostProcess host({{"--output-dir", (dir / "new" / "outputs").string()}});
+        CHECK(fs::is_directory(dir / "new" / "outputs"));
+        CHECK(fs::is_empty(dir / "new" / "outputs"));
+    }
+    fs::remove_all(dir);
+}
+
 TEST_CASE("a read-only job database stops the start instead of a host that lists but refuses every job") {
     const fs::path dir = temp_dir("readonly");
     const fs::path db = dir / "jobs.db";
