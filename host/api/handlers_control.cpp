@@ -7,6 +7,7 @@
 #include "api/http_status.h"
 #include "api/request_schemas.h"
 #include "api/http_io.h"
+#include "api/image_inputs.h"
 #include "api/operator_limits.h"
 #include "api/start_planner.h"
 #include "common/json_limits.h"
@@ -58,6 +59,7 @@ void handle_status(ApiContext &context, Request &, Response &response) {
                            {"load", nullptr},
                            {"job", nullptr},
                            {"health", nullptr},
+                           {"image_input", nullptr},
                            {"limits", limits_json(context.options.limits)}};
     if (snap.plan) {
         body["model"] = snap.plan->model;
@@ -71,6 +73,8 @@ void handle_status(ApiContext &context, Request &, Response &response) {
         // the UI's server-info panel; secrets of the start request are redacted.
         auto health = parse_json_bounded_or_discarded(snap.health_json, kPluginAnswerLimits);
         if (health.is_object()) body["health"] = redact(health, secret_values(snap.plan->start_json));
+        // What the loaded model takes as input images (null until its plugin has answered).
+        if (snap.state == SlotState::Ready) body["image_input"] = image_input_modes(snap.health_json);
     }
     if (snap.load) body["load"] = progress_json(*snap.load);
     if (snap.job) {

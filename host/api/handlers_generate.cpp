@@ -15,6 +15,7 @@
 #include "api/http_status.h"
 #include "api/request_schemas.h"
 #include "api/http_io.h"
+#include "api/image_inputs.h"
 #include "api/operator_limits.h"
 #include "common/json_limits.h"
 
@@ -40,6 +41,13 @@ std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohm
     }
     const std::string name = task_name(task);
     body.erase("task"); // checked with the wire fields; set again below
+    // Input images are checked on their own (decoded, size-limited, matched to what the loaded
+    // model takes) and kept out of the manifest schema; they go back in for the plugin below.
+    nlohmann::json images;
+    if (auto error = take_image_inputs(body, task, snap.health_json, snap.plan->model, context.options.limits, images)) {
+        failure = *error;
+        return std::nullopt;
+    }
     std::vector<std::string> problems;
     Schema schema = generation_schema(task);
     schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value("*", nlohmann::json::object()), &problems);
@@ -74,6 +82,7 @@ std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohm
     if (body.contains("job_id") && body["job_id"].is_string()) call.job_id = body["job_id"].get<std::string>();
     body.erase("job_id");
     body["task"] = name;
+    restore_image_inputs(body, images);
     call.request = std::move(body);
     return call;
 }

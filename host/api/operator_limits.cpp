@@ -100,7 +100,8 @@ nlohmann::json limits_json(const OperatorLimits &limits) {
             {"max_pixels", limits.max_pixels},
             {"max_steps", limits.max_steps},
             {"max_duration", limits.max_duration},
-            {"max_samples", limits.max_samples}};
+            {"max_samples", limits.max_samples},
+            {"max_image_bytes", limits.max_image_bytes}};
 }
 
 } // namespace omnihost

@@ -24,6 +24,7 @@ struct OperatorLimits {
     int64_t max_steps = 200;          // num_inference_steps
     double max_duration = 60;         // seconds of video or audio
     int64_t max_samples = 4;          // outputs per request (num_*_per_prompt, num_samples)
+    int64_t max_image_bytes = 16 * 1024 * 1024; // one input image (image-to-video), encoded bytes
 };
 
 struct HostOptions {

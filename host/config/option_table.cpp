@@ -206,6 +206,8 @@ const std::vector<option_spec> &option_table() {
         unsigned_option("max-steps", "N", "num_inference_steps", &L::max_steps, 1, 1000000),
         positive_number_option("max-duration", "SEC", "seconds of video or audio", &L::max_duration, 86400),
         unsigned_option("max-samples", "N", "outputs per request", &L::max_samples, 1, 1024),
+        unsigned_option("max-image-bytes", "N", "encoded size of one input image (image-to-video)",
+                        &L::max_image_bytes, 1024, 1ull << 31),
         unsigned_option("cancel-deadline-s", "N",
                         "a cancelled load/generation that has not returned N s later marks the slot failed; "
                         "its plugin instance is abandoned, not destroyed (0 = wait forever)",

@@ -4,11 +4,12 @@ import { $, show, readInt, hub, formatSeconds } from './dom.js';
 import { apiJson, newJobId } from './api.js';
 import { catalog, modeFor, modelInfo } from './catalog.js';
 import { state, studioModelType, serverReady } from './state.js';
-import { resolveSpecs, taskFor, manifestDefault } from './params.js';
+import { resolveSpecs, taskFor, AUDIO_DEFAULT_NEGATIVE } from './params.js';
 import { renderParams, readParams } from './param-controls.js';
 import { currentModel, currentRunMode, supportsImageEdit } from './config-panel.js';
 import { trackJob } from './gallery.js';
 import { toast } from './toast.js';
+import { initImageDropzone, imageFields, missingImage, showResultImage } from './image-dropzone.js';
 
 const MODALITY = {
   image: { title: 'Image Generation', button: 'Generate Image', noun: 'Image',
@@ -61,8 +62,7 @@ export function renderStudio(force = false) {
     $('#prompt-label').textContent = type === 'tts' ? 'Text' : 'Prompt';
     show($('#negative-field'), type !== 'tts');
     show($('#seed-field'), type !== 'tts');
-    const negative = plugin && plugin.parameters ? manifestDefault(plugin.parameters[taskFor(type)], 'negative_prompt') : undefined;
-    $('#negative-prompt').placeholder = negative ? `Negative prompt (default: ${negative})` : 'Negative prompt (optional)...';
+    $('#negative-prompt').placeholder = type === 'audio' ? `Negative prompt (default: ${AUDIO_DEFAULT_NEGATIVE})` : 'Negative prompt (optional)...';
     const edit = supportsImageEdit();
     show($('#image-edit'), edit);
     if (!edit) clearImage();
@@ -77,15 +77,10 @@ export function renderStudio(force = false) {
   const next = resolveSpecs(type, manifestParams, recipe ? recipe.defaults : null, limits, sizeMultiple);
   if (force || key !== renderedFor || JSON.stringify(next) !== JSON.stringify(specs)) {
     specs = next;
-    renderParams($(chat ? '#chat-params' : '#params'), specs);
+    renderParams($('#params'), specs);
     renderedFor = key;
   }
   updateButtons();
-}
-
-/** The controls on show (the chat's too): what readParams reads back. */
-export function currentSpecs() {
-  return specs;
 }
 
 function updateButtons() {
@@ -131,12 +126,20 @@ function buildRequest(type, prompt, values) {
   const negative = $('#negative-prompt').value.trim();
   const seed = readInt($('#seed'), null);
   const body = {};
-  // Fields left out take the plugin's manifest defaults on the host.
-  if (type === 'tts') return Object.assign(body, { text: prompt, ...values });
-  Object.assign(body, type === 'audio' ? { text: prompt, ...values } : { prompt, ...values });
-  if (negative) body.negative_prompt = negative;
+  if (type === 'tts') {
+    Object.assign(body, { text: prompt, voice: values.voice, speed: values.speed });
+    if (values.instructions && values.instructions.trim()) body.instructions = values.instructions.trim();
+    return body;
+  }
+  if (type === 'audio') {
+    Object.assign(body, { text: prompt, ...values, negative_prompt: negative || AUDIO_DEFAULT_NEGATIVE });
+  } else {
+    Object.assign(body, { prompt, ...values });
+    if (negative) body.negative_prompt = negative;
+  }
   if (seed !== null) body.seed = seed;
   if (type === 'image' && inputImage) body.input_image = inputImage;
+  if (type === 'video') Object.assign(body, imageFields());
   return body;
 }
 
@@ -154,6 +157,7 @@ async function generate() {
     return;
   }
   const { values, errors } = readParams($('#params'), specs);
+  if (type === 'video' && missingImage()) errors.push(missingImage());
   if (errors.length) { setError(errors.join('; ')); return; }
   setError('');
   const body = buildRequest(type, prompt, values);
@@ -175,6 +179,7 @@ async function generate() {
       seed: Number.isFinite(seed) ? seed : undefined, model: state.status && state.status.model });
     if (answer.state === 'cancelled') throw Object.assign(new Error('cancelled'), { cancelled: true });
     if (answer.state !== 'succeeded') throw new Error(answer.error || `the job ended ${answer.state}`);
+    if (type === 'video') showResultImage(answer.metadata);
     const t = Number(answer.generationTime);
     toast(`${MODALITY[type].noun} generated${Number.isFinite(t) ? ` in ${t.toFixed(1)}s` : ''}`, 'success');
     hub.emit('ui-log', { level: 'success', message: `${MODALITY[type].noun} generated (job ${jobId})` });
@@ -252,6 +257,7 @@ export function initStudio() {
   });
   $('#seed-random-btn').addEventListener('click', () => { $('#seed').value = String(Math.floor(Math.random() * 2 ** 31)); });
   initDropzone();
+  initImageDropzone($('#params'), studioModelType);
   hub.on('progress', (frame) => { if (job && frame.job_id === job.id) renderProgress(frame); });
   hub.on('status', (s) => {
     // Polling fallback for the bar when the log socket is down: the status carries the job.
