@@ -4,7 +4,7 @@ import { $, show, readInt, hub, formatSeconds } from './dom.js';
 import { apiJson, newJobId } from './api.js';
 import { catalog, modeFor, modelInfo } from './catalog.js';
 import { state, studioModelType, serverReady } from './state.js';
-import { resolveSpecs, taskFor, AUDIO_DEFAULT_NEGATIVE } from './params.js';
+import { resolveSpecs, taskFor, manifestDefault } from './params.js';
 import { renderParams, readParams } from './param-controls.js';
 import { currentModel, currentRunMode, supportsImageEdit } from './config-panel.js';
 import { trackJob } from './gallery.js';
@@ -62,7 +62,8 @@ export function renderStudio(force = false) {
     $('#prompt-label').textContent = type === 'tts' ? 'Text' : 'Prompt';
     show($('#negative-field'), type !== 'tts');
     show($('#seed-field'), type !== 'tts');
-    $('#negative-prompt').placeholder = type === 'audio' ? `Negative prompt (default: ${AUDIO_DEFAULT_NEGATIVE})` : 'Negative prompt (optional)...';
+    const negative = plugin && plugin.parameters ? manifestDefault(plugin.parameters[taskFor(type)], 'negative_prompt') : undefined;
+    $('#negative-prompt').placeholder = negative ? `Negative prompt (default: ${negative})` : 'Negative prompt (optional)...';
     const edit = supportsImageEdit();
     show($('#image-edit'), edit);
     if (!edit) clearImage();
@@ -77,10 +78,15 @@ export function renderStudio(force = false) {
   const next = resolveSpecs(type, manifestParams, recipe ? recipe.defaults : null, limits, sizeMultiple);
   if (force || key !== renderedFor || JSON.stringify(next) !== JSON.stringify(specs)) {
     specs = next;
-    renderParams($('#params'), specs);
+    renderParams($(chat ? '#chat-params' : '#params'), specs);
     renderedFor = key;
   }
   updateButtons();
+}
+
+/** The controls on show (the chat's too): what readParams reads back. */
+export function currentSpecs() {
+  return specs;
 }
 
 function updateButtons() {
@@ -126,17 +132,10 @@ function buildRequest(type, prompt, values) {
   const negative = $('#negative-prompt').value.trim();
   const seed = readInt($('#seed'), null);
   const body = {};
-  if (type === 'tts') {
-    Object.assign(body, { text: prompt, voice: values.voice, speed: values.speed });
-    if (values.instructions && values.instructions.trim()) body.instructions = values.instructions.trim();
-    return body;
-  }
-  if (type === 'audio') {
-    Object.assign(body, { text: prompt, ...values, negative_prompt: negative || AUDIO_DEFAULT_NEGATIVE });
-  } else {
-    Object.assign(body, { prompt, ...values });
-    if (negative) body.negative_prompt = negative;
-  }
+  // Fields left out take the plugin's manifest defaults on the host.
+  if (type === 'tts') return Object.assign(body, { text: prompt, ...values });
+  Object.assign(body, type === 'audio' ? { text: prompt, ...values } : { prompt, ...values });
+  if (negative) body.negative_prompt = negative;
   if (seed !== null) body.seed = seed;
   if (type === 'image' && inputImage) body.input_image = inputImage;
   if (type === 'video') Object.assign(body, imageFields());
