@@ -5,6 +5,7 @@
 #include "hub_http.h"
 
 #include "core/hub.h"
+#include "core/regular_file.h"
 
 #include <Poco/URI.h>
 
@@ -105,17 +106,32 @@ fs::path download_model(const std::string &model_id, const download_options &o) 
     }
     if (info.status != 200) throw_for_status(s, info, "the file list of revision '" + id->revision + "'");
     const repo_revision rev = parse_revision_info(info.body);
-    const std::vector<std::string> files = select_files(rev.files, o.allow_patterns);
+    std::vector<std::string> files = select_files(rev.files, o.allow_patterns);
     if (files.empty())
         throw hub_error(hub_error_kind::not_found, "model '" + s.model_id + "' has no files a diffusers pipeline loads "
                                                    "(model_index.json, configs, safetensors, tokenizer files) at " +
                                                    rev.commit);
-    if (std::find(files.begin(), files.end(), "model_index.json") == files.end())
-        log(log_level::warn, s.model_id + " has no model_index.json: it is not a diffusers pipeline repository");
-
     const fs::path repo = repo_folder(cache, id->org, id->name);
     const fs::path blobs = repo / "blobs";
     make_real_dirs(cache, blobs);
+
+    // model_index.json first: its components are the folders worth fetching (a repository may
+    // also hold the original single-file checkpoint, gigabytes no loader here reads).
+    const bool has_index = std::find(files.begin(), files.end(), "model_index.json") != files.end();
+    bool index_fetched = false;
+    if (has_index) {
+        const file_meta index = head_file(s, rev.commit, "model_index.json");
+        index_fetched = fetch_blob(s, index, blobs, nullptr);
+        std::string text;
+        try {
+            text = models::read_regular_file(blobs / index.etag, "model_index.json", 1u << 20);
+        } catch (const std::exception &e) {
+            throw hub_error(hub_error_kind::io, e.what());
+        }
+        files = restrict_to_components(files, pipeline_components(text));
+    } else {
+        log(log_level::warn, s.model_id + " has no model_index.json: it is not a diffusers pipeline repository");
+    }
 
     // 2. What each file is (ETag, size, where); the total for the progress bar.
     std::vector<file_meta> metas;
@@ -149,7 +165,7 @@ fs::path download_model(const std::string &model_id, const download_options &o) 
                 while (next_tenth < 10 && file_done * 10 >= m.size * uint64_t(next_tenth)) ++next_tenth;
             }
         };
-        const bool fetched = fetch_blob(s, m, blobs, report);
+        const bool fetched = fetch_blob(s, m, blobs, report) || (index_fetched && m.path == "model_index.json");
         report(m.size);
         log(log_level::info, counter + m.path + (fetched ? ": downloaded " : ": already in the cache, ") + human_size(m.size) +
                                  (m.etag.size() == 64 ? " (sha256 checked)" : m.etag.size() == 40 ? " (git blob id checked)" : ""));

@@ -124,4 +124,34 @@ std::vector<std::string> select_files(const std::vector<std::string> &all, const
     return out;
 }
 
+std::vector<std::string> pipeline_components(const std::string &model_index_json) {
+    nlohmann::json j;
+    try {
+        j = omnihost::parse_json_bounded(model_index_json, {16, 1u << 20});
+    } catch (const std::exception &e) {
+        throw hub_error(hub_error_kind::protocol, std::string("model_index.json is not usable JSON (") + e.what() + ")");
+    }
+    if (!j.is_object()) throw hub_error(hub_error_kind::protocol, "model_index.json is not a JSON object");
+    std::vector<std::string> out;
+    for (const auto &[key, value] : j.items())
+        if (key.empty() || key[0] != '_')
+            if (value.is_array() && value.size() == 2 && safe_repo_path(key) && key.find('/') == std::string::npos)
+                out.push_back(key);
+    return out;
+}
+
+std::vector<std::string> restrict_to_components(const std::vector<std::string> &files,
+                                                const std::vector<std::string> &components) {
+    const std::set<std::string> folders(components.begin(), components.end());
+    std::vector<std::string> out;
+    for (const auto &f : files) {
+        const auto slash = f.find('/');
+        const bool keep = slash == std::string::npos
+                              ? (f == "model_index.json" || f == "config.json" || f == "scheduler_config.json")
+                              : folders.count(f.substr(0, slash)) > 0;
+        if (keep) out.push_back(f);
+    }
+    return out;
+}
+
 }  // namespace omnihost::hub

@@ -33,4 +33,14 @@ const std::vector<std::string> &pipeline_allow_patterns();
 // are what the loaders read. Unsafe paths are refused (hub_error(unsafe)), never skipped silently.
 std::vector<std::string> select_files(const std::vector<std::string> &all, const std::vector<std::string> &patterns);
 
+// The component folders a diffusers model_index.json names (keys whose value is a [library,
+// class] pair). Throws hub_error(protocol) for a text that is not a JSON object (bounded parse).
+std::vector<std::string> pipeline_components(const std::string &model_index_json);
+
+// `files` restricted to what DiffusionPipeline.download takes: the top-level model_index.json,
+// config.json and scheduler_config.json, and files inside the named component folders (so a
+// repository's original single-file checkpoint beside the diffusers folders is not fetched).
+std::vector<std::string> restrict_to_components(const std::vector<std::string> &files,
+                                                const std::vector<std::string> &components);
+
 }  // namespace omnihost::hub

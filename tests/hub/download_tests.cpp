@@ -72,6 +72,8 @@ TEST_CASE("a pipeline is downloaded into the Hugging Face cache layout, then fou
                                            "transformer/diffusion_pytorch_model.safetensors", "vae/config.json",
                                            "vae/diffusion_pytorch_model.safetensors"};
     CHECK(linked == want);
+    // The original single-file checkpoint beside the diffusers folders is not even fetched.
+    CHECK(gets_of(hub, "/lfs/" + hub_standin::sha256_hex(repo.files.at("model.safetensors"))).empty());
     for (const auto &path : want) {
         CAPTURE(path);
         const fs::path link = snapshot / path;

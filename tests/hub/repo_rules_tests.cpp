@@ -47,6 +47,21 @@ TEST_CASE("an unsafe name among the wanted files refuses the whole list") {
     }
 }
 
+TEST_CASE("model_index.json names the component folders; only they and the top-level configs are kept") {
+    const auto components = pipeline_components(R"({"_class_name": "WanPipeline", "_diffusers_version": "0.35",
+        "transformer": ["diffusers", "WanTransformer3DModel"], "vae": ["diffusers", "AutoencoderKLWan"],
+        "text_encoder": [null, null], "../escape": ["x", "y"], "not_a_pair": "x"})");
+    CHECK(components == std::vector<std::string>{"text_encoder", "transformer", "vae"});
+    const std::vector<std::string> files = {"model_index.json", "model.safetensors", "scheduler_config.json",
+                                            "transformer/config.json", "vae/diffusion_pytorch_model.safetensors",
+                                            "controlnet/config.json", "config.json"};
+    CHECK(restrict_to_components(files, components) ==
+          std::vector<std::string>{"model_index.json", "scheduler_config.json", "transformer/config.json",
+                                   "vae/diffusion_pytorch_model.safetensors", "config.json"});
+    CHECK_THROWS_AS(pipeline_components("[1,2]"), hub_error);
+    CHECK_THROWS_AS(pipeline_components(std::string(50, '[')), hub_error);
+}
+
 TEST_CASE("the revision answer is parsed bounded and validated") {
     const auto r = parse_revision_info(R"({"sha":"0123456789abcdef0123456789abcdef01234567","siblings":[{"rfilename":"a.json"}]})");
     CHECK(r.commit == "0123456789abcdef0123456789abcdef01234567");

@@ -79,7 +79,10 @@ inline std::string noise(std::size_t n, unsigned seed) {
 // A diffusers-shaped repository, with files a pipeline does not need beside it.
 inline hub_standin::repo small_pipeline() {
     hub_standin::repo r;
-    r.files["model_index.json"] = R"({"_class_name": "WanPipeline"})";
+    r.files["model_index.json"] = R"({"_class_name": "WanPipeline", "_diffusers_version": "0.35.0",
+        "transformer": ["diffusers", "WanTransformer3DModel"], "vae": ["diffusers", "AutoencoderKLWan"],
+        "tokenizer": ["transformers", "T5TokenizerFast"], "scheduler": ["diffusers", "UniPCMultistepScheduler"],
+        "text_encoder": [null, null]})";
     r.files["transformer/config.json"] = R"({"num_layers": 1})";
     r.files["transformer/diffusion_pytorch_model.safetensors"] = noise(300000, 1);
     r.files["transformer/diffusion_pytorch_model.fp16.safetensors"] = noise(1000, 2);  // variant: skipped
@@ -89,6 +92,8 @@ inline hub_standin::repo small_pipeline() {
     r.files["tokenizer/spiece.model"] = noise(1000, 4);
     r.files["scheduler/scheduler_config.json"] = R"({"shift": 3.0})";
     r.files["README.md"] = "# not needed";                       // skipped
+    r.files["model.safetensors"] = noise(70000, 5);                 // the original checkpoint: skipped
+    r.files["extras/config.json"] = "{}";                           // no component of the pipeline: skipped
     r.files["transformer/diffusion_pytorch_model.bin"] = "pickle";  // skipped: never pickles
     return r;
 }
