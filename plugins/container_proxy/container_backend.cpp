@@ -43,17 +43,6 @@ public:
 
     const char* kind() const override { return "container"; }
 
-    void check_route(const ServeSettings& s) const override {
-        if (s.run_mode != "container")
-            throw ProxyError(OMNIHOST_NOT_SUPPORTED, "run_mode: container_proxy serves run_mode container, not " + s.run_mode);
-        if (s.model_type == "video" || s.model_type == "audio")
-            throw ProxyError(OMNIHOST_NOT_SUPPORTED,
-                             "model_type " + s.model_type +
-                                 " is not available in container mode: vLLM-Omni's serving layer loses " + s.model_type +
-                                 " outputs ('numpy.ndarray' object has no attribute 'save'); run it in-process with "
-                                 "run_mode subprocess");
-    }
-
     void apply_policy(ServeSettings& s, const json& start) const override {
         apply_launch_policy(s, start, policy_, false);
     }

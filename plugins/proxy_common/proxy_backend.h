@@ -52,8 +52,6 @@ public:
     virtual const char* kind() const = 0;
     // Whether the model must be named in the start JSON (remote can take it from /v1/models).
     virtual bool requires_model() const { return true; }
-    // Refuse model types this backend does not serve (NOT_SUPPORTED with the reason).
-    virtual void check_route(const ServeSettings& s) const = 0;
     // What the operator allows (launch_policy.h): refuses request fields outside it, fills the
     // operator's settings. Runs before preview() and start(). Remote launches nothing: no-op.
     virtual void apply_policy(ServeSettings&, const nlohmann::json& /*start*/) const {}

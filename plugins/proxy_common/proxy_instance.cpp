@@ -166,7 +166,6 @@ omnihost_status p_start(omnihost_instance* inst, const char* start_json, const o
         }
         json start = parse_json_arg(start_json, "start");
         ServeSettings settings = parse_serve_settings(start, inst->backend->requires_model());
-        inst->backend->check_route(settings);
         inst->backend->apply_policy(settings, start);
         TaskTimeouts timeouts = read_task_timeouts(start, read_task_timeouts(inst->config, TaskTimeouts{}));
         {
@@ -287,7 +286,6 @@ omnihost_status p_command_preview(omnihost_instance* inst, const char* start_jso
         if (!inst || !out_len) throw invalid_field("inst and out_len", "must not be NULL");
         json start = parse_json_arg(start_json, "start");
         ServeSettings s = parse_serve_settings(start, inst->backend->requires_model());
-        inst->backend->check_route(s);
         inst->backend->apply_policy(s, start);
         omnihost::sdk::answer_text(inst->backend->preview(s, start).dump(), out, out_cap, out_len);
     });

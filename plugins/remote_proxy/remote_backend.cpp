@@ -22,11 +22,6 @@ public:
     const char* kind() const override { return "remote"; }
     bool requires_model() const override { return false; }
 
-    void check_route(const ServeSettings& s) const override {
-        if (s.run_mode != "remote")
-            throw ProxyError(OMNIHOST_NOT_SUPPORTED, "run_mode: remote_proxy serves run_mode remote, not " + s.run_mode);
-    }
-
     json preview(const ServeSettings& s, const json&) const override {
         const std::string base = normalize_remote_url(s.remote_url);
         std::vector<std::string> argv = {"curl", "-sf"};

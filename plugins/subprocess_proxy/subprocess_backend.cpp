@@ -56,16 +56,6 @@ public:
 
     const char* kind() const override { return "subprocess"; }
 
-    void check_route(const ServeSettings& s) const override {
-        if (s.run_mode != "subprocess")
-            throw ProxyError(OMNIHOST_NOT_SUPPORTED, "run_mode: subprocess_proxy serves run_mode subprocess, not " + s.run_mode);
-        if (s.model_type == "video" || s.model_type == "audio")
-            throw ProxyError(OMNIHOST_NOT_SUPPORTED,
-                             "model_type " + s.model_type +
-                                 " runs in-process in run_mode subprocess (vLLM-Omni's serving layer loses video "
-                                 "and audio outputs); subprocess_proxy serves image, tts and omni");
-    }
-
     // The binary and extra environment are operator settings (create config, else the
     // OMNIHOST_VLLM_BINARY variable); a start request cannot choose what gets executed.
     LaunchCommand command(const ServeSettings& s, const json&) const {

@@ -98,7 +98,6 @@ TEST_CASE("bad URLs are INVALID_ARGUMENT naming remote_url") {
         CHECK(p.start(remote(bad)) == OMNIHOST_INVALID_ARGUMENT);
         CHECK(p.last_error().rfind("remote_url:", 0) == 0);
     }
-    CHECK(p.start({{"run_mode", "container"}, {"remote_url", "http://x"}}) == OMNIHOST_NOT_SUPPORTED);
 }
 
 TEST_CASE("a remote that goes away turns health not-ready, and generate reports the connection error") {
