@@ -1,7 +1,6 @@
 #include "openai/openai_mapping.h"
 
 #include <cmath>
-#include <regex>
 #include <set>
 
 #include "slot/runtime_slot.h"
@@ -12,6 +11,13 @@ namespace {
 using nlohmann::json;
 
 bool given(const json &in, const char *key) { return in.contains(key) && !in[key].is_null(); }
+
+// A positive whole number of at most six digits without a leading zero ("640"), else -1.
+int small_positive(const std::string &text) {
+    if (text.empty() || text.size() > 6 || text[0] == '0' || text.find_first_not_of("0123456789") != std::string::npos)
+        return -1;
+    return std::stoi(text);
+}
 
 // Copies every field but those in `skip`; unknown ones reach the validator, which names them.
 void copy_except(const json &in, json &out, const std::set<std::string> &skip) {
@@ -25,12 +31,13 @@ std::optional<ApiError> apply_size(const json &in, json &out) {
     if (!in["size"].is_string()) return ApiError{400, "size: must be a string like \"640x480\"", "size"};
     const std::string size = in["size"].get<std::string>();
     if (size == "auto") return std::nullopt;
-    static const std::regex pattern("^([1-9][0-9]{0,5})x([1-9][0-9]{0,5})$");
-    std::smatch m;
-    if (!std::regex_match(size, m, pattern))
+    const auto x = size.find('x');
+    const int width = x == std::string::npos ? -1 : small_positive(size.substr(0, x));
+    const int height = x == std::string::npos ? -1 : small_positive(size.substr(x + 1));
+    if (width < 0 || height < 0)
         return ApiError{400, "size: must be WIDTHxHEIGHT in pixels, like \"640x480\" (got \"" + size.substr(0, 40) + "\")", "size"};
-    out["width"] = std::stoi(m[1].str());
-    out["height"] = std::stoi(m[2].str());
+    out["width"] = width;
+    out["height"] = height;
     return std::nullopt;
 }
 
@@ -143,8 +150,8 @@ std::optional<ApiError> map_video_request(const json &in, const StartPlan *plan,
         const json &s = in["seconds"];
         long long seconds = 0;
         if (s.is_number_integer()) seconds = s.get<long long>();
-        else if (s.is_string() && std::regex_match(s.get<std::string>(), std::regex("^[1-9][0-9]{0,5}$")))
-            seconds = std::stoll(s.get<std::string>());
+        else if (s.is_string() && small_positive(s.get<std::string>()) > 0)
+            seconds = small_positive(s.get<std::string>());
         else return ApiError{400, "seconds: must be a positive whole number of seconds, like \"4\"", "seconds"};
         if (seconds < 1) return ApiError{400, "seconds: must be a positive whole number of seconds, like \"4\"", "seconds"};
         out["duration"] = seconds;

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -10,8 +9,16 @@
 namespace omnihost_test {
 namespace {
 
-const std::regex kMetricName("^[a-zA-Z_:][a-zA-Z0-9_:]*$");
-const std::regex kLabelName("^[a-zA-Z_][a-zA-Z0-9_]*$");
+// [a-zA-Z_:][a-zA-Z0-9_:]* for metric names; label names the same without ':'.
+bool valid_name(const std::string &name, bool colon_allowed) {
+    if (name.empty()) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon_allowed && c == ':');
+        if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+    }
+    return true;
+}
 
 [[noreturn]] void fail(size_t line_no, const std::string &line, const std::string &why) {
     throw std::runtime_error("line " + std::to_string(line_no) + ": " + why + ": " + line.substr(0, 200));
@@ -38,7 +45,7 @@ PromSample parse_sample(const std::string &line, size_t line_no) {
     size_t i = 0;
     while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
     s.name = line.substr(0, i);
-    if (!std::regex_match(s.name, kMetricName)) fail(line_no, line, "bad metric name");
+    if (!valid_name(s.name, true)) fail(line_no, line, "bad metric name");
     if (i < line.size() && line[i] == '{') {
         ++i;
         while (true) {
@@ -50,7 +57,7 @@ PromSample parse_sample(const std::string &line, size_t line_no) {
             size_t eq = line.find('=', i);
             if (eq == std::string::npos) fail(line_no, line, "label without '='");
             const std::string key = line.substr(i, eq - i);
-            if (!std::regex_match(key, kLabelName)) fail(line_no, line, "bad label name '" + key + "'");
+            if (!valid_name(key, false)) fail(line_no, line, "bad label name '" + key + "'");
             if (key.rfind("__", 0) == 0) fail(line_no, line, "reserved label name");
             i = eq + 1;
             if (i >= line.size() || line[i] != '"') fail(line_no, line, "label value not quoted");
@@ -167,7 +174,7 @@ PromExposition parse_prometheus_text(const std::string &text) {
             std::string hash, kind, name;
             words >> hash >> kind >> name;
             if (hash != "#" || (kind != "HELP" && kind != "TYPE")) continue; // a plain comment
-            if (!std::regex_match(name, kMetricName)) fail(line_no, line, "bad metric name");
+            if (!valid_name(name, true)) fail(line_no, line, "bad metric name");
             if (name != current_family) {
                 if (closed_families.count(name)) fail(line_no, line, "family " + name + " appears twice (interleaved)");
                 if (!current_family.empty()) closed_families.insert(current_family);
