@@ -11,13 +11,9 @@
 #include <string_view>
 #include <vector>
 
-namespace omnihost::text {
+#include "tokenizer_error.h"
 
-// Every tokenizer failure (module missing, model file missing/corrupt, encode error) is a
-// tokenizer_error whose what() names the path or the input involved.
-struct tokenizer_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+namespace omnihost::text {
 
 // Where the sentencepiece module is looked for, in order:
 //  1. $OMNIHOST_TOKENIZER_MODULE (a file path; when set it is the only place looked at),

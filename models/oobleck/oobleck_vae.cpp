@@ -96,7 +96,7 @@ at::Tensor vae::decode(const at::Tensor &latents, const decode_options &options)
     for (int64_t s = 0; s < slices; ++s) {
         at::Tensor h = dec.forward_head(options.use_slicing ? z.narrow(0, s, 1) : z);
         for (size_t b = 0; b < dec.num_blocks(); ++b) {
-            if (options.is_cancelled && options.is_cancelled()) throw decode_cancelled();
+            if (options.is_cancelled && options.is_cancelled()) throw decode_cancelled("Oobleck decode cancelled");
             h = dec.forward_block(b, h);
             if (options.progress) options.progress(++done, total);
         }

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cancelled.h"
+
 namespace omnihost::models {
 class json_config;  // core/config.h
 }
@@ -61,9 +63,7 @@ struct decode_options {
     std::function<bool()> is_cancelled;
 };
 
-struct decode_cancelled : std::runtime_error {
-    decode_cancelled() : std::runtime_error("Oobleck decode cancelled") {}
-};
+using decode_cancelled = models::operation_cancelled;
 
 class vae {
 public:

@@ -28,6 +28,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cancelled.h"
+
 namespace omnihost::models::stable_audio {
 
 // A request the pipeline refuses: `field` names the request field (e.g. "audio_end_in_s",
@@ -40,9 +42,7 @@ struct request_error : std::invalid_argument {
 
 // is_cancelled() said stop (polled before every step and between loaded components); the decode
 // was skipped.
-struct generation_cancelled : std::runtime_error {
-    generation_cancelled() : std::runtime_error("generation cancelled") {}
-};
+using generation_cancelled = models::operation_cancelled;
 
 enum class log_level { debug, info, warn };
 

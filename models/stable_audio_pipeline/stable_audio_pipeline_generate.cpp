@@ -203,7 +203,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
     for (int64_t i = 0; i < steps; ++i) {
         if (cancelled()) {
             if (p.offload) p.transformer->to(c10::kCPU);
-            throw generation_cancelled();
+            throw generation_cancelled("generation cancelled");
         }
         const at::Tensor t = sched.timestep(i);
         at::Tensor x = cfg ? at::cat({latents, latents}) : latents;
@@ -220,7 +220,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
         if (cb.progress) cb.progress(static_cast<int>(i + 1), static_cast<int>(steps), "denoising");
     }
     if (p.offload) p.transformer->to(c10::kCPU);
-    if (cancelled()) throw generation_cancelled();
+    if (cancelled()) throw generation_cancelled("generation cancelled");
 
     // --- Decode the whole latent length, then crop to [start, end).
     if (p.offload) p.vae->to(dev);
@@ -238,7 +238,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
         audio = p.vae->decode(latents, d);
     } catch (const oobleck::decode_cancelled &) {
         if (p.offload) p.vae->to(c10::kCPU);
-        throw generation_cancelled();
+        throw generation_cancelled("generation cancelled");
     }
     if (p.offload) p.vae->to(c10::kCPU);
     out.audio = audio.narrow(2, waveform_start, waveform_end - waveform_start).to(c10::kCPU, at::kFloat).contiguous();

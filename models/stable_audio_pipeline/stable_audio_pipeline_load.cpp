@@ -104,7 +104,7 @@ std::unique_ptr<stable_audio_pipeline> stable_audio_pipeline::load(const fs::pat
     const int total = 4 + (has_text ? 1 : 0);
     int step = 0;
     auto progress = [&](const std::string &what) {
-        if (cb.is_cancelled && cb.is_cancelled()) throw generation_cancelled();
+        if (cb.is_cancelled && cb.is_cancelled()) throw generation_cancelled("generation cancelled");
         if (cb.progress) cb.progress(step, total, what);
     };
 

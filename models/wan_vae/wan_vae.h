@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cancelled.h"
+
 namespace omnihost::models {
 class json_config;  // core/config.h
 }
@@ -87,9 +89,7 @@ struct decode_options {
 // more pixels), progress per encoded chunk (slices x tiles x chunks) and cancellation.
 using encode_options = decode_options;
 
-struct decode_cancelled : std::runtime_error {
-    decode_cancelled() : std::runtime_error("VAE decode cancelled") {}
-};
+using decode_cancelled = models::operation_cancelled;
 
 struct load_settings {
     c10::ScalarType dtype = c10::kFloat;  // kFloat or kBFloat16 (weights and activations)

@@ -46,7 +46,7 @@ struct progress_counter {
     int64_t done = 0;
 
     void before_chunk() const {
-        if (options.is_cancelled && options.is_cancelled()) throw decode_cancelled();
+        if (options.is_cancelled && options.is_cancelled()) throw decode_cancelled("VAE decode cancelled");
     }
     void after_chunk() {
         ++done;

@@ -146,7 +146,7 @@ omnihost_result *audio_instance::generate(const std::string &request_json, const
     };
     cb.is_cancelled = [job] { return job_cancelled(job); };
     sa::generate_output out = pipeline_->generate(req, cb);
-    if (job_cancelled(job)) throw sa::generation_cancelled();
+    if (job_cancelled(job)) throw sa::generation_cancelled("generation cancelled");
 
     job_progress(job, 0, 1, "export", "encoding " + r.output_format);
     const at::Tensor audio = out.audio.to(at::kFloat).contiguous();
