@@ -131,7 +131,7 @@ fs::path pick_in_directory(const fs::path &dir) {
     if (indexes.empty() && singles.empty())
         throw model_error(dir.string() + ": no *.safetensors or *.safetensors.index.json file in this folder");
     std::string list;
-    for (const auto &p : indexes.empty() ? singles : indexes) list += " " + p.filename().string();
+    for (const auto &p : indexes.empty() ? singles : indexes) (list += ' ') += p.filename().string();
     throw model_error(dir.string() + ": several candidate weight files, pass one explicitly:" + list);
 }
 

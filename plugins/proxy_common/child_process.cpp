@@ -38,7 +38,7 @@ std::string find_executable(const std::string& name, const std::string& path_env
     std::stringstream ss(path_env);
     std::string dir;
     while (std::getline(ss, dir, ':')) {
-        if (dir.empty()) dir = ".";
+        if (dir.empty()) dir = std::string(1, '.');
         std::string candidate = dir + "/" + name;
         if (is_executable_file(candidate)) return candidate;
     }

@@ -159,7 +159,7 @@ std::string shell_quote(const std::string& s) {
 std::string shell_command(const std::map<std::string, std::string>& env, const std::vector<std::string>& argv) {
     std::string out;
     for (const auto& [k, v] : env) out += k + "=" + shell_quote(v) + " ";
-    for (size_t i = 0; i < argv.size(); ++i) out += (i ? " " : "") + shell_quote(argv[i]);
+    for (size_t i = 0; i < argv.size(); ++i) (out += i ? " " : "") += shell_quote(argv[i]);
     return out;
 }
 

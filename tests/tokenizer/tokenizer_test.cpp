@@ -97,8 +97,8 @@ TEST_CASE("token ids and masks equal the golden tokenizer_ids case exactly (L=16
     for (const int64_t L : {16, 512}) {
         CAPTURE(L);
         const auto b = tokenize_padded(golden_tokenizer(), cleaned, L);
-        const auto &ids = golden.at("L" + std::to_string(L) + ".input_ids");
-        const auto &mask = golden.at("L" + std::to_string(L) + ".attention_mask");
+        const auto &ids = golden.at(std::string("L") + std::to_string(L) + ".input_ids");
+        const auto &mask = golden.at(std::string("L") + std::to_string(L) + ".attention_mask");
         REQUIRE(ids.shape == std::vector<int64_t>{static_cast<int64_t>(cleaned.size()), L});
         CHECK(b.input_ids == ids.values);
         CHECK(b.attention_mask == mask.values);

@@ -105,8 +105,8 @@ TEST_CASE("a cross-origin start is refused and nothing starts; the same start fr
 TEST_CASE("a DNS-rebinding Host is refused; loopback names, the bound address and allowed names pass") {
     HostProcess host({.extra_args = {"--allowed-hosts", "omni.example.lan, proxy.internal"}});
     const int port = host.port();
-    const std::string p = ":" + std::to_string(port);
-    for (const std::string target : std::vector<std::string>{"/api/omni/status", "/", "/api/omni/recipes", "/no-such-file"}) {
+    const std::string p = std::string(":") + std::to_string(port);
+    for (const std::string &target : std::vector<std::string>{"/api/omni/status", "/", "/api/omni/recipes", "/no-such-file"}) {
         CAPTURE(target);
         const auto rebound = http(port, "GET", target, "", {{"Host", "attacker.example" + p}});
         CHECK(rebound.status == 403);

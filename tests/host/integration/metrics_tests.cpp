@@ -76,7 +76,9 @@ TEST_CASE("random paths and methods do not grow the label sets") {
     std::set<std::string> sent;
     const char *prefixes[] = {"/", "/api/", "/api/omni/", "/v1/", "/v1/videos/", "/ws/", "/assets/"};
     for (int i = 0; i < 300; ++i) {
-        const std::string token = "r" + std::to_string(rng()) + "x";
+        std::string token = "r";
+        token += std::to_string(rng());
+        token += 'x';
         sent.insert(token);
         std::string path = std::string(prefixes[i % 7]) + token;
         if (i % 11 == 0) path += "/content";

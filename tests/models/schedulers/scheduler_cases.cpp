@@ -102,7 +102,7 @@ outcome check_sequence(const context &ctx, const golden_case &gc) {
     auto s = build(gc, scheduler_config(ctx, gc.info(), text_of(gc, "scheduler")));
     auto *cosine = dynamic_cast<sch::cosine_dpm_multistep_scheduler *>(s.get());
     for (int64_t n : steps_of(gc)) {
-        const std::string p = "N" + std::to_string(n) + ".";
+        const std::string p = std::string("N") + std::to_string(n) + ".";
         s->set_timesteps(n);
         expect_equal_reference_kernels(p + "timesteps", s->timesteps(), gc.tensor(p + "timesteps"), out);
         at::Tensor outputs = gc.tensor(p + "model_outputs");

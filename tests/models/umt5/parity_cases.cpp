@@ -80,7 +80,9 @@ PARITY_CASE("wan21/tokenizer_ids") {
                          gc.tensor("seq_lens_untruncated"), out);
     for (const int64_t L : gc.info().at("max_lengths").get<std::vector<int64_t>>()) {
         const auto b = text::tokenize_padded(tok, cleaned, L);
-        const std::string prefix = "L" + std::to_string(L) + ".";
+        std::string prefix = "L";
+        prefix += std::to_string(L);
+        prefix += '.';
         parity::expect_equal(prefix + "input_ids", as_tensor(b.input_ids, b.batch, L), gc.tensor(prefix + "input_ids"), out);
         parity::expect_equal(prefix + "attention_mask", as_tensor(b.attention_mask, b.batch, L),
                              gc.tensor(prefix + "attention_mask"), out);

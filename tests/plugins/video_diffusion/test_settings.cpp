@@ -299,7 +299,7 @@ TEST_CASE("the create config's model_roots: a list or a colon-separated string; 
 TEST_CASE("start settings: the model string is bounded and the recipe id is kept") {
     const auto s = parse_start_settings(R"({"model": "models/m", "recipe": "demo-wan-tiny"})", {});
     CHECK(s.recipe == "demo-wan-tiny");
-    for (const std::string bad : {std::string(R"({"model": "a\u0000b"})"), std::string(R"({"model": "x\ny"})"),
+    for (const std::string &bad : {std::string(R"({"model": "a\u0000b"})"), std::string(R"({"model": "x\ny"})"),
                                   R"({"model": ")" + std::string(5000, 'a') + R"("})"}) {
         try {
             parse_start_settings(bad, {});
