@@ -43,7 +43,10 @@ std::vector<std::string> access_urls(const std::string &bound_address, bool wild
     } else if (name.find(':') != std::string::npos) {
         name = "[" + name + "]";
     }
-    const std::string tail = ":" + std::to_string(port) + "/?token=" + token;
+    std::string tail = ":";
+    tail += std::to_string(port);
+    tail += "/?token=";
+    tail += token;
     std::vector<std::string> urls;
     if (!name.empty()) urls.push_back("http://" + name + tail);
     if (wildcard) urls.push_back("http://127.0.0.1" + tail); // a wildcard listens on loopback too
