@@ -4,6 +4,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include "api/handlers.h"
+#include "jobs/job_service.h"
 #include "api/http_status.h"
 #include "api/request_schemas.h"
 #include "api/http_io.h"
@@ -187,6 +188,12 @@ void handle_cancel(ApiContext &context, Request &request, Response &response) {
         }
     }
     const SlotReply reply = context.slot->cancel(job_id);
+    // Not running in the slot but waiting in the job queue: cancelled there.
+    if (reply.outcome == slot_outcome::no_such_job && !job_id.empty() && context.jobs &&
+        context.jobs->cancel_if_pending(job_id)) {
+        send_json(response, 200, {{"cancelled", true}, {"job_id", job_id}});
+        return;
+    }
     if (reply.refused()) {
         send_error(response, {http_status_for(reply.outcome), reply.error, job_id.empty() ? "" : "job_id"});
         return;
