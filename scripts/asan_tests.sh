@@ -15,7 +15,7 @@ regex=${ASAN_TEST_REGEX:-'^(common\.|host\.|log_bus\.|plugin_api\.|plugin_loader
 # The host tests that run the libtorch plugins (video_diffusion, stable_audio). tokenizer.* is not
 # matched: its client loads the sentencepiece module with RTLD_DEEPBIND, which the sanitizer
 # runtime refuses (prompt cleaning is fuzzed under ASan+UBSan instead, fuzz/prompt_clean.cpp).
-exclude='^host\.((demo|audio)_e2e|openai_demo)$'
+exclude='^host\.((demo|audio|i2v)_e2e|openai_demo)$'
 
 # Configured every time (seconds), so the test list read below is the tree's current one.
 # -O1 -g1: the sanitizers' usual setting (line numbers in reports, quick to compile); NDEBUG
