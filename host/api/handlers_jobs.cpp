@@ -122,7 +122,8 @@ void handle_jobs(ApiContext &context, Request &request, Response &response) {
         return;
     }
     if (!body.is_object() || !body.contains("task") || !body["task"].is_string()) {
-        send_error(response, {400, "task: is required (image, video, audio or tts)", "task"});
+        send_error(response, {400, body.contains("task") ? "task: must be a string (image, video, audio or tts)"
+                                                         : "task: is required (image, video, audio or tts)", "task"});
         return;
     }
     const std::string name = body["task"].get<std::string>();

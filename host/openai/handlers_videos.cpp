@@ -1,11 +1,17 @@
 // The upstream's asynchronous videos API on the host's job queue: POST /v1/videos queues a job
-// and answers its VideoResponse; GET /v1/videos[/{id}] read the job records; DELETE cancels (or
-// removes a finished one); /content streams the finished MP4.
+// and answers its VideoResponse; GET /v1/videos[/{id}] read the job records; DELETE deletes the
+// video (cancelling it first when unfinished); /content streams the finished video file.
+#include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/Exception.h>
 #include <Poco/URI.h>
 
 #include "api/generate_request.h"
@@ -28,6 +34,42 @@ bool have_jobs(ApiContext &context, Response &response) {
     if (context.jobs) return true;
     send_openai_error(response, 503, "this host runs without a job queue; use POST /v1/videos/sync");
     return false;
+}
+
+using QueryParameters = std::vector<std::pair<std::string, std::string>>;
+
+// How long DELETE of an unfinished video waits for its cancel to settle before it answers that
+// the video is not deleted yet; the upstream bounds its engine abort the same way (2 s default).
+constexpr std::chrono::milliseconds kCancelSettle{2000};
+
+// The %-decoded query parameters. A malformed %-escape is the client's error: 400 naming the
+// parameter it is in (Poco::URI's parser only throws "Bad URI syntax", which surfaced as a 500).
+std::optional<ApiError> read_query(const Request &request, QueryParameters &out) {
+    const std::string &uri = request.getURI();
+    const auto mark = uri.find('?');
+    if (mark == std::string::npos) return std::nullopt;
+    const std::string query = uri.substr(mark + 1, uri.find('#', mark) - mark - 1);
+    size_t at = 0;
+    while (at <= query.size()) {
+        const size_t end = std::min(query.find('&', at), query.size());
+        const std::string piece = query.substr(at, end - at);
+        at = end + 1;
+        if (piece.empty()) continue;
+        const auto equals = piece.find('=');
+        std::string key, value;
+        try {
+            Poco::URI::decode(piece.substr(0, equals), key, true);
+        } catch (const Poco::SyntaxException &) {
+            return ApiError{400, "query: malformed %-escape in a parameter name", "query"};
+        }
+        try {
+            if (equals != std::string::npos) Poco::URI::decode(piece.substr(equals + 1), value, true);
+        } catch (const Poco::SyntaxException &) {
+            return ApiError{400, key + ": malformed %-escape in its value", key};
+        }
+        out.emplace_back(std::move(key), std::move(value));
+    }
+    return std::nullopt;
 }
 
 json seconds_or_null(int64_t ms) { return ms > 0 ? json(ms / 1000) : json(nullptr); }
@@ -74,7 +116,8 @@ json video_json(const jobs::JobRecord &job) {
             {"created_at", seconds_or_null(job.created_ms)},
             {"completed_at", jobs::is_terminal(job.state) ? seconds_or_null(job.finished_ms) : json(nullptr)},
             {"error", error},
-            {"media_type", job.output.mime_type.empty() ? "video/mp4" : job.output.mime_type},
+            // The type of the file /content serves; null while (or when) there is none.
+            {"media_type", job.output.mime_type.empty() ? json(nullptr) : json(job.output.mime_type)},
             {"expires_at", nullptr},
             {"file_name", nullptr},
             {"inference_time_s", inference},
@@ -111,30 +154,78 @@ void handle_videos_create(ApiContext &context, Request &request, Response &respo
     send_json(response, 200, video_json(*record));
 }
 
+// GET /v1/videos: ?limit=1..500, ?order=desc (newest first, the default) or asc, ?after=<id of
+// the last video of the previous page>. The plain newest-first page is one store query; a page
+// after a cursor or oldest first walks the video history's ids (the store pages by its own
+// sequence, which a video id does not carry) and then reads the page's records.
 void handle_videos_list(ApiContext &context, Request &request, Response &response) {
     if (!have_jobs(context, response)) return;
-    jobs::JobQuery query;
-    query.task = "video";
-    query.with_request = true;
-    for (const auto &[key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
-        if (key != "limit") continue;
-        try {
-            const int limit = std::stoi(value);
-            if (limit < 1 || limit > 500) throw std::out_of_range("limit");
-            query.limit = limit;
-        } catch (const std::exception &) {
-            return send_openai_error(response, 400, "limit: must be a whole number from 1 to 500", "limit");
+    QueryParameters parameters;
+    if (auto error = read_query(request, parameters)) return send_openai_error(response, *error);
+    int limit = jobs::JobQuery{}.limit;
+    bool ascending = false;
+    std::string after;
+    for (const auto &[key, value] : parameters) {
+        if (key == "limit") {
+            int number = 0;
+            const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+            if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || number < 1 || number > 500)
+                return send_openai_error(response, 400, "limit: must be a whole number from 1 to 500", "limit");
+            limit = number;
+        } else if (key == "order") {
+            if (value != "asc" && value != "desc")
+                return send_openai_error(response, 400, "order: must be asc or desc", "order");
+            ascending = value == "asc";
+        } else if (key == "after") {
+            if (!jobs::valid_job_id(value))
+                return send_openai_error(response, 400, "after: must be the id of a video", "after");
+            after = value;
+        } else {
+            return send_openai_error(response, 400, key + ": unknown query parameter (limit, order, after)", key);
         }
     }
-    const jobs::JobPage page = context.jobs->list(query);
+    std::vector<jobs::JobRecord> items;
+    bool has_more = false;
+    if (!ascending && after.empty()) {
+        jobs::JobQuery query;
+        query.task = "video";
+        query.with_request = true;
+        query.limit = limit;
+        jobs::JobPage page = context.jobs->list(query);
+        items = std::move(page.items);
+        has_more = page.next_before != 0;
+    } else {
+        std::vector<std::string> ids; // newest first
+        jobs::JobQuery query;
+        query.task = "video";
+        query.limit = 500;
+        for (;;) {
+            const jobs::JobPage page = context.jobs->list(query);
+            for (const auto &job : page.items) ids.push_back(job.id);
+            if (page.next_before == 0) break;
+            query.before = page.next_before;
+        }
+        if (ascending) std::reverse(ids.begin(), ids.end());
+        size_t start = 0;
+        if (!after.empty()) {
+            const auto found = std::find(ids.begin(), ids.end(), after);
+            if (found == ids.end())
+                return send_openai_error(response, 400, "after: no video with that id", "after");
+            start = static_cast<size_t>(found - ids.begin()) + 1;
+        }
+        size_t next = start;
+        for (; next < ids.size() && items.size() < static_cast<size_t>(limit); ++next)
+            if (auto record = context.jobs->get(ids[next])) items.push_back(std::move(*record));
+        has_more = next < ids.size();
+    }
     json data = json::array();
-    for (const auto &job : page.items) data.push_back(video_json(job));
+    for (const auto &job : items) data.push_back(video_json(job));
     send_json(response, 200,
               {{"object", "list"},
                {"data", data},
-               {"first_id", page.items.empty() ? json(nullptr) : json(page.items.front().id)},
-               {"last_id", page.items.empty() ? json(nullptr) : json(page.items.back().id)},
-               {"has_more", page.next_before != 0}});
+               {"first_id", items.empty() ? json(nullptr) : json(items.front().id)},
+               {"last_id", items.empty() ? json(nullptr) : json(items.back().id)},
+               {"has_more", has_more}});
 }
 
 void handle_video_retrieve(ApiContext &context, Request &request, Response &response) {
@@ -144,18 +235,47 @@ void handle_video_retrieve(ApiContext &context, Request &request, Response &resp
     send_json(response, 200, video_json(*record));
 }
 
+// Deletes the video: a finished one at once; an unfinished one is cancelled first and deleted once
+// the cancel settled (within kCancelSettle, like the upstream's bounded abort), so "deleted":true
+// always means the record is gone. A running job that does not stop in time is answered 202 with
+// "deleted":false and its status; it ends as failed (code cancelled), and a DELETE then removes it.
 void handle_video_delete(ApiContext &context, Request &request, Response &response) {
     if (!have_jobs(context, response)) return;
     const std::string id = video_id_of(path_of(request));
     const auto record = context.jobs->get(id);
     if (!record || record->task != "video") return send_openai_error(response, 404, "no video with that id");
-    if (context.jobs->cancel(id) == jobs::CancelOutcome::NotFound)
-        return send_openai_error(response, 404, "no video with that id");
+    jobs::CancelOutcome outcome = context.jobs->cancel(id);
+    if (outcome == jobs::CancelOutcome::NotFound) return send_openai_error(response, 404, "no video with that id");
+    if (outcome == jobs::CancelOutcome::CancelRequested) {
+        const auto settled = context.jobs->wait_finished(id, kCancelSettle);
+        if (settled && !jobs::is_terminal(settled->state)) {
+            json answer = {{"id", id}, {"deleted", false}, {"object", "video.deleted"}};
+            answer["status"] = video_json(*settled)["status"];
+            answer["message"] = "cancel requested; the video is not stopped yet (DELETE again once it failed as cancelled)";
+            return send_json(response, 202, answer);
+        }
+    }
+    // Cancelled (or finished meanwhile): now remove the finished record. NotFound: another
+    // request removed it meanwhile, which is deleted all the same.
+    if (outcome != jobs::CancelOutcome::Removed) outcome = context.jobs->cancel(id);
+    if (outcome != jobs::CancelOutcome::Removed && outcome != jobs::CancelOutcome::NotFound)
+        return send_openai_error(response, 500, "the cancelled video could not be removed");
     send_json(response, 200, {{"id", id}, {"deleted", true}, {"object", "video.deleted"}});
 }
 
+// Only the "video" variant exists here (the upstream's thumbnail and spritesheet are not made);
+// it is the job's output file with its own MIME type.
 void handle_video_content(ApiContext &context, Request &request, Response &response) {
     if (!have_jobs(context, response)) return;
+    QueryParameters parameters;
+    if (auto error = read_query(request, parameters)) return send_openai_error(response, *error);
+    for (const auto &[key, value] : parameters) {
+        if (key != "variant")
+            return send_openai_error(response, 400, key + ": unknown query parameter (variant)", key);
+        if (value != "video")
+            return send_openai_error(response, 400, "variant: only video is available (no thumbnail or spritesheet is made)",
+                                     "variant");
+    }
     const std::string id = video_id_of(path_of(request));
     const auto record = context.jobs->get(id);
     if (!record || record->task != "video") return send_openai_error(response, 404, "no video with that id");
@@ -168,7 +288,7 @@ void handle_video_content(ApiContext &context, Request &request, Response &respo
     std::ifstream in(output->path, std::ios::binary);
     if (!in) return send_openai_error(response, 410, "the video's file is gone");
     response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
-    response.setContentType(output->mime_type.empty() ? "video/mp4" : output->mime_type);
+    response.setContentType(output->mime_type.empty() ? "application/octet-stream" : output->mime_type);
     response.set("Cache-Control", "no-cache");
     response.setContentLength64(output->bytes);
     std::ostream &out = response.send();

@@ -230,7 +230,16 @@ TEST_CASE("videos/sync: JSON and multipart forms give the video bytes with the u
     stop(port);
 }
 
-TEST_CASE("videos as jobs: queued, 429 with Retry-After when the queue is full, cancel by DELETE") {
+static json wait_video_settled(int port, const std::string &id) {
+    json seen;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    do {
+        seen = get(port, "/v1/videos/" + id).json();
+    } while ((seen["status"] == "queued" || seen["status"] == "in_progress") && std::chrono::steady_clock::now() < deadline);
+    return seen;
+}
+
+TEST_CASE("videos as jobs: queued, 429 with Retry-After when the queue is full, list pages, delete") {
     HostProcess host({.extra_args = {"--queue-depth", "1"}});
     const int port = host.port();
     start_ready(port, "video");
@@ -244,31 +253,124 @@ TEST_CASE("videos as jobs: queued, 429 with Retry-After when the queue is full, 
     while (seen["status"] != "in_progress" && std::chrono::steady_clock::now() < deadline)
         seen = get(port, "/v1/videos/" + running_id).json();
     REQUIRE(seen["status"] == "in_progress");
+    CHECK(seen["media_type"].is_null()); // no output file yet
     const auto queued = post_json(port, "/v1/videos", slow);
     REQUIRE_MESSAGE(queued.status == 200, queued.body);
     CHECK(queued.json()["status"] == "queued");
+    const std::string queued_id = queued.json()["id"].get<std::string>();
     const auto full = post_json(port, "/v1/videos", slow);
     check_openai_error(full, 429);
     CHECK(std::stoi(full.headers.at("Retry-After")) >= 1);
-    // Not finished: no content yet.
+    // Not finished: no content yet; a variant that does not exist is refused first.
     check_openai_error(get(port, "/v1/videos/" + running_id + "/content"), 409);
+    check_openai_error(get(port, "/v1/videos/" + running_id + "/content?variant=thumbnail"), 400, "variant");
+    // Pages: newest first by default, oldest first with order=asc, after a cursor.
     const json listed = get(port, "/v1/videos?limit=1").json();
-    CHECK(listed["data"].size() == 1);
+    REQUIRE(listed["data"].size() == 1);
+    CHECK(listed["data"][0]["id"] == queued_id);
     CHECK(listed["has_more"] == true);
+    const json next = get(port, "/v1/videos?limit=1&after=" + queued_id).json();
+    REQUIRE(next["data"].size() == 1);
+    CHECK(next["data"][0]["id"] == running_id);
+    CHECK(next["has_more"] == false);
+    const json oldest = get(port, "/v1/videos?order=asc&limit=1").json();
+    REQUIRE(oldest["data"].size() == 1);
+    CHECK(oldest["data"][0]["id"] == running_id);
+    CHECK(oldest["has_more"] == true);
+    const json after_oldest = get(port, "/v1/videos?order=asc&after=" + running_id).json();
+    REQUIRE(after_oldest["data"].size() == 1);
+    CHECK(after_oldest["data"][0]["id"] == queued_id);
+    CHECK(get(port, "/v1/videos?order=desc").json()["data"].size() == 2);
     check_openai_error(get(port, "/v1/videos?limit=0"), 400, "limit");
-    // Cancel both: the queued one at once, the running one when the plugin sees it.
-    for (const auto &id : {queued.json()["id"].get<std::string>(), running_id}) {
-        const auto deleted = http(port, "DELETE", "/v1/videos/" + id);
+    check_openai_error(get(port, "/v1/videos?limit=5x"), 400, "limit");
+    check_openai_error(get(port, "/v1/videos?order=sideways"), 400, "order");
+    check_openai_error(get(port, "/v1/videos?after=%zz"), 400, "after");
+    check_openai_error(get(port, "/v1/videos?after=no-such-video"), 400, "after");
+    check_openai_error(get(port, "/v1/videos?colour=red"), 400, "colour");
+    // Delete both: the queued one at once, the running one once the plugin saw the cancel (on a
+    // machine too busy for that within the bounded wait: 202, not deleted yet, and a DELETE after
+    // it settled deletes it); either way "deleted":true means the record is gone.
+    for (const auto &id : {queued_id, running_id}) {
+        auto deleted = http(port, "DELETE", "/v1/videos/" + id);
+        if (deleted.status == 202 && id == running_id) {
+            CHECK(deleted.json()["deleted"] == false);
+            CHECK(get(port, "/v1/videos/" + id).status == 200);
+            CHECK(wait_video_settled(port, id)["status"] == "failed");
+            deleted = http(port, "DELETE", "/v1/videos/" + id);
+        }
         REQUIRE_MESSAGE(deleted.status == 200, deleted.body);
         CHECK(deleted.json()["object"] == "video.deleted");
+        CHECK(deleted.json()["deleted"] == true);
+        check_openai_error(get(port, "/v1/videos/" + id), 404);
     }
-    seen = get(port, "/v1/videos/" + running_id).json();
-    while (seen["status"] == "in_progress" && std::chrono::steady_clock::now() < deadline)
-        seen = get(port, "/v1/videos/" + running_id).json();
-    CHECK(seen["status"] == "failed");
-    CHECK(seen["error"]["code"] == "cancelled");
     check_openai_error(get(port, "/v1/videos/no-such-video"), 404);
     check_openai_error(http(port, "DELETE", "/v1/videos/no-such-video"), 404);
+    stop(port);
+}
+
+TEST_CASE("videos as jobs: content and media type of a finished video, none for a failed one, a slow cancel") {
+    HostProcess host;
+    const int port = host.port();
+    start_ready(port, "video");
+    const json small = {{"prompt", "tiny"}, {"seconds", "1"}, {"size", "8x8"}, {"fps", 4}, {"num_inference_steps", 2}};
+    const auto made = post_json(port, "/v1/videos", small);
+    REQUIRE_MESSAGE(made.status == 200, made.body);
+    const std::string id = made.json()["id"].get<std::string>();
+    const json done = wait_video_settled(port, id);
+    REQUIRE(done["status"] == "completed");
+    CHECK(done["media_type"] == "video/x-yuv4mpeg"); // the test plugin's raw video
+    for (const std::string target : {"/content", "/content?variant=video"}) {
+        const auto content = get(port, "/v1/videos/" + id + target);
+        REQUIRE_MESSAGE(content.status == 200, content.body.substr(0, 200));
+        CHECK(content.headers.at("Content-Type") == "video/x-yuv4mpeg");
+        CHECK(content.body.rfind("YUV4MPEG2", 0) == 0);
+    }
+    check_openai_error(get(port, "/v1/videos/" + id + "/content?variant=thumbnail"), 400, "variant");
+    check_openai_error(get(port, "/v1/videos/" + id + "/content?variant=spritesheet"), 400, "variant");
+    check_openai_error(get(port, "/v1/videos/" + id + "/content?variant=%zz"), 400, "variant");
+    check_openai_error(get(port, "/v1/videos/" + id + "/content?size=big"), 400, "size");
+
+    json failing = small;
+    failing["test_fail"] = "boom";
+    const auto broken = post_json(port, "/v1/videos", failing);
+    REQUIRE_MESSAGE(broken.status == 200, broken.body);
+    const json failed = wait_video_settled(port, broken.json()["id"].get<std::string>());
+    CHECK(failed["status"] == "failed");
+    CHECK(failed["error"]["code"] == "generation_failed");
+    CHECK(failed["media_type"].is_null());
+
+    // A job that does not stop within the bounded wait is not deleted yet, and says so.
+    json stubborn = small;
+    stubborn.erase("num_inference_steps");
+    stubborn.update({{"test_steps", 200}, {"test_step_ms", 20}, {"test_ignore_cancel", true}});
+    const auto held = post_json(port, "/v1/videos", stubborn);
+    REQUIRE_MESSAGE(held.status == 200, held.body);
+    const std::string held_id = held.json()["id"].get<std::string>();
+    json seen = held.json();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    // Steps reported: the plugin is in its loop that ignores the cancel (a job cancelled between
+    // its claim and the plugin call would settle at once).
+    while (seen["progress"] == 0 && seen["status"] != "failed" && seen["status"] != "completed" &&
+           std::chrono::steady_clock::now() < deadline)
+        seen = get(port, "/v1/videos/" + held_id).json();
+    REQUIRE(seen["status"] == "in_progress");
+    const auto pending = http(port, "DELETE", "/v1/videos/" + held_id);
+    CHECK_MESSAGE(pending.status == 202, pending.body);
+    CHECK(pending.json()["deleted"] == false);
+    CHECK(pending.json()["status"] == "in_progress");
+    CHECK(get(port, "/v1/videos/" + held_id).status == 200);
+    const json ended = wait_video_settled(port, held_id);
+    CHECK(ended["status"] != "in_progress");
+    const auto removed = http(port, "DELETE", "/v1/videos/" + held_id);
+    CHECK_MESSAGE(removed.status == 200, removed.body);
+    CHECK(removed.json()["deleted"] == true);
+    check_openai_error(get(port, "/v1/videos/" + held_id), 404);
+
+    // The playground's job route names a task of the wrong type as such.
+    const auto bad_task = post_json(port, "/api/jobs", {{"task", 5}, {"prompt", "x"}});
+    CHECK(bad_task.status == 400);
+    CHECK(bad_task.json()["field"] == "task");
+    CHECK(bad_task.json()["error"].get<std::string>().find("must be a string") != std::string::npos);
     stop(port);
 }
 
