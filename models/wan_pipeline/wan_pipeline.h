@@ -25,6 +25,8 @@
 // The header stays light (no <torch/torch.h>) so the plugin's non-model files compile fast.
 #pragma once
 
+#include "core/cancelled.h"
+
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
@@ -48,10 +50,9 @@ struct request_error : std::invalid_argument {
     std::string field;
 };
 
-// The job's is_cancelled() said stop; the decode was skipped.
-struct generation_cancelled : std::runtime_error {
-    generation_cancelled() : std::runtime_error("generation cancelled") {}
-};
+// The job's is_cancelled() said stop (between steps, loaded components or VAE chunks). The one
+// cancel exception of the model libraries, so the VAE's decode_cancelled is this same type.
+using generation_cancelled = models::operation_cancelled;
 
 enum class log_level { debug, info, warn };
 

@@ -1,6 +1,6 @@
-// WanPipeline.__call__ for text-to-video, step by step as diffusers does it (reference/diffusion.md
-// §1.3-§1.8): checks, text encoding, generator noise, the denoising loop with two-pass CFG and the
-// optional expert switch, de-normalisation, VAE decode, post-processing to [0, 1] frames.
+// diffusers' WanPipeline.__call__ for text-to-video in its order, since the outputs are checked
+// against diffusers': checks, text encoding, generator noise, the denoising loop with two-pass CFG
+// and the optional expert switch, de-normalisation, VAE decode, post-processing to [0, 1] frames.
 #include "wan_pipeline_impl.h"
 
 #include "core/safetensors.h"
@@ -64,7 +64,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         if (cb.progress) cb.progress(step, total, phase);
     };
 
-    // §1.3: frames to 4k+1, sizes down to the transformer/VAE multiple (warned, as diffusers does).
+    // Checks: frames to 4k+1, sizes down to the transformer/VAE multiple (warned, as diffusers does).
     const int64_t num_frames = normalize_num_frames(r.num_frames);
     if (num_frames != r.num_frames)
         p.log(log_level::warn, "num_frames " + std::to_string(r.num_frames) + " is not 4k+1; using " + std::to_string(num_frames));
@@ -82,7 +82,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
     const c10::ScalarType tdtype = p.transformer->dtype();  // embeddings are cast to it
     const c10::Device dev = p.compute_device;
 
-    // §1.5: prompt embeddings (one encode call per prompt, as diffusers does).
+    // Text encoding: prompt embeddings (one encode call per prompt, as diffusers does).
     progress(0, 1, "encode");
     at::Tensor cond, uncond;
     {
@@ -98,7 +98,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
     cond = cond.to(dev, tdtype);
     if (cfg) uncond = uncond.to(dev, tdtype);
     progress(1, 1, "encode");
-    if (cancelled()) throw generation_cancelled();
+    if (cancelled()) throw generation_cancelled("generation cancelled");
 
     // Image inputs (validated before any model work), the CLIP tokens of the ORIGINAL image(s)
     // (encode_image([image, last_image]) for first-last-frame), as the transformer's dtype.
@@ -114,10 +114,10 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         const at::Tensor embeds = p.image_encoder->encode(at::cat(pv, 0).to(p.image_encoder->device()));
         out.image_embeds = embeds.to(at::kCPU, at::kFloat);
         image_embeds = embeds.to(dev, tdtype);
-        if (cancelled()) throw generation_cancelled();
+        if (cancelled()) throw generation_cancelled("generation cancelled");
     }
 
-    // §1.6: initial noise, float32, drawn on the CPU in one call with the full shape. Its channels
+    // Noise: initial noise, float32, drawn on the CPU in one call with the full shape. Its channels
     // are the VAE's z_dim (equal to in_channels for text-to-video and TI2V; the concat models'
     // in_channels also count the mask and the image latent).
     const int64_t channels = p.vae->config().z_dim;
@@ -161,12 +161,8 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         enc.use_slicing = p.settings.vae_use_slicing;
         enc.use_tiling = p.settings.vae_use_tiling;
         enc.is_cancelled = cancelled;
-        at::Tensor z;
-        try {
-            z = p.vae->encode(video.to(p.vae->device(), p.vae->dtype()), enc);
-        } catch (const wan_vae::decode_cancelled &) {
-            throw generation_cancelled();
-        }
+        // A cancel inside the encode throws the shared cancel type (decode_cancelled == ours).
+        const at::Tensor z = p.vae->encode(video.to(p.vae->device(), p.vae->dtype()), enc);
         at::Tensor latent_condition = p.vae->normalize(z.to(dev, at::kFloat), at::kFloat);
         const int64_t lf = shape[2], lh = shape[3], lw = shape[4];
         if (info.expand_timesteps) {
@@ -187,10 +183,10 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         }
         out.condition = ic.condition.to(at::kCPU, at::kFloat);
         progress(1, 1, "encode_image");
-        if (cancelled()) throw generation_cancelled();
+        if (cancelled()) throw generation_cancelled("generation cancelled");
     }
 
-    // §1.7: the denoising loop.
+    // The denoising loop.
     auto scheduler = schedulers::make_scheduler(p.scheduler_config, p.settings.flow_shift);
     scheduler->set_timesteps(r.num_inference_steps);
     out.timesteps = scheduler->timesteps().clone();
@@ -213,7 +209,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         return text_ctx[e];
     };
     for (int64_t i = 0; i < steps; ++i) {
-        if (cancelled()) throw generation_cancelled();
+        if (cancelled()) throw generation_cancelled("generation cancelled");
         const at::Tensor t = scheduler->timestep(i);
         const bool second = has_boundary && scheduler->timestep_value(i) < boundary_t;
         const wan_transformer &model = second ? *p.transformer_2 : *p.transformer;
@@ -251,22 +247,17 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
                                   latents.to(at::kCPU, at::kFloat), second});
         progress(int(i + 1), int(steps), "denoise");
     }
-    if (cancelled()) throw generation_cancelled();
+    if (cancelled()) throw generation_cancelled("generation cancelled");
     if (ic.first_frame_mask.defined())
         latents = (1 - ic.first_frame_mask) * ic.condition + ic.first_frame_mask * latents;
 
-    // §1.8: de-normalise + decode (inside decode_latents), then post-process.
+    // de-normalise + decode (inside decode_latents), then post-process.
     wan_vae::decode_options dec;
     dec.use_slicing = p.settings.vae_use_slicing;
     dec.use_tiling = p.settings.vae_use_tiling;
     dec.is_cancelled = cancelled;
     dec.progress = [&](int64_t done, int64_t total) { progress(int(done), int(total), "decode"); };
-    at::Tensor video;
-    try {
-        video = p.vae->decode_latents(latents.to(p.vae->device(), p.vae->dtype()), dec);
-    } catch (const wan_vae::decode_cancelled &) {
-        throw generation_cancelled();
-    }
+    const at::Tensor video = p.vae->decode_latents(latents.to(p.vae->device(), p.vae->dtype()), dec);
     // postprocess_video: [B, C, F, H, W] -> per item [F, C, H, W] -> (x*0.5+0.5).clamp(0,1) -> [F, H, W, C].
     at::Tensor item = video[0].permute({1, 0, 2, 3});
     item = (item * 0.5 + 0.5).clamp(0, 1);

@@ -100,7 +100,7 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
     const int total = 3 + (two_experts ? 1 : 0) + (index.has("text_encoder") ? 1 : 0) + (wants_clip ? 1 : 0);
     int step = 0;
     auto progress = [&](const std::string &what) {
-        if (cb.is_cancelled && cb.is_cancelled()) throw generation_cancelled();
+        if (cb.is_cancelled && cb.is_cancelled()) throw generation_cancelled("generation cancelled");
         if (cb.progress) cb.progress(step, total, what);
     };
 

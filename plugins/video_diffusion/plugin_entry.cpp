@@ -11,7 +11,6 @@
 #include "media/media_error.h"
 #include "spm_tokenizer.h"
 #include "wan_pipeline/wan_pipeline.h"
-#include "wan_vae/wan_vae.h"
 
 #include <c10/util/Exception.h>
 
@@ -50,9 +49,6 @@ struct vd_traits {
             status = OMNIHOST_INVALID_ARGUMENT;
             message = e.field + ": " + e.what();
         } catch (const wan::generation_cancelled &) {
-            status = OMNIHOST_CANCELLED;
-            message = "cancelled";
-        } catch (const omnihost::models::wan_vae::decode_cancelled &) {
             status = OMNIHOST_CANCELLED;
             message = "cancelled";
         } catch (const omnihost::models::model_error &e) {

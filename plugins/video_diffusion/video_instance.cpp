@@ -191,7 +191,7 @@ omnihost_result *video_instance::generate(const std::string &request_json, const
     cb.is_cancelled = [job] { return job_cancelled(job); };
     wan::generate_output out = pipeline_->generate(req, cb);
 
-    if (job_cancelled(job)) throw wan::generation_cancelled();
+    if (job_cancelled(job)) throw wan::generation_cancelled("generation cancelled");
     job_progress(job, 0, 1, "export", "encoding MP4");
     at::Tensor frames = out.frames.contiguous();
     const int64_t f = frames.size(0), h = frames.size(1), w = frames.size(2);
