@@ -1,5 +1,5 @@
-// Op order mirrors diffusers' transformer_wan.py (see shared/reference/diffusion.md §2.2-2.3); the
-// comments name the reference step where the order matters for bit-level agreement.
+// Op order mirrors diffusers' transformer_wan.py op for op, because the outputs are checked against
+// diffusers' at near bit level: a reordered add or cast moves the result. Comments mark where it matters.
 #include "wan_transformer/wan_modules.h"
 
 #include "core/torch_compat.h"
