@@ -5,7 +5,7 @@
 // manifest the loader accepted never makes request validation throw or crash.
 #include "fuzz_check.h"
 
-#include "api/field_schema.h"
+#include "core/field_schema.h"
 #include "api/request_schemas.h"
 #include "plugin_loader/manifest.h"
 

@@ -5,7 +5,7 @@
 // unchanged (the defaults obey their own ranges); redaction leaves no secret in any string.
 #include "fuzz_check.h"
 
-#include "api/field_schema.h"
+#include "core/field_schema.h"
 #include "api/request_schemas.h"
 #include "api/start_planner.h"
 #include "common/json_limits.h"

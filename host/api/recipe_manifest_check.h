@@ -6,7 +6,7 @@
 
 #include <optional>
 
-#include "api/field_schema.h"
+#include "core/field_schema.h"
 #include "plugin_loader/registry.h"
 #include "recipes/recipe.h"
 

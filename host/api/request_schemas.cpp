@@ -37,13 +37,6 @@ FieldSpec with_check(FieldSpec spec, std::string (*check)(const std::string &)) 
     return spec;
 }
 
-FieldSpec boolean() {
-    FieldSpec spec;
-    spec.kind = FieldKind::Boolean;
-    spec.nullable = true;
-    return spec;
-}
-
 FieldSpec integer(double min, double max) {
     FieldSpec spec;
     spec.kind = FieldKind::Integer;
@@ -177,19 +170,6 @@ const Schema &start_schema() {
 Schema start_schema_for(const nlohmann::json &manifest_parameters, std::vector<std::string> *problems) {
     if (!manifest_parameters.is_object()) return start_schema();
     return overlay_manifest_parameters(start_schema(), manifest_parameters.value("start", nlohmann::json::object()), problems);
-}
-
-const Schema &recipe_hints_schema() {
-    static const Schema schema = {
-        {"container_limitation", text(256)},
-        {"requires_hf_token", boolean()},
-        {"vram", text(64)},
-        {"note", text(2000)},
-        {"supports_image_edit", boolean()},
-        // Heights and widths this model accepts are multiples of it (the UI offers only those).
-        {"size_multiple", integer(1, 256)},
-    };
-    return schema;
 }
 
 RecipeDefaults split_recipe_defaults(const nlohmann::json &defaults, Task task, const nlohmann::json &manifest_parameters) {

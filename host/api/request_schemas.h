@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "api/field_schema.h"
+#include "core/field_schema.h"
 #include "core/task.h"
 
 namespace omnihost {
@@ -32,9 +32,6 @@ const Schema &start_schema();
 
 // start_schema() with the manifest's "start" parameters laid over it.
 Schema start_schema_for(const nlohmann::json &manifest_parameters, std::vector<std::string> *problems = nullptr);
-
-// Fields allowed in a recipe's "hints" (presentation for the UI, not parameters).
-const Schema &recipe_hints_schema();
 
 // A recipe's defaults sorted by the serving plugin's manifest, under the names the plugin uses:
 // a key that names (or is an alias of) one of its task parameters ("*" included) fills generate

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/field_schema.h"
+#include "core/field_schema.h"
 
 namespace omnihost {
 

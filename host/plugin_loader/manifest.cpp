@@ -122,7 +122,7 @@ void check_presentation(const checker &ck, const json &schema, const std::string
             for (const auto &item : alias) ok = ok && item.is_string();
         if (!ok) ck.fail(path + ".alias", "must be a string or an array of strings");
     }
-    // Named string formats the host checks (the same names as api/field_schema's
+    // Named string formats the host checks (the same names as core/field_schema's
     // string_format_check).
     if (schema.contains("format")) {
         const json &format = schema["format"];

@@ -1,6 +1,6 @@
 #include "recipes/recipe.h"
 
-#include "api/request_schemas.h"
+#include "core/field_schema.h"
 
 namespace omnihost {
 namespace {
@@ -14,6 +14,35 @@ std::string check_recipe_id(const std::string &value) {
             return "must match [a-z0-9][a-z0-9._-]{0,63}";
     }
     return "";
+}
+
+FieldSpec nullable_of(FieldKind kind) {
+    FieldSpec spec;
+    spec.kind = kind;
+    spec.nullable = true;
+    return spec;
+}
+
+// Fields allowed in a recipe's "hints" (presentation for the UI, not parameters).
+const Schema &recipe_hints_schema() {
+    static const Schema schema = [] {
+        auto text = [](double max_bytes) {
+            FieldSpec spec = nullable_of(FieldKind::String);
+            spec.max = max_bytes;
+            return spec;
+        };
+        FieldSpec size_multiple = nullable_of(FieldKind::Integer);
+        size_multiple.min = 1;
+        size_multiple.max = 256;
+        return Schema{{"container_limitation", text(256)},
+                      {"requires_hf_token", nullable_of(FieldKind::Boolean)},
+                      {"vram", text(64)},
+                      {"note", text(2000)},
+                      {"supports_image_edit", nullable_of(FieldKind::Boolean)},
+                      // Heights and widths this model accepts are multiples of it (the UI offers only those).
+                      {"size_multiple", size_multiple}};
+    }();
+    return schema;
 }
 
 const Schema &top_level_schema() {

@@ -1,4 +1,4 @@
-#include "api/field_schema.h"
+#include "core/field_schema.h"
 
 #include <algorithm>
 #include <cmath>
