@@ -4,7 +4,7 @@
 #pragma once
 
 #include "api/api_context.h"
-#include "app/http_server.h"
+#include "core/stoppable_handler_factory.h"
 #include "log_bus/ws_logs_handler.h"
 
 namespace omnihost {

@@ -9,10 +9,11 @@
 // closed. So the host always says it is busy, and answers again as soon as a connection ends.
 #pragma once
 
+#include "core/stoppable_handler_factory.h"
+
 #include <atomic>
 #include <memory>
 
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/TCPServer.h>
@@ -22,13 +23,6 @@ namespace omnihost {
 
 // Threads kept free of counted connections, for the 503 answers.
 inline constexpr int kSpareHttpThreads = 4;
-
-// A request-handler factory that can tell open connections the server stopped (Poco keeps that
-// event protected for its own HTTPServer).
-class StoppableHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-    void notify_server_stopped(bool abort_current) { serverStopped.notify(this, abort_current); }
-};
 
 class CappedHttpServer : public Poco::Net::TCPServer {
 public:
