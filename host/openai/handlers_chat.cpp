@@ -158,7 +158,9 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
         }
     };
     DisconnectWatch client(request, *context.slot, job_id); // a hang-up cancels the rest
-    while (pending.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
+    // `timeout`, not `!= ready`: a reply that came at once sits in a deferred future, whose
+    // wait_for answers `deferred` forever.
+    while (pending.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout) {
         std::unique_lock lock(events->mutex);
         events->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !events->queue.empty(); });
         lock.unlock();

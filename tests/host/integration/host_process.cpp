@@ -1,5 +1,8 @@
 #include "host_process.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -97,6 +100,11 @@ HostProcess::HostProcess(HostConfig config) {
 HostProcess::~HostProcess() {
     terminate();
     if (stdout_fd_ >= 0) ::close(stdout_fd_);
+    // OMNIHOST_TEST_KEEP_TEMP=1 keeps the host's folder (its log, data dir) to read after a failure.
+    if (const char *keep = std::getenv("OMNIHOST_TEST_KEEP_TEMP"); keep && *keep == '1') {
+        std::fprintf(stderr, "kept %s\n", temp_.string().c_str());
+        return;
+    }
     std::error_code ec;
     fs::remove_all(temp_, ec);
 }
