@@ -1,7 +1,8 @@
 // /api/jobs: submit (202 + id, 429 + Retry-After when the queue is full), list (paged, newest
-// first), look up, fetch the output file, and DELETE (cancel a queued or running job; remove a
-// finished one from history). The body of a submit is a playground generate body plus "task".
+// first), look up, fetch the output file, and DELETE (cancel a queued or running job; with
+// ?purge=true, delete it from history). The body of a submit is a playground generate body plus "task".
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 
 #include <Poco/Net/HTTPServerRequest.h>
@@ -64,6 +65,71 @@ std::optional<ApiError> read_query(const Request &request, jobs::JobQuery &query
         }
     }
     return std::nullopt;
+}
+
+// How long DELETE ?purge=true waits for a running job's cancel to settle before it answers that
+// nothing was removed yet (the same bound as DELETE /v1/videos/{id}).
+constexpr std::chrono::milliseconds kCancelSettle{2000};
+
+// DELETE /api/jobs/{id} cancels: a queued job (200 cancelled) or a running one (202
+// cancel_requested); a job that already finished keeps its result (409 already_finished, with
+// its state). ?purge=true deletes instead: cancelled first when unfinished, then removed from
+// history with its output (200 removed; 202 removed:false when a running job did not stop in time).
+void delete_job(ApiContext &context, Request &request, Response &response, const std::string &id) {
+    Poco::URI::QueryParameters parameters;
+    try {
+        parameters = Poco::URI(request.getURI()).getQueryParameters();
+    } catch (const Poco::SyntaxException &) {
+        send_error(response, {400, "query: malformed %-escape in the query string", "query"});
+        return;
+    }
+    bool purge = false;
+    for (const auto &[key, value] : parameters) {
+        if (key == "purge") {
+            if (value != "true" && value != "false") {
+                send_error(response, {400, "purge: must be true or false", "purge"});
+                return;
+            }
+            purge = value == "true";
+        } else if (key != "token") { // the WebSocket-style token parameter: already checked by the router
+            send_error(response, {400, key + ": unknown query parameter (purge)", key});
+            return;
+        }
+    }
+    if (purge) {
+        const jobs::DeleteResult deleted = jobs::cancel_then_remove(*context.jobs, id, kCancelSettle);
+        switch (deleted.removed) {
+        case jobs::RemoveOutcome::NotFound: send_error(response, {404, "no job '" + id + "'", ""}); return;
+        case jobs::RemoveOutcome::Removed: send_json(response, 200, {{"id", id}, {"outcome", "removed"}}); return;
+        case jobs::RemoveOutcome::NotFinished:
+            send_json(response, 202,
+                      {{"id", id}, {"outcome", "cancel_requested"}, {"removed", false},
+                       {"state", deleted.job ? jobs::job_state_name(deleted.job->state) : "running"},
+                       {"message", "cancel requested; the job has not stopped yet (DELETE ?purge=true again once it is cancelled)"}});
+            return;
+        }
+        return;
+    }
+    switch (context.jobs->cancel(id)) {
+    case jobs::CancelOutcome::NotFound: send_error(response, {404, "no job '" + id + "'", ""}); return;
+    case jobs::CancelOutcome::Cancelled: send_json(response, 200, {{"id", id}, {"outcome", "cancelled"}}); return;
+    case jobs::CancelOutcome::CancelRequested:
+        send_json(response, 202, {{"id", id}, {"outcome", "cancel_requested"}});
+        return;
+    case jobs::CancelOutcome::AlreadyFinished: {
+        const auto job = context.jobs->get(id);
+        const std::string state = job ? jobs::job_state_name(job->state) : "removed";
+        send_json(response, 409,
+                  {{"success", false},
+                   {"id", id},
+                   {"outcome", "already_finished"},
+                   {"state", state},
+                   {"error", "job '" + id + "' already finished (" + state +
+                                 "); nothing to cancel, its result is kept. DELETE /api/jobs/" + id +
+                                 "?purge=true removes it from history"}});
+        return;
+    }
+    }
 }
 
 } // namespace
@@ -169,14 +235,7 @@ void handle_job_item(ApiContext &context, Request &request, Response &response) 
             send_error(response, {405, "method DELETE not allowed on " + path + " (use GET)", ""});
             return;
         }
-        switch (context.jobs->cancel(id)) {
-        case jobs::CancelOutcome::NotFound: send_error(response, {404, "no job '" + id + "'", ""}); return;
-        case jobs::CancelOutcome::Cancelled: send_json(response, 200, {{"id", id}, {"outcome", "cancelled"}}); return;
-        case jobs::CancelOutcome::CancelRequested:
-            send_json(response, 202, {{"id", id}, {"outcome", "cancel_requested"}});
-            return;
-        case jobs::CancelOutcome::Removed: send_json(response, 200, {{"id", id}, {"outcome", "removed"}}); return;
-        }
+        delete_job(context, request, response, id);
         return;
     }
     const auto job = context.jobs->get(id);

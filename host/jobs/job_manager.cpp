@@ -409,44 +409,40 @@ JobPage JobManager::list(const JobQuery &query) {
 }
 
 CancelOutcome JobManager::cancel(const std::string &id) {
-    auto job = store_.get(id);
-    if (!job) return CancelOutcome::NotFound;
-    if (is_terminal(job->state)) {
-        auto path = store_.remove_finished(id);
-        if (!path) return CancelOutcome::NotFound; // removed by someone else meanwhile
-        if (!path->empty() && inside(options_.output_dir, *path)) {
-            std::error_code ec;
-            fs::remove(*path, ec);
-        }
-        publish("removed", *job);
-        notify_finished();
-        return CancelOutcome::Removed;
-    }
-    return cancel_pending(id);
-}
-
-CancelOutcome JobManager::cancel_pending(const std::string &id) {
-    bool was_running = false;
-    if (store_.cancel_queued(id, &was_running)) {
+    const CancelOutcome outcome = store_.cancel(id);
+    if (outcome == CancelOutcome::Cancelled) {
         if (auto now_job = store_.get(id)) publish("cancelled", *now_job);
         notify_finished();
-        return CancelOutcome::Cancelled;
+    } else if (outcome == CancelOutcome::CancelRequested) {
+        bool ours;
+        {
+            std::lock_guard lock(mutex_);
+            ours = running_id_ == id;
+        }
+        // Ours: cancelled at once. Another host's worker sees the flag at its next lease renewal.
+        if (ours) slot_.cancel(id);
     }
-    bool ours;
-    {
-        std::lock_guard lock(mutex_);
-        ours = running_id_ == id;
-    }
-    // Ours: cancelled at once. Another host's worker sees the flag at its next lease renewal.
-    if (ours) slot_.cancel(id);
-    if (was_running) return CancelOutcome::CancelRequested;
-    // Not pending (finished between two looks, or never was): nothing to cancel.
-    return CancelOutcome::NotFound;
+    return outcome;
 }
 
 bool JobManager::cancel_if_pending(const std::string &id) {
-    const CancelOutcome outcome = cancel_pending(id);
+    const CancelOutcome outcome = cancel(id);
     return outcome == CancelOutcome::Cancelled || outcome == CancelOutcome::CancelRequested;
+}
+
+RemoveOutcome JobManager::remove(const std::string &id) {
+    auto job = store_.get(id);
+    if (!job) return RemoveOutcome::NotFound;
+    std::string path;
+    const RemoveOutcome outcome = store_.remove_finished(id, &path);
+    if (outcome != RemoveOutcome::Removed) return outcome;
+    if (!path.empty() && inside(options_.output_dir, path)) {
+        std::error_code ec;
+        fs::remove(path, ec);
+    }
+    publish("removed", *job);
+    notify_finished();
+    return outcome;
 }
 
 std::optional<JobOutput> JobManager::output(const std::string &id) {

@@ -59,6 +59,7 @@ public:
     JobPage list(const JobQuery &query) override;
     CancelOutcome cancel(const std::string &id) override;
     bool cancel_if_pending(const std::string &id) override;
+    RemoveOutcome remove(const std::string &id) override;
     std::optional<JobOutput> output(const std::string &id) override;
     std::optional<JobRecord> wait_finished(const std::string &id, std::chrono::milliseconds timeout) override;
     std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) override;
@@ -69,7 +70,6 @@ public:
 
 private:
     class Subscription;
-    CancelOutcome cancel_pending(const std::string &id); // queued -> cancelled; running -> asked to stop
     void worker_loop();
     void run_job(JobRecord job);
     void enforce_quota(const std::string &keep_id);

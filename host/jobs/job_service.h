@@ -48,10 +48,14 @@ public:
     // Newest first, paged by cursor (see JobPage).
     virtual JobPage list(const JobQuery &query) = 0;
 
-    // Cancels a queued or running job; removes a finished one from history (and its output).
+    // Cancels a queued or running job. One step in the store, so a job that ends meanwhile is
+    // either cancelled or answered AlreadyFinished with its result kept, never removed.
     virtual CancelOutcome cancel(const std::string &id) = 0;
-    // Cancels a queued or running job only (never removes history); false when none is pending.
+    // cancel() for callers that only need to know whether something was pending.
     virtual bool cancel_if_pending(const std::string &id) = 0;
+    // Removes a finished job from history with its output file; an unfinished one is left alone
+    // (NotFinished). See cancel_then_remove() for "stop it, then delete it".
+    virtual RemoveOutcome remove(const std::string &id) = 0;
 
     // The finished job's output file, or nullopt (not found, not finished, no output, evicted).
     virtual std::optional<JobOutput> output(const std::string &id) = 0;
@@ -71,5 +75,16 @@ public:
     // once (a synchronous caller answers 503 instead of waiting for a job that will not run here).
     virtual bool closing() = 0;
 };
+
+// "Delete this job, whatever it is doing": a finished job is removed at once; a queued one is
+// cancelled and removed; a running one is cancelled and removed once it stopped, waiting at most
+// `settle`. `removed` is Removed (or NotFound: it never was, or another request removed it), or
+// NotFinished when it did not stop in time (`job` is then its record; it ends as cancelled and a
+// later call removes it). The /v1/videos DELETE and DELETE /api/jobs/{id}?purge=true.
+struct DeleteResult {
+    RemoveOutcome removed = RemoveOutcome::NotFound;
+    std::optional<JobRecord> job;
+};
+DeleteResult cancel_then_remove(JobService &jobs, const std::string &id, std::chrono::milliseconds settle);
 
 } // namespace omnihost::jobs

@@ -484,34 +484,51 @@ bool JobStore::finish(const std::string &id, const std::string &worker, JobState
     });
 }
 
-bool JobStore::cancel_queued(const std::string &id, bool *was_running) {
+CancelOutcome JobStore::cancel(const std::string &id) {
     return locked([&](Poco::Data::Session &s) {
-        if (was_running) *was_running = false;
-        Statement update(s);
-        update << sql("UPDATE omnihost_jobs SET state = 'cancelled', error = 'cancelled', error_status = 409, cancel_requested = 1, finished_ms = ? "
-                      "WHERE id = ? AND state = 'queued'"),
-            bind(static_cast<Poco::Int64>(now_epoch_ms())), bind(id);
-        if (update.execute() > 0) return true;
-        Statement flag(s);
-        flag << sql("UPDATE omnihost_jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'"), bind(id);
-        if (flag.execute() > 0 && was_running) *was_running = true;
-        return false;
+        s.begin();
+        // The row stays locked (PostgreSQL) until the commit: no other host's worker moves the
+        // job between our look at its state and our change.
+        std::vector<std::string> states;
+        s << sql(std::string("SELECT state FROM omnihost_jobs WHERE id = ?") + (postgres_ ? " FOR UPDATE" : "")),
+            bind(id), into(states), now;
+        CancelOutcome outcome = CancelOutcome::NotFound;
+        const auto state = states.empty() ? std::nullopt : parse_job_state(states.front());
+        if (!states.empty() && (!state || is_terminal(*state))) {
+            outcome = CancelOutcome::AlreadyFinished;
+        } else if (state == JobState::Queued) {
+            s << sql("UPDATE omnihost_jobs SET state = 'cancelled', error = 'cancelled', error_status = 409, "
+                     "cancel_requested = 1, finished_ms = ? WHERE id = ?"),
+                bind(static_cast<Poco::Int64>(now_epoch_ms())), bind(id), now;
+            outcome = CancelOutcome::Cancelled;
+        } else if (state == JobState::Running) {
+            s << sql("UPDATE omnihost_jobs SET cancel_requested = 1 WHERE id = ?"), bind(id), now;
+            outcome = CancelOutcome::CancelRequested;
+        }
+        s.commit();
+        return outcome;
     });
 }
 
-std::optional<std::string> JobStore::remove_finished(const std::string &id) {
-    return locked([&](Poco::Data::Session &s) -> std::optional<std::string> {
+RemoveOutcome JobStore::remove_finished(const std::string &id, std::string *output_path) {
+    return locked([&](Poco::Data::Session &s) {
         s.begin();
-        std::vector<std::string> paths;
-        s << sql("SELECT output_path FROM omnihost_jobs WHERE id = ? AND state IN ('succeeded','failed','cancelled')"),
-            bind(id), into(paths), now;
-        if (paths.empty()) {
+        std::vector<std::string> states, paths;
+        s << sql(std::string("SELECT state, output_path FROM omnihost_jobs WHERE id = ?") + (postgres_ ? " FOR UPDATE" : "")),
+            bind(id), into(states), into(paths), now;
+        if (states.empty()) {
             s.commit();
-            return std::nullopt;
+            return RemoveOutcome::NotFound;
+        }
+        const auto state = parse_job_state(states.front());
+        if (state && !is_terminal(*state)) {
+            s.commit();
+            return RemoveOutcome::NotFinished;
         }
         s << sql("DELETE FROM omnihost_jobs WHERE id = ?"), bind(id), now;
         s.commit();
-        return paths.front();
+        if (output_path) *output_path = paths.front();
+        return RemoveOutcome::Removed;
     });
 }
 

@@ -81,10 +81,12 @@ public:
     bool finish(const std::string &id, const std::string &worker, JobState state, const std::string &error,
                 int error_status, const JobOutput &output, const nlohmann::json &metadata);
 
-    // Queued -> cancelled at once (true). Running: cancel_requested set (false, *was_running true).
-    bool cancel_queued(const std::string &id, bool *was_running);
-    // Removes a finished job's record; returns its output path ("" if none) or nullopt if absent/not finished.
-    std::optional<std::string> remove_finished(const std::string &id);
+    // One step on the locked row: queued -> cancelled (Cancelled); running -> cancel_requested set
+    // (CancelRequested); finished -> untouched (AlreadyFinished).
+    CancelOutcome cancel(const std::string &id);
+    // Removes a finished job's record (Removed, its output path in *output_path, "" if none);
+    // NotFinished leaves a queued or running one alone.
+    RemoveOutcome remove_finished(const std::string &id, std::string *output_path);
 
     // Jobs whose worker stopped renewing: back to the queue (or cancelled / failed, see ReapResult).
     // `all_running`: every running job counts as abandoned (SQLite at start-up: we are the only host).

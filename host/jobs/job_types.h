@@ -90,12 +90,20 @@ struct SubmitResult {
     int64_t position = 0;      // 1-based place in the queue when queued
 };
 
-// What DELETE /api/jobs/{id} did.
+// What a cancel did (DELETE /api/jobs/{id}; a synchronous caller whose client hung up). A cancel
+// never removes anything: a job that finished before the cancel reached it keeps its result.
 enum class CancelOutcome {
     NotFound,
     Cancelled,        // was queued: cancelled now
     CancelRequested,  // was running: the worker running it is told; it ends as cancelled soon
-    Removed,          // was finished: removed from history, its output file deleted
+    AlreadyFinished,  // had already ended (succeeded, failed or cancelled): left as it is
+};
+
+// What removing a job from history did (DELETE /api/jobs/{id}?purge=true, DELETE /v1/videos/{id}).
+enum class RemoveOutcome {
+    NotFound,
+    Removed,      // was finished: its record and its output file are gone
+    NotFinished,  // still queued or running: nothing removed (cancel it first)
 };
 
 // Events of a job, in the order they happen for that job. "progress" events are throttled.

@@ -244,22 +244,14 @@ void handle_video_delete(ApiContext &context, Request &request, Response &respon
     const std::string id = video_id_of(path_of(request));
     const auto record = context.jobs->get(id);
     if (!record || record->task != "video") return send_openai_error(response, 404, "no video with that id");
-    jobs::CancelOutcome outcome = context.jobs->cancel(id);
-    if (outcome == jobs::CancelOutcome::NotFound) return send_openai_error(response, 404, "no video with that id");
-    if (outcome == jobs::CancelOutcome::CancelRequested) {
-        const auto settled = context.jobs->wait_finished(id, kCancelSettle);
-        if (settled && !jobs::is_terminal(settled->state)) {
-            json answer = {{"id", id}, {"deleted", false}, {"object", "video.deleted"}};
-            answer["status"] = video_json(*settled)["status"];
-            answer["message"] = "cancel requested; the video is not stopped yet (DELETE again once it failed as cancelled)";
-            return send_json(response, 202, answer);
-        }
+    const jobs::DeleteResult deleted = jobs::cancel_then_remove(*context.jobs, id, kCancelSettle);
+    if (deleted.removed == jobs::RemoveOutcome::NotFinished) {
+        json answer = {{"id", id}, {"deleted", false}, {"object", "video.deleted"}};
+        answer["status"] = deleted.job ? video_json(*deleted.job)["status"] : json("in_progress");
+        answer["message"] = "cancel requested; the video is not stopped yet (DELETE again once it failed as cancelled)";
+        return send_json(response, 202, answer);
     }
-    // Cancelled (or finished meanwhile): now remove the finished record. NotFound: another
-    // request removed it meanwhile, which is deleted all the same.
-    if (outcome != jobs::CancelOutcome::Removed) outcome = context.jobs->cancel(id);
-    if (outcome != jobs::CancelOutcome::Removed && outcome != jobs::CancelOutcome::NotFound)
-        return send_openai_error(response, 500, "the cancelled video could not be removed");
+    // Removed, or NotFound: another request removed it meanwhile, which is deleted all the same.
     send_json(response, 200, {{"id", id}, {"deleted", true}, {"object", "video.deleted"}});
 }
 

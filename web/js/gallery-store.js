@@ -46,8 +46,10 @@ export const galleryStore = {
     return { items: answer.items.map(itemFromJob), total: answer.total, nextBefore: answer.next_before };
   },
   async get(id) { return itemFromJob(await apiJson(`/api/jobs/${encodeURIComponent(id)}`)); },
-  /** Cancels a queued or running job; removes a finished one (and its file) from history. */
-  remove: (id) => apiJson(`/api/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  /** Deletes an item: a pending job is cancelled first (the host waits briefly for a running one
+   *  to stop; {outcome: 'cancel_requested'} when it did not), then it and its file leave history.
+   *  A plain DELETE would only cancel, and keep a job that finished meanwhile. */
+  remove: (id) => apiJson(`/api/jobs/${encodeURIComponent(id)}?purge=true`, { method: 'DELETE' }),
   /** The output as a Blob (through fetch, so a bearer token travels with it). */
   async output(id) {
     const response = await apiFetch(`/api/jobs/${encodeURIComponent(id)}/output`, { cache: 'force-cache' });

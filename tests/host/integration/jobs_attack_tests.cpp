@@ -179,7 +179,7 @@ TEST_CASE("a submit body that is not an object, or whose task is not a known nam
     CHECK(listed_total(port) == 0);
 }
 
-TEST_CASE("DELETE twice: cancel, then remove, then 404; outputs of failed, cancelled and removed jobs are refused") {
+TEST_CASE("DELETE cancels, never removes; ?purge=true removes, then 404; outputs of failed, cancelled and removed jobs are refused") {
     HostProcess host;
     const int port = host.port();
     start_test_model(port, "video");
@@ -201,17 +201,22 @@ TEST_CASE("DELETE twice: cancel, then remove, then 404; outputs of failed, cance
     CHECK(first_queued.json()["outcome"] == "cancelled");
     CHECK(get(port, "/api/jobs/waits/output").status == 409);
     const auto second_queued = delete_job(port, "waits");
-    CHECK(second_queued.status == 200);
-    CHECK(second_queued.json()["outcome"] == "removed");
+    CHECK(second_queued.status == 409);
+    CHECK(second_queued.json()["outcome"] == "already_finished");
+    CHECK(second_queued.json()["state"] == "cancelled");
+    const auto purged = http(port, "DELETE", "/api/jobs/waits?purge=true");
+    CHECK(purged.status == 200);
+    CHECK(purged.json()["outcome"] == "removed");
     CHECK(delete_job(port, "waits").status == 404);
+    CHECK(http(port, "DELETE", "/api/jobs/waits?purge=true").status == 404);
     CHECK(get(port, "/api/jobs/waits/output").status == 404);
 
     const auto first_running = delete_job(port, "runs");
     CHECK(first_running.status == 202);
     CHECK(first_running.json()["outcome"] == "cancel_requested");
-    // Asked again while it winds down: still a cancel request, never a removal of a live job.
+    // Asked again while it winds down: still a cancel request, or (once it ended) already finished.
     const auto again = delete_job(port, "runs");
-    CHECK((again.status == 202 || (again.status == 200 && again.json()["outcome"] == "removed")));
+    CHECK((again.status == 202 || (again.status == 409 && again.json()["outcome"] == "already_finished")));
     const json stopped = settle(port, "runs");
     if (stopped.is_object()) {
         CHECK(stopped["state"] == "cancelled");
@@ -220,7 +225,9 @@ TEST_CASE("DELETE twice: cancel, then remove, then 404; outputs of failed, cance
 
     REQUIRE(submit_job(port, quick("done")).status == 202);
     REQUIRE(wait_job_state(port, "done", "succeeded")["state"] == "succeeded");
-    CHECK(delete_job(port, "done").status == 200);
+    CHECK(delete_job(port, "done").status == 409);
+    CHECK(get(port, "/api/jobs/done/output").status == 200); // a late cancel keeps the result
+    CHECK(http(port, "DELETE", "/api/jobs/done?purge=true").status == 200);
     CHECK(get(port, "/api/jobs/done/output").status == 404);
     CHECK(delete_job(port, "done").status == 404);
     CHECK(get(port, "/api/jobs").status == 200);
@@ -244,7 +251,7 @@ TEST_CASE("an output carries the record's MIME type, no client-chosen file name,
     CHECK(a.headers.at("X-Content-Type-Options") == "nosniff");
     // DELETE frees the id; a new job under it has other bytes at the same URL, so a browser must
     // revalidate rather than keep the first file for a year.
-    REQUIRE(delete_job(port, "reuse").status == 200);
+    REQUIRE(http(port, "DELETE", "/api/jobs/reuse?purge=true").status == 200);
     REQUIRE(submit_job(port, quick("reuse", 128)).status == 202);
     REQUIRE(wait_job_state(port, "reuse", "succeeded")["state"] == "succeeded");
     const auto b = get(port, "/api/jobs/reuse/output");
@@ -366,7 +373,7 @@ TEST_CASE("concurrent submits, cancels and lists: the host keeps serving and the
                 const std::string id = id_of("c", t, i);
                 const auto got = delete_job(port, id);
                 std::string outcome = got.status == 404 ? "404" : got.json().value("outcome", "?");
-                if (got.status != 200 && got.status != 202 && got.status != 404) ++other_failures;
+                if (got.status != 200 && got.status != 202 && got.status != 409) ++other_failures;
                 std::lock_guard lock(mutex);
                 cancel_outcome[id] = outcome;
             }
@@ -393,18 +400,17 @@ TEST_CASE("concurrent submits, cancels and lists: the host keeps serving and the
         const json record = settle(port, id);
         const auto asked = cancel_outcome.find(id);
         if (asked != cancel_outcome.end()) CHECK_MESSAGE(asked->second != "404", id);
-        if (record.is_null()) {
-            // Only a DELETE of a finished job removes it.
-            REQUIRE_MESSAGE(asked != cancel_outcome.end(), id);
-            CHECK_MESSAGE(asked->second == "removed", id, " ", asked->second);
-            ++removed;
-            continue;
-        }
+        // A cancel never removes: every job is still there, and one that finished before its
+        // cancel (409 already_finished) kept its result.
+        REQUIRE_MESSAGE(record.is_object(), id);
         REQUIRE_MESSAGE(finished(record), record.dump());
         if (asked == cancel_outcome.end()) {
             CHECK_MESSAGE(record["state"] == "succeeded", record.dump());
         } else if (asked->second == "cancelled") {
             CHECK_MESSAGE(record["state"] == "cancelled", record.dump());
+        } else if (asked->second == "already_finished") {
+            CHECK_MESSAGE(record["state"] == "succeeded", record.dump());
+            CHECK_MESSAGE(get(port, "/api/jobs/" + id + "/output").status == 200, id);
         }
         if (record["state"] == "succeeded") ++succeeded;
         if (record["state"] == "cancelled") ++cancelled;

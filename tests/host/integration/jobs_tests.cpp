@@ -96,7 +96,7 @@ TEST_CASE("the queue runs jobs first in, first out; a full queue answers 429 wit
     CHECK(submit_job(port, quick_job("q5")).status == 202);
 }
 
-TEST_CASE("DELETE cancels a queued job before it runs and a running job mid-run; a finished one is removed") {
+TEST_CASE("DELETE cancels a queued job before it runs and a running job mid-run; a finished one is kept") {
     HostProcess host;
     const int port = host.port();
     start_test_model(port, "video");
@@ -129,13 +129,58 @@ TEST_CASE("DELETE cancels a queued job before it runs and a running job mid-run;
     REQUIRE(submit_job(port, quick_job("after")).status == 202);
     CHECK(wait_job_state(port, "after", "succeeded")["state"] == "succeeded");
 
-    // A finished job: DELETE removes it (and its output) from history.
-    const auto removed = delete_job(port, "after");
+    // A finished job: DELETE (a cancel) that came too late keeps it and says so.
+    const auto late = delete_job(port, "after");
+    CHECK(late.status == 409);
+    CHECK(late.json()["outcome"] == "already_finished");
+    CHECK(late.json()["state"] == "succeeded");
+    CHECK(late.json()["error"].get<std::string>().find("?purge=true") != std::string::npos);
+    CHECK(job_record(port, "after")["state"] == "succeeded");
+    CHECK(get(port, "/api/jobs/after/output").status == 200);
+    // ?purge=true removes it (and its output) from history.
+    const auto removed = http(port, "DELETE", "/api/jobs/after?purge=true");
     CHECK(removed.status == 200);
     CHECK(removed.json()["outcome"] == "removed");
     CHECK(get(port, "/api/jobs/after").status == 404);
     CHECK(delete_job(port, "after").status == 404);
     CHECK(delete_job(port, "never-was").status == 404);
+    CHECK(http(port, "DELETE", "/api/jobs/never-was?purge=true").status == 404);
+    CHECK(http(port, "DELETE", "/api/jobs/x?purge=yes").json()["field"] == "purge");
+    CHECK(http(port, "DELETE", "/api/jobs/x?colour=red").status == 400);
+}
+
+TEST_CASE("DELETE ?purge=true: a queued job is cancelled and removed; a running one once it stopped, within a bound") {
+    HostProcess host;
+    const int port = host.port();
+    start_test_model(port, "video");
+    REQUIRE(submit_job(port, endless_job("purge-run")).status == 202);
+    REQUIRE(running(wait_job(port, "purge-run", running)));
+    REQUIRE(submit_job(port, quick_job("purge-queued")).status == 202);
+    const auto queued = http(port, "DELETE", "/api/jobs/purge-queued?purge=true");
+    CHECK(queued.status == 200);
+    CHECK(queued.json()["outcome"] == "removed");
+    CHECK(get(port, "/api/jobs/purge-queued").status == 404);
+    // The test plugin looks at its cancel flag every step (10 ms): it stops well within the bound.
+    const auto run = http(port, "DELETE", "/api/jobs/purge-run?purge=true");
+    CHECK(run.status == 200);
+    CHECK(run.json()["outcome"] == "removed");
+    CHECK(get(port, "/api/jobs/purge-run").status == 404);
+    // A job that ignores its cancel is not removed while it runs: 202, removed:false, its state.
+    json stubborn = quick_job("purge-stubborn");
+    stubborn.update({{"test_steps", 400}, {"test_step_ms", 20}, {"test_ignore_cancel", true}});
+    REQUIRE(submit_job(port, stubborn).status == 202);
+    REQUIRE(running(wait_job(port, "purge-stubborn", running)));
+    const auto held = http(port, "DELETE", "/api/jobs/purge-stubborn?purge=true");
+    CHECK(held.status == 202);
+    CHECK(held.json()["removed"] == false);
+    CHECK(held.json()["state"] == "running");
+    CHECK(job_record(port, "purge-stubborn")["state"] == "running");
+    const json ended = wait_job(port, "purge-stubborn", [](const json &j) {
+        return j.is_object() && j.value("state", "") != "running";
+    });
+    CHECK(ended["state"] != "running");
+    CHECK(http(port, "DELETE", "/api/jobs/purge-stubborn?purge=true").status == 200);
+    CHECK(get(port, "/api/jobs/purge-stubborn").status == 404);
 }
 
 TEST_CASE("bad job requests get 4xx naming the field; the host keeps serving") {
