@@ -3,7 +3,8 @@
 // (latent 16x5x32x32 -> 1280 tokens) with a 512-token text context, as the pipeline runs it.
 //   bench_wan_transformer [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16]
 //                         [--golden DIR] [--skip-large] [--no-allocator-tuning]
-//                         [--save-random DIR] [--model DIR] [--device cpu|cuda[:N]] [--latent FxHxW]
+//                         [--save-random DIR] [--save-only] [--model DIR] [--device cpu|cuda[:N]] [--latent FxHxW]
+//                         [--skip-tiny]
 // One denoising step with CFG = 2 forwards (text K/V cached per prompt, as the pipeline does).
 // Beside the text-to-video step, the same model in the Wan2.1 I2V layout ([1.3B-i2v]: 36 input
 // channels for noise + mask + image latent, a 257-token CLIP ViT-H context through the image
@@ -14,7 +15,11 @@
 // --device runs the large model there (inputs are drawn on the CPU with the same seed, so every
 // device sees the same numbers); --latent sets its latent frames x height x width, e.g. 21x60x104
 // for 480x832 at 81 frames (32,760 tokens). CUDA timings synchronise on the result before the clock stops.
+// --skip-tiny leaves out the golden tiny model; --save-only writes the --save-random folder and exits
+// (scripts/bench_wan_side_by_side.sh: one process per measured side, so each peak RSS is its own).
+// The attention path (fused SDPA or the chunked math fallback) is printed on the first lines.
 #include "core/runtime.h"
+#include "core/torch_compat.h"
 #include "core/safetensors.h"
 #include "wan_transformer/wan_transformer.h"
 
@@ -82,8 +87,9 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
         const double s = seconds_since(t0);
         if (i == 0) first = s;
         total += s;
-        std::printf("[%s] forward %d: %.3f s  (rss %.0f MiB, peak %.0f MiB)\n", label, i + 1, s, current_rss_mib(),
-                    peak_rss_mib());
+        // mean |v| shows that another implementation given the same weights and inputs agrees.
+        std::printf("[%s] forward %d: %.3f s  (rss %.0f MiB, peak %.0f MiB)  mean |v| = %.6f\n", label, i + 1, s,
+                    current_rss_mib(), peak_rss_mib(), y.to(at::kFloat).abs().mean().item<double>());
         std::fflush(stdout);
         (void)y;
     }
@@ -100,7 +106,7 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
 
 int main(int argc, char **argv) {
     int layers = 30, forwards = 2, threads = 0;
-    bool skip_large = false, tune = true, skip_i2v = false;
+    bool skip_large = false, tune = true, skip_i2v = false, skip_tiny = false, save_only = false;
     std::string dtype = "fp32", device_text = "cpu";
     int64_t lf = 5, lh = 32, lw = 32;  // latent of 256x256, 17 frames
     fs::path golden = OMNIHOST_GOLDEN_DIR;
@@ -121,6 +127,8 @@ int main(int argc, char **argv) {
         else if (a == "--golden") golden = next();
         else if (a == "--skip-large") skip_large = true;
         else if (a == "--skip-i2v") skip_i2v = true;
+        else if (a == "--skip-tiny") skip_tiny = true;
+        else if (a == "--save-only") save_only = true;
         else if (a == "--no-allocator-tuning") tune = false;
         else if (a == "--save-random") save_dir = next();
         else if (a == "--model") model_dir = next();
@@ -136,7 +144,8 @@ int main(int argc, char **argv) {
         }
         else {
             std::fprintf(stderr, "usage: %s [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16] [--golden DIR] "
-                                 "[--skip-large] [--skip-i2v] [--no-allocator-tuning] [--save-random DIR] [--model DIR] [--device D] [--latent FxHxW]\n", argv[0]);
+                                 "[--skip-large] [--skip-i2v] [--skip-tiny] [--no-allocator-tuning] [--save-random DIR] [--save-only] [--model DIR] "
+                                 "[--device D] [--latent FxHxW]\n", argv[0]);
             return a == "-h" || a == "--help" ? 0 : 2;
         }
     }
@@ -152,9 +161,12 @@ int main(int argc, char **argv) {
             std::string l1;
             la >> l1;
             std::printf("load average (1 min): %s, intra-op threads: %d\n", l1.c_str(), at::get_num_threads());
+            std::printf("libtorch %d.%d, attention: %s\n", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR,
+                        OMNIHOST_HAS_SDPA && sdpa_enabled() ? "at::scaled_dot_product_attention (fused)"
+                                                            : "chunked math (no SDPA or OMNIHOST_SDPA=0)");
         }
 
-        {
+        if (!skip_tiny) {
             auto t0 = clock_type::now();
             auto tiny = wan::wan_transformer::load(golden / "wan21_tiny/transformer", {dt, c10::kCPU});
             std::printf("[tiny] loaded golden wan21_tiny/transformer (%lld params) in %.3f s\n",
@@ -198,6 +210,7 @@ int main(int argc, char **argv) {
                     std::ofstream(save_dir / "config.json") << c.dump(2) << "\n";
                     save_safetensors(save_dir / "diffusion_pytorch_model.safetensors", big.named_parameters());
                     std::printf("[1.3B] saved the random model to %s\n", save_dir.string().c_str());
+                    if (save_only) return 0;
                 }
                 run("1.3B", big, 16, lf, lh, lw, 512, forwards);
             }

@@ -5,6 +5,9 @@
 //      [1, 512, 4096] so the 22 GB UMT5-XXL is not needed
 //   3. MP4 encode of 81 frames at 480x832 (libx264, crf 25, yuv420p, faststart)
 // Each model scenario runs in a forked child so its peak RSS is its own.
+//   bench_video [--steps N] [--skip-big] [--threads N] [--mp4-only] [--mp4 FxHxW] [--dump-rgb FILE]
+// --mp4-only times only 3 (size from --mp4, default 81x480x832); --dump-rgb writes its frames as raw
+// RGB24 (frame, row, column) so another encoder can be timed on the very same pixels.
 #include "demo_model.h"
 #include "media/mp4_export.h"
 #include "wan_pipeline/wan_pipeline.h"
@@ -16,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -136,13 +140,16 @@ int run_in_child(int (*fn)(const scenario &, int), const scenario &sc, int threa
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-void bench_mp4(int frames, int height, int width) {
+void bench_mp4(int frames, int height, int width, const std::string &dump_rgb) {
     std::vector<uint8_t> rgb(size_t(frames) * height * width * 3);
     uint32_t x = 12345;  // noise-ish content with some structure, the hard case for the encoder
     for (size_t i = 0; i < rgb.size(); ++i) {
         x = x * 1664525u + 1013904223u;
         rgb[i] = uint8_t(((i / 3) % size_t(width)) / 4 + (x >> 27));
     }
+    if (!dump_rgb.empty())
+        std::ofstream(dump_rgb, std::ios::binary).write(reinterpret_cast<const char *>(rgb.data()),
+                                                        static_cast<std::streamsize>(rgb.size()));
     omnihost::media::mp4_options o;
     o.fps = 16;
     auto t0 = clock_type::now();
@@ -155,19 +162,35 @@ void bench_mp4(int frames, int height, int width) {
 
 int main(int argc, char **argv) {
     int steps_big = 2, steps_tiny = 4, threads = 0;
-    bool skip_big = false;
+    bool skip_big = false, mp4_only = false;
+    int mp4_frames = 81, mp4_height = 480, mp4_width = 832;
+    std::string dump_rgb;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--steps" && i + 1 < argc) steps_big = steps_tiny = std::atoi(argv[++i]);
+        else if (a == "--mp4-only") mp4_only = true;
+        else if (a == "--dump-rgb" && i + 1 < argc) dump_rgb = argv[++i];
+        else if (a == "--mp4" && i + 1 < argc) {
+            if (std::sscanf(argv[++i], "%dx%dx%d", &mp4_frames, &mp4_height, &mp4_width) != 3 || mp4_frames < 1 ||
+                mp4_height < 2 || mp4_width < 2 || mp4_height % 2 || mp4_width % 2) {
+                std::printf("--mp4 needs FRAMESxHEIGHTxWIDTH (even height and width), got %s\n", argv[i]);
+                return 2;
+            }
+        }
         else if (a == "--skip-big") skip_big = true;
         else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
         else {
-            std::printf("usage: %s [--steps N] [--skip-big] [--threads N]\n", argv[0]);
+            std::printf("usage: %s [--steps N] [--skip-big] [--threads N] [--mp4-only] [--mp4 FxHxW] [--dump-rgb FILE]\n",
+                        argv[0]);
             return a == "--help" || a == "-h" ? 0 : 2;
         }
     }
     std::printf("bench_video: figures only, nothing is asserted\n");
     int rc = 0;
+    if (mp4_only) {
+        bench_mp4(mp4_frames, mp4_height, mp4_width, dump_rgb);
+        return 0;
+    }
 
     scenario tiny{"tiny-demo", {}, 64, 64, 9, steps_tiny, false, 32};
     rc |= run_in_child(write_scenario, tiny, threads);
@@ -195,6 +218,6 @@ int main(int argc, char **argv) {
         std::printf("[wan2.1-1.3B-shape] skipped (--skip-big)\n");
     }
 
-    bench_mp4(81, 480, 832);
+    bench_mp4(mp4_frames, mp4_height, mp4_width, dump_rgb);
     return rc;
 }

@@ -8,7 +8,9 @@
 //
 //   bench_wan_vae [--height 256] [--width 256] [--frames 17] [--tile 128] [--stride 96]
 //                 [--modes untiled,tiled,encode,encode_tiled] [--dtype fp32|bf16] [--threads N] [--no-tune-alloc]
-//                 [--weights DIR]
+//                 [--weights DIR] [--save-random DIR]
+// --save-random DIR writes the random VAE as a diffusers folder (config.json + safetensors) and exits,
+// so diffusers can decode with the very same weights (scripts/bench_wan_side_by_side.sh).
 #include "wan_vae/wan_vae.h"
 #include "wan_vae/wan_vae_model.h"
 
@@ -48,6 +50,7 @@ struct args {
     int threads = 0;
     bool tune_alloc = true;
     std::string weights;
+    std::string save_random;
     std::string child_mode;  // internal: run one mode and exit
 };
 
@@ -55,7 +58,7 @@ struct args {
     std::fprintf(stderr,
                  "%s\nusage: bench_wan_vae [--height H] [--width W] [--frames F] [--tile PX] [--stride PX]\n"
                  "                     [--modes untiled,tiled,encode,encode_tiled] [--dtype fp32|bf16] [--threads N]\n"
-                 "                     [--no-tune-alloc] [--weights VAE_DIR]\n",
+                 "                     [--no-tune-alloc] [--weights VAE_DIR] [--save-random DIR]\n",
                  why);
     std::exit(2);
 }
@@ -78,6 +81,7 @@ args parse(int argc, char **argv) {
         else if (k == "--threads") a.threads = std::stoi(value(i));
         else if (k == "--no-tune-alloc") a.tune_alloc = false;
         else if (k == "--weights") a.weights = value(i);
+        else if (k == "--save-random") a.save_random = value(i);
         else if (k == "--child") a.child_mode = value(i);
         else usage(("unknown option " + k).c_str());
     }
@@ -187,6 +191,11 @@ int main(int argc, char **argv) {
     try {
         a = parse(argc, argv);
         if (!a.child_mode.empty()) return run_child(a);
+        if (!a.save_random.empty()) {
+            write_random_vae(a.save_random);
+            std::printf("random Wan2.1-shaped VAE written to %s\n", a.save_random.c_str());
+            return 0;
+        }
     } catch (const std::exception &e) {
         std::fprintf(stderr, "bench_wan_vae: %s\n", e.what());
         return 1;
