@@ -291,6 +291,8 @@ void JobStore::create_schema() {
     }
     s << "CREATE INDEX IF NOT EXISTS omnihost_jobs_state ON omnihost_jobs (state, seq)", now;
     s << "CREATE INDEX IF NOT EXISTS omnihost_jobs_finished ON omnihost_jobs (finished_ms)", now;
+    // A task's history in order (the /v1/videos list pages it by keyset on seq).
+    s << "CREATE INDEX IF NOT EXISTS omnihost_jobs_task ON omnihost_jobs (task, seq)", now;
     if (postgres_) s << "SELECT pg_advisory_unlock(7261001)", now;
 }
 
@@ -359,16 +361,27 @@ JobPage JobStore::list(const JobQuery &query) {
         std::string where = " WHERE 1=1";
         if (query.state) where += std::string(" AND state = '") + job_state_name(*query.state) + "'";
         if (!query.task.empty()) where += " AND task IN (" + in_list({query.task}) + ")";
-        Poco::Int64 total = 0;
-        s << "SELECT COUNT(*) FROM omnihost_jobs" + where, into(total), now;
-        page.total = total;
+        if (query.with_total) {
+            Poco::Int64 total = 0;
+            s << "SELECT COUNT(*) FROM omnihost_jobs" + where, into(total), now;
+            page.total = total;
+        }
         std::string paged = where;
         if (query.before > 0) paged += " AND seq < " + std::to_string(query.before);
+        if (!query.after_id.empty()) {
+            std::vector<Poco::Int64> cursor;
+            s << sql("SELECT seq FROM omnihost_jobs" + where + " AND id = ?"), bind(query.after_id), into(cursor), now;
+            if (cursor.empty()) {
+                page.after_unknown = true;
+                return page;
+            }
+            paged += (query.ascending ? " AND seq > " : " AND seq < ") + std::to_string(cursor.front());
+        }
         const int limit = std::clamp(query.limit, 1, 500);
         Statement st(s);
-        // One row more than asked tells whether an older page exists.
-        st << std::string("SELECT ") + kColumns + " FROM omnihost_jobs" + paged + " ORDER BY seq DESC LIMIT " +
-                  std::to_string(limit + 1);
+        // One row more than asked tells whether another page follows.
+        st << std::string("SELECT ") + kColumns + " FROM omnihost_jobs" + paged + " ORDER BY seq " +
+                  (query.ascending ? "ASC" : "DESC") + " LIMIT " + std::to_string(limit + 1);
         st.execute();
         RecordSet rs(st);
         bool any_queued = false;
@@ -386,7 +399,8 @@ JobPage JobStore::list(const JobQuery &query) {
             any_queued = any_queued || page.items.back().state == JobState::Queued;
             last_seq = seq;
         }
-        if (static_cast<int>(rs.rowCount()) > limit) page.next_before = last_seq;
+        page.has_more = static_cast<int>(rs.rowCount()) > limit;
+        if (page.has_more && !query.ascending) page.next_before = last_seq;
         if (any_queued) {
             std::vector<std::string> order;
             s << "SELECT id FROM omnihost_jobs WHERE state = 'queued' ORDER BY seq", into(order), now;

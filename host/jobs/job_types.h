@@ -68,8 +68,10 @@ struct JobRecord {
 // pass it as JobQuery::before; 0 when this is the last page.
 struct JobPage {
     std::vector<JobRecord> items;
-    int64_t total = 0;        // jobs matching the filter, all pages together
-    int64_t next_before = 0;
+    int64_t total = 0;        // jobs matching the filter, all pages together (0 unless with_total)
+    int64_t next_before = 0;  // newest-first pages only
+    bool has_more = false;    // more jobs follow this page in its order
+    bool after_unknown = false; // JobQuery::after_id names no job matching the filter (no items then)
 };
 
 struct JobQuery {
@@ -78,6 +80,11 @@ struct JobQuery {
     std::optional<JobState> state;  // only this state
     std::string task;               // only this task ("" = any)
     bool with_request = false;      // include each job's request (bigger answers)
+    // Keyset paging by job id (the /v1 list's cursor): the jobs after `after_id` in the page's
+    // order, found through the id's unique index and the (task, seq) index, never by a walk.
+    std::string after_id;           // "" = from the start
+    bool ascending = false;         // oldest first
+    bool with_total = true;         // count every matching job (a scan of the filter's index)
 };
 
 // The answer to a submit.

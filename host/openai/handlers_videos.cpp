@@ -155,9 +155,8 @@ void handle_videos_create(ApiContext &context, Request &request, Response &respo
 }
 
 // GET /v1/videos: ?limit=1..500, ?order=desc (newest first, the default) or asc, ?after=<id of
-// the last video of the previous page>. The plain newest-first page is one store query; a page
-// after a cursor or oldest first walks the video history's ids (the store pages by its own
-// sequence, which a video id does not carry) and then reads the page's records.
+// the last video of the previous page>. Every page is one keyset query of the store (the cursor
+// id's place found through its index), however long the history.
 void handle_videos_list(ApiContext &context, Request &request, Response &response) {
     if (!have_jobs(context, response)) return;
     QueryParameters parameters;
@@ -184,40 +183,17 @@ void handle_videos_list(ApiContext &context, Request &request, Response &respons
             return send_openai_error(response, 400, key + ": unknown query parameter (limit, order, after)", key);
         }
     }
-    std::vector<jobs::JobRecord> items;
-    bool has_more = false;
-    if (!ascending && after.empty()) {
-        jobs::JobQuery query;
-        query.task = "video";
-        query.with_request = true;
-        query.limit = limit;
-        jobs::JobPage page = context.jobs->list(query);
-        items = std::move(page.items);
-        has_more = page.next_before != 0;
-    } else {
-        std::vector<std::string> ids; // newest first
-        jobs::JobQuery query;
-        query.task = "video";
-        query.limit = 500;
-        for (;;) {
-            const jobs::JobPage page = context.jobs->list(query);
-            for (const auto &job : page.items) ids.push_back(job.id);
-            if (page.next_before == 0) break;
-            query.before = page.next_before;
-        }
-        if (ascending) std::reverse(ids.begin(), ids.end());
-        size_t start = 0;
-        if (!after.empty()) {
-            const auto found = std::find(ids.begin(), ids.end(), after);
-            if (found == ids.end())
-                return send_openai_error(response, 400, "after: no video with that id", "after");
-            start = static_cast<size_t>(found - ids.begin()) + 1;
-        }
-        size_t next = start;
-        for (; next < ids.size() && items.size() < static_cast<size_t>(limit); ++next)
-            if (auto record = context.jobs->get(ids[next])) items.push_back(std::move(*record));
-        has_more = next < ids.size();
-    }
+    jobs::JobQuery query;
+    query.task = "video";
+    query.with_request = true;
+    query.with_total = false;
+    query.limit = limit;
+    query.ascending = ascending;
+    query.after_id = after;
+    jobs::JobPage page = context.jobs->list(query);
+    if (page.after_unknown) return send_openai_error(response, 400, "after: no video with that id", "after");
+    const std::vector<jobs::JobRecord> &items = page.items;
+    const bool has_more = page.has_more;
     json data = json::array();
     for (const auto &job : items) data.push_back(video_json(job));
     send_json(response, 200,

@@ -308,6 +308,51 @@ TEST_CASE("videos as jobs: queued, 429 with Retry-After when the queue is full, 
     stop(port);
 }
 
+TEST_CASE("videos list: a history longer than a page, walked newest first and oldest first by its cursor") {
+    HostProcess host;
+    const int port = host.port();
+    start_ready(port, "video");
+    const json small = {{"prompt", "page"}, {"seconds", "1"}, {"size", "8x8"}, {"fps", 4}, {"num_inference_steps", 1}};
+    std::vector<std::string> made; // oldest first
+    for (int i = 0; i < 12; ++i) {
+        const auto created = post_json(port, "/v1/videos", small);
+        REQUIRE_MESSAGE(created.status == 200, created.body);
+        made.push_back(created.json()["id"].get<std::string>());
+    }
+    // Walks every page of 5 (12 = 5 + 5 + 2), each asked after the previous page's last_id.
+    auto walk = [&](const std::string &order) {
+        std::vector<std::string> seen;
+        std::vector<bool> more;
+        std::string target = "/v1/videos?limit=5&order=" + order;
+        for (int page = 0; page < 6; ++page) {
+            const json answer = get(port, target).json();
+            REQUIRE(answer["data"].is_array());
+            for (const auto &video : answer["data"]) seen.push_back(video["id"].get<std::string>());
+            more.push_back(answer["has_more"].get<bool>());
+            if (!answer["has_more"].get<bool>()) break;
+            CHECK(answer["last_id"] == answer["data"].back()["id"]);
+            target = "/v1/videos?limit=5&order=" + order + "&after=" + answer["last_id"].get<std::string>();
+        }
+        CHECK(more == std::vector<bool>{true, true, false});
+        return seen;
+    };
+    CHECK(walk("asc") == made);
+    std::vector<std::string> newest_first(made.rbegin(), made.rend());
+    CHECK(walk("desc") == newest_first);
+    // After the last video in either order: an empty last page.
+    const json beyond = get(port, "/v1/videos?order=asc&after=" + made.back()).json();
+    CHECK(beyond["data"].empty());
+    CHECK(beyond["has_more"] == false);
+    CHECK(beyond["first_id"].is_null());
+    const json before_first = get(port, "/v1/videos?after=" + made.front()).json();
+    CHECK(before_first["data"].empty());
+    // A cursor in the middle: exactly the videos after it.
+    const json middle = get(port, "/v1/videos?order=asc&limit=500&after=" + made[6]).json();
+    REQUIRE(middle["data"].size() == 5);
+    CHECK(middle["first_id"] == made[7]);
+    CHECK(middle["has_more"] == false);
+}
+
 TEST_CASE("videos as jobs: content and media type of a finished video, none for a failed one, a slow cancel") {
     HostProcess host;
     const int port = host.port();
