@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "api/operator_limits.h"
+#include "api/remote_targets.h"
 #include "api/request_schemas.h"
 
 namespace omnihost {
@@ -128,9 +129,11 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     // leaves out, generation defaults fill generate requests. A key the plugin does not declare
     // is not its setting (the recipe was judged when recipes loaded) and is left out.
     nlohmann::json generation_defaults = nlohmann::json::object();
+    nlohmann::json recipe_start = nlohmann::json::object();
     if (recipe) {
         RecipeDefaults split = split_recipe_defaults(recipe->defaults, task_for_model_type(model_type), parameters);
         for (const auto &[key, value] : split.start.items()) merged[key] = value;
+        recipe_start = split.start;
         generation_defaults = std::move(split.generation);
     }
     for (const auto &[key, value] : body.items()) {
@@ -148,6 +151,9 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
         return failure(400, error->message, error->field);
     // Limits the plugin takes at start (e.g. max_pixels): the operator's, or less if asked.
     if (auto error = apply_start_limits(merged, body, start_parameters, context.options.limits))
+        return failure(error->status, error->message, error->field);
+    // A server the plugin would connect to: the operator's (recipe or --remote-allow), never any a request names.
+    if (auto error = check_remote_targets(body, recipe_start, start_parameters, context.options.remote_allow))
         return failure(error->status, error->message, error->field);
 
     // 6. The host's own port cannot also be a server's the plugin starts.

@@ -51,6 +51,10 @@ struct HostOptions {
     // Origins (scheme://host[:port]) allowed besides the page's own for state-changing requests
     // and WebSocket upgrades ("*" = any).
     std::vector<std::string> allowed_origins;
+    // Servers (host:port) a start request may point a remote-mode plugin at (remote_url); none by
+    // default, so a request cannot make the host reach into the operator's network (SSRF).
+    // A recipe's own remote_url needs no entry.
+    std::vector<std::string> remote_allow;
     // Operator limits on what one request may ask for; a request may only ask for less.
     OperatorLimits limits;
     // Operator settings per plugin, from the config file only ("plugin_config": {"<plugin id>":

@@ -1,5 +1,7 @@
 #include "config/option_table.h"
 
+#include "core/remote_endpoint.h"
+
 #include <algorithm>
 #include <charconv>
 #include <sstream>
@@ -163,6 +165,12 @@ void origin(const std::string &name, std::string &origin) {
         fail(name, "'" + origin + "' must look like http(s)://host[:port] or be *");
 }
 
+void remote_server(const std::string &name, std::string &item) {
+    auto normalized = normalize_remote_allow_item(item);
+    if (!normalized) fail(name, "'" + item + "' must look like host:port or [ipv6]:port");
+    item = *normalized;
+}
+
 std::string normalize_name(std::string name) {
     std::replace(name.begin(), name.end(), '_', '-');
     return name;
@@ -201,6 +209,10 @@ const std::vector<option_spec> &option_table() {
                     "comma-separated extra origins (http(s)://host[:port]) that may POST and open WebSockets; "
                     "the page's own origin is always allowed; * = any",
                     &H::allowed_origins, origin),
+        list_option("remote-allow", "LIST",
+                    "comma-separated servers (host:port) a start request may name as remote_url; empty = none "
+                    "(a recipe's own remote_url needs no entry)",
+                    &H::remote_allow, remote_server),
         unsigned_option("max-frames", "N", "video frames one request may ask for", &L::max_frames, 1, 1000000),
         unsigned_option("max-pixels", "N", "height x width of one image or frame", &L::max_pixels, 1, 1ull << 40),
         unsigned_option("max-steps", "N", "num_inference_steps", &L::max_steps, 1, 1000000),

@@ -74,7 +74,7 @@ TEST_CASE("a bad recipe file is listed and skipped; the host still starts") {
 }
 
 TEST_CASE("command preview delegates to the routed plugin, secrets redacted, nothing started") {
-    HostProcess host;
+    HostProcess host({.extra_args = {"--remote-allow", "gpu:8091"}});
     const int port = host.port();
     const auto preview = post(port, "/api/omni/command-preview", {{"recipe", "demo-wan-tiny"}});
     REQUIRE_MESSAGE(preview.status == 200, preview.body);

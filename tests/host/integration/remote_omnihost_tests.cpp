@@ -65,7 +65,8 @@ TEST_SUITE("http_remote_omnihost") {
 
 TEST_CASE("a front omnihost in remote mode generates every modality through a backend omnihost") {
     HostProcess backend({.extra_args = {"--token", kBackendToken}});
-    HostProcess front({.plugin_dir = BUILD_PLUGIN_DIR});
+    HostProcess front({.extra_args = {"--remote-allow", "127.0.0.1:" + std::to_string(backend.port())},
+                       .plugin_dir = BUILD_PLUGIN_DIR});
     const int b = backend.port(), f = front.port();
 
     SUBCASE("image via the backend's diffusion chat") {
@@ -130,6 +131,56 @@ TEST_CASE("a front omnihost in remote mode generates every modality through a ba
         const json status = wait_for_state(f, "failed", 30);
         REQUIRE(status.value("state", "") == "failed");
         CHECK(status["error"].get<std::string>().find("API key") != std::string::npos);
+    }
+}
+
+
+TEST_CASE("a request cannot point remote mode at a server the operator did not allow (SSRF)") {
+    HostProcess backend({.extra_args = {"--token", kBackendToken}});
+    const int b = backend.port();
+    const std::string backend_url = "http://127.0.0.1:" + std::to_string(b);
+    auto start_remote = [](int front, const std::string &url) {
+        return post(front, "/api/omni/start", {{"model", "test/image-model"}, {"model_type", "image"},
+                                               {"run_mode", "remote"}, {"remote_url", url},
+                                               {"remote_api_key", kBackendToken}});
+    };
+    SUBCASE("no --remote-allow: every request URL is refused, loopback included, and nothing is reached") {
+        HostProcess front({.plugin_dir = BUILD_PLUGIN_DIR});
+        for (const std::string &url : {backend_url, backend_url + "/v1", std::string("http://169.254.169.254/latest"),
+                                       std::string("http://localhost:") + std::to_string(b)}) {
+            const auto refused = start_remote(front.port(), url);
+            CHECK_MESSAGE(refused.status == 403, std::string(url + " -> " + refused.body));
+            CHECK(refused.json()["field"] == "remote_url");
+            CHECK(refused.json().dump().find("--remote-allow") != std::string::npos);
+        }
+        // the preview is refused the same way (it names the same server)
+        const auto preview = post(front.port(), "/api/omni/command-preview",
+                                  {{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", backend_url}});
+        CHECK(preview.status == 403);
+        CHECK(get(front.port(), "/api/omni/status").json()["state"] == "idle");
+        CHECK(served(b, "/health") == 0);
+        CHECK(served(b, "/v1/models") == 0);
+    }
+    SUBCASE("an allow-list admits its servers only, compared by host and port") {
+        HostProcess front({.extra_args = {"--remote-allow", "127.0.0.1:" + std::to_string(b)}, .plugin_dir = BUILD_PLUGIN_DIR});
+        const int f = front.port();
+        // another port of an allowed host, another name of the same machine, user info that
+        // hides the real host: all refused before anything is contacted
+        const auto other_port = start_remote(f, "http://127.0.0.1:" + std::to_string(b == 65535 ? 1 : b + 1));
+        CHECK(other_port.status == 403);
+        CHECK(start_remote(f, "http://localhost:" + std::to_string(b)).status == 403);
+        const auto userinfo = start_remote(f, "http://127.0.0.1:" + std::to_string(b) + "@169.254.169.254/");
+        CHECK(userinfo.status == 400);
+        CHECK(userinfo.json()["field"] == "remote_url");
+        CHECK(served(b, "/health") == 0);
+        // the listed server connects
+        REQUIRE(post(b, "/api/omni/start", {{"model", "test/image-model"}, {"model_type", "image"}, {"run_mode", "subprocess"}},
+                     kBackendToken).status == 202);
+        REQUIRE(wait_for_state(b, "ready", 20, kBackendToken).value("state", "") == "ready");
+        const auto allowed = start_remote(f, backend_url + "/v1/");
+        REQUIRE_MESSAGE(allowed.status == 202, allowed.body);
+        CHECK(wait_for_state(f, "ready", 30).value("state", "") == "ready");
+        CHECK(served(b, "/v1/models") >= 1);
     }
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "api/start_planner.h"
+#include "core/remote_endpoint.h"
 
 using namespace omnihost;
 
@@ -79,10 +80,37 @@ TEST_CASE("routing and cross-field refusals") {
     // serves remote routes without one.
     CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}}) == "ok");
     CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "ftp://x"}}) == "remote_url|400");
+    // a request's remote_url must name a server of the operator's --remote-allow list (SSRF)
+    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "https://x"}}) == "remote_url|403");
+    p.context.options.remote_allow = {"x:443", "gpu:8000", "[::1]:8000"};
     CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "https://x"}}) == "ok");
+    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "http://x"}}) == "remote_url|403");
+    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "http://GPU:8000/v1"}}) == "ok");
+    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "http://[::1]:8000"}}) == "ok");
+    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "http://gpu:8000@evil:8000"}}) == "remote_url|400");
+    CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "remote"}, {"remote_url", "http://gpu%2e:8000"}}) == "remote_url|400");
     CHECK(error_of({{"model", "a/b"}, {"model_type", "image"}, {"run_mode", "container"}, {"port", 8091}}) == "ok"); // test plugin is in-process
     CHECK(error_of({{"model", "a/b"}, {"model_type", "video"}, {"test_load_steps", 0}}) == "test_load_steps|400");
     CHECK(error_of({{"recipe", "tts-base"}, {"model_type", "omni"}}) == "ok"); // the request's type wins
+}
+
+TEST_CASE("remote endpoints: the server a URL names, and the operator's list in the same form") {
+    CHECK(remote_endpoint("http://gpu:8000/v1").value() == "gpu:8000");
+    CHECK(remote_endpoint("http://Gpu.Example").value() == "gpu.example:80");
+    CHECK(remote_endpoint("https://gpu.example/omni").value() == "gpu.example:443");
+    CHECK(remote_endpoint("http://[::1]:8000").value() == "[::1]:8000");
+    CHECK(remote_endpoint("http://gpu:8000\\@evil/").has_value() == false);
+    std::string why;
+    CHECK_FALSE(remote_endpoint("http://a@b:1", &why));
+    CHECK(why.find("user info") != std::string::npos);
+    CHECK_FALSE(remote_endpoint("http://b:99999"));
+    CHECK_FALSE(remote_endpoint("http://:80"));
+    CHECK_FALSE(remote_endpoint("ftp://b:21"));
+    CHECK(normalize_remote_allow_item("GPU:8000").value() == "gpu:8000");
+    CHECK(normalize_remote_allow_item("[::1]:8000").value() == "[::1]:8000");
+    CHECK_FALSE(normalize_remote_allow_item("gpu"));
+    CHECK_FALSE(normalize_remote_allow_item("[::1]"));
+    CHECK_FALSE(normalize_remote_allow_item("http://gpu:8000"));
 }
 
 }
