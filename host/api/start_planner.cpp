@@ -53,16 +53,47 @@ std::vector<std::string> secret_values(const nlohmann::json &start_json) {
     return out;
 }
 
-nlohmann::json redact(const nlohmann::json &value, const std::vector<std::string> &secrets) {
-    if (value.is_string()) {
-        std::string text = value.get<std::string>();
-        for (const auto &secret : secrets) {
-            if (secret.empty()) continue;
-            for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
-                text.replace(at, secret.size(), "***");
+namespace {
+
+bool contains_secret(const std::string &text, const std::vector<std::string> &secrets) {
+    for (const auto &secret : secrets)
+        if (!secret.empty() && text.find(secret) != std::string::npos) return true;
+    return false;
+}
+
+// Every byte of `text` covered by an occurrence of a secret (overlapping ones too, all found in
+// the original text) becomes part of one "***" per covered run. Replacing in place and searching
+// on would miss what a replacement hides or creates: a secret with '*' in it can be spelled
+// again by the mask and its neighbours ("x**" in "xx**" -> "x***"). When that happens the whole
+// string is masked, with a mask that spells no secret ("*" or "**" would be in "***").
+std::string redact_text(const std::string &text, const std::vector<std::string> &secrets) {
+    std::vector<bool> covered(text.size(), false);
+    bool any = false;
+    for (const auto &secret : secrets) {
+        if (secret.empty()) continue;
+        for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 1)) {
+            std::fill(covered.begin() + static_cast<std::ptrdiff_t>(at),
+                      covered.begin() + static_cast<std::ptrdiff_t>(at + secret.size()), true);
+            any = true;
         }
-        return text;
     }
+    if (!any) return text;
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (!covered[i]) out += text[i];
+        else if (i == 0 || !covered[i - 1]) out += "***";
+    }
+    if (!contains_secret(out, secrets)) return out;
+    for (const char *mask : {"***", "[redacted]"})
+        if (!contains_secret(mask, secrets)) return mask;
+    return "";
+}
+
+} // namespace
+
+nlohmann::json redact(const nlohmann::json &value, const std::vector<std::string> &secrets) {
+    if (value.is_string()) return redact_text(value.get_ref<const std::string &>(), secrets);
     if (value.is_array()) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto &item : value) out.push_back(redact(item, secrets));

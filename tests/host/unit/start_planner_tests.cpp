@@ -113,4 +113,25 @@ TEST_CASE("remote endpoints: the server a URL names, and the operator's list in 
     CHECK_FALSE(normalize_remote_allow_item("http://gpu:8000"));
 }
 
+TEST_CASE("redaction leaves no secret spelled out, '*' in it or not") {
+    auto redacted = [](const std::string &text, const std::vector<std::string> &secrets) {
+        return redact(nlohmann::json(text), secrets).get<std::string>();
+    };
+    // the mask and a neighbour spell the secret again: "xx**" -> "x***" still showed "x**"
+    for (const std::string &text : std::vector<std::string>{"xx**", "**xx", "k=xx** and x**"}) {
+        for (const std::string &secret : std::vector<std::string>{"x**", "**x"}) {
+            if (text.find(secret) == std::string::npos) continue;
+            const std::string out = redacted(text, {secret});
+            CHECK_MESSAGE(out.find(secret) == std::string::npos, std::string(text + " / " + secret + " -> " + out));
+        }
+    }
+    // overlapping occurrences are masked together; the text around them stays
+    CHECK(redacted("T=ababab;", {"abab"}) == "T=***;");
+    CHECK(redacted("HF_TOKEN=hf_x and hf_x", {"hf_x"}) == "HF_TOKEN=*** and ***");
+    // secrets of stars alone: "***" itself would spell them
+    CHECK(redacted("p=**", {"**"}).find("**") == std::string::npos);
+    CHECK(redacted("p=*", {"*", "a"}).find('*') == std::string::npos);
+    CHECK(redacted("nothing here", {"s3cret"}) == "nothing here");
+}
+
 }
