@@ -27,10 +27,10 @@ perturbed as the shared goldens are: constant tensors + N(0, 0.1^2), the others
 Run with the versions pinned below (a venv: pip install torch==<TORCH> transformers==<TRANSFORMERS>
 safetensors numpy pillow); the script refuses other versions unless --any-version is given.
 """
-import argparse
-import json
 import os
 import sys
+
+from golden_io import arg_parser, perturb, require_pinned, write_case
 
 PINNED = {"torch": "2.15.0", "transformers": "5.25.0"}
 SEED = 4321
@@ -64,16 +64,6 @@ TINY = {
 }
 
 
-def perturb(model, gen, torch):
-    with torch.no_grad():
-        for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
-            if p.numel() > 1 and float(p.std()) > 0:
-                scale = 0.1 * float(p.std())
-            else:
-                scale = 0.1
-            p.add_(torch.randn(p.shape, generator=gen, dtype=p.dtype) * scale)
-
-
 def test_image(h, w, gen, torch):
     """A smooth gradient plus noise, uint8 [h, w, 3]: edges for the bicubic overshoot, both clips."""
     ys = torch.linspace(0, 1, h).view(h, 1, 1)
@@ -84,25 +74,8 @@ def test_image(h, w, gen, torch):
     return noisy.round().clamp(0, 255).to(torch.uint8).contiguous()
 
 
-def tensor_list(tensors, torch):
-    names = {torch.float32: "F32", torch.int64: "I64", torch.uint8: "U8"}
-    return {k: {"shape": list(v.shape), "dtype": names[v.dtype]} for k, v in sorted(tensors.items())}
-
-
-def write_case(cases, name, tensors, info, torch, save_file):
-    save_file(tensors, os.path.join(cases, name + ".safetensors"), metadata={"format": "pt"})
-    info = dict(info)
-    info["tensors"] = tensor_list(tensors, torch)
-    with open(os.path.join(cases, name + ".json"), "w") as f:
-        json.dump(info, f, indent=2)
-        f.write("\n")
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "tests", "golden_local"))
-    ap.add_argument("--any-version", action="store_true", help="run with unpinned torch/transformers versions")
-    args = ap.parse_args()
+    args = arg_parser(__doc__).parse_args()
 
     import numpy as np
     import torch
@@ -112,8 +85,7 @@ def main():
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
     have = {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
-    if have != PINNED and not args.any_version:
-        sys.exit(f"versions {have} differ from the pinned {PINNED} (use --any-version to run anyway)")
+    require_pinned(have, PINNED, args.any_version)
     torch.set_num_threads(1)
     root = os.path.abspath(args.out)
     cases = os.path.join(root, "clip_vision_cases")
@@ -129,7 +101,7 @@ def main():
     torch.manual_seed(SEED)
     model = CLIPVisionModel(cfg).eval()
     gen = torch.Generator().manual_seed(SEED + 1)
-    perturb(model, gen, torch)
+    perturb(model, gen)
     model_dir = os.path.join(root, "clip_vision_tiny")
     os.makedirs(model_dir, exist_ok=True)
     model.save_pretrained(model_dir, safe_serialization=True)
@@ -165,7 +137,7 @@ def main():
         "versions": versions,
         "script": script,
         "tolerance": {"penultimate_hidden_state": tol, "last_hidden_state": tol, "pooler_output": tol},
-    }, torch, save_file)
+    })
 
     def preprocess(image, settings):
         proc = CLIPImageProcessorPil(**settings)
@@ -185,7 +157,7 @@ def main():
             "versions": versions,
             "script": script,
             "tolerance": {"pixel_values": pre_tol},
-        }, torch, save_file)
+        })
 
     tiny_processor = dict(WAN_PROCESSOR)
     tiny_processor["size"] = {"shortest_edge": TINY["image_size"]}
@@ -203,7 +175,7 @@ def main():
         "versions": versions,
         "script": script,
         "tolerance": {"pixel_values": pre_tol, "penultimate_hidden_state": tol},
-    }, torch, save_file)
+    })
 
     # Harder resizes, from their own generator so the cases above keep their values: a 4x
     # antialiased shrink to a non-square crop, and a 5x90 strip whose long side becomes 4032.
@@ -222,7 +194,7 @@ def main():
             "versions": versions,
             "script": script,
             "tolerance": {"pixel_values": pre_tol},
-        }, torch, save_file)
+        })
     print("wrote", root)
 
 

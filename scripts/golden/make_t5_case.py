@@ -16,26 +16,15 @@ others + N(0, (0.1 * std)^2), so no norm weight is 1 and a dropped tensor fails 
 Run with the versions pinned below (a venv: pip install torch==<TORCH> transformers==<TRANSFORMERS>
 safetensors numpy); the script refuses other versions unless --any-version is given.
 """
-import argparse
-import json
 import os
-import sys
+
+from golden_io import arg_parser, perturb, require_pinned, write_case
 
 PINNED = {"torch": "2.15.0", "transformers": "5.25.0"}
 SEED = 1234
 
 
-def perturb(model, gen, torch):
-    with torch.no_grad():
-        for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
-            if p.numel() > 1 and float(p.std()) > 0:
-                scale = 0.1 * float(p.std())
-            else:
-                scale = 0.1
-            p.add_(torch.randn(p.shape, generator=gen, dtype=p.dtype) * scale)
-
-
-def make_variant(root, name, ff_proj, torch, transformers, save_file):
+def make_variant(root, name, ff_proj, torch, transformers):
     from transformers import T5Config, T5EncoderModel
 
     cfg = T5Config(
@@ -55,7 +44,7 @@ def make_variant(root, name, ff_proj, torch, transformers, save_file):
     torch.manual_seed(SEED)
     model = T5EncoderModel(cfg).eval()
     gen = torch.Generator().manual_seed(SEED + 1)
-    perturb(model, gen, torch)
+    perturb(model, gen)
 
     model_dir = os.path.join(root, "t5_tiny_" + name)
     os.makedirs(model_dir, exist_ok=True)
@@ -76,8 +65,7 @@ def make_variant(root, name, ff_proj, torch, transformers, save_file):
     cases = os.path.join(root, "t5_cases")
     os.makedirs(cases, exist_ok=True)
     tensors = {"input_ids": ids.contiguous(), "attention_mask": mask.contiguous(), "last_hidden_state": out}
-    save_file(tensors, os.path.join(cases, "encoder_" + name + ".safetensors"), metadata={"format": "pt"})
-    info = {
+    write_case(cases, "encoder_" + name, tensors, {
         "model": "t5_tiny_" + name,
         "call": "T5EncoderModel.from_pretrained(model)(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state",
         "feed_forward_proj": ff_proj,
@@ -89,31 +77,21 @@ def make_variant(root, name, ff_proj, torch, transformers, save_file):
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
         "script": "scripts/golden/make_t5_case.py",
         "tolerance": {"last_hidden_state": {"atol": 1e-5, "rtol": 1e-5}},
-        "tensors": {k: {"shape": list(v.shape), "dtype": {torch.float32: "F32", torch.int64: "I64"}[v.dtype]}
-                    for k, v in sorted(tensors.items())},
-    }
-    with open(os.path.join(cases, "encoder_" + name + ".json"), "w") as f:
-        json.dump(info, f, indent=2)
-        f.write("\n")
+    })
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "tests", "golden_local"))
-    ap.add_argument("--any-version", action="store_true", help="run with unpinned torch/transformers versions")
-    args = ap.parse_args()
+    args = arg_parser(__doc__).parse_args()
 
     import torch
     import transformers
-    from safetensors.torch import save_file
 
     have = {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
-    if have != PINNED and not args.any_version:
-        sys.exit(f"versions {have} differ from the pinned {PINNED} (use --any-version to run anyway)")
+    require_pinned(have, PINNED, args.any_version)
     torch.set_num_threads(1)
     root = os.path.abspath(args.out)
     for name, proj in (("relu", "relu"), ("gated_gelu", "gated-gelu")):
-        make_variant(root, name, proj, torch, transformers, save_file)
+        make_variant(root, name, proj, torch, transformers)
     print("wrote", root)
 
 

@@ -6,15 +6,19 @@ Produced with torch 1.13.1 (CPU), torchsde 0.2.6 and numpy 1.26.4:
     python make_torchsde_reference.py data/torchsde_reference.safetensors
 Only needed to regenerate the file; the C++ tests read the file, not Python.
 """
+import argparse
 import json
 import math
-import struct
+import os
 import sys
 import warnings
 
 import numpy as np
 import torch
 import torchsde
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts", "golden"))
+from golden_io import write_safetensors  # noqa: E402
 
 warnings.simplefilter("ignore")  # torchsde warns about queries it clamps to [t0, t1]
 torch.set_num_threads(1)
@@ -69,23 +73,11 @@ def main(out):
         seqs["spawn_key"].append([str(k) for k in spawn])
         seqs["state"].append([int(v) for v in state])
 
-    header, blobs, offset = {"__metadata__": {"seed_sequence": json.dumps(seqs), "torch": torch.__version__,
-                                              "torchsde": torchsde.__version__, "numpy": np.__version__}}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": {torch.float32: "F32", torch.float64: "F64"}[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(out, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+    write_safetensors(out, tensors, {"seed_sequence": json.dumps(seqs), "torch": torch.__version__,
+                                     "torchsde": torchsde.__version__, "numpy": np.__version__})
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", help="the .safetensors file to write")
+    main(ap.parse_args().out)

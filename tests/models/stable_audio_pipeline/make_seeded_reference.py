@@ -11,14 +11,19 @@ the shared golden set. The step counts (12, 9) are ones for which this PyPI torc
 exp() gives the same sigma table as Debian's libtorch 1.13 (and the shared golden set) up to the last,
 noise-free step; for some other counts (7, 8, 10, ...) the two builds differ by one ulp in a sigma.
 """
+import argparse
 import json
 import math
+import os
 import struct
 import sys
 import warnings
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts", "golden"))
+from golden_io import write_safetensors  # noqa: E402
 
 warnings.simplefilter("ignore")
 torch.set_num_threads(1)
@@ -79,24 +84,14 @@ def main(golden, out):
         tensors[k] = case[k]
 
     import diffusers, torchsde, numpy  # noqa: E401
-    header = {"__metadata__": {"runs": json.dumps(meta), "torch": torch.__version__, "torchsde": torchsde.__version__,
-                               "numpy": numpy.__version__, "diffusers": diffusers.__version__}}
-    blobs, offset = [], 0
-    for k in sorted(tensors):
-        t = tensors[k]
-        data = t.numpy().tobytes()
-        header[k] = {"dtype": {torch.float32: "F32", torch.int64: "I64"}[t.dtype], "shape": list(t.shape),
-                     "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(out, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+    write_safetensors(out, tensors, {"runs": json.dumps(meta), "torch": torch.__version__,
+                                     "torchsde": torchsde.__version__, "numpy": numpy.__version__,
+                                     "diffusers": diffusers.__version__})
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("golden", help="the shared golden folder (stable_audio_tiny, stable_audio_cases)")
+    ap.add_argument("out", help="the .safetensors file to write")
+    args = ap.parse_args()
+    main(args.golden, args.out)
