@@ -193,7 +193,10 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
         port == context.bound_port)
         return failure(400, "port: " + std::to_string(port) + " is the port omnihost itself listens on", "port");
 
-    // 7. A recipe model that lives under --data-dir becomes an absolute path.
+    // 7. A recipe model that lives under --data-dir becomes an absolute path for the plugin; what
+    // clients see (the start answer, status, /v1/models) stays the recipe's name, so the host's
+    // file layout is not told to every caller.
+    std::string public_model = merged["model"].get<std::string>();
     if (recipe && model_from_recipe && recipe->model_root == "data_dir") {
         std::error_code ec;
         auto path = std::filesystem::absolute(std::filesystem::path(context.options.data_dir) / recipe->model, ec);
@@ -207,7 +210,7 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     plan.plugin_kind = plugin.manifest.kind;
     plan.plugin_tasks = plugin.manifest.tasks;
     plan.plugin_parameters = parameters;
-    plan.model = merged["model"].get<std::string>();
+    plan.model = public_model;
     plan.model_type = model_type;
     plan.run_mode = run_mode;
     plan.recipe_id = recipe ? recipe->id : "";

@@ -41,7 +41,7 @@ struct StartPlan {
     std::string plugin_kind;   // "inprocess" or "proxy"
     std::vector<std::string> plugin_tasks;
     nlohmann::json plugin_parameters = nlohmann::json::object(); // manifest "parameters"
-    std::string model;
+    std::string model;         // as clients name it (a data_dir recipe's relative name; start_json has the path)
     std::string model_type;
     std::string run_mode;      // as requested: subprocess, container, remote
     std::string recipe_id;     // "" when none

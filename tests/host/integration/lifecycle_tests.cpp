@@ -301,10 +301,14 @@ TEST_CASE("routing by manifest: container video refused with the manifest's reas
     auto demo = post(port, "/api/omni/start", {{"recipe", "demo-wan-tiny"}});
     REQUIRE_MESSAGE(demo.status == 202, demo.body);
     CHECK(demo.json()["recipe"] == "demo-wan-tiny");
+    // The answer names the model as the recipe does, not by its path under --data-dir.
     const std::string model = demo.json()["model"];
-    CHECK(model == (host.temp_dir() / "data" / "models" / "wan-tiny-demo").string());
+    CHECK(model == "models/wan-tiny-demo");
+    CHECK(demo.body.find(host.temp_dir().string()) == std::string::npos);
     json s = wait_for_state(port, "ready");
     CHECK(s["recipe"] == "demo-wan-tiny");
+    CHECK(s["model"] == model);
+    CHECK(s.dump().find(host.temp_dir().string()) == std::string::npos);
     CHECK(s["model_type"] == "video");
     // The recipe's generation defaults (64x64, 1 s at 8 fps) fill a bare request.
     auto video = post(port, "/api/omni/generate-video", {{"prompt", "demo"}});

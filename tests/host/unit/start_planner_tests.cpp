@@ -32,8 +32,8 @@ TEST_CASE("a recipe fills the start: model under data_dir, load settings, genera
     REQUIRE_MESSAGE(out.plan, out.error.message);
     const StartPlan &plan = *out.plan;
     CHECK(plan.plugin_id == "test_plugin");
-    CHECK(plan.model == "/srv/omni-data/models/wan-tiny-demo");
-    CHECK(plan.start_json["model"] == plan.model);
+    CHECK(plan.model == "models/wan-tiny-demo"); // what clients are shown: no host path
+    CHECK(plan.start_json["model"] == "/srv/omni-data/models/wan-tiny-demo");
     CHECK(plan.start_json["flow_shift"] == 3.0);       // load setting -> start JSON
     CHECK(plan.start_json["recipe"] == "demo-wan-tiny");
     CHECK_FALSE(plan.start_json.contains("fps"));      // generation default stays out of the start
