@@ -1,7 +1,7 @@
 // A plugin manifest (<id>.plugin.json) as the host reads it, then used as the host uses it:
 // routing questions, and its "parameters" overlaid on the built-in schemas and applied to an
 // empty request with defaults filled in (what a generate call with no fields does).
-// Properties: a bad manifest is a manifest_error naming the file, nothing else escapes; a
+// Properties: a bad manifest is a loader_error of kind manifest naming the file, nothing else escapes; a
 // manifest the loader accepted never makes request validation throw or crash.
 #include "fuzz_check.h"
 
@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     plugin_loader::plugin_manifest manifest;
     try {
         manifest = plugin_loader::parse_manifest_text(fuzz::as_text(data, size), "/fuzz/plugins/fuzz.plugin.json");
-    } catch (const plugin_loader::manifest_error &e) {
+    } catch (const plugin_loader::loader_error &e) {
+        FUZZ_CHECK(e.kind == plugin_loader::loader_error_kind::manifest, "a loader error other than a manifest error");
         FUZZ_CHECK(std::string_view(e.what()).find("/fuzz/plugins/fuzz.plugin.json") != std::string_view::npos,
                    "a manifest error that does not name the file");
         return 0;

@@ -48,7 +48,7 @@ private:
     omnihost_job job_{};
 };
 
-BackendStatus from_error(const pl::plugin_error &error) {
+BackendStatus from_error(const pl::loader_error &error) {
     return {error.status, error.detail.empty() ? error.what() : error.detail};
 }
 
@@ -61,7 +61,7 @@ public:
         try {
             instance_.start(start_json, job.get());
             return {};
-        } catch (const pl::plugin_error &e) {
+        } catch (const pl::loader_error &e) {
             return from_error(e);
         }
     }
@@ -70,7 +70,7 @@ public:
         try {
             out_json = instance_.health();
             return {};
-        } catch (const pl::plugin_error &e) {
+        } catch (const pl::loader_error &e) {
             return from_error(e);
         }
     }
@@ -87,7 +87,7 @@ public:
             out.metadata_json = std::string(result.metadata_json());
             if (out.metadata_json.empty()) out.metadata_json = "{}";
             return {};
-        } catch (const pl::plugin_error &e) {
+        } catch (const pl::loader_error &e) {
             return from_error(e);
         }
     }
@@ -96,7 +96,7 @@ public:
         try {
             instance_.stop();
             return {};
-        } catch (const pl::plugin_error &e) {
+        } catch (const pl::loader_error &e) {
             return from_error(e);
         }
     }
@@ -144,7 +144,7 @@ BackendFactory make_plugin_backend_factory(const pl::registry &plugins, log_bus:
             auto instance = pl::plugin_instance::create(record->library, make_host_table(bus),
                                                         plugin_create_config(*record, data_dir, plugin_config_json));
             return std::make_unique<PluginBackend>(std::move(instance));
-        } catch (const pl::plugin_error &e) {
+        } catch (const pl::loader_error &e) {
             error = e.what();
             return nullptr;
         }

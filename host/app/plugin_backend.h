@@ -1,5 +1,5 @@
 // plugin_backend.h — the runtime slot's Backend implemented over the plugin loader's instance
-// wrapper: status codes in, plugin_error caught, results copied out and released at once.
+// wrapper: status codes in, loader_error caught, results copied out and released at once.
 #pragma once
 
 #include <string>

@@ -66,7 +66,7 @@ nlohmann::json PreviewService::run(const StartPlan &plan) {
         if (!out.contains("settings")) out["settings"] = plan.start_json;
         // The plugin should already redact; the host redacts again so a slip never leaks a token.
         return redact(out, secrets);
-    } catch (const pl::plugin_error &e) {
+    } catch (const pl::loader_error &e) {
         return {{"error", redact(std::string(e.what()), secrets)}};
     }
 }

@@ -42,7 +42,7 @@ struct checker {
     std::string origin;
 
     [[noreturn]] void fail(const std::string &field, const std::string &problem) const {
-        throw manifest_error(origin + ": field '" + field + "': " + problem, field);
+        throw loader_error::manifest(origin + ": field '" + field + "': " + problem, field);
     }
 
     const json &member(const json &obj, const std::string &key, const std::string &path) const {
@@ -222,11 +222,11 @@ plugin_manifest parse_manifest_text(std::string_view text, const std::filesystem
     try {
         doc = omnihost::parse_json_bounded(text, {omnihost::json_default_max_depth, max_manifest_bytes});
     } catch (const omnihost::json_limit_error &e) {
-        throw manifest_error(ck.origin + ": " + e.what(), "");
+        throw loader_error::manifest(ck.origin + ": " + e.what(), "");
     } catch (const json::parse_error &e) {
-        throw manifest_error(ck.origin + ": invalid JSON: " + e.what(), "");
+        throw loader_error::manifest(ck.origin + ": invalid JSON: " + e.what(), "");
     }
-    if (!doc.is_object()) throw manifest_error(ck.origin + ": manifest must be a JSON object", "");
+    if (!doc.is_object()) throw loader_error::manifest(ck.origin + ": manifest must be a JSON object", "");
 
     plugin_manifest m;
     m.raw = doc;
@@ -282,7 +282,7 @@ plugin_manifest parse_manifest_text(std::string_view text, const std::filesystem
 
 plugin_manifest parse_manifest_file(const std::filesystem::path &file) {
     std::ifstream in(file, std::ios::binary);
-    if (!in) throw manifest_error(file.string() + ": cannot read manifest", "");
+    if (!in) throw loader_error::manifest(file.string() + ": cannot read manifest", "");
     std::ostringstream ss;
     ss << in.rdbuf();
     return parse_manifest_text(ss.str(), file);

@@ -19,23 +19,16 @@
 // task: video, audio, image, tts, chat. id: [a-z0-9_]{1,64}.
 #pragma once
 
+#include "loader_error.h"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace omnihost::plugin_loader {
-
-// Thrown for an unreadable or invalid manifest; what() names the file and the field, e.g.
-// "plugins/x.plugin.json: field 'routes[1].run_mode': must be one of subprocess, container, remote".
-struct manifest_error : std::runtime_error {
-    manifest_error(std::string message, std::string field_name)
-        : std::runtime_error(std::move(message)), field(std::move(field_name)) {}
-    std::string field;  // "" when the file as a whole is at fault (unreadable, not JSON)
-};
 
 struct plugin_route {
     std::string model_type;
@@ -70,7 +63,9 @@ struct plugin_manifest {
     const plugin_refusal *refusal_for(std::string_view model_type, std::string_view run_mode) const;
 };
 
-// Reads and validates a manifest file. Throws manifest_error.
+// Reads and validates a manifest file. Throws loader_error (kind manifest); what() names the file
+// and the field, e.g. "plugins/x.plugin.json: field 'routes[1].run_mode': must be one of subprocess,
+// container, remote".
 plugin_manifest parse_manifest_file(const std::filesystem::path &file);
 
 // Validates manifest text; `origin` is the path used in messages and to resolve `library`.

@@ -60,7 +60,7 @@ struct error_buffer {
                         std::string detail) {
     std::string full = core.library->manifest().id + ": " + call + " failed (" + status_name(status) + ")";
     if (!detail.empty()) full += ": " + detail;
-    throw plugin_error(status, std::move(detail), std::move(full));
+    throw loader_error::plugin_call(status, std::move(detail), std::move(full));
 }
 
 // After a non-OK status: the plugin's reason, or what escaped it.

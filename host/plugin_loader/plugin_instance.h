@@ -1,8 +1,8 @@
 // C++ side of one plugin instance: RAII over create/destroy, status codes turned into
-// plugin_error (status + the reason the plugin wrote into the call's error buffer), text answers
+// loader_error of kind plugin_call (status + the reason the plugin wrote into the call's error buffer), text answers
 // (health, command preview) read through caller buffers, results owned by a move-only handle that
 // gives them back with release_result. Nothing a plugin does through this wrapper can throw
-// anything but plugin_error into the host: a foreign exception escaping a (buggy C++) plugin is
+// anything but that loader_error into the host: a foreign exception escaping a (buggy C++) plugin is
 // caught at the call and reported as INTERNAL.
 #pragma once
 
@@ -15,7 +15,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -24,14 +23,6 @@ namespace omnihost::plugin_loader {
 // "OK", "INVALID_ARGUMENT", "NOT_SUPPORTED", "OUT_OF_MEMORY", "CANCELLED", "UNAVAILABLE",
 // "INTERNAL", or "STATUS_<n>" for a value this host does not know.
 const char *status_name(omnihost_status status);
-
-struct plugin_error : std::runtime_error {
-    plugin_error(omnihost_status code, std::string plugin_message, std::string full_message)
-        : std::runtime_error(std::move(full_message)), status(code), detail(std::move(plugin_message)) {}
-    omnihost_status status;  // never OMNIHOST_OK
-    std::string detail;      // the plugin's own reason (the call's error_buf), may be ""
-    // what(): "<plugin id>: <call> failed (<STATUS>): <detail>"
-};
 
 namespace detail { struct instance_core; }
 
@@ -105,7 +96,7 @@ private:
 class plugin_instance {
 public:
     // create(host, config_json). The host table is copied; what its user_data points to must
-    // outlive the instance and its results. Throws plugin_error with create's error_buf text.
+    // outlive the instance and its results. Throws loader_error (plugin_call) with create's error_buf text.
     static plugin_instance create(std::shared_ptr<plugin_library> library, const omnihost_host &host,
                                   std::string_view config_json = "{}");
 
@@ -113,7 +104,7 @@ public:
     plugin_instance &operator=(plugin_instance &&) noexcept = default;
     ~plugin_instance();  // destroy (after the last result_handle is gone)
 
-    // Each throws plugin_error on a non-OK status. `job` may be null (no progress, never cancelled).
+    // Each throws loader_error (plugin_call) on a non-OK status. `job` may be null (no progress, never cancelled).
     void start(std::string_view start_json, const omnihost_job *job);
     result_handle generate(std::string_view request_json, const omnihost_job *job);
     void stop();

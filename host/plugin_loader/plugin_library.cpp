@@ -33,7 +33,7 @@ void require_members(const omnihost_plugin_entry &e, const std::string &where) {
         {"stop", reinterpret_cast<const void *>(e.stop)},
     };
     for (const auto &m : required)
-        if (!m.ptr) throw load_error(where + ": entry member '" + m.name + "' is NULL");
+        if (!m.ptr) throw loader_error::library(where + ": entry member '" + m.name + "' is NULL");
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ std::shared_ptr<plugin_library> plugin_library::load(const plugin_manifest &m) {
     const std::string where = m.library_path.string();
     std::error_code fs_ec;
     if (!std::filesystem::is_regular_file(m.library_path, fs_ec))
-        throw load_error("library file not found: " + where);
+        throw loader_error::library("library file not found: " + where);
 
     std::shared_ptr<plugin_library> out(new plugin_library());
     out->manifest_ = m;
@@ -55,31 +55,31 @@ std::shared_ptr<plugin_library> plugin_library::load(const plugin_manifest &m) {
         out->dll_->lib.load(m.library_path,
                             boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception &e) {
-        throw load_error("cannot load library " + where + ": " + e.what());
+        throw loader_error::library("cannot load library " + where + ": " + e.what());
     }
 
     if (!out->dll_->lib.has(OMNIHOST_PLUGIN_ENTRY_SYMBOL))
-        throw load_error(std::string("missing entry symbol '") + OMNIHOST_PLUGIN_ENTRY_SYMBOL + "' in " + where);
+        throw loader_error::library(std::string("missing entry symbol '") + OMNIHOST_PLUGIN_ENTRY_SYMBOL + "' in " + where);
 
     const omnihost_plugin_entry *raw = nullptr;
     try {
         auto &entry_fn = out->dll_->lib.get<const omnihost_plugin_entry *()>(OMNIHOST_PLUGIN_ENTRY_SYMBOL);
         raw = entry_fn();
     } catch (const std::exception &e) {
-        throw load_error(where + ": calling the entry symbol failed: " + e.what());
+        throw loader_error::library(where + ": calling the entry symbol failed: " + e.what());
     } catch (...) {
-        throw load_error(where + ": the entry symbol threw an exception");
+        throw loader_error::library(where + ": the entry symbol threw an exception");
     }
-    if (!raw) throw load_error(where + ": entry symbol returned NULL");
+    if (!raw) throw loader_error::library(where + ": entry symbol returned NULL");
 
     // abi_major, abi_minor and struct_size are the first members of every version of the entry.
     if (raw->abi_major != OMNIHOST_ABI_MAJOR)
-        throw load_error(where + ": built for plugin ABI " + std::to_string(raw->abi_major) + "." +
+        throw loader_error::library(where + ": built for plugin ABI " + std::to_string(raw->abi_major) + "." +
                          std::to_string(raw->abi_minor) + ", but this host speaks ABI " +
                          std::to_string(OMNIHOST_ABI_MAJOR) + ".x; rebuild the plugin against omnihost_plugin.h " +
                          std::to_string(OMNIHOST_ABI_MAJOR) + "." + std::to_string(OMNIHOST_ABI_MINOR));
     if (raw->struct_size < required_entry_size())
-        throw load_error(where + ": entry struct_size " + std::to_string(raw->struct_size) +
+        throw loader_error::library(where + ": entry struct_size " + std::to_string(raw->struct_size) +
                          " is smaller than the " + std::to_string(required_entry_size()) +
                          " bytes ABI " + std::to_string(OMNIHOST_ABI_MAJOR) + ".0 requires");
 
@@ -90,12 +90,12 @@ std::shared_ptr<plugin_library> plugin_library::load(const plugin_manifest &m) {
 
     require_members(out->entry_, where);
     if (m.id != out->entry_.id)
-        throw load_error("manifest id '" + m.id + "' does not match library id '" + out->entry_.id + "' (" + where + ")");
+        throw loader_error::library("manifest id '" + m.id + "' does not match library id '" + out->entry_.id + "' (" + where + ")");
     if (m.version != out->entry_.version)
-        throw load_error("manifest version '" + m.version + "' does not match library version '" +
+        throw loader_error::library("manifest version '" + m.version + "' does not match library version '" +
                          out->entry_.version + "' (" + where + ")");
     if (m.abi_major != out->entry_.abi_major)
-        throw load_error("manifest abi.major " + std::to_string(m.abi_major) + " does not match library abi_major " +
+        throw loader_error::library("manifest abi.major " + std::to_string(m.abi_major) + " does not match library abi_major " +
                          std::to_string(out->entry_.abi_major) + " (" + where + ")");
     return out;
 }

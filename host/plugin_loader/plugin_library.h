@@ -9,15 +9,9 @@
 
 #include <filesystem>
 #include <memory>
-#include <stdexcept>
 #include <string>
 
 namespace omnihost::plugin_loader {
-
-// Why a library could not be loaded; what() is the human-readable reason the registry shows.
-struct load_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 class plugin_library {
 public:
@@ -31,7 +25,7 @@ public:
     //   struct_size covers every required 1.0 member; only min(struct_size, sizeof) bytes are read,
     //   id, version and the required function members are non-NULL ("entry member 'generate' is NULL"),
     //   entry id/version equal the manifest's ("manifest id 'a' does not match library id 'b'").
-    // Throws load_error.
+    // Throws loader_error (kind library); what() is the reason the registry shows.
     static std::shared_ptr<plugin_library> load(const plugin_manifest &m);
 
     ~plugin_library();

@@ -35,8 +35,9 @@ void probe_create(const std::shared_ptr<plugin_library> &lib, const scan_options
     std::string config = options.probe_config ? options.probe_config(lib->manifest()) : "{}";
     try {
         plugin_instance::create(lib, host, config);  // destroyed at once
-    } catch (const plugin_error &e) {
-        throw load_error("create() failed (" + std::string(status_name(e.status)) + "): " + e.detail);
+    } catch (const loader_error &e) {
+        if (e.kind != loader_error_kind::plugin_call) throw;
+        throw loader_error::library("create() failed (" + std::string(status_name(e.status)) + "): " + e.detail);
     }
 }
 
@@ -81,10 +82,10 @@ const plugin_record &registry::add_manifest(const std::filesystem::path &manifes
     try {
         rec.manifest = parse_manifest_file(manifest_file);
         if (find(rec.manifest.id))
-            throw load_error("duplicate plugin id '" + rec.manifest.id + "' (already loaded from " +
+            throw loader_error::library("duplicate plugin id '" + rec.manifest.id + "' (already loaded from " +
                              find(rec.manifest.id)->manifest.manifest_path.string() + ")");
         if (rec.manifest.abi_major != OMNIHOST_ABI_MAJOR)
-            throw load_error("manifest abi.major: the plugin is built for ABI " +
+            throw loader_error::library("manifest abi.major: the plugin is built for ABI " +
                              std::to_string(rec.manifest.abi_major) + ".x, but this host speaks ABI " +
                              std::to_string(OMNIHOST_ABI_MAJOR) + ".x");
         rec.library = plugin_library::load(rec.manifest);

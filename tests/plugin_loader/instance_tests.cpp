@@ -1,4 +1,4 @@
-// The RAII instance wrapper driving the real plain-C test plugin: status -> plugin_error, result
+// The RAII instance wrapper driving the real plain-C test plugin: status -> loader_error (plugin_call), result
 // ownership, progress/cancel/emit through job_binding, and plugin log lines reaching the log bus.
 #include <log_bus.h>
 #include <plugin_instance.h>
@@ -67,7 +67,7 @@ omnihost_status status_of(const std::function<void()> &call) {
     last_detail.clear();
     try {
         call();
-    } catch (const plugin_error &e) {
+    } catch (const loader_error &e) {
         last_detail = e.detail;
         return e.status;
     }
@@ -168,13 +168,14 @@ TEST_CASE("ffprobe reads the WAV, PNG and Y4M outputs") {
     }
 }
 
-TEST_CASE("status codes become plugin_error with the plugin's reason") {
+TEST_CASE("status codes become a plugin_call loader_error with the plugin's reason") {
     recorder rec;
     auto inst = plugin_instance::create(test_library(), rec.host.table(), "{}");
     try {
         inst.generate(R"({"task":"video"})", nullptr);
         FAIL("generate before start must throw");
-    } catch (const plugin_error &e) {
+    } catch (const loader_error &e) {
+        CHECK(e.kind == loader_error_kind::plugin_call);
         CHECK(e.status == OMNIHOST_UNAVAILABLE);
         CHECK(e.detail == "not started: call start() first");
         CHECK(std::string(e.what()) == "test_plugin: generate failed (UNAVAILABLE): not started: call start() first");
@@ -187,7 +188,7 @@ TEST_CASE("status codes become plugin_error with the plugin's reason") {
     try {
         inst.start(R"({"model_type":"image","test_fail_start":"weights are corrupt"})", nullptr);
         FAIL("start must throw");
-    } catch (const plugin_error &e) {
+    } catch (const loader_error &e) {
         CHECK(e.status == OMNIHOST_INTERNAL);
         CHECK(e.detail == "weights are corrupt");
     }
@@ -201,7 +202,7 @@ TEST_CASE("status codes become plugin_error with the plugin's reason") {
     try {
         inst.generate(R"({"task":"image","test_fail":"GPU fell off the bus"})", nullptr);
         FAIL("generate must throw");
-    } catch (const plugin_error &e) {
+    } catch (const loader_error &e) {
         CHECK(e.status == OMNIHOST_INTERNAL);
         CHECK(e.detail == "GPU fell off the bus");
     }
@@ -209,12 +210,13 @@ TEST_CASE("status codes become plugin_error with the plugin's reason") {
     CHECK(inst.generate(R"({"task":"image"})", nullptr).size() > 0);
 }
 
-TEST_CASE("create with a bad config is a plugin_error carrying error_buf") {
+TEST_CASE("create with a bad config is a plugin_call loader_error carrying error_buf") {
     recorder rec;
     try {
         plugin_instance::create(test_library(), rec.host.table(), "{oops");
         FAIL("create must throw");
-    } catch (const plugin_error &e) {
+    } catch (const loader_error &e) {
+        CHECK(e.kind == loader_error_kind::plugin_call);
         CHECK(e.status == OMNIHOST_INVALID_ARGUMENT);
         CHECK(e.detail == "create: config_json is not a JSON object");
     }

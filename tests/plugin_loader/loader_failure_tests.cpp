@@ -90,9 +90,9 @@ TEST_CASE("plugin_library::load errors directly") {
     reg.scan_dir(bad_dir / "bad_missing_symbol", scan_options{nullptr, {}, false, {}});
     REQUIRE(reg.plugins().size() == 1);
     plugin_manifest m = reg.plugins()[0].manifest;
-    CHECK_THROWS_WITH_AS(plugin_library::load(m), doctest::Contains("missing entry symbol"), load_error);
+    CHECK_THROWS_WITH_AS(plugin_library::load(m), doctest::Contains("missing entry symbol"), loader_error);
     m.library_path = bad_dir / "nope.so";
-    CHECK_THROWS_WITH_AS(plugin_library::load(m), doctest::Contains("library file not found"), load_error);
+    CHECK_THROWS_WITH_AS(plugin_library::load(m), doctest::Contains("library file not found"), loader_error);
 }
 
 TEST_CASE("a missing plugin folder adds nothing and says so") {

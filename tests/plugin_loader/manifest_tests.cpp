@@ -21,11 +21,12 @@ json good() {
     })");
 }
 
-// The field named by the manifest_error for `m`, failing the test if it parses.
+// The field named by the manifest loader_error for `m`, failing the test if it parses.
 std::string failing_field(const json &m) {
     try {
         parse_manifest_text(m.dump(), "/plugins/demo_plugin.plugin.json");
-    } catch (const manifest_error &e) {
+    } catch (const loader_error &e) {
+        CHECK(e.kind == loader_error_kind::manifest);
         std::string what = e.what();
         CHECK(what.find("/plugins/demo_plugin.plugin.json") != std::string::npos);  // names the file
         if (!e.field.empty()) CHECK(what.find("'" + e.field + "'") != std::string::npos);
@@ -87,11 +88,11 @@ TEST_CASE("each defect names its field") {
 
 TEST_CASE("invalid JSON and non-objects are refused with the file named") {
     CHECK_THROWS_WITH_AS(parse_manifest_text("{\"id\": ", "/p/x.plugin.json"),
-                         doctest::Contains("/p/x.plugin.json: invalid JSON"), manifest_error);
+                         doctest::Contains("/p/x.plugin.json: invalid JSON"), loader_error);
     CHECK_THROWS_WITH_AS(parse_manifest_text("[1,2]", "/p/x.plugin.json"),
-                         doctest::Contains("must be a JSON object"), manifest_error);
+                         doctest::Contains("must be a JSON object"), loader_error);
     CHECK_THROWS_WITH_AS(parse_manifest_file("/nonexistent/dir/y.plugin.json"),
-                         doctest::Contains("cannot read manifest"), manifest_error);
+                         doctest::Contains("cannot read manifest"), loader_error);
 }
 
 TEST_CASE("vocabulary helpers") {

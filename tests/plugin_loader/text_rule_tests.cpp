@@ -75,7 +75,7 @@ TEST_CASE("a plugin whose out_len disagrees with its text is named, not trusted"
     try {
         inst.health();
         FAIL("health must throw");
-    } catch (const plugin_error &e) {
+    } catch (const loader_error &e) {
         CHECK(e.status == OMNIHOST_INTERNAL);
         CHECK(e.detail == "out_len disagrees with the NUL-terminated text");
     }
@@ -87,7 +87,7 @@ TEST_CASE("a failure without a reason still says so") {
     try {
         inst.generate(R"({"task":"video"})", nullptr);
         FAIL("generate must throw");
-    } catch (const plugin_error &e) {
+    } catch (const loader_error &e) {
         CHECK(e.status == OMNIHOST_NOT_SUPPORTED);
         CHECK(e.detail == "no reason given");
     }
@@ -100,7 +100,7 @@ TEST_CASE("the reason of a failed call belongs to that call") {
     std::thread t1([&] {
         try {
             inst.generate(R"({"task":"image"})", nullptr);
-        } catch (const plugin_error &e) {
+        } catch (const loader_error &e) {
             a = e.detail;
         }
     });
@@ -109,7 +109,7 @@ TEST_CASE("the reason of a failed call belongs to that call") {
     std::thread t2([&] {
         try {
             inst.generate(R"({"task":"image","test_fail":"second reason"})", nullptr);
-        } catch (const plugin_error &e) {
+        } catch (const loader_error &e) {
             b = e.detail;
         }
     });

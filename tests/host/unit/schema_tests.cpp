@@ -251,7 +251,7 @@ TEST_CASE("a manifest's field schemas are checked when it loads, naming the fiel
         try {
             plugin_loader::parse_manifest_text(manifest.dump(), "m.plugin.json");
             return std::string();
-        } catch (const plugin_loader::manifest_error &e) {
+        } catch (const plugin_loader::loader_error &e) {
             return e.field;
         }
     };
