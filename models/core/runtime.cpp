@@ -4,6 +4,7 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 
 #include <malloc.h>
 
@@ -47,11 +48,17 @@ c10::Device parse_device(const std::string &text) {
         if (!at::hasCUDA())
             throw model_error("device: '" + text + "' requested but CUDA is not available in this build/machine (use cpu)");
         if (t == "cuda") return c10::Device(c10::kCUDA, 0);
+        c10::Device d(c10::kCPU);
         try {
-            return c10::Device(t);
+            d = c10::Device(t);
         } catch (const std::exception &) {
             throw model_error("device: '" + text + "' is not a valid device (cpu, cuda, cuda:N, auto)");
         }
+        const int count = at::detail::getCUDAHooks().getNumGPUs();
+        if (d.index() >= count)
+            throw model_error("device: '" + text + "' is not there: this machine has " + std::to_string(count) +
+                              " CUDA device(s) (cuda:0" + (count > 1 ? " to cuda:" + std::to_string(count - 1) : std::string()) + ")");
+        return d;
     }
     throw model_error("device: '" + text + "' is not a valid device (cpu, cuda, cuda:N, auto)");
 }

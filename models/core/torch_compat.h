@@ -17,6 +17,24 @@
 // bf16 and fp16 (no score matrix in memory); on CUDA to flash / memory-efficient kernels.
 #define OMNIHOST_HAS_SDPA OMNIHOST_TORCH_AT_LEAST(2, 1)
 
+// Device-generic allocator stats and graph capture (at::accelerator::getDeviceStats /
+// resetPeakStats, at::accelerator::Graph): present in the 2.x wheel, absent in 1.13. Neither needs
+// the CUDA toolkit's headers; on a machine without a GPU they are simply never reached.
+#if defined(__has_include)
+#if __has_include(<ATen/DeviceAccelerator.h>) && __has_include(<c10/core/CachingDeviceAllocator.h>)
+#define OMNIHOST_HAS_DEVICE_ALLOCATOR_STATS 1
+#endif
+#if __has_include(<ATen/accelerator/Graph.h>)
+#define OMNIHOST_HAS_ACCELERATOR_GRAPH 1
+#endif
+#endif
+#ifndef OMNIHOST_HAS_DEVICE_ALLOCATOR_STATS
+#define OMNIHOST_HAS_DEVICE_ALLOCATOR_STATS 0
+#endif
+#ifndef OMNIHOST_HAS_ACCELERATOR_GRAPH
+#define OMNIHOST_HAS_ACCELERATOR_GRAPH 0
+#endif
+
 // OMNIHOST_SDPA=0 in the environment forces the chunked path on a libtorch that has SDPA (for
 // side-by-side measurements); read once per library.
 namespace omnihost::models {

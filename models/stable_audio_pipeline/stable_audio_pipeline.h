@@ -51,13 +51,18 @@ struct pipeline_settings {
     std::string dtype = "fp32";      // "fp32" or "bf16": DiT + T5 weights/compute (VAE, projection
                                      // and scheduler stay fp32)
     int threads = 0;                 // libtorch intra-op threads; <= 0 = every core
-    bool enable_cpu_offload = false; // only the active component lives on the compute device
+    // diffusers' enable_model_cpu_offload: every component lives on the CPU and only the one running
+    // is on the compute device (text_encoder -> projection_model -> transformer -> vae).
+    bool enable_cpu_offload = false;
 };
 
 struct load_callbacks {
     std::function<void(log_level, const std::string &)> log;                     // may be empty
     std::function<void(int step, int total, const std::string &what)> progress;  // may be empty
     std::function<bool()> is_cancelled;                                          // may be empty
+    // Every move the CPU offload makes (component, device), also on a CPU-only machine where the
+    // moves are no-ops: for tests of the placement order. May be empty.
+    std::function<void(const std::string &component, const std::string &device)> on_offload_move;
 };
 
 struct generate_request {

@@ -16,6 +16,19 @@
 namespace omnihost::models::stable_audio {
 namespace {
 
+// At the end of a generation, finished or not, every offloaded component goes back to the CPU
+// (diffusers' maybe_free_model_hooks).
+struct release_on_exit {
+    model_offloader &off;
+    ~release_on_exit() {
+        try {
+            off.release_all();
+        } catch (...) {
+            // A failed move back (the device is in trouble) must not mask the generation's own error.
+        }
+    }
+};
+
 std::string fmt(double v) {
     std::ostringstream s;
     s << v;
@@ -77,6 +90,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
     const bool cfg = r.guidance_scale > 1.0;
     const int64_t n = r.num_waveforms_per_prompt;
     const c10::Device dev = p.compute_device;
+    release_on_exit release{*p.offloader};
     const auto f32 = at::TensorOptions().dtype(at::kFloat);
 
     // --- encode_prompt: text embeddings (T5 or given) and their masks.
@@ -92,7 +106,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
     } else {
         if (!p.text)
             throw request_error("prompt", "this model has no text encoder: give prompt_embeds instead of a prompt");
-        if (p.offload) p.text->to(dev);
+        p.offloader->activate("text_encoder");
         const auto e = p.text->encode({r.prompt}, info.max_sequence_length);
         embeds = e.embeds;
         mask = e.attention_mask;
@@ -116,7 +130,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
             if (!p.text)
                 throw request_error("negative_prompt",
                                     "this model has no text encoder: give negative_prompt_embeds instead of a negative prompt");
-            if (p.offload) p.text->to(dev);
+            p.offloader->activate("text_encoder");
             const auto e = p.text->encode(std::vector<std::string>(static_cast<size_t>(batch), *r.negative_prompt),
                                           info.max_sequence_length);
             neg_mask = e.attention_mask;
@@ -128,7 +142,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
         else if (!mask.defined() && neg_mask.defined()) mask = at::ones_like(neg_mask);
         if (mask.defined()) mask = at::cat({neg_mask.to(dev), mask.to(dev)});
     }
-    if (p.offload && p.text) p.text->to(c10::kCPU);
+    p.offloader->activate("projection_model");
     embeds = p.projection->project_text(embeds.to(dev, at::kFloat));
     if (mask.defined()) {
         const at::Tensor m = mask.to(dev).unsqueeze(-1).to(embeds.scalar_type());
@@ -197,14 +211,11 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
     latents = latents.to(dev);
 
     // --- Denoising loop.
-    if (p.offload) p.transformer->to(dev);
+    p.offloader->activate("transformer");
     const auto cond = p.transformer->encode_conditioning(text_audio.to(dev, p.dtype), global.to(dev, p.dtype));
     const int64_t steps = sched.num_steps();
     for (int64_t i = 0; i < steps; ++i) {
-        if (cancelled()) {
-            if (p.offload) p.transformer->to(c10::kCPU);
-            throw generation_cancelled("generation cancelled");
-        }
+        if (cancelled()) throw generation_cancelled("generation cancelled");
         const at::Tensor t = sched.timestep(i);
         at::Tensor x = cfg ? at::cat({latents, latents}) : latents;
         x = sched.scale_model_input(x, t);
@@ -219,11 +230,10 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
         if (cb.on_step) cb.on_step(step_trace{static_cast<int>(i), t, pred.cpu(), latents.cpu()});
         if (cb.progress) cb.progress(static_cast<int>(i + 1), static_cast<int>(steps), "denoising");
     }
-    if (p.offload) p.transformer->to(c10::kCPU);
     if (cancelled()) throw generation_cancelled("generation cancelled");
 
     // --- Decode the whole latent length, then crop to [start, end).
-    if (p.offload) p.vae->to(dev);
+    p.offloader->activate("vae");
     oobleck::decode_options d;
     // One waveform at a time: the full-length decode of Stable Audio Open holds several 1 GB
     // activations per waveform; sliced and batched decodes agree to ~1e-6.
@@ -237,10 +247,8 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
     try {
         audio = p.vae->decode(latents, d);
     } catch (const oobleck::decode_cancelled &) {
-        if (p.offload) p.vae->to(c10::kCPU);
         throw generation_cancelled("generation cancelled");
     }
-    if (p.offload) p.vae->to(c10::kCPU);
     out.audio = audio.narrow(2, waveform_start, waveform_end - waveform_start).to(c10::kCPU, at::kFloat).contiguous();
     return out;
 }

@@ -5,6 +5,7 @@
 #include "stable_audio_pipeline.h"
 
 #include "core/config.h"
+#include "core/offload.h"
 #include "oobleck/oobleck_vae.h"
 #include "stable_audio_dit/sa_dit.h"
 #include "stable_audio_dit/sa_projection.h"
@@ -13,6 +14,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include <memory>
 #include <optional>
 
 namespace omnihost::models::stable_audio {
@@ -23,7 +25,8 @@ struct stable_audio_pipeline::impl {
     load_callbacks callbacks;  // log sink kept for generate-time messages
     c10::Device compute_device = c10::kCPU;
     c10::ScalarType dtype = c10::kFloat;
-    bool offload = false;  // enable_cpu_offload on a non-CPU compute device
+    bool offload = false;  // enable_cpu_offload (on the CPU its moves are no-ops)
+    std::unique_ptr<model_offloader> offloader;  // in diffusers' model_cpu_offload_seq order
 
     std::optional<text_encoder> text;  // absent when model_index lists no text encoder
     std::optional<projection_model> projection;

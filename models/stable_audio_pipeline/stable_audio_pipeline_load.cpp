@@ -80,8 +80,16 @@ std::unique_ptr<stable_audio_pipeline> stable_audio_pipeline::load(const fs::pat
     info.dtype = dtype_name(p->dtype);
     info.threads = configure_threads(s.threads);
     const bool tuned = tune_allocator();
-    p->offload = s.enable_cpu_offload && !p->compute_device.is_cpu();
+    // Offload: every component is loaded on the CPU and moves in only while it runs. On a CPU
+    // compute device the same sequence runs with no-op moves (so the order is testable anywhere).
+    p->offload = s.enable_cpu_offload;
     const c10::Device home = p->offload ? c10::Device(c10::kCPU) : p->compute_device;
+    {
+        offload_move_observer observer;
+        if (cb.on_offload_move)
+            observer = [f = cb.on_offload_move](const std::string &c, const c10::Device &d) { f(c, d.str()); };
+        p->offloader = std::make_unique<model_offloader>(p->offload, p->compute_device, std::move(observer));
+    }
     p->log(log_level::info, "device: " + info.device + " (requested '" + s.device + "'" +
                                 (s.device == "auto" || s.device.empty()
                                      ? std::string(at::hasCUDA() ? "; CUDA available" : "; no CUDA in this build/machine")
@@ -94,10 +102,11 @@ std::unique_ptr<stable_audio_pipeline> stable_audio_pipeline::load(const fs::pat
                                 (tuned ? "glibc malloc keeps freed tensor memory (mmap/trim thresholds raised)"
                                        : "left as configured by GLIBC_TUNABLES"));
     if (s.enable_cpu_offload)
-        p->log(log_level::info, p->offload
-                                    ? "enable_cpu_offload: on; components wait on the CPU and move to " + info.device +
-                                          " only while they run"
-                                    : std::string("enable_cpu_offload: on, but the compute device is the CPU, so there is nothing to offload"));
+        p->log(log_level::info, p->compute_device.is_cpu()
+                                    ? std::string("enable_cpu_offload: on, but the compute device is the CPU: the components "
+                                                  "take their turns with nothing to move")
+                                    : "enable_cpu_offload: on (model offload); every component waits on the CPU and only "
+                                      "the one running is on " + info.device);
     else
         p->log(log_level::info, "enable_cpu_offload: off; every component stays on " + info.device);
 
@@ -190,6 +199,14 @@ std::unique_ptr<stable_audio_pipeline> stable_audio_pipeline::load(const fs::pat
     p->log(log_level::info, "audio: " + std::to_string(info.audio_channels) + " channels at " +
                                 std::to_string(info.sampling_rate) + " Hz, at most " + fmt(info.max_audio_length_s) +
                                 " s per generation");
+    // diffusers' model_cpu_offload_seq: text_encoder->projection_model->transformer->vae.
+    model_offloader &off = *p->offloader;
+    impl *raw = p.get();
+    if (p->text) off.add("text_encoder", [raw](const c10::Device &d) { raw->text->to(d); });
+    off.add("projection_model", [raw](const c10::Device &d) { raw->projection->to(d); });
+    off.add("transformer", [raw](const c10::Device &d) { raw->transformer->to(d); });
+    off.add("vae", [raw](const c10::Device &d) { raw->vae->to(d); });
+    if (p->offload) p->log(log_level::info, "offload order: " + off.order());
     if (cb.progress) cb.progress(total, total, "ready");
     return std::unique_ptr<stable_audio_pipeline>(new stable_audio_pipeline(std::move(p)));
 }

@@ -64,14 +64,23 @@ struct pipeline_settings {
     bool vae_use_slicing = true;      // decode batch items one at a time
     bool vae_use_tiling = true;       // spatial tiles blended as diffusers does
     std::optional<double> flow_shift; // overrides scheduler_config.json's flow_shift / shift
-    bool enable_cpu_offload = false;  // only the active component lives on the compute device
-    bool enforce_eager = true;        // libtorch runs eagerly anyway; logged for transparency
+    // diffusers' enable_model_cpu_offload: every component lives on the CPU and only the one
+    // running is on the compute device (text_encoder -> image_encoder -> transformer ->
+    // transformer_2 -> vae); the idle A14B expert stays on the CPU.
+    bool enable_cpu_offload = false;
+    // enforce_eager=false: on CUDA, where the libtorch has graph capture, each request's denoising
+    // step (fixed shapes within a request) is captured once per expert and CFG branch and replayed;
+    // elsewhere the step runs eagerly. The load log says which.
+    bool enforce_eager = true;
 };
 
 struct load_callbacks {
     std::function<void(log_level, const std::string &)> log;                     // may be empty
     std::function<void(int step, int total, const std::string &what)> progress;  // may be empty
     std::function<bool()> is_cancelled;                                          // may be empty
+    // Every move the CPU offload makes (component, device), also on a CPU-only machine where the
+    // moves are no-ops: for tests of the placement order. May be empty.
+    std::function<void(const std::string &component, const std::string &device)> on_offload_move;
 };
 
 // An input image: tightly packed RGB, 3 bytes per pixel, rows top to bottom.

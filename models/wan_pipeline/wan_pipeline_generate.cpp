@@ -2,6 +2,7 @@
 // against diffusers': checks, text encoding, generator noise, the denoising loop with two-pass CFG
 // and the optional expert switch, de-normalisation, VAE decode, post-processing to [0, 1] frames.
 #include "wan_pipeline_impl.h"
+#include "wan_step_graphs.h"
 
 #include "core/safetensors.h"
 
@@ -11,17 +12,16 @@
 namespace omnihost::models::wan {
 namespace {
 
-// Moves a component to `device` for the duration of a scope, back to the CPU afterwards (CPU
-// offload). A no-op when offload is off.
-template <typename Component>
-struct offload_scope {
-    Component *c;
-    bool active;
-    offload_scope(Component *component, bool offload, c10::Device device) : c(component), active(offload && component) {
-        if (active) c->to(device);
-    }
-    ~offload_scope() {
-        if (active) c->to(c10::Device(c10::kCPU));
+// At the end of a generation, finished or not, every offloaded component goes back to the CPU
+// (diffusers' maybe_free_model_hooks).
+struct release_on_exit {
+    model_offloader &off;
+    ~release_on_exit() {
+        try {
+            off.release_all();
+        } catch (...) {
+            // A failed move back (the device is in trouble) must not mask the generation's own error.
+        }
     }
 };
 
@@ -81,6 +81,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
 
     const c10::ScalarType tdtype = p.transformer->dtype();  // embeddings are cast to it
     const c10::Device dev = p.compute_device;
+    release_on_exit release{*p.offloader};
 
     // Text encoding: prompt embeddings (one encode call per prompt, as diffusers does).
     progress(0, 1, "encode");
@@ -89,7 +90,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         const bool need_text = !r.prompt_embeds || (cfg && !r.negative_prompt_embeds);
         if (need_text && !p.text)
             throw request_error("prompt", "this model has no text encoder; prompt embeddings are required");
-        offload_scope<text_encoder> scope(need_text ? &*p.text : nullptr, p.offload, dev);
+        if (need_text) p.offloader->activate("text_encoder");
         cond = r.prompt_embeds ? *r.prompt_embeds : p.text->encode({r.prompt}, r.max_sequence_length).embeds;
         if (cfg)
             uncond = r.negative_prompt_embeds ? *r.negative_prompt_embeds
@@ -108,7 +109,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
     generate_output out;
     std::optional<at::Tensor> image_embeds;
     if (p.image_encoder && r.image) {
-        offload_scope<clip_vision_encoder> scope(&*p.image_encoder, p.offload, dev);
+        p.offloader->activate("image_encoder");
         std::vector<at::Tensor> pv{clip_preprocess(image_u8, *p.image_processor)};
         if (r.last_image) pv.push_back(clip_preprocess(last_u8, *p.image_processor));
         const at::Tensor embeds = p.image_encoder->encode(at::cat(pv, 0).to(p.image_encoder->device()));
@@ -161,6 +162,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         enc.use_slicing = p.settings.vae_use_slicing;
         enc.use_tiling = p.settings.vae_use_tiling;
         enc.is_cancelled = cancelled;
+        p.offloader->activate("vae");
         // A cancel inside the encode throws the shared cancel type (decode_cancelled == ours).
         const at::Tensor z = p.vae->encode(video.to(p.vae->device(), p.vae->dtype()), enc);
         at::Tensor latent_condition = p.vae->normalize(z.to(dev, at::kFloat), at::kFloat);
@@ -196,12 +198,23 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
     const bool has_boundary = info.boundary_ratio.has_value();
     const double boundary_t = info.boundary_ratio.value_or(0.0) * double(scheduler->num_train_timesteps());
 
+    // enforce_eager=false on CUDA: each (expert, CFG branch) step captured once for this request's
+    // fixed shapes and replayed; eager otherwise or after a failed capture (logged once).
+    detail::step_graphs graphs(p.cuda_graphs, [&p](bool warn, const std::string &m) {
+        p.log(warn ? log_level::warn : log_level::info, m);
+    });
     // The text's cross-attention K/V depend only on the text and the expert's weights: computed
     // once per expert instead of once per step (the same numbers, diffusers recomputes them).
     struct expert_text {
         std::shared_ptr<const wan_text_context> cond, uncond;
     } text_ctx[2];
     auto contexts_for = [&](int e, const wan_transformer &model) -> expert_text & {
+        p.offloader->activate(e == 1 ? "transformer_2" : "transformer");
+        if (e == 1 && text_ctx[0].cond) {
+            // Timesteps only fall, so the first expert is done: free its text K/V (and graphs).
+            text_ctx[0] = expert_text{};
+            graphs.drop_expert(0);
+        }
         if (!text_ctx[e].cond) {
             text_ctx[e].cond = model.encode_context(cond, image_embeds);
             if (cfg) text_ctx[e].uncond = model.encode_context(uncond, image_embeds);
@@ -234,10 +247,11 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
                                           : latents.to(model.dtype());
             timestep = t.to(dev).expand({latents.size(0)});
         }
-        at::Tensor noise_pred = model.forward(x_in, timestep, *ctx.cond);
+        const int e = second ? 1 : 0;
+        at::Tensor noise_pred = graphs.forward(e, 0, model, x_in, timestep, *ctx.cond);
         at::Tensor noise_cond = noise_pred, noise_uncond;
         if (cfg) {
-            noise_uncond = model.forward(x_in, timestep, *ctx.uncond);
+            noise_uncond = graphs.forward(e, 1, model, x_in, timestep, *ctx.uncond);
             noise_pred = noise_uncond + g * (noise_pred - noise_uncond);
         }
         latents = scheduler->step(noise_pred, t, latents);
@@ -252,6 +266,8 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         latents = (1 - ic.first_frame_mask) * ic.condition + ic.first_frame_mask * latents;
 
     // de-normalise + decode (inside decode_latents), then post-process.
+    graphs.drop_all();  // the graphs' memory pools before the VAE needs the device
+    p.offloader->activate("vae");
     wan_vae::decode_options dec;
     dec.use_slicing = p.settings.vae_use_slicing;
     dec.use_tiling = p.settings.vae_use_tiling;

@@ -7,6 +7,7 @@
 #include "clip_vision/clip_image_processor.h"
 #include "clip_vision/clip_vision_encoder.h"
 #include "core/config.h"
+#include "core/offload.h"
 #include "schedulers/scheduler.h"
 #include "umt5/umt5_encoder.h"
 #include "wan_transformer/wan_transformer.h"
@@ -22,7 +23,9 @@ struct wan_pipeline::impl {
     load_callbacks callbacks;           // log sink kept for generate-time warnings
     c10::Device compute_device = c10::kCPU;
     c10::ScalarType dtype = c10::kFloat;
-    bool offload = false;               // enable_cpu_offload on a non-CPU compute device
+    bool offload = false;               // enable_cpu_offload (on the CPU its moves are no-ops)
+    std::unique_ptr<model_offloader> offloader;  // in diffusers' model_cpu_offload_seq order
+    bool cuda_graphs = false;           // enforce_eager=false on a device and libtorch that capture
 
     std::optional<text_encoder> text;   // absent when model_index lists no text encoder
     std::optional<wan_transformer> transformer;

@@ -1,6 +1,7 @@
 // Loading a diffusers WanPipeline folder and logging every setting as it is really applied.
 #include "wan_pipeline_impl.h"
 
+#include "core/device_graph.h"
 #include "core/runtime.h"
 #include "core/safetensors.h"
 
@@ -68,8 +69,17 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
     info.dtype = dtype_name(p->dtype);
     info.threads = configure_threads(s.threads);
     const bool tuned = tune_allocator();
-    p->offload = s.enable_cpu_offload && !p->compute_device.is_cpu();
+    // Offload: every component is loaded on the CPU and moves in only while it runs. On a CPU
+    // compute device the same sequence runs with no-op moves (so the order is testable anywhere).
+    p->offload = s.enable_cpu_offload;
     const c10::Device home = p->offload ? c10::Device(c10::kCPU) : p->compute_device;
+    {
+        offload_move_observer observer;
+        if (cb.on_offload_move)
+            observer = [f = cb.on_offload_move](const std::string &c, const c10::Device &d) { f(c, d.str()); };
+        p->offloader = std::make_unique<model_offloader>(p->offload, p->compute_device, std::move(observer));
+    }
+    p->cuda_graphs = !s.enforce_eager && p->compute_device.is_cuda() && device_graphs_available(p->compute_device);
 
     p->log(log_level::info, "device: " + info.device + " (requested '" + s.device + "'" +
                                 (s.device == "auto" || s.device.empty()
@@ -83,15 +93,21 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
                                 (tuned ? "glibc malloc keeps freed tensor memory (mmap/trim thresholds raised)"
                                        : "left as configured by GLIBC_TUNABLES"));
     if (s.enable_cpu_offload)
-        p->log(log_level::info, p->offload
-                                    ? "enable_cpu_offload: on; the text encoder waits on the CPU and moves to " + info.device +
-                                          " only to encode (transformer and VAE stay on " + info.device + ")"
-                                    : std::string("enable_cpu_offload: on, but the compute device is the CPU, so there is nothing to offload"));
+        p->log(log_level::info, p->compute_device.is_cpu()
+                                    ? std::string("enable_cpu_offload: on, but the compute device is the CPU: the components "
+                                                  "take their turns with nothing to move")
+                                    : "enable_cpu_offload: on (model offload); every component waits on the CPU and only "
+                                      "the one running is on " + info.device);
     else
         p->log(log_level::info, "enable_cpu_offload: off; every component stays on " + info.device);
-    p->log(log_level::info, s.enforce_eager
-                                ? "enforce_eager: on; libtorch executes eagerly (no graph capture)"
-                                : "enforce_eager: off requested, but this build has no graph compiler: running eagerly");
+    p->log(log_level::info, s.enforce_eager ? std::string("enforce_eager: on; the denoising step runs eagerly")
+                            : p->cuda_graphs
+                                ? "enforce_eager: off; each request's denoising step is captured in a CUDA graph on " +
+                                      info.device + " and replayed (eager if a capture fails)"
+                                : "enforce_eager: off requested, but " + std::string(p->compute_device.is_cuda()
+                                                                                         ? "this libtorch cannot capture graphs"
+                                                                                         : "graph capture needs CUDA") +
+                                      ": the denoising step runs eagerly");
 
     // The transformer's config decides the conditioning path, and with it whether the VAE encoder
     // and the CLIP image encoder are needed; read it before loading anything large.
@@ -139,8 +155,7 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
         progress(name);
         wan_load_options ts;
         ts.dtype = p->dtype;
-        // No device moves for the transformer yet: with offload it lives on the compute device.
-        ts.device = p->compute_device;
+        ts.device = home;
         auto t = wan_transformer::load(dir / name, ts);
         const auto &c = t.config();
         p->log(log_level::info, name + ": WanTransformer3DModel " + std::to_string(c.num_layers) + " layers, " +
@@ -191,7 +206,7 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
     progress("vae");
     wan_vae::load_settings vs;
     vs.dtype = vae_dtype;
-    vs.device = p->compute_device;  // the VAE has no device moves yet; it is small next to the rest
+    vs.device = home;
     vs.with_encoder = info.image_input != "refused";
     p->vae.emplace(wan_vae::vae::load(dir / "vae", vs));
     p->log(log_level::info, "vae: " + p->vae->describe() + (vs.with_encoder ? " (with the encoder, for the image)" : ""));
@@ -237,6 +252,15 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
                                       std::to_string(tiles.tile_sample_stride_height) +
                                       ", used when the frame is larger than one tile"
                                 : std::string("vae_use_tiling: off; frames are decoded whole"));
+    // diffusers' model_cpu_offload_seq: text_encoder->image_encoder->transformer->transformer_2->vae.
+    model_offloader &off = *p->offloader;
+    impl *raw = p.get();
+    if (p->text) off.add("text_encoder", [raw](const c10::Device &d) { raw->text->to(d); });
+    if (p->image_encoder) off.add("image_encoder", [raw](const c10::Device &d) { raw->image_encoder->to(d); });
+    off.add("transformer", [raw](const c10::Device &d) { raw->transformer->to(d); });
+    if (p->transformer_2) off.add("transformer_2", [raw](const c10::Device &d) { raw->transformer_2->to(d); });
+    off.add("vae", [raw](const c10::Device &d) { raw->vae->to(d); });
+    if (p->offload) p->log(log_level::info, "offload order: " + off.order());
     if (cb.progress) cb.progress(total, total, "ready");
     return std::unique_ptr<wan_pipeline>(new wan_pipeline(std::move(p)));
 }

@@ -76,6 +76,14 @@ const vae_config &vae::config() const { return impl_->config; }
 c10::ScalarType vae::dtype() const { return impl_->settings.dtype; }
 c10::Device vae::device() const { return impl_->settings.device; }
 
+void vae::to(c10::Device device) {
+    if (device == impl_->settings.device) return;
+    at::NoGradGuard no_grad;
+    for (auto &p : impl_->model->parameters(true)) p.set_data(p.to(device));
+    for (auto &b : impl_->model->buffers(true)) b.set_data(b.to(device));
+    impl_->settings.device = device;
+}
+
 std::string vae::describe() const {
     const vae_config &c = impl_->config;
     std::ostringstream s;

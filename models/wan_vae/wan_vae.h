@@ -113,6 +113,8 @@ public:
     const vae_config &config() const;
     c10::ScalarType dtype() const;
     c10::Device device() const;
+    // Moves every weight to `device` (the pipelines' CPU offload); later calls compute there.
+    void to(c10::Device device);
     // Human-readable one-liner for the load log (type, dims, dtype, device, parameter count).
     std::string describe() const;
 

@@ -285,3 +285,25 @@ TEST_CASE("models.stable_audio_pipeline: bf16 DiT runs and stays near the fp32 r
     MESSAGE("bf16 vs fp32 relative L2 difference of the audio: " << rel);
     CHECK(rel < 0.2);
 }
+
+TEST_CASE("models.stable_audio_pipeline: enable_cpu_offload takes the components in diffusers' order, same audio") {
+    // No GPU here: the execution device is the CPU, so the moves change no tensor; the order of the
+    // moves the offload makes is what is checked, and that the audio is bit-identical.
+    std::vector<std::string> moves;
+    sa::pipeline_settings s;
+    s.device = "cpu";
+    s.threads = 1;
+    s.enable_cpu_offload = true;
+    sa::load_callbacks cb;
+    cb.on_offload_move = [&](const std::string &c, const std::string &d) {
+        CHECK(d == "cpu");
+        moves.push_back(c);
+    };
+    auto p = sa::stable_audio_pipeline::load(model_dir, s, cb);
+    CHECK(moves.empty());
+    const auto a = p->generate(embeds_request(3));
+    // In and out in turn (the tiny model has no text encoder: embeddings are given).
+    CHECK(moves == std::vector<std::string>{"projection_model", "projection_model", "transformer", "transformer", "vae",
+                                            "vae"});
+    CHECK(at::equal(a.audio, pipe().generate(embeds_request(3)).audio));
+}

@@ -1,0 +1,120 @@
+// enable_cpu_offload as diffusers' model offload, on a real (tiny) Wan2.2 A14B pipeline: the
+// components take their turns on the execution device in diffusers' order (text_encoder ->
+// transformer -> transformer_2 -> vae), the expert that does not run is never moved, everything
+// is back on the CPU at the end, also after a failed or cancelled request, and the video is
+// bit-identical with and without offload. This machine has no GPU, so the execution device is the
+// CPU and the moves change no tensor; what is checked is the sequence the policy makes.
+#include "wan_pipeline/wan_pipeline.h"
+
+#include <ATen/ATen.h>
+#undef CHECK  // c10 defines a glog-style CHECK; doctest's must win
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#ifndef OMNIHOST_GOLDEN_DIR
+#error "OMNIHOST_GOLDEN_DIR must be defined"
+#endif
+
+namespace wan = omnihost::models::wan;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kA14b = fs::path(OMNIHOST_GOLDEN_DIR) / "wan22_a14b_tiny";
+
+wan::pipeline_settings settings(bool offload) {
+    wan::pipeline_settings s;
+    s.device = "cpu";
+    s.vae_use_slicing = false;
+    s.vae_use_tiling = false;
+    s.enable_cpu_offload = offload;
+    return s;
+}
+
+wan::generate_request request(int64_t steps) {
+    wan::generate_request r;
+    r.prompt = "a cat";
+    r.height = 32;
+    r.width = 32;
+    r.num_frames = 5;
+    r.num_inference_steps = steps;
+    r.guidance_scale = 3.0;
+    r.max_sequence_length = 16;
+    r.seed = 5;
+    return r;
+}
+
+struct recorder {
+    std::vector<std::string> moves;  // component names, in order (every device is "cpu" here)
+    wan::load_callbacks callbacks() {
+        wan::load_callbacks cb;
+        cb.on_offload_move = [this](const std::string &c, const std::string &d) {
+            CHECK(d == "cpu");
+            moves.push_back(c);
+        };
+        return cb;
+    }
+};
+
+using names = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("model offload: diffusers' order, both experts in turn, bit-identical to no offload") {
+    recorder rec;
+    auto off = wan::wan_pipeline::load(kA14b, settings(true), rec.callbacks());
+    auto plain = wan::wan_pipeline::load(kA14b, settings(false));
+    REQUIRE(off->info().variant == "wan2.2-a14b");
+    CHECK(rec.moves.empty());  // loading moves nothing: every component starts on the CPU
+
+    // 6 UniPC steps with boundary 0.875: the first steps on transformer, the rest on transformer_2.
+    std::vector<bool> second;
+    wan::generate_callbacks cb;
+    cb.on_step = [&](const wan::step_trace &t) { second.push_back(t.used_transformer_2); };
+    const auto a = off->generate(request(6), cb);
+    REQUIRE(second.size() == 6);
+    REQUIRE(!second.front());
+    REQUIRE(second.back());
+    // Each component in (to the execution device) then out (back to the CPU) before the next
+    // comes in; the VAE goes out at the end of the request.
+    CHECK(rec.moves == names{"text_encoder", "text_encoder", "transformer", "transformer", "transformer_2",
+                             "transformer_2", "vae", "vae"});
+    const auto b = plain->generate(request(6));
+    CHECK(at::equal(a.frames, b.frames));
+    CHECK(at::equal(a.initial_latents, b.initial_latents));
+}
+
+TEST_CASE("model offload: the idle expert stays where it is; a cancelled request still puts everything back") {
+    recorder rec;
+    auto p = wan::wan_pipeline::load(kA14b, settings(true), rec.callbacks());
+    // One step at t = 999 >= 875: only the high-noise expert runs.
+    p->generate(request(1));
+    CHECK(rec.moves == names{"text_encoder", "text_encoder", "transformer", "transformer", "vae", "vae"});
+
+    rec.moves.clear();
+    wan::generate_callbacks cb;
+    int steps = 0;
+    cb.progress = [&](int, int, const std::string &phase) { steps += phase == "denoise"; };
+    cb.is_cancelled = [&] { return steps >= 1; };
+    CHECK_THROWS_AS(p->generate(request(6), cb), wan::generation_cancelled);
+    // Cancelled after the first step: the transformer was in, and is back on the CPU.
+    CHECK(rec.moves == names{"text_encoder", "text_encoder", "transformer", "transformer"});
+
+    rec.moves.clear();
+    auto bad = request(2);
+    bad.height = 24;  // not a multiple of 16: refused before any component moves
+    CHECK_THROWS_AS(p->generate(bad), wan::request_error);
+    CHECK(rec.moves.empty());
+}
+
+TEST_CASE("offload off: no moves at all") {
+    recorder rec;
+    auto p = wan::wan_pipeline::load(kA14b, settings(false), rec.callbacks());
+    p->generate(request(2));
+    CHECK(rec.moves.empty());
+}
