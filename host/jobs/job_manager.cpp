@@ -1,5 +1,6 @@
 #include "jobs/job_manager.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -80,6 +81,21 @@ private:
     uint64_t key_;
 };
 
+class JobManager::Turn final : public SlotTurn {
+public:
+    explicit Turn(JobManager &owner) : owner_(owner) {}
+    ~Turn() override {
+        {
+            std::lock_guard lock(owner_.mutex_);
+            owner_.turn_held_ = false;
+        }
+        owner_.wake_.notify_all();
+    }
+
+private:
+    JobManager &owner_;
+};
+
 JobManager::JobManager(JobStore &store, RuntimeSlot &slot, log_bus::bus *bus, JobManagerOptions options)
     : store_(store), slot_(slot), bus_(bus), options_(std::move(options)) {
     if (options_.worker_id.empty()) options_.worker_id = make_worker_id();
@@ -127,6 +143,7 @@ void JobManager::stop() {
     // Never call the slot under mutex_: its progress callbacks take mutex_.
     if (!running.empty()) slot_.cancel(running);
     wake_.notify_all();
+    turn_cv_.notify_all();
     if (worker_.joinable()) worker_.join();
     notify_finished();
 }
@@ -154,20 +171,33 @@ void JobManager::reap(bool all_running) {
 void JobManager::worker_loop() {
     const std::string &worker = options_.worker_id;
     for (;;) {
+        std::shared_ptr<TurnTicket> front; // the oldest waiting streamed call
         {
-            std::lock_guard lock(mutex_);
+            std::unique_lock lock(mutex_);
             if (stopping_) return;
+            if (turn_held_) {
+                // A streamed call runs: nothing starts until it hands the slot back.
+                wake_.wait_for(lock, options_.poll, [this] { return stopping_ || !turn_held_; });
+                continue;
+            }
+            if (!turns_.empty()) front = turns_.front();
         }
         // A shared store: another host's worker may have died; its jobs come back after its lease.
         if (store_.shared() && std::chrono::steady_clock::now() - last_reap_ >= options_.lease / 2) reap(false);
         const SlotSnapshot snap = slot_.snapshot();
         std::optional<JobRecord> job;
         if (snap.state == SlotState::Ready && snap.plan && !snap.job) {
+            // First in, first out: while a streamed call waits, only jobs submitted before it go first.
+            ClaimFilter filter{snap.plan->model, served_tasks(*snap.plan), front ? front->arrived_ms : 0};
             try {
-                job = store_.claim({snap.plan->model, served_tasks(*snap.plan)}, worker, options_.lease.count());
+                job = store_.claim(filter, worker, options_.lease.count());
             } catch (const StoreError &e) {
                 spdlog::error("jobs: cannot claim: {}", e.what());
             }
+            if (!job && front && grant_turn(front)) continue;
+        } else if (front && snap.state != SlotState::Ready) {
+            // No model to wait for: the call is refused by the slot at once, as it was before.
+            if (grant_turn(front)) continue;
         }
         if (job) {
             run_job(std::move(*job));
@@ -372,8 +402,20 @@ SubmitResult JobManager::submit(JobSubmission submission) {
     job.request = std::move(submission.request);
     job.created_ms = now_epoch_ms();
     SubmitResult result;
+    // Streamed calls waiting for their turn take places in the same queue.
+    int64_t max_queued = options_.queue_depth;
+    if (max_queued > 0) {
+        std::lock_guard lock(mutex_);
+        max_queued = std::max<int64_t>(max_queued - static_cast<int64_t>(turns_.size()), 0);
+    }
     try {
-        result = store_.insert(job, options_.queue_depth);
+        if (options_.queue_depth > 0 && max_queued == 0) {
+            result.http_status = 429;
+            result.error = "the job queue is full (streamed calls waiting, --queue-depth " +
+                           std::to_string(options_.queue_depth) + "); try again later";
+        } else {
+            result = store_.insert(job, max_queued);
+        }
         if (result.http_status == 429) {
             const double average = store_.recent_average_seconds();
             result.retry_after_s = static_cast<int>(std::clamp(std::ceil(average > 0 ? average : 1.0), 1.0, 3600.0));
@@ -480,6 +522,91 @@ std::unique_ptr<JobSubscription> JobManager::subscribe(std::function<void(const 
 bool JobManager::closing() {
     std::lock_guard lock(mutex_);
     return stopping_;
+}
+
+bool JobManager::grant_turn(const std::shared_ptr<TurnTicket> &front) {
+    {
+        std::lock_guard lock(mutex_);
+        // It gave up meanwhile: look again (the next one may have jobs submitted before it).
+        if (turns_.empty() || turns_.front() != front) return false;
+        turns_.pop_front();
+        front->granted = true;
+        turn_held_ = true;
+    }
+    turn_cv_.notify_all();
+    return true;
+}
+
+int JobManager::retry_after_s() {
+    double average = 0;
+    try {
+        average = store_.recent_average_seconds();
+    } catch (const StoreError &) {
+    }
+    return static_cast<int>(std::clamp(std::ceil(average > 0 ? average : 1.0), 1.0, 3600.0));
+}
+
+TurnResult JobManager::wait_turn(const std::string &label, const std::function<bool()> &gave_up) {
+    TurnResult result;
+    int64_t queued = 0;
+    try {
+        queued = store_.count_queued();
+    } catch (const StoreError &e) {
+        result.http_status = 503;
+        result.error = std::string("the job database is not available: ") + e.what();
+        return result;
+    }
+    auto ticket = std::make_shared<TurnTicket>();
+    size_t ahead = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            result.http_status = 503;
+            result.error = "the host is shutting down";
+            return result;
+        }
+        const int64_t waiting = queued + static_cast<int64_t>(turns_.size());
+        if (options_.queue_depth > 0 && waiting >= options_.queue_depth) {
+            result.http_status = 429;
+            result.error = "the queue is full (" + std::to_string(waiting) + " waiting, --queue-depth " +
+                           std::to_string(options_.queue_depth) + "); try again later";
+        } else {
+            ticket->arrived_ms = now_epoch_ms();
+            ahead = turns_.size() + (turn_held_ || !running_id_.empty() ? 1 : 0);
+            turns_.push_back(ticket);
+        }
+    }
+    if (result.http_status == 429) {
+        result.retry_after_s = retry_after_s();
+        return result;
+    }
+    wake_.notify_all();
+    if (ahead > 0 || queued > 0) spdlog::info("{}: waits its turn ({} stream(s) or job(s) ahead of it)", label, ahead + queued);
+    std::unique_lock lock(mutex_);
+    while (!ticket->granted && !stopping_) {
+        if (turn_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return ticket->granted || stopping_; })) break;
+        lock.unlock();
+        const bool gone = gave_up && gave_up();
+        lock.lock();
+        if (gone && !ticket->granted) {
+            turns_.erase(std::find(turns_.begin(), turns_.end(), ticket));
+            lock.unlock();
+            wake_.notify_all();
+            result.http_status = 499;
+            result.error = "the client went away while waiting in the queue";
+            return result;
+        }
+    }
+    if (!ticket->granted) {
+        const auto place = std::find(turns_.begin(), turns_.end(), ticket);
+        if (place != turns_.end()) turns_.erase(place);
+        result.http_status = 503;
+        result.error = "the host is shutting down";
+        return result;
+    }
+    lock.unlock();
+    result.turn = std::make_unique<Turn>(*this);
+    return result;
 }
 
 JobStats JobManager::stats() {

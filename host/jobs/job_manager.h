@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,11 +66,20 @@ public:
     std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) override;
     JobStats stats() override;
     bool closing() override;
+    TurnResult wait_turn(const std::string &label, const std::function<bool()> &gave_up) override;
 
     const JobManagerOptions &options() const { return options_; }
 
 private:
     class Subscription;
+    class Turn;
+    // A streamed call waiting for its turn (wait_turn).
+    struct TurnTicket {
+        int64_t arrived_ms = 0;
+        bool granted = false;
+    };
+    bool grant_turn(const std::shared_ptr<TurnTicket> &front);
+    int retry_after_s();
     void worker_loop();
     void run_job(JobRecord job);
     void enforce_quota(const std::string &keep_id);
@@ -91,6 +101,9 @@ private:
     ProgressTracker tracker_;
     std::chrono::steady_clock::time_point last_progress_event_{};
     std::chrono::steady_clock::time_point last_reap_{};
+    std::deque<std::shared_ptr<TurnTicket>> turns_; // waiting streamed calls, oldest first
+    bool turn_held_ = false;                         // a streamed call holds the slot now
+    std::condition_variable turn_cv_;                // waiting streamed calls: granted, stop
 
     std::mutex subscribers_mutex_;
     std::map<uint64_t, std::function<void(const JobEvent &)>> subscribers_;

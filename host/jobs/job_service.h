@@ -35,6 +35,21 @@ public:
     virtual ~JobSubscription() = default;
 };
 
+// The slot held for a call that is no stored job (a streamed chat: its events go to one open
+// connection, which a record cannot carry). While it lives this host's worker starts no job;
+// destroying it hands the slot back to the queue.
+class SlotTurn {
+public:
+    virtual ~SlotTurn() = default;
+};
+
+struct TurnResult {
+    std::unique_ptr<SlotTurn> turn; // set when it is the call's turn: run it now, then drop this
+    int http_status = 200;          // else 429 (queue full, retry_after_s), 503 (host stopping), 499 (gave up)
+    std::string error;
+    int retry_after_s = 0;
+};
+
 class JobService {
 public:
     virtual ~JobService() = default;
@@ -70,6 +85,14 @@ public:
     virtual std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) = 0;
 
     virtual JobStats stats() = 0;
+
+    // Waits for a streamed call's turn in the same FIFO as the jobs: after the jobs queued before
+    // it that this host's model serves and the streamed calls that came before it, ahead of
+    // everything later. Without a ready model it is its turn at once (the slot then refuses the
+    // call as it would have). It counts against --queue-depth while it waits (429 when full).
+    // `gave_up` is asked about every 100 ms (its client hung up: 499, nothing runs). `label`
+    // names the call in the log.
+    virtual TurnResult wait_turn(const std::string &label, const std::function<bool()> &gave_up) = 0;
 
     // True once the host is shutting down: no job starts any more, and wait_finished() returns at
     // once (a synchronous caller answers 503 instead of waiting for a job that will not run here).

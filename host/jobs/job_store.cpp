@@ -431,8 +431,9 @@ std::optional<JobRecord> JobStore::claim(const ClaimFilter &filter, const std::s
         s.begin();
         std::vector<std::string> ids;
         const std::string pick = "SELECT id FROM omnihost_jobs WHERE state = 'queued' AND model = ? AND task IN (" +
-                                 in_list(filter.tasks) + ") ORDER BY seq LIMIT 1" +
-                                 (postgres_ ? " FOR UPDATE SKIP LOCKED" : "");
+                                 in_list(filter.tasks) + ")" +
+                                 (filter.created_at_most > 0 ? " AND created_ms <= " + std::to_string(filter.created_at_most) : "") +
+                                 " ORDER BY seq LIMIT 1" + (postgres_ ? " FOR UPDATE SKIP LOCKED" : "");
         s << sql(pick), bind(filter.model), into(ids), now;
         if (ids.empty()) {
             s.commit();

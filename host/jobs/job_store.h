@@ -34,6 +34,7 @@ struct StoreError : std::runtime_error {
 struct ClaimFilter {
     std::string model;
     std::vector<std::string> tasks;
+    int64_t created_at_most = 0; // > 0: only jobs submitted by then (epoch ms; a waiting stream's arrival)
 };
 
 // The result of a lease renewal.

@@ -2,6 +2,7 @@
 // chat.completion.chunk events (stream: true) or one chat.completion. Against an image model:
 // the upstream's diffusion chat, answering the image as an image_url content part. Other
 // modalities are refused with the route that serves them.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -15,6 +16,7 @@
 #include "api/generate_request.h"
 #include "api/http_status.h"
 #include "common/json_limits.h"
+#include "jobs/job_service.h"
 #include "metrics/host_metrics.h"
 #include "openai/generation_run.h"
 #include "openai/openai_errors.h"
@@ -116,6 +118,19 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
     };
     if (call->job_id.empty()) call->job_id = id;
     const std::string job_id = call->job_id;
+    // Not a stored job (its events go to this connection), but it waits its turn in the job
+    // queue's FIFO instead of being refused while a job or another chat holds the slot.
+    std::unique_ptr<jobs::SlotTurn> turn;
+    if (context.jobs) {
+        const int fd = request_socket_fd(request);
+        jobs::TurnResult waited =
+            context.jobs->wait_turn("chat " + job_id, [fd] { return fd >= 0 && client_has_gone(fd); });
+        if (!waited.turn) {
+            if (waited.http_status == 429) response.set("Retry-After", std::to_string(std::max(1, waited.retry_after_s)));
+            return send_openai_error(response, waited.http_status, waited.error);
+        }
+        turn = std::move(waited.turn);
+    }
     std::future<GenerateReply> pending = context.slot->generate_async(std::move(*call));
     if (pending.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
         GenerateReply refused = pending.get();
@@ -168,6 +183,7 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
         client.check();
     }
     const GenerateReply reply = pending.get();
+    turn.reset(); // the slot is free: the queue goes on while this answer is written
     for (const auto &raw : take()) deliver(raw);
     if (context.metrics)
         context.metrics->observe_generation("chat", reply.cancelled ? "cancelled" : reply.status.ok() ? "succeeded" : "failed",

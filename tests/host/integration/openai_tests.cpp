@@ -6,6 +6,7 @@
 #include <Poco/Base64Decoder.h>
 
 #include <chrono>
+#include <future>
 #include <sstream>
 
 #include "host_process.h"
@@ -417,6 +418,75 @@ TEST_CASE("videos as jobs: content and media type of a finished video, none for 
     CHECK(bad_task.json()["field"] == "task");
     CHECK(bad_task.json()["error"].get<std::string>().find("must be a string") != std::string::npos);
     stop(port);
+}
+
+TEST_CASE("chat waits its turn in the queue: sent while another generation runs it completes after it, streamed too; a full queue is 429") {
+    HostProcess host({.extra_args = {"--queue-depth", "1"}});
+    const int port = host.port();
+    start_ready(port, "omni");
+    using Clock = std::chrono::steady_clock;
+    const json first_messages = json::array({{{"role", "user"}, {"content", "one two three four five six seven eight"}}});
+    // 11 streamed words, 500 ms each: the first chat holds the slot for over 5 s, long enough for
+    // the second to be seen waiting and the third to find the queue full even on a loaded machine.
+    auto first = std::async(std::launch::async, [&] {
+        auto r = post_json(port, "/v1/chat/completions", {{"messages", first_messages}, {"test_step_ms", 500}});
+        return std::make_pair(r, Clock::now());
+    });
+    json status;
+    for (const auto deadline = Clock::now() + std::chrono::seconds(20); Clock::now() < deadline;) {
+        status = get(port, "/api/omni/status").json();
+        if (status["job"].is_object()) break;
+    }
+    REQUIRE_MESSAGE(status["job"].is_object(), status.dump());
+    // Sent while the first runs: before, the slot answered 409 busy; now it waits, streamed.
+    const json second_messages = json::array({{{"role", "user"}, {"content", "second"}}});
+    auto second = std::async(std::launch::async, [&] {
+        auto r = post_json(port, "/v1/chat/completions", {{"messages", second_messages}, {"stream", true}});
+        return std::make_pair(r, Clock::now());
+    });
+    bool waiting = false;
+    for (const auto deadline = Clock::now() + std::chrono::seconds(20); Clock::now() < deadline && !waiting;)
+        waiting = host.log_text().find("waits its turn") != std::string::npos;
+    REQUIRE(waiting);
+    // The second chat takes the one place of --queue-depth 1: a third is refused with Retry-After.
+    const auto third = post_json(port, "/v1/chat/completions", {{"messages", second_messages}});
+    check_openai_error(third, 429);
+    CHECK(std::stoi(third.headers.at("Retry-After")) >= 1);
+    const auto [a, a_done] = first.get();
+    const auto [b, b_done] = second.get();
+    REQUIRE_MESSAGE(a.status == 200, a.body);
+    CHECK(a.json()["choices"][0]["message"]["content"] == "test_plugin heard: one two three four five six seven eight");
+    REQUIRE_MESSAGE(b.status == 200, b.body);
+    CHECK(b.headers.at("Content-Type").rfind("text/event-stream", 0) == 0);
+    CHECK(b.body.find("\"content\":\"second\"") != std::string::npos);
+    CHECK(b.body.find("data: [DONE]") != std::string::npos);
+    CHECK(b.body.find("\"error\"") == std::string::npos);
+    CHECK(a_done <= b_done);
+    // The queue goes on after the streams: a fourth chat runs at once.
+    CHECK(post_json(port, "/v1/chat/completions", {{"messages", second_messages}}).status == 200);
+}
+
+TEST_CASE("diffusion chat sent while a job runs is answered after the job, not refused") {
+    HostProcess host;
+    const int port = host.port();
+    start_ready(port, "image");
+    const auto job = post_json(port, "/api/jobs", {{"task", "image"}, {"prompt", "first"}, {"job_id", "held-first"},
+                                                    {"test_steps", 40}, {"test_step_ms", 25}});
+    REQUIRE_MESSAGE(job.status == 202, job.body);
+    json record = json::object();
+    for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+         std::chrono::steady_clock::now() < deadline && record.value("state", "") != "running";)
+        record = get(port, "/api/jobs/held-first").json();
+    REQUIRE(record["state"] == "running");
+    const json messages = json::array({{{"role", "user"}, {"content", "a red square"}}});
+    const auto chat = post_json(port, "/v1/chat/completions", {{"messages", messages}, {"size", "16x16"}});
+    REQUIRE_MESSAGE(chat.status == 200, chat.body);
+    const json first = get(port, "/api/jobs/held-first").json();
+    CHECK(first["state"] == "succeeded");
+    // The chat's job (the newest image job) started once the first had finished.
+    const json newest = get(port, "/api/jobs?limit=1").json()["items"][0];
+    CHECK(newest["id"] != "held-first");
+    CHECK(newest["started_at"].get<std::string>() >= first["finished_at"].get<std::string>());
 }
 
 TEST_CASE("chat completions: one answer, or a stream of chunks ending in [DONE]") {
