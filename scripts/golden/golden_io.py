@@ -23,10 +23,17 @@ def arg_parser(doc):
     return ap
 
 
-def require_pinned(have, pinned, any_version):
-    """Exits unless the versions found are the pinned ones (or --any-version was given)."""
-    if have != pinned and not any_version:
+def pinned_torch(args, pinned):
+    """Imports torch and transformers, exits unless they are the `pinned` versions (or --any-version
+    was given), and keeps torch to one thread. Returns (torch, transformers)."""
+    import torch
+    import transformers
+
+    have = {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
+    if have != pinned and not args.any_version:
         sys.exit(f"versions {have} differ from the pinned {pinned} (use --any-version to run anyway)")
+    torch.set_num_threads(1)
+    return torch, transformers
 
 
 def perturb(model, gen):

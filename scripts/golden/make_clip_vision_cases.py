@@ -30,7 +30,7 @@ safetensors numpy pillow); the script refuses other versions unless --any-versio
 import os
 import sys
 
-from golden_io import arg_parser, perturb, require_pinned, write_case
+from golden_io import arg_parser, perturb, pinned_torch, write_case
 
 PINNED = {"torch": "2.15.0", "transformers": "5.25.0"}
 SEED = 4321
@@ -76,17 +76,11 @@ def test_image(h, w, gen, torch):
 
 def main():
     args = arg_parser(__doc__).parse_args()
-
-    import numpy as np
-    import torch
-    import transformers
+    torch, transformers = pinned_torch(args, PINNED)
     from safetensors.torch import save_file
     from transformers import CLIPVisionConfig, CLIPVisionModel
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
-    have = {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
-    require_pinned(have, PINNED, args.any_version)
-    torch.set_num_threads(1)
     root = os.path.abspath(args.out)
     cases = os.path.join(root, "clip_vision_cases")
     os.makedirs(cases, exist_ok=True)

@@ -18,7 +18,7 @@ safetensors numpy); the script refuses other versions unless --any-version is gi
 """
 import os
 
-from golden_io import arg_parser, perturb, require_pinned, write_case
+from golden_io import arg_parser, perturb, pinned_torch, write_case
 
 PINNED = {"torch": "2.15.0", "transformers": "5.25.0"}
 SEED = 1234
@@ -82,13 +82,7 @@ def make_variant(root, name, ff_proj, torch, transformers):
 
 def main():
     args = arg_parser(__doc__).parse_args()
-
-    import torch
-    import transformers
-
-    have = {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__}
-    require_pinned(have, PINNED, args.any_version)
-    torch.set_num_threads(1)
+    torch, transformers = pinned_torch(args, PINNED)
     root = os.path.abspath(args.out)
     for name, proj in (("relu", "relu"), ("gated_gelu", "gated-gelu")):
         make_variant(root, name, proj, torch, transformers)
