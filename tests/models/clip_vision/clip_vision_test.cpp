@@ -3,6 +3,7 @@
 // unprefixed save) load to the same model, and bad pixel_values are refused.
 #include "clip_vision/clip_vision_encoder.h"
 #include "core/safetensors.h"
+#include "model_test_support.h"
 
 #include <ATen/ATen.h>
 
@@ -18,39 +19,15 @@
 
 namespace fs = std::filesystem;
 using namespace omnihost::models;
+using namespace omnihost::models::test_support;
 
 namespace {
 
 const fs::path tiny_dir = fs::path(OMNIHOST_GOLDEN_LOCAL_DIR) / "clip_vision_tiny";
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "omnihost-clip-XXXXXX").string();
-        path = mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(path); }
-};
-
-std::string error_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const std::exception &e) {
-        return e.what();
-    }
-    return "<no error>";
-}
-
-using tensor_list = std::vector<std::pair<std::string, at::Tensor>>;
-
+// A copy of the tiny model whose tensors went through `edit`.
 fs::path edited_copy(const temp_dir &tmp, const std::function<void(tensor_list &)> &edit) {
-    const auto store = tensor_store::open(tiny_dir);
-    tensor_list tensors;
-    for (const auto &name : store.names()) tensors.emplace_back(name, store.get(name).clone());
-    edit(tensors);
-    save_safetensors(tmp.path / "model.safetensors", tensors);
-    fs::copy_file(tiny_dir / "config.json", tmp.path / "config.json");
-    return tmp.path;
+    return test_support::edited_copy(tmp, tiny_dir, "model.safetensors", edit);
 }
 
 std::string config_error(const std::function<void(nlohmann::json &)> &edit) {

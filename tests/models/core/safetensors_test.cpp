@@ -1,4 +1,5 @@
 #include "core/safetensors.h"
+#include "model_test_support.h"
 #include "temp_dir.h"
 
 #include <ATen/ATen.h>
@@ -27,14 +28,7 @@ void write_raw(const fs::path &p, const std::string &header, const std::string &
     for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((n >> (8 * i)) & 0xff);
     write_all(p, s + header + data);
 }
-std::string error_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const model_error &e) {
-        return e.what();
-    }
-    return "<no error>";
-}
+std::string error_of(const std::function<void()> &fn) { return test_support::error_of<model_error>(fn); }
 bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "core/regular_file.h"
 #include "core/safetensors.h"
 #include "core/safetensors_header.h"
+#include "model_test_support.h"
 #include "temp_dir.h"
 
 #include <ATen/ATen.h>
@@ -39,14 +40,7 @@ std::string le64(uint64_t n) {
 // A whole safetensors file: length prefix, header, data.
 std::string file_bytes(const std::string &header, const std::string &data) { return le64(header.size()) + header + data; }
 
-std::string error_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const model_error &e) {
-        return e.what();
-    }
-    return "<no error>";
-}
+std::string error_of(const std::function<void()> &fn) { return test_support::error_of<model_error>(fn); }
 std::string header_error(const std::string &bytes) {
     return error_of([&] { parse_safetensors_header(bytes, "crafted.safetensors"); });
 }

@@ -2,6 +2,7 @@
 #include "core/safetensors.h"
 #include "schedulers/flow_match_euler.h"
 #include "schedulers/unipc_multistep.h"
+#include "model_test_support.h"
 
 #include <ATen/ATen.h>
 
@@ -16,14 +17,7 @@ namespace {
 const char *wan_unipc_json = R"({"_class_name": "UniPCMultistepScheduler", "flow_shift": 3.0, "solver_order": 2,
     "solver_type": "bh2", "prediction_type": "flow_prediction", "use_flow_sigmas": true, "predict_x0": true,
     "lower_order_final": true, "final_sigmas_type": "zero", "disable_corrector": [], "some_future_key": 1})";
-std::string what_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const model_error &e) {
-        return e.what();
-    }
-    return "<no error>";
-}
+std::string what_of(const std::function<void()> &fn) { return test_support::error_of<model_error>(fn); }
 }  // namespace
 
 TEST_CASE("models.schedulers: steps <= 0 is an error naming num_inference_steps") {

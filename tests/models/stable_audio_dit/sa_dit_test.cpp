@@ -6,6 +6,7 @@
 #include "stable_audio_dit/sa_dit.h"
 #include "stable_audio_dit/sa_dit_modules.h"
 #include "stable_audio_dit/sa_projection.h"
+#include "model_test_support.h"
 
 #include <ATen/ATen.h>
 
@@ -22,6 +23,7 @@
 namespace fs = std::filesystem;
 using namespace omnihost::models;
 using namespace omnihost::models::stable_audio;
+using namespace omnihost::models::test_support;
 
 namespace {
 
@@ -29,35 +31,7 @@ const fs::path golden = OMNIHOST_GOLDEN_DIR;
 const fs::path dit_dir = golden / "stable_audio_tiny/transformer";
 const fs::path proj_dir = golden / "stable_audio_tiny/projection_model";
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "omnihost-sa-dit-XXXXXX").string();
-        path = mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(path); }
-};
-
-std::string error_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const std::exception &e) {
-        return e.what();
-    }
-    return "<no error>";
-}
-
-// A copy of a golden model folder whose tensors went through `edit`.
-fs::path edited_copy(const temp_dir &tmp, const fs::path &src,
-                     const std::function<void(std::vector<std::pair<std::string, at::Tensor>> &)> &edit) {
-    const auto store = tensor_store::open(src);
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (const auto &name : store.names()) tensors.emplace_back(name, store.get(name).clone());
-    edit(tensors);
-    save_safetensors(tmp.path / "diffusion_pytorch_model.safetensors", tensors);
-    fs::copy_file(src / "config.json", tmp.path / "config.json");
-    return tmp.path;
-}
+const std::string checkpoint = "diffusion_pytorch_model.safetensors";
 
 struct inputs {
     at::Tensor x, t, text, global;
@@ -97,15 +71,15 @@ TEST_CASE("models.stable_audio_dit: parameter names are the diffusers checkpoint
 TEST_CASE("models.stable_audio_dit: strict loading names the missing, unexpected or misshapen key") {
     temp_dir a, b, c;
     const std::string drop = "transformer_blocks.1.attn2.to_k.weight";
-    auto missing = edited_copy(a, dit_dir, [&](auto &t) {
+    auto missing = edited_copy(a, dit_dir, checkpoint, [&](auto &t) {
         t.erase(std::remove_if(t.begin(), t.end(), [&](const auto &kv) { return kv.first == drop; }), t.end());
     });
     CHECK(error_of([&] { dit::load(missing); }).find(drop) != std::string::npos);
 
-    auto extra = edited_copy(b, dit_dir, [](auto &t) { t.emplace_back("transformer_blocks.0.attn1.norm_q.weight", at::ones({8})); });
+    auto extra = edited_copy(b, dit_dir, checkpoint, [](auto &t) { t.emplace_back("transformer_blocks.0.attn1.norm_q.weight", at::ones({8})); });
     CHECK(error_of([&] { dit::load(extra); }).find("transformer_blocks.0.attn1.norm_q.weight") != std::string::npos);
 
-    auto shape = edited_copy(c, dit_dir, [](auto &t) {
+    auto shape = edited_copy(c, dit_dir, checkpoint, [](auto &t) {
         for (auto &kv : t)
             if (kv.first == "time_proj.weight") kv.second = at::zeros({3});
     });

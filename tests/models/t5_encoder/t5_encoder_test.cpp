@@ -4,6 +4,7 @@
 #include "core/safetensors.h"
 #include "umt5/umt5_encoder.h"
 #include "umt5/umt5_modules.h"
+#include "model_test_support.h"
 
 #include <ATen/ATen.h>
 
@@ -19,6 +20,7 @@
 
 namespace fs = std::filesystem;
 using namespace omnihost::models;
+using namespace omnihost::models::test_support;
 
 namespace {
 
@@ -26,34 +28,7 @@ const fs::path local = OMNIHOST_GOLDEN_LOCAL_DIR;
 const fs::path relu_dir = local / "t5_tiny_relu";
 const fs::path gated_dir = local / "t5_tiny_gated_gelu";
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "omnihost-t5-XXXXXX").string();
-        path = mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(path); }
-};
-
-std::string error_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const std::exception &e) {
-        return e.what();
-    }
-    return "<no error>";
-}
-
-fs::path edited_copy(const temp_dir &tmp, const fs::path &src,
-                     const std::function<void(std::vector<std::pair<std::string, at::Tensor>> &)> &edit) {
-    const auto store = tensor_store::open(src);
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (const auto &name : store.names()) tensors.emplace_back(name, store.get(name).clone());
-    edit(tensors);
-    save_safetensors(tmp.path / "model.safetensors", tensors);
-    fs::copy_file(src / "config.json", tmp.path / "config.json");
-    return tmp.path;
-}
+const std::string checkpoint = "model.safetensors";
 
 at::Tensor ids() { return at::tensor({5, 9, 33, 2, 1, 0}, at::kLong).view({1, 6}); }
 at::Tensor mask() { return at::tensor({1, 1, 1, 1, 1, 0}, at::kLong).view({1, 6}); }
@@ -86,12 +61,12 @@ TEST_CASE("models.t5_encoder: load_encoder runs forward; encode needs a tokenize
 TEST_CASE("models.t5_encoder: shared.weight, encoder.embed_tokens.weight or both give the same encoder") {
     const auto ref = text_encoder::load_encoder(relu_dir).forward(ids(), mask());
     temp_dir a, b;
-    auto renamed = edited_copy(a, relu_dir, [](auto &t) {
+    auto renamed = edited_copy(a, relu_dir, checkpoint, [](auto &t) {
         for (auto &kv : t)
             if (kv.first == "shared.weight") kv.first = "encoder.embed_tokens.weight";
     });
     CHECK(at::equal(text_encoder::load_encoder(renamed).forward(ids(), mask()), ref));
-    auto both = edited_copy(b, relu_dir, [](auto &t) {
+    auto both = edited_copy(b, relu_dir, checkpoint, [](auto &t) {
         for (const auto &kv : t)
             if (kv.first == "shared.weight") {
                 t.emplace_back("encoder.embed_tokens.weight", kv.second.clone());
@@ -103,7 +78,7 @@ TEST_CASE("models.t5_encoder: shared.weight, encoder.embed_tokens.weight or both
 
 TEST_CASE("models.t5_encoder: strict loading names the key") {
     temp_dir a, b;
-    auto missing = edited_copy(a, relu_dir, [](auto &t) {
+    auto missing = edited_copy(a, relu_dir, checkpoint, [](auto &t) {
         t.erase(std::remove_if(t.begin(), t.end(),
                                [](const auto &kv) { return kv.first == "encoder.block.1.layer.1.DenseReluDense.wi.weight"; }),
                 t.end());
@@ -111,7 +86,7 @@ TEST_CASE("models.t5_encoder: strict loading names the key") {
     CHECK(error_of([&] { text_encoder::load_encoder(missing); }).find("encoder.block.1.layer.1.DenseReluDense.wi.weight") !=
           std::string::npos);
     // T5 has no relative bias beyond block 0: such a key is unexpected.
-    auto extra = edited_copy(b, relu_dir, [](auto &t) {
+    auto extra = edited_copy(b, relu_dir, checkpoint, [](auto &t) {
         t.emplace_back("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight", at::zeros({32, 4}));
     });
     CHECK(error_of([&] { text_encoder::load_encoder(extra); }).find("encoder.block.1.layer.0.SelfAttention.relative_attention_bias") !=

@@ -5,6 +5,7 @@
 #include "wan_vae/wan_vae.h"
 
 #include "core/safetensors.h"
+#include "model_test_support.h"
 
 #include <ATen/ATen.h>
 #include <doctest/doctest.h>
@@ -16,6 +17,7 @@
 
 namespace fs = std::filesystem;
 using namespace omnihost::models;
+using namespace omnihost::models::test_support;
 using wan_vae::encode_options;
 using wan_vae::vae;
 
@@ -31,39 +33,13 @@ wan_vae::load_settings with_encoder() {
     return s;
 }
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "omnihost-wan-vae-enc-XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        path = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-using tensor_list = std::vector<std::pair<std::string, at::Tensor>>;
-
 fs::path edited_copy(const temp_dir &dir, const fs::path &source, const std::function<void(tensor_list &)> &edit) {
     REQUIRE(fs::is_directory(source));
-    const tensor_store store = tensor_store::open(source);
-    tensor_list tensors;
-    for (const auto &name : store.names()) tensors.emplace_back(name, store.get(name).clone());
-    edit(tensors);
-    save_safetensors(dir.path / "diffusion_pytorch_model.safetensors", tensors);
-    fs::copy_file(source / "config.json", dir.path / "config.json");
-    return dir.path;
+    return test_support::edited_copy(dir, source, "diffusion_pytorch_model.safetensors", edit);
 }
 
 std::string load_error(const fs::path &folder, const wan_vae::load_settings &s) {
-    try {
-        vae::load(folder, s);
-    } catch (const model_error &e) {
-        return e.what();
-    }
-    return "";
+    return error_of<model_error>([&] { vae::load(folder, s); });
 }
 
 at::Tensor random_video(std::vector<int64_t> shape) {
@@ -98,7 +74,7 @@ TEST_CASE("a missing encoder key is an error naming it with the encoder, and ign
         CHECK(err.find("missing") != std::string::npos);
         CHECK(err.find(key) != std::string::npos);
         // Decode-only loading never looks at the encoder half.
-        CHECK(load_error(folder, {}).empty());
+        CHECK(load_error(folder, {}) == "<no error>");
     }
 }
 
@@ -157,20 +133,13 @@ TEST_CASE("the encode is causal: later frames do not change the first latent fra
 
 TEST_CASE("bad video shapes are errors that name the dimension") {
     const vae v22 = vae::load(wan22_vae, with_encoder());
-    auto error_of = [&](const at::Tensor &x) -> std::string {
-        try {
-            v22.encode(x);
-        } catch (const std::invalid_argument &e) {
-            return e.what();
-        }
-        return "";
-    };
-    CHECK(error_of(at::zeros({3, 1, 32, 32})).find("5-D") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 12, 1, 32, 32})).find("channel") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 3, 0, 32, 32})).find("frames") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 3, 1, 31, 32})).find("height") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 3, 1, 32, 33})).find("width") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 3, 1, 32, 32}, at::kLong)).find("floating") != std::string::npos);
+    auto encode_error = [&](const at::Tensor &x) { return error_of<std::invalid_argument>([&] { v22.encode(x); }); };
+    CHECK(encode_error(at::zeros({3, 1, 32, 32})).find("5-D") != std::string::npos);
+    CHECK(encode_error(at::zeros({1, 12, 1, 32, 32})).find("channel") != std::string::npos);
+    CHECK(encode_error(at::zeros({1, 3, 0, 32, 32})).find("frames") != std::string::npos);
+    CHECK(encode_error(at::zeros({1, 3, 1, 31, 32})).find("height") != std::string::npos);
+    CHECK(encode_error(at::zeros({1, 3, 1, 32, 33})).find("width") != std::string::npos);
+    CHECK(encode_error(at::zeros({1, 3, 1, 32, 32}, at::kLong)).find("floating") != std::string::npos);
     CHECK_THROWS_AS(v22.normalize(at::zeros({1, 16, 1, 2, 2})), std::invalid_argument);
 }
 

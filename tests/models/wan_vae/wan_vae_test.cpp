@@ -4,6 +4,7 @@
 #include "wan_vae/wan_vae.h"
 
 #include "core/safetensors.h"
+#include "model_test_support.h"
 
 #include <ATen/ATen.h>
 #include <doctest/doctest.h>
@@ -16,6 +17,7 @@
 
 namespace fs = std::filesystem;
 using namespace omnihost::models;
+using namespace omnihost::models::test_support;
 using wan_vae::decode_options;
 using wan_vae::vae;
 
@@ -24,40 +26,14 @@ namespace {
 const fs::path golden = OMNIHOST_GOLDEN_DIR;
 const fs::path wan21_vae = golden / "wan21_tiny" / "vae";
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "omnihost-wan-vae-XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        path = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-using tensor_list = std::vector<std::pair<std::string, at::Tensor>>;
-
 // A copy of the golden Wan2.1 VAE folder whose tensors went through `edit` first.
 fs::path edited_copy(const temp_dir &dir, const std::function<void(tensor_list &)> &edit) {
     REQUIRE(fs::is_directory(wan21_vae));
-    const tensor_store store = tensor_store::open(wan21_vae);
-    tensor_list tensors;
-    for (const auto &name : store.names()) tensors.emplace_back(name, store.get(name).clone());
-    edit(tensors);
-    save_safetensors(dir.path / "diffusion_pytorch_model.safetensors", tensors);
-    fs::copy_file(wan21_vae / "config.json", dir.path / "config.json");
-    return dir.path;
+    return test_support::edited_copy(dir, wan21_vae, "diffusion_pytorch_model.safetensors", edit);
 }
 
 std::string load_error(const fs::path &folder) {
-    try {
-        vae::load(folder);
-    } catch (const model_error &e) {
-        return e.what();
-    }
-    return "";
+    return error_of<model_error>([&] { vae::load(folder); });
 }
 
 at::Tensor random_z(std::vector<int64_t> shape) {
@@ -115,19 +91,14 @@ TEST_CASE("a missing weights file or config is an error naming the path") {
 }
 
 TEST_CASE("config errors name the key") {
-    auto error_of = [](const std::string &text) -> std::string {
-        try {
-            wan_vae::vae_config::from_json_text(text, "vae/config.json");
-        } catch (const model_error &e) {
-            return e.what();
-        }
-        return "";
+    auto config_error = [](const std::string &text) {
+        return error_of<model_error>([&] { wan_vae::vae_config::from_json_text(text, "vae/config.json"); });
     };
-    CHECK(error_of(R"({"temperal_downsample": [true]})").find("temperal_downsample") != std::string::npos);
-    CHECK(error_of(R"({"z_dim": 4})").find("latents_mean") != std::string::npos);
-    CHECK(error_of(R"({"base_dim": "wide"})").find("base_dim") != std::string::npos);
-    CHECK(error_of(R"({"patch_size": 0})").find("patch_size") != std::string::npos);
-    CHECK(error_of("[1, 2]").find("vae/config.json") != std::string::npos);
+    CHECK(config_error(R"({"temperal_downsample": [true]})").find("temperal_downsample") != std::string::npos);
+    CHECK(config_error(R"({"z_dim": 4})").find("latents_mean") != std::string::npos);
+    CHECK(config_error(R"({"base_dim": "wide"})").find("base_dim") != std::string::npos);
+    CHECK(config_error(R"({"patch_size": 0})").find("patch_size") != std::string::npos);
+    CHECK(config_error("[1, 2]").find("vae/config.json") != std::string::npos);
     // Nulls and floats-for-ints follow diffusers' config rules.
     auto c = wan_vae::vae_config::from_json_text(R"({"base_dim": 8.0, "decoder_base_dim": null, "patch_size": null})",
                                                  "inline");
@@ -143,19 +114,12 @@ TEST_CASE("an unsupported dtype is refused") {
 
 TEST_CASE("bad latent shapes are errors that name the dimension") {
     const vae v = vae::load(wan21_vae);
-    auto error_of = [&](const at::Tensor &z) -> std::string {
-        try {
-            v.decode(z);
-        } catch (const std::invalid_argument &e) {
-            return e.what();
-        }
-        return "";
-    };
-    CHECK(error_of(at::zeros({16, 2, 4, 6})).find("5-D") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 8, 2, 4, 6})).find("z_dim = 16") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 16, 0, 4, 6})).find("frames") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 16, 2, 0, 6})).find("height") != std::string::npos);
-    CHECK(error_of(at::zeros({1, 16, 2, 4, 6}, at::kLong)).find("floating") != std::string::npos);
+    auto decode_error = [&](const at::Tensor &z) { return error_of<std::invalid_argument>([&] { v.decode(z); }); };
+    CHECK(decode_error(at::zeros({16, 2, 4, 6})).find("5-D") != std::string::npos);
+    CHECK(decode_error(at::zeros({1, 8, 2, 4, 6})).find("z_dim = 16") != std::string::npos);
+    CHECK(decode_error(at::zeros({1, 16, 0, 4, 6})).find("frames") != std::string::npos);
+    CHECK(decode_error(at::zeros({1, 16, 2, 0, 6})).find("height") != std::string::npos);
+    CHECK(decode_error(at::zeros({1, 16, 2, 4, 6}, at::kLong)).find("floating") != std::string::npos);
     CHECK_THROWS_AS(v.denormalize(at::zeros({1, 15, 2, 4, 6})), std::invalid_argument);
 }
 
