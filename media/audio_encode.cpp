@@ -1,5 +1,6 @@
 #include "media/audio_encode.h"
 
+#include "media/ffmpeg_owners.h"
 #include "media/media_error.h"
 #include "media/memory_io.h"
 #include "media/wav_export.h"
@@ -106,12 +107,6 @@ std::vector<uint8_t> encode_wav_with_info(const float *planar, int64_t frames, i
 
 // ---- FFmpeg (FLAC, Opus in Ogg) --------------------------------------------------------------
 
-std::string av_reason(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
-    av_strerror(err, buf, sizeof buf);
-    return buf;
-}
-
 struct ffmpeg_target {
     const char *label;    // for messages
     const char *encoder;  // avcodec encoder name
@@ -120,23 +115,6 @@ struct ffmpeg_target {
     int fixed_rate;       // 0 = keep the input rate
 };
 
-struct format_ctx_deleter {
-    void operator()(AVFormatContext *oc) const {
-        if (!oc) return;
-        detail::memory_io_close(oc->pb);
-        oc->pb = nullptr;
-        avformat_free_context(oc);
-    }
-};
-struct codec_ctx_deleter {
-    void operator()(AVCodecContext *c) const { avcodec_free_context(&c); }
-};
-struct frame_deleter {
-    void operator()(AVFrame *f) const { av_frame_free(&f); }
-};
-struct packet_deleter {
-    void operator()(AVPacket *p) const { av_packet_free(&p); }
-};
 struct swr_deleter {
     void operator()(SwrContext *s) const { swr_free(&s); }
 };
@@ -153,14 +131,14 @@ public:
 
         AVFormatContext *raw = nullptr;
         check(avformat_alloc_output_context2(&raw, nullptr, t_.muxer, nullptr), "creating the muxer");
-        std::unique_ptr<AVFormatContext, format_ctx_deleter> oc(raw);
+        detail::output_format_ptr oc(raw);
         detail::memory_file file;
         detail::memory_io_attach_output(oc.get(), file);
         AVStream *st = avformat_new_stream(oc.get(), nullptr);
         if (!st) fail("out of memory creating the audio stream");
 
         const int out_rate = t_.fixed_rate > 0 ? t_.fixed_rate : sample_rate;
-        std::unique_ptr<AVCodecContext, codec_ctx_deleter> enc(avcodec_alloc_context3(codec));
+        detail::codec_ctx_ptr enc(avcodec_alloc_context3(codec));
         if (!enc) fail("out of memory creating the encoder");
         enc->sample_fmt = t_.sample_format;
         enc->sample_rate = out_rate;
@@ -185,8 +163,8 @@ public:
         const bool small_last = codec->capabilities & AV_CODEC_CAP_SMALL_LAST_FRAME;
         const int chunk = enc->frame_size > 0 && !any_size ? enc->frame_size : 4096;
 
-        std::unique_ptr<AVFrame, frame_deleter> frame(av_frame_alloc());
-        std::unique_ptr<AVPacket, packet_deleter> pkt(av_packet_alloc());
+        detail::frame_ptr frame(av_frame_alloc());
+        detail::packet_ptr pkt(av_packet_alloc());
         if (!frame || !pkt) fail("out of memory allocating a frame");
         for (int64_t pos = 0; pos < total; pos += chunk) {
             const int n = static_cast<int>(std::min<int64_t>(chunk, total - pos));
@@ -215,7 +193,7 @@ private:
         throw media_error(std::string(t_.label) + " export: " + what);
     }
     void check(int err, const std::string &what) const {
-        if (err < 0) fail(what + " failed: " + av_reason(err));
+        if (err < 0) fail(what + " failed: " + detail::av_error_text(err));
     }
 
     // Planar float at the input rate -> the encoder's packed sample format at its rate.

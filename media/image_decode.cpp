@@ -1,5 +1,6 @@
 #include "media/image_decode.h"
 
+#include "media/ffmpeg_owners.h"
 #include "media/media_error.h"
 
 extern "C" {
@@ -15,25 +16,6 @@ extern "C" {
 
 namespace omnihost::media {
 namespace {
-
-struct codec_ctx_deleter {
-    void operator()(AVCodecContext *c) const { avcodec_free_context(&c); }
-};
-struct packet_deleter {
-    void operator()(AVPacket *p) const { av_packet_free(&p); }
-};
-struct frame_deleter {
-    void operator()(AVFrame *f) const { av_frame_free(&f); }
-};
-struct sws_deleter {
-    void operator()(SwsContext *s) const { sws_freeContext(s); }
-};
-
-std::string av_text(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-    av_strerror(err, buf, sizeof buf);
-    return buf;
-}
 
 const char *format_name(image_format f) {
     switch (f) {
@@ -92,7 +74,7 @@ decoded_image decode_image(const uint8_t *data, size_t size, const image_decode_
 
     const AVCodec *codec = avcodec_find_decoder(codec_for(header.format));
     if (!codec) throw media_error(std::string("this FFmpeg build has no ") + name + " decoder");
-    std::unique_ptr<AVCodecContext, codec_ctx_deleter> dec(avcodec_alloc_context3(codec));
+    detail::codec_ctx_ptr dec(avcodec_alloc_context3(codec));
     if (!dec) throw media_error("out of memory allocating an image decoder");
     // A backstop for what the header scan cannot see (a JPEG whose later frame header differs):
     // the decoder itself refuses any frame above this many pixels before allocating it.
@@ -104,10 +86,10 @@ decoded_image decode_image(const uint8_t *data, size_t size, const image_decode_
     // has them): a user's picture with grey blocks in it is not the picture they sent.
     dec->err_recognition = AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_BUFFER | AV_EF_EXPLODE;
     if (int e = avcodec_open2(dec.get(), codec, nullptr); e < 0)
-        throw media_error(std::string("cannot open the ") + name + " decoder: " + av_text(e));
+        throw media_error(std::string("cannot open the ") + name + " decoder: " + detail::av_error_text(e));
 
-    std::unique_ptr<AVPacket, packet_deleter> pkt(av_packet_alloc());
-    std::unique_ptr<AVFrame, frame_deleter> frame(av_frame_alloc());
+    detail::packet_ptr pkt(av_packet_alloc());
+    detail::frame_ptr frame(av_frame_alloc());
     if (!pkt || !frame) throw media_error("out of memory allocating an image decoder");
     // The whole file is one packet: FFmpeg's PNG, MJPEG and WebP decoders each take a complete
     // image file per packet. The packet needs its own padded copy.
@@ -117,12 +99,12 @@ decoded_image decode_image(const uint8_t *data, size_t size, const image_decode_
     int e = avcodec_send_packet(dec.get(), pkt.get());
     if (e >= 0) e = avcodec_send_packet(dec.get(), nullptr);
     if (e < 0 && e != AVERROR_EOF)
-        throw media_error(std::string("the ") + name + " image is corrupt: " + av_text(e));
+        throw media_error(std::string("the ") + name + " image is corrupt: " + detail::av_error_text(e));
     e = avcodec_receive_frame(dec.get(), frame.get());
     if (e < 0)
         throw media_error(std::string("the ") + name + " image is corrupt: " +
                           (e == AVERROR_EOF || e == AVERROR(EAGAIN) ? "no picture in it"
-                                                                    : av_text(e)));
+                                                                    : detail::av_error_text(e)));
     // Errors the decoder concealed (a truncated JPEG decodes to grey below the cut) are errors here:
     // a half-grey picture is not what the user sent.
     if (frame->decode_error_flags != 0 || (frame->flags & AV_FRAME_FLAG_CORRUPT))
@@ -135,7 +117,7 @@ decoded_image decode_image(const uint8_t *data, size_t size, const image_decode_
 
     bool full_range = frame->color_range == AVCOL_RANGE_JPEG;
     const AVPixelFormat src = plain_format(AVPixelFormat(frame->format), full_range);
-    std::unique_ptr<SwsContext, sws_deleter> sws(
+    detail::sws_ptr sws(
         sws_getContext(frame->width, frame->height, src, frame->width, frame->height,
                        AV_PIX_FMT_RGB24, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
                        nullptr, nullptr, nullptr));

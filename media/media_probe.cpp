@@ -1,5 +1,6 @@
 #include "media/media_probe.h"
 
+#include "media/ffmpeg_owners.h"
 #include "media/media_error.h"
 #include "media/memory_io.h"
 
@@ -17,11 +18,7 @@ namespace omnihost::media {
 namespace {
 
 void check(int err, const char *what) {
-    if (err < 0) {
-        char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
-        av_strerror(err, buf, sizeof buf);
-        throw media_error(std::string("media probe: ") + what + " failed: " + buf);
-    }
+    if (err < 0) throw media_error(std::string("media probe: ") + what + " failed: " + detail::av_error_text(err));
 }
 
 std::vector<std::string> scan_boxes(const std::vector<uint8_t> &b) {
@@ -51,9 +48,6 @@ struct input_closer {
         avformat_close_input(&ic);
         detail::memory_io_close(pb);
     }
-};
-struct codec_ctx_deleter {
-    void operator()(AVCodecContext *c) const { avcodec_free_context(&c); }
 };
 
 }  // namespace
@@ -110,7 +104,7 @@ media_info probe_media(const std::vector<uint8_t> &bytes, bool decode_video) {
     const AVCodecParameters *par = ic->streams[video_index]->codecpar;
     const AVCodec *codec = avcodec_find_decoder(par->codec_id);
     if (!codec) throw media_error("media probe: no decoder for " + info.video_codec);
-    std::unique_ptr<AVCodecContext, codec_ctx_deleter> dec(avcodec_alloc_context3(codec));
+    detail::codec_ctx_ptr dec(avcodec_alloc_context3(codec));
     check(avcodec_parameters_to_context(dec.get(), par), "copying codec parameters");
     check(avcodec_open2(dec.get(), codec, nullptr), "opening the decoder");
 

@@ -1,5 +1,6 @@
 #include "media/mp4_export.h"
 
+#include "media/ffmpeg_owners.h"
 #include "media/media_error.h"
 #include "media/memory_io.h"
 
@@ -19,37 +20,9 @@ extern "C" {
 namespace omnihost::media {
 namespace {
 
-std::string av_reason(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
-    av_strerror(err, buf, sizeof buf);
-    return buf;
-}
-
 void check(int err, const char *what) {
-    if (err < 0) throw media_error(std::string("MP4 export: ") + what + " failed: " + av_reason(err));
+    if (err < 0) throw media_error(std::string("MP4 export: ") + what + " failed: " + detail::av_error_text(err));
 }
-
-// RAII owners so every early exit frees what FFmpeg allocated.
-struct format_ctx_deleter {
-    void operator()(AVFormatContext *oc) const {
-        if (!oc) return;
-        detail::memory_io_close(oc->pb);
-        oc->pb = nullptr;
-        avformat_free_context(oc);
-    }
-};
-struct codec_ctx_deleter {
-    void operator()(AVCodecContext *c) const { avcodec_free_context(&c); }
-};
-struct frame_deleter {
-    void operator()(AVFrame *f) const { av_frame_free(&f); }
-};
-struct packet_deleter {
-    void operator()(AVPacket *p) const { av_packet_free(&p); }
-};
-struct sws_deleter {
-    void operator()(SwsContext *s) const { sws_freeContext(s); }
-};
 
 void validate(const uint8_t *rgb24, int frames, int width, int height, const mp4_options &o) {
     auto bad = [](const std::string &m) { throw media_error("MP4 export: " + m); };
@@ -102,13 +75,13 @@ std::vector<uint8_t> encode_mp4(const uint8_t *rgb24, int frames, int width, int
     detail::memory_file file;
     AVFormatContext *raw_oc = nullptr;
     check(avformat_alloc_output_context2(&raw_oc, nullptr, "mp4", nullptr), "creating the mp4 muxer");
-    std::unique_ptr<AVFormatContext, format_ctx_deleter> oc(raw_oc);
+    detail::output_format_ptr oc(raw_oc);
     detail::memory_io_attach_output(oc.get(), file);
 
     AVStream *st = avformat_new_stream(oc.get(), nullptr);
     if (!st) throw media_error("MP4 export: out of memory creating the video stream");
 
-    std::unique_ptr<AVCodecContext, codec_ctx_deleter> enc(avcodec_alloc_context3(codec));
+    detail::codec_ctx_ptr enc(avcodec_alloc_context3(codec));
     if (!enc) throw media_error("MP4 export: out of memory creating the encoder");
     enc->width = width;
     enc->height = height;
@@ -134,13 +107,13 @@ std::vector<uint8_t> encode_mp4(const uint8_t *rgb24, int frames, int width, int
     av_dict_free(&mux_opts);
     check(err, "writing the mp4 header");
 
-    std::unique_ptr<SwsContext, sws_deleter> sws(
+    detail::sws_ptr sws(
         sws_getContext(width, height, AV_PIX_FMT_RGB24, width, height, AV_PIX_FMT_YUV420P,
                        SWS_BICUBIC, nullptr, nullptr, nullptr));
     if (!sws) throw media_error("MP4 export: could not create the RGB -> yuv420p converter");
 
-    std::unique_ptr<AVFrame, frame_deleter> frame(av_frame_alloc());
-    std::unique_ptr<AVPacket, packet_deleter> pkt(av_packet_alloc());
+    detail::frame_ptr frame(av_frame_alloc());
+    detail::packet_ptr pkt(av_packet_alloc());
     if (!frame || !pkt) throw media_error("MP4 export: out of memory allocating a frame");
     frame->format = AV_PIX_FMT_YUV420P;
     frame->width = width;
