@@ -59,7 +59,7 @@ RuntimeSlot::RuntimeSlot(BackendFactory factory, ProgressSink progress_sink,
                          std::chrono::milliseconds health_interval, SlotDeadlines deadlines)
     : factory_(std::move(factory)), progress_sink_(std::move(progress_sink)),
       health_interval_(health_interval), deadlines_(deadlines),
-      worker_(std::make_unique<SerialWorker>()) {
+      health_call_(std::make_shared<HealthCall>()), worker_(std::make_unique<SerialWorker>()) {
     health_thread_ = std::thread([this] { health_loop(); });
     watchdog_thread_ = std::thread([this] { watchdog_loop(); });
 }
@@ -165,8 +165,18 @@ bool RuntimeSlot::install(std::unique_ptr<Backend> backend, uint64_t epoch) {
     return true;
 }
 
+void RuntimeSlot::wait_health_left(const Backend *instance) {
+    // A copy: a worker abandoned while waiting here may outlive the slot.
+    const std::shared_ptr<HealthCall> health_call = health_call_;
+    std::unique_lock lock(health_call->mutex);
+    health_call->left.wait(lock, [&] { return health_call->instance != instance; });
+}
+
 bool RuntimeSlot::unload(std::unique_ptr<Backend> backend) {
+    // Out of backend_, so no new health() can begin in it; one still running must return before
+    // stop(). Waiting inside the stop call puts a stuck health() under the stop deadline.
     auto call = begin_call("stop", nullptr);
+    wait_health_left(backend.get());
     const BackendStatus status = backend->stop();
     if (!end_call(call)) {
         (void)backend.release();
@@ -380,6 +390,8 @@ bool RuntimeSlot::wait_for_state(std::initializer_list<SlotState> states,
 }
 
 void RuntimeSlot::health_loop() {
+    // A copy: after a health() call shutdown gave up on, this is all the thread may touch.
+    const std::shared_ptr<HealthCall> health_call = health_call_;
     while (!closing_) {
         {
             std::unique_lock lock(health_wait_mutex_);
@@ -394,11 +406,22 @@ void RuntimeSlot::health_loop() {
         }
         std::string answer;
         BackendStatus status;
+        Backend *instance = nullptr;
         {
             std::lock_guard lock(backend_mutex_);
             if (!backend_ || backend_epoch_ != epoch) continue;
-            status = backend_->health(answer);
+            std::lock_guard in(health_call->mutex);
+            if (health_call->closing) return;
+            instance = backend_.get();
+            health_call->instance = instance;
         }
+        status = instance->health(answer);
+        {
+            std::lock_guard in(health_call->mutex);
+            if (health_call->slot_gone) return; // shutdown gave up waiting: `this` may be gone
+            health_call->instance = nullptr;
+        }
+        health_call->left.notify_all();
         if (!status.ok()) {
             // A health() error is not a death certificate: log it, keep serving.
             spdlog::warn("plugin health() returned an error: {}", status.message);

@@ -82,7 +82,7 @@ struct SlotSnapshot {
 };
 
 // What became of a call into the slot, in the slot's own terms. The slot knows nothing of HTTP:
-// the API layer maps these (api/http_status.h).
+// the API layer maps these (services/http_status.h).
 enum class slot_outcome {
     done,           // finished: a stop that reached idle, a cancel requested
     accepted,       // goes on in the background: a start loading, a stop still stopping
@@ -208,13 +208,19 @@ private:
     bool watchdog_stop_ = false;
     std::condition_variable watch_cv_;   // current_call_ or its deadline changed
 
-    // backend_ is replaced only on the worker (or leaked by abandon()), under backend_mutex_, so
-    // the health thread can use it under the same mutex without racing destruction.
+    // backend_ is replaced only on the worker (or leaked by abandon()), under backend_mutex_. The
+    // health thread takes the instance under that mutex but calls health() outside it (a health()
+    // stuck in a plugin must not block abandon() or status); HealthCall says which instance it is
+    // in, and nothing stops or destroys that instance until it has left (see unload()).
     // backend_epoch_ is the start (epoch_) that made it: a teardown for a failure of one instance
     // finds that instance or nothing, never a newer one, whatever stop/start came in between.
     std::mutex backend_mutex_;
     std::unique_ptr<Backend> backend_;
     uint64_t backend_epoch_ = 0;
+
+    struct HealthCall;
+    std::shared_ptr<HealthCall> health_call_; // shared with the health thread, which may outlive the slot
+    void wait_health_left(const Backend *instance);
 
     std::atomic<bool> closing_{false};
     std::mutex health_wait_mutex_;

@@ -178,9 +178,22 @@ void RuntimeSlot::watchdog_loop() {
 
 void RuntimeSlot::shutdown(std::chrono::milliseconds wait) {
     if (closing_.exchange(true)) return;
-    health_wait_cv_.notify_all();
-    if (health_thread_.joinable()) health_thread_.join();
     const auto deadline = Clock::now() + wait;
+    health_wait_cv_.notify_all();
+    {
+        // A health() that does not return by the deadline is left running; its thread is let go
+        // and, marked, touches nothing of the slot when (if) the call returns.
+        std::unique_lock in(health_call_->mutex);
+        health_call_->closing = true;
+        if (!health_call_->left.wait_until(in, deadline, [this] { return health_call_->instance == nullptr; })) {
+            health_call_->slot_gone = true;
+            in.unlock();
+            spdlog::error("plugin health was still running {} after the host began shutting down; left running",
+                          seconds_text(wait));
+            health_thread_.detach();
+        }
+    }
+    if (health_thread_.joinable()) health_thread_.join();
     std::unique_lock lock(mutex_);
     request_cancel_locked(load_job_);
     request_cancel_locked(generation_job_);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -23,6 +24,18 @@ std::string seconds_text(std::chrono::milliseconds span); // "0.1 s", "30 s"
 } // namespace omnihost::slot_detail
 
 namespace omnihost {
+
+// The plugin instance the health thread is calling health() in, if any. Shared by the slot and
+// its health thread: when shutdown gives up on a health() that does not return, it marks the
+// slot gone and lets the thread go; the thread, when (if) the call returns, sees the mark here and
+// touches nothing of the slot.
+struct RuntimeSlot::HealthCall {
+    std::mutex mutex;
+    std::condition_variable left; // `instance` went back to null
+    const Backend *instance = nullptr;
+    bool closing = false;   // no new health() call begins
+    bool slot_gone = false; // shutdown stopped waiting: the slot may no longer exist
+};
 
 struct RuntimeSlot::Job {
     std::string id;

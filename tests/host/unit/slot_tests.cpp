@@ -70,7 +70,8 @@ struct Script {
     std::atomic<bool> load_hangs{false};     // start() blocks at `load_gate`, deaf to cancel
     std::atomic<bool> generate_hangs{false}; // generate() blocks at `generate_gate`
     std::atomic<bool> stop_hangs{false};     // stop() blocks at `stop_gate`
-    Gate load_gate, generate_gate, stop_gate;
+    std::atomic<bool> health_hangs{false};   // health() blocks at `health_gate`
+    Gate load_gate, generate_gate, stop_gate, health_gate;
     std::atomic<int> stops{0};
     std::atomic<int> destroyed{0};
     std::atomic<int> progress_events{0};
@@ -106,6 +107,8 @@ public:
         return {};
     }
     BackendStatus health(std::string &out) override {
+        Inside inside(script_);
+        if (script_.health_hangs) script_.health_gate.pass();
         out = script_.health_failed ? R"({"ready":false,"failed":true,"message":"server exited with code 3"})"
                                     : R"({"ready":true,"failed":false,"message":"fine"})";
         return {};
@@ -161,6 +164,7 @@ struct Fixture {
         script.load_gate.release();
         script.generate_gate.release();
         script.stop_gate.release();
+        script.health_gate.release();
         wait_until([this] { return script.calls_inside.load() == 0; });
     }
     Script script;
@@ -389,6 +393,64 @@ TEST_CASE("a stop that hangs is abandoned at the stop deadline; status answers m
     REQUIRE(f.script.stop_gate.release());
     REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
     CHECK(f.script.destroyed_of[1] == 0); // the stuck instance is leaked, not destroyed late
+}
+
+TEST_CASE("a health() stuck in the plugin blocks neither abandoning a stuck generate nor the slot's control plane") {
+    Fixture f(short_deadlines);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    f.script.health_hangs = true;
+    REQUIRE(f.script.health_gate.wait_inside(1));
+    f.script.generate_hangs = true;
+    auto pending = f.slot.generate_async(video_call("deaf"));
+    REQUIRE(f.script.generate_gate.wait_inside(1));
+    CHECK(f.slot.cancel("deaf").outcome == slot_outcome::done);
+    // Abandoning the generate used to wait for the mutex the stuck health() held.
+    REQUIRE(pending.wait_for(5s) == std::future_status::ready);
+    CHECK(pending.get().status.message.find("ignored its cancel") != std::string::npos);
+    CHECK(f.slot.snapshot().state == SlotState::Failed);
+    CHECK(f.slot.stop(1s).outcome == slot_outcome::done);
+    f.script.generate_hangs = false;
+    f.script.health_hangs = false;
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    CHECK(f.slot.generate(video_call()).status.ok());
+    REQUIRE(f.script.health_gate.release());
+    REQUIRE(f.script.generate_gate.release());
+    REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
+    CHECK(f.script.destroyed_of[1] == 0); // leaked with the generate, never destroyed under health()
+}
+
+TEST_CASE("a stop waits for a stuck health() only until the stop deadline; the instance is then abandoned") {
+    Fixture f(short_deadlines);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    f.script.health_hangs = true;
+    REQUIRE(f.script.health_gate.wait_inside(1));
+    CHECK(f.slot.stop(0ms).outcome == slot_outcome::accepted);
+    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    CHECK(f.slot.snapshot().error.find("plugin stop did not return within 0.1 s") != std::string::npos);
+    CHECK(f.script.stops_of[1] == 0); // never stopped while health() ran in it
+    f.script.health_hangs = false;
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.script.health_gate.release());
+    REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
+    CHECK(f.script.destroyed_of[1] == 0);
+}
+
+TEST_CASE("shutdown does not wait past its deadline for a stuck health()") {
+    Fixture f(short_deadlines);
+    CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
+    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    f.script.health_hangs = true;
+    REQUIRE(f.script.health_gate.wait_inside(1));
+    auto closed = std::async(std::launch::async, [&] { f.slot.shutdown(100ms); });
+    CHECK(closed.wait_for(5s) == std::future_status::ready);
+    // The let-go health thread returns into nothing of the slot.
+    REQUIRE(f.script.health_gate.release());
+    REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
+    CHECK(f.script.destroyed_of[1] == 0);
 }
 
 TEST_CASE("a load that ignores the cancel of a stop is abandoned at the cancel deadline") {
