@@ -99,6 +99,7 @@ private:
 JobManager::JobManager(JobStore &store, RuntimeSlot &slot, log_bus::bus *bus, JobManagerOptions options)
     : store_(store), slot_(slot), bus_(bus), options_(std::move(options)) {
     if (options_.worker_id.empty()) options_.worker_id = make_worker_id();
+    store_.set_origin(options_.worker_id);
     if (options_.lease < std::chrono::milliseconds(300)) options_.lease = std::chrono::milliseconds(300);
 }
 
@@ -130,6 +131,12 @@ void JobManager::start() {
     spdlog::info("jobs: {} (queue depth {}, outputs in {}, worker {})", store_.describe(), options_.queue_depth,
                  options_.output_dir, options_.worker_id);
     worker_ = std::thread([this] { worker_loop(); });
+    if (store_.shared()) {
+        // Other hosts' job changes reach this host's WebSocket clients as they happen.
+        listener_ = std::make_unique<PgListener>(store_.libpq_connection(), JobStore::kNotifyChannel,
+                                                 [this](const std::string &payload) { on_remote_event(payload); });
+        listener_->start();
+    }
 }
 
 void JobManager::stop() {
@@ -140,6 +147,7 @@ void JobManager::stop() {
         stopping_ = true;
         running = running_id_;
     }
+    if (listener_) listener_->stop();
     // Never call the slot under mutex_: its progress callbacks take mutex_.
     if (!running.empty()) slot_.cancel(running);
     wake_.notify_all();
@@ -615,15 +623,48 @@ JobStats JobManager::stats() {
     return stats;
 }
 
-void JobManager::publish(const std::string &kind, const JobRecord &job) {
-    JobEvent event{kind, job};
-    event.job.request = nlohmann::json::object();
+namespace {
+JobRecord slim(const JobRecord &job) {
+    JobRecord out = job;
+    out.request = nlohmann::json::object();
     for (const char *key : {"prompt", "text", "seed"})
-        if (job.request.contains(key)) event.job.request[key] = job.request[key];
-    if (bus_) {
-        nlohmann::json frame = {{"event", kind}, {"job", job_to_json(event.job, false)}};
-        bus_->publish_event("job", frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        if (job.request.contains(key)) out.request[key] = job.request[key];
+    return out;
+}
+} // namespace
+
+void JobManager::publish_to_bus(const std::string &kind, const JobRecord &job) {
+    if (!bus_) return;
+    nlohmann::json frame = {{"event", kind}, {"job", job_to_json(job, false)}};
+    bus_->publish_event("job", frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// "<kind> <origin worker> <id>" from another host (job_store.h). Only the WebSocket hears it:
+// subscribers (/metrics) count this host's own jobs.
+void JobManager::on_remote_event(const std::string &payload) {
+    const auto first = payload.find(' ');
+    const auto second = first == std::string::npos ? std::string::npos : payload.find(' ', first + 1);
+    if (second == std::string::npos) return;
+    const std::string kind = payload.substr(0, first);
+    const std::string origin = payload.substr(first + 1, second - first - 1);
+    const std::string id = payload.substr(second + 1);
+    if (origin == options_.worker_id || !valid_job_id(id)) return; // ours: already published here
+    if (kind == "removed") {
+        JobRecord gone;
+        gone.id = id;
+        publish_to_bus(kind, gone);
+        notify_finished();
+        return;
     }
+    const auto job = store_.get(id);
+    if (!job) return;
+    publish_to_bus(kind, slim(*job));
+    if (is_terminal(job->state)) notify_finished(); // a local wait_finished() on it wakes now
+}
+
+void JobManager::publish(const std::string &kind, const JobRecord &job) {
+    JobEvent event{kind, slim(job)};
+    publish_to_bus(kind, event.job);
     std::lock_guard lock(subscribers_mutex_);
     for (auto &[key, callback] : subscribers_) {
         try {

@@ -19,6 +19,7 @@
 
 #include "jobs/job_service.h"
 #include "jobs/job_store.h"
+#include "jobs/pg_listener.h"
 #include "jobs/progress_tracker.h"
 
 namespace omnihost {
@@ -85,6 +86,8 @@ private:
     void enforce_quota(const std::string &keep_id);
     void reap(bool all_running);
     void publish(const std::string &kind, const JobRecord &job);
+    void publish_to_bus(const std::string &kind, const JobRecord &job);
+    void on_remote_event(const std::string &payload);
     void notify_finished();
 
     JobStore &store_;
@@ -110,6 +113,7 @@ private:
     uint64_t next_subscriber_ = 0;
 
     std::thread worker_;
+    std::unique_ptr<PgListener> listener_; // PostgreSQL: other hosts' job changes, pushed
 };
 
 // "hostname:pid:random" — unique per process, readable in job records.

@@ -264,6 +264,12 @@ std::string JobStore::sql(const std::string &text) const {
     return out;
 }
 
+void JobStore::notify(Poco::Data::Session &s, const std::string &kind, const std::string &id) {
+    if (!postgres_) return;
+    // Delivered at the commit of the surrounding transaction (at once outside one).
+    s << "SELECT pg_notify('" + std::string(kNotifyChannel) + "', $1)", bind(kind + " " + origin_ + " " + id), now;
+}
+
 template <typename F> auto JobStore::locked(F &&body) {
     std::lock_guard lock(mutex_);
     try {
@@ -331,6 +337,7 @@ SubmitResult JobStore::insert(const JobRecord &job, int64_t max_queued) {
         s << sql("INSERT INTO omnihost_jobs (id, task, model, request, state, created_ms) VALUES (?, ?, ?, ?, 'queued', ?)"),
             bind(job.id), bind(job.task), bind(job.model), bind(job.request.dump()),
             bind(static_cast<Poco::Int64>(job.created_ms)), now;
+        notify(s, "queued", job.id);
         s.commit();
         result.position = queued + 1;
         return result;
@@ -449,6 +456,7 @@ std::optional<JobRecord> JobStore::claim(const ClaimFilter &filter, const std::s
         st << sql(std::string("SELECT ") + kColumns + " FROM omnihost_jobs WHERE id = ?"), bind(id);
         st.execute();
         RecordSet rs(st);
+        notify(s, "running", id);
         s.commit();
         if (rs.rowCount() == 0) return std::nullopt;
         return row_to_record(rs, 0, nullptr);
@@ -480,6 +488,7 @@ LeaseState JobStore::renew(const std::string &id, const std::string &worker, int
             Poco::Int64 cancel = 0;
             s << sql("SELECT cancel_requested FROM omnihost_jobs WHERE id = ?"), bind(id), into(cancel), now;
             lease.cancel_requested = cancel != 0;
+            notify(s, "progress", id);
         }
         return lease;
     });
@@ -495,7 +504,9 @@ bool JobStore::finish(const std::string &id, const std::string &worker, JobState
             bind(std::string(job_state_name(state))), bind(error), bind(error_status), bind(output.path), bind(output.mime_type),
             bind(static_cast<Poco::Int64>(output.bytes)), bind(metadata.dump()),
             bind(static_cast<Poco::Int64>(now_epoch_ms())), bind(id), bind(worker);
-        return update.execute() > 0;
+        const bool ours = update.execute() > 0;
+        if (ours) notify(s, job_state_name(state), id);
+        return ours;
     });
 }
 
@@ -516,6 +527,7 @@ CancelOutcome JobStore::cancel(const std::string &id) {
                      "cancel_requested = 1, finished_ms = ? WHERE id = ?"),
                 bind(static_cast<Poco::Int64>(now_epoch_ms())), bind(id), now;
             outcome = CancelOutcome::Cancelled;
+            notify(s, "cancelled", id);
         } else if (state == JobState::Running) {
             s << sql("UPDATE omnihost_jobs SET cancel_requested = 1 WHERE id = ?"), bind(id), now;
             outcome = CancelOutcome::CancelRequested;
@@ -541,6 +553,7 @@ RemoveOutcome JobStore::remove_finished(const std::string &id, std::string *outp
             return RemoveOutcome::NotFinished;
         }
         s << sql("DELETE FROM omnihost_jobs WHERE id = ?"), bind(id), now;
+        notify(s, "removed", id);
         s.commit();
         if (output_path) *output_path = paths.front();
         return RemoveOutcome::Removed;
@@ -565,17 +578,20 @@ ReapResult JobStore::reap(int max_attempts, bool all_running) {
                 s << sql("UPDATE omnihost_jobs SET state = 'cancelled', error = 'cancelled', error_status = 409, finished_ms = ?, lease_until_ms = 0 WHERE id = ?"),
                     bind(finished), bind(ids[i]), now;
                 result.cancelled.push_back(ids[i]);
+                notify(s, "cancelled", ids[i]);
             } else if (attempts[i] >= max_attempts) {
                 const std::string why = "its worker stopped " + std::to_string(attempts[i]) +
                                         " times while running it (host killed or unreachable); not retried";
                 s << sql("UPDATE omnihost_jobs SET state = 'failed', error = ?, error_status = 500, finished_ms = ?, lease_until_ms = 0 WHERE id = ?"),
                     bind(why), bind(finished), bind(ids[i]), now;
                 result.failed.push_back(ids[i]);
+                notify(s, "failed", ids[i]);
             } else {
                 s << sql("UPDATE omnihost_jobs SET state = 'queued', worker = '', lease_until_ms = 0, started_ms = 0, "
                          "step = 0, total = 0, phase = '', message = '', eta_ms = -1 WHERE id = ?"),
                     bind(ids[i]), now;
                 result.requeued.push_back(ids[i]);
+                notify(s, "queued", ids[i]);
             }
         }
         s.commit();

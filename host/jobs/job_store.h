@@ -60,6 +60,13 @@ public:
     JobStore &operator=(const JobStore &) = delete;
 
     bool shared() const { return postgres_; }  // true for PostgreSQL (several hosts)
+    // PostgreSQL: libpq keywords of the database (for a LISTEN connection of its own).
+    const std::string &libpq_connection() const { return connection_; }
+    // PostgreSQL: every change of a job is also sent as NOTIFY omnihost_jobs '<kind> <origin> <id>'
+    // (kind: queued, running, progress, succeeded, failed, cancelled, removed), `origin` being
+    // this host's worker id, so the other hosts show it at once.
+    void set_origin(const std::string &worker) { origin_ = worker; }
+    static constexpr const char *kNotifyChannel = "omnihost_jobs";
     std::string describe() const;              // "SQLite /x/jobs.db" or "PostgreSQL host:port/db"
 
     // Inserts a queued job unless `max_queued` jobs are already queued (returns 429 then) or the
@@ -113,6 +120,8 @@ private:
     template <typename F> auto locked(F &&body);
     void create_schema();
     std::string sql(const std::string &text) const; // '?' -> '$n' for PostgreSQL
+    void notify(Poco::Data::Session &s, const std::string &kind, const std::string &id);
+    std::string origin_;
 
     bool postgres_ = false;
     std::string description_;

@@ -1,8 +1,17 @@
 // Two real hosts sharing one real PostgreSQL server (started by the test on loopback): one queue,
 // one history. Every job runs exactly once; a job whose worker is killed -9 is taken over by the
 // other host once its lease (2 s here) runs out.
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <set>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/WebSocket.h>
+#include <Poco/Timespan.h>
 
 #include <doctest/doctest.h>
 
@@ -103,6 +112,49 @@ TEST_CASE("a job whose host is killed -9 is finished by the other host after the
     CHECK(seen["progress"]["phase"] == "denoise");
     CHECK(delete_job(c.port(), "remote-cancel").status == 202);
     CHECK(wait_job_state(c.port(), "remote-cancel", "cancelled")["state"] == "cancelled");
+    fs::remove_all(outputs);
+}
+
+TEST_CASE("a job run by one host reaches the other host's WebSocket as it happens (LISTEN/NOTIFY), not by a poll") {
+    PgServer pg;
+    const fs::path outputs = temp_outputs();
+    HostProcess a({shared_args(pg, outputs)});
+    HostProcess b({shared_args(pg, outputs)});
+    start_test_model(a.port(), "video"); // B loads nothing: it never runs the job, it only hears of it
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(b.port()));
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/ws/omni/logs", Poco::Net::HTTPMessage::HTTP_1_1);
+    Poco::Net::HTTPResponse response;
+    Poco::Net::WebSocket ws(session, request, response);
+    ws.setReceiveTimeout(Poco::Timespan(1, 0));
+    REQUIRE(submit_job(a.port(), {{"task", "video"}, {"prompt", "heard"}, {"job_id", "heard"}, {"test_steps", 30},
+                                  {"test_step_ms", 50}}).status == 202);
+    std::set<std::string> events;
+    int last_step = 0;
+    std::string worker;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::vector<char> buffer(1 << 20);
+    while (std::chrono::steady_clock::now() < deadline && !events.count("succeeded")) {
+        int flags = 0;
+        int n = 0;
+        try {
+            n = ws.receiveFrame(buffer.data(), static_cast<int>(buffer.size()), flags);
+        } catch (const Poco::TimeoutException &) {
+            continue;
+        }
+        if (n <= 0) break;
+        const json frame = json::parse(std::string(buffer.data(), static_cast<size_t>(n)), nullptr, false);
+        if (!frame.is_object() || frame.value("type", "") != "job" || !frame.contains("job")) continue;
+        if (frame["job"].value("id", "") != "heard") continue;
+        events.insert(frame.value("event", ""));
+        worker = frame["job"].value("worker", "");
+        if (frame.value("event", "") == "progress") last_step = std::max(last_step, frame["job"]["progress"]["step"].get<int>());
+    }
+    ws.close();
+    CHECK(events.count("running"));
+    CHECK(events.count("progress"));
+    CHECK(events.count("succeeded"));
+    CHECK(last_step >= 1);
+    CHECK(worker.find(numbered("-", static_cast<int>(a.pid())) + "-") != std::string::npos); // run by A
     fs::remove_all(outputs);
 }
 
