@@ -18,6 +18,7 @@
 #include "log_bus/ws_logs_handler.h"
 #include "metrics/metrics_handler.h"
 #include "openai/openai_routes.h"
+#include "api/route_handlers.h"
 
 namespace omnihost {
 namespace {
@@ -74,42 +75,14 @@ std::string route_template(const std::string &path) {
     return "static";
 }
 
-// Answers one fixed error (auth, unknown path, wrong method).
-class ErrorHandler : public Poco::Net::HTTPRequestHandler {
-public:
-    ErrorHandler(ApiError error, std::string allow = "") : error_(std::move(error)), allow_(std::move(allow)) {}
-    void handleRequest(Request &request, Response &response) override {
-        // Consume a small body so a kept-alive connection stays in sync; larger ones get closed.
-        std::string ignored;
-        if (read_body(request, 1 << 20, ignored)) response.setKeepAlive(false);
-        if (!allow_.empty()) response.set("Allow", allow_);
-        if (error_.status == 401) response.set("WWW-Authenticate", "Bearer");
-        send_error(response, error_);
-    }
+// The playground API's handlers (route_handlers.h) write errors as {"error","field"}.
+Poco::Net::HTTPRequestHandler *error_handler(ApiError error, std::string allow = "") {
+    return new FixedErrorHandler(send_error, std::move(error), std::move(allow));
+}
 
-private:
-    ApiError error_;
-    std::string allow_;
-};
-
-class ApiHandler : public Poco::Net::HTTPRequestHandler {
-public:
-    ApiHandler(ApiContext &context, HandlerFn handler) : context_(context), handler_(handler) {}
-    void handleRequest(Request &request, Response &response) override {
-        try {
-            handler_(context_, request, response);
-        } catch (const std::exception &e) {
-            spdlog::error("{} {}: {}", request.getMethod(), request.getURI(), e.what());
-            if (!response.sent()) send_error(response, {500, std::string("internal error: ") + e.what(), ""});
-        } catch (...) {
-            if (!response.sent()) send_error(response, {500, "internal error", ""});
-        }
-    }
-
-private:
-    ApiContext &context_;
-    HandlerFn handler_;
-};
+Poco::Net::HTTPRequestHandler *api_handler(ApiContext &context, HandlerFn handler, const std::string &route) {
+    return new RouteHandler(send_error, context, handler, route);
+}
 
 // Puts the security headers on whatever the inner handler answers (API, static, errors, the
 // WebSocket's refusals).
@@ -146,7 +119,7 @@ private:
 Poco::Net::HTTPRequestHandler *refuse(const Poco::Net::HTTPServerRequest &request, const ApiError &error) {
     spdlog::warn("refused {} {} ({}): {}", request.getMethod(), path_of(request.getURI()).substr(0, 200),
                  error.status, error.message);
-    return new ErrorHandler(error);
+    return error_handler(error);
 }
 
 } // namespace
@@ -180,12 +153,12 @@ Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerReque
     if (openai::is_openai_path(path)) return openai::make_handler(context_, request, path);
     if (is_api || is_ws || is_metrics) {
         if (!request_is_authorized(request, context_.options.token, is_ws))
-            return new ErrorHandler({401, "Authorization: a valid bearer token is required", "Authorization"});
+            return error_handler({401, "Authorization: a valid bearer token is required", "Authorization"});
     }
-    if (is_metrics) return new ApiHandler(context_, metrics::handle_metrics);
+    if (is_metrics) return api_handler(context_, metrics::handle_metrics, path);
     if (is_ws) {
         if (path == log_bus::ws_logs_path) return log_bus::make_ws_logs_handler(*context_.bus, ws_options_);
-        return new ErrorHandler({404, "no WebSocket at " + path, ""});
+        return error_handler({404, "no WebSocket at " + path, ""});
     }
     if (is_api) {
         auto it = routes().find(path);
@@ -193,21 +166,21 @@ Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerReque
         static const Route job_item{"GET,DELETE", handle_job_item};
         if (it == routes().end() && path.rfind("/api/jobs/", 0) == 0) {
             if (!method_allowed(job_item.method, request.getMethod()))
-                return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + path + " (use GET, DELETE)", ""},
+                return error_handler({405, "method " + request.getMethod() + " not allowed on " + path + " (use GET, DELETE)", ""},
                                         "GET, DELETE");
             if (auto refusal = check_json_content_type(request)) return refuse(request, *refusal);
-            return new ApiHandler(context_, job_item.handler);
+            return api_handler(context_, job_item.handler, "/api/jobs/{id}");
         }
-        if (it == routes().end()) return new ErrorHandler({404, "no API endpoint " + path, ""});
+        if (it == routes().end()) return error_handler({404, "no API endpoint " + path, ""});
         if (!method_allowed(it->second.method, request.getMethod())) {
             std::string allow = it->second.method;
             for (size_t at = allow.find(','); at != std::string::npos; at = allow.find(',', at + 2)) allow.replace(at, 1, ", ");
-            return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + path +
+            return error_handler({405, "method " + request.getMethod() + " not allowed on " + path +
                                               " (use " + allow + ")", ""},
                                     allow);
         }
         if (auto refusal = check_json_content_type(request)) return refuse(request, *refusal);
-        return new ApiHandler(context_, it->second.handler);
+        return api_handler(context_, it->second.handler, path);
     }
     return new StaticHandler(context_.options.web_dir);
 }

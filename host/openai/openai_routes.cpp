@@ -14,6 +14,7 @@
 #include "api/auth.h"
 #include "api/browser_guard.h"
 #include "api/http_io.h"
+#include "api/route_handlers.h"
 #include "jobs/job_types.h"
 #include "openai/openai_errors.h"
 #include "openai/openai_handlers.h"
@@ -48,40 +49,12 @@ const Route kRoutes[] = {
 
 constexpr const char *kVideosPrefix = "/v1/videos/";
 
-class ErrorHandler : public Poco::Net::HTTPRequestHandler {
-public:
-    ErrorHandler(ApiError error, std::string allow = "") : error_(std::move(error)), allow_(std::move(allow)) {}
-    void handleRequest(Request &request, Response &response) override {
-        // Consume a small body so a kept-alive connection stays in sync; larger ones get closed.
-        std::string ignored;
-        if (read_body(request, 1 << 20, ignored)) response.setKeepAlive(false);
-        if (!allow_.empty()) response.set("Allow", allow_);
-        send_openai_error(response, error_);
-    }
+// The OpenAI-style handlers (route_handlers.h) write errors in OpenAI's {"error":{...}} shape.
+void write_openai_error(Response &response, const ApiError &error) { send_openai_error(response, error); }
 
-private:
-    ApiError error_;
-    std::string allow_;
-};
-
-class RouteHandler : public Poco::Net::HTTPRequestHandler {
-public:
-    RouteHandler(ApiContext &context, HandlerFn handler) : context_(context), handler_(handler) {}
-    void handleRequest(Request &request, Response &response) override {
-        try {
-            handler_(context_, request, response);
-        } catch (const std::exception &e) {
-            spdlog::error("{} {}: {}", request.getMethod(), route_template(request.getURI().substr(0, request.getURI().find_first_of("?#"))), e.what());
-            if (!response.sent()) send_openai_error(response, 500, std::string("internal error: ") + e.what());
-        } catch (...) {
-            if (!response.sent()) send_openai_error(response, 500, "internal error");
-        }
-    }
-
-private:
-    ApiContext &context_;
-    HandlerFn handler_;
-};
+Poco::Net::HTTPRequestHandler *error_handler(ApiError error, std::string allow = "") {
+    return new FixedErrorHandler(write_openai_error, std::move(error), std::move(allow));
+}
 
 // Keeps the one file part a route takes (input_reference: the first frame of a video, as a data
 // URL for the host's image checks); any other file part is discarded and named in the refusal.
@@ -173,26 +146,26 @@ std::optional<nlohmann::json> read_request_object(ApiContext &context, Request &
 Poco::Net::HTTPRequestHandler *make_handler(ApiContext &context, const Poco::Net::HTTPServerRequest &request,
                                             const std::string &path) {
     if (!request_is_authorized(request, context.options.token, false))
-        return new ErrorHandler({401, "Authorization: a valid bearer token is required", "Authorization"});
+        return error_handler({401, "Authorization: a valid bearer token is required", "Authorization"});
     const std::string tmpl = route_template(path);
-    if (tmpl == "/v1/unmatched") return new ErrorHandler({404, "no OpenAI-style endpoint " + path.substr(0, 200), ""});
+    if (tmpl == "/v1/unmatched") return error_handler({404, "no OpenAI-style endpoint " + path.substr(0, 200), ""});
     if (tmpl.find("{id}") != std::string::npos && !jobs::valid_job_id(video_id_of(path)))
-        return new ErrorHandler({404, "no video with that id", ""});
+        return error_handler({404, "no video with that id", ""});
     std::string allow;
     for (const auto &route : kRoutes) {
         if (tmpl != route.path) continue;
         if (request.getMethod() == route.method) {
             if (is_state_changing(request.getMethod())) {
                 if (!(route.form && is_form(request))) {
-                    if (auto refusal = check_json_content_type(request)) return new ErrorHandler(*refusal);
+                    if (auto refusal = check_json_content_type(request)) return error_handler(*refusal);
                 }
             }
-            return new RouteHandler(context, route.handler);
+            return new RouteHandler(write_openai_error, context, route.handler, route.path);
         }
         if (!allow.empty()) allow += ", ";
         allow += route.method;
     }
-    return new ErrorHandler({405, "method " + request.getMethod() + " not allowed on " + tmpl + " (use " + allow + ")", ""},
+    return error_handler({405, "method " + request.getMethod() + " not allowed on " + tmpl + " (use " + allow + ")", ""},
                             allow);
 }
 
