@@ -7,6 +7,7 @@
 
 #include <common/json_limits.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace omnihost::proxy {
@@ -453,7 +454,7 @@ TaskResult run_chat(const Ctx& c) {
             return;
         }
         for (const auto& p : parse_chat_pieces(chunk)) on_piece(p);
-    });
+    }, std::min(SseParser::kDefaultMaxEventBytes, c.client.max_body_bytes()));  // one event, many data lines: the operator's answer limit
     LineSink lines = [&](const std::string& line) {
         if (line.empty() || line.rfind("data:", 0) == 0 || line[0] == ':' || line.rfind("event:", 0) == 0 ||
             line.rfind("id:", 0) == 0)

@@ -81,6 +81,13 @@ TEST_CASE("an upstream answer over the operator's size limit is refused") {
     r = p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}});
     CHECK(r.status != OMNIHOST_OK);
     CHECK_MESSAGE(r.error.find("exceeds 1048576 bytes") != std::string::npos, r.error);
+    // so is one event made of many short data lines (no blank line ends it)
+    standin_control(server.port(), {{"fail", {{"/v1/chat/completions",
+                                               {{"status", 200}, {"content_type", "text/event-stream"},
+                                                {"body", "data: " + std::string(1000, 'a') + "\n"}, {"repeat", 2048}}}}}});
+    r = p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}});
+    CHECK(r.status != OMNIHOST_OK);
+    CHECK_MESSAGE(r.error.find("SSE event exceeds 1048576 bytes") != std::string::npos, r.error);
     standin_reset(server.port());
     // a small answer passes (a 1024x1024 PNG would not fit this 1 MiB limit)
     GenResult after = p.generate({{"task", "image"}, {"prompt", "x"}, {"width", 16}, {"height", 16}});
