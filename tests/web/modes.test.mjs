@@ -14,6 +14,11 @@ let host;
 let browser;
 let page;
 let plugins = [];
+let standinPort = 0; // the remote stand-in's port, chosen before the host so the host can allow it
+
+const freePort = () => new Promise((resolve) => {
+  const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
+});
 
 const routes = (type, mode) => plugins.some((p) => p.available !== false &&
   (p.routes || []).some((r) => r.model_type === type && r.run_mode === mode));
@@ -41,7 +46,10 @@ async function previewText() {
 
 describe('run modes and command previews (real host, built plugins)', () => {
   before(async () => {
-    host = await startHost({ plugins: path.join(buildDir(), 'plugins') });
+    standinPort = await freePort();
+    // Remote mode connects only to servers the operator lists (--remote-allow).
+    host = await startHost({ plugins: path.join(buildDir(), 'plugins'),
+      extraArgs: ['--remote-allow', `gpu-box.example:8091,127.0.0.1:${standinPort}`] });
     plugins = (await (await fetch(`${host.url}/api/omni/plugins`)).json()).plugins;
     browser = await openBrowser();
     page = browser.page;
@@ -112,9 +120,7 @@ describe('run modes and command previews (real host, built plugins)', () => {
   it('connects to a remote upstream (the stand-in vLLM-Omni) and generates an image through it', async () => {
     const exe = requireFile(path.join(buildDir(), 'tests', 'upstream_standin', 'omnihost-upstream-standin'),
       'build the target omnihost-upstream-standin (the proxy tests\' stand-in upstream)');
-    const port = await new Promise((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
-    });
+    const port = standinPort;
     const upstream = spawn(exe, ['serve', 'stand-in/image-model', '--port', String(port), '--omni'], { stdio: 'ignore' });
     try {
       await page.check('#run-mode-remote');

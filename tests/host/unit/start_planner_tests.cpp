@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "api/start_planner.h"
+#include "api/remote_targets.h"
 #include "core/remote_endpoint.h"
 
 using namespace omnihost;
@@ -111,6 +112,24 @@ TEST_CASE("remote endpoints: the server a URL names, and the operator's list in 
     CHECK_FALSE(normalize_remote_allow_item("gpu"));
     CHECK_FALSE(normalize_remote_allow_item("[::1]"));
     CHECK_FALSE(normalize_remote_allow_item("http://gpu:8000"));
+}
+
+TEST_CASE("remote targets: a recipe's own URL is the operator's; a request's must be allowed") {
+    const nlohmann::json params = {{"remote_url", {{"type", "string"}, {"format", "url"}}},
+                                   {"label", {{"type", "string"}}}};
+    const nlohmann::json recipe = {{"remote_url", "http://gpu-box:8000"}};
+    // the recipe's URL, sent back by the UI unchanged, passes without an allow-list
+    CHECK_FALSE(check_remote_targets({{"remote_url", "http://gpu-box:8000"}}, recipe, params, {}));
+    CHECK_FALSE(check_remote_targets(nlohmann::json::object(), recipe, params, {}));
+    // another URL over the recipe's is the request's own
+    auto refused = check_remote_targets({{"remote_url", "http://10.0.0.5:6379"}}, recipe, params, {});
+    REQUIRE(refused);
+    CHECK(refused->status == 403);
+    CHECK(refused->field == "remote_url");
+    CHECK(refused->message.find("10.0.0.5:6379") != std::string::npos);
+    CHECK_FALSE(check_remote_targets({{"remote_url", "http://10.0.0.5:6379"}}, recipe, params, {"10.0.0.5:6379"}));
+    // only "format": "url" parameters are targets
+    CHECK_FALSE(check_remote_targets({{"label", "http://10.0.0.5:6379"}}, nlohmann::json::object(), params, {}));
 }
 
 TEST_CASE("redaction leaves no secret spelled out, '*' in it or not") {
