@@ -61,6 +61,7 @@ void handle_status(ApiContext &context, Request &, Response &response) {
                            {"job", nullptr},
                            {"health", nullptr},
                            {"image_input", nullptr},
+                           {"device_memory", nullptr},
                            {"limits", limits_json(context.options.limits)}};
     if (snap.plan) {
         body["model"] = snap.plan->model;
@@ -74,6 +75,10 @@ void handle_status(ApiContext &context, Request &, Response &response) {
         // the UI's server-info panel; secrets of the start request are redacted.
         auto health = parse_json_bounded_or_discarded(snap.health_json, kPluginAnswerLimits);
         if (health.is_object()) body["health"] = redact(health, secret_values(snap.plan->start_json));
+        // The in-process plugins' peak device memory (device, measure, load/last-job peaks, now),
+        // for the status line; null where the plugin does not report it.
+        if (health.is_object() && health.contains("device_memory") && health["device_memory"].is_object())
+            body["device_memory"] = body["health"]["device_memory"];
         // What the loaded model takes as input images (null until its plugin has answered).
         if (snap.state == SlotState::Ready) body["image_input"] = image_input_modes(snap.health_json);
     }

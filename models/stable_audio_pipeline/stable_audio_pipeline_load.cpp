@@ -103,8 +103,8 @@ std::unique_ptr<stable_audio_pipeline> stable_audio_pipeline::load(const fs::pat
                                        : "left as configured by GLIBC_TUNABLES"));
     if (s.enable_cpu_offload)
         p->log(log_level::info, p->compute_device.is_cpu()
-                                    ? std::string("enable_cpu_offload: on, but the compute device is the CPU: the components "
-                                                  "take their turns with nothing to move")
+                                    ? std::string("enable_cpu_offload: on, but the compute device is the CPU, so there is "
+                                                  "nothing to offload (the components take their turns with no-op moves)")
                                     : "enable_cpu_offload: on (model offload); every component waits on the CPU and only "
                                       "the one running is on " + info.device);
     else

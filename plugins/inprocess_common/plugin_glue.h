@@ -11,8 +11,10 @@
 //   static Impl &impl(omnihost_instance *inst);  // start, health, generate, release, stop, log,
 //                                                // command_preview (text as std::string)
 //   // Called inside a catch handler: rethrows the current exception (`throw;`) and maps the
-//   // plugin's own exception types to a status and message; anything else it lets propagate.
-//   static omnihost_status translate(bool loading, std::string &message);
+//   // plugin's own exception types to a status and message, handing the rest to
+//   // translate_model_exception (error_translation.h); anything else it lets propagate.
+//   // `inst` may be null (a call that failed before reaching an instance).
+//   static omnihost_status translate(omnihost_instance *inst, bool loading, std::string &message);
 #pragma once
 
 #include "inprocess_error.h"
@@ -31,7 +33,8 @@ template <typename Traits, typename Fn>
 omnihost_status guarded(omnihost_instance *inst, bool loading, char *error_buf, size_t error_cap, Fn &&fn) noexcept {
     std::string message;
     const omnihost_status status = sdk::guard(
-        error_buf, error_cap, fn, [loading](std::string &m) { return Traits::translate(loading, m); }, &message);
+        error_buf, error_cap, fn, [inst, loading](std::string &m) { return Traits::translate(inst, loading, m); },
+        &message);
     if (inst && status != OMNIHOST_OK && status != OMNIHOST_CANCELLED) {
         try {
             Traits::impl(inst).log(OMNIHOST_LOG_ERROR, message);

@@ -2,6 +2,8 @@
 
 #include "inprocess_error.h"
 
+#include <common/json_limits.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +13,19 @@ namespace omnihost::inprocess {
 
 using json = nlohmann::json;
 namespace fs = std::filesystem;
+
+json parse_object(const std::string &text, const char *what) {
+    json j;
+    try {
+        j = omnihost::parse_json_bounded(text.empty() ? std::string_view("{}") : std::string_view(text));
+    } catch (const json::exception &e) {
+        throw invalid_field(what, std::string("not valid JSON (") + e.what() + ")");
+    } catch (const omnihost::json_limit_error &e) {
+        throw invalid_field(what, std::string("refused (") + e.what() + ")");
+    }
+    if (!j.is_object()) throw invalid_field(what, "must be a JSON object");
+    return j;
+}
 
 const json *find(const json &j, const std::string &key) {
     auto it = j.find(key);

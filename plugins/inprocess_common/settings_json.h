@@ -13,6 +13,11 @@
 
 namespace omnihost::inprocess {
 
+// Outside JSON text (create config, start settings, a request) as an object, bounded by
+// parse_json_bounded; "" counts as {}. Invalid JSON, a refused size/depth or a non-object is an
+// INVALID_ARGUMENT naming `what`.
+nlohmann::json parse_object(const std::string &text, const char *what);
+
 // The field at the top level, else in "defaults"; nullptr when absent or null.
 const nlohmann::json *find(const nlohmann::json &j, const std::string &key);
 

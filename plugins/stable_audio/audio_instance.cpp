@@ -5,6 +5,9 @@
 #include "model_download.h"
 #include "plugin_error.h"
 
+#include "core/device_memory.h"
+#include "core/model_error.h"
+#include "core/runtime.h"
 #include "stable_audio_pipeline/stable_audio_pipeline.h"
 
 #include <ATen/ATen.h>
@@ -52,6 +55,16 @@ json settings_json(const start_settings &s) {
             {"enable_cpu_offload", s.enable_cpu_offload}, {"enforce_eager", s.enforce_eager}};
 }
 
+// The device `setting` names, resolved as the pipeline will resolve it; a device that is not there
+// is a start error naming the `device` setting.
+std::string resolve_device(const std::string &setting) {
+    try {
+        return models::parse_device(setting).str();
+    } catch (const models::model_error &e) {
+        throw plugin_error(OMNIHOST_INVALID_ARGUMENT, e.what());  // "device: '...' ..."
+    }
+}
+
 sa::pipeline_settings to_pipeline_settings(const start_settings &s) {
     sa::pipeline_settings p;
     p.device = s.device;
@@ -73,7 +86,11 @@ void audio_instance::start(const std::string &start_json, const omnihost_job *jo
     inprocess::download_if_missing(s.model, config_.data_dir, config_.model_roots, "stable_audio", core_, job);
     const resolved_model where = resolve_model(s.model, config_.data_dir, config_.model_roots);
     const std::string label = where.label;
+    const std::string device = resolve_device(s.device);
     stop();  // a second start replaces the loaded model
+    settings_ = s;  // what an out-of-memory message advises from, before the load can fail
+    device_ = device;
+    memory_.begin(device);
     set_state("loading", "loading " + label);
     log(OMNIHOST_LOG_INFO, "loading " + s.model + " from " + where.dir.string());
     // Each setting as requested; the pipeline logs what it really applied (device found, threads).
@@ -99,18 +116,21 @@ void audio_instance::start(const std::string &start_json, const omnihost_job *jo
         pipeline_ = sa::stable_audio_pipeline::load(where.dir, to_pipeline_settings(s), cb);
     } catch (...) {
         pipeline_.reset();
+        memory_.clear();
+        models::release_cached_memory(device);
         set_state("stopped", "load failed");
         throw;
     }
     const auto &info = pipeline_->info();
     if (!info.has_text_encoder) {
         pipeline_.reset();
+        memory_.clear();
         set_state("stopped", "load failed");
         throw invalid_field("model", "'" + s.model + "' has no text_encoder/tokenizer, so text prompts cannot be encoded "
                                      "(model_index.json lists them as null)");
     }
-    settings_ = s;
     model_label_ = label;
+    log(OMNIHOST_LOG_INFO, memory_.end_load());
     log(OMNIHOST_LOG_INFO, "ready: " + std::to_string(info.audio_channels) + " channel(s) at " +
                                std::to_string(info.sampling_rate) + " Hz, up to " +
                                format_number(std::floor(info.max_audio_length_s * 100) / 100) + " s, on " + info.device +
@@ -120,6 +140,19 @@ void audio_instance::start(const std::string &start_json, const omnihost_job *jo
 
 omnihost_result *audio_instance::generate(const std::string &request_json, const omnihost_job *job) {
     if (!pipeline_) throw plugin_error(OMNIHOST_UNAVAILABLE, "no model loaded: call start first");
+    memory_.begin(device_);
+    try {
+        return generate_loaded(request_json, job);
+    } catch (...) {
+        // The request's tensors went with the unwound stack; hand the freed blocks back too, so a
+        // failed (e.g. out-of-memory) job leaves the loaded model as it was for the next request.
+        memory_.end_job();
+        models::release_cached_memory(device_);
+        throw;
+    }
+}
+
+omnihost_result *audio_instance::generate_loaded(const std::string &request_json, const omnihost_job *job) {
     const auto &info = pipeline_->info();
     const audio_request r = parse_audio_request(request_json, settings_.defaults, {info.max_audio_length_s});
     const auto t0 = std::chrono::steady_clock::now();
@@ -146,6 +179,7 @@ omnihost_result *audio_instance::generate(const std::string &request_json, const
     };
     cb.is_cancelled = [job] { return job_cancelled(job); };
     sa::generate_output out = pipeline_->generate(req, cb);
+    const json memory_meta = memory_.end_job();
     if (job_cancelled(job)) throw sa::generation_cancelled("generation cancelled");
 
     job_progress(job, 0, 1, "export", "encoding " + r.output_format);
@@ -197,6 +231,7 @@ omnihost_result *audio_instance::generate(const std::string &request_json, const
                  {"generation_time", seconds}};
     if (!settings_.recipe.empty()) meta["recipe"] = settings_.recipe;
     if (files.size() > 1) meta["extra_audio_base64"] = extra_waveforms_base64(files);
+    meta.update(memory_meta);
 
     const std::string &mime = files.front().mime_type;
     log(OMNIHOST_LOG_INFO, "audio ready: " + std::to_string(files.front().bytes.size()) + " bytes " + mime + " (" +
@@ -208,7 +243,34 @@ omnihost_result *audio_instance::generate(const std::string &request_json, const
 void audio_instance::stop() {
     if (pipeline_) log(OMNIHOST_LOG_INFO, "unloading " + model_label_);
     pipeline_.reset();
+    memory_.clear();
     set_state("stopped", "not started");
+}
+
+std::string audio_instance::health() const {
+    const json memory = memory_.health_json();
+    if (memory.is_null()) return core_.health();
+    json h = json::parse(core_.health());  // our own text, not outside JSON
+    memory_.add_to_health(h);
+    return h.dump();
+}
+
+inprocess::error_context audio_instance::error_context(bool loading) const {
+    inprocess::error_context c;
+    c.loading = loading;
+    c.device = device_;
+    c.media_prefix = "audio export: ";
+    std::vector<std::string> help;
+    const bool gpu = !device_.empty() && device_ != "cpu";
+    if (gpu && !settings_.enable_cpu_offload)
+        help.push_back("enable_cpu_offload=true (only the component in use on " + device_ + ")");
+    if (settings_.dtype != "bf16") help.push_back("dtype=bf16 (half the weight and activation memory)");
+    if (!loading)
+        help.push_back("a shorter duration (audio_end_in_s) or fewer waveforms per prompt");
+    else
+        help.push_back(gpu ? "a GPU with more memory" : "more RAM");
+    for (size_t i = 0; i < help.size(); ++i) c.oom_advice += (i ? ", " : "") + help[i];
+    return c;
 }
 
 std::string audio_instance::command_preview(const std::string &start_json) const {

@@ -3,7 +3,6 @@
 #include "plugin_error.h"
 #include "settings_json.h"
 
-#include "common/json_limits.h"
 
 #include <nlohmann/json.hpp>
 
@@ -19,18 +18,8 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-json parse_object(const std::string &text, const char *what) {
-    json j;
-    try {
-        j = parse_json_bounded(text.empty() ? std::string_view("{}") : std::string_view(text));
-    } catch (const std::exception &e) {
-        throw invalid_field(what, std::string("not valid JSON (") + e.what() + ")");
-    }
-    if (!j.is_object()) throw invalid_field(what, "must be a JSON object");
-    return j;
-}
-
 using inprocess::find;
+using inprocess::parse_object;
 using inprocess::get_bool;
 using inprocess::get_int;
 using inprocess::get_number;

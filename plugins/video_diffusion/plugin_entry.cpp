@@ -1,18 +1,14 @@
 // The ABI edge: the exported entry table, built by the in-process plugins' shared glue
 // (plugin_glue.h: every member catches every exception and turns it into a status code plus
-// last_error(); nothing C++ crosses into the host). Here: this plugin's instance and the
-// exceptions only it throws.
+// last_error(); nothing C++ crosses into the host). Here: this plugin's instance and the one
+// exception only it throws; the model libraries' shared types map in error_translation.cpp.
+#include "error_translation.h"
 #include "omnihost_plugin.h"
 #include "plugin_error.h"
 #include "plugin_glue.h"
 #include "video_instance.h"
 
-#include "core/safetensors.h"
-#include "media/media_error.h"
-#include "spm_tokenizer.h"
 #include "wan_pipeline/wan_pipeline.h"
-
-#include <c10/util/Exception.h>
 
 #include <string>
 
@@ -24,11 +20,10 @@ struct omnihost_instance {
 
 namespace {
 
-using omnihost::inprocess::looks_like_oom;
 using namespace omnihost::video_diffusion;
 namespace wan = omnihost::models::wan;
 
-// What plugin_glue.h needs of this plugin, and the exceptions only it throws.
+// What plugin_glue.h needs of this plugin.
 struct vd_traits {
     static constexpr const char *id = "video_diffusion";
     static constexpr const char *version = "0.1.0";
@@ -39,33 +34,18 @@ struct vd_traits {
     static void destroy(omnihost_instance *inst) { delete inst; }
     static video_instance &impl(omnihost_instance *inst) { return inst->impl; }
 
-    // `loading`: model errors during start are the user's model choice being wrong
-    // (INVALID_ARGUMENT naming "model"); during generate they are INTERNAL.
-    static omnihost_status translate(bool loading, std::string &message) {
-        omnihost_status status = OMNIHOST_INTERNAL;
+    static omnihost_status translate(omnihost_instance *inst, bool loading, std::string &message) {
         try {
             throw;
         } catch (const wan::request_error &e) {
-            status = OMNIHOST_INVALID_ARGUMENT;
             message = e.field + ": " + e.what();
-        } catch (const wan::generation_cancelled &) {
-            status = OMNIHOST_CANCELLED;
-            message = "cancelled";
-        } catch (const omnihost::models::model_error &e) {
-            status = loading ? OMNIHOST_INVALID_ARGUMENT : OMNIHOST_INTERNAL;
-            message = std::string(loading ? "model: " : "") + e.what();
-        } catch (const omnihost::text::tokenizer_error &e) {
-            status = loading ? OMNIHOST_INVALID_ARGUMENT : OMNIHOST_INTERNAL;
-            message = std::string(loading ? "model: tokenizer: " : "tokenizer: ") + e.what();
-        } catch (const c10::Error &e) {
-            const std::string m = e.what_without_backtrace();
-            status = looks_like_oom(m) ? OMNIHOST_OUT_OF_MEMORY : OMNIHOST_INTERNAL;
-            message = (status == OMNIHOST_OUT_OF_MEMORY ? "out of memory: " : "libtorch: ") + m;
-        } catch (const omnihost::media::media_error &e) {
-            status = OMNIHOST_INTERNAL;
-            message = e.what();
+            return OMNIHOST_INVALID_ARGUMENT;
+        } catch (...) {
+            omnihost::inprocess::error_context ctx;
+            ctx.loading = loading;
+            if (inst) ctx = inst->impl.error_context(loading);
+            return omnihost::inprocess::translate_model_exception(ctx, message);
         }
-        return status;
     }
 };
 

@@ -8,6 +8,9 @@
 #include "media/image_decode.h"
 #include "media/media_error.h"
 #include "media/mp4_export.h"
+#include "core/runtime.h"
+#include "core/device_memory.h"
+#include "core/model_error.h"
 #include "wan_pipeline/wan_pipeline.h"
 
 #include <ATen/ATen.h>
@@ -88,6 +91,16 @@ json image_input_json(const wan::pipeline_info &info) {
     return {{"image", info.image_input}, {"last_image", info.last_image_input}};
 }
 
+// The device `setting` names, resolved as the pipeline will resolve it; a device that is not there
+// is a start error naming the `device` setting.
+std::string resolve_device(const std::string &setting) {
+    try {
+        return models::parse_device(setting).str();
+    } catch (const models::model_error &e) {
+        throw plugin_error(OMNIHOST_INVALID_ARGUMENT, e.what());  // "device: '...' ..."
+    }
+}
+
 wan::pipeline_settings to_pipeline_settings(const start_settings &s) {
     wan::pipeline_settings p;
     p.device = s.device;
@@ -113,7 +126,11 @@ void video_instance::start(const std::string &start_json, const omnihost_job *jo
     inprocess::download_if_missing(s.model, config_.data_dir, config_.model_roots, "video_diffusion", core_, job);
     const resolved_model resolved = resolve_model(s.model, config_);
     const auto &dir = resolved.dir;
+    const std::string device = resolve_device(s.device);
     stop();  // a second start replaces the loaded model
+    settings_ = s;  // what an out-of-memory message advises from, before the load can fail
+    device_ = device;
+    memory_.begin(device);
     set_state("loading", "loading " + resolved.label);
     log(OMNIHOST_LOG_INFO, "loading " + resolved.label + " from " + dir.string());
 
@@ -128,11 +145,13 @@ void video_instance::start(const std::string &start_json, const omnihost_job *jo
         pipeline_ = wan::wan_pipeline::load(dir, to_pipeline_settings(s), cb);
     } catch (...) {
         pipeline_.reset();
+        memory_.clear();
+        models::release_cached_memory(device);
         set_state("stopped", "load failed");
         throw;
     }
-    settings_ = s;
     model_label_ = resolved.label;
+    log(OMNIHOST_LOG_INFO, memory_.end_load());
     const auto &info = pipeline_->info();
     {
         std::lock_guard<std::mutex> lock(health_mutex_);
@@ -146,6 +165,19 @@ void video_instance::start(const std::string &start_json, const omnihost_job *jo
 
 omnihost_result *video_instance::generate(const std::string &request_json, const omnihost_job *job) {
     if (!pipeline_) throw plugin_error(OMNIHOST_UNAVAILABLE, "no model loaded: call start first");
+    memory_.begin(device_);
+    try {
+        return generate_loaded(request_json, job);
+    } catch (...) {
+        // The request's tensors went with the unwound stack; hand the freed blocks back too, so a
+        // failed (e.g. out-of-memory) job leaves the loaded model as it was for the next request.
+        memory_.end_job();
+        models::release_cached_memory(device_);
+        throw;
+    }
+}
+
+omnihost_result *video_instance::generate_loaded(const std::string &request_json, const omnihost_job *job) {
     const auto &info = pipeline_->info();
     const video_request r = parse_video_request(request_json, settings_.defaults, settings_.lim,
                                                 info.size_multiple, info.boundary_ratio.has_value());
@@ -190,6 +222,7 @@ omnihost_result *video_instance::generate(const std::string &request_json, const
     };
     cb.is_cancelled = [job] { return job_cancelled(job); };
     wan::generate_output out = pipeline_->generate(req, cb);
+    const json memory_meta = memory_.end_job();
 
     if (job_cancelled(job)) throw wan::generation_cancelled("generation cancelled");
     job_progress(job, 0, 1, "export", "encoding MP4");
@@ -226,6 +259,7 @@ omnihost_result *video_instance::generate(const std::string &request_json, const
     if (r.guidance_scale_2) meta["guidance_scale_2"] = *r.guidance_scale_2;
     if (image) meta["input_image_sha256"] = image->sha256;
     if (last_image) meta["input_last_image_sha256"] = last_image->sha256;
+    meta.update(memory_meta);
     log(OMNIHOST_LOG_INFO, "video ready: " + std::to_string(bytes.size()) + " bytes MP4 in " +
                                format_number(std::round(seconds * 100) / 100) + " s");
     return core_.add_result(std::move(bytes), "video/mp4", meta.dump());
@@ -238,9 +272,11 @@ std::string video_instance::health() const {
         image_input = image_input_;
     }
     if (image_input.empty()) return core_.health();
-    // What the loaded model takes, for the host's request validation and the studio's dropzone.
+    // What the loaded model takes, for the host's request validation and the studio's dropzone,
+    // and its peak device memory (the status line's).
     json h = parse_json_bounded(core_.health());
     h["image_input"] = parse_json_bounded(image_input);
+    memory_.add_to_health(h);
     return h.dump();
 }
 
@@ -251,7 +287,29 @@ void video_instance::stop() {
         image_input_.clear();
     }
     pipeline_.reset();
+    memory_.clear();
     set_state("stopped", "not started");
+}
+
+inprocess::error_context video_instance::error_context(bool loading) const {
+    inprocess::error_context c;
+    c.loading = loading;
+    c.device = device_;
+    std::vector<std::string> help;
+    const bool gpu = !device_.empty() && device_ != "cpu";
+    if (gpu && !settings_.enable_cpu_offload)
+        help.push_back("enable_cpu_offload=true (only the component in use on " + device_ + ")");
+    if (settings_.dtype != "bf16" && settings_.dtype != "bfloat16")
+        help.push_back("dtype=bf16 (half the weight and activation memory)");
+    if (!loading) {
+        if (!settings_.vae_use_tiling) help.push_back("vae_use_tiling=true");
+        if (!settings_.vae_use_slicing) help.push_back("vae_use_slicing=true");
+        help.push_back("a smaller height/width or fewer frames (num_frames / duration)");
+    } else {
+        help.push_back(gpu ? "a smaller model or a GPU with more memory" : "a smaller model or more RAM");
+    }
+    for (size_t i = 0; i < help.size(); ++i) c.oom_advice += (i ? ", " : "") + help[i];
+    return c;
 }
 
 std::string video_instance::command_preview(const std::string &start_json) const {

@@ -3,7 +3,9 @@
 // libtorch errors); plugin_entry.cpp converts everything to status codes at the ABI edge.
 #pragma once
 
+#include "error_translation.h"
 #include "instance_core.h"
+#include "memory_report.h"
 #include "omnihost_plugin.h"
 #include "settings.h"
 
@@ -31,6 +33,10 @@ public:
 
     void log(omnihost_log_level level, const std::string &message) const { core_.log(level, message); }
 
+    // What the ABI edge needs to word a failure of start (`loading`) or generate: the device and,
+    // after an out-of-memory, the settings that would help.
+    inprocess::error_context error_context(bool loading) const;
+
 private:
     // The shared bookkeeping: log, load state, results (instance_core.h).
     inprocess::instance_core core_;
@@ -38,10 +44,13 @@ private:
 
     std::unique_ptr<models::wan::wan_pipeline> pipeline_;
     start_settings settings_;
+    std::string device_;  // the device start resolved (or is loading on); "" before
+    inprocess::memory_report memory_;
     std::string model_label_;  // how outputs name the model: hub id or root-relative folder, never a local path
     mutable std::mutex health_mutex_;  // guards image_input_ (health() runs on any thread)
     std::string image_input_;          // JSON object text; empty while no model is loaded
 
+    omnihost_result *generate_loaded(const std::string &request_json, const omnihost_job *job);
     void set_state(const std::string &state, const std::string &message) { core_.set_state(state, message); }
 };
 
