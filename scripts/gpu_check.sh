@@ -9,7 +9,10 @@
 #      21x60x104 = 32,760 tokens) in bf16 with random weights, timed, with the peak GPU memory that
 #      nvidia-smi reports while it runs (driver view: includes the CUDA context),
 #   4. diffusers' WanTransformer3DModel forward on the same weights (saved by the bench) when
-#      diffusers imports, with torch.cuda.max_memory_allocated.
+#      diffusers imports, with torch.cuda.max_memory_allocated,
+#   5. device_check (scripts/gpu_check/device_check.cpp) in fp32 and bf16: CPU model offload
+#      bit-identical to resident weights, the offload order, the peak device memory reading, and a
+#      denoising step captured in a CUDA graph replayed against the eager forward (enforce_eager=false).
 # Without a usable GPU it says so, runs 1 only and exits 3 (GPU parts not run).
 #   scripts/gpu_check.sh [--python PY] [--build DIR] [--golden DIR] [--layers N] [--skip-step]
 # Needs: cmake (>= 3.20), ninja or make, a C++20 compiler, and a python whose torch is a 2.x
@@ -70,7 +73,7 @@ cmake -S scripts/gpu_check -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -D
   || { tail -30 "$build.configure.log"; die "configure failed (log: $build.configure.log)"; }
 grep -E "^-- libtorch:" "$build.configure.log"
 runners=(parity_wan_transformer parity_wan_vae parity_stable_audio_dit parity_oobleck parity_schedulers)
-cmake --build "$build" -j "$(nproc)" --target "${runners[@]}" bench_wan_transformer bench_wan_vae \
+cmake --build "$build" -j "$(nproc)" --target "${runners[@]}" bench_wan_transformer bench_wan_vae device_check \
   || die "build failed"
 
 # --- goldens -----------------------------------------------------------------------------------
@@ -86,11 +89,15 @@ run_goldens() {  # device dtype
   return $rc
 }
 run_goldens cpu fp32 || { status=1; say "FAIL: CPU goldens"; }
+"$build/device_check" --device cpu --dtype fp32 || { status=1; say "FAIL: device_check on the CPU"; }
 if [ $gpu = 1 ]; then
   run_goldens cuda fp32 || { status=1; say "FAIL: CUDA fp32 goldens"; }
   run_goldens cuda bf16 || { status=1; say "FAIL: CUDA bf16 goldens"; }
+  for dt in fp32 bf16; do
+    "$build/device_check" --device cuda --dtype $dt || { status=1; say "FAIL: device_check cuda $dt"; }
+  done
 else
-  say "SKIPPED: goldens on CUDA (fp32, bf16): no GPU"
+  say "SKIPPED: goldens and device_check on CUDA (fp32, bf16): no GPU"
 fi
 
 # --- one Wan2.1-1.3B step at 480x832x81, bf16 -------------------------------------------------

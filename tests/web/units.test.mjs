@@ -142,3 +142,35 @@ test('operator limits from /api/omni/status cap the controls (max and default)',
   assert.equal(loose.num_inference_steps.max, 1000, 'a limit above the manifest range changes nothing');
   assert.deepEqual(resolveSpecs('video', VIDEO), resolveSpecs('video', VIDEO, undefined, undefined));
 });
+
+test('device memory in the status line: last job peak first, else the load peak; nothing without a report', async () => {
+  const { deviceMemoryText, formatBytes } = await import('../../web/js/device-memory.js');
+  assert.equal(formatBytes(1536 * 1024 * 1024), '1.50 GiB');
+  assert.equal(formatBytes(512), '512 B');
+  assert.equal(formatBytes(null), '');
+  assert.equal(deviceMemoryText(null), null);
+  assert.equal(deviceMemoryText({ measure: 'x' }), null);
+  const loaded = deviceMemoryText({ device: 'cpu', measure: 'process peak RSS', load_peak_bytes: 2 * 1024 ** 3,
+    last_job_peak_bytes: null, current_bytes: 300 * 1024 ** 2 });
+  assert.equal(loaded.short, 'cpu peak 2.00 GiB');
+  assert.equal(loaded.long, 'cpu memory: now 300 MiB, load peak 2.00 GiB (process peak RSS)');
+  const afterJob = deviceMemoryText({ device: 'cuda:0', measure: 'allocator peak', load_peak_bytes: 1024 ** 3,
+    last_job_peak_bytes: 9.5 * 1024 ** 3, current_bytes: 1024 ** 3 });
+  assert.equal(afterJob.short, 'cuda:0 peak 9.50 GiB');
+});
+
+test('the in-process plugins\' device and dtype settings become controls from their manifests', async () => {
+  const { readFileSync } = await import('node:fs');
+  for (const plugin of ['video_diffusion', 'stable_audio']) {
+    const manifest = JSON.parse(readFileSync(new URL(`../../plugins/${plugin}/${plugin}.plugin.json`, import.meta.url)));
+    const specs = resolveSpecs(plugin === 'stable_audio' ? 'audio' : 'video', manifest.parameters.start, { device: 'cpu' });
+    const device = specs.find((s) => s.name === 'device');
+    const dtype = specs.find((s) => s.name === 'dtype');
+    assert.ok(device, `${plugin}: a device control`);
+    assert.equal(device.default, 'cpu');  // the recipe's value wins over the manifest's "auto"
+    assert.ok(dtype, `${plugin}: a dtype control`);
+    assert.equal(dtype.kind, 'select');
+    assert.equal(dtype.group, 'In-process');
+    assert.ok(dtype.options.some(([value]) => value === 'bf16'), `${plugin}: bf16 offered: ${JSON.stringify(dtype)}`);
+  }
+});

@@ -5,6 +5,7 @@ import { apiJson } from './api.js';
 import { state } from './state.js';
 import { buildConfig, currentRunMode, adoptRunningServer, renderRunMode } from './config-panel.js';
 import { toast } from './toast.js';
+import { deviceMemoryText } from './device-memory.js';
 
 const POLL_FAST_MS = 700;
 const POLL_SLOW_MS = 2000;
@@ -81,10 +82,12 @@ export function renderStatus(s) {
   s.state = st;
   for (const dot of [$('#status-dot'), $('#header-status-dot')]) dot.dataset.state = st;
   const label = statusLabel(s);
-  $('#status-text').textContent = label;
+  // Device memory of an in-process model (peak of the last job, else of the load).
+  const memory = st === 'ready' ? deviceMemoryText(s.device_memory) : null;
+  $('#status-text').textContent = memory ? `${label} · ${memory.short}` : label;
   const model = s.model ? ` — ${s.model}` : '';
   $('#header-status-text').textContent = st === 'ready' || st === 'starting' ? `${label}${model}` : label;
-  $('#status-text').title = s.uptime ? `Uptime ${s.uptime}` : '';
+  $('#status-text').title = [s.uptime ? `Uptime ${s.uptime}` : '', memory ? memory.long : ''].filter(Boolean).join('\n');
 
   const err = $('#status-error');
   err.textContent = st === 'failed' && s.error ? s.error : '';
