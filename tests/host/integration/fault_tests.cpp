@@ -102,6 +102,30 @@ TEST_CASE("a generation that ignores its cancel is failed within the deadline; s
     CHECK(host.log_text().find("abandoned rather than destroyed") != std::string::npos);
 }
 
+TEST_CASE("a health() stuck in the plugin does not hold up abandoning a stuck generation, nor the exit") {
+    HostProcess host(short_deadlines());
+    const int port = host.port();
+    start_ready(port, {{"test_health_hang_ms", 600000}});
+    // The health poll is now inside the plugin for 10 minutes.
+    const auto hung_until = Clock::now() + std::chrono::seconds(15);
+    while (host.log_text().find("test_health_hang_ms: health hangs") == std::string::npos && Clock::now() < hung_until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // poll interval
+    REQUIRE(host.log_text().find("test_health_hang_ms: health hangs") != std::string::npos);
+    auto stuck = generate_async(port, {{"prompt", "x"}, {"job_id", "deaf-2"}, {"test_hang_ms", 600000}});
+    REQUIRE(job_in_plugin(poll_status(port, job_in_plugin, 10)));
+    CHECK(post(port, "/api/omni/cancel", {{"job_id", "deaf-2"}}).status == 200);
+    // Abandoning the generation used to wait for the lock the stuck health() held.
+    double slowest = 0;
+    const json failed = poll_status(port, [](const json &s) { return s.value("state", "") == "failed"; }, 15, &slowest);
+    REQUIRE_MESSAGE(failed.value("state", "") == "failed", failed.dump());
+    CHECK(slowest < 2);
+    REQUIRE(stuck.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(stuck.get().status == 503);
+    // The host exits although health() still sleeps: shutdown lets that thread go at its deadline.
+    CHECK(host.terminate(40) == 0);
+    CHECK(host.log_text().find("plugin health was still running") != std::string::npos);
+}
+
 TEST_CASE("a stop that hangs is failed within the stop deadline; a new start is served") {
     HostProcess host(short_deadlines());
     const int port = host.port();

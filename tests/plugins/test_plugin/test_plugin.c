@@ -7,7 +7,8 @@
  *   start JSON:    test_load_ms (int, total load time), test_load_steps (int, progress steps, phase
  *                  "load"), test_fail_start ("reason" -> INTERNAL), test_fail_after_ms (int: health
  *                  turns {"failed":true} that long after start), test_stop_hang_ms (int: the next
- *                  stop() blocks that long, as an unload stuck in a driver would)
+ *                  stop() blocks that long, as an unload stuck in a driver would), test_health_hang_ms
+ *                  (int: the first health() after start logs "health hangs" and blocks that long)
  *   request JSON:  test_steps (int, progress steps, phase "denoise"), test_step_ms (int per step),
  *                  test_fail ("reason" -> INTERNAL), test_oom (true -> OUT_OF_MEMORY),
  *                  test_ignore_cancel (true: the steps never look at the cancel flag, so a cancelled
@@ -63,6 +64,7 @@ struct omnihost_instance {
     uint64_t generations;
     uint64_t cancels_seen;
     int64_t stop_hang_ms; /* the next stop() blocks this long */
+    int64_t health_hang_ms; /* the next health() blocks this long */
 };
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
@@ -257,6 +259,7 @@ static omnihost_status tp_start(omnihost_instance *inst, const char *start_json,
     snprintf(inst->model_type, sizeof inst->model_type, "%s", model_type);
     inst->fail_after_ms = get_int(start_json, "test_fail_after_ms", -1, -1, INT64_MAX / 2);
     inst->stop_hang_ms = get_int(start_json, "test_stop_hang_ms", 0, 0, 600000);
+    inst->health_hang_ms = get_int(start_json, "test_health_hang_ms", 0, 0, 600000);
     inst->health_pad = get_int(start_json, "test_health_pad", 0, 0, 1 << 20);
     clock_gettime(CLOCK_MONOTONIC, &inst->started_at);
     inst->started = 1;
@@ -271,11 +274,20 @@ static omnihost_status tp_health(omnihost_instance *inst, char *out, size_t out_
                                  size_t error_cap) {
     char model_q[300], *pad;
     int ready, failed, n;
-    int64_t pad_len;
+    int64_t pad_len, hang_ms;
     errout eo;
     eo.buf = error_buf;
     eo.cap = error_cap;
     if (!inst || !out_len) return fail(eo, OMNIHOST_INVALID_ARGUMENT, "inst and out_len must not be NULL");
+    pthread_mutex_lock(&inst->mu);
+    hang_ms = inst->started ? inst->health_hang_ms : 0;
+    if (hang_ms > 0) inst->health_hang_ms = 0; /* once */
+    pthread_mutex_unlock(&inst->mu);
+    if (hang_ms > 0) {
+        /* The log line lets a test wait for the call to be stuck rather than guess. */
+        log_line(inst, OMNIHOST_LOG_INFO, "test_health_hang_ms: health hangs");
+        sleep_ms(hang_ms);
+    }
     pthread_mutex_lock(&inst->mu);
     failed = inst->started && inst->fail_after_ms >= 0 && ms_since(&inst->started_at) >= inst->fail_after_ms;
     ready = inst->started && !failed;
