@@ -2,6 +2,7 @@
 // torch.linspace, every coefficient as 0-d float32 tensor ops (alpha_t is the int64 tensor(1)
 // there), so the same libtorch kernels give the same bits.
 #include "schedulers/cosine_dpm_multistep.h"
+#include "schedulers/config_bounds.h"
 
 #include "core/config.h"
 #include "core/safetensors.h"  // model_error
@@ -23,13 +24,13 @@ cosine_dpm_config cosine_dpm_config::from_json(const json_config &cfg) {
     cosine_dpm_config c;
     const auto &o = cfg.origin();
     c.sigma_min = cfg.get_double("sigma_min", c.sigma_min);
-    c.sigma_max = cfg.get_double("sigma_max", c.sigma_max);
-    c.sigma_data = cfg.get_double("sigma_data", c.sigma_data);
+    c.sigma_max = config_double_in(cfg, "sigma_max", c.sigma_max, 0, kMaxSigma);
+    c.sigma_data = config_double_in(cfg, "sigma_data", c.sigma_data, 0, kMaxSigma);
     const std::string schedule = cfg.get_string("sigma_schedule", "exponential");
     if (schedule == "karras") c.karras = true;
     else if (schedule != "exponential")
         throw model_error(o + ": key 'sigma_schedule' = '" + schedule + "' is not supported (exponential, karras)");
-    c.num_train_timesteps = cfg.get_int("num_train_timesteps", c.num_train_timesteps);
+    c.num_train_timesteps = cfg.get_int_in("num_train_timesteps", c.num_train_timesteps, 2, kMaxTrainTimesteps);
     c.solver_order = cfg.get_int("solver_order", c.solver_order);
     if (c.solver_order < 1 || c.solver_order > 2)
         throw model_error(o + ": key 'solver_order' must be 1 or 2 (diffusers has no third-order update here)");
@@ -37,7 +38,7 @@ cosine_dpm_config cosine_dpm_config::from_json(const json_config &cfg) {
     if (pred == "epsilon") c.v_prediction = false;
     else if (pred != "v_prediction")
         throw model_error(o + ": key 'prediction_type' = '" + pred + "' is not supported (v_prediction, epsilon)");
-    c.rho = cfg.get_double("rho", c.rho);
+    c.rho = config_double_in(cfg, "rho", c.rho, 0, kMaxShift);
     const std::string solver = cfg.get_string("solver_type", "midpoint");
     if (solver == "heun") c.heun = true;
     else if (solver != "midpoint" && solver != "logrho" && solver != "bh1" && solver != "bh2")
@@ -50,7 +51,6 @@ cosine_dpm_config cosine_dpm_config::from_json(const json_config &cfg) {
         throw model_error(o + ": key 'final_sigmas_type' = '" + fin + "' is not supported (zero, sigma_min)");
     if (!(c.sigma_min > 0) || !(c.sigma_max > c.sigma_min))
         throw model_error(o + ": keys 'sigma_min'/'sigma_max' must satisfy 0 < sigma_min < sigma_max");
-    if (!(c.sigma_data > 0)) throw model_error(o + ": key 'sigma_data' must be > 0");
     return c;
 }
 

@@ -2,6 +2,7 @@
 // built in torch float32, the inference grid in numpy float64 (replicated with doubles here), and
 // the step in float32 tensor ops.
 #include "schedulers/flow_match_euler.h"
+#include "schedulers/config_bounds.h"
 
 #include "core/config.h"
 #include "core/safetensors.h"  // model_error
@@ -12,17 +13,16 @@ namespace omnihost::models::schedulers {
 
 flow_match_config flow_match_config::from_json(const json_config &cfg) {
     flow_match_config c;
-    c.num_train_timesteps = cfg.get_int("num_train_timesteps", c.num_train_timesteps);
-    c.shift = cfg.get_double("shift", c.shift);
-    c.shift_terminal = cfg.get_optional_double("shift_terminal");
+    c.num_train_timesteps = cfg.get_int_in("num_train_timesteps", c.num_train_timesteps, 2, kMaxTrainTimesteps);
+    c.shift = config_double_in(cfg, "shift", c.shift, 0, kMaxShift);
+    // shift_terminal is the last sigma: the stretch divides by 1 - shift_terminal.
+    if (cfg.has("shift_terminal")) c.shift_terminal = config_double_in(cfg, "shift_terminal", 0.5, 0, 0.999999);
     c.invert_sigmas = cfg.get_bool("invert_sigmas", false);
     for (const char *key : {"use_dynamic_shifting", "use_karras_sigmas", "use_exponential_sigmas",
                             "use_beta_sigmas", "stochastic_sampling"}) {
         if (cfg.get_bool(key, false))
             throw model_error(cfg.origin() + ": key '" + key + "' = true is not supported by this port");
     }
-    if (c.num_train_timesteps < 2) throw model_error(cfg.origin() + ": key 'num_train_timesteps' must be >= 2");
-    if (!(c.shift > 0)) throw model_error(cfg.origin() + ": key 'shift' must be > 0");
     return c;
 }
 

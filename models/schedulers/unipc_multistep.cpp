@@ -3,6 +3,8 @@
 // same libtorch kernels produce the same bits.
 #include "schedulers/unipc_multistep.h"
 
+#include "schedulers/config_bounds.h"
+
 #include "core/config.h"
 #include "core/safetensors.h"  // model_error
 
@@ -22,9 +24,9 @@ at::Tensor lambda_of(const at::Tensor &sigma) { return at::log(1 - sigma) - at::
 unipc_config unipc_config::from_json(const json_config &cfg) {
     unipc_config c;
     const auto &o = cfg.origin();
-    c.num_train_timesteps = cfg.get_int("num_train_timesteps", c.num_train_timesteps);
-    c.solver_order = cfg.get_int("solver_order", c.solver_order);
-    c.flow_shift = cfg.get_double("flow_shift", c.flow_shift);
+    c.num_train_timesteps = cfg.get_int_in("num_train_timesteps", c.num_train_timesteps, 2, kMaxTrainTimesteps);
+    c.solver_order = cfg.get_int_in("solver_order", c.solver_order, 1, kMaxSolverOrder);
+    c.flow_shift = config_double_in(cfg, "flow_shift", c.flow_shift, 0, kMaxShift);
     const std::string solver = cfg.get_string("solver_type", "bh2");
     if (solver == "bh1") c.bh2 = false;
     else if (solver == "bh2" || solver == "midpoint" || solver == "heun" || solver == "logrho") c.bh2 = true;  // diffusers maps these to bh2
@@ -47,8 +49,6 @@ unipc_config unipc_config::from_json(const json_config &cfg) {
         if (cfg.get_bool(key, false)) throw model_error(o + ": key '" + key + "' = true is not supported by this port");
     }
     if (cfg.has("solver_p")) throw model_error(o + ": key 'solver_p' is not supported");
-    if (c.solver_order < 1) throw model_error(o + ": key 'solver_order' must be >= 1");
-    if (c.num_train_timesteps < 2) throw model_error(o + ": key 'num_train_timesteps' must be >= 2");
     return c;
 }
 
