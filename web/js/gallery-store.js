@@ -46,6 +46,9 @@ export const galleryStore = {
     return { items: answer.items.map(itemFromJob), total: answer.total, nextBefore: answer.next_before };
   },
   async get(id) { return itemFromJob(await apiJson(`/api/jobs/${encodeURIComponent(id)}`)); },
+  /** Cancels a queued or running job; the record stays in history (cancelled). A job that had
+   *  already finished answers 409 and keeps its result. */
+  cancel: (id) => apiJson(`/api/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   /** Deletes an item: a pending job is cancelled first (the host waits briefly for a running one
    *  to stop; {outcome: 'cancel_requested'} when it did not), then it and its file leave history.
    *  A plain DELETE would only cancel, and keep a job that finished meanwhile. */

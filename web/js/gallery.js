@@ -191,6 +191,7 @@ async function update(item) {
 
 function onJobFrame(frame) {
   if (!frame || !frame.job || !frame.job.id) return;
+  lastHeard.set(frame.job.id, Date.now());
   if (frame.event === 'removed') { drop(frame.job.id); return; }
   const known = items.find((i) => i.id === frame.job.id);
   if (frame.event === 'progress') {
@@ -215,9 +216,17 @@ function onJobFrame(frame) {
   update(item);
 }
 
+// When each pending job last had a "job" frame. Frames come for this host's jobs and (with a
+// shared PostgreSQL database) for other hosts' jobs as they happen; the poll only covers tiles
+// that heard nothing lately (no log socket, or a queued job whose place moved).
+const lastHeard = new Map();
+const HEARD_RECENTLY_MS = 5000;
+
 async function poll() {
-  // Without the log socket (or for jobs of other hosts) the pending tiles refresh from the host.
-  for (const item of items.filter(isPending)) {
+  const now = Date.now();
+  const quiet = items.filter((i) => isPending(i) && now - (lastHeard.get(i.id) || 0) > HEARD_RECENTLY_MS);
+  for (const id of lastHeard.keys()) if (!items.some((i) => i.id === id && isPending(i))) lastHeard.delete(id);
+  for (const item of quiet) {
     try { await update(await galleryStore.get(item.id)); } catch (err) { if (err.status === 404) drop(item.id); }
   }
 }
@@ -241,21 +250,31 @@ export function trackJob(id, hint = {}) {
 async function removeItem(id) {
   const item = items.find((i) => i.id === id);
   if (!item) return;
+  // A pending tile's button cancels (the record stays in history as cancelled); a finished
+  // tile's deletes it and its file.
+  const pending = isPending(item);
   try {
-    const answer = await galleryStore.remove(id);
+    const answer = await (pending ? galleryStore.cancel(id) : galleryStore.remove(id));
     if (answer && answer.outcome === 'cancel_requested') { toast('Cancelling...', 'info'); return; }
   } catch (err) {
-    if (err.status !== 404) { toast(`Delete failed: ${err.message}`, 'error'); return; }
+    if (pending && err.status === 409) {
+      // It finished before the cancel reached it: its result is kept and shown.
+      toast('The job had already finished; its result is kept', 'info');
+      galleryStore.get(id).then(update).catch(() => {});
+      return;
+    }
+    if (err.status !== 404) { toast(`${pending ? 'Cancel' : 'Delete'} failed: ${err.message}`, 'error'); return; }
   }
   drop(id);
   total = Math.max(0, total - 1);
-  toast(isPending(item) ? 'Job cancelled' : 'Item deleted', 'info');
+  toast(pending ? 'Job cancelled' : 'Item deleted', 'info');
 }
 
 async function clearAll() {
   if (!items.length) { toast('Gallery is already empty', 'info'); return; }
   if (!window.confirm(`Clear all ${total || items.length} item(s) from the gallery?`)) return;
-  // Everything in history, page by page (pending jobs are cancelled, then removed once ended).
+  // Everything in history, page by page (pending jobs are cancelled and removed once they
+  // stopped; one still stopping stays until a later round or the next clear).
   for (let round = 0; round < 1000; round++) {
     const page = await galleryStore.page().catch(() => null);
     if (!page || !page.items.length) break;
