@@ -7,39 +7,21 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-namespace {
+#include "bench_host_process.h"
+#include "bench_http.h"
 
-int request(Poco::Net::HTTPClientSession &session, const std::string &method, const std::string &path,
-            const std::string &body, std::string *out = nullptr) {
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setKeepAlive(true);
-    if (method == "POST") {
-        req.setContentType("application/json");
-        req.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse response;
-    std::string text;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), text);
-    if (out) *out = text;
-    return static_cast<int>(response.getStatus());
-}
-
-} // namespace
+using omnihost::bench::percentile;
+using omnihost::bench::request;
 
 int main(int argc, char **argv) {
     const std::string binary = argc > 1 ? argv[1] : OMNIHOST_BINARY;
@@ -48,31 +30,9 @@ int main(int argc, char **argv) {
     char temp_template[] = "/tmp/omnihost-bench-XXXXXX";
     const std::string temp = ::mkdtemp(temp_template);
 
-    int out_pipe[2];
-    if (::pipe(out_pipe) != 0) return 1;
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(out_pipe[1], STDOUT_FILENO);
-        std::freopen("/dev/null", "w", stderr);
-        ::close(out_pipe[0]);
-        ::execl(binary.c_str(), binary.c_str(), "--port", "0", "--plugin-dir", plugin_dir.c_str(),
-                "--recipe-dir", RECIPE_DIR, "--data-dir", temp.c_str(), "--web-dir", temp.c_str(),
-                "--log-level", "warn", static_cast<char *>(nullptr));
-        ::_exit(127);
-    }
-    ::close(out_pipe[1]);
-    std::string line;
-    int port = 0;
-    char c;
-    while (port == 0 && ::read(out_pipe[0], &c, 1) == 1) {
-        if (c != '\n') {
-            line += c;
-            continue;
-        }
-        if (auto at = line.find("listening on http://"); at != std::string::npos)
-            port = std::stoi(line.substr(line.rfind(':') + 1));
-        line.clear();
-    }
+    omnihost::bench::host_process host = omnihost::bench::start_host(
+        binary, {"--plugin-dir", plugin_dir, "--recipe-dir", RECIPE_DIR, "--data-dir", temp, "--web-dir", temp});
+    const int port = host.port;
     if (port == 0) {
         std::fprintf(stderr, "omnihost did not start\n");
         return 1;
@@ -125,18 +85,15 @@ int main(int argc, char **argv) {
 
     std::vector<double> all;
     for (auto &l : latencies) all.insert(all.end(), l.begin(), l.end());
-    std::sort(all.begin(), all.end());
-    auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
+    auto pct = [&](double p) { return percentile(all, p); };
     std::printf("bench_host_status: %d client threads, keep-alive, %.1f s, generation running: %s\n", kClients,
                 elapsed, generating ? "yes" : "NO");
     std::printf("  requests: %zu (%d non-200)\n", all.size(), failures.load());
     std::printf("  throughput: %.0f requests/s\n", all.size() / elapsed);
     std::printf("  latency us: p50 %.0f  p90 %.0f  p99 %.0f  max %.0f\n", pct(0.50), pct(0.90), pct(0.99),
-                all.empty() ? 0.0 : all.back());
+                all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()));
 
-    ::kill(pid, SIGTERM);
-    int wstatus = 0;
-    ::waitpid(pid, &wstatus, 0);
+    omnihost::bench::stop_host(host);
     std::filesystem::remove_all(temp);
     return 0;
 }
