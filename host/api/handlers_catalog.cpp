@@ -5,7 +5,7 @@
 #include "api/handlers.h"
 #include "api/http_io.h"
 #include "api/start_planner.h"
-#include "app/preview_service.h"
+#include "services/preview_service.h"
 
 namespace omnihost {
 
@@ -32,7 +32,9 @@ void handle_command_preview(ApiContext &context, Request &request, Response &res
         send_error(response, outcome.error);
         return;
     }
-    nlohmann::json preview = context.preview->preview(*outcome.plan, std::chrono::seconds(5));
+    // The plugin should already redact; the host redacts again so a slip never leaks a token.
+    nlohmann::json preview = redact(context.preview->preview(*outcome.plan, std::chrono::seconds(5)),
+                                    secret_values(outcome.plan->start_json));
     if (preview.contains("error")) {
         send_error(response, {502, preview["error"].is_string() ? preview["error"].get<std::string>()
                                                                  : preview["error"].dump(), ""});

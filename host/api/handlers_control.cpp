@@ -5,7 +5,7 @@
 
 #include "api/handlers.h"
 #include "jobs/job_service.h"
-#include "api/http_status.h"
+#include "services/http_status.h"
 #include "api/request_schemas.h"
 #include "api/http_io.h"
 #include "api/image_inputs.h"

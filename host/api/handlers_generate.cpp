@@ -12,7 +12,7 @@
 #include "api/generate_request.h"
 #include "api/handlers_generate_sync.h"
 #include "api/handlers.h"
-#include "api/http_status.h"
+#include "services/http_status.h"
 #include "api/request_schemas.h"
 #include "api/http_io.h"
 #include "api/image_inputs.h"

@@ -5,8 +5,8 @@
 
 #include "api/handlers.h"
 #include "api/http_io.h"
-#include "app/host_features.h"
-#include "app/settings_store.h"
+#include "services/host_features.h"
+#include "services/settings_store.h"
 
 namespace omnihost {
 

@@ -12,7 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "api/http_status.h"
+#include "services/http_status.h"
 #include "common/json_limits.h"
 #include "jobs/output_files.h"
 #include "log_bus/log_bus.h"

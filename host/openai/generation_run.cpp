@@ -7,7 +7,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 
 #include "api/client_watch.h"
-#include "api/http_status.h"
+#include "services/http_status.h"
 #include "common/json_limits.h"
 #include "jobs/job_service.h"
 #include "metrics/host_metrics.h"

@@ -14,7 +14,7 @@
 
 #include "api/client_watch.h"
 #include "api/generate_request.h"
-#include "api/http_status.h"
+#include "services/http_status.h"
 #include "common/json_limits.h"
 #include "jobs/job_service.h"
 #include "metrics/host_metrics.h"

@@ -1,5 +1,5 @@
 // backend.h — what the runtime slot needs from a loaded plugin instance. The production
-// implementation wraps the plugin loader's instance (app/plugin_backend.*); tests may fake it.
+// implementation wraps the plugin loader's instance (services/plugin_backend.*); tests may fake it.
 #pragma once
 
 #include <cstdint>

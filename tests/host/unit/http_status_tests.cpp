@@ -1,7 +1,7 @@
 // The one mapping from the slot's outcomes and the plugins' status codes to HTTP statuses.
 #include <doctest/doctest.h>
 
-#include "api/http_status.h"
+#include "services/http_status.h"
 
 using namespace omnihost;
 

@@ -10,7 +10,7 @@
 #include "api/auth.h"
 #include "api/static_files.h"
 #include "app/command_line.h"
-#include "app/plugin_backend.h"
+#include "services/plugin_backend.h"
 #include "config/option_table.h"
 
 using namespace omnihost;

@@ -1,11 +1,11 @@
-#include "app/host_features.h"
+#include "services/host_features.h"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "app/run_capture.h"
+#include "services/run_capture.h"
 #include "common/json_limits.h"
 
 namespace omnihost {

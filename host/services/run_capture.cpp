@@ -1,4 +1,4 @@
-#include "app/run_capture.h"
+#include "services/run_capture.h"
 
 #include <cerrno>
 #include <cstring>

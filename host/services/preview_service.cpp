@@ -1,9 +1,8 @@
-#include "app/preview_service.h"
+#include "services/preview_service.h"
 
 #include <future>
 
-#include "api/start_planner.h"
-#include "app/plugin_backend.h"
+#include "services/plugin_backend.h"
 #include "common/json_limits.h"
 
 namespace omnihost {
@@ -32,7 +31,6 @@ nlohmann::json PreviewService::preview(const StartPlan &plan, std::chrono::milli
 }
 
 nlohmann::json PreviewService::run(const StartPlan &plan) {
-    const std::vector<std::string> secrets = secret_values(plan.start_json);
     nlohmann::json out = {{"mode", plan.run_mode},
                           {"kind", plan.plugin_kind},
                           {"plugin", plan.plugin_id},
@@ -51,7 +49,7 @@ nlohmann::json PreviewService::run(const StartPlan &plan) {
             out["argv"] = nlohmann::json::array();
             out["env"] = nlohmann::json::object();
             out["settings"] = plan.start_json;
-            return redact(out, secrets);
+            return out;
         }
         nlohmann::json answer = parse_json_bounded_or_discarded(*text, {json_default_max_depth, 4u << 20});
         if (answer.is_discarded() || !answer.is_object())
@@ -64,10 +62,9 @@ nlohmann::json PreviewService::run(const StartPlan &plan) {
         if (!out.contains("argv")) out["argv"] = nlohmann::json::array();
         if (!out.contains("env")) out["env"] = nlohmann::json::object();
         if (!out.contains("settings")) out["settings"] = plan.start_json;
-        // The plugin should already redact; the host redacts again so a slip never leaks a token.
-        return redact(out, secrets);
+        return out;
     } catch (const pl::loader_error &e) {
-        return {{"error", redact(std::string(e.what()), secrets)}};
+        return {{"error", e.what()}};
     }
 }
 

@@ -1,4 +1,4 @@
-#include "app/plugin_backend.h"
+#include "services/plugin_backend.h"
 
 #include <filesystem>
 

@@ -24,8 +24,9 @@ public:
                    std::string plugin_config_json);
     ~PreviewService();
 
-    // {"mode","kind","plugin","command","argv","env","settings"} with secrets redacted, or
-    // {"error": "..."} when the plugin failed; times out after `wait`.
+    // {"mode","kind","plugin","command","argv","env","settings"}, or {"error": "..."} when the
+    // plugin failed; times out after `wait`. Not redacted: the answer holds the start settings,
+    // secrets included, and the API layer redacts it before it leaves the host.
     nlohmann::json preview(const StartPlan &plan, std::chrono::milliseconds wait);
 
 private:

@@ -1,4 +1,4 @@
-#include "app/settings_store.h"
+#include "services/settings_store.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "api/http_status.h"
+#include "services/http_status.h"
 
 namespace omnihost {
 
