@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char *kId = "test-org/tiny-pipe";
+const char *const kId = kPipelineId;  // what pipeline_fixture serves
 
 download_options options_for(const hub_standin::server &hub) {
     download_options o;
@@ -48,11 +48,8 @@ fs::path repo_dir(const temp_cache &c) { return c.hub() / "models--test-org--tin
 
 TEST_SUITE("hub_download") {
 
-TEST_CASE("a pipeline is downloaded into the Hugging Face cache layout, then found by the resolver") {
-    temp_cache cache;
-    hub_standin::server hub;
-    const auto repo = small_pipeline();
-    const std::string commit = hub.add_repo(kId, repo);
+TEST_CASE_FIXTURE(pipeline_fixture, "a pipeline is downloaded into the Hugging Face cache layout, then found by the resolver") {
+    const std::string commit = serve();
     std::vector<download_progress> seen;
     std::vector<std::string> lines;
     auto o = options_for(hub);
@@ -108,12 +105,9 @@ TEST_CASE("a pipeline is downloaded into the Hugging Face cache layout, then fou
     }
 }
 
-TEST_CASE("LFS files follow the redirect to another origin; HF_TOKEN goes to the hub only") {
-    temp_cache cache;
-    hub_standin::server hub;
-    auto repo = small_pipeline();
+TEST_CASE_FIXTURE(pipeline_fixture, "LFS files follow the redirect to another origin; HF_TOKEN goes to the hub only") {
     repo.private_token = "hf_secret";
-    hub.add_repo(kId, repo);
+    serve();
     auto o = options_for(hub);
     cache.env.set("HF_TOKEN", "hf_secret");
     download_model(kId, o);
@@ -128,24 +122,18 @@ TEST_CASE("LFS files follow the redirect to another origin; HF_TOKEN goes to the
     CHECK(hub_saw_token);
 }
 
-TEST_CASE("a private repository without a token is refused, naming HF_TOKEN") {
-    temp_cache cache;
-    hub_standin::server hub;
-    auto repo = small_pipeline();
+TEST_CASE_FIXTURE(pipeline_fixture, "a private repository without a token is refused, naming HF_TOKEN") {
     repo.private_token = "hf_secret";
-    hub.add_repo(kId, repo);
+    serve();
     std::string msg;
     CHECK(error_kind([&] { download_model(kId, options_for(hub)); }, &msg) == hub_error_kind::unauthorized);
     CHECK(msg.find("HF_TOKEN") != std::string::npos);
     CHECK(!fs::exists(repo_dir(cache) / "snapshots"));
 }
 
-TEST_CASE("a gated model: a clear message naming its page; with an allowed token it downloads") {
-    temp_cache cache;
-    hub_standin::server hub;
-    auto repo = small_pipeline();
+TEST_CASE_FIXTURE(pipeline_fixture, "a gated model: a clear message naming its page; with an allowed token it downloads") {
     repo.gated_token = "hf_accepted";
-    hub.add_repo(kId, repo);
+    serve();
     std::string msg;
     CHECK(error_kind([&] { download_model(kId, options_for(hub)); }, &msg) == hub_error_kind::gated);
     CHECK(msg.find("gated") != std::string::npos);
@@ -165,10 +153,8 @@ TEST_CASE("the endpoint: the option, else HF_ENDPOINT, else https://huggingface.
     CHECK(resolve_endpoint("http://other:1/") == "http://other:1");
 }
 
-TEST_CASE("HF_ENDPOINT points the downloader at a mirror") {
-    temp_cache cache;
-    hub_standin::server hub;
-    hub.add_repo(kId, small_pipeline());
+TEST_CASE_FIXTURE(pipeline_fixture, "HF_ENDPOINT points the downloader at a mirror") {
+    serve();
     cache.env.set("HF_ENDPOINT", hub.endpoint() + "/");
     download_options o;  // no endpoint given
     o.timeout_s = 20;
@@ -176,10 +162,8 @@ TEST_CASE("HF_ENDPOINT points the downloader at a mirror") {
     CHECK(!gets_of(hub, "/api/models/test-org/tiny-pipe/revision/main").empty());
 }
 
-TEST_CASE("HF_HUB_OFFLINE (set by --no-download) refuses before any request, with a clear message") {
-    temp_cache cache;
-    hub_standin::server hub;
-    hub.add_repo(kId, small_pipeline());
+TEST_CASE_FIXTURE(pipeline_fixture, "HF_HUB_OFFLINE (set by --no-download) refuses before any request, with a clear message") {
+    serve();
     cache.env.set("HF_HUB_OFFLINE", "1");
     CHECK(downloads_forbidden());
     std::string msg;
@@ -189,10 +173,8 @@ TEST_CASE("HF_HUB_OFFLINE (set by --no-download) refuses before any request, wit
     CHECK(hub.requests().empty());
 }
 
-TEST_CASE("unknown repositories and revisions") {
-    temp_cache cache;
-    hub_standin::server hub;
-    hub.add_repo(kId, small_pipeline());
+TEST_CASE_FIXTURE(pipeline_fixture, "unknown repositories and revisions") {
+    serve();
     CHECK(error_kind([&] { download_model("test-org/nope", options_for(hub)); }) == hub_error_kind::unauthorized);
     CHECK(error_kind([&] { download_model(std::string(kId) + "@v9", options_for(hub)); }) == hub_error_kind::not_found);
     CHECK(error_kind([&] { download_model("not an id", options_for(hub)); }) == hub_error_kind::bad_id);
@@ -201,11 +183,8 @@ TEST_CASE("unknown repositories and revisions") {
     CHECK(error_kind([&] { download_model(kId, nowhere); }) == hub_error_kind::unreachable);
 }
 
-TEST_CASE("a connection broken mid-file is resumed with Range and the file completes") {
-    temp_cache cache;
-    hub_standin::server hub;
-    const auto repo = small_pipeline();
-    hub.add_repo(kId, repo);
+TEST_CASE_FIXTURE(pipeline_fixture, "a connection broken mid-file is resumed with Range and the file completes") {
+    serve();
     const std::string path = "transformer/diffusion_pytorch_model.safetensors";
     hub.break_after(path, 100000);
     std::vector<std::string> warnings;
@@ -222,11 +201,8 @@ TEST_CASE("a connection broken mid-file is resumed with Range and the file compl
     CHECK(std::any_of(warnings.begin(), warnings.end(), [](const std::string &w) { return w.find("resuming") != std::string::npos; }));
 }
 
-TEST_CASE("a download that gives up keeps its partial file; the next one resumes it") {
-    temp_cache cache;
-    hub_standin::server hub;
-    const auto repo = small_pipeline();
-    hub.add_repo(kId, repo);
+TEST_CASE_FIXTURE(pipeline_fixture, "a download that gives up keeps its partial file; the next one resumes it") {
+    serve();
     const std::string path = "vae/diffusion_pytorch_model.safetensors";
     const std::string sha = hub_standin::sha256_hex(repo.files.at(path));
     hub.break_after(path, 20000);
@@ -247,11 +223,8 @@ TEST_CASE("a download that gives up keeps its partial file; the next one resumes
     CHECK(!fs::exists(partial));
 }
 
-TEST_CASE("content that does not match its ETag/sha256 is refused and nothing reaches the snapshot") {
-    temp_cache cache;
-    hub_standin::server hub;
-    const auto repo = small_pipeline();
-    hub.add_repo(kId, repo);
+TEST_CASE_FIXTURE(pipeline_fixture, "content that does not match its ETag/sha256 is refused and nothing reaches the snapshot") {
+    serve();
     SUBCASE("an LFS file (sha256)") {
         const std::string path = "vae/diffusion_pytorch_model.safetensors";
         hub.corrupt(path);
@@ -276,19 +249,16 @@ TEST_CASE("content that does not match its ETag/sha256 is refused and nothing re
     CHECK(fs::is_directory(download_model(kId, options_for(hub))));
 }
 
-TEST_CASE("unsafe names from the server and symlinks in the cache are refused") {
-    temp_cache cache;
-    hub_standin::server hub;
+TEST_CASE_FIXTURE(pipeline_fixture, "unsafe names from the server and symlinks in the cache are refused") {
     SUBCASE("'..' in a listed file name") {
-        auto repo = small_pipeline();
         repo.extra_listed = {"../../../escape.json"};
-        hub.add_repo(kId, repo);
+        serve();
         CHECK(error_kind([&] { download_model(kId, options_for(hub)); }) == hub_error_kind::unsafe);
         CHECK(!fs::exists(cache.root / "escape.json"));
         CHECK(!fs::exists(repo_dir(cache)));
     }
     SUBCASE("blobs/ a symlink to elsewhere") {
-        hub.add_repo(kId, small_pipeline());
+        serve();
         fs::create_directories(cache.root / "elsewhere");
         fs::create_directories(repo_dir(cache));
         fs::create_directory_symlink(cache.root / "elsewhere", repo_dir(cache) / "blobs");
@@ -297,10 +267,8 @@ TEST_CASE("unsafe names from the server and symlinks in the cache are refused") 
     }
 }
 
-TEST_CASE("cancelling stops between chunks and keeps the partial file") {
-    temp_cache cache;
-    hub_standin::server hub;
-    hub.add_repo(kId, small_pipeline());
+TEST_CASE_FIXTURE(pipeline_fixture, "cancelling stops between chunks and keeps the partial file") {
+    serve();
     auto o = options_for(hub);
     bool stop = false;
     o.progress = [&](const download_progress &p) {

@@ -17,7 +17,7 @@ namespace inprocess = omnihost::inprocess;
 
 namespace {
 
-const char *kId = "test-org/tiny-pipe";
+const char *const kId = kPipelineId;  // what pipeline_fixture serves
 
 struct recorder {
     std::mutex m;
@@ -86,11 +86,8 @@ omnihost_status status_of(const std::function<void()> &f, std::string *message =
 
 TEST_SUITE("hub_plugin") {
 
-TEST_CASE("a hub id missing from the cache is downloaded on start, with progress and log lines") {
-    temp_cache cache;
-    hub_standin::server hub;
-    hub.add_repo(kId, small_pipeline());
-    cache.env.set("HF_ENDPOINT", hub.endpoint());
+TEST_CASE_FIXTURE(pipeline_fixture, "a hub id missing from the cache is downloaded on start, with progress and log lines") {
+    serve_as_endpoint();
     plugin_side p;
     const fs::path data = cache.root / "data";
     CHECK(inprocess::download_if_missing(kId, data, {}, "video_diffusion", p.core, &p.job));
@@ -118,11 +115,8 @@ TEST_CASE("a hub id missing from the cache is downloaded on start, with progress
     CHECK(summary);
 }
 
-TEST_CASE("local folders and paths are never downloaded") {
-    temp_cache cache;
-    hub_standin::server hub;
-    hub.add_repo(kId, small_pipeline());
-    cache.env.set("HF_ENDPOINT", hub.endpoint());
+TEST_CASE_FIXTURE(pipeline_fixture, "local folders and paths are never downloaded") {
+    serve_as_endpoint();
     plugin_side p;
     const fs::path data = cache.root / "data";
     fs::create_directories(data / kId);  // "test-org/tiny-pipe" is also a folder under data_dir
@@ -131,14 +125,11 @@ TEST_CASE("local folders and paths are never downloaded") {
     CHECK(hub.requests().empty());
 }
 
-TEST_CASE("refusals map to plugin statuses with clear messages") {
-    temp_cache cache;
-    hub_standin::server hub;
+TEST_CASE_FIXTURE(pipeline_fixture, "refusals map to plugin statuses with clear messages") {
     auto gated = small_pipeline();
     gated.gated_token = "hf_ok";
     hub.add_repo("test-org/gated", gated);
-    hub.add_repo(kId, small_pipeline());
-    cache.env.set("HF_ENDPOINT", hub.endpoint());
+    serve_as_endpoint();
     plugin_side p;
     const fs::path data = cache.root / "data";
     std::string msg;

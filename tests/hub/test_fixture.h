@@ -98,4 +98,24 @@ inline hub_standin::repo small_pipeline() {
     return r;
 }
 
+// The id the tests serve their pipeline under.
+inline const char *const kPipelineId = "test-org/tiny-pipe";
+
+// One downloader test's world (use with TEST_CASE_FIXTURE): a temp cache, the stand-in hub, and
+// the repository to serve there, small_pipeline() unless the test edits `repo` (a private or
+// gated one) before serve().
+struct pipeline_fixture {
+    temp_cache cache;
+    hub_standin::server hub;
+    hub_standin::repo repo = small_pipeline();
+
+    // Serves `repo` as kPipelineId; returns its commit.
+    std::string serve() { return hub.add_repo(kPipelineId, repo); }
+    // serve(), and HF_ENDPOINT pointed at the stand-in for code that reads the environment.
+    std::string serve_as_endpoint() {
+        cache.env.set("HF_ENDPOINT", hub.endpoint());
+        return serve();
+    }
+};
+
 }  // namespace hub_test
