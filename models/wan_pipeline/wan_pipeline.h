@@ -68,6 +68,11 @@ struct pipeline_settings {
     // running is on the compute device (text_encoder -> image_encoder -> transformer ->
     // transformer_2 -> vae); the idle A14B expert stays on the CPU.
     bool enable_cpu_offload = false;
+    // diffusers' enable_sequential_cpu_offload, for small GPUs (implies enable_cpu_offload): the
+    // transformers' blocks wait on the CPU and each moves to the compute device only while it runs;
+    // their other weights follow the model offload. Much slower (every block crosses the bus twice
+    // per call); disables CUDA graphs.
+    bool sequential_cpu_offload = false;
     // enforce_eager=false: on CUDA, where the libtorch has graph capture, each request's denoising
     // step (fixed shapes within a request) is captured once per expert and CFG branch and replayed;
     // elsewhere the step runs eagerly. The load log says which.

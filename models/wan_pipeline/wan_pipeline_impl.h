@@ -13,7 +13,9 @@
 #include "wan_transformer/wan_transformer.h"
 #include "wan_vae/wan_vae.h"
 
+#include <memory>
 #include <optional>
+#include <vector>
 
 namespace omnihost::models::wan {
 
@@ -25,6 +27,9 @@ struct wan_pipeline::impl {
     c10::ScalarType dtype = c10::kFloat;
     bool offload = false;               // enable_cpu_offload (on the CPU its moves are no-ops)
     std::unique_ptr<model_offloader> offloader;  // in diffusers' model_cpu_offload_seq order
+    bool sequential = false;            // sequential_cpu_offload: per-block moves in the transformers
+    offload_move_observer block_observer;  // the test hook for the block moves (sequential only)
+    std::vector<std::unique_ptr<block_offloader>> block_offloaders;  // one per transformer (sequential)
     bool cuda_graphs = false;           // enforce_eager=false on a device and libtorch that capture
 
     std::optional<text_encoder> text;   // absent when model_index lists no text encoder

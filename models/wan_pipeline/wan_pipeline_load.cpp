@@ -71,15 +71,18 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
     const bool tuned = tune_allocator();
     // Offload: every component is loaded on the CPU and moves in only while it runs. On a CPU
     // compute device the same sequence runs with no-op moves (so the order is testable anywhere).
-    p->offload = s.enable_cpu_offload;
+    p->sequential = s.sequential_cpu_offload;
+    p->offload = s.enable_cpu_offload || p->sequential;
     const c10::Device home = p->offload ? c10::Device(c10::kCPU) : p->compute_device;
     {
         offload_move_observer observer;
         if (cb.on_offload_move)
             observer = [f = cb.on_offload_move](const std::string &c, const c10::Device &d) { f(c, d.str()); };
-        p->offloader = std::make_unique<model_offloader>(p->offload, p->compute_device, std::move(observer));
+        p->offloader = std::make_unique<model_offloader>(p->offload, p->compute_device, observer);
+        if (p->sequential) p->block_observer = std::move(observer);
     }
-    p->cuda_graphs = !s.enforce_eager && p->compute_device.is_cuda() && device_graphs_available(p->compute_device);
+    p->cuda_graphs = !s.enforce_eager && !p->sequential && p->compute_device.is_cuda() &&
+                     device_graphs_available(p->compute_device);
 
     p->log(log_level::info, "device: " + info.device + " (requested '" + s.device + "'" +
                                 (s.device == "auto" || s.device.empty()
@@ -92,7 +95,11 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
     p->log(log_level::info, std::string("allocator: ") +
                                 (tuned ? "glibc malloc keeps freed tensor memory (mmap/trim thresholds raised)"
                                        : "left as configured by GLIBC_TUNABLES"));
-    if (s.enable_cpu_offload)
+    if (p->sequential)
+        p->log(log_level::info, "sequential_cpu_offload: on; the transformers' blocks wait on the CPU and each moves to " +
+                                    info.device + " only while it runs" +
+                                    (p->compute_device.is_cpu() ? std::string(" (on the CPU the moves are no-ops)") : std::string()));
+    if (p->offload)
         p->log(log_level::info, p->compute_device.is_cpu()
                                     ? std::string("enable_cpu_offload: on, but the compute device is the CPU, so there is "
                                                   "nothing to offload (the components take their turns with no-op moves)")
@@ -101,6 +108,8 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
     else
         p->log(log_level::info, "enable_cpu_offload: off; every component stays on " + info.device);
     p->log(log_level::info, s.enforce_eager ? std::string("enforce_eager: on; the denoising step runs eagerly")
+                            : p->sequential ? std::string("enforce_eager: off requested, but sequential_cpu_offload moves "
+                                                          "weights inside the step: the denoising step runs eagerly")
                             : p->cuda_graphs
                                 ? "enforce_eager: off; each request's denoising step is captured in a CUDA graph on " +
                                       info.device + " and replayed (eager if a capture fails)"
@@ -257,8 +266,22 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
     impl *raw = p.get();
     if (p->text) off.add("text_encoder", [raw](const c10::Device &d) { raw->text->to(d); });
     if (p->image_encoder) off.add("image_encoder", [raw](const c10::Device &d) { raw->image_encoder->to(d); });
-    off.add("transformer", [raw](const c10::Device &d) { raw->transformer->to(d); });
-    if (p->transformer_2) off.add("transformer_2", [raw](const c10::Device &d) { raw->transformer_2->to(d); });
+    auto add_transformer = [&](const std::string &name, wan_transformer &t) {
+        wan_transformer *tr = &t;
+        if (!p->sequential) {
+            off.add(name, [tr](const c10::Device &d) { tr->to(d); });
+            return;
+        }
+        // Sequential: the model offload moves only the weights outside the blocks; each block is
+        // moved in and out around its own use by the transformer's block hook.
+        off.add(name, [tr](const c10::Device &d) { d.is_cpu() ? tr->to(d) : tr->to_except_blocks(d); });
+        p->block_offloaders.push_back(std::make_unique<block_offloader>(
+            true, p->compute_device, name, [tr](size_t i, const c10::Device &d) { tr->block_to(i, d); }, p->block_observer));
+        block_offloader *blocks = p->block_offloaders.back().get();
+        tr->set_block_hook([blocks](size_t i, bool before) { before ? blocks->before(i) : blocks->after(i); });
+    };
+    add_transformer("transformer", *p->transformer);
+    if (p->transformer_2) add_transformer("transformer_2", *p->transformer_2);
     off.add("vae", [raw](const c10::Device &d) { raw->vae->to(d); });
     if (p->offload) p->log(log_level::info, "offload order: " + off.order());
     if (cb.progress) cb.progress(total, total, "ready");

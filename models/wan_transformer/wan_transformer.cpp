@@ -106,6 +106,22 @@ void wan_transformer::to(c10::Device device) {
     device_ = device;
 }
 
+void wan_transformer::to_except_blocks(c10::Device device) {
+    torch::NoGradGuard no_grad;
+    for (const auto &item : m_->named_parameters(true))
+        if (item.key().rfind("blocks.", 0) != 0) item.value().set_data(item.value().to(device));
+    m_->rope_cos = m_->rope_cos.to(device);
+    m_->rope_sin = m_->rope_sin.to(device);
+    device_ = device;
+}
+
+void wan_transformer::block_to(size_t block, c10::Device device) {
+    torch::NoGradGuard no_grad;
+    for (auto &p : m_->blocks.at(block)->parameters(true)) p.set_data(p.to(device));
+}
+
+size_t wan_transformer::num_blocks() const { return m_->blocks.size(); }
+
 int64_t wan_transformer::num_parameters() const {
     int64_t n = 0;
     for (const auto &p : m_->parameters(true)) n += p.numel();
@@ -158,12 +174,14 @@ std::shared_ptr<const wan_text_context> wan_transformer::encode_context(const at
     at::Tensor text = ehs.to(device_, dtype_);
     // PixArtAlphaTextProjection: linear_1 -> GELU(tanh) -> linear_2.
     ctx->text = (*m_->text_linear_2)(at::gelu((*m_->text_linear_1)(text), "tanh"));
+    if (image) ctx->image = (*m_->image_embedder)(image->to(device_, dtype_));
     ctx->kv.reserve(m_->blocks.size());
-    for (const auto &b : m_->blocks) ctx->kv.push_back(b->attn2->context_kv(ctx->text));
-    if (image) {
-        ctx->image = (*m_->image_embedder)(image->to(device_, dtype_));
-        ctx->image_kv.reserve(m_->blocks.size());
-        for (const auto &b : m_->blocks) ctx->image_kv.push_back(b->attn2->image_kv(ctx->image));
+    if (image) ctx->image_kv.reserve(m_->blocks.size());
+    for (size_t i = 0; i < m_->blocks.size(); ++i) {
+        if (block_hook_) block_hook_(i, true);
+        ctx->kv.push_back(m_->blocks[i]->attn2->context_kv(ctx->text));
+        if (image) ctx->image_kv.push_back(m_->blocks[i]->attn2->image_kv(ctx->image));
+        if (block_hook_) block_hook_(i, false);
     }
     return ctx;
 }
@@ -218,10 +236,13 @@ at::Tensor wan_transformer::forward(const at::Tensor &hidden_states, const at::T
     at::Tensor temb_proj = (*m_->time_proj)(at::silu(temb));
     temb_proj = per_token ? temb_proj.unflatten(2, {6, d}) : temb_proj.unflatten(1, {6, d});
 
-    for (size_t i = 0; i < m_->blocks.size(); ++i)
+    for (size_t i = 0; i < m_->blocks.size(); ++i) {
+        if (block_hook_) block_hook_(i, true);
         x = has_image ? m_->blocks[i]->forward(x, text.kv[i].first, text.kv[i].second, temb_proj, rope,
                                                text.image_kv[i].first, text.image_kv[i].second)
                       : m_->blocks[i]->forward(x, text.kv[i].first, text.kv[i].second, temb_proj, rope);
+        if (block_hook_) block_hook_(i, false);
+    }
 
     // Output head: (table + temb) -> shift, scale (temb, not temb_proj), fp32 LayerNorm, proj_out.
     at::Tensor shift, scale;

@@ -27,6 +27,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,16 @@ public:
     // so all of them move; text contexts made before the move must be re-encoded.
     void to(c10::Device device);
 
+    // Sequential CPU offload (the pipelines' per-block option): to_except_blocks() puts every
+    // weight outside the transformer blocks (embeddings, output head, RoPE tables) on `device` and
+    // makes it the compute device, leaving the blocks where they are; block_to() moves one block;
+    // the hook runs before (true) and after (false) every block in forward() and encode_context(),
+    // so it can move that block in and out. Empty hook: none. Not for concurrent forwards.
+    void to_except_blocks(c10::Device device);
+    void block_to(size_t block, c10::Device device);
+    size_t num_blocks() const;
+    void set_block_hook(std::function<void(size_t block, bool before)> hook) { block_hook_ = std::move(hook); }
+
     const wan_transformer_config &config() const;
     c10::ScalarType dtype() const { return dtype_; }
     c10::Device device() const { return device_; }
@@ -98,6 +109,7 @@ private:
     std::shared_ptr<detail::transformer_m> m_;
     c10::ScalarType dtype_ = c10::kFloat;
     c10::Device device_ = c10::kCPU;
+    std::function<void(size_t, bool)> block_hook_;
 };
 
 }  // namespace omnihost::models::wan

@@ -68,6 +68,7 @@ start_settings parse_start_settings(const std::string &json_text, const limits &
         s.flow_shift = shift;
     }
     s.enable_cpu_offload = get_bool(j, "enable_cpu_offload", s.enable_cpu_offload);
+    s.sequential_cpu_offload = get_bool(j, "sequential_cpu_offload", s.sequential_cpu_offload);
     s.enforce_eager = get_bool(j, "enforce_eager", s.enforce_eager);
     s.device = get_string(j, "device", s.device);
     s.dtype = get_string(j, "dtype", s.dtype);

@@ -51,6 +51,7 @@ struct start_settings {
     bool vae_use_tiling = true;
     std::optional<double> flow_shift;
     bool enable_cpu_offload = true;
+    bool sequential_cpu_offload = false;  // per-block offload for small GPUs (implies offload)
     bool enforce_eager = true;
     std::string device = "auto";
     std::string dtype = "fp32";

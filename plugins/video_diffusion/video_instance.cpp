@@ -43,6 +43,7 @@ json settings_json(const start_settings &s) {
               {"vae_use_slicing", s.vae_use_slicing},
               {"vae_use_tiling", s.vae_use_tiling},
               {"enable_cpu_offload", s.enable_cpu_offload},
+              {"sequential_cpu_offload", s.sequential_cpu_offload},
               {"enforce_eager", s.enforce_eager},
               {"device", s.device},
               {"dtype", s.dtype},
@@ -110,6 +111,7 @@ wan::pipeline_settings to_pipeline_settings(const start_settings &s) {
     p.vae_use_tiling = s.vae_use_tiling;
     p.flow_shift = s.flow_shift;
     p.enable_cpu_offload = s.enable_cpu_offload;
+    p.sequential_cpu_offload = s.sequential_cpu_offload;
     p.enforce_eager = s.enforce_eager;
     return p;
 }
@@ -297,8 +299,10 @@ inprocess::error_context video_instance::error_context(bool loading) const {
     c.device = device_;
     std::vector<std::string> help;
     const bool gpu = !device_.empty() && device_ != "cpu";
-    if (gpu && !settings_.enable_cpu_offload)
+    if (gpu && !settings_.enable_cpu_offload && !settings_.sequential_cpu_offload)
         help.push_back("enable_cpu_offload=true (only the component in use on " + device_ + ")");
+    else if (gpu && !settings_.sequential_cpu_offload)
+        help.push_back("sequential_cpu_offload=true (only the block in use on " + device_ + ", much slower)");
     if (settings_.dtype != "bf16" && settings_.dtype != "bfloat16")
         help.push_back("dtype=bf16 (half the weight and activation memory)");
     if (!loading) {
@@ -328,7 +332,8 @@ std::string video_instance::command_preview(const std::string &start_json) const
                       " threads=" + (s.threads > 0 ? std::to_string(s.threads) : std::string("all cores")) +
                       " vae_use_slicing=" + on_off(s.vae_use_slicing) + " vae_use_tiling=" + on_off(s.vae_use_tiling) +
                       " flow_shift=" + (s.flow_shift ? format_number(*s.flow_shift) : std::string("from scheduler config")) +
-                      " enable_cpu_offload=" + on_off(s.enable_cpu_offload) + " enforce_eager=" + on_off(s.enforce_eager);
+                      " enable_cpu_offload=" + on_off(s.enable_cpu_offload) +
+                      (s.sequential_cpu_offload ? " sequential_cpu_offload=on" : "") + " enforce_eager=" + on_off(s.enforce_eager);
     json j = {{"kind", "inprocess"}, {"argv", json::array()}, {"env", json::object()},
               {"command", cmd}, {"settings", settings_json(s)}, {"model_path", where}};
     return j.dump();

@@ -118,3 +118,39 @@ TEST_CASE("offload off: no moves at all") {
     p->generate(request(2));
     CHECK(rec.moves.empty());
 }
+
+TEST_CASE("sequential offload: each block moves in just before it runs and out right after; same video") {
+    recorder rec;
+    auto s = settings(false);
+    s.sequential_cpu_offload = true;
+    auto seq = wan::wan_pipeline::load(kA14b, s, rec.callbacks());
+    auto plain = wan::wan_pipeline::load(kA14b, settings(false));
+    const auto a = seq->generate(request(6));
+    CHECK(at::equal(a.frames, plain->generate(request(6)).frames));
+
+    REQUIRE(rec.moves.size() > 8);
+    CHECK(names(rec.moves.begin(), rec.moves.begin() + 3) == names{"text_encoder", "text_encoder", "transformer"});
+    // After the (non-block) transformer weights come in, every block move is an in/out pair of the
+    // same block, blocks in order 0, 1, ... within each call; the first expert's blocks never move
+    // again once transformer_2 has come in.
+    size_t i = 3;
+    size_t block_pairs = 0;
+    bool second_seen = false;
+    const std::string expected_next[] = {"transformer.block 0", "transformer.block 1"};
+    for (; i + 1 < rec.moves.size() && rec.moves[i].find(".block ") != std::string::npos; i += 2) {
+        CHECK(rec.moves[i] == rec.moves[i + 1]);
+        ++block_pairs;
+    }
+    CHECK(rec.moves[3] == expected_next[0]);
+    CHECK(rec.moves[5] == expected_next[1]);
+    for (; i < rec.moves.size(); ++i) {
+        if (rec.moves[i].rfind("transformer_2", 0) == 0) second_seen = true;
+        if (second_seen) CHECK(rec.moves[i].rfind("transformer.block", 0) != 0);
+    }
+    CHECK(second_seen);
+    // Per block of the tiny model (2 layers): 2 text K/V encodes (cond, uncond) + 2 forwards (CFG)
+    // per step on the first expert, so a multiple of the layer count.
+    CHECK(block_pairs % 2 == 0);
+    CHECK(block_pairs >= 2 * 4);
+    CHECK(rec.moves.back() == "vae");
+}

@@ -58,6 +58,7 @@ TEST_CASE("the plugin's fallbacks for a missing value are its manifest's default
     CHECK(s.vae_use_slicing == start["vae_use_slicing"]["default"].get<bool>());
     CHECK(s.vae_use_tiling == start["vae_use_tiling"]["default"].get<bool>());
     CHECK(s.enable_cpu_offload == start["enable_cpu_offload"]["default"].get<bool>());
+    CHECK(s.sequential_cpu_offload == start["sequential_cpu_offload"]["default"].get<bool>());
     CHECK(s.enforce_eager == start["enforce_eager"]["default"].get<bool>());
     CHECK(s.device == start["device"]["default"].get<std::string>());
     CHECK(s.dtype == start["dtype"]["default"].get<std::string>());
