@@ -8,12 +8,17 @@
 #
 #   scripts/bench_wan_side_by_side.sh [--build DIR] [--venv DIR] [--layers N] [--forwards N]
 #       [--threads N] [--repeats N] [--parts transformer,vae,mp4] [--no-untiled-480p] [--work DIR]
+#       [--vae-frames F] [--vae-repeats N]
 #
 # Measured: Wan2.1-1.3B-width transformer forward at 1,280 tokens (latent 16x5x32x32, 512 text
 # tokens; --layers of the 30 blocks, default 30) in fp32 and bf16 with peak RSS; VAE decode at
 # 256x256x17 (untiled) and 480x832x17 tiled (tile 256, stride 192: diffusers' defaults) with peak
 # RSS, and 480x832x17 untiled for the tiled/untiled peak (--no-untiled-480p leaves it out); MP4
 # export of 81 frames at 480x832 (omnihost's encoder vs diffusers.utils.export_to_video).
+# --vae-frames (default 17, 4k+1) shortens every VAE decode where the CPU is too slow for 17 frames:
+# both decoders run one latent frame per chunk, so from 5 frames on (a first chunk and one full
+# chunk) the peak RSS is the 17-frame one less the smaller output. --vae-repeats (default --repeats)
+# repeats the VAE measurements fewer times than the others.
 # The transformer timing is per forward; omnihost computes the text context (text embedder and
 # every block's cross-attention K/V) once per prompt, diffusers inside every forward.
 #
@@ -31,7 +36,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=build-pip venv=${VENV:-/work/venv-golden} layers=30 forwards=3 threads=0 repeats=2
-parts=transformer,vae,mp4 untiled480=1 work=${TMPDIR:-/tmp}/bench_wan_side_by_side
+parts=transformer,vae,mp4 untiled480=1 work=${TMPDIR:-/tmp}/bench_wan_side_by_side vae_frames=17 vae_repeats=
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -43,11 +48,15 @@ while [ $# -gt 0 ]; do
     --parts) parts=$2; shift 2 ;;
     --no-untiled-480p) untiled480=0; shift ;;
     --work) work=$2; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --vae-frames) vae_frames=$2; shift 2 ;;
+    --vae-repeats) vae_repeats=$2; shift 2 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [ "$threads" -gt 0 ] || threads=$(nproc)
+vae_repeats=${vae_repeats:-$repeats}
+f=$vae_frames
 has_part() { [[ ",$parts," == *",$1,"* ]]; }
 
 tr_exe=$build/bench/models/bench_wan_transformer
@@ -120,14 +129,15 @@ fi
 if has_part vae; then
   vae_o="$vae_exe --weights $work/vae --threads $threads --tile 256 --stride 192"
   vae_d="vae --weights $work/vae --threads $threads --tile 256 --stride 192"
-  add "vae 256x256x17" "$vae_o --modes untiled --height 256 --width 256 --frames 17" \
-    "$vae_d --mode untiled --height 256 --width 256 --frames 17"
-  add "vae 480x832x17 tiled" "$vae_o --modes tiled --height 480 --width 832 --frames 17" \
-    "$vae_d --mode tiled --height 480 --width 832 --frames 17"
+  add "vae 256x256x$f" "$vae_o --modes untiled --height 256 --width 256 --frames $f" \
+    "$vae_d --mode untiled --height 256 --width 256 --frames $f"
   if [ "$untiled480" = 1 ]; then
-    add "vae 480x832x17 untiled" "$vae_o --modes untiled --height 480 --width 832 --frames 17" \
-      "$vae_d --mode untiled --height 480 --width 832 --frames 17"
+    add "vae 480x832x$f untiled" "$vae_o --modes untiled --height 480 --width 832 --frames $f" \
+      "$vae_d --mode untiled --height 480 --width 832 --frames $f"
   fi
+  add "vae 480x832x$f tiled" "$vae_o --modes tiled --height 480 --width 832 --frames $f" \
+    "$vae_d --mode tiled --height 480 --width 832 --frames $f"
+
 fi
 if has_part mp4; then
   add "mp4 81x480x832" "$video_exe --mp4-only --mp4 81x480x832 --dump-rgb $rgb" "mp4 --rgb $rgb --mp4 81x480x832"
@@ -136,15 +146,23 @@ fi
 # time and peak of one log: the transformer's "per forward", the VAE's "decode", the MP4's "in".
 time_of() { grep -o -E '(per forward|decode|MB in) [0-9.]+ s' "$1" | tail -n1 | grep -o -E '[0-9.]+ s' | cut -d' ' -f1; }
 peak_of() { grep -o -E 'peak RSS [0-9]+ MiB' "$1" | tail -n1 | grep -o -E '[0-9]+'; }
+# CPU seconds (user + system) of the measured part; omnihost's VAE bench gives its child's totals.
+cpu_of() {
+  local c
+  c=$(grep -o -E '[0-9.]+ CPU-s' "$1" | tail -n1 | cut -d' ' -f1)
+  [ -n "$c" ] || c=$(sed -n 's/.*peak RSS.*(user \([0-9.]*\) s, sys \([0-9.]*\) s).*/\1 \2/p' "$1" | tail -n1 | awk '{ print $1 + $2 }')
+  echo "$c"
+}
 mean_of() { sed -n 's/.*mean |v| = \([0-9.]*\).*/\1/p' "$1" | tail -n1; }
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A times peaks means loads
+declare -A times peaks means loads cpus
 for ((r = 1; r <= repeats; r++)); do
   for i in "${!names[@]}"; do
     n=${names[$i]}
     # The slow untiled 480p decode gives only a peak: once is enough.
     [[ "$n" == *untiled && "$n" == *480* && $r -gt 1 ]] && continue
+    [[ "$n" == vae* && $r -gt $vae_repeats ]] && continue
     order=(omnihost diffusers)
     (( r % 2 == 0 )) && order=(diffusers omnihost)
     for side in "${order[@]}"; do
@@ -158,9 +176,9 @@ for ((r = 1; r <= repeats; r++)); do
         # shellcheck disable=SC2086
         "${driver[@]}" ${d_cmds[$i]} >"$log" 2>&1 || echo "#   diffusers failed: see $log"
       fi
-      t=$(time_of "$log" || true) p=$(peak_of "$log" || true) m=$(mean_of "$log" || true)
-      echo "#   ${t:-?} s, peak RSS ${p:-?} MiB${m:+, mean |v| $m}"
-      times[$n,$side]+="$t " peaks[$n,$side]+="$p "
+      t=$(time_of "$log" || true) p=$(peak_of "$log" || true) m=$(mean_of "$log" || true) c=$(cpu_of "$log" || true)
+      echo "#   ${t:-?} s, ${c:-?} CPU-s, peak RSS ${p:-?} MiB${m:+, mean |v| $m}"
+      times[$n,$side]+="$t " peaks[$n,$side]+="$p " cpus[$n,$side]+="$c "
       [ -n "$m" ] && means[$n,$side]=$m
     done
   done
@@ -170,25 +188,28 @@ echo "#"
 echo "# == omnihost / diffusers (medians of $repeats interleaved repeats; < 1: omnihost faster / smaller)"
 echo "# load average now: $(cut -d' ' -f1-3 /proc/loadavg); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-(unset)}" \
   "OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-(unset)}; threads $threads; transformer $layers layers, $forwards forwards"
-printf '# %-24s %10s %10s %7s | %9s %9s %7s | %s\n' measurement omni_s diff_s ratio omni_MiB diff_MiB ratio \
-  "all times (omnihost; diffusers), load averages at the starts"
+echo "# (wall time is what a user waits for; CPU-s, user + system, is steadier when the machine is shared)"
+printf '# %-24s %9s %9s %6s | %8s %8s %6s | %8s %8s %6s | %s\n' measurement omni_s diff_s ratio omni_cpu diff_cpu ratio \
+  omni_MiB diff_MiB ratio "all wall times (omnihost; diffusers), load averages at the starts"
 for n in "${names[@]}"; do
   ot=$(median <<<"${times[$n,omnihost]}") dt=$(median <<<"${times[$n,diffusers]}")
+  oc=$(median <<<"${cpus[$n,omnihost]}") dc=$(median <<<"${cpus[$n,diffusers]}")
   op=$(median <<<"${peaks[$n,omnihost]}") dp=$(median <<<"${peaks[$n,diffusers]}")
-  awk -v n="$n" -v ot="$ot" -v dt="$dt" -v op="$op" -v dp="$dp" -v all="${times[$n,omnihost]}; ${times[$n,diffusers]}" \
-    -v la="${loads[$n]}" 'BEGIN {
-      rt = (ot != "" && dt > 0) ? sprintf("%.2f", ot / dt) : "?"
-      rp = (op != "" && dp > 0) ? sprintf("%.2f", op / dp) : "?"
-      printf "# %-24s %10s %10s %7s | %9s %9s %7s | %s | load %s\n", n, (ot == "" ? "?" : ot), (dt == "" ? "?" : dt), rt,
-        (op == "" ? "?" : op), (dp == "" ? "?" : dp), rp, all, la }'
+  awk -v n="$n" -v ot="$ot" -v dt="$dt" -v oc="$oc" -v dc="$dc" -v op="$op" -v dp="$dp" \
+    -v all="${times[$n,omnihost]}; ${times[$n,diffusers]}" -v la="${loads[$n]}" '
+    function r(a, b) { return (a != "" && b > 0) ? sprintf("%.2f", a / b) : "?" }
+    function v(a) { return a == "" ? "?" : a }
+    BEGIN {
+      printf "# %-24s %9s %9s %6s | %8s %8s %6s | %8s %8s %6s | %s | load %s\n", n, v(ot), v(dt), r(ot, dt),
+        v(oc), v(dc), r(oc, dc), v(op), v(dp), r(op, dp), all, la }'
 done
 for side in omnihost diffusers; do
   bf=$(median <<<"${peaks[transformer bf16,$side]:-}") fp=$(median <<<"${peaks[transformer fp32,$side]:-}")
   [ -n "$bf" ] && [ -n "$fp" ] && awk -v s="$side" -v bf="$bf" -v fp="$fp" \
     'BEGIN { printf "# %-9s transformer bf16 peak / fp32 peak: %.2f (%d / %d MiB)\n", s, bf / fp, bf, fp }'
-  tl=$(median <<<"${peaks[vae 480x832x17 tiled,$side]:-}") ut=$(median <<<"${peaks[vae 480x832x17 untiled,$side]:-}")
-  [ -n "$tl" ] && [ -n "$ut" ] && awk -v s="$side" -v tl="$tl" -v ut="$ut" \
-    'BEGIN { printf "# %-9s VAE 480x832x17 tiled peak / untiled peak: %.2f (%d / %d MiB)\n", s, tl / ut, tl, ut }'
+  tl=$(median <<<"${peaks[vae 480x832x$f tiled,$side]:-}") ut=$(median <<<"${peaks[vae 480x832x$f untiled,$side]:-}")
+  [ -n "$tl" ] && [ -n "$ut" ] && awk -v s="$side" -v tl="$tl" -v ut="$ut" -v f="$f" \
+    'BEGIN { printf "# %-9s VAE 480x832x%d tiled peak / untiled peak: %.2f (%d / %d MiB)\n", s, f, tl / ut, tl, ut }'
   btm=$(median <<<"${times[transformer bf16,$side]:-}") ftm=$(median <<<"${times[transformer fp32,$side]:-}")
   [ -n "$btm" ] && [ -n "$ftm" ] && awk -v s="$side" -v b="$btm" -v f="$ftm" \
     'BEGIN { printf "# %-9s transformer bf16 time / fp32 time: %.2f\n", s, b / f }'

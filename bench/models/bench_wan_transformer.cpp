@@ -56,6 +56,13 @@ double current_rss_mib() {
     return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
+double cpu_seconds() {  // user + system time of every thread of this process
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 double seconds_since(clock_type::time_point t0) {
     return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
@@ -79,17 +86,19 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
                 (long long)cfg.num_layers, dtype_name(tr.dtype()).c_str(), at::get_num_threads());
     std::printf("[%s] text context (text_embedder + cross-attn K/V%s, once per prompt): %.3f s\n", label,
                 image ? ", image embedder + added K/V of the image tokens" : "", text_s);
-    double total = 0, first = 0;
+    double total = 0, first = 0, cpu_total = 0, cpu_first = 0;
     for (int i = 0; i < forwards; ++i) {
+        const double c0 = cpu_seconds();
         t0 = clock_type::now();
         at::Tensor y = tr.forward(x, t, *ctx);
         if (!y.device().is_cpu()) (void)y.flatten()[0].item<float>();  // wait for the device
-        const double s = seconds_since(t0);
-        if (i == 0) first = s;
+        const double s = seconds_since(t0), c = cpu_seconds() - c0;
+        if (i == 0) first = s, cpu_first = c;
         total += s;
+        cpu_total += c;
         // mean |v| shows that another implementation given the same weights and inputs agrees.
-        std::printf("[%s] forward %d: %.3f s  (rss %.0f MiB, peak %.0f MiB)  mean |v| = %.6f\n", label, i + 1, s,
-                    current_rss_mib(), peak_rss_mib(), y.to(at::kFloat).abs().mean().item<double>());
+        std::printf("[%s] forward %d: %.3f s, %.1f CPU-s  (rss %.0f MiB, peak %.0f MiB)  mean |v| = %.6f\n", label,
+                    i + 1, s, c, current_rss_mib(), peak_rss_mib(), y.to(at::kFloat).abs().mean().item<double>());
         std::fflush(stdout);
         (void)y;
     }
@@ -98,8 +107,10 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
         return;
     }
     const double per_forward = forwards > 1 ? (total - first) / (forwards - 1) : first;
-    std::printf("[%s] per forward %.3f s%s; per denoising step with CFG (2 forwards) %.3f s; peak RSS %.0f MiB\n", label,
-                per_forward, forwards > 1 ? " (excluding the first)" : "", 2 * per_forward, peak_rss_mib());
+    const double cpu_per_forward = forwards > 1 ? (cpu_total - cpu_first) / (forwards - 1) : cpu_first;
+    std::printf("[%s] per forward %.3f s (%.1f CPU-s)%s; per denoising step with CFG (2 forwards) %.3f s; peak RSS %.0f MiB\n",
+                label, per_forward, cpu_per_forward, forwards > 1 ? " (excluding the first)" : "", 2 * per_forward,
+                peak_rss_mib());
 }
 
 }  // namespace
