@@ -5,6 +5,7 @@
 #include "model_download.h"
 #include "plugin_error.h"
 
+#include "common/json_limits.h"
 #include "core/device_memory.h"
 #include "core/model_error.h"
 #include "core/runtime.h"
@@ -250,7 +251,7 @@ void audio_instance::stop() {
 std::string audio_instance::health() const {
     const json memory = memory_.health_json();
     if (memory.is_null()) return core_.health();
-    json h = json::parse(core_.health());  // our own text, not outside JSON
+    json h = parse_json_bounded(core_.health());
     memory_.add_to_health(h);
     return h.dump();
 }
