@@ -78,6 +78,8 @@ describe('video flow (real host, video_diffusion plugin, demo model)', () => {
     await page.click('#start-btn');
     await page.waitForSelector('#status-dot[data-state="ready"]', { timeout: 180000 });
     assert.equal((await page.textContent('#status-text')).trim(), 'Ready');
+    // The loaded model's peak memory beside it (status device_memory, once the plugin's health is polled).
+    await page.waitForFunction(() => /^· cpu peak \d/.test(document.querySelector('#status-memory').textContent), null, { timeout: 30000 });
     assert.equal(await page.isHidden('#status-error'), true);
     assert.equal(await page.isEnabled('#generate-btn'), true);
     const hostLines = await page.$$eval('#logs-content .log-entry .log-source', (nodes) => nodes.filter((n) => n.textContent !== 'ui').length);

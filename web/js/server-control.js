@@ -84,7 +84,11 @@ export function renderStatus(s) {
   const label = statusLabel(s);
   // Device memory of an in-process model (peak of the last job, else of the load).
   const memory = st === 'ready' ? deviceMemoryText(s.device_memory) : null;
-  $('#status-text').textContent = memory ? `${label} · ${memory.short}` : label;
+  $('#status-text').textContent = label;
+  const memoryNode = $('#status-memory');
+  memoryNode.textContent = memory ? `· ${memory.short}` : '';
+  memoryNode.title = memory ? memory.long : '';
+  show(memoryNode, Boolean(memory));
   const model = s.model ? ` — ${s.model}` : '';
   $('#header-status-text').textContent = st === 'ready' || st === 'starting' ? `${label}${model}` : label;
   $('#status-text').title = [s.uptime ? `Uptime ${s.uptime}` : '', memory ? memory.long : ''].filter(Boolean).join('\n');
