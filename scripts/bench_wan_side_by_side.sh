@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --vae-frames) vae_frames=$2; shift 2 ;;
     --vae-repeats) vae_repeats=$2; shift 2 ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
