@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(omnihost::base64_encode(std::string(text)) == encoded,
                "the host's and the proxies' base64 encoders disagree");
 
-    const DataUrl url = parse_data_url(text);
+    const parsed_data_url url = parse_data_url(text);
     if (url.ok) {
         FUZZ_CHECK(text.rfind("data:", 0) == 0, "a data: URL that does not start with data:");
         FUZZ_CHECK(text.find(url.payload) != std::string_view::npos, "a payload that is not in the URL");

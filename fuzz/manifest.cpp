@@ -14,7 +14,7 @@ namespace {
 using nlohmann::json;
 using namespace omnihost;
 
-void apply(const Schema &schema) {
+void apply(const field_schema &schema) {
     json request = json::object();
     if (validate_object(request, schema, true)) return;
     json again = request;
@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             (void)manifest.refusal_for(model_type, run_mode);
         }
     std::vector<std::string> problems;
-    for (Task task : {Task::Image, Task::Video, Task::Audio, Task::Tts, Task::Chat}) {
-        Schema schema = overlay_manifest_parameters(generation_schema(task),
+    for (task_kind task : {task_kind::Image, task_kind::Video, task_kind::Audio, task_kind::Tts, task_kind::Chat}) {
+        field_schema schema = overlay_manifest_parameters(generation_schema(task),
                                                     manifest.parameters.value("*", json::object()), &problems);
         schema = overlay_manifest_parameters(schema, manifest.parameters.value(task_name(task), json::object()),
                                              &problems);

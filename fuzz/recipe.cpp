@@ -1,4 +1,4 @@
-// A recipe file as the host reads it at start-up: RecipeCatalog::load over a folder holding the
+// A recipe file as the host reads it at start-up: recipe_catalog::load over a folder holding the
 // input as fuzz.json (the real file path, parse included), and parse_recipe on the bounded parse
 // with the file name the id asks for (so the fuzzer gets past the id/file-name rule).
 // Properties: neither throws; a bad file becomes a problem naming a field, never a crash.
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         std::ofstream out(recipe_dir() + "/fuzz.json", std::ios::binary | std::ios::trunc);
         out.write(text.data(), static_cast<std::streamsize>(text.size()));
     }
-    omnihost::RecipeCatalog catalog;
+    omnihost::recipe_catalog catalog;
     catalog.load(recipe_dir(), "");  // no default: its absence would be a second problem
     FUZZ_CHECK(catalog.recipes().size() + catalog.problems().size() == 1, "one file, one recipe or one problem");
     // Written out as GET /api/omni/recipes does (problem texts may quote broken UTF-8 bytes).
@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::string file_name = "fuzz.json";
     if (document.is_object() && document.contains("id") && document["id"].is_string())
         file_name = document["id"].get<std::string>() + ".json";
-    omnihost::RecipeProblem problem;
+    omnihost::recipe_problem problem;
     if (auto recipe = omnihost::parse_recipe(document, file_name, problem)) {
         (void)recipe->to_json().dump();
     } else {

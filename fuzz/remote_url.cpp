@@ -1,6 +1,6 @@
 // The remote server URL a user types (run_mode remote): trimmed, trailing '/' and '/v1' removed,
 // http or https required. The result becomes the base of every upstream request and its Host.
-// Properties: a refusal is a ProxyError naming remote_url; an accepted URL starts with http:// or
+// Properties: a refusal is a proxy_error naming remote_url; an accepted URL starts with http:// or
 // https:// (any case), has a host, holds no whitespace, control character, query or fragment, and does
 // not end in '/'.
 #include "fuzz_check.h"
@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool stripped = false;
     try {
         url = omnihost::proxy::normalize_remote_url(input, &stripped);
-    } catch (const omnihost::proxy::ProxyError &e) {
+    } catch (const omnihost::proxy::proxy_error &e) {
         FUZZ_CHECK(std::string_view(e.what()).rfind("remote_url", 0) == 0, "a refusal that does not name remote_url");
         return 0;
     }

@@ -37,7 +37,7 @@ const std::vector<json> &manifest_parameters() {
 }
 
 // Validates a copy of `body` as a handler does: as sent, then with defaults filled in.
-void check_against(const json &body, const Schema &schema) {
+void check_against(const json &body, const field_schema &schema) {
     json copy = body;
     if (validate_object(copy, schema, false)) return;
     if (validate_object(copy, schema, true)) return;
@@ -70,13 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const json body = parse_json_bounded_or_discarded(fuzz::as_text(data, size));
     if (!body.is_object()) return 0;
     for (const json &parameters : manifest_parameters()) {
-        for (Task task : {Task::Image, Task::Video, Task::Audio, Task::Tts, Task::Chat}) {
-            Schema schema = generation_schema(task);
+        for (task_kind task : {task_kind::Image, task_kind::Video, task_kind::Audio, task_kind::Tts, task_kind::Chat}) {
+            field_schema schema = generation_schema(task);
             schema = overlay_manifest_parameters(schema, parameters.value("*", json::object()));
             schema = overlay_manifest_parameters(schema, parameters.value(task_name(task), json::object()));
             check_against(body, schema);
         }
-        const Schema start = overlay_manifest_parameters(start_schema(), parameters.value("start", json::object()));
+        const field_schema start = overlay_manifest_parameters(start_schema(), parameters.value("start", json::object()));
         check_against(body, start);
         json copy = body;
         if (!validate_object(copy, start, true)) check_redaction(copy);

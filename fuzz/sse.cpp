@@ -1,6 +1,6 @@
 // A streamed chat answer (text/event-stream) as the proxies read it: split into lines the way the
 // HTTP client does ('\n', a trailing '\r' dropped), routed like the chat task (SSE fields to the
-// SseParser, anything else kept as a plain JSON body), each event parsed with the bounded parse
+// sse_parser, anything else kept as a plain JSON body), each event parsed with the bounded parse
 // and turned into chat pieces or an error text.
 // Properties: nothing throws out of the event handling; the events together carry no more than
 // the data lines' values (one event per blank line, the lines joined by '\n').
@@ -21,7 +21,7 @@ void handle_json(const nlohmann::json &chunk) {
         (void)upstream_error_text(chunk.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         return;
     }
-    for (const ChatPiece &piece : parse_chat_pieces(chunk))
+    for (const chat_piece &piece : parse_chat_pieces(chunk))
         FUZZ_CHECK(!piece.text.empty() || !piece.audio_b64.empty(), "an empty chat piece");
 }
 
@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const std::string_view text = omnihost::fuzz::as_text(data, size);
     std::vector<std::string> events;
     size_t data_bytes = 0;  // bytes of "data:" line values seen so far (an upper bound on events)
-    SseParser parser([&](const std::string &event) {
+    sse_parser parser([&](const std::string &event) {
         events.push_back(event);
         if (event == "[DONE]") return;
         handle_json(omnihost::parse_json_bounded_or_discarded(event));

@@ -7,6 +7,6 @@
 int main(int argc, char **argv) {
     // A peer that closes mid-write (a client gone, a child's pipe) must be an error, not a kill.
     std::signal(SIGPIPE, SIG_IGN);
-    omnihost::OmnihostApp app;
+    omnihost::omnihost_app app;
     return app.run_from_command_line(argc, argv);
 }

@@ -10,10 +10,10 @@
 namespace omnihost::bench {
 
 void prefill_history(const std::string &db, int count) {
-    omnihost::jobs::JobStore store("sqlite:" + db, db);
+    omnihost::jobs::job_database store("sqlite:" + db, db);
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < count; ++i) {
-        omnihost::jobs::JobRecord job;
+        omnihost::jobs::stored_job job;
         job.id = "hist-" + std::to_string(i);
         job.task = i % 3 == 0 ? "image" : i % 3 == 1 ? "video" : "audio";
         job.model = "test/video-model";

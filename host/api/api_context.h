@@ -17,24 +17,24 @@
 
 namespace omnihost {
 
-class PreviewService;
-class SettingsStore;
-namespace metrics { class HostMetrics; }
-namespace jobs { class JobService; }
+class preview_service;
+class settings_store;
+namespace metrics { class host_metric_set; }
+namespace jobs { class job_service; }
 
-struct ApiContext {
-    HostOptions options;
+struct api_context {
+    host_options options;
     uint16_t bound_port = 0;
-    BrowserPolicy browser;                 // Host/Origin allow-lists, built once the socket is bound
-    RecipeCatalog recipes;
+    browser_policy browser;                 // Host/Origin allow-lists, built once the socket is bound
+    recipe_catalog recipes;
     nlohmann::json models;                 // GET /api/omni/models body, built at start-up
     plugin_loader::registry *plugins = nullptr;
     log_bus::bus *bus = nullptr;
-    RuntimeSlot *slot = nullptr;
-    PreviewService *preview = nullptr;
-    SettingsStore *settings = nullptr;     // GET/POST /api/settings
-    metrics::HostMetrics *metrics = nullptr; // GET /metrics and the router's request counting
-    jobs::JobService *jobs = nullptr;      // the job queue (host/jobs); null when the host has none
+    runtime_slot *slot = nullptr;
+    preview_service *preview = nullptr;
+    settings_store *settings = nullptr;     // GET/POST /api/settings
+    metrics::host_metric_set *metrics = nullptr; // GET /metrics and the router's request counting
+    jobs::job_service *jobs = nullptr;      // the job queue (host/jobs); null when the host has none
 };
 
 } // namespace omnihost

@@ -71,7 +71,7 @@ std::optional<std::string> normalize_origin(const std::string &origin) {
     return scheme + "://" + parts->first + ":" + port;
 }
 
-void add_host(BrowserPolicy &policy, std::string host) {
+void add_host(browser_policy &policy, std::string host) {
     host = lower(host);
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     if (!host.empty() && std::find(policy.hosts.begin(), policy.hosts.end(), host) == policy.hosts.end())
@@ -80,9 +80,9 @@ void add_host(BrowserPolicy &policy, std::string host) {
 
 } // namespace
 
-BrowserPolicy make_browser_policy(const HostOptions &options, const std::string &bound_address,
+browser_policy make_browser_policy(const host_options &options, const std::string &bound_address,
                                   bool bound_to_wildcard) {
-    BrowserPolicy policy;
+    browser_policy policy;
     for (const char *name : {"localhost", "127.0.0.1", "::1"}) add_host(policy, name);
     if (!bound_to_wildcard) {
         add_host(policy, options.host); // as the operator spelled it (may be a name)
@@ -118,28 +118,28 @@ std::optional<std::string> host_of_header(const std::string &value) {
     return parts->first;
 }
 
-std::optional<ApiError> check_host_header(const BrowserPolicy &policy,
+std::optional<api_error> check_host_header(const browser_policy &policy,
                                           const Poco::Net::HTTPServerRequest &request) {
     if (!request.has("Host")) return std::nullopt;
     const std::string value = request.get("Host");
     auto host = host_of_header(value);
-    if (!host) return ApiError{400, "Host: malformed header", "Host"};
+    if (!host) return api_error{400, "Host: malformed header", "Host"};
     if (policy.any_host) return std::nullopt;
     if (std::find(policy.hosts.begin(), policy.hosts.end(), *host) != policy.hosts.end()) return std::nullopt;
-    return ApiError{403, "Host: '" + *host + "' is not a name of this host (allow it with --allowed-hosts)", "Host"};
+    return api_error{403, "Host: '" + *host + "' is not a name of this host (allow it with --allowed-hosts)", "Host"};
 }
 
 bool is_state_changing(const std::string &method) {
     return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
-std::optional<ApiError> check_origin(const BrowserPolicy &policy,
+std::optional<api_error> check_origin(const browser_policy &policy,
                                      const Poco::Net::HTTPServerRequest &request) {
     if (!request.has("Origin")) return std::nullopt;
     const std::string origin = request.get("Origin");
     if (policy.any_origin) return std::nullopt;
     const auto normal = normalize_origin(origin);
-    const ApiError refusal{403, "Origin: '" + origin.substr(0, 200) +
+    const api_error refusal{403, "Origin: '" + origin.substr(0, 200) +
                                     "' may not change this host (allow it with --allowed-origins)",
                            "Origin"};
     if (!normal) return refusal; // "null" (sandboxed frames, file://) and other schemes
@@ -157,7 +157,7 @@ std::optional<ApiError> check_origin(const BrowserPolicy &policy,
     return refusal;
 }
 
-std::optional<ApiError> check_json_content_type(const Poco::Net::HTTPServerRequest &request) {
+std::optional<api_error> check_json_content_type(const Poco::Net::HTTPServerRequest &request) {
     const bool has_body = request.getChunkedTransferEncoding() ||
                           (request.hasContentLength() && request.getContentLength64() != 0);
     if (!has_body) return std::nullopt;
@@ -166,7 +166,7 @@ std::optional<ApiError> check_json_content_type(const Poco::Net::HTTPServerReque
     type.erase(0, type.find_first_not_of(" \t"));
     type.erase(type.find_last_not_of(" \t") + 1);
     if (type == "application/json") return std::nullopt;
-    return ApiError{415, "Content-Type: request bodies must be application/json (got '" +
+    return api_error{415, "Content-Type: request bodies must be application/json (got '" +
                              (type.empty() ? std::string("none") : type.substr(0, 100)) + "')",
                     "Content-Type"};
 }

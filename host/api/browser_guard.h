@@ -27,7 +27,7 @@ class HTTPServerResponse;
 
 namespace omnihost {
 
-struct BrowserPolicy {
+struct browser_policy {
     std::vector<std::string> hosts;   // lower-case host names/addresses without port
     bool any_host = false;            // --allowed-hosts '*'
     std::vector<std::string> origins; // lower-case scheme://host[:port] allowed besides our own
@@ -36,7 +36,7 @@ struct BrowserPolicy {
 
 // The names a request may carry in its Host header: loopback names, `bound_address` (unless a
 // wildcard, then every address of this machine's interfaces and its host name), and the operator's.
-BrowserPolicy make_browser_policy(const HostOptions &options, const std::string &bound_address,
+browser_policy make_browser_policy(const host_options &options, const std::string &bound_address,
                                   bool bound_to_wildcard);
 
 // The host part of a Host header value ("[::1]:8091" -> "::1", "Example.com:80" -> "example.com");
@@ -45,7 +45,7 @@ std::optional<std::string> host_of_header(const std::string &value);
 
 // 403 when the Host header names someone else. A request without Host (HTTP/1.0 tools) passes:
 // every browser sends one.
-std::optional<ApiError> check_host_header(const BrowserPolicy &policy,
+std::optional<api_error> check_host_header(const browser_policy &policy,
                                           const Poco::Net::HTTPServerRequest &request);
 
 // True for methods that may change state (everything but GET, HEAD, OPTIONS).
@@ -53,12 +53,12 @@ bool is_state_changing(const std::string &method);
 
 // 403 when the request carries an Origin that is neither the host's own (http(s):// + the Host
 // header) nor allowed by the operator. No Origin passes.
-std::optional<ApiError> check_origin(const BrowserPolicy &policy,
+std::optional<api_error> check_origin(const browser_policy &policy,
                                      const Poco::Net::HTTPServerRequest &request);
 
 // 415 when the request has a body whose Content-Type is not application/json (parameters such as
 // "; charset=utf-8" are fine). Bodiless requests pass.
-std::optional<ApiError> check_json_content_type(const Poco::Net::HTTPServerRequest &request);
+std::optional<api_error> check_json_content_type(const Poco::Net::HTTPServerRequest &request);
 
 // The security headers of every response. `host_header` (already checked) lets connect-src name
 // the WebSocket URL of this very host; pass "" when unknown.

@@ -34,20 +34,20 @@ int request_socket_fd(Poco::Net::HTTPServerRequest &request) {
     }
 }
 
-DisconnectWatch::DisconnectWatch(Poco::Net::HTTPServerRequest &request, RuntimeSlot &slot, std::string job_id)
+disconnect_watch::disconnect_watch(Poco::Net::HTTPServerRequest &request, runtime_slot &slot, std::string job_id)
     : fd_(request_socket_fd(request)), slot_(slot), job_id_(std::move(job_id)) {}
 
-void DisconnectWatch::check() {
+void disconnect_watch::check() {
     if (cancelled_ || !client_has_gone(fd_)) return;
     cancelled_ = true;
     spdlog::info("job {}: the client disconnected; cancelling it", job_id_);
     slot_.cancel(job_id_);
 }
 
-GenerateReply wait_cancelling_on_disconnect(Poco::Net::HTTPServerRequest &request, RuntimeSlot &slot,
-                                            std::future<GenerateReply> &pending, const std::string &job_id,
+generate_reply wait_cancelling_on_disconnect(Poco::Net::HTTPServerRequest &request, runtime_slot &slot,
+                                            std::future<generate_reply> &pending, const std::string &job_id,
                                             std::chrono::milliseconds poll_every) {
-    DisconnectWatch client(request, slot, job_id);
+    disconnect_watch client(request, slot, job_id);
     while (pending.wait_for(poll_every) != std::future_status::ready) client.check();
     return pending.get();
 }

@@ -25,23 +25,23 @@ int request_socket_fd(Poco::Net::HTTPServerRequest &request);
 
 // Cancels a job once its client has gone; check() never blocks, for loops that wake up often
 // anyway (the SSE chat pump).
-class DisconnectWatch {
+class disconnect_watch {
 public:
-    DisconnectWatch(Poco::Net::HTTPServerRequest &request, RuntimeSlot &slot, std::string job_id);
+    disconnect_watch(Poco::Net::HTTPServerRequest &request, runtime_slot &slot, std::string job_id);
     void check();
     bool cancelled() const { return cancelled_; }
 
 private:
     int fd_;
-    RuntimeSlot &slot_;
+    runtime_slot &slot_;
     std::string job_id_;
     bool cancelled_ = false;
 };
 
 // Waits for `pending`; if the client disconnects meanwhile, cancels `job_id` on `slot` and keeps
 // waiting for the (then cancelled) reply. `poll_every` bounds how late a disconnect is noticed.
-GenerateReply wait_cancelling_on_disconnect(
-    Poco::Net::HTTPServerRequest &request, RuntimeSlot &slot, std::future<GenerateReply> &pending,
+generate_reply wait_cancelling_on_disconnect(
+    Poco::Net::HTTPServerRequest &request, runtime_slot &slot, std::future<generate_reply> &pending,
     const std::string &job_id, std::chrono::milliseconds poll_every = std::chrono::milliseconds(100));
 
 } // namespace omnihost

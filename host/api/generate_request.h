@@ -15,7 +15,7 @@ namespace omnihost {
 
 // Returns the call to hand to the slot (defaults filled, "task" set), or nullopt with `failure`
 // set: 400 naming the field, 503 when no model is ready, 409 when the model serves another modality.
-std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohmann::json body, Task task,
-                                                      ApiError &failure);
+std::optional<generate_call> validate_generate_request(api_context &context, nlohmann::json body, task_kind task,
+                                                      api_error &failure);
 
 } // namespace omnihost

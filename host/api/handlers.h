@@ -11,32 +11,32 @@ class HTTPServerResponse;
 
 namespace omnihost {
 
-using Request = Poco::Net::HTTPServerRequest;
-using Response = Poco::Net::HTTPServerResponse;
+using server_request = Poco::Net::HTTPServerRequest;
+using server_response = Poco::Net::HTTPServerResponse;
 
 // handlers_control.cpp
-void handle_status(ApiContext &context, Request &request, Response &response);
-void handle_health(ApiContext &context, Request &request, Response &response);
-void handle_start(ApiContext &context, Request &request, Response &response);
-void handle_stop(ApiContext &context, Request &request, Response &response);
-void handle_cancel(ApiContext &context, Request &request, Response &response);
+void handle_status(api_context &context, server_request &request, server_response &response);
+void handle_health(api_context &context, server_request &request, server_response &response);
+void handle_start(api_context &context, server_request &request, server_response &response);
+void handle_stop(api_context &context, server_request &request, server_response &response);
+void handle_cancel(api_context &context, server_request &request, server_response &response);
 
 // handlers_generate.cpp
-void handle_generate_image(ApiContext &context, Request &request, Response &response);
-void handle_generate_video(ApiContext &context, Request &request, Response &response);
-void handle_generate_audio(ApiContext &context, Request &request, Response &response);
-void handle_generate_tts(ApiContext &context, Request &request, Response &response);
-void handle_chat(ApiContext &context, Request &request, Response &response);
+void handle_generate_image(api_context &context, server_request &request, server_response &response);
+void handle_generate_video(api_context &context, server_request &request, server_response &response);
+void handle_generate_audio(api_context &context, server_request &request, server_response &response);
+void handle_generate_tts(api_context &context, server_request &request, server_response &response);
+void handle_chat(api_context &context, server_request &request, server_response &response);
 
 // handlers_catalog.cpp
-void handle_models(ApiContext &context, Request &request, Response &response);
-void handle_recipes(ApiContext &context, Request &request, Response &response);
-void handle_plugins(ApiContext &context, Request &request, Response &response);
-void handle_command_preview(ApiContext &context, Request &request, Response &response);
+void handle_models(api_context &context, server_request &request, server_response &response);
+void handle_recipes(api_context &context, server_request &request, server_response &response);
+void handle_plugins(api_context &context, server_request &request, server_response &response);
+void handle_command_preview(api_context &context, server_request &request, server_response &response);
 
 // handlers_host.cpp
-void handle_features(ApiContext &context, Request &request, Response &response);
-void handle_check_venv(ApiContext &context, Request &request, Response &response);
-void handle_settings(ApiContext &context, Request &request, Response &response); // GET and POST
+void handle_features(api_context &context, server_request &request, server_response &response);
+void handle_check_venv(api_context &context, server_request &request, server_response &response);
+void handle_settings(api_context &context, server_request &request, server_response &response); // GET and POST
 
 } // namespace omnihost

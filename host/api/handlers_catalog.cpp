@@ -9,25 +9,25 @@
 
 namespace omnihost {
 
-void handle_models(ApiContext &context, Request &, Response &response) {
+void handle_models(api_context &context, server_request &, server_response &response) {
     send_json(response, 200, context.models);
 }
 
-void handle_recipes(ApiContext &context, Request &, Response &response) {
+void handle_recipes(api_context &context, server_request &, server_response &response) {
     send_json(response, 200, context.recipes.to_json());
 }
 
-void handle_plugins(ApiContext &context, Request &, Response &response) {
+void handle_plugins(api_context &context, server_request &, server_response &response) {
     send_json(response, 200, context.plugins->to_json());
 }
 
-void handle_command_preview(ApiContext &context, Request &request, Response &response) {
+void handle_command_preview(api_context &context, server_request &request, server_response &response) {
     nlohmann::json body;
     if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
         send_error(response, *error);
         return;
     }
-    PlanOutcome outcome = plan_start(context, std::move(body));
+    plan_outcome outcome = plan_start(context, std::move(body));
     if (!outcome.plan) {
         send_error(response, outcome.error);
         return;

@@ -25,7 +25,7 @@ std::string format_uptime(std::chrono::steady_clock::duration elapsed) {
            std::to_string(total % 60) + "s";
 }
 
-nlohmann::json progress_json(const ProgressView &view) {
+nlohmann::json progress_json(const progress_view &view) {
     return {{"step", view.step}, {"total", view.total}, {"phase", view.phase}, {"message", view.message}};
 }
 
@@ -41,11 +41,11 @@ bool plugin_says_ready(const std::string &health_json, std::string *message) {
 
 } // namespace
 
-void handle_status(ApiContext &context, Request &, Response &response) {
-    const SlotSnapshot snap = context.slot->snapshot();
-    const bool running = snap.state == SlotState::Starting || snap.state == SlotState::Ready ||
-                         snap.state == SlotState::Stopping;
-    const bool ready = snap.state == SlotState::Ready && plugin_says_ready(snap.health_json, nullptr);
+void handle_status(api_context &context, server_request &, server_response &response) {
+    const slot_snapshot snap = context.slot->snapshot();
+    const bool running = snap.state == slot_state::Starting || snap.state == slot_state::Ready ||
+                         snap.state == slot_state::Stopping;
+    const bool ready = snap.state == slot_state::Ready && plugin_says_ready(snap.health_json, nullptr);
     nlohmann::json body = {{"running", running},
                            {"ready", ready},
                            {"state", slot_state_name(snap.state)},
@@ -80,7 +80,7 @@ void handle_status(ApiContext &context, Request &, Response &response) {
         if (health.is_object() && health.contains("device_memory") && health["device_memory"].is_object())
             body["device_memory"] = body["health"]["device_memory"];
         // What the loaded model takes as input images (null until its plugin has answered).
-        if (snap.state == SlotState::Ready) body["image_input"] = image_input_modes(snap.health_json);
+        if (snap.state == slot_state::Ready) body["image_input"] = image_input_modes(snap.health_json);
     }
     if (snap.load) body["load"] = progress_json(*snap.load);
     if (snap.job) {
@@ -92,22 +92,22 @@ void handle_status(ApiContext &context, Request &, Response &response) {
     send_json(response, 200, body);
 }
 
-void handle_health(ApiContext &context, Request &, Response &response) {
-    const SlotSnapshot snap = context.slot->snapshot();
+void handle_health(api_context &context, server_request &, server_response &response) {
+    const slot_snapshot snap = context.slot->snapshot();
     switch (snap.state) {
-    case SlotState::Idle:
+    case slot_state::Idle:
         send_json(response, 200, {{"success", false}, {"ready", false}, {"error", "Server not running"}});
         return;
-    case SlotState::Starting:
+    case slot_state::Starting:
         send_json(response, 200, {{"success", false}, {"ready", false}, {"message", "Model is loading"}});
         return;
-    case SlotState::Stopping:
+    case slot_state::Stopping:
         send_json(response, 200, {{"success", false}, {"ready", false}, {"error", "Model is stopping"}});
         return;
-    case SlotState::Failed:
+    case slot_state::Failed:
         send_json(response, 200, {{"success", false}, {"ready", false}, {"error", snap.error}});
         return;
-    case SlotState::Ready: break;
+    case slot_state::Ready: break;
     }
     std::string message;
     const bool ready = plugin_says_ready(snap.health_json, &message);
@@ -122,19 +122,19 @@ void handle_health(ApiContext &context, Request &, Response &response) {
     }
 }
 
-void handle_start(ApiContext &context, Request &request, Response &response) {
+void handle_start(api_context &context, server_request &request, server_response &response) {
     nlohmann::json body;
     if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
         send_error(response, *error);
         return;
     }
-    PlanOutcome outcome = plan_start(context, std::move(body));
+    plan_outcome outcome = plan_start(context, std::move(body));
     if (!outcome.plan) {
         send_error(response, outcome.error);
         return;
     }
-    const StartPlan plan = *outcome.plan;
-    const SlotReply reply = context.slot->start(*outcome.plan);
+    const start_plan plan = *outcome.plan;
+    const slot_reply reply = context.slot->start(*outcome.plan);
     if (reply.refused()) {
         send_error(response, {http_status_for(reply.outcome), reply.error, ""});
         return;
@@ -150,7 +150,7 @@ void handle_start(ApiContext &context, Request &request, Response &response) {
                {"port", plan.port}});
 }
 
-void handle_stop(ApiContext &context, Request &request, Response &response) {
+void handle_stop(api_context &context, server_request &request, server_response &response) {
     // No fields are read, but a body must still be a JSON object (or empty) like every other:
     // one rule for every POST, checked by the same bounded parser.
     nlohmann::json ignored;
@@ -160,7 +160,7 @@ void handle_stop(ApiContext &context, Request &request, Response &response) {
     }
     // Wait a little so the common case (a quick unload) answers "stopped"; a slow unload
     // answers 202 "stopping" and /status shows when it is done.
-    const SlotReply reply = context.slot->stop(std::chrono::milliseconds(3000));
+    const slot_reply reply = context.slot->stop(std::chrono::milliseconds(3000));
     if (reply.refused()) {
         send_error(response, {http_status_for(reply.outcome), reply.error, ""});
         return;
@@ -169,7 +169,7 @@ void handle_stop(ApiContext &context, Request &request, Response &response) {
               {{"status", reply.outcome == slot_outcome::done ? "stopped" : "stopping"}});
 }
 
-void handle_cancel(ApiContext &context, Request &request, Response &response) {
+void handle_cancel(api_context &context, server_request &request, server_response &response) {
     nlohmann::json body;
     if (auto error = read_json_object(request, context.options.max_body_bytes, body, true)) {
         send_error(response, *error);
@@ -192,7 +192,7 @@ void handle_cancel(ApiContext &context, Request &request, Response &response) {
             return;
         }
     }
-    const SlotReply reply = context.slot->cancel(job_id);
+    const slot_reply reply = context.slot->cancel(job_id);
     // Not running in the slot but waiting in the job queue: cancelled there.
     if (reply.outcome == slot_outcome::no_such_job && !job_id.empty() && context.jobs &&
         context.jobs->cancel_if_pending(job_id)) {

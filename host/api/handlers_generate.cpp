@@ -20,23 +20,23 @@
 #include "common/json_limits.h"
 
 namespace omnihost {
-std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohmann::json body, Task task,
-                                                      ApiError &failure) {
+std::optional<generate_call> validate_generate_request(api_context &context, nlohmann::json body, task_kind task,
+                                                      api_error &failure) {
     // The wire contract the host owns (prompt/text/messages, seed, job id, task) is checked
     // before readiness, so a malformed body is named even while no model is loaded.
     if (auto error = check_wire_fields(body, task)) {
-        failure = ApiError{400, error->message, error->field};
+        failure = api_error{400, error->message, error->field};
         return std::nullopt;
     }
-    const SlotSnapshot snap = context.slot->snapshot();
-    if (snap.state != SlotState::Ready || !snap.plan) {
+    const slot_snapshot snap = context.slot->snapshot();
+    if (snap.state != slot_state::Ready || !snap.plan) {
         std::string message = std::string("model is not ready (state: ") + slot_state_name(snap.state) + ")";
         if (!snap.error.empty()) message += ": " + snap.error;
-        failure = ApiError{503, message, ""};
+        failure = api_error{503, message, ""};
         return std::nullopt;
     }
     if (auto refusal = modality_refusal(*snap.plan, task); !refusal.empty()) {
-        failure = ApiError{409, refusal, ""};
+        failure = api_error{409, refusal, ""};
         return std::nullopt;
     }
     const std::string name = task_name(task);
@@ -49,16 +49,16 @@ std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohm
         return std::nullopt;
     }
     std::vector<std::string> problems;
-    Schema schema = generation_schema(task);
+    field_schema schema = generation_schema(task);
     schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value("*", nlohmann::json::object()), &problems);
     schema = overlay_manifest_parameters(schema, snap.plan->plugin_parameters.value(name, nlohmann::json::object()), &problems);
     // Check what the client sent first (so its mistakes are named), then fill in defaults.
     if (auto error = check_operator_only(body, schema)) {
-        failure = ApiError{400, error->message, error->field};
+        failure = api_error{400, error->message, error->field};
         return std::nullopt;
     }
     if (auto error = validate_object(body, schema, false)) {
-        failure = ApiError{400, error->message, error->field};
+        failure = api_error{400, error->message, error->field};
         return std::nullopt;
     }
     for (const auto &[key, value] : snap.plan->generation_defaults.items()) {
@@ -69,7 +69,7 @@ std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohm
             body[field] = value;
     }
     if (auto error = validate_object(body, schema, true)) {
-        failure = ApiError{400, error->message, error->field};
+        failure = api_error{400, error->message, error->field};
         return std::nullopt;
     }
     // The operator's ceilings, checked on what will run (defaults included).
@@ -77,7 +77,7 @@ std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohm
         failure = *error;
         return std::nullopt;
     }
-    GenerateCall call;
+    generate_call call;
     call.task = task;
     if (body.contains("job_id") && body["job_id"].is_string()) call.job_id = body["job_id"].get<std::string>();
     body.erase("job_id");
@@ -90,14 +90,14 @@ std::optional<GenerateCall> validate_generate_request(ApiContext &context, nlohm
 namespace {
 
 // Reads the body, then validates it; sends the error and returns nullopt on a refusal.
-std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, Response &response,
-                                         Task task) {
+std::optional<generate_call> prepare_call(api_context &context, server_request &request, server_response &response,
+                                         task_kind task) {
     nlohmann::json body;
     if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
         send_error(response, *error);
         return std::nullopt;
     }
-    ApiError failure;
+    api_error failure;
     auto call = validate_generate_request(context, std::move(body), task, failure);
     if (!call) send_error(response, failure);
     return call;
@@ -106,23 +106,23 @@ std::optional<GenerateCall> prepare_call(ApiContext &context, Request &request, 
 } // namespace
 
 // The media endpoints are thin wrappers over jobs (handlers_generate_sync.cpp).
-void handle_generate_image(ApiContext &c, Request &rq, Response &rs) { answer_generation_via_job(c, rq, rs, Task::Image); }
-void handle_generate_video(ApiContext &c, Request &rq, Response &rs) { answer_generation_via_job(c, rq, rs, Task::Video); }
-void handle_generate_audio(ApiContext &c, Request &rq, Response &rs) { answer_generation_via_job(c, rq, rs, Task::Audio); }
-void handle_generate_tts(ApiContext &c, Request &rq, Response &rs) { answer_generation_via_job(c, rq, rs, Task::Tts); }
+void handle_generate_image(api_context &c, server_request &rq, server_response &rs) { answer_generation_via_job(c, rq, rs, task_kind::Image); }
+void handle_generate_video(api_context &c, server_request &rq, server_response &rs) { answer_generation_via_job(c, rq, rs, task_kind::Video); }
+void handle_generate_audio(api_context &c, server_request &rq, server_response &rs) { answer_generation_via_job(c, rq, rs, task_kind::Audio); }
+void handle_generate_tts(api_context &c, server_request &rq, server_response &rs) { answer_generation_via_job(c, rq, rs, task_kind::Tts); }
 
-void handle_chat(ApiContext &context, Request &request, Response &response) {
-    auto call = prepare_call(context, request, response, Task::Chat);
+void handle_chat(api_context &context, server_request &request, server_response &response) {
+    auto call = prepare_call(context, request, response, task_kind::Chat);
     if (!call) return;
     // Events emitted by the plugin (on the worker) are queued and written by this HTTP thread, so
     // a slow client never stalls the generation.
-    struct Events {
+    struct event_queue {
         std::mutex mutex;
         std::condition_variable cv;
         std::deque<std::string> queue;
         bool any = false;
     };
-    auto events = std::make_shared<Events>();
+    auto events = std::make_shared<event_queue>();
     call->emit = [events](const std::string &event_json) {
         {
             std::lock_guard lock(events->mutex);
@@ -137,8 +137,8 @@ void handle_chat(ApiContext &context, Request &request, Response &response) {
         job_id = "chat-" + std::to_string(++counter);
         call->job_id = job_id;
     }
-    std::future<GenerateReply> pending = context.slot->generate_async(std::move(*call));
-    std::optional<GenerateReply> finished;
+    std::future<generate_reply> pending = context.slot->generate_async(std::move(*call));
+    std::optional<generate_reply> finished;
     if (pending.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
         finished = pending.get();
         if (finished->refusal.refused()) {
@@ -167,7 +167,7 @@ void handle_chat(ApiContext &context, Request &request, Response &response) {
             write_event(parsed.is_discarded() ? nlohmann::json({{"text", event}}).dump() : parsed.dump());
         }
     };
-    DisconnectWatch client(request, *context.slot, job_id); // a hang-up cancels the rest
+    disconnect_watch client(request, *context.slot, job_id); // a hang-up cancels the rest
     while (!finished && pending.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
         std::unique_lock lock(events->mutex);
         events->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !events->queue.empty(); });
@@ -175,7 +175,7 @@ void handle_chat(ApiContext &context, Request &request, Response &response) {
         drain();
         client.check();
     }
-    const GenerateReply reply = finished ? std::move(*finished) : pending.get();
+    const generate_reply reply = finished ? std::move(*finished) : pending.get();
     drain();
     if (reply.cancelled) {
         write_event(nlohmann::json({{"error", "cancelled"}, {"cancelled", true}}).dump());

@@ -32,14 +32,14 @@ nlohmann::json number_or(const nlohmann::json &metadata, const char *key, const 
 
 } // namespace
 
-void answer_generation_via_job(ApiContext &context, Poco::Net::HTTPServerRequest &request,
-                               Poco::Net::HTTPServerResponse &response, Task task) {
+void answer_generation_via_job(api_context &context, Poco::Net::HTTPServerRequest &request,
+                               Poco::Net::HTTPServerResponse &response, task_kind task) {
     nlohmann::json body;
     if (auto error = read_json_object(request, context.options.max_body_bytes, body, false)) {
         send_error(response, *error);
         return;
     }
-    const JobSubmitOutcome submitted = submit_generation_job(context, std::move(body), task);
+    const job_submit_outcome submitted = submit_generation_job(context, std::move(body), task);
     if (!submitted.queued) {
         send_submit_failure(response, submitted);
         return;
@@ -47,7 +47,7 @@ void answer_generation_via_job(ApiContext &context, Poco::Net::HTTPServerRequest
     const std::string &id = submitted.id;
     const int fd = request_socket_fd(request);
     bool cancelled_for_client = false;
-    std::optional<jobs::JobRecord> job;
+    std::optional<jobs::stored_job> job;
     for (;;) {
         job = context.jobs->wait_finished(id, std::chrono::milliseconds(100));
         if (!job || jobs::is_terminal(job->state)) break;
@@ -57,10 +57,10 @@ void answer_generation_via_job(ApiContext &context, Poco::Net::HTTPServerRequest
         }
         // The playground waits on this host's model: if it was stopped (or replaced) while the
         // job still waited its turn, the job could only run after a new start; answer now instead.
-        if (job->state == jobs::JobState::Queued) {
-            const SlotSnapshot snap = context.slot->snapshot();
-            const bool gone = snap.state == SlotState::Idle || snap.state == SlotState::Failed ||
-                              (snap.state == SlotState::Ready && snap.plan && snap.plan->model != job->model);
+        if (job->state == jobs::job_phase::Queued) {
+            const slot_snapshot snap = context.slot->snapshot();
+            const bool gone = snap.state == slot_state::Idle || snap.state == slot_state::Failed ||
+                              (snap.state == slot_state::Ready && snap.plan && snap.plan->model != job->model);
             if (gone && context.jobs->cancel_if_pending(id)) {
                 send_error(response, {503, std::string("model is not ready (state: ") + slot_state_name(snap.state) +
                                                "); job '" + id + "' was cancelled while it waited in the queue", ""});
@@ -80,12 +80,12 @@ void answer_generation_via_job(ApiContext &context, Poco::Net::HTTPServerRequest
     const double seconds = job->started_ms > 0 && job->finished_ms >= job->started_ms
                                ? static_cast<double>(job->finished_ms - job->started_ms) / 1000.0
                                : 0.0;
-    if (job->state == jobs::JobState::Cancelled) {
+    if (job->state == jobs::job_phase::Cancelled) {
         send_json(response, 409, {{"success", false}, {"error", "cancelled"}, {"cancelled", true}, {"job_id", id},
                                   {"generation_time", seconds}});
         return;
     }
-    if (job->state == jobs::JobState::Failed) {
+    if (job->state == jobs::job_phase::Failed) {
         send_json(response, job->error_status >= 400 ? job->error_status : 500,
                   {{"success", false}, {"error", job->error}, {"job_id", id}, {"generation_time", seconds}});
         return;
@@ -102,20 +102,20 @@ void answer_generation_via_job(ApiContext &context, Poco::Net::HTTPServerRequest
                              {"mime_type", job->output.mime_type}, {"metadata", metadata}};
     const nlohmann::json &asked = job->request;
     switch (task) {
-    case Task::Image: answer["image_base64"] = encoded; break;
-    case Task::Video:
+    case task_kind::Image: answer["image_base64"] = encoded; break;
+    case task_kind::Video:
         answer["video_base64"] = encoded;
         answer["duration"] = number_or(metadata, "duration", asked.value("duration", nlohmann::json(nullptr)));
         break;
-    case Task::Audio:
-    case Task::Tts:
+    case task_kind::Audio:
+    case task_kind::Tts:
         answer["audio_base64"] = encoded;
         answer["audio_format"] = job->output.mime_type.empty() ? "audio/wav" : job->output.mime_type;
         answer["duration"] = number_or(metadata, "duration",
-                                       task == Task::Audio ? asked.value("audio_duration", nlohmann::json(nullptr))
+                                       task == task_kind::Audio ? asked.value("audio_duration", nlohmann::json(nullptr))
                                                            : nlohmann::json(nullptr));
         break;
-    case Task::Chat: break;
+    case task_kind::Chat: break;
     }
     send_json(response, 200, answer);
 }

@@ -10,11 +10,11 @@
 
 namespace omnihost {
 
-void handle_features(ApiContext &context, Request &, Response &response) {
+void handle_features(api_context &context, server_request &, server_response &response) {
     send_json(response, 200, detect_features(*context.plugins, context.options.plugin_config_json));
 }
 
-void handle_check_venv(ApiContext &context, Request &request, Response &response) {
+void handle_check_venv(api_context &context, server_request &request, server_response &response) {
     nlohmann::json body;
     if (auto error = read_json_object(request, context.options.max_body_bytes, body, true)) {
         send_error(response, *error);
@@ -37,7 +37,7 @@ void handle_check_venv(ApiContext &context, Request &request, Response &response
     send_json(response, 200, check_venv(venv_path, context.options.plugin_config_json));
 }
 
-void handle_settings(ApiContext &context, Request &request, Response &response) {
+void handle_settings(api_context &context, server_request &request, server_response &response) {
     if (!context.settings) {
         send_error(response, {503, "settings are not available", ""});
         return;

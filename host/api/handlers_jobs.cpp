@@ -19,34 +19,34 @@
 namespace omnihost {
 namespace {
 
-std::optional<Task> job_task(const std::string &name) {
-    for (Task t : {Task::Image, Task::Video, Task::Audio, Task::Tts})
+std::optional<task_kind> job_task(const std::string &name) {
+    for (task_kind t : {task_kind::Image, task_kind::Video, task_kind::Audio, task_kind::Tts})
         if (name == task_name(t)) return t;
     return std::nullopt;
 }
 
-bool jobs_available(ApiContext &context, Response &response) {
+bool jobs_available(api_context &context, server_response &response) {
     if (context.jobs) return true;
     send_error(response, {503, "jobs are not available on this host", ""});
     return false;
 }
 
 // Query parameters of GET /api/jobs; 400 naming the parameter when malformed.
-std::optional<ApiError> read_query(const Request &request, jobs::JobQuery &query) {
+std::optional<api_error> read_query(const server_request &request, jobs::job_query &query) {
     Poco::URI::QueryParameters parameters;
     try {
         parameters = Poco::URI(request.getURI()).getQueryParameters();
     } catch (const Poco::SyntaxException &) { // a bad %-escape is the client's error, not ours
-        return ApiError{400, "query: malformed %-escape in the query string", "query"};
+        return api_error{400, "query: malformed %-escape in the query string", "query"};
     }
     for (const auto &[key, value] : parameters) {
         if (key == "limit" || key == "before") {
             int64_t number = 0;
             auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
             if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || number < 0)
-                return ApiError{400, key + ": must be a non-negative integer", key};
+                return api_error{400, key + ": must be a non-negative integer", key};
             if (key == "limit") {
-                if (number < 1 || number > 500) return ApiError{400, "limit: must be 1..500", "limit"};
+                if (number < 1 || number > 500) return api_error{400, "limit: must be 1..500", "limit"};
                 query.limit = static_cast<int>(number);
             } else {
                 query.before = number;
@@ -54,14 +54,14 @@ std::optional<ApiError> read_query(const Request &request, jobs::JobQuery &query
         } else if (key == "state") {
             query.state = jobs::parse_job_state(value);
             if (!query.state)
-                return ApiError{400, "state: must be one of queued, running, succeeded, failed, cancelled", "state"};
+                return api_error{400, "state: must be one of queued, running, succeeded, failed, cancelled", "state"};
         } else if (key == "task") {
-            if (!job_task(value)) return ApiError{400, "task: must be one of image, video, audio, tts", "task"};
+            if (!job_task(value)) return api_error{400, "task: must be one of image, video, audio, tts", "task"};
             query.task = value;
         } else if (key == "token") {
             // the WebSocket-style token parameter: already checked by the router
         } else {
-            return ApiError{400, key + ": unknown query parameter (limit, before, state, task)", key};
+            return api_error{400, key + ": unknown query parameter (limit, before, state, task)", key};
         }
     }
     return std::nullopt;
@@ -75,7 +75,7 @@ constexpr std::chrono::milliseconds kCancelSettle{2000};
 // cancel_requested); a job that already finished keeps its result (409 already_finished, with
 // its state). ?purge=true deletes instead: cancelled first when unfinished, then removed from
 // history with its output (200 removed; 202 removed:false when a running job did not stop in time).
-void delete_job(ApiContext &context, Request &request, Response &response, const std::string &id) {
+void delete_job(api_context &context, server_request &request, server_response &response, const std::string &id) {
     Poco::URI::QueryParameters parameters;
     try {
         parameters = Poco::URI(request.getURI()).getQueryParameters();
@@ -97,11 +97,11 @@ void delete_job(ApiContext &context, Request &request, Response &response, const
         }
     }
     if (purge) {
-        const jobs::DeleteResult deleted = jobs::cancel_then_remove(*context.jobs, id, kCancelSettle);
+        const jobs::delete_result deleted = jobs::cancel_then_remove(*context.jobs, id, kCancelSettle);
         switch (deleted.removed) {
-        case jobs::RemoveOutcome::NotFound: send_error(response, {404, "no job '" + id + "'", ""}); return;
-        case jobs::RemoveOutcome::Removed: send_json(response, 200, {{"id", id}, {"outcome", "removed"}}); return;
-        case jobs::RemoveOutcome::NotFinished:
+        case jobs::remove_outcome::NotFound: send_error(response, {404, "no job '" + id + "'", ""}); return;
+        case jobs::remove_outcome::Removed: send_json(response, 200, {{"id", id}, {"outcome", "removed"}}); return;
+        case jobs::remove_outcome::NotFinished:
             send_json(response, 202,
                       {{"id", id}, {"outcome", "cancel_requested"}, {"removed", false},
                        {"state", deleted.job ? jobs::job_state_name(deleted.job->state) : "running"},
@@ -111,12 +111,12 @@ void delete_job(ApiContext &context, Request &request, Response &response, const
         return;
     }
     switch (context.jobs->cancel(id)) {
-    case jobs::CancelOutcome::NotFound: send_error(response, {404, "no job '" + id + "'", ""}); return;
-    case jobs::CancelOutcome::Cancelled: send_json(response, 200, {{"id", id}, {"outcome", "cancelled"}}); return;
-    case jobs::CancelOutcome::CancelRequested:
+    case jobs::job_cancel_outcome::NotFound: send_error(response, {404, "no job '" + id + "'", ""}); return;
+    case jobs::job_cancel_outcome::Cancelled: send_json(response, 200, {{"id", id}, {"outcome", "cancelled"}}); return;
+    case jobs::job_cancel_outcome::CancelRequested:
         send_json(response, 202, {{"id", id}, {"outcome", "cancel_requested"}});
         return;
-    case jobs::CancelOutcome::AlreadyFinished: {
+    case jobs::job_cancel_outcome::AlreadyFinished: {
         const auto job = context.jobs->get(id);
         const std::string state = job ? jobs::job_state_name(job->state) : "removed";
         send_json(response, 409,
@@ -134,21 +134,21 @@ void delete_job(ApiContext &context, Request &request, Response &response, const
 
 } // namespace
 
-JobSubmitOutcome submit_generation_job(ApiContext &context, nlohmann::json body, Task task) {
-    JobSubmitOutcome outcome;
+job_submit_outcome submit_generation_job(api_context &context, nlohmann::json body, task_kind task) {
+    job_submit_outcome outcome;
     if (!context.jobs) {
         outcome.failure = {503, "jobs are not available on this host", ""};
         return outcome;
     }
     auto call = validate_generate_request(context, std::move(body), task, outcome.failure);
     if (!call) return outcome;
-    const SlotSnapshot snap = context.slot->snapshot();
-    jobs::JobSubmission submission;
+    const slot_snapshot snap = context.slot->snapshot();
+    jobs::job_submission submission;
     submission.id = call->job_id;
     submission.task = task_name(task);
     submission.model = snap.plan ? snap.plan->model : "";
     submission.request = std::move(call->request);
-    const jobs::SubmitResult result = context.jobs->submit(std::move(submission));
+    const jobs::submit_result result = context.jobs->submit(std::move(submission));
     if (result.http_status != 202) {
         outcome.failure = {result.http_status, result.error, result.field};
         outcome.retry_after_s = result.retry_after_s;
@@ -160,20 +160,20 @@ JobSubmitOutcome submit_generation_job(ApiContext &context, nlohmann::json body,
     return outcome;
 }
 
-void send_submit_failure(Response &response, const JobSubmitOutcome &outcome) {
+void send_submit_failure(server_response &response, const job_submit_outcome &outcome) {
     if (outcome.failure.status == 429) response.set("Retry-After", std::to_string(std::max(1, outcome.retry_after_s)));
     send_error(response, outcome.failure);
 }
 
-void handle_jobs(ApiContext &context, Request &request, Response &response) {
+void handle_jobs(api_context &context, server_request &request, server_response &response) {
     if (!jobs_available(context, response)) return;
     if (request.getMethod() == "GET") {
-        jobs::JobQuery query;
+        jobs::job_query query;
         if (auto error = read_query(request, query)) {
             send_error(response, *error);
             return;
         }
-        const jobs::JobPage page = context.jobs->list(query);
+        const jobs::job_page page = context.jobs->list(query);
         nlohmann::json items = nlohmann::json::array();
         for (const auto &job : page.items) items.push_back(jobs::job_to_json(job, false));
         send_json(response, 200,
@@ -200,7 +200,7 @@ void handle_jobs(ApiContext &context, Request &request, Response &response) {
                               "task"});
         return;
     }
-    const JobSubmitOutcome submitted = submit_generation_job(context, std::move(body), *task);
+    const job_submit_outcome submitted = submit_generation_job(context, std::move(body), *task);
     if (!submitted.queued) {
         send_submit_failure(response, submitted);
         return;
@@ -211,7 +211,7 @@ void handle_jobs(ApiContext &context, Request &request, Response &response) {
                {"url", "/api/jobs/" + submitted.id}});
 }
 
-void handle_job_item(ApiContext &context, Request &request, Response &response) {
+void handle_job_item(api_context &context, server_request &request, server_response &response) {
     if (!jobs_available(context, response)) return;
     const std::string uri = request.getURI();
     std::string path = uri.substr(0, uri.find_first_of("?#"));
@@ -247,7 +247,7 @@ void handle_job_item(ApiContext &context, Request &request, Response &response) 
         send_json(response, 200, jobs::job_to_json(*job, true));
         return;
     }
-    if (job->state != jobs::JobState::Succeeded) {
+    if (job->state != jobs::job_phase::Succeeded) {
         send_error(response, {409, std::string("job '") + id + "' has no output (state: " + jobs::job_state_name(job->state) + ")", ""});
         return;
     }

@@ -17,23 +17,23 @@ class HTTPServerResponse;
 namespace omnihost {
 
 // The outcome of validating a generate body and queueing it as a job.
-struct JobSubmitOutcome {
+struct job_submit_outcome {
     bool queued = false;
     std::string id;
     int64_t position = 0;
-    ApiError failure;      // when !queued: 400 naming the field, 409, 429, 503
+    api_error failure;      // when !queued: 400 naming the field, 409, 429, 503
     int retry_after_s = 0; // with 429
 };
 
 // Validates `body` for `task` like the playground endpoints (api/generate_request.h) and queues it.
-JobSubmitOutcome submit_generation_job(ApiContext &context, nlohmann::json body, Task task);
+job_submit_outcome submit_generation_job(api_context &context, nlohmann::json body, task_kind task);
 
 // Sends a refused submit (with Retry-After on 429).
-void send_submit_failure(Poco::Net::HTTPServerResponse &response, const JobSubmitOutcome &outcome);
+void send_submit_failure(Poco::Net::HTTPServerResponse &response, const job_submit_outcome &outcome);
 
 // GET (list) and POST (submit) /api/jobs.
-void handle_jobs(ApiContext &context, Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response);
+void handle_jobs(api_context &context, Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response);
 // GET/DELETE /api/jobs/{id}, GET /api/jobs/{id}/output.
-void handle_job_item(ApiContext &context, Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response);
+void handle_job_item(api_context &context, Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response);
 
 } // namespace omnihost

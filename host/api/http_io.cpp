@@ -36,7 +36,7 @@ void send_json(Poco::Net::HTTPServerResponse &response, int status, const nlohma
     response.sendBuffer(text.data(), text.size());
 }
 
-void send_error(Poco::Net::HTTPServerResponse &response, const ApiError &error) {
+void send_error(Poco::Net::HTTPServerResponse &response, const api_error &error) {
     nlohmann::json body = {{"success", false}, {"error", error.message}};
     if (!error.field.empty()) body["field"] = error.field;
     // An unread oversized body would poison the next request on a kept-alive connection.
@@ -44,15 +44,15 @@ void send_error(Poco::Net::HTTPServerResponse &response, const ApiError &error) 
     send_json(response, error.status, body);
 }
 
-std::optional<ApiError> read_body(Poco::Net::HTTPServerRequest &request, uint64_t limit,
+std::optional<api_error> read_body(Poco::Net::HTTPServerRequest &request, uint64_t limit,
                                   std::string &out) {
     out.clear();
     if (request.hasContentLength()) {
         const auto length = request.getContentLength64();
-        if (length < 0) return ApiError{400, "Content-Length: invalid", "Content-Length"};
+        if (length < 0) return api_error{400, "Content-Length: invalid", "Content-Length"};
         if (static_cast<uint64_t>(length) > limit) {
             if (static_cast<uint64_t>(length) <= kDrainBudget) drain(request.stream(), kDrainBudget);
-            return ApiError{413, "body: " + std::to_string(length) + " bytes exceeds the limit of " +
+            return api_error{413, "body: " + std::to_string(length) + " bytes exceeds the limit of " +
                                      std::to_string(limit) + " bytes", "body"};
         }
         out.reserve(static_cast<size_t>(length));
@@ -69,14 +69,14 @@ std::optional<ApiError> read_body(Poco::Net::HTTPServerRequest &request, uint64_
         if (got <= 0) break;
         if (out.size() + static_cast<uint64_t>(got) > limit) {
             drain(in, kDrainBudget);
-            return ApiError{413, "body: exceeds the limit of " + std::to_string(limit) + " bytes", "body"};
+            return api_error{413, "body: exceeds the limit of " + std::to_string(limit) + " bytes", "body"};
         }
         out.append(buffer, static_cast<size_t>(got));
     }
     return std::nullopt;
 }
 
-std::optional<ApiError> read_json_object(Poco::Net::HTTPServerRequest &request, uint64_t limit,
+std::optional<api_error> read_json_object(Poco::Net::HTTPServerRequest &request, uint64_t limit,
                                          nlohmann::json &out, bool empty_is_object) {
     std::string body;
     if (auto error = read_body(request, limit, body)) return error;
@@ -85,7 +85,7 @@ std::optional<ApiError> read_json_object(Poco::Net::HTTPServerRequest &request, 
             out = nlohmann::json::object();
             return std::nullopt;
         }
-        return ApiError{400, "body: a JSON object is required", "body"};
+        return api_error{400, "body: a JSON object is required", "body"};
     }
     try {
         // Depth-limited while parsing: a body of 200,000 '[' must be refused before any deep value
@@ -93,11 +93,11 @@ std::optional<ApiError> read_json_object(Poco::Net::HTTPServerRequest &request, 
         out = parse_json_bounded(body, {json_default_max_depth, static_cast<std::size_t>(limit)});
     } catch (const json_limit_error &e) {
         const bool too_large = body.size() > limit;
-        return ApiError{too_large ? 413 : 400, std::string("body: ") + e.what(), "body"};
+        return api_error{too_large ? 413 : 400, std::string("body: ") + e.what(), "body"};
     } catch (const nlohmann::json::parse_error &e) {
-        return ApiError{400, "body: invalid JSON at byte " + std::to_string(e.byte), "body"};
+        return api_error{400, "body: invalid JSON at byte " + std::to_string(e.byte), "body"};
     }
-    if (!out.is_object()) return ApiError{400, "body: must be a JSON object", "body"};
+    if (!out.is_object()) return api_error{400, "body: must be a JSON object", "body"};
     return std::nullopt;
 }
 

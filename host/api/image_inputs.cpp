@@ -29,26 +29,26 @@ nlohmann::json image_input_modes(const std::string &health_json) {
     return modes;
 }
 
-std::optional<ApiError> take_image_inputs(nlohmann::json &body, Task task, const std::string &health_json,
-                                          const std::string &model, const OperatorLimits &limits,
+std::optional<api_error> take_image_inputs(nlohmann::json &body, task_kind task, const std::string &health_json,
+                                          const std::string &model, const operator_limits &limits,
                                           nlohmann::json &taken) {
     taken = nlohmann::json::object();
-    if (task != Task::Video) return std::nullopt; // other tasks: the schema refuses the field by name
+    if (task != task_kind::Video) return std::nullopt; // other tasks: the schema refuses the field by name
     const nlohmann::json modes = image_input_modes(health_json);
     for (const char *field : kImageFields) {
         const std::string name = field;
         if (!given(body, field)) {
             body.erase(name);
             if (!modes.is_null() && mode_of(modes, name) == "required")
-                return ApiError{400, name + ": the loaded model (" + model + ") needs an input image; send " + name +
+                return api_error{400, name + ": the loaded model (" + model + ") needs an input image; send " + name +
                                          " as a data URL or base64 (PNG, JPEG or WebP)",
                                 name};
             continue;
         }
         if (!body[name].is_string())
-            return ApiError{400, name + ": must be a string (a data: URL or base64 of a PNG, JPEG or WebP image)", name};
+            return api_error{400, name + ": must be a string (a data: URL or base64 of a PNG, JPEG or WebP image)", name};
         if (!modes.is_null() && mode_of(modes, name) == "refused")
-            return ApiError{400, name + ": the loaded model (" + model + ") takes no " +
+            return api_error{400, name + ": the loaded model (" + model + ") takes no " +
                                      (name == "image" ? "input image (it is text-to-video)" : "last frame image"),
                             name};
         try {
@@ -58,17 +58,17 @@ std::optional<ApiError> take_image_inputs(nlohmann::json &body, Task task, const
                                                            kMaxInputImageSide};
             const media::decoded_image image = media::decode_image(payload.bytes.data(), payload.bytes.size(), decode_limits);
             if (image.width < 2 || image.height < 2)
-                return ApiError{400, name + ": the image is " + std::to_string(image.width) + "x" +
+                return api_error{400, name + ": the image is " + std::to_string(image.width) + "x" +
                                          std::to_string(image.height) + " pixels; it must be at least 2x2",
                                 name};
         } catch (const media::media_error &e) {
-            return ApiError{400, name + ": " + e.what(), name};
+            return api_error{400, name + ": " + e.what(), name};
         }
         taken[name] = std::move(body[name]);
         body.erase(name);
     }
     if (taken.contains("last_image") && !taken.contains("image"))
-        return ApiError{400, "last_image: needs image too (the first frame)", "last_image"};
+        return api_error{400, "last_image: needs image too (the first frame)", "last_image"};
     return std::nullopt;
 }
 

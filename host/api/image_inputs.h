@@ -41,8 +41,8 @@ nlohmann::json image_input_modes(const std::string &health_json);
 // Removes the image fields from `body` into `taken` (so the manifest schema never sees them) after
 // checking them: a string, decodable, within the limits, and fitting what the loaded model takes
 // (`health_json` of the ready slot, `model` names it in messages). Returns the 400 naming the field.
-std::optional<ApiError> take_image_inputs(nlohmann::json &body, Task task, const std::string &health_json,
-                                          const std::string &model, const OperatorLimits &limits,
+std::optional<api_error> take_image_inputs(nlohmann::json &body, task_kind task, const std::string &health_json,
+                                          const std::string &model, const operator_limits &limits,
                                           nlohmann::json &taken);
 
 // Puts the fields taken above back into the request handed to the plugin.

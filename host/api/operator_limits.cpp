@@ -16,7 +16,7 @@ std::string format(double value) {
 }
 
 // The limits by the name a start parameter (and the option, with dashes) carries.
-std::vector<std::pair<std::string, double>> named_limits(const OperatorLimits &limits) {
+std::vector<std::pair<std::string, double>> named_limits(const operator_limits &limits) {
     return {{"max_frames", static_cast<double>(limits.max_frames)},
             {"max_pixels", static_cast<double>(limits.max_pixels)},
             {"max_steps", static_cast<double>(limits.max_steps)},
@@ -30,7 +30,7 @@ std::string option_of(std::string name) {
     return "--" + name;
 }
 
-ApiError over(const std::string &field, const std::string &what, double limit, const std::string &limit_name) {
+api_error over(const std::string &field, const std::string &what, double limit, const std::string &limit_name) {
     return {400, field + ": " + what + " is over this host's limit of " + format(limit) +
                      " (set by the operator with " + option_of(limit_name) + ")",
             field};
@@ -44,7 +44,7 @@ std::optional<double> number_at(const nlohmann::json &object, const char *key) {
 
 } // namespace
 
-std::optional<ApiError> check_generation_limits(const nlohmann::json &request, const OperatorLimits &limits) {
+std::optional<api_error> check_generation_limits(const nlohmann::json &request, const operator_limits &limits) {
     if (!request.is_object()) return std::nullopt;
     if (auto steps = number_at(request, "num_inference_steps"); steps && *steps > limits.max_steps)
         return over("num_inference_steps", format(*steps) + " steps", limits.max_steps, "max_steps");
@@ -78,9 +78,9 @@ std::optional<ApiError> check_generation_limits(const nlohmann::json &request, c
     return std::nullopt;
 }
 
-std::optional<ApiError> apply_start_limits(nlohmann::json &start_json, const nlohmann::json &request,
+std::optional<api_error> apply_start_limits(nlohmann::json &start_json, const nlohmann::json &request,
                                            const nlohmann::json &plugin_start_parameters,
-                                           const OperatorLimits &limits) {
+                                           const operator_limits &limits) {
     for (const auto &[name, limit] : named_limits(limits)) {
         if (auto asked = number_at(request, name.c_str()); asked && *asked > limit)
             return over(name, format(*asked), limit, name);
@@ -95,7 +95,7 @@ std::optional<ApiError> apply_start_limits(nlohmann::json &start_json, const nlo
     return std::nullopt;
 }
 
-nlohmann::json limits_json(const OperatorLimits &limits) {
+nlohmann::json limits_json(const operator_limits &limits) {
     return {{"max_frames", limits.max_frames},
             {"max_pixels", limits.max_pixels},
             {"max_steps", limits.max_steps},

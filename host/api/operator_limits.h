@@ -16,17 +16,17 @@ namespace omnihost {
 // Checks a generate request after validation and defaults: num_inference_steps, height x width,
 // video frames (num_frames, else duration x fps), duration / audio_duration, outputs per request,
 // and any max_* field the request carries.
-std::optional<ApiError> check_generation_limits(const nlohmann::json &request, const OperatorLimits &limits);
+std::optional<api_error> check_generation_limits(const nlohmann::json &request, const operator_limits &limits);
 
 // For a start: every limit the plugin declares as a start parameter (max_pixels, max_frames,
 // max_steps, max_duration, max_samples) is set in `start_json` to the request's value when it
 // asked for less, else to the operator's value; a request asking for more gets 400.
 // `request` is the start body as the client sent it.
-std::optional<ApiError> apply_start_limits(nlohmann::json &start_json, const nlohmann::json &request,
+std::optional<api_error> apply_start_limits(nlohmann::json &start_json, const nlohmann::json &request,
                                            const nlohmann::json &plugin_start_parameters,
-                                           const OperatorLimits &limits);
+                                           const operator_limits &limits);
 
 // {"max_frames":..,"max_pixels":..,...} for the status answer (the UI can cap its controls).
-nlohmann::json limits_json(const OperatorLimits &limits);
+nlohmann::json limits_json(const operator_limits &limits);
 
 } // namespace omnihost

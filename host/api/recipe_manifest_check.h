@@ -17,9 +17,9 @@ namespace omnihost {
 // judged under the name the plugin uses for it (a manifest alias maps "steps" to
 // num_inference_steps); messages name the recipe's own key. A recipe no plugin serves is not
 // judged here (its start says why).
-std::optional<FieldError> check_recipe_against_manifest(const Recipe &recipe, const plugin_loader::registry &plugins);
+std::optional<field_error> check_recipe_against_manifest(const recipe_entry &recipe, const plugin_loader::registry &plugins);
 
 // The same judgement against one manifest (the one serving the recipe's route).
-std::optional<FieldError> check_recipe_defaults(const Recipe &recipe, const plugin_loader::plugin_manifest &manifest);
+std::optional<field_error> check_recipe_defaults(const recipe_entry &recipe, const plugin_loader::plugin_manifest &manifest);
 
 } // namespace omnihost

@@ -6,7 +6,7 @@
 
 namespace omnihost {
 
-std::optional<ApiError> check_remote_targets(const nlohmann::json &request, const nlohmann::json &recipe_start,
+std::optional<api_error> check_remote_targets(const nlohmann::json &request, const nlohmann::json &recipe_start,
                                              const nlohmann::json &plugin_start_parameters,
                                              const std::vector<std::string> &allowed) {
     if (!plugin_start_parameters.is_object()) return std::nullopt;
@@ -21,9 +21,9 @@ std::optional<ApiError> check_remote_targets(const nlohmann::json &request, cons
         const std::string trimmed = url.substr(first, url.find_last_not_of(" \t") - first + 1);
         std::string why;
         const auto endpoint = remote_endpoint(trimmed, &why);
-        if (!endpoint) return ApiError{400, name + ": " + why, name};
+        if (!endpoint) return api_error{400, name + ": " + why, name};
         if (std::find(allowed.begin(), allowed.end(), *endpoint) == allowed.end())
-            return ApiError{403,
+            return api_error{403,
                             name + ": " + *endpoint +
                                 " is not a server the operator allows (the host's --remote-allow list" +
                                 (allowed.empty() ? " is empty" : "") + ")",

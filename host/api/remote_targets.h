@@ -19,7 +19,7 @@ namespace omnihost {
 // For every "format": "url" start parameter of the plugin: a value the request sent, unless it is
 // the recipe's own (`recipe_start`: the recipe's start settings), must resolve to an endpoint in
 // `allowed`; otherwise 403 naming the field (400 for a URL whose server cannot be told).
-std::optional<ApiError> check_remote_targets(const nlohmann::json &request, const nlohmann::json &recipe_start,
+std::optional<api_error> check_remote_targets(const nlohmann::json &request, const nlohmann::json &recipe_start,
                                              const nlohmann::json &plugin_start_parameters,
                                              const std::vector<std::string> &allowed);
 

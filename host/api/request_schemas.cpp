@@ -10,36 +10,36 @@ namespace {
 constexpr double kMaxSeed = 4294967295.0; // 2^32-1 unless the plugin's manifest says otherwise
 constexpr double kMaxText = 20000;        // prompt-like strings, bytes
 
-FieldSpec text(double max_bytes) {
-    FieldSpec spec;
-    spec.kind = FieldKind::String;
+field_spec text(double max_bytes) {
+    field_spec spec;
+    spec.kind = field_kind::String;
     spec.max = max_bytes;
     spec.nullable = true;
     return spec;
 }
 
-FieldSpec required_text(double max_bytes) {
-    FieldSpec spec = text(max_bytes);
+field_spec required_text(double max_bytes) {
+    field_spec spec = text(max_bytes);
     spec.required = true;
     spec.nullable = false;
     spec.non_blank = true;
     return spec;
 }
 
-FieldSpec one_of(std::vector<std::string> allowed) {
-    FieldSpec spec = text(64);
+field_spec one_of(std::vector<std::string> allowed) {
+    field_spec spec = text(64);
     spec.allowed = std::move(allowed);
     return spec;
 }
 
-FieldSpec with_check(FieldSpec spec, std::string (*check)(const std::string &)) {
+field_spec with_check(field_spec spec, std::string (*check)(const std::string &)) {
     spec.check = check;
     return spec;
 }
 
-FieldSpec integer(double min, double max) {
-    FieldSpec spec;
-    spec.kind = FieldKind::Integer;
+field_spec integer(double min, double max) {
+    field_spec spec;
+    spec.kind = field_kind::Integer;
     spec.min = min;
     spec.max = max;
     spec.nullable = true;
@@ -55,20 +55,20 @@ std::string check_model_id(const std::string &value) {
     return "";
 }
 
-Schema wire_schema(Task task) {
-    FieldSpec job_id = with_check(text(64), check_job_id);
-    FieldSpec seed = integer(0, kMaxSeed);
+field_schema wire_schema(task_kind task) {
+    field_spec job_id = with_check(text(64), check_job_id);
+    field_spec seed = integer(0, kMaxSeed);
     switch (task) {
-    case Task::Image:
-    case Task::Video:
+    case task_kind::Image:
+    case task_kind::Video:
         return {{"prompt", required_text(kMaxText)}, {"seed", seed}, {"job_id", job_id}};
-    case Task::Audio:
+    case task_kind::Audio:
         return {{"text", required_text(kMaxText)}, {"seed", seed}, {"job_id", job_id}};
-    case Task::Tts:
+    case task_kind::Tts:
         return {{"text", required_text(kMaxText)}, {"job_id", job_id}};
-    case Task::Chat: {
-        FieldSpec messages;
-        messages.kind = FieldKind::Array;
+    case task_kind::Chat: {
+        field_spec messages;
+        messages.kind = field_kind::Array;
         messages.required = true;
         messages.min = 1;
         messages.max = 512;
@@ -78,17 +78,17 @@ Schema wire_schema(Task task) {
     return {};
 }
 
-std::optional<FieldError> check_chat_messages(const nlohmann::json &messages) {
+std::optional<field_error> check_chat_messages(const nlohmann::json &messages) {
     size_t index = 0;
     for (const auto &message : messages) {
         const std::string field = "messages[" + std::to_string(index++) + "]";
         if (!message.is_object() || !message.contains("role") || !message["role"].is_string())
-            return FieldError{"messages", field + ": must be an object with a string \"role\""};
+            return field_error{"messages", field + ": must be an object with a string \"role\""};
         const std::string role = message["role"].get<std::string>();
         if (role != "system" && role != "user" && role != "assistant" && role != "tool")
-            return FieldError{"messages", field + ".role: '" + role + "' is not one of system, user, assistant, tool"};
+            return field_error{"messages", field + ".role: '" + role + "' is not one of system, user, assistant, tool"};
         if (!message.contains("content") || !(message["content"].is_string() || message["content"].is_array()))
-            return FieldError{"messages", field + ".content: must be a string or an array of parts"};
+            return field_error{"messages", field + ".content: must be a string or an array of parts"};
     }
     return std::nullopt;
 }
@@ -110,20 +110,20 @@ std::string declared_name(const nlohmann::json &scope, const std::string &key) {
 
 } // namespace
 
-std::optional<FieldError> check_wire_fields(const nlohmann::json &body, Task task) {
-    if (!body.is_object()) return FieldError{"body", "body: must be a JSON object (got " + json_type_name(body) + ")"};
+std::optional<field_error> check_wire_fields(const nlohmann::json &body, task_kind task) {
+    if (!body.is_object()) return field_error{"body", "body: must be a JSON object (got " + json_type_name(body) + ")"};
     const std::string name = task_name(task);
     if (body.contains("task") && !body["task"].is_null() && body["task"] != name)
-        return FieldError{"task", "task: this endpoint serves task '" + name + "'"};
+        return field_error{"task", "task: this endpoint serves task '" + name + "'"};
     for (const auto &[key, spec] : generation_schema(task)) {
         const bool given = body.contains(key) && !body[key].is_null();
         if (!given) {
-            if (spec.required) return FieldError{key, key + ": is required"};
+            if (spec.required) return field_error{key, key + ": is required"};
             continue;
         }
         if (auto error = validate_value(body[key], spec, key)) return error;
     }
-    if (task == Task::Chat) return check_chat_messages(body["messages"]);
+    if (task == task_kind::Chat) return check_chat_messages(body["messages"]);
     return std::nullopt;
 }
 
@@ -136,29 +136,29 @@ std::string check_job_id(const std::string &value) {
     return "";
 }
 
-const Schema &generation_schema(Task task) {
-    static const Schema image = wire_schema(Task::Image), video = wire_schema(Task::Video),
-                        audio = wire_schema(Task::Audio), tts = wire_schema(Task::Tts),
-                        chat = wire_schema(Task::Chat);
+const field_schema &generation_schema(task_kind task) {
+    static const field_schema image = wire_schema(task_kind::Image), video = wire_schema(task_kind::Video),
+                        audio = wire_schema(task_kind::Audio), tts = wire_schema(task_kind::Tts),
+                        chat = wire_schema(task_kind::Chat);
     switch (task) {
-    case Task::Image: return image;
-    case Task::Video: return video;
-    case Task::Audio: return audio;
-    case Task::Tts: return tts;
-    case Task::Chat: return chat;
+    case task_kind::Image: return image;
+    case task_kind::Video: return video;
+    case task_kind::Audio: return audio;
+    case task_kind::Tts: return tts;
+    case task_kind::Chat: return chat;
     }
     return image;
 }
 
-Schema task_schema(Task task, const nlohmann::json &manifest_parameters, std::vector<std::string> *problems) {
+field_schema task_schema(task_kind task, const nlohmann::json &manifest_parameters, std::vector<std::string> *problems) {
     const nlohmann::json empty = nlohmann::json::object();
     if (!manifest_parameters.is_object()) return generation_schema(task);
-    Schema schema = overlay_manifest_parameters(generation_schema(task), manifest_parameters.value("*", empty), problems);
+    field_schema schema = overlay_manifest_parameters(generation_schema(task), manifest_parameters.value("*", empty), problems);
     return overlay_manifest_parameters(std::move(schema), manifest_parameters.value(task_name(task), empty), problems);
 }
 
-const Schema &start_schema() {
-    static const Schema schema = {
+const field_schema &start_schema() {
+    static const field_schema schema = {
         {"recipe", text(128)},
         {"model", with_check(text(1024), check_model_id)},
         {"model_type", one_of({"video", "audio", "image", "tts", "omni"})},
@@ -167,13 +167,13 @@ const Schema &start_schema() {
     return schema;
 }
 
-Schema start_schema_for(const nlohmann::json &manifest_parameters, std::vector<std::string> *problems) {
+field_schema start_schema_for(const nlohmann::json &manifest_parameters, std::vector<std::string> *problems) {
     if (!manifest_parameters.is_object()) return start_schema();
     return overlay_manifest_parameters(start_schema(), manifest_parameters.value("start", nlohmann::json::object()), problems);
 }
 
-RecipeDefaults split_recipe_defaults(const nlohmann::json &defaults, Task task, const nlohmann::json &manifest_parameters) {
-    RecipeDefaults out;
+recipe_defaults split_recipe_defaults(const nlohmann::json &defaults, task_kind task, const nlohmann::json &manifest_parameters) {
+    recipe_defaults out;
     if (!defaults.is_object()) return out;
     const nlohmann::json empty = nlohmann::json::object();
     const nlohmann::json params = manifest_parameters.is_object() ? manifest_parameters : empty;
@@ -199,7 +199,7 @@ RecipeDefaults split_recipe_defaults(const nlohmann::json &defaults, Task task, 
     return out;
 }
 
-std::string request_field_for_default(Task, const std::string &key, const nlohmann::json &task_parameters) {
+std::string request_field_for_default(task_kind, const std::string &key, const nlohmann::json &task_parameters) {
     std::string name = declared_name(task_parameters, key);
     return name.empty() ? key : name;
 }

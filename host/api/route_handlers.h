@@ -18,13 +18,13 @@
 
 namespace omnihost {
 
-using ErrorWriter = void (*)(Poco::Net::HTTPServerResponse &, const ApiError &);
-using RouteFunction = void (*)(ApiContext &, Poco::Net::HTTPServerRequest &, Poco::Net::HTTPServerResponse &);
+using error_writer = void (*)(Poco::Net::HTTPServerResponse &, const api_error &);
+using route_function = void (*)(api_context &, Poco::Net::HTTPServerRequest &, Poco::Net::HTTPServerResponse &);
 
 // Answers one fixed error; `allow` fills the Allow header of a 405.
-class FixedErrorHandler : public Poco::Net::HTTPRequestHandler {
+class fixed_error_handler : public Poco::Net::HTTPRequestHandler {
 public:
-    FixedErrorHandler(ErrorWriter write, ApiError error, std::string allow = "")
+    fixed_error_handler(error_writer write, api_error error, std::string allow = "")
         : write_(write), error_(std::move(error)), allow_(std::move(allow)) {}
     void handleRequest(Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response) override {
         // Consume a small body so a kept-alive connection stays in sync; larger ones get closed.
@@ -36,15 +36,15 @@ public:
     }
 
 private:
-    ErrorWriter write_;
-    ApiError error_;
+    error_writer write_;
+    api_error error_;
     std::string allow_;
 };
 
 // Runs one route; `route` names it in the log (a template such as /v1/videos/{id}, never a query).
-class RouteHandler : public Poco::Net::HTTPRequestHandler {
+class route_handler : public Poco::Net::HTTPRequestHandler {
 public:
-    RouteHandler(ErrorWriter write, ApiContext &context, RouteFunction handler, std::string route)
+    route_handler(error_writer write, api_context &context, route_function handler, std::string route)
         : write_(write), context_(context), handler_(handler), route_(std::move(route)) {}
     void handleRequest(Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response) override {
         try {
@@ -59,9 +59,9 @@ public:
     }
 
 private:
-    ErrorWriter write_;
-    ApiContext &context_;
-    RouteFunction handler_;
+    error_writer write_;
+    api_context &context_;
+    route_function handler_;
     std::string route_;
 };
 

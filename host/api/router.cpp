@@ -23,11 +23,11 @@
 namespace omnihost {
 namespace {
 
-using HandlerFn = void (*)(ApiContext &, Request &, Response &);
+using handler_fn = void (*)(api_context &, server_request &, server_response &);
 
-struct Route {
+struct route_entry {
     const char *method; // one method, or several separated by ','
-    HandlerFn handler;
+    handler_fn handler;
 };
 
 bool method_allowed(const std::string &allowed, const std::string &method) {
@@ -39,8 +39,8 @@ bool method_allowed(const std::string &allowed, const std::string &method) {
     }
 }
 
-const std::map<std::string, Route> &routes() {
-    static const std::map<std::string, Route> table = {
+const std::map<std::string, route_entry> &routes() {
+    static const std::map<std::string, route_entry> table = {
         {"/api/omni/status", {"GET", handle_status}},
         {"/api/omni/health", {"GET", handle_health}},
         {"/api/omni/start", {"POST", handle_start}},
@@ -76,21 +76,21 @@ std::string route_template(const std::string &path) {
 }
 
 // The playground API's handlers (route_handlers.h) write errors as {"error","field"}.
-Poco::Net::HTTPRequestHandler *error_handler(ApiError error, std::string allow = "") {
-    return new FixedErrorHandler(send_error, std::move(error), std::move(allow));
+Poco::Net::HTTPRequestHandler *error_handler(api_error error, std::string allow = "") {
+    return new fixed_error_handler(send_error, std::move(error), std::move(allow));
 }
 
-Poco::Net::HTTPRequestHandler *api_handler(ApiContext &context, HandlerFn handler, const std::string &route) {
-    return new RouteHandler(send_error, context, handler, route);
+Poco::Net::HTTPRequestHandler *api_handler(api_context &context, handler_fn handler, const std::string &route) {
+    return new route_handler(send_error, context, handler, route);
 }
 
 // Puts the security headers on whatever the inner handler answers (API, static, errors, the
 // WebSocket's refusals).
-class SecuredHandler : public Poco::Net::HTTPRequestHandler {
+class secured_handler : public Poco::Net::HTTPRequestHandler {
 public:
-    SecuredHandler(Poco::Net::HTTPRequestHandler *inner, std::string host_header)
+    secured_handler(Poco::Net::HTTPRequestHandler *inner, std::string host_header)
         : inner_(inner), host_header_(std::move(host_header)) {}
-    void handleRequest(Request &request, Response &response) override {
+    void handleRequest(server_request &request, server_response &response) override {
         set_security_headers(response, host_header_);
         inner_->handleRequest(request, response);
     }
@@ -100,10 +100,10 @@ private:
     std::string host_header_;
 };
 
-class StaticHandler : public Poco::Net::HTTPRequestHandler {
+class static_handler : public Poco::Net::HTTPRequestHandler {
 public:
-    explicit StaticHandler(std::string root) : root_(std::move(root)) {}
-    void handleRequest(Request &request, Response &response) override {
+    explicit static_handler(std::string root) : root_(std::move(root)) {}
+    void handleRequest(server_request &request, server_response &response) override {
         try {
             serve_static(root_, request, response);
         } catch (const std::exception &e) {
@@ -116,7 +116,7 @@ private:
 };
 
 // A boundary refusal is logged: the operator should see that some page tried.
-Poco::Net::HTTPRequestHandler *refuse(const Poco::Net::HTTPServerRequest &request, const ApiError &error) {
+Poco::Net::HTTPRequestHandler *refuse(const Poco::Net::HTTPServerRequest &request, const api_error &error) {
     spdlog::warn("refused {} {} ({}): {}", request.getMethod(), path_of(request.getURI()).substr(0, 200),
                  error.status, error.message);
     return error_handler(error);
@@ -124,21 +124,21 @@ Poco::Net::HTTPRequestHandler *refuse(const Poco::Net::HTTPServerRequest &reques
 
 } // namespace
 
-ApiRouter::ApiRouter(ApiContext &context) : context_(context) {
+api_router::api_router(api_context &context) : context_(context) {
     ws_options_.clients = std::make_shared<std::atomic<int>>(0);
     ws_options_.max_clients = context.options.max_ws_clients;
 }
 
-Poco::Net::HTTPRequestHandler *ApiRouter::createRequestHandler(const Poco::Net::HTTPServerRequest &request) {
+Poco::Net::HTTPRequestHandler *api_router::createRequestHandler(const Poco::Net::HTTPServerRequest &request) {
     // The Host header is echoed into connect-src only after it passed the allow-list.
     const bool host_ok = !check_host_header(context_.browser, request);
-    Poco::Net::HTTPRequestHandler *handler = new SecuredHandler(route(request), host_ok ? request.get("Host", "") : "");
+    Poco::Net::HTTPRequestHandler *handler = new secured_handler(route(request), host_ok ? request.get("Host", "") : "");
     if (context_.metrics)
         handler = metrics::metered(*context_.metrics, handler, route_template(path_of(request.getURI())), request.getMethod());
     return handler;
 }
 
-Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerRequest &request) {
+Poco::Net::HTTPRequestHandler *api_router::route(const Poco::Net::HTTPServerRequest &request) {
     const std::string path = path_of(request.getURI());
     const bool is_api = path.rfind("/api/", 0) == 0 || path == "/api";
     const bool is_ws = path.rfind("/ws/", 0) == 0 || path == "/ws";
@@ -163,7 +163,7 @@ Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerReque
     if (is_api) {
         auto it = routes().find(path);
         // /api/jobs/{id} and /api/jobs/{id}/output: one handler reads the id from the path.
-        static const Route job_item{"GET,DELETE", handle_job_item};
+        static const route_entry job_item{"GET,DELETE", handle_job_item};
         if (it == routes().end() && path.rfind("/api/jobs/", 0) == 0) {
             if (!method_allowed(job_item.method, request.getMethod()))
                 return error_handler({405, "method " + request.getMethod() + " not allowed on " + path + " (use GET, DELETE)", ""},
@@ -182,7 +182,7 @@ Poco::Net::HTTPRequestHandler *ApiRouter::route(const Poco::Net::HTTPServerReque
         if (auto refusal = check_json_content_type(request)) return refuse(request, *refusal);
         return api_handler(context_, it->second.handler, path);
     }
-    return new StaticHandler(context_.options.web_dir);
+    return new static_handler(context_.options.web_dir);
 }
 
 } // namespace omnihost

@@ -9,9 +9,9 @@
 
 namespace omnihost {
 
-class ApiRouter : public StoppableHandlerFactory {
+class api_router : public stoppable_handler_factory {
 public:
-    explicit ApiRouter(ApiContext &context);
+    explicit api_router(api_context &context);
     Poco::Net::HTTPRequestHandler *createRequestHandler(const Poco::Net::HTTPServerRequest &request) override;
 
     int ws_clients() const { return ws_options_.clients->load(); }
@@ -19,7 +19,7 @@ public:
 private:
     Poco::Net::HTTPRequestHandler *route(const Poco::Net::HTTPServerRequest &request);
 
-    ApiContext &context_;
+    api_context &context_;
     log_bus::ws_options ws_options_;
 };
 

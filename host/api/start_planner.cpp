@@ -12,8 +12,8 @@ namespace {
 
 namespace pl = plugin_loader;
 
-PlanOutcome failure(int status, std::string message, std::string field) {
-    PlanOutcome outcome;
+plan_outcome failure(int status, std::string message, std::string field) {
+    plan_outcome outcome;
     outcome.error = {status, std::move(message), std::move(field)};
     return outcome;
 }
@@ -27,7 +27,7 @@ bool is_secret_key(std::string key) {
 
 // A refusal text that comes from a manifest's "refuses" (-> 400 naming run_mode) versus a plugin
 // that exists but failed to load (-> 503) versus nothing serving the pair (-> 400).
-PlanOutcome routing_failure(const pl::registry &plugins, const std::string &model_type,
+plan_outcome routing_failure(const pl::registry &plugins, const std::string &model_type,
                             const std::string &run_mode, const std::string &refusal) {
     for (const auto &record : plugins.plugins()) {
         if (record.manifest.refusal_for(model_type, run_mode))
@@ -112,10 +112,10 @@ nlohmann::json redact(const nlohmann::json &value, const std::vector<std::string
     return value;
 }
 
-PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
-    const Schema &wire = start_schema();
+plan_outcome plan_start(const api_context &context, nlohmann::json body) {
+    const field_schema &wire = start_schema();
     // 1. The recipe names the model and its route; its defaults are sorted once the plugin is known.
-    const Recipe *recipe = nullptr;
+    const recipe_entry *recipe = nullptr;
     if (body.contains("recipe") && !body["recipe"].is_null()) {
         if (!body["recipe"].is_string())
             return failure(400, "recipe: must be a string (got " + json_type_name(body["recipe"]) + ")", "recipe");
@@ -162,7 +162,7 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     nlohmann::json generation_defaults = nlohmann::json::object();
     nlohmann::json recipe_start = nlohmann::json::object();
     if (recipe) {
-        RecipeDefaults split = split_recipe_defaults(recipe->defaults, task_for_model_type(model_type), parameters);
+        recipe_defaults split = split_recipe_defaults(recipe->defaults, task_for_model_type(model_type), parameters);
         for (const auto &[key, value] : split.start.items()) merged[key] = value;
         recipe_start = split.start;
         generation_defaults = std::move(split.generation);
@@ -176,7 +176,7 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     // 5. Every field against the plugin's start parameters (the manifest is the only schema).
     std::vector<std::string> problems;
     const nlohmann::json start_parameters = parameters.value("start", nlohmann::json::object());
-    const Schema full = start_schema_for(parameters, &problems);
+    const field_schema full = start_schema_for(parameters, &problems);
     if (auto error = check_operator_only(body, full)) return failure(400, error->message, error->field);
     if (auto error = validate_object(merged, full, true))
         return failure(400, error->message, error->field);
@@ -205,7 +205,7 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     if (recipe) merged["recipe"] = recipe->id;
     else merged.erase("recipe");
 
-    StartPlan plan;
+    start_plan plan;
     plan.plugin_id = plugin.manifest.id;
     plan.plugin_kind = plugin.manifest.kind;
     plan.plugin_tasks = plugin.manifest.tasks;
@@ -217,7 +217,7 @@ PlanOutcome plan_start(const ApiContext &context, nlohmann::json body) {
     plan.port = port;
     plan.start_json = merged;
     plan.generation_defaults = generation_defaults;
-    PlanOutcome outcome;
+    plan_outcome outcome;
     outcome.plan = std::move(plan);
     return outcome;
 }

@@ -1,4 +1,4 @@
-// start_planner.h — turns a POST /api/omni/start (or /command-preview) body into a StartPlan:
+// start_planner.h — turns a POST /api/omni/start (or /command-preview) body into a start_plan:
 // the recipe's defaults fill missing fields, every field is checked, (model_type, run_mode) is
 // routed through the plugin manifests, and the start JSON for the plugin is assembled.
 #pragma once
@@ -13,12 +13,12 @@
 
 namespace omnihost {
 
-struct PlanOutcome {
-    std::optional<StartPlan> plan;
-    ApiError error; // set when plan is empty
+struct plan_outcome {
+    std::optional<start_plan> plan;
+    api_error error; // set when plan is empty
 };
 
-PlanOutcome plan_start(const ApiContext &context, nlohmann::json body);
+plan_outcome plan_start(const api_context &context, nlohmann::json body);
 
 // Values that must never appear in logs or previews: hf_token, remote_api_key (non-empty ones).
 std::vector<std::string> secret_values(const nlohmann::json &start_json);

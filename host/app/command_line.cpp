@@ -15,7 +15,7 @@ namespace {
 const char *const config_option = "config";
 const char *const help_option = "help";
 
-std::string help_line(const option_spec &spec, const HostOptions &defaults) {
+std::string help_line(const option_spec &spec, const host_options &defaults) {
     std::string line = spec.help;
     const std::string shown = spec.show(defaults);
     if (!shown.empty() && spec.kind != option_kind::flag) line += " (default " + shown + ")";
@@ -30,7 +30,7 @@ std::string first_word(const std::string &text) { return text.substr(0, text.fin
 
 void command_line::define_options(Poco::Util::OptionSet &set) {
     using Poco::Util::Option;
-    const HostOptions defaults;
+    const host_options defaults;
     // Every option may be repeated: the last one given wins, as a later layer does.
     for (const auto &spec : option_table()) {
         auto add = [&](const std::string &name, const std::string &help) {
@@ -53,7 +53,7 @@ void command_line::handle_option(const std::string &name, const std::string &val
     else layers_.set_from_command_line(name, value);
 }
 
-HostOptions command_line::resolve() {
+host_options command_line::resolve() {
     if (!config_path_.empty()) layers_.load_config_file(config_path_);
     layers_.load_environment();
     return layers_.resolve();
@@ -86,12 +86,12 @@ parsed_command_line parse_command_line(const std::vector<std::string> &args) {
         for (const auto &arg : args) {
             std::string name;
             std::string value;
-            if (!processor.process(arg, name, value)) throw OptionsError{unexpected_argument(arg)};
+            if (!processor.process(arg, name, value)) throw options_error{unexpected_argument(arg)};
             if (!name.empty()) line.handle_option(name, value); // empty: the value comes next
         }
         processor.checkRequired(); // throws for a last option still waiting for its value
     } catch (const Poco::Util::OptionException &e) {
-        throw OptionsError{describe_option_error(e)};
+        throw options_error{describe_option_error(e)};
     }
     parsed_command_line parsed;
     parsed.show_help = line.help_requested();

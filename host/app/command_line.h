@@ -20,14 +20,14 @@ public:
     // Adds every option to `set` (Application::defineOptions calls this).
     static void define_options(Poco::Util::OptionSet &set);
 
-    // One option as Poco's OptionProcessor recognised it ("port", "9000"). Throws OptionsError
+    // One option as Poco's OptionProcessor recognised it ("port", "9000"). Throws options_error
     // naming the flag for a bad value.
     void handle_option(const std::string &name, const std::string &value);
 
     bool help_requested() const { return help_; }
 
-    // The --config file and the environment into their layers, then the options. Throws OptionsError.
-    HostOptions resolve();
+    // The --config file and the environment into their layers, then the options. Throws options_error.
+    host_options resolve();
 
 private:
     option_layers layers_;
@@ -42,13 +42,13 @@ std::string describe_option_error(const Poco::Exception &error);
 std::string unexpected_argument(const std::string &argument);
 
 struct parsed_command_line {
-    HostOptions options;
+    host_options options;
     bool show_help = false;
 };
 
 // `args` (without the program name) through the same OptionSet and Poco's OptionProcessor, for
 // callers without an Application (tests). Accepts "--name value" and "--name=value"; throws
-// OptionsError naming the bad flag.
+// options_error naming the bad flag.
 parsed_command_line parse_command_line(const std::vector<std::string> &args);
 
 // The --help text (Poco's HelpFormatter over define_options()).

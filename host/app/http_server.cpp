@@ -14,12 +14,12 @@ namespace omnihost {
 namespace {
 
 // A served connection: Poco's own, plus the count it holds until it closes.
-class CountedConnection : public Poco::Net::HTTPServerConnection {
+class counted_connection : public Poco::Net::HTTPServerConnection {
 public:
-    CountedConnection(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
+    counted_connection(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
                       Poco::Net::HTTPRequestHandlerFactory::Ptr factory, std::shared_ptr<std::atomic<int>> open)
         : HTTPServerConnection(socket, params, factory), open_(std::move(open)) {}
-    ~CountedConnection() override { open_->fetch_sub(1); }
+    ~counted_connection() override { open_->fetch_sub(1); }
 
 private:
     std::shared_ptr<std::atomic<int>> open_;
@@ -27,9 +27,9 @@ private:
 
 // Past the cap: read the request head (so closing does not reset the connection under the
 // client before it reads the answer), answer 503 with the usual JSON error and headers, close.
-class BusyConnection : public Poco::Net::TCPServerConnection {
+class busy_connection : public Poco::Net::TCPServerConnection {
 public:
-    BusyConnection(const Poco::Net::StreamSocket &socket, int max_connections)
+    busy_connection(const Poco::Net::StreamSocket &socket, int max_connections)
         : TCPServerConnection(socket), max_connections_(max_connections) {}
 
     void run() override {
@@ -73,9 +73,9 @@ private:
     int max_connections_;
 };
 
-class CappedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+class capped_connection_factory : public Poco::Net::TCPServerConnectionFactory {
 public:
-    CappedConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
+    capped_connection_factory(Poco::Net::HTTPServerParams::Ptr params,
                             Poco::Net::HTTPRequestHandlerFactory::Ptr factory, int max_connections,
                             std::shared_ptr<std::atomic<int>> open)
         : params_(std::move(params)), factory_(std::move(factory)), max_(max_connections), open_(std::move(open)) {}
@@ -83,10 +83,10 @@ public:
     Poco::Net::TCPServerConnection *createConnection(const Poco::Net::StreamSocket &socket) override {
         if (open_->fetch_add(1) >= max_) {
             open_->fetch_sub(1);
-            return new BusyConnection(socket, max_);
+            return new busy_connection(socket, max_);
         }
         try {
-            return new CountedConnection(socket, params_, factory_, open_);
+            return new counted_connection(socket, params_, factory_, open_);
         } catch (...) {
             open_->fetch_sub(1);
             throw;
@@ -102,28 +102,28 @@ private:
 
 } // namespace
 
-CappedHttpServer::CappedHttpServer(Poco::SharedPtr<StoppableHandlerFactory> factory, Poco::ThreadPool &pool,
+capped_http_server::capped_http_server(Poco::SharedPtr<stoppable_handler_factory> factory, Poco::ThreadPool &pool,
                                    const Poco::Net::ServerSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
                                    int max_connections)
-    : CappedHttpServer(std::move(factory), pool, socket, std::move(params), max_connections,
+    : capped_http_server(std::move(factory), pool, socket, std::move(params), max_connections,
                        std::make_shared<std::atomic<int>>(0)) {}
 
-CappedHttpServer::CappedHttpServer(Poco::SharedPtr<StoppableHandlerFactory> factory, Poco::ThreadPool &pool,
+capped_http_server::capped_http_server(Poco::SharedPtr<stoppable_handler_factory> factory, Poco::ThreadPool &pool,
                                    const Poco::Net::ServerSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
                                    int max_connections, std::shared_ptr<std::atomic<int>> open)
-    : Poco::Net::TCPServer(new CappedConnectionFactory(params, Poco::Net::HTTPRequestHandlerFactory::Ptr(factory),
+    : Poco::Net::TCPServer(new capped_connection_factory(params, Poco::Net::HTTPRequestHandlerFactory::Ptr(factory),
                                                        max_connections, open),
                            pool, socket, params),
       factory_(std::move(factory)), open_(std::move(open)) {}
 
-CappedHttpServer::~CappedHttpServer() {
+capped_http_server::~capped_http_server() {
     try {
         stop();
     } catch (...) {
     }
 }
 
-void CappedHttpServer::stop_all(bool abort_current) {
+void capped_http_server::stop_all(bool abort_current) {
     stop();
     factory_->notify_server_stopped(abort_current);
 }

@@ -24,13 +24,13 @@ namespace omnihost {
 // Threads kept free of counted connections, for the 503 answers.
 inline constexpr int kSpareHttpThreads = 4;
 
-class CappedHttpServer : public Poco::Net::TCPServer {
+class capped_http_server : public Poco::Net::TCPServer {
 public:
     // `params` should allow max_connections + kSpareHttpThreads threads; `pool` likewise.
-    CappedHttpServer(Poco::SharedPtr<StoppableHandlerFactory> factory, Poco::ThreadPool &pool,
+    capped_http_server(Poco::SharedPtr<stoppable_handler_factory> factory, Poco::ThreadPool &pool,
                      const Poco::Net::ServerSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
                      int max_connections);
-    ~CappedHttpServer() override;
+    ~capped_http_server() override;
 
     // stop() and, with abort_current, shut down the connections still open.
     void stop_all(bool abort_current);
@@ -38,11 +38,11 @@ public:
     int open_connections() const { return open_->load(); }
 
 private:
-    CappedHttpServer(Poco::SharedPtr<StoppableHandlerFactory> factory, Poco::ThreadPool &pool,
+    capped_http_server(Poco::SharedPtr<stoppable_handler_factory> factory, Poco::ThreadPool &pool,
                      const Poco::Net::ServerSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
                      int max_connections, std::shared_ptr<std::atomic<int>> open);
 
-    Poco::SharedPtr<StoppableHandlerFactory> factory_;
+    Poco::SharedPtr<stoppable_handler_factory> factory_;
     std::shared_ptr<std::atomic<int>> open_;
 };
 

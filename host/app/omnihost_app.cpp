@@ -39,7 +39,7 @@ void setup_logging(log_bus::bus &bus, const std::string &level) {
     bus.set_echo_sink(console);
 }
 
-void scan_plugins(pl::registry &registry, log_bus::bus &bus, const HostOptions &options,
+void scan_plugins(pl::registry &registry, log_bus::bus &bus, const host_options &options,
                   const omnihost_host &host_table) {
     pl::scan_options scan;
     scan.probe_host = &host_table;
@@ -67,32 +67,32 @@ int usage_error(const std::string &message) {
 
 } // namespace
 
-int OmnihostApp::run_from_command_line(int argc, char **argv) {
+int omnihost_app::run_from_command_line(int argc, char **argv) {
     try {
         init(argc, argv); // defineOptions, then handleOption for each option given
     } catch (const Poco::Util::OptionException &e) {
         return usage_error(describe_option_error(e));
-    } catch (const OptionsError &e) {
+    } catch (const options_error &e) {
         return usage_error(e.message);
     }
     return Poco::Util::Application::run(); // initialize, main, uninitialize
 }
 
-void OmnihostApp::defineOptions(Poco::Util::OptionSet &options) { command_line::define_options(options); }
+void omnihost_app::defineOptions(Poco::Util::OptionSet &options) { command_line::define_options(options); }
 
-void OmnihostApp::handleOption(const std::string &name, const std::string &value) {
+void omnihost_app::handleOption(const std::string &name, const std::string &value) {
     command_line_.handle_option(name, value);
 }
 
-int OmnihostApp::main(const std::vector<std::string> &args) {
+int omnihost_app::main(const std::vector<std::string> &args) {
     try {
-        if (!args.empty()) throw OptionsError{unexpected_argument(args.front())};
+        if (!args.empty()) throw options_error{unexpected_argument(args.front())};
         if (command_line_.help_requested()) {
             std::cout << usage_text(commandName());
             return EXIT_OK;
         }
         options_ = command_line_.resolve();
-    } catch (const OptionsError &e) {
+    } catch (const options_error &e) {
         return usage_error(e.message);
     }
     // --no-download reaches every downloader (hub/, vLLM, huggingface_hub) as HF_HUB_OFFLINE; set
@@ -101,7 +101,7 @@ int OmnihostApp::main(const std::vector<std::string> &args) {
     return serve();
 }
 
-int OmnihostApp::serve() {
+int omnihost_app::serve() {
     log_bus::bus bus;
     setup_logging(bus, options_.log_level);
     const omnihost_host host_table = make_host_table(bus);
@@ -109,13 +109,13 @@ int OmnihostApp::serve() {
     pl::registry registry;
     scan_plugins(registry, bus, options_, host_table);
 
-    ApiContext context;
+    api_context context;
     context.options = options_;
     context.bus = &bus;
     context.plugins = &registry;
     context.recipes.load(options_.recipe_dir, options_.default_recipe);
     // A recipe's defaults answer to the same schema as requests: the serving plugin's manifest.
-    context.recipes.check_each([&registry](const Recipe &recipe) -> std::string {
+    context.recipes.check_each([&registry](const recipe_entry &recipe) -> std::string {
         auto error = check_recipe_against_manifest(recipe, registry);
         if (!error) return "";
         spdlog::warn("recipe {}: {} (refused by the schema of the plugin serving it)", recipe.id, error->message);
@@ -127,9 +127,9 @@ int OmnihostApp::serve() {
     context.models = build_model_list(context.recipes, options_.recipe_dir + "/catalog/models.json", model_problems);
     for (const auto &problem : model_problems) spdlog::warn("model catalogue: {}", problem);
 
-    metrics::HostMetrics host_metrics; // outlives the slot, whose progress sink feeds it
-    std::atomic<jobs::JobManager *> job_progress{nullptr}; // set while the job manager runs
-    RuntimeSlot slot(make_plugin_backend_factory(registry, bus, options_.data_dir, options_.plugin_config_json),
+    metrics::host_metric_set host_metrics; // outlives the slot, whose progress sink feeds it
+    std::atomic<jobs::job_queue *> job_progress{nullptr}; // set while the job manager runs
+    runtime_slot slot(make_plugin_backend_factory(registry, bus, options_.data_dir, options_.plugin_config_json),
                      [&bus, &host_metrics, &job_progress](const std::string &job_id, int32_t step, int32_t total,
                             const std::string &phase, const std::string &message) {
                          bus.publish_progress(job_id, step, total, phase, message);
@@ -137,41 +137,41 @@ int OmnihostApp::serve() {
                          if (auto *manager = job_progress.load()) manager->on_progress(job_id, step, total, phase, message);
                      },
                      std::chrono::milliseconds(1000),
-                     SlotDeadlines{std::chrono::seconds(options_.cancel_deadline_s),
+                     slot_deadlines{std::chrono::seconds(options_.cancel_deadline_s),
                                    std::chrono::seconds(options_.stop_deadline_s)});
-    PreviewService preview(registry, bus, options_.data_dir, options_.plugin_config_json);
+    preview_service preview(registry, bus, options_.data_dir, options_.plugin_config_json);
     context.slot = &slot;
     context.preview = &preview;
-    SettingsStore settings(std::filesystem::path(options_.data_dir) / "settings.json");
+    settings_store settings(std::filesystem::path(options_.data_dir) / "settings.json");
     if (!settings.load_problem().empty()) spdlog::warn("settings: {}", settings.load_problem());
     context.settings = &settings;
     context.metrics = &host_metrics;
     // Jobs: records in SQLite (data dir) or a shared PostgreSQL; one worker feeds the slot.
-    std::unique_ptr<jobs::JobStore> job_store;
+    std::unique_ptr<jobs::job_database> job_store;
     try {
-        job_store = std::make_unique<jobs::JobStore>(
+        job_store = std::make_unique<jobs::job_database>(
             options_.database, (std::filesystem::path(options_.data_dir) / "jobs.db").string());
-    } catch (const jobs::StoreError &e) {
+    } catch (const jobs::store_error &e) {
         spdlog::critical("{}", e.what());
         slot.shutdown(std::chrono::seconds(5));
         return Poco::Util::Application::EXIT_UNAVAILABLE;
     }
-    jobs::JobManagerOptions job_options;
+    jobs::job_queue_options job_options;
     job_options.queue_depth = options_.queue_depth;
     job_options.output_dir = options_.output_dir.empty()
                                  ? (std::filesystem::path(options_.data_dir) / "outputs").string()
                                  : options_.output_dir;
     job_options.lease = std::chrono::seconds(options_.job_lease_s);
     job_options.output_quota_bytes = static_cast<int64_t>(options_.output_quota_mb) * 1024 * 1024;
-    jobs::JobManager job_manager(*job_store, slot, &bus, job_options);
+    jobs::job_queue job_manager(*job_store, slot, &bus, job_options);
     job_manager.start();
     job_progress = &job_manager;
     context.jobs = &job_manager;
     // Every way out of serve() stops the worker before the slot goes.
-    struct JobsStop {
-        jobs::JobManager &manager;
-        std::atomic<jobs::JobManager *> &progress;
-        ~JobsStop() {
+    struct jobs_stopper {
+        jobs::job_queue &manager;
+        std::atomic<jobs::job_queue *> &progress;
+        ~jobs_stopper() {
             manager.stop();
             progress = nullptr;
         }
@@ -180,9 +180,9 @@ int OmnihostApp::serve() {
     const auto job_metrics_subscription = host_metrics.attach_jobs(job_manager);
     host_metrics.watch_slot(slot);
     // Declared after the slot, so the watcher thread ends before the slot it waits on is destroyed.
-    struct WatchStop {
-        metrics::HostMetrics &metrics;
-        ~WatchStop() { metrics.stop_watching(); }
+    struct watch_stopper {
+        metrics::host_metric_set &metrics;
+        ~watch_stopper() { metrics.stop_watching(); }
     } watch_stop{host_metrics};
 
     std::unique_ptr<Poco::Net::ServerSocket> socket;
@@ -217,8 +217,8 @@ int OmnihostApp::serve() {
     // so a handful of silent sockets cannot keep the host at its connection cap for a minute.
     params->setTimeout(Poco::Timespan(20, 0));
     Poco::ThreadPool threads(2, options_.max_connections + kSpareHttpThreads);
-    Poco::SharedPtr<StoppableHandlerFactory> router(new ApiRouter(context));
-    CappedHttpServer server(router, threads, *socket, params, options_.max_connections);
+    Poco::SharedPtr<stoppable_handler_factory> router(new api_router(context));
+    capped_http_server server(router, threads, *socket, params, options_.max_connections);
     server.start();
 
     const std::string url = "http://" + options_.host + ":" + std::to_string(context.bound_port);

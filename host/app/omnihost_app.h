@@ -11,7 +11,7 @@
 
 namespace omnihost {
 
-class OmnihostApp : public Poco::Util::ServerApplication {
+class omnihost_app : public Poco::Util::ServerApplication {
 public:
     // Options from argv, then the server until SIGINT/SIGTERM. A bad option: the message on stderr
     // and EXIT_USAGE (64); --help: the option list on stdout and EXIT_OK.
@@ -26,7 +26,7 @@ private:
     int serve();
 
     command_line command_line_;
-    HostOptions options_;
+    host_options options_;
 };
 
 } // namespace omnihost

@@ -5,7 +5,7 @@
 // Adding an option is one edit in two adjacent places, both in this folder:
 //   1. a field below, with its default and a comment saying what it is for;
 //   2. one entry in option_table() (config/option_table.cpp) naming it, e.g.
-//        unsigned_option("max-foo", "N", "what it limits", &HostOptions::max_foo, 1, 4096),
+//        unsigned_option("max-foo", "N", "what it limits", &host_options::max_foo, 1, 4096),
 //      which gives it --max-foo, the config-file key max-foo/max_foo, --help text with its default
 //      and range checking with an error message naming --max-foo. Nothing else parses options.
 #pragma once
@@ -18,7 +18,7 @@ namespace omnihost {
 
 // Operator-set ceilings on one generation. Only the operator raises them; a request may ask for
 // less, never more (4xx naming the field).
-struct OperatorLimits {
+struct operator_limits {
     int64_t max_frames = 481;         // video frames (num_frames, or duration x fps)
     int64_t max_pixels = 2048 * 2048; // height x width of one image or frame
     int64_t max_steps = 200;          // num_inference_steps
@@ -27,7 +27,7 @@ struct OperatorLimits {
     int64_t max_image_bytes = 16 * 1024 * 1024; // one input image (image-to-video), encoded bytes
 };
 
-struct HostOptions {
+struct host_options {
     std::string host = "127.0.0.1";
     uint16_t port = 8091;               // 0 = ephemeral; the bound port is printed on stdout
     std::string plugin_dir = "plugins"; // folder scanned for <id>.plugin.json + lib<id>.so
@@ -56,7 +56,7 @@ struct HostOptions {
     // A recipe's own remote_url needs no entry.
     std::vector<std::string> remote_allow;
     // Operator limits on what one request may ask for; a request may only ask for less.
-    OperatorLimits limits;
+    operator_limits limits;
     // Operator settings per plugin, from the config file only ("plugin_config": {"<plugin id>":
     // {...}}), merged into that plugin's create() config: what a start request must not choose
     // (e.g. subprocess_proxy's "vllm_binary"). A JSON object, serialised.
@@ -76,7 +76,7 @@ struct HostOptions {
 };
 
 // Thrown for a bad option or config file; the message names the option or the config key.
-struct OptionsError {
+struct options_error {
     std::string message;
 };
 

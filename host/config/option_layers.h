@@ -1,6 +1,6 @@
 // option_layers.h — the host's options as a Poco::Util::LayeredConfiguration of four layers, each a
 // MapConfiguration of option text keyed by the option's name (option_table.h):
-//   defaults (HostOptions' initialisers) < --config file < environment < command line.
+//   defaults (host_options' initialisers) < --config file < environment < command line.
 // Every value is checked when it enters its layer, so an error names where it came from (the flag,
 // the file and key, or the variable); resolve() then reads each option from the highest layer that
 // has it, so the order of flags on the line never changes the outcome.
@@ -21,7 +21,7 @@ public:
     option_layers();
 
     // One option from the command line ("port", "9000"); the last one given wins. `name` may be an
-    // alias. Throws OptionsError naming the flag.
+    // alias. Throws options_error naming the flag.
     void set_from_command_line(const std::string &name, const std::string &value);
 
     // A JSON object whose keys are the option names ('-' or '_'), plus "plugin_config" (an object
@@ -31,8 +31,8 @@ public:
     // The variables named in the option table (OMNIHOST_TOKEN), when set and non-empty.
     void load_environment();
 
-    // HostOptions from the highest layer holding each option, plus the checks spanning options.
-    HostOptions resolve() const;
+    // host_options from the highest layer holding each option, plus the checks spanning options.
+    host_options resolve() const;
 
 private:
     Poco::AutoPtr<Poco::Util::LayeredConfiguration> layers_;

@@ -1,5 +1,5 @@
 // option_table.h — the one list of host options: name, --help text, how the text of a value is
-// checked and stored into HostOptions, and how a value is shown (the defaults layer and --help).
+// checked and stored into host_options, and how a value is shown (the defaults layer and --help).
 // The command line (Poco::Util::OptionSet), the config file and the environment all read it.
 #pragma once
 
@@ -20,10 +20,10 @@ struct option_spec {
     std::string argument; // placeholder in --help, e.g. "DIR"
     std::string help;     // --help text; "(default X)" is appended from `show`
     option_kind kind = option_kind::text;
-    // Parses `text`, checks it and stores it; throws OptionsError whose message starts "--<name>".
-    std::function<void(HostOptions &, const std::string &text)> store;
+    // Parses `text`, checks it and stores it; throws options_error whose message starts "--<name>".
+    std::function<void(host_options &, const std::string &text)> store;
     // The value as option text (the inverse of store), e.g. "8091", "a.lan,b.lan".
-    std::function<std::string(const HostOptions &)> show;
+    std::function<std::string(const host_options &)> show;
     std::vector<std::string> aliases; // older names, accepted on the command line and in the file
     std::string environment;          // an environment variable that sets it (its own layer), or ""
 };

@@ -18,33 +18,33 @@ std::string format_number(double value) {
     return out.str();
 }
 
-const char *kind_name(FieldKind kind) {
+const char *kind_name(field_kind kind) {
     switch (kind) {
-    case FieldKind::Integer: return "an integer";
-    case FieldKind::Number: return "a number";
-    case FieldKind::Boolean: return "a boolean";
-    case FieldKind::String: return "a string";
-    case FieldKind::Array: return "an array";
-    case FieldKind::Object: return "an object";
-    case FieldKind::Any: return "a value";
+    case field_kind::Integer: return "an integer";
+    case field_kind::Number: return "a number";
+    case field_kind::Boolean: return "a boolean";
+    case field_kind::String: return "a string";
+    case field_kind::Array: return "an array";
+    case field_kind::Object: return "an object";
+    case field_kind::Any: return "a value";
     }
     return "a value";
 }
 
-bool kind_matches(const nlohmann::json &value, FieldKind kind) {
+bool kind_matches(const nlohmann::json &value, field_kind kind) {
     switch (kind) {
-    case FieldKind::Integer: return value.is_number_integer();
-    case FieldKind::Number: return value.is_number();
-    case FieldKind::Boolean: return value.is_boolean();
-    case FieldKind::String: return value.is_string();
-    case FieldKind::Array: return value.is_array();
-    case FieldKind::Object: return value.is_object();
-    case FieldKind::Any: return true;
+    case field_kind::Integer: return value.is_number_integer();
+    case field_kind::Number: return value.is_number();
+    case field_kind::Boolean: return value.is_boolean();
+    case field_kind::String: return value.is_string();
+    case field_kind::Array: return value.is_array();
+    case field_kind::Object: return value.is_object();
+    case field_kind::Any: return true;
     }
     return false;
 }
 
-std::string range_text(const FieldSpec &spec) {
+std::string range_text(const field_spec &spec) {
     if (spec.min && spec.max) return "between " + format_number(*spec.min) + " and " + format_number(*spec.max);
     if (spec.min) return "at least " + format_number(*spec.min);
     if (spec.max) return "at most " + format_number(*spec.max);
@@ -85,12 +85,12 @@ std::string check_gpu_list(const std::string &value) {
 }
 
 // Renames members given under a field's alias; an alias given beside its field is an error.
-std::optional<FieldError> resolve_aliases(nlohmann::json &object, const Schema &schema, const std::string &prefix) {
+std::optional<field_error> resolve_aliases(nlohmann::json &object, const field_schema &schema, const std::string &prefix) {
     for (const auto &[name, spec] : schema) {
         for (const auto &alias : spec.aliases) {
             if (alias == name || !object.contains(alias) || schema.count(alias)) continue;
             if (object.contains(name) && !object[name].is_null() && !object[alias].is_null())
-                return FieldError{prefix + alias, prefix + alias + ": is another name for " + name + ", which is also given"};
+                return field_error{prefix + alias, prefix + alias + ": is another name for " + name + ", which is also given"};
             nlohmann::json value = std::move(object[alias]);
             object.erase(alias);
             if (!value.is_null() || !object.contains(name)) object[name] = std::move(value);
@@ -101,7 +101,7 @@ std::optional<FieldError> resolve_aliases(nlohmann::json &object, const Schema &
 
 } // namespace
 
-StringCheck string_format_check(const std::string &name) {
+string_check string_format_check(const std::string &name) {
     if (name == "url") return check_http_url;
     if (name == "device") return check_device;
     if (name == "gpu_list") return check_gpu_list;
@@ -120,30 +120,30 @@ std::string json_type_name(const nlohmann::json &value) {
     return "value";
 }
 
-std::optional<FieldError> validate_value(const nlohmann::json &value, const FieldSpec &spec,
+std::optional<field_error> validate_value(const nlohmann::json &value, const field_spec &spec,
                                          const std::string &field) {
     if (value.is_null()) {
         if (spec.nullable && !spec.required) return std::nullopt;
-        return FieldError{field, field + ": must be " + kind_name(spec.kind) + ", not null"};
+        return field_error{field, field + ": must be " + kind_name(spec.kind) + ", not null"};
     }
     if (!kind_matches(value, spec.kind))
-        return FieldError{field, field + ": must be " + std::string(kind_name(spec.kind)) +
+        return field_error{field, field + ": must be " + std::string(kind_name(spec.kind)) +
                                      " (got " + json_type_name(value) + ")"};
-    if (spec.kind == FieldKind::Integer || spec.kind == FieldKind::Number) {
+    if (spec.kind == field_kind::Integer || spec.kind == field_kind::Number) {
         const double number = value.get<double>();
         if ((spec.min && number < *spec.min) || (spec.max && number > *spec.max))
-            return FieldError{field, field + ": must be " + range_text(spec) + " (got " + value.dump() + ")"};
+            return field_error{field, field + ": must be " + range_text(spec) + " (got " + value.dump() + ")"};
         if (spec.multiple_of && *spec.multiple_of > 0 && value.is_number_integer() &&
             value.get<long long>() % *spec.multiple_of != 0)
-            return FieldError{field, field + ": must be a multiple of " + std::to_string(*spec.multiple_of) +
+            return field_error{field, field + ": must be a multiple of " + std::to_string(*spec.multiple_of) +
                                          " (got " + value.dump() + ")"};
-    } else if (spec.kind == FieldKind::String) {
+    } else if (spec.kind == field_kind::String) {
         const auto &text = value.get_ref<const std::string &>();
         if (spec.non_blank && is_blank(text))
-            return FieldError{field, field + ": must not be empty"};
+            return field_error{field, field + ": must not be empty"};
         const double length = static_cast<double>(text.size());
         if ((spec.min && length < *spec.min) || (spec.max && length > *spec.max))
-            return FieldError{field, field + ": length must be " + range_text(spec) + " bytes (got " +
+            return field_error{field, field + ": length must be " + range_text(spec) + " bytes (got " +
                                          std::to_string(text.size()) + ")"};
         if (!spec.allowed.empty()) {
             bool found = false;
@@ -151,39 +151,39 @@ std::optional<FieldError> validate_value(const nlohmann::json &value, const Fiel
             if (!found) {
                 std::string list;
                 for (const auto &candidate : spec.allowed) list += (list.empty() ? "" : ", ") + candidate;
-                return FieldError{field, field + ": '" + text + "' is not one of " + list};
+                return field_error{field, field + ": '" + text + "' is not one of " + list};
             }
         }
         if (spec.check) {
             if (std::string problem = spec.check(text); !problem.empty())
-                return FieldError{field, field + ": " + problem};
+                return field_error{field, field + ": " + problem};
         }
-    } else if (spec.kind == FieldKind::Array) {
+    } else if (spec.kind == field_kind::Array) {
         const double count = static_cast<double>(value.size());
         if ((spec.min && count < *spec.min) || (spec.max && count > *spec.max))
-            return FieldError{field, field + ": must hold " + range_text(spec) + " items (got " +
+            return field_error{field, field + ": must hold " + range_text(spec) + " items (got " +
                                          std::to_string(value.size()) + ")"};
     }
     return std::nullopt;
 }
 
-std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &schema,
+std::optional<field_error> validate_object(nlohmann::json &object, const field_schema &schema,
                                           bool fill_defaults, const std::string &prefix) {
     if (!object.is_object()) {
         const std::string name = prefix.empty() ? "body" : prefix.substr(0, prefix.size() - 1);
-        return FieldError{name, name + ": must be a JSON object (got " + json_type_name(object) + ")"};
+        return field_error{name, name + ": must be a JSON object (got " + json_type_name(object) + ")"};
     }
     if (auto error = resolve_aliases(object, schema, prefix)) return error;
     for (const auto &[key, value] : object.items()) {
         auto it = schema.find(key);
-        if (it == schema.end()) return FieldError{prefix + key, prefix + key + ": unknown field"};
+        if (it == schema.end()) return field_error{prefix + key, prefix + key + ": unknown field"};
         if (value.is_null()) continue; // null means "not given": a required one is named below
         if (auto error = validate_value(value, it->second, prefix + key)) return error;
     }
     for (const auto &[key, spec] : schema) {
         const bool present = object.contains(key) && !object[key].is_null();
         if (present) continue;
-        if (spec.required) return FieldError{prefix + key, prefix + key + ": is required"};
+        if (spec.required) return field_error{prefix + key, prefix + key + ": is required"};
         // Filling defaults hands the result on: a null left there would reach the consumer as a
         // value, so it becomes the default or disappears.
         if (!fill_defaults) continue;
@@ -193,33 +193,33 @@ std::optional<FieldError> validate_object(nlohmann::json &object, const Schema &
     return std::nullopt;
 }
 
-std::optional<FieldError> check_operator_only(const nlohmann::json &sent, const Schema &schema) {
+std::optional<field_error> check_operator_only(const nlohmann::json &sent, const field_schema &schema) {
     if (!sent.is_object()) return std::nullopt;
     for (const auto &[key, value] : sent.items()) {
         if (value.is_null()) continue;
         for (const auto &[name, spec] : schema) {
             if (!spec.operator_only) continue;
             const bool alias = std::find(spec.aliases.begin(), spec.aliases.end(), key) != spec.aliases.end();
-            if (name == key || alias) return FieldError{key, key + ": is set by the operator only, not by a request"};
+            if (name == key || alias) return field_error{key, key + ": is set by the operator only, not by a request"};
         }
     }
     return std::nullopt;
 }
 
-std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, std::string &error) {
+std::optional<field_spec> spec_from_manifest(const nlohmann::json &description, std::string &error) {
     if (!description.is_object()) {
         error = "must be an object";
         return std::nullopt;
     }
-    FieldSpec spec;
+    field_spec spec;
     const std::string type = description.value("type", std::string("any"));
-    if (type == "integer") spec.kind = FieldKind::Integer;
-    else if (type == "number" || type == "float") spec.kind = FieldKind::Number;
-    else if (type == "boolean" || type == "bool") spec.kind = FieldKind::Boolean;
-    else if (type == "string") spec.kind = FieldKind::String;
-    else if (type == "array") spec.kind = FieldKind::Array;
-    else if (type == "object") spec.kind = FieldKind::Object;
-    else spec.kind = FieldKind::Any;
+    if (type == "integer") spec.kind = field_kind::Integer;
+    else if (type == "number" || type == "float") spec.kind = field_kind::Number;
+    else if (type == "boolean" || type == "bool") spec.kind = field_kind::Boolean;
+    else if (type == "string") spec.kind = field_kind::String;
+    else if (type == "array") spec.kind = field_kind::Array;
+    else if (type == "object") spec.kind = field_kind::Object;
+    else spec.kind = field_kind::Any;
     for (const char *bound : {"min", "max", "max_length", "min_length", "multiple_of"}) {
         if (description.contains(bound) && !description[bound].is_number()) {
             error = std::string("'") + bound + "' must be a number";
@@ -229,7 +229,7 @@ std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, s
     if (description.contains("min")) spec.min = description["min"].get<double>();
     if (description.contains("max")) spec.max = description["max"].get<double>();
     if (description.contains("multiple_of")) spec.multiple_of = description["multiple_of"].get<long long>();
-    if (spec.kind == FieldKind::String) {
+    if (spec.kind == field_kind::String) {
         if (description.contains("min_length")) spec.min = description["min_length"].get<double>();
         if (description.contains("max_length")) spec.max = description["max_length"].get<double>();
     }
@@ -268,7 +268,7 @@ std::optional<FieldSpec> spec_from_manifest(const nlohmann::json &description, s
     return spec;
 }
 
-Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters,
+field_schema overlay_manifest_parameters(field_schema base, const nlohmann::json &parameters,
                                    std::vector<std::string> *problems) {
     if (!parameters.is_object()) return base;
     for (const auto &[name, description] : parameters.items()) {
@@ -285,9 +285,9 @@ Schema overlay_manifest_parameters(Schema base, const nlohmann::json &parameters
         }
         // A known field keeps its built-in type (the host relies on it) but takes the plugin's
         // tighter or looser range and default: the plugin knows what its model accepts.
-        FieldSpec &known = it->second;
-        if (known.kind == FieldKind::Any) known.kind = spec->kind;
-        if (known.kind == FieldKind::Integer && spec->kind == FieldKind::Number) known.kind = FieldKind::Number;
+        field_spec &known = it->second;
+        if (known.kind == field_kind::Any) known.kind = spec->kind;
+        if (known.kind == field_kind::Integer && spec->kind == field_kind::Number) known.kind = field_kind::Number;
         if (spec->multiple_of) known.multiple_of = spec->multiple_of;
         if (spec->min) known.min = spec->min;
         if (spec->max) known.max = spec->max;

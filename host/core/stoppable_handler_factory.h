@@ -8,7 +8,7 @@
 namespace omnihost {
 
 // Poco keeps the serverStopped event protected for its own HTTPServer; this exposes it.
-class StoppableHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+class stoppable_handler_factory : public Poco::Net::HTTPRequestHandlerFactory {
 public:
     void notify_server_stopped(bool abort_current) { serverStopped.notify(this, abort_current); }
 };

@@ -7,11 +7,11 @@
 namespace omnihost {
 
 // One generate-style endpoint. task_name() is the "task" value plugins receive.
-enum class Task { Image, Video, Audio, Tts, Chat };
+enum class task_kind { Image, Video, Audio, Tts, Chat };
 
-const char *task_name(Task task);            // "image", "video", "audio", "tts", "chat"
-const char *task_model_type(Task task);      // image, video, audio, tts, omni
+const char *task_name(task_kind task);            // "image", "video", "audio", "tts", "chat"
+const char *task_model_type(task_kind task);      // image, video, audio, tts, omni
 const char *model_type_article(const std::string &model_type); // "an audio", "a video", ...
-Task task_for_model_type(const std::string &model_type);       // omni -> chat; unknown -> image
+task_kind task_for_model_type(const std::string &model_type);       // omni -> chat; unknown -> image
 
 } // namespace omnihost

@@ -5,15 +5,15 @@
 
 namespace omnihost::jobs {
 
-DeleteResult cancel_then_remove(JobService &jobs, const std::string &id, std::chrono::milliseconds settle) {
-    DeleteResult result;
-    const CancelOutcome cancelled = jobs.cancel(id);
-    if (cancelled == CancelOutcome::NotFound) return result;
-    if (cancelled == CancelOutcome::CancelRequested) {
+delete_result cancel_then_remove(job_service &jobs, const std::string &id, std::chrono::milliseconds settle) {
+    delete_result result;
+    const job_cancel_outcome cancelled = jobs.cancel(id);
+    if (cancelled == job_cancel_outcome::NotFound) return result;
+    if (cancelled == job_cancel_outcome::CancelRequested) {
         auto settled = jobs.wait_finished(id, settle);
         if (!settled) return result; // removed meanwhile by another request: deleted all the same
         if (!is_terminal(settled->state)) {
-            result.removed = RemoveOutcome::NotFinished;
+            result.removed = remove_outcome::NotFinished;
             result.job = std::move(settled);
             return result;
         }
@@ -21,7 +21,7 @@ DeleteResult cancel_then_remove(JobService &jobs, const std::string &id, std::ch
     result.removed = jobs.remove(id);
     // Terminal states are final, so NotFinished here would be a job another request replaced
     // under the same id meanwhile: answered with its record like one that did not stop.
-    if (result.removed == RemoveOutcome::NotFinished) result.job = jobs.get(id);
+    if (result.removed == remove_outcome::NotFinished) result.job = jobs.get(id);
     return result;
 }
 

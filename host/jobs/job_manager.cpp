@@ -23,8 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::optional<Task> task_from_name(const std::string &name) {
-    for (Task t : {Task::Image, Task::Video, Task::Audio, Task::Tts})
+std::optional<task_kind> task_from_name(const std::string &name) {
+    for (task_kind t : {task_kind::Image, task_kind::Video, task_kind::Audio, task_kind::Tts})
         if (name == task_name(t)) return t;
     return std::nullopt;
 }
@@ -42,9 +42,9 @@ std::string random_hex(std::size_t bytes) {
 }
 
 // The tasks the loaded plan serves, among those that can be jobs (chat streams instead).
-std::vector<std::string> served_tasks(const StartPlan &plan) {
+std::vector<std::string> served_tasks(const start_plan &plan) {
     std::vector<std::string> out;
-    for (Task t : {Task::Image, Task::Video, Task::Audio, Task::Tts})
+    for (task_kind t : {task_kind::Image, task_kind::Video, task_kind::Audio, task_kind::Tts})
         if (modality_refusal(plan, t).empty()) out.push_back(task_name(t));
     return out;
 }
@@ -68,23 +68,23 @@ std::string make_worker_id() {
     return name + "-" + std::to_string(::getpid()) + "-" + random_hex(3);
 }
 
-class JobManager::Subscription final : public JobSubscription {
+class job_queue::subscription final : public job_subscription {
 public:
-    Subscription(JobManager &owner, uint64_t key) : owner_(owner), key_(key) {}
-    ~Subscription() override {
+    subscription(job_queue &owner, uint64_t key) : owner_(owner), key_(key) {}
+    ~subscription() override {
         std::lock_guard lock(owner_.subscribers_mutex_);
         owner_.subscribers_.erase(key_);
     }
 
 private:
-    JobManager &owner_;
+    job_queue &owner_;
     uint64_t key_;
 };
 
-class JobManager::Turn final : public SlotTurn {
+class job_queue::stream_turn final : public slot_turn {
 public:
-    explicit Turn(JobManager &owner) : owner_(owner) {}
-    ~Turn() override {
+    explicit stream_turn(job_queue &owner) : owner_(owner) {}
+    ~stream_turn() override {
         {
             std::lock_guard lock(owner_.mutex_);
             owner_.turn_held_ = false;
@@ -93,29 +93,29 @@ public:
     }
 
 private:
-    JobManager &owner_;
+    job_queue &owner_;
 };
 
-JobManager::JobManager(JobStore &store, RuntimeSlot &slot, log_bus::bus *bus, JobManagerOptions options)
+job_queue::job_queue(job_database &store, runtime_slot &slot, log_bus::bus *bus, job_queue_options options)
     : store_(store), slot_(slot), bus_(bus), options_(std::move(options)) {
     if (options_.worker_id.empty()) options_.worker_id = make_worker_id();
     store_.set_origin(options_.worker_id);
     if (options_.lease < std::chrono::milliseconds(300)) options_.lease = std::chrono::milliseconds(300);
 }
 
-JobManager::~JobManager() { stop(); }
+job_queue::~job_queue() { stop(); }
 
-void JobManager::start() {
+void job_queue::start() {
     std::error_code ec;
     fs::create_directories(options_.output_dir, ec);
     // An output folder that is a file or not writable would fail every job after a start that
     // looked fine: refuse the start instead, naming the folder.
     if (!fs::is_directory(options_.output_dir, ec))
-        throw StoreError("job outputs " + options_.output_dir + ": not a folder and cannot be created");
+        throw store_error("job outputs " + options_.output_dir + ": not a folder and cannot be created");
     const std::string probe = (fs::path(options_.output_dir) / (".write-probe." + options_.worker_id + ".tmp")).string();
     const int probe_fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (probe_fd < 0)
-        throw StoreError("job outputs " + options_.output_dir + ": cannot write there: " + std::strerror(errno));
+        throw store_error("job outputs " + options_.output_dir + ": cannot write there: " + std::strerror(errno));
     ::close(probe_fd);
     ::unlink(probe.c_str());
     // A SQLite store has one host: whatever it shows running was running in a process that is gone.
@@ -123,7 +123,7 @@ void JobManager::start() {
     const int swept = sweep_temporaries(options_.output_dir, [this](const std::string &job, const std::string &worker) {
         try {
             return store_.running_under(job, worker);
-        } catch (const StoreError &) {
+        } catch (const store_error &) {
             return true; // unsure: keep it
         }
     });
@@ -133,13 +133,13 @@ void JobManager::start() {
     worker_ = std::thread([this] { worker_loop(); });
     if (store_.shared()) {
         // Other hosts' job changes reach this host's WebSocket clients as they happen.
-        listener_ = std::make_unique<PgListener>(store_.libpq_connection(), JobStore::kNotifyChannel,
+        listener_ = std::make_unique<pg_listener>(store_.libpq_connection(), job_database::kNotifyChannel,
                                                  [this](const std::string &payload) { on_remote_event(payload); });
         listener_->start();
     }
 }
 
-void JobManager::stop() {
+void job_queue::stop() {
     std::string running;
     {
         std::lock_guard lock(mutex_);
@@ -156,9 +156,9 @@ void JobManager::stop() {
     notify_finished();
 }
 
-void JobManager::reap(bool all_running) {
+void job_queue::reap(bool all_running) {
     try {
-        const ReapResult r = store_.reap(options_.max_attempts, all_running);
+        const reap_result r = store_.reap(options_.max_attempts, all_running);
         for (const auto &id : r.requeued) {
             spdlog::warn("job {}: its worker stopped while running it; back in the queue", id);
             if (auto job = store_.get(id)) publish("queued", *job);
@@ -170,16 +170,16 @@ void JobManager::reap(bool all_running) {
             if (auto job = store_.get(id)) publish("failed", *job);
         }
         if (!r.cancelled.empty() || !r.failed.empty()) notify_finished();
-    } catch (const StoreError &e) {
+    } catch (const store_error &e) {
         spdlog::error("jobs: {}", e.what());
     }
     last_reap_ = std::chrono::steady_clock::now();
 }
 
-void JobManager::worker_loop() {
+void job_queue::worker_loop() {
     const std::string &worker = options_.worker_id;
     for (;;) {
-        std::shared_ptr<TurnTicket> front; // the oldest waiting streamed call
+        std::shared_ptr<turn_ticket> front; // the oldest waiting streamed call
         {
             std::unique_lock lock(mutex_);
             if (stopping_) return;
@@ -192,18 +192,18 @@ void JobManager::worker_loop() {
         }
         // A shared store: another host's worker may have died; its jobs come back after its lease.
         if (store_.shared() && std::chrono::steady_clock::now() - last_reap_ >= options_.lease / 2) reap(false);
-        const SlotSnapshot snap = slot_.snapshot();
-        std::optional<JobRecord> job;
-        if (snap.state == SlotState::Ready && snap.plan && !snap.job) {
+        const slot_snapshot snap = slot_.snapshot();
+        std::optional<stored_job> job;
+        if (snap.state == slot_state::Ready && snap.plan && !snap.job) {
             // First in, first out: while a streamed call waits, only jobs submitted before it go first.
-            ClaimFilter filter{snap.plan->model, served_tasks(*snap.plan), front ? front->arrived_ms : 0};
+            claim_filter filter{snap.plan->model, served_tasks(*snap.plan), front ? front->arrived_ms : 0};
             try {
                 job = store_.claim(filter, worker, options_.lease.count());
-            } catch (const StoreError &e) {
+            } catch (const store_error &e) {
                 spdlog::error("jobs: cannot claim: {}", e.what());
             }
             if (!job && front && grant_turn(front)) continue;
-        } else if (front && snap.state != SlotState::Ready) {
+        } else if (front && snap.state != slot_state::Ready) {
             // No model to wait for: the call is refused by the slot at once, as it was before.
             if (grant_turn(front)) continue;
         }
@@ -216,7 +216,7 @@ void JobManager::worker_loop() {
     }
 }
 
-void JobManager::run_job(JobRecord job) {
+void job_queue::run_job(stored_job job) {
     const std::string &worker = options_.worker_id;
     {
         std::lock_guard lock(mutex_);
@@ -227,11 +227,11 @@ void JobManager::run_job(JobRecord job) {
     publish("running", job);
     spdlog::info("job {}: running ({}, attempt {})", job.id, job.task, job.attempts);
 
-    GenerateCall call;
-    call.task = task_from_name(job.task).value_or(Task::Image);
+    generate_call call;
+    call.task = task_from_name(job.task).value_or(task_kind::Image);
     call.job_id = job.id;
     call.request = job.request;
-    std::future<GenerateReply> pending = slot_.generate_async(std::move(call));
+    std::future<generate_reply> pending = slot_.generate_async(std::move(call));
 
     bool lost = false;
     bool shutting_down = false;
@@ -253,13 +253,13 @@ void JobManager::run_job(JobRecord job) {
         }
         if (std::chrono::steady_clock::now() - last_renew < renew_every) continue;
         last_renew = std::chrono::steady_clock::now();
-        JobProgress progress;
+        job_progress_info progress;
         {
             std::lock_guard lock(mutex_);
             progress = tracker_.progress();
         }
         try {
-            const LeaseState lease = store_.renew(job.id, worker, options_.lease.count(), progress);
+            const lease_state lease = store_.renew(job.id, worker, options_.lease.count(), progress);
             if (!lease.held && !lost) {
                 // Our lease ran out and another worker owns the job now: its result is theirs.
                 lost = true;
@@ -269,11 +269,11 @@ void JobManager::run_job(JobRecord job) {
                 cancel_sent = true;
                 slot_.cancel(job.id);
             }
-        } catch (const StoreError &e) {
+        } catch (const store_error &e) {
             spdlog::error("job {}: cannot renew its lease: {}", job.id, e.what());
         }
     }
-    GenerateReply reply = pending.get();
+    generate_reply reply = pending.get();
     {
         std::lock_guard lock(mutex_);
         running_id_.clear();
@@ -293,26 +293,26 @@ void JobManager::run_job(JobRecord job) {
         // Not the client's cancel: the host is stopping. The job runs again later.
         try {
             store_.unclaim(job.id, worker);
-        } catch (const StoreError &) {
+        } catch (const store_error &) {
         }
         return;
     }
 
-    JobState state = JobState::Succeeded;
+    job_phase state = job_phase::Succeeded;
     std::string error;
     int error_status = 0;
-    JobOutput output;
+    job_output output;
     nlohmann::json metadata = nlohmann::json::object();
     if (reply.refusal.refused()) {
-        state = JobState::Failed;
+        state = job_phase::Failed;
         error = reply.refusal.error;
         error_status = http_status_for(reply.refusal.outcome);
     } else if (reply.cancelled) {
-        state = JobState::Cancelled;
+        state = job_phase::Cancelled;
         error = "cancelled";
         error_status = 409;
     } else if (!reply.status.ok()) {
-        state = JobState::Failed;
+        state = job_phase::Failed;
         error = reply.status.message.empty() ? "generation failed" : reply.status.message;
         error_status = http_status_for(reply.status.code);
     } else {
@@ -324,7 +324,7 @@ void JobManager::run_job(JobRecord job) {
             output.path = write_output_atomically(options_.output_dir, job.id, worker, reply.result.mime_type,
                                                   reply.result.data);
         } catch (const std::exception &e) {
-            state = JobState::Failed;
+            state = job_phase::Failed;
             error = std::string("the output could not be stored: ") + e.what();
             error_status = 507;
             output = {};
@@ -333,7 +333,7 @@ void JobManager::run_job(JobRecord job) {
     bool recorded = false;
     try {
         recorded = store_.finish(job.id, worker, state, error, error_status, output, metadata);
-    } catch (const StoreError &e) {
+    } catch (const store_error &e) {
         spdlog::error("job {}: cannot record its end: {}", job.id, e.what());
     }
     if (!recorded) {
@@ -346,12 +346,12 @@ void JobManager::run_job(JobRecord job) {
         return;
     }
     spdlog::info("job {}: {}{}", job.id, job_state_name(state), error.empty() ? "" : ": " + error);
-    if (state == JobState::Succeeded) enforce_quota(job.id);
+    if (state == job_phase::Succeeded) enforce_quota(job.id);
     if (auto finished = store_.get(job.id)) publish(job_state_name(state), *finished);
     notify_finished();
 }
 
-void JobManager::enforce_quota(const std::string &keep_id) {
+void job_queue::enforce_quota(const std::string &keep_id) {
     if (options_.output_quota_bytes <= 0) return;
     try {
         int64_t total = store_.output_bytes();
@@ -365,14 +365,14 @@ void JobManager::enforce_quota(const std::string &keep_id) {
             total -= stored.bytes;
             spdlog::info("job {}: output evicted by the disk quota ({} bytes)", stored.id, stored.bytes);
         }
-    } catch (const StoreError &e) {
+    } catch (const store_error &e) {
         spdlog::error("jobs: quota: {}", e.what());
     }
 }
 
-void JobManager::on_progress(const std::string &job_id, int32_t step, int32_t total, const std::string &phase,
+void job_queue::on_progress(const std::string &job_id, int32_t step, int32_t total, const std::string &phase,
                              const std::string &message) {
-    JobRecord view;
+    stored_job view;
     {
         std::lock_guard lock(mutex_);
         if (job_id.empty() || job_id != running_id_) return;
@@ -382,17 +382,17 @@ void JobManager::on_progress(const std::string &job_id, int32_t step, int32_t to
         if (now - last_progress_event_ < std::chrono::milliseconds(250) && !(total > 0 && step >= total)) return;
         last_progress_event_ = now;
         view.id = job_id;
-        view.state = JobState::Running;
+        view.state = job_phase::Running;
         view.progress = tracker_.progress();
         view.worker = options_.worker_id;
     }
     publish("progress", view);
 }
 
-SubmitResult JobManager::submit(JobSubmission submission) {
-    JobRecord job;
+submit_result job_queue::submit(job_submission submission) {
+    stored_job job;
     job.id = submission.id.empty() ? "job-" + std::to_string(now_epoch_ms()) + "-" + random_hex(4) : submission.id;
-    SubmitResult refused;
+    submit_result refused;
     if (!valid_job_id(job.id)) {
         refused.http_status = 400;
         refused.field = "job_id";
@@ -409,7 +409,7 @@ SubmitResult JobManager::submit(JobSubmission submission) {
     job.model = submission.model;
     job.request = std::move(submission.request);
     job.created_ms = now_epoch_ms();
-    SubmitResult result;
+    submit_result result;
     // Streamed calls waiting for their turn take places in the same queue.
     int64_t max_queued = options_.queue_depth;
     if (max_queued > 0) {
@@ -428,7 +428,7 @@ SubmitResult JobManager::submit(JobSubmission submission) {
             const double average = store_.recent_average_seconds();
             result.retry_after_s = static_cast<int>(std::clamp(std::ceil(average > 0 ? average : 1.0), 1.0, 3600.0));
         }
-    } catch (const StoreError &e) {
+    } catch (const store_error &e) {
         result.http_status = 503;
         result.error = std::string("the job database is not available: ") + e.what();
         return result;
@@ -440,9 +440,9 @@ SubmitResult JobManager::submit(JobSubmission submission) {
     return result;
 }
 
-std::optional<JobRecord> JobManager::get(const std::string &id) {
+std::optional<stored_job> job_queue::get(const std::string &id) {
     auto job = store_.get(id);
-    if (job && job->state == JobState::Running) {
+    if (job && job->state == job_phase::Running) {
         // Our own running job: the live progress, not the last renewal's.
         std::lock_guard lock(mutex_);
         if (running_id_ == id) job->progress = tracker_.progress();
@@ -450,20 +450,20 @@ std::optional<JobRecord> JobManager::get(const std::string &id) {
     return job;
 }
 
-JobPage JobManager::list(const JobQuery &query) {
-    JobPage page = store_.list(query);
+job_page job_queue::list(const job_query &query) {
+    job_page page = store_.list(query);
     std::lock_guard lock(mutex_);
     for (auto &job : page.items)
-        if (job.state == JobState::Running && job.id == running_id_) job.progress = tracker_.progress();
+        if (job.state == job_phase::Running && job.id == running_id_) job.progress = tracker_.progress();
     return page;
 }
 
-CancelOutcome JobManager::cancel(const std::string &id) {
-    const CancelOutcome outcome = store_.cancel(id);
-    if (outcome == CancelOutcome::Cancelled) {
+job_cancel_outcome job_queue::cancel(const std::string &id) {
+    const job_cancel_outcome outcome = store_.cancel(id);
+    if (outcome == job_cancel_outcome::Cancelled) {
         if (auto now_job = store_.get(id)) publish("cancelled", *now_job);
         notify_finished();
-    } else if (outcome == CancelOutcome::CancelRequested) {
+    } else if (outcome == job_cancel_outcome::CancelRequested) {
         bool ours;
         {
             std::lock_guard lock(mutex_);
@@ -475,17 +475,17 @@ CancelOutcome JobManager::cancel(const std::string &id) {
     return outcome;
 }
 
-bool JobManager::cancel_if_pending(const std::string &id) {
-    const CancelOutcome outcome = cancel(id);
-    return outcome == CancelOutcome::Cancelled || outcome == CancelOutcome::CancelRequested;
+bool job_queue::cancel_if_pending(const std::string &id) {
+    const job_cancel_outcome outcome = cancel(id);
+    return outcome == job_cancel_outcome::Cancelled || outcome == job_cancel_outcome::CancelRequested;
 }
 
-RemoveOutcome JobManager::remove(const std::string &id) {
+remove_outcome job_queue::remove(const std::string &id) {
     auto job = store_.get(id);
-    if (!job) return RemoveOutcome::NotFound;
+    if (!job) return remove_outcome::NotFound;
     std::string path;
-    const RemoveOutcome outcome = store_.remove_finished(id, &path);
-    if (outcome != RemoveOutcome::Removed) return outcome;
+    const remove_outcome outcome = store_.remove_finished(id, &path);
+    if (outcome != remove_outcome::Removed) return outcome;
     if (!path.empty() && inside(options_.output_dir, path)) {
         std::error_code ec;
         fs::remove(path, ec);
@@ -495,13 +495,13 @@ RemoveOutcome JobManager::remove(const std::string &id) {
     return outcome;
 }
 
-std::optional<JobOutput> JobManager::output(const std::string &id) {
+std::optional<job_output> job_queue::output(const std::string &id) {
     auto job = store_.get(id);
-    if (!job || job->state != JobState::Succeeded || job->output.path.empty()) return std::nullopt;
+    if (!job || job->state != job_phase::Succeeded || job->output.path.empty()) return std::nullopt;
     return job->output;
 }
 
-std::optional<JobRecord> JobManager::wait_finished(const std::string &id, std::chrono::milliseconds timeout) {
+std::optional<stored_job> job_queue::wait_finished(const std::string &id, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         uint64_t seen;
@@ -520,19 +520,19 @@ std::optional<JobRecord> JobManager::wait_finished(const std::string &id, std::c
     }
 }
 
-std::unique_ptr<JobSubscription> JobManager::subscribe(std::function<void(const JobEvent &)> on_event) {
+std::unique_ptr<job_subscription> job_queue::subscribe(std::function<void(const job_event &)> on_event) {
     std::lock_guard lock(subscribers_mutex_);
     const uint64_t key = ++next_subscriber_;
     subscribers_[key] = std::move(on_event);
-    return std::make_unique<Subscription>(*this, key);
+    return std::make_unique<subscription>(*this, key);
 }
 
-bool JobManager::closing() {
+bool job_queue::closing() {
     std::lock_guard lock(mutex_);
     return stopping_;
 }
 
-bool JobManager::grant_turn(const std::shared_ptr<TurnTicket> &front) {
+bool job_queue::grant_turn(const std::shared_ptr<turn_ticket> &front) {
     {
         std::lock_guard lock(mutex_);
         // It gave up meanwhile: look again (the next one may have jobs submitted before it).
@@ -545,26 +545,26 @@ bool JobManager::grant_turn(const std::shared_ptr<TurnTicket> &front) {
     return true;
 }
 
-int JobManager::retry_after_s() {
+int job_queue::retry_after_s() {
     double average = 0;
     try {
         average = store_.recent_average_seconds();
-    } catch (const StoreError &) {
+    } catch (const store_error &) {
     }
     return static_cast<int>(std::clamp(std::ceil(average > 0 ? average : 1.0), 1.0, 3600.0));
 }
 
-TurnResult JobManager::wait_turn(const std::string &label, const std::function<bool()> &gave_up) {
-    TurnResult result;
+turn_result job_queue::wait_turn(const std::string &label, const std::function<bool()> &gave_up) {
+    turn_result result;
     int64_t queued = 0;
     try {
         queued = store_.count_queued();
-    } catch (const StoreError &e) {
+    } catch (const store_error &e) {
         result.http_status = 503;
         result.error = std::string("the job database is not available: ") + e.what();
         return result;
     }
-    auto ticket = std::make_shared<TurnTicket>();
+    auto ticket = std::make_shared<turn_ticket>();
     size_t ahead = 0;
     {
         std::lock_guard lock(mutex_);
@@ -613,19 +613,19 @@ TurnResult JobManager::wait_turn(const std::string &label, const std::function<b
         return result;
     }
     lock.unlock();
-    result.turn = std::make_unique<Turn>(*this);
+    result.turn = std::make_unique<stream_turn>(*this);
     return result;
 }
 
-JobStats JobManager::stats() {
-    JobStats stats = store_.stats();
+job_stats job_queue::stats() {
+    job_stats stats = store_.stats();
     stats.queue_depth_limit = options_.queue_depth;
     return stats;
 }
 
 namespace {
-JobRecord slim(const JobRecord &job) {
-    JobRecord out = job;
+stored_job slim(const stored_job &job) {
+    stored_job out = job;
     out.request = nlohmann::json::object();
     for (const char *key : {"prompt", "text", "seed"})
         if (job.request.contains(key)) out.request[key] = job.request[key];
@@ -633,7 +633,7 @@ JobRecord slim(const JobRecord &job) {
 }
 } // namespace
 
-void JobManager::publish_to_bus(const std::string &kind, const JobRecord &job) {
+void job_queue::publish_to_bus(const std::string &kind, const stored_job &job) {
     if (!bus_) return;
     nlohmann::json frame = {{"event", kind}, {"job", job_to_json(job, false)}};
     bus_->publish_event("job", frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -641,7 +641,7 @@ void JobManager::publish_to_bus(const std::string &kind, const JobRecord &job) {
 
 // "<kind> <origin worker> <id>" from another host (job_store.h). Only the WebSocket hears it:
 // subscribers (/metrics) count this host's own jobs.
-void JobManager::on_remote_event(const std::string &payload) {
+void job_queue::on_remote_event(const std::string &payload) {
     const auto first = payload.find(' ');
     const auto second = first == std::string::npos ? std::string::npos : payload.find(' ', first + 1);
     if (second == std::string::npos) return;
@@ -650,7 +650,7 @@ void JobManager::on_remote_event(const std::string &payload) {
     const std::string id = payload.substr(second + 1);
     if (origin == options_.worker_id || !valid_job_id(id)) return; // ours: already published here
     if (kind == "removed") {
-        JobRecord gone;
+        stored_job gone;
         gone.id = id;
         publish_to_bus(kind, gone);
         notify_finished();
@@ -662,8 +662,8 @@ void JobManager::on_remote_event(const std::string &payload) {
     if (is_terminal(job->state)) notify_finished(); // a local wait_finished() on it wakes now
 }
 
-void JobManager::publish(const std::string &kind, const JobRecord &job) {
-    JobEvent event{kind, slim(job)};
+void job_queue::publish(const std::string &kind, const stored_job &job) {
+    job_event event{kind, slim(job)};
     publish_to_bus(kind, event.job);
     std::lock_guard lock(subscribers_mutex_);
     for (auto &[key, callback] : subscribers_) {
@@ -675,7 +675,7 @@ void JobManager::publish(const std::string &kind, const JobRecord &job) {
     }
 }
 
-void JobManager::notify_finished() {
+void job_queue::notify_finished() {
     {
         std::lock_guard lock(mutex_);
         ++finished_count_;

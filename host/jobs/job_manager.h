@@ -1,4 +1,4 @@
-// job_manager.h — the JobService of a host: records in the job store, a bounded FIFO queue in
+// job_manager.h — the job_service of a host: records in the job store, a bounded FIFO queue in
 // front of the runtime slot, and one worker thread that claims the next job the loaded model
 // serves and runs it through the slot (the same generate path the playground used), renewing its
 // lease, passing cancels on, writing the output file and recording the end.
@@ -23,7 +23,7 @@
 #include "jobs/progress_tracker.h"
 
 namespace omnihost {
-class RuntimeSlot;
+class runtime_slot;
 namespace log_bus {
 class bus;
 }
@@ -31,7 +31,7 @@ class bus;
 
 namespace omnihost::jobs {
 
-struct JobManagerOptions {
+struct job_queue_options {
     int64_t queue_depth = 32;          // queued jobs at most (all hosts of a shared store); more get 429
     std::string output_dir;            // where outputs are written (a shared volume for several hosts)
     std::chrono::milliseconds lease{30000}; // a running job's claim; renewed every third of it
@@ -41,10 +41,10 @@ struct JobManagerOptions {
     std::chrono::milliseconds poll{200}; // how often the idle worker looks at the slot and the store
 };
 
-class JobManager final : public JobService {
+class job_queue final : public job_service {
 public:
-    JobManager(JobStore &store, RuntimeSlot &slot, log_bus::bus *bus, JobManagerOptions options);
-    ~JobManager() override;
+    job_queue(job_database &store, runtime_slot &slot, log_bus::bus *bus, job_queue_options options);
+    ~job_queue() override;
 
     // Start-up: leftover temporaries removed, jobs of a previous run of this (SQLite) host put
     // back in the queue, then the worker starts.
@@ -56,44 +56,44 @@ public:
     void on_progress(const std::string &job_id, int32_t step, int32_t total, const std::string &phase,
                      const std::string &message);
 
-    SubmitResult submit(JobSubmission submission) override;
-    std::optional<JobRecord> get(const std::string &id) override;
-    JobPage list(const JobQuery &query) override;
-    CancelOutcome cancel(const std::string &id) override;
+    submit_result submit(job_submission submission) override;
+    std::optional<stored_job> get(const std::string &id) override;
+    job_page list(const job_query &query) override;
+    job_cancel_outcome cancel(const std::string &id) override;
     bool cancel_if_pending(const std::string &id) override;
-    RemoveOutcome remove(const std::string &id) override;
-    std::optional<JobOutput> output(const std::string &id) override;
-    std::optional<JobRecord> wait_finished(const std::string &id, std::chrono::milliseconds timeout) override;
-    std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) override;
-    JobStats stats() override;
+    remove_outcome remove(const std::string &id) override;
+    std::optional<job_output> output(const std::string &id) override;
+    std::optional<stored_job> wait_finished(const std::string &id, std::chrono::milliseconds timeout) override;
+    std::unique_ptr<job_subscription> subscribe(std::function<void(const job_event &)> on_event) override;
+    job_stats stats() override;
     bool closing() override;
-    TurnResult wait_turn(const std::string &label, const std::function<bool()> &gave_up) override;
+    turn_result wait_turn(const std::string &label, const std::function<bool()> &gave_up) override;
 
-    const JobManagerOptions &options() const { return options_; }
+    const job_queue_options &options() const { return options_; }
 
 private:
-    class Subscription;
-    class Turn;
+    class subscription;
+    class stream_turn;
     // A streamed call waiting for its turn (wait_turn).
-    struct TurnTicket {
+    struct turn_ticket {
         int64_t arrived_ms = 0;
         bool granted = false;
     };
-    bool grant_turn(const std::shared_ptr<TurnTicket> &front);
+    bool grant_turn(const std::shared_ptr<turn_ticket> &front);
     int retry_after_s();
     void worker_loop();
-    void run_job(JobRecord job);
+    void run_job(stored_job job);
     void enforce_quota(const std::string &keep_id);
     void reap(bool all_running);
-    void publish(const std::string &kind, const JobRecord &job);
-    void publish_to_bus(const std::string &kind, const JobRecord &job);
+    void publish(const std::string &kind, const stored_job &job);
+    void publish_to_bus(const std::string &kind, const stored_job &job);
     void on_remote_event(const std::string &payload);
     void notify_finished();
 
-    JobStore &store_;
-    RuntimeSlot &slot_;
+    job_database &store_;
+    runtime_slot &slot_;
     log_bus::bus *bus_;
-    JobManagerOptions options_;
+    job_queue_options options_;
 
     std::mutex mutex_;             // wake-ups, the running job's in-memory state
     std::condition_variable wake_; // the worker: a submit, a cancel, stop
@@ -101,19 +101,19 @@ private:
     uint64_t finished_count_ = 0;
     bool stopping_ = false;
     std::string running_id_;       // the job this host runs now ("" when none)
-    ProgressTracker tracker_;
+    progress_tracker tracker_;
     std::chrono::steady_clock::time_point last_progress_event_{};
     std::chrono::steady_clock::time_point last_reap_{};
-    std::deque<std::shared_ptr<TurnTicket>> turns_; // waiting streamed calls, oldest first
+    std::deque<std::shared_ptr<turn_ticket>> turns_; // waiting streamed calls, oldest first
     bool turn_held_ = false;                         // a streamed call holds the slot now
     std::condition_variable turn_cv_;                // waiting streamed calls: granted, stop
 
     std::mutex subscribers_mutex_;
-    std::map<uint64_t, std::function<void(const JobEvent &)>> subscribers_;
+    std::map<uint64_t, std::function<void(const job_event &)>> subscribers_;
     uint64_t next_subscriber_ = 0;
 
     std::thread worker_;
-    std::unique_ptr<PgListener> listener_; // PostgreSQL: other hosts' job changes, pushed
+    std::unique_ptr<pg_listener> listener_; // PostgreSQL: other hosts' job changes, pushed
 };
 
 // "hostname:pid:random" — unique per process, readable in job records.

@@ -21,7 +21,7 @@ namespace omnihost::jobs {
 // A validated generation to queue. Validate the body first (api/generate_request.h does it the
 // way the playground endpoints do: wire fields, the loaded plugin's schema, recipe defaults,
 // operator limits), then submit what it returns.
-struct JobSubmission {
+struct job_submission {
     std::string id;          // "" = the service makes one; else must be valid_job_id and unused
     std::string task;        // "image", "video", "audio", "tts"
     std::string model;       // the loaded model the request was validated against
@@ -30,61 +30,61 @@ struct JobSubmission {
 
 // Keeps an event subscription alive; destroying it unsubscribes (after which the callback is
 // never called again, also not concurrently).
-class JobSubscription {
+class job_subscription {
 public:
-    virtual ~JobSubscription() = default;
+    virtual ~job_subscription() = default;
 };
 
 // The slot held for a call that is no stored job (a streamed chat: its events go to one open
 // connection, which a record cannot carry). While it lives this host's worker starts no job;
 // destroying it hands the slot back to the queue.
-class SlotTurn {
+class slot_turn {
 public:
-    virtual ~SlotTurn() = default;
+    virtual ~slot_turn() = default;
 };
 
-struct TurnResult {
-    std::unique_ptr<SlotTurn> turn; // set when it is the call's turn: run it now, then drop this
+struct turn_result {
+    std::unique_ptr<slot_turn> turn; // set when it is the call's turn: run it now, then drop this
     int http_status = 200;          // else 429 (queue full, retry_after_s), 503 (host stopping), 499 (gave up)
     std::string error;
     int retry_after_s = 0;
 };
 
-class JobService {
+class job_service {
 public:
-    virtual ~JobService() = default;
+    virtual ~job_service() = default;
 
     // Queues a job: 202 + id, or a refusal (429 with retry_after_s when the queue already holds
     // --queue-depth jobs; 409 when the id is used). Publishes a "queued" event.
-    virtual SubmitResult submit(JobSubmission submission) = 0;
+    virtual submit_result submit(job_submission submission) = 0;
 
-    virtual std::optional<JobRecord> get(const std::string &id) = 0;
+    virtual std::optional<stored_job> get(const std::string &id) = 0;
 
-    // Newest first, paged by cursor (see JobPage).
-    virtual JobPage list(const JobQuery &query) = 0;
+    // Newest first, paged by cursor (see job_page).
+    virtual job_page list(const job_query &query) = 0;
 
     // Cancels a queued or running job. One step in the store, so a job that ends meanwhile is
     // either cancelled or answered AlreadyFinished with its result kept, never removed.
-    virtual CancelOutcome cancel(const std::string &id) = 0;
+    virtual job_cancel_outcome cancel(const std::string &id) = 0;
     // cancel() for callers that only need to know whether something was pending.
     virtual bool cancel_if_pending(const std::string &id) = 0;
     // Removes a finished job from history with its output file; an unfinished one is left alone
     // (NotFinished). See cancel_then_remove() for "stop it, then delete it".
-    virtual RemoveOutcome remove(const std::string &id) = 0;
+    virtual remove_outcome remove(const std::string &id) = 0;
 
     // The finished job's output file, or nullopt (not found, not finished, no output, evicted).
-    virtual std::optional<JobOutput> output(const std::string &id) = 0;
+    virtual std::optional<job_output> output(const std::string &id) = 0;
 
     // Blocks until the job is finished (or removed: nullopt) or `timeout` passed (the record as
     // it is then). For synchronous wrappers.
-    virtual std::optional<JobRecord> wait_finished(const std::string &id, std::chrono::milliseconds timeout) = 0;
+    virtual std::optional<stored_job> wait_finished(const std::string &id, std::chrono::milliseconds timeout) = 0;
 
     // Calls `on_event` for every event of every job from now on (jobs run by this host; state
     // changes made here). Called on the thread that made the change: must be quick and not block,
     // and must not call back into the service.
-    virtual std::unique_ptr<JobSubscription> subscribe(std::function<void(const JobEvent &)> on_event) = 0;
+    virtual std::unique_ptr<job_subscription> subscribe(std::function<void(const job_event &)> on_event) = 0;
 
-    virtual JobStats stats() = 0;
+    virtual job_stats stats() = 0;
 
     // Waits for a streamed call's turn in the same FIFO as the jobs: after the jobs queued before
     // it that this host's model serves and the streamed calls that came before it, ahead of
@@ -92,7 +92,7 @@ public:
     // call as it would have). It counts against --queue-depth while it waits (429 when full).
     // `gave_up` is asked about every 100 ms (its client hung up: 499, nothing runs). `label`
     // names the call in the log.
-    virtual TurnResult wait_turn(const std::string &label, const std::function<bool()> &gave_up) = 0;
+    virtual turn_result wait_turn(const std::string &label, const std::function<bool()> &gave_up) = 0;
 
     // True once the host is shutting down: no job starts any more, and wait_finished() returns at
     // once (a synchronous caller answers 503 instead of waiting for a job that will not run here).
@@ -104,10 +104,10 @@ public:
 // `settle`. `removed` is Removed (or NotFound: it never was, or another request removed it), or
 // NotFinished when it did not stop in time (`job` is then its record; it ends as cancelled and a
 // later call removes it). The /v1/videos DELETE and DELETE /api/jobs/{id}?purge=true.
-struct DeleteResult {
-    RemoveOutcome removed = RemoveOutcome::NotFound;
-    std::optional<JobRecord> job;
+struct delete_result {
+    remove_outcome removed = remove_outcome::NotFound;
+    std::optional<stored_job> job;
 };
-DeleteResult cancel_then_remove(JobService &jobs, const std::string &id, std::chrono::milliseconds settle);
+delete_result cancel_then_remove(job_service &jobs, const std::string &id, std::chrono::milliseconds settle);
 
 } // namespace omnihost::jobs

@@ -56,14 +56,14 @@ std::string as_text(const RecordSet &rs, std::size_t col, std::size_t row) {
     return v.convert<std::string>();
 }
 
-JobRecord row_to_record(const RecordSet &rs, std::size_t row, int64_t *seq) {
-    JobRecord job;
+stored_job row_to_record(const RecordSet &rs, std::size_t row, int64_t *seq) {
+    stored_job job;
     if (seq) *seq = as_int(rs, 0, row);
     job.id = as_text(rs, 1, row);
     job.task = as_text(rs, 2, row);
     job.model = as_text(rs, 3, row);
     job.request = parse_stored_json(as_text(rs, 4, row));
-    job.state = parse_job_state(as_text(rs, 5, row)).value_or(JobState::Failed);
+    job.state = parse_job_state(as_text(rs, 5, row)).value_or(job_phase::Failed);
     job.created_ms = as_int(rs, 6, row);
     job.started_ms = as_int(rs, 7, row);
     job.finished_ms = as_int(rs, 8, row);
@@ -195,7 +195,7 @@ std::string redact_uri(const std::string &uri) {
 
 } // namespace
 
-JobStore::JobStore(const std::string &database, const std::string &default_sqlite_path) {
+job_database::job_database(const std::string &database, const std::string &default_sqlite_path) {
     register_connectors();
     if (database.rfind("postgresql://", 0) == 0 || database.rfind("postgres://", 0) == 0) {
         postgres_ = true;
@@ -206,7 +206,7 @@ JobStore::JobStore(const std::string &database, const std::string &default_sqlit
         // "mysql://..." or a mistyped "postgresq://..." is not a file name: taken as one it would
         // quietly create a SQLite file under a folder named after the scheme.
         if (database.rfind("sqlite:", 0) != 0 && database.find("://") != std::string::npos)
-            throw StoreError("job database " + redact_uri(database) +
+            throw store_error("job database " + redact_uri(database) +
                              ": unsupported; use sqlite:PATH, a file path or postgresql://user@host:port/db");
         std::string path = database.rfind("sqlite:", 0) == 0 ? database.substr(7) : database;
         if (path.empty()) path = default_sqlite_path;
@@ -220,7 +220,7 @@ JobStore::JobStore(const std::string &database, const std::string &default_sqlit
             // Poco retries a failed SQLite open for its whole login timeout (a minute): a folder
             // that cannot hold the file is answered now, by name.
             if (!std::filesystem::is_directory(folder, ec))
-                throw StoreError("job database " + description_ + ": " + folder.string() + " is not a folder we can create");
+                throw store_error("job database " + description_ + ": " + folder.string() + " is not a folder we can create");
         }
     }
     try {
@@ -240,15 +240,15 @@ JobStore::JobStore(const std::string &database, const std::string &default_sqlit
         // refuse the start instead. A DELETE matching nothing still needs the write permission.
         *session_ << "DELETE FROM omnihost_jobs WHERE 1 = 0", now;
     } catch (const Poco::Exception &e) {
-        throw StoreError("job database " + description_ + ": " + e.displayText());
+        throw store_error("job database " + description_ + ": " + e.displayText());
     }
 }
 
-JobStore::~JobStore() = default;
+job_database::~job_database() = default;
 
-std::string JobStore::describe() const { return description_; }
+std::string job_database::describe() const { return description_; }
 
-std::string JobStore::sql(const std::string &text) const {
+std::string job_database::sql(const std::string &text) const {
     if (!postgres_) return text;
     std::string out;
     int n = 0;
@@ -264,13 +264,13 @@ std::string JobStore::sql(const std::string &text) const {
     return out;
 }
 
-void JobStore::notify(Poco::Data::Session &s, const std::string &kind, const std::string &id) {
+void job_database::notify(Poco::Data::Session &s, const std::string &kind, const std::string &id) {
     if (!postgres_) return;
     // Delivered at the commit of the surrounding transaction (at once outside one).
     s << "SELECT pg_notify('" + std::string(kNotifyChannel) + "', $1)", bind(kind + " " + origin_ + " " + id), now;
 }
 
-template <typename F> auto JobStore::locked(F &&body) {
+template <typename F> auto job_database::locked(F &&body) {
     std::lock_guard lock(mutex_);
     try {
         if (!session_) session_ = std::make_unique<Poco::Data::Session>(connector_, connection_);
@@ -282,11 +282,11 @@ template <typename F> auto JobStore::locked(F &&body) {
         }
         // A lost PostgreSQL connection is made again on the next call.
         if (postgres_ && session_ && !session_->isConnected()) session_.reset();
-        throw StoreError("job database " + description_ + ": " + e.displayText());
+        throw store_error("job database " + description_ + ": " + e.displayText());
     }
 }
 
-void JobStore::create_schema() {
+void job_database::create_schema() {
     Poco::Data::Session &s = *session_;
     if (postgres_) {
         // Two hosts starting at once must not race on CREATE TABLE.
@@ -309,9 +309,9 @@ std::string db_now_ms(bool postgres) {
 }
 } // namespace
 
-SubmitResult JobStore::insert(const JobRecord &job, int64_t max_queued) {
+submit_result job_database::insert(const stored_job &job, int64_t max_queued) {
     return locked([&](Poco::Data::Session &s) {
-        SubmitResult result;
+        submit_result result;
         result.id = job.id;
         s.begin();
         // Between hosts the depth check and the insert are one step: a transaction-wide lock.
@@ -344,15 +344,15 @@ SubmitResult JobStore::insert(const JobRecord &job, int64_t max_queued) {
     });
 }
 
-std::optional<JobRecord> JobStore::get(const std::string &id) {
-    return locked([&](Poco::Data::Session &s) -> std::optional<JobRecord> {
+std::optional<stored_job> job_database::get(const std::string &id) {
+    return locked([&](Poco::Data::Session &s) -> std::optional<stored_job> {
         Statement st(s);
         st << sql(std::string("SELECT ") + kColumns + " FROM omnihost_jobs WHERE id = ?"), bind(id);
         st.execute();
         RecordSet rs(st);
         if (rs.rowCount() == 0) return std::nullopt;
-        JobRecord job = row_to_record(rs, 0, nullptr);
-        if (job.state == JobState::Queued) {
+        stored_job job = row_to_record(rs, 0, nullptr);
+        if (job.state == job_phase::Queued) {
             Poco::Int64 ahead = 0;
             s << sql("SELECT COUNT(*) FROM omnihost_jobs WHERE state = 'queued' AND seq <= (SELECT seq FROM omnihost_jobs WHERE id = ?)"),
                 bind(id), into(ahead), now;
@@ -362,9 +362,9 @@ std::optional<JobRecord> JobStore::get(const std::string &id) {
     });
 }
 
-JobPage JobStore::list(const JobQuery &query) {
+job_page job_database::list(const job_query &query) {
     return locked([&](Poco::Data::Session &s) {
-        JobPage page;
+        job_page page;
         std::string where = " WHERE 1=1";
         if (query.state) where += std::string(" AND state = '") + job_state_name(*query.state) + "'";
         if (!query.task.empty()) where += " AND task IN (" + in_list({query.task}) + ")";
@@ -403,7 +403,7 @@ JobPage JobStore::list(const JobQuery &query) {
                     if (page.items.back().request.contains(key)) slim[key] = page.items.back().request[key];
                 page.items.back().request = std::move(slim);
             }
-            any_queued = any_queued || page.items.back().state == JobState::Queued;
+            any_queued = any_queued || page.items.back().state == job_phase::Queued;
             last_seq = seq;
         }
         page.has_more = static_cast<int>(rs.rowCount()) > limit;
@@ -412,7 +412,7 @@ JobPage JobStore::list(const JobQuery &query) {
             std::vector<std::string> order;
             s << "SELECT id FROM omnihost_jobs WHERE state = 'queued' ORDER BY seq", into(order), now;
             for (auto &job : page.items)
-                if (job.state == JobState::Queued)
+                if (job.state == job_phase::Queued)
                     for (std::size_t i = 0; i < order.size(); ++i)
                         if (order[i] == job.id) job.position = static_cast<int64_t>(i + 1);
         }
@@ -420,7 +420,7 @@ JobPage JobStore::list(const JobQuery &query) {
     });
 }
 
-int64_t JobStore::count_queued() {
+int64_t job_database::count_queued() {
     return locked([&](Poco::Data::Session &s) {
         Poco::Int64 queued = 0;
         s << "SELECT COUNT(*) FROM omnihost_jobs WHERE state = 'queued'", into(queued), now;
@@ -428,13 +428,13 @@ int64_t JobStore::count_queued() {
     });
 }
 
-int64_t JobStore::position_of(const std::string &id) {
+int64_t job_database::position_of(const std::string &id) {
     auto job = get(id);
     return job ? job->position : 0;
 }
 
-std::optional<JobRecord> JobStore::claim(const ClaimFilter &filter, const std::string &worker, int64_t lease_ms) {
-    return locked([&](Poco::Data::Session &s) -> std::optional<JobRecord> {
+std::optional<stored_job> job_database::claim(const claim_filter &filter, const std::string &worker, int64_t lease_ms) {
+    return locked([&](Poco::Data::Session &s) -> std::optional<stored_job> {
         s.begin();
         std::vector<std::string> ids;
         const std::string pick = "SELECT id FROM omnihost_jobs WHERE state = 'queued' AND model = ? AND task IN (" +
@@ -463,7 +463,7 @@ std::optional<JobRecord> JobStore::claim(const ClaimFilter &filter, const std::s
     });
 }
 
-void JobStore::unclaim(const std::string &id, const std::string &worker) {
+void job_database::unclaim(const std::string &id, const std::string &worker) {
     locked([&](Poco::Data::Session &s) {
         s << sql("UPDATE omnihost_jobs SET state = 'queued', worker = '', attempts = attempts - 1, started_ms = 0, "
                  "lease_until_ms = 0 WHERE id = ? AND worker = ? AND state = 'running'"),
@@ -472,9 +472,9 @@ void JobStore::unclaim(const std::string &id, const std::string &worker) {
     });
 }
 
-LeaseState JobStore::renew(const std::string &id, const std::string &worker, int64_t lease_ms, const JobProgress &progress) {
+lease_state job_database::renew(const std::string &id, const std::string &worker, int64_t lease_ms, const job_progress_info &progress) {
     return locked([&](Poco::Data::Session &s) {
-        LeaseState lease;
+        lease_state lease;
         const Poco::Int64 eta_ms = progress.eta_s < 0 ? -1 : static_cast<Poco::Int64>(progress.eta_s * 1000.0);
         Statement update(s);
         update << sql("UPDATE omnihost_jobs SET lease_until_ms = " + db_now_ms(postgres_) +
@@ -494,8 +494,8 @@ LeaseState JobStore::renew(const std::string &id, const std::string &worker, int
     });
 }
 
-bool JobStore::finish(const std::string &id, const std::string &worker, JobState state, const std::string &error,
-                      int error_status, const JobOutput &output, const nlohmann::json &metadata) {
+bool job_database::finish(const std::string &id, const std::string &worker, job_phase state, const std::string &error,
+                      int error_status, const job_output &output, const nlohmann::json &metadata) {
     return locked([&](Poco::Data::Session &s) {
         Statement update(s);
         update << sql("UPDATE omnihost_jobs SET state = ?, error = ?, error_status = ?, output_path = ?, output_mime = ?, output_bytes = ?, "
@@ -510,7 +510,7 @@ bool JobStore::finish(const std::string &id, const std::string &worker, JobState
     });
 }
 
-CancelOutcome JobStore::cancel(const std::string &id) {
+job_cancel_outcome job_database::cancel(const std::string &id) {
     return locked([&](Poco::Data::Session &s) {
         s.begin();
         // The row stays locked (PostgreSQL) until the commit: no other host's worker moves the
@@ -518,26 +518,26 @@ CancelOutcome JobStore::cancel(const std::string &id) {
         std::vector<std::string> states;
         s << sql(std::string("SELECT state FROM omnihost_jobs WHERE id = ?") + (postgres_ ? " FOR UPDATE" : "")),
             bind(id), into(states), now;
-        CancelOutcome outcome = CancelOutcome::NotFound;
+        job_cancel_outcome outcome = job_cancel_outcome::NotFound;
         const auto state = states.empty() ? std::nullopt : parse_job_state(states.front());
         if (!states.empty() && (!state || is_terminal(*state))) {
-            outcome = CancelOutcome::AlreadyFinished;
-        } else if (state == JobState::Queued) {
+            outcome = job_cancel_outcome::AlreadyFinished;
+        } else if (state == job_phase::Queued) {
             s << sql("UPDATE omnihost_jobs SET state = 'cancelled', error = 'cancelled', error_status = 409, "
                      "cancel_requested = 1, finished_ms = ? WHERE id = ?"),
                 bind(static_cast<Poco::Int64>(now_epoch_ms())), bind(id), now;
-            outcome = CancelOutcome::Cancelled;
+            outcome = job_cancel_outcome::Cancelled;
             notify(s, "cancelled", id);
-        } else if (state == JobState::Running) {
+        } else if (state == job_phase::Running) {
             s << sql("UPDATE omnihost_jobs SET cancel_requested = 1 WHERE id = ?"), bind(id), now;
-            outcome = CancelOutcome::CancelRequested;
+            outcome = job_cancel_outcome::CancelRequested;
         }
         s.commit();
         return outcome;
     });
 }
 
-RemoveOutcome JobStore::remove_finished(const std::string &id, std::string *output_path) {
+remove_outcome job_database::remove_finished(const std::string &id, std::string *output_path) {
     return locked([&](Poco::Data::Session &s) {
         s.begin();
         std::vector<std::string> states, paths;
@@ -545,24 +545,24 @@ RemoveOutcome JobStore::remove_finished(const std::string &id, std::string *outp
             bind(id), into(states), into(paths), now;
         if (states.empty()) {
             s.commit();
-            return RemoveOutcome::NotFound;
+            return remove_outcome::NotFound;
         }
         const auto state = parse_job_state(states.front());
         if (state && !is_terminal(*state)) {
             s.commit();
-            return RemoveOutcome::NotFinished;
+            return remove_outcome::NotFinished;
         }
         s << sql("DELETE FROM omnihost_jobs WHERE id = ?"), bind(id), now;
         notify(s, "removed", id);
         s.commit();
         if (output_path) *output_path = paths.front();
-        return RemoveOutcome::Removed;
+        return remove_outcome::Removed;
     });
 }
 
-ReapResult JobStore::reap(int max_attempts, bool all_running) {
+reap_result job_database::reap(int max_attempts, bool all_running) {
     return locked([&](Poco::Data::Session &s) {
-        ReapResult result;
+        reap_result result;
         const std::string expired = all_running ? "state = 'running'"
                                                 : "state = 'running' AND lease_until_ms < " + db_now_ms(postgres_);
         s.begin();
@@ -599,19 +599,19 @@ ReapResult JobStore::reap(int max_attempts, bool all_running) {
     });
 }
 
-std::vector<JobStore::StoredOutput> JobStore::outputs_oldest_first() {
+std::vector<job_database::stored_output> job_database::outputs_oldest_first() {
     return locked([&](Poco::Data::Session &s) {
         std::vector<std::string> ids, paths;
         std::vector<Poco::Int64> bytes;
         s << "SELECT id, output_path, output_bytes FROM omnihost_jobs WHERE output_path <> '' ORDER BY finished_ms, seq",
             into(ids), into(paths), into(bytes), now;
-        std::vector<StoredOutput> out;
+        std::vector<stored_output> out;
         for (std::size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], paths[i], bytes[i]});
         return out;
     });
 }
 
-int64_t JobStore::output_bytes() {
+int64_t job_database::output_bytes() {
     return locked([&](Poco::Data::Session &s) {
         Poco::Int64 total = 0;
         s << "SELECT COALESCE(SUM(output_bytes), 0) FROM omnihost_jobs WHERE output_path <> ''", into(total), now;
@@ -619,14 +619,14 @@ int64_t JobStore::output_bytes() {
     });
 }
 
-void JobStore::mark_evicted(const std::string &id) {
+void job_database::mark_evicted(const std::string &id) {
     locked([&](Poco::Data::Session &s) {
         s << sql("UPDATE omnihost_jobs SET output_path = '', output_evicted = 1 WHERE id = ?"), bind(id), now;
         return 0;
     });
 }
 
-bool JobStore::running_under(const std::string &id, const std::string &worker) {
+bool job_database::running_under(const std::string &id, const std::string &worker) {
     return locked([&](Poco::Data::Session &s) {
         Poco::Int64 n = 0;
         s << sql("SELECT COUNT(*) FROM omnihost_jobs WHERE id = ? AND worker = ? AND state = 'running'"), bind(id),
@@ -635,9 +635,9 @@ bool JobStore::running_under(const std::string &id, const std::string &worker) {
     });
 }
 
-JobStats JobStore::stats() {
+job_stats job_database::stats() {
     return locked([&](Poco::Data::Session &s) {
-        JobStats stats;
+        job_stats stats;
         std::vector<std::string> states;
         std::vector<Poco::Int64> counts;
         s << "SELECT state, COUNT(*) FROM omnihost_jobs GROUP BY state", into(states), into(counts), now;
@@ -645,11 +645,11 @@ JobStats JobStore::stats() {
             const auto state = parse_job_state(states[i]);
             if (!state) continue;
             switch (*state) {
-            case JobState::Queued: stats.queued = counts[i]; break;
-            case JobState::Running: stats.running = counts[i]; break;
-            case JobState::Succeeded: stats.succeeded = counts[i]; break;
-            case JobState::Failed: stats.failed = counts[i]; break;
-            case JobState::Cancelled: stats.cancelled = counts[i]; break;
+            case job_phase::Queued: stats.queued = counts[i]; break;
+            case job_phase::Running: stats.running = counts[i]; break;
+            case job_phase::Succeeded: stats.succeeded = counts[i]; break;
+            case job_phase::Failed: stats.failed = counts[i]; break;
+            case job_phase::Cancelled: stats.cancelled = counts[i]; break;
             }
         }
         Poco::Int64 bytes = 0;
@@ -659,7 +659,7 @@ JobStats JobStore::stats() {
     });
 }
 
-double JobStore::recent_average_seconds() {
+double job_database::recent_average_seconds() {
     return locked([&](Poco::Data::Session &s) {
         std::vector<Poco::Int64> started, finished;
         s << "SELECT started_ms, finished_ms FROM omnihost_jobs WHERE state = 'succeeded' AND started_ms > 0 "

@@ -7,7 +7,7 @@
 // running worker renews; a job whose lease ran out (its host died) goes back to the queue.
 //
 // Threads: every member may be called from any thread; calls are serialised on one connection.
-// A database error throws StoreError.
+// A database error throws store_error.
 #pragma once
 
 #include <cstdint>
@@ -26,38 +26,38 @@ class Session;
 
 namespace omnihost::jobs {
 
-struct StoreError : std::runtime_error {
+struct store_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
 // What a worker may take: the loaded model and the tasks it serves.
-struct ClaimFilter {
+struct claim_filter {
     std::string model;
     std::vector<std::string> tasks;
     int64_t created_at_most = 0; // > 0: only jobs submitted by then (epoch ms; a waiting stream's arrival)
 };
 
 // The result of a lease renewal.
-struct LeaseState {
+struct lease_state {
     bool held = false;             // false: the job is no longer ours (lease lost, removed)
     bool cancel_requested = false;
 };
 
 // What a lease sweep did.
-struct ReapResult {
+struct reap_result {
     std::vector<std::string> requeued;   // back to queued: their worker stopped renewing
     std::vector<std::string> cancelled;  // were asked to cancel, their worker is gone
     std::vector<std::string> failed;     // too many workers died running them
 };
 
-class JobStore {
+class job_database {
 public:
     // `database`: "" or "sqlite:PATH" (SQLite file) or "postgresql://..." (a libpq URI).
     // `default_sqlite_path` is used for "". Creates the schema when missing.
-    JobStore(const std::string &database, const std::string &default_sqlite_path);
-    ~JobStore();
-    JobStore(const JobStore &) = delete;
-    JobStore &operator=(const JobStore &) = delete;
+    job_database(const std::string &database, const std::string &default_sqlite_path);
+    ~job_database();
+    job_database(const job_database &) = delete;
+    job_database &operator=(const job_database &) = delete;
 
     bool shared() const { return postgres_; }  // true for PostgreSQL (several hosts)
     // PostgreSQL: libpq keywords of the database (for a LISTEN connection of its own).
@@ -71,48 +71,48 @@ public:
 
     // Inserts a queued job unless `max_queued` jobs are already queued (returns 429 then) or the
     // id is used (409).
-    SubmitResult insert(const JobRecord &job, int64_t max_queued);
+    submit_result insert(const stored_job &job, int64_t max_queued);
 
-    std::optional<JobRecord> get(const std::string &id);
-    JobPage list(const JobQuery &query);
+    std::optional<stored_job> get(const std::string &id);
+    job_page list(const job_query &query);
     int64_t count_queued();
     // 1-based place of a queued job in the queue (0 when not queued).
     int64_t position_of(const std::string &id);
 
     // Takes the oldest queued job the filter allows: state running, worker, lease. nullopt when none.
-    std::optional<JobRecord> claim(const ClaimFilter &filter, const std::string &worker, int64_t lease_ms);
+    std::optional<stored_job> claim(const claim_filter &filter, const std::string &worker, int64_t lease_ms);
     // Puts a claimed job back at its place in the queue (the slot was busy after all).
     void unclaim(const std::string &id, const std::string &worker);
     // Extends our lease and stores the progress; tells whether a cancel was asked for.
-    LeaseState renew(const std::string &id, const std::string &worker, int64_t lease_ms, const JobProgress &progress);
+    lease_state renew(const std::string &id, const std::string &worker, int64_t lease_ms, const job_progress_info &progress);
     // Records the end of a job we hold. Returns false when it was no longer ours (nothing written).
-    bool finish(const std::string &id, const std::string &worker, JobState state, const std::string &error,
-                int error_status, const JobOutput &output, const nlohmann::json &metadata);
+    bool finish(const std::string &id, const std::string &worker, job_phase state, const std::string &error,
+                int error_status, const job_output &output, const nlohmann::json &metadata);
 
     // One step on the locked row: queued -> cancelled (Cancelled); running -> cancel_requested set
     // (CancelRequested); finished -> untouched (AlreadyFinished).
-    CancelOutcome cancel(const std::string &id);
+    job_cancel_outcome cancel(const std::string &id);
     // Removes a finished job's record (Removed, its output path in *output_path, "" if none);
     // NotFinished leaves a queued or running one alone.
-    RemoveOutcome remove_finished(const std::string &id, std::string *output_path);
+    remove_outcome remove_finished(const std::string &id, std::string *output_path);
 
-    // Jobs whose worker stopped renewing: back to the queue (or cancelled / failed, see ReapResult).
+    // Jobs whose worker stopped renewing: back to the queue (or cancelled / failed, see reap_result).
     // `all_running`: every running job counts as abandoned (SQLite at start-up: we are the only host).
-    ReapResult reap(int max_attempts, bool all_running);
+    reap_result reap(int max_attempts, bool all_running);
 
     // Recorded outputs, oldest finished first: for the disk quota.
-    struct StoredOutput {
+    struct stored_output {
         std::string id;
         std::string path;
         int64_t bytes = 0;
     };
-    std::vector<StoredOutput> outputs_oldest_first();
+    std::vector<stored_output> outputs_oldest_first();
     int64_t output_bytes();
     void mark_evicted(const std::string &id);
     // Is `id` running under `worker` now? (the temporary-file sweep keeps such files)
     bool running_under(const std::string &id, const std::string &worker);
 
-    JobStats stats();
+    job_stats stats();
     // Average seconds of the last finished jobs (for Retry-After); 0 when none.
     double recent_average_seconds();
 

@@ -6,19 +6,19 @@
 
 namespace omnihost::jobs {
 
-const char *job_state_name(JobState state) {
+const char *job_state_name(job_phase state) {
     switch (state) {
-    case JobState::Queued: return "queued";
-    case JobState::Running: return "running";
-    case JobState::Succeeded: return "succeeded";
-    case JobState::Failed: return "failed";
-    case JobState::Cancelled: return "cancelled";
+    case job_phase::Queued: return "queued";
+    case job_phase::Running: return "running";
+    case job_phase::Succeeded: return "succeeded";
+    case job_phase::Failed: return "failed";
+    case job_phase::Cancelled: return "cancelled";
     }
     return "unknown";
 }
 
-std::optional<JobState> parse_job_state(const std::string &name) {
-    for (JobState s : {JobState::Queued, JobState::Running, JobState::Succeeded, JobState::Failed, JobState::Cancelled})
+std::optional<job_phase> parse_job_state(const std::string &name) {
+    for (job_phase s : {job_phase::Queued, job_phase::Running, job_phase::Succeeded, job_phase::Failed, job_phase::Cancelled})
         if (name == job_state_name(s)) return s;
     return std::nullopt;
 }
@@ -52,14 +52,14 @@ namespace {
 nlohmann::json time_or_null(int64_t ms) { return ms > 0 ? nlohmann::json(iso_time_ms(ms)) : nlohmann::json(nullptr); }
 } // namespace
 
-nlohmann::json job_to_json(const JobRecord &job, bool with_request) {
+nlohmann::json job_to_json(const stored_job &job, bool with_request) {
     nlohmann::json progress = {{"step", job.progress.step},
                                {"total", job.progress.total},
                                {"phase", job.progress.phase},
                                {"message", job.progress.message},
                                {"eta_s", job.progress.eta_s >= 0 ? nlohmann::json(job.progress.eta_s) : nlohmann::json(nullptr)}};
     nlohmann::json output = nullptr;
-    if (job.state == JobState::Succeeded && (!job.output.path.empty() || job.output.evicted)) {
+    if (job.state == job_phase::Succeeded && (!job.output.path.empty() || job.output.evicted)) {
         output = {{"mime_type", job.output.mime_type},
                   {"bytes", job.output.bytes},
                   {"evicted", job.output.evicted},

@@ -15,18 +15,18 @@
 
 namespace omnihost::jobs {
 
-enum class JobState { Queued, Running, Succeeded, Failed, Cancelled };
+enum class job_phase { Queued, Running, Succeeded, Failed, Cancelled };
 
 // "queued", "running", "succeeded", "failed", "cancelled".
-const char *job_state_name(JobState state);
+const char *job_state_name(job_phase state);
 // The inverse; nullopt for anything else.
-std::optional<JobState> parse_job_state(const std::string &name);
-inline bool is_terminal(JobState state) {
-    return state == JobState::Succeeded || state == JobState::Failed || state == JobState::Cancelled;
+std::optional<job_phase> parse_job_state(const std::string &name);
+inline bool is_terminal(job_phase state) {
+    return state == job_phase::Succeeded || state == job_phase::Failed || state == job_phase::Cancelled;
 }
 
 // The last progress report of a running job (the plugin's step/total/phase/message).
-struct JobProgress {
+struct job_progress_info {
     int32_t step = 0;
     int32_t total = 0;  // 0 = unknown
     std::string phase;
@@ -36,27 +36,27 @@ struct JobProgress {
 
 // Where a finished job's media is: a file in the output folder, written completely (temporary
 // name, fsync, rename) before it is recorded here.
-struct JobOutput {
+struct job_output {
     std::string path;      // absolute; "" when the job has no output (or it was evicted)
     std::string mime_type;
     int64_t bytes = 0;
     bool evicted = false;  // removed by the disk quota (oldest first); the record stays
 };
 
-struct JobRecord {
+struct stored_job {
     std::string id;        // [A-Za-z0-9_-]{1,64}; the client's job_id when it gave one
     std::string task;      // "image", "video", "audio", "tts"
     std::string model;     // the model the job was validated for; only a host serving it runs it
     nlohmann::json request = nlohmann::json::object(); // validated, defaults filled, with "task"
-    JobState state = JobState::Queued;
-    JobProgress progress;
+    job_phase state = job_phase::Queued;
+    job_progress_info progress;
     // Milliseconds since the Unix epoch (UTC); 0 = not yet.
     int64_t created_ms = 0;
     int64_t started_ms = 0;
     int64_t finished_ms = 0;
     std::string error;     // why it failed ("" otherwise); "cancelled" for a cancelled job
     int error_status = 0;  // the HTTP status a synchronous caller answers a failure with (0: none)
-    JobOutput output;
+    job_output output;
     nlohmann::json metadata = nlohmann::json::object(); // the plugin's result metadata (seed, duration, ...)
     std::string worker;    // the host (worker id) that ran or runs it; "" while queued
     int32_t attempts = 0;  // claims so far (> 1 after a worker died and another took over)
@@ -65,19 +65,19 @@ struct JobRecord {
 };
 
 // One page of history, newest first. `next_before` is the cursor for the next (older) page:
-// pass it as JobQuery::before; 0 when this is the last page.
-struct JobPage {
-    std::vector<JobRecord> items;
+// pass it as job_query::before; 0 when this is the last page.
+struct job_page {
+    std::vector<stored_job> items;
     int64_t total = 0;        // jobs matching the filter, all pages together (0 unless with_total)
     int64_t next_before = 0;  // newest-first pages only
     bool has_more = false;    // more jobs follow this page in its order
-    bool after_unknown = false; // JobQuery::after_id names no job matching the filter (no items then)
+    bool after_unknown = false; // job_query::after_id names no job matching the filter (no items then)
 };
 
-struct JobQuery {
+struct job_query {
     int limit = 50;                 // 1..500
-    int64_t before = 0;             // cursor from JobPage::next_before; 0 = newest first
-    std::optional<JobState> state;  // only this state
+    int64_t before = 0;             // cursor from job_page::next_before; 0 = newest first
+    std::optional<job_phase> state;  // only this state
     std::string task;               // only this task ("" = any)
     bool with_request = false;      // include each job's request (bigger answers)
     // Keyset paging by job id (the /v1 list's cursor): the jobs after `after_id` in the page's
@@ -88,7 +88,7 @@ struct JobQuery {
 };
 
 // The answer to a submit.
-struct SubmitResult {
+struct submit_result {
     int http_status = 202;     // 202 queued; 409 id already used; 429 queue full; 503 store down
     std::string id;
     std::string error;         // when refused
@@ -99,7 +99,7 @@ struct SubmitResult {
 
 // What a cancel did (DELETE /api/jobs/{id}; a synchronous caller whose client hung up). A cancel
 // never removes anything: a job that finished before the cancel reached it keeps its result.
-enum class CancelOutcome {
+enum class job_cancel_outcome {
     NotFound,
     Cancelled,        // was queued: cancelled now
     CancelRequested,  // was running: the worker running it is told; it ends as cancelled soon
@@ -107,20 +107,20 @@ enum class CancelOutcome {
 };
 
 // What removing a job from history did (DELETE /api/jobs/{id}?purge=true, DELETE /v1/videos/{id}).
-enum class RemoveOutcome {
+enum class remove_outcome {
     NotFound,
     Removed,      // was finished: its record and its output file are gone
     NotFinished,  // still queued or running: nothing removed (cancel it first)
 };
 
 // Events of a job, in the order they happen for that job. "progress" events are throttled.
-struct JobEvent {
+struct job_event {
     std::string kind;  // "queued", "running", "progress", "succeeded", "failed", "cancelled", "removed"
-    JobRecord job;     // the record after the change (request omitted)
+    stored_job job;     // the record after the change (request omitted)
 };
 
 // Counts for /metrics and status views.
-struct JobStats {
+struct job_stats {
     int64_t queued = 0;
     int64_t running = 0;
     int64_t succeeded = 0;
@@ -138,7 +138,7 @@ int64_t now_epoch_ms();
 // {"id","task","model","state","progress":{step,total,phase,message,eta_s|null},"created_at",
 //  "started_at","finished_at","error","output":{"mime_type","bytes","url"}|null,"metadata",
 //  "attempts","worker","position"} (+ "request" when asked).
-nlohmann::json job_to_json(const JobRecord &job, bool with_request);
+nlohmann::json job_to_json(const stored_job &job, bool with_request);
 
 // True when `id` may be a job id: [A-Za-z0-9_-]{1,64}.
 bool valid_job_id(const std::string &id);

@@ -9,19 +9,19 @@
 
 namespace omnihost::jobs {
 
-PgListener::PgListener(std::string conninfo, std::string channel, std::function<void(const std::string &)> on_payload)
+pg_listener::pg_listener(std::string conninfo, std::string channel, std::function<void(const std::string &)> on_payload)
     : conninfo_(std::move(conninfo)), channel_(std::move(channel)), on_payload_(std::move(on_payload)) {}
 
-PgListener::~PgListener() { stop(); }
+pg_listener::~pg_listener() { stop(); }
 
-void PgListener::start() { thread_ = std::thread([this] { run(); }); }
+void pg_listener::start() { thread_ = std::thread([this] { run(); }); }
 
-void PgListener::stop() {
+void pg_listener::stop() {
     stopping_ = true;
     if (thread_.joinable()) thread_.join();
 }
 
-void PgListener::run() {
+void pg_listener::run() {
     PGconn *conn = nullptr;
     bool warned = false;
     while (!stopping_) {

@@ -10,14 +10,14 @@
 
 namespace omnihost::jobs {
 
-class PgListener {
+class pg_listener {
 public:
     // `conninfo`: libpq keywords; `channel`: a plain identifier. `on_payload` runs on the
     // listener's thread for every notification.
-    PgListener(std::string conninfo, std::string channel, std::function<void(const std::string &)> on_payload);
-    ~PgListener();
-    PgListener(const PgListener &) = delete;
-    PgListener &operator=(const PgListener &) = delete;
+    pg_listener(std::string conninfo, std::string channel, std::function<void(const std::string &)> on_payload);
+    ~pg_listener();
+    pg_listener(const pg_listener &) = delete;
+    pg_listener &operator=(const pg_listener &) = delete;
 
     void start();
     void stop();

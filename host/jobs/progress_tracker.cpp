@@ -2,13 +2,13 @@
 
 namespace omnihost::jobs {
 
-void ProgressTracker::reset() {
-    progress_ = JobProgress{};
+void progress_tracker::reset() {
+    progress_ = job_progress_info{};
     phase_start_ = {};
     phase_step0_ = 0;
 }
 
-void ProgressTracker::update(int32_t step, int32_t total, const std::string &phase, const std::string &message,
+void progress_tracker::update(int32_t step, int32_t total, const std::string &phase, const std::string &message,
                              std::chrono::steady_clock::time_point now) {
     if (phase != progress_.phase || phase_start_ == std::chrono::steady_clock::time_point{} || step < progress_.step) {
         // A new phase (load, denoise, decode) runs at its own pace: start measuring again.

@@ -9,15 +9,15 @@
 
 namespace omnihost::jobs {
 
-class ProgressTracker {
+class progress_tracker {
 public:
     void reset();
     void update(int32_t step, int32_t total, const std::string &phase, const std::string &message,
                 std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
-    const JobProgress &progress() const { return progress_; }
+    const job_progress_info &progress() const { return progress_; }
 
 private:
-    JobProgress progress_;
+    job_progress_info progress_;
     std::chrono::steady_clock::time_point phase_start_{};
     int32_t phase_step0_ = 0;
 };

@@ -11,7 +11,7 @@
 namespace omnihost::metrics {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using mono_clock = std::chrono::steady_clock;
 
 const std::vector<double> kLatencyBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
 const std::vector<double> kStepBounds = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
@@ -51,11 +51,11 @@ bool process_memory(uint64_t &resident_bytes, uint64_t &virtual_bytes) {
     return true;
 }
 
-HostMetrics::HostMetrics() : step_seconds_(kStepBounds), load_seconds_(kLoadBounds) {}
+host_metric_set::host_metric_set() : step_seconds_(kStepBounds), load_seconds_(kLoadBounds) {}
 
-HostMetrics::~HostMetrics() { stop_watching(); }
+host_metric_set::~host_metric_set() { stop_watching(); }
 
-void HostMetrics::observe_http(const std::string &route, const std::string &method, int status, double seconds) {
+void host_metric_set::observe_http(const std::string &route, const std::string &method, int status, double seconds) {
     const std::string m = method_label(method);
     if (status < 100 || status > 599) status = 0;
     std::lock_guard lock(mutex_);
@@ -63,18 +63,18 @@ void HostMetrics::observe_http(const std::string &route, const std::string &meth
     if (!latency_.count({r, m}) && latency_.size() >= kMaxSeries) r = "other";
     ++requests_[{r, m, status}];
     auto it = latency_.find({r, m});
-    if (it == latency_.end()) it = latency_.emplace(std::make_pair(r, m), HistogramData(kLatencyBounds)).first;
+    if (it == latency_.end()) it = latency_.emplace(std::make_pair(r, m), histogram_data(kLatencyBounds)).first;
     it->second.observe(seconds);
 }
 
-void HostMetrics::observe_progress(const std::string &job_id, int32_t step, int32_t total) {
+void host_metric_set::observe_progress(const std::string &job_id, int32_t step, int32_t total) {
     if (job_id.rfind("load-", 0) == 0) return;
-    const auto now = Clock::now();
+    const auto now = mono_clock::now();
     std::lock_guard lock(mutex_);
     auto it = steps_.find(job_id);
     if (it == steps_.end()) {
         if (steps_.size() >= kMaxTrackedJobs) steps_.erase(steps_.begin());
-        steps_.emplace(job_id, StepMark{step, now});
+        steps_.emplace(job_id, step_mark{step, now});
         return;
     }
     if (step > it->second.step) {
@@ -86,72 +86,72 @@ void HostMetrics::observe_progress(const std::string &job_id, int32_t step, int3
     if (total > 0 && step >= total) steps_.erase(it);
 }
 
-void HostMetrics::observe_generation(const std::string &task, const std::string &outcome, double seconds) {
+void host_metric_set::observe_generation(const std::string &task, const std::string &outcome, double seconds) {
     std::lock_guard lock(mutex_);
     const auto key = std::make_pair(bounded(task, kTasks, std::size(kTasks)),
                                     bounded(outcome, kOutcomes, std::size(kOutcomes)));
     auto it = generation_seconds_.find(key);
-    if (it == generation_seconds_.end()) it = generation_seconds_.emplace(key, HistogramData(kGenerationBounds)).first;
+    if (it == generation_seconds_.end()) it = generation_seconds_.emplace(key, histogram_data(kGenerationBounds)).first;
     it->second.observe(seconds);
 }
 
-std::unique_ptr<jobs::JobSubscription> HostMetrics::attach_jobs(jobs::JobService &service) {
-    return service.subscribe([this](const jobs::JobEvent &event) {
-        const jobs::JobRecord &job = event.job;
+std::unique_ptr<jobs::job_subscription> host_metric_set::attach_jobs(jobs::job_service &service) {
+    return service.subscribe([this](const jobs::job_event &event) {
+        const jobs::stored_job &job = event.job;
         if (!jobs::is_terminal(job.state) || event.kind != jobs::job_state_name(job.state)) return;
         const std::string task = bounded(job.task, kTasks, std::size(kTasks));
         std::lock_guard lock(mutex_);
         if (job.started_ms > 0 && job.finished_ms >= job.started_ms) {
             const auto key = std::make_pair(task, std::string(jobs::job_state_name(job.state)));
             auto it = job_seconds_.find(key);
-            if (it == job_seconds_.end()) it = job_seconds_.emplace(key, HistogramData(kGenerationBounds)).first;
+            if (it == job_seconds_.end()) it = job_seconds_.emplace(key, histogram_data(kGenerationBounds)).first;
             it->second.observe(static_cast<double>(job.finished_ms - job.started_ms) / 1000.0);
         }
         if (job.created_ms > 0 && job.started_ms >= job.created_ms) {
             auto it = job_wait_seconds_.find(task);
-            if (it == job_wait_seconds_.end()) it = job_wait_seconds_.emplace(task, HistogramData(kWaitBounds)).first;
+            if (it == job_wait_seconds_.end()) it = job_wait_seconds_.emplace(task, histogram_data(kWaitBounds)).first;
             it->second.observe(static_cast<double>(job.started_ms - job.created_ms) / 1000.0);
         }
     });
 }
 
-void HostMetrics::observe_model_load(double seconds) {
+void host_metric_set::observe_model_load(double seconds) {
     std::lock_guard lock(mutex_);
     load_seconds_.observe(seconds);
     last_load_seconds_ = seconds;
 }
 
-void HostMetrics::watch_slot(const RuntimeSlot &slot) {
+void host_metric_set::watch_slot(const runtime_slot &slot) {
     if (watcher_.joinable()) return;
     watcher_ = std::thread([this, &slot] { watch_loop(&slot); });
 }
 
-void HostMetrics::stop_watching() {
+void host_metric_set::stop_watching() {
     stop_ = true;
     if (watcher_.joinable()) watcher_.join();
 }
 
-void HostMetrics::watch_loop(const RuntimeSlot *slot) {
+void host_metric_set::watch_loop(const runtime_slot *slot) {
     // Each start sets a new started_at; the first time the slot is seen ready after it, the load
     // took (now - started_at). The waits wake on every state change; their timeout only bounds
     // how long stop_watching() waits.
-    auto last_counted = Clock::time_point{};
+    auto last_counted = mono_clock::time_point{};
     const auto tick = std::chrono::milliseconds(200);
     while (!stop_) {
-        if (!slot->wait_for_state({SlotState::Ready}, tick)) continue;
-        const SlotSnapshot snap = slot->snapshot();
-        if (snap.state == SlotState::Ready && snap.started_at != last_counted) {
+        if (!slot->wait_for_state({slot_state::Ready}, tick)) continue;
+        const slot_snapshot snap = slot->snapshot();
+        if (snap.state == slot_state::Ready && snap.started_at != last_counted) {
             last_counted = snap.started_at;
-            observe_model_load(std::chrono::duration<double>(Clock::now() - snap.started_at).count());
+            observe_model_load(std::chrono::duration<double>(mono_clock::now() - snap.started_at).count());
         }
-        while (!stop_ && !slot->wait_for_state({SlotState::Idle, SlotState::Starting, SlotState::Stopping,
-                                                SlotState::Failed}, tick)) {
+        while (!stop_ && !slot->wait_for_state({slot_state::Idle, slot_state::Starting, slot_state::Stopping,
+                                                slot_state::Failed}, tick)) {
         }
     }
 }
 
-std::string HostMetrics::render(const ApiContext &context) const {
-    TextWriter w;
+std::string host_metric_set::render(const api_context &context) const {
+    text_writer w;
     {
         std::lock_guard lock(mutex_);
         w.family("omnihost_http_requests_total", "counter",
@@ -187,9 +187,9 @@ std::string HostMetrics::render(const ApiContext &context) const {
     }
 
     if (context.slot) {
-        const SlotSnapshot snap = context.slot->snapshot();
+        const slot_snapshot snap = context.slot->snapshot();
         w.family("omnihost_slot_state", "gauge", "The runtime slot's state: 1 for the current one, 0 otherwise.");
-        for (SlotState s : {SlotState::Idle, SlotState::Starting, SlotState::Ready, SlotState::Stopping, SlotState::Failed})
+        for (slot_state s : {slot_state::Idle, slot_state::Starting, slot_state::Ready, slot_state::Stopping, slot_state::Failed})
             w.sample("omnihost_slot_state", {{"state", slot_state_name(s)}}, snap.state == s ? 1 : 0);
         w.family("omnihost_slot_generation_running", "gauge", "1 while the slot runs a generation.");
         w.sample("omnihost_slot_generation_running", {}, snap.job ? 1 : 0);

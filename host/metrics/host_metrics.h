@@ -23,28 +23,28 @@
 
 namespace omnihost {
 
-struct ApiContext;
-class RuntimeSlot;
+struct api_context;
+class runtime_slot;
 namespace jobs {
-class JobService;
-class JobSubscription;
+class job_service;
+class job_subscription;
 } // namespace jobs
 
 namespace metrics {
 
-class HostMetrics {
+class host_metric_set {
 public:
     static constexpr size_t kMaxSeries = 512;
 
-    HostMetrics();
-    ~HostMetrics();
-    HostMetrics(const HostMetrics &) = delete;
-    HostMetrics &operator=(const HostMetrics &) = delete;
+    host_metric_set();
+    ~host_metric_set();
+    host_metric_set(const host_metric_set &) = delete;
+    host_metric_set &operator=(const host_metric_set &) = delete;
 
     // One finished HTTP exchange. `route` is a route template ("/v1/videos/{id}", "static").
     void observe_http(const std::string &route, const std::string &method, int status, double seconds);
 
-    // A progress event of the runtime slot (its ProgressSink). Generation jobs' step increments
+    // A progress event of the runtime slot (its progress_sink_fn). Generation jobs' step increments
     // become per-step samples; load jobs ("load-N") are skipped.
     void observe_progress(const std::string &job_id, int32_t step, int32_t total);
 
@@ -56,34 +56,34 @@ public:
 
     // Follows the job service's events: each finished job's run time (by task and final state)
     // and queue wait (by task). The subscription must be destroyed before `service`.
-    std::unique_ptr<jobs::JobSubscription> attach_jobs(jobs::JobService &service);
+    std::unique_ptr<jobs::job_subscription> attach_jobs(jobs::job_service &service);
 
     // Starts a thread that records each load's time (from the start request to ready) by waiting
     // on the slot's state changes. Call once; stop_watching() (or the destructor) ends it.
-    void watch_slot(const RuntimeSlot &slot);
+    void watch_slot(const runtime_slot &slot);
     void stop_watching();
 
     // The whole scrape answer.
-    std::string render(const ApiContext &context) const;
+    std::string render(const api_context &context) const;
 
 private:
-    void watch_loop(const RuntimeSlot *slot);
+    void watch_loop(const runtime_slot *slot);
 
     mutable std::mutex mutex_;
     // (route, method, status) -> count; (route, method) -> latency histogram
     std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
-    std::map<std::pair<std::string, std::string>, HistogramData> latency_;
-    HistogramData step_seconds_;
-    HistogramData load_seconds_;
+    std::map<std::pair<std::string, std::string>, histogram_data> latency_;
+    histogram_data step_seconds_;
+    histogram_data load_seconds_;
     double last_load_seconds_ = -1;
-    std::map<std::pair<std::string, std::string>, HistogramData> generation_seconds_; // (task, outcome)
-    std::map<std::pair<std::string, std::string>, HistogramData> job_seconds_;     // (task, state)
-    std::map<std::string, HistogramData> job_wait_seconds_;                       // task
-    struct StepMark {
+    std::map<std::pair<std::string, std::string>, histogram_data> generation_seconds_; // (task, outcome)
+    std::map<std::pair<std::string, std::string>, histogram_data> job_seconds_;     // (task, state)
+    std::map<std::string, histogram_data> job_wait_seconds_;                       // task
+    struct step_mark {
         int32_t step;
         std::chrono::steady_clock::time_point at;
     };
-    std::map<std::string, StepMark> steps_; // job id -> last step seen (bounded, never exported)
+    std::map<std::string, step_mark> steps_; // job id -> last step seen (bounded, never exported)
 
     std::atomic<bool> stop_{false};
     std::thread watcher_;

@@ -5,10 +5,10 @@
 
 namespace omnihost::metrics {
 
-void write_job_metrics(TextWriter &w, const ApiContext &context) {
+void write_job_metrics(text_writer &w, const api_context &context) {
     if (!context.jobs) return;
     // The store's counts: with PostgreSQL these are the shared queue's, every host's jobs.
-    const jobs::JobStats stats = context.jobs->stats();
+    const jobs::job_stats stats = context.jobs->stats();
     w.family("omnihost_jobs", "gauge", "Jobs in the job store by state (the history included).");
     const std::pair<const char *, int64_t> states[] = {{"queued", stats.queued},
                                                        {"running", stats.running},

@@ -5,10 +5,10 @@
 #include "metrics/prometheus_text.h"
 
 namespace omnihost {
-struct ApiContext;
+struct api_context;
 namespace metrics {
 
-void write_job_metrics(TextWriter &writer, const ApiContext &context);
+void write_job_metrics(text_writer &writer, const api_context &context);
 
 } // namespace metrics
 } // namespace omnihost

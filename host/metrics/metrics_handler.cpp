@@ -15,9 +15,9 @@
 namespace omnihost::metrics {
 namespace {
 
-class MeteredHandler : public Poco::Net::HTTPRequestHandler {
+class metered_handler : public Poco::Net::HTTPRequestHandler {
 public:
-    MeteredHandler(HostMetrics &metrics, Poco::Net::HTTPRequestHandler *inner, std::string route, std::string method)
+    metered_handler(host_metric_set &metrics, Poco::Net::HTTPRequestHandler *inner, std::string route, std::string method)
         : metrics_(metrics), inner_(inner), route_(std::move(route)), method_(std::move(method)),
           began_(std::chrono::steady_clock::now()) {}
 
@@ -37,7 +37,7 @@ private:
         metrics_.observe_http(route_, method_, static_cast<int>(response.getStatus()), seconds);
     }
 
-    HostMetrics &metrics_;
+    host_metric_set &metrics_;
     std::unique_ptr<Poco::Net::HTTPRequestHandler> inner_;
     std::string route_, method_;
     std::chrono::steady_clock::time_point began_;
@@ -45,7 +45,7 @@ private:
 
 } // namespace
 
-void handle_metrics(ApiContext &context, Poco::Net::HTTPServerRequest &request,
+void handle_metrics(api_context &context, Poco::Net::HTTPServerRequest &request,
                     Poco::Net::HTTPServerResponse &response) {
     if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {
         response.set("Allow", "GET, HEAD");
@@ -65,9 +65,9 @@ void handle_metrics(ApiContext &context, Poco::Net::HTTPServerRequest &request,
     else response.sendBuffer(text.data(), text.size());
 }
 
-Poco::Net::HTTPRequestHandler *metered(HostMetrics &metrics, Poco::Net::HTTPRequestHandler *inner,
+Poco::Net::HTTPRequestHandler *metered(host_metric_set &metrics, Poco::Net::HTTPRequestHandler *inner,
                                        std::string route, std::string method) {
-    return new MeteredHandler(metrics, inner, std::move(route), std::move(method));
+    return new metered_handler(metrics, inner, std::move(route), std::move(method));
 }
 
 } // namespace omnihost::metrics

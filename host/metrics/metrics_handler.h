@@ -13,20 +13,20 @@ class HTTPServerResponse;
 } // namespace Poco::Net
 
 namespace omnihost {
-struct ApiContext;
+struct api_context;
 
 namespace metrics {
 
-class HostMetrics;
+class host_metric_set;
 
 inline constexpr const char *kMetricsPath = "/metrics";
 
-void handle_metrics(ApiContext &context, Poco::Net::HTTPServerRequest &request,
+void handle_metrics(api_context &context, Poco::Net::HTTPServerRequest &request,
                     Poco::Net::HTTPServerResponse &response);
 
 // Takes ownership of `inner`; on return of its handleRequest, records `route` (a template),
 // the method and the status the response carries, and the time since this call.
-Poco::Net::HTTPRequestHandler *metered(HostMetrics &metrics, Poco::Net::HTTPRequestHandler *inner,
+Poco::Net::HTTPRequestHandler *metered(host_metric_set &metrics, Poco::Net::HTTPRequestHandler *inner,
                                        std::string route, std::string method);
 
 } // namespace metrics

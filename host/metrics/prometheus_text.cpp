@@ -40,10 +40,10 @@ std::string format_value(double value) {
     return buffer;
 }
 
-HistogramData::HistogramData(std::vector<double> bucket_bounds)
+histogram_data::histogram_data(std::vector<double> bucket_bounds)
     : bounds(std::move(bucket_bounds)), counts(bounds.size() + 1, 0) {}
 
-void HistogramData::observe(double value) {
+void histogram_data::observe(double value) {
     size_t i = 0;
     while (i < bounds.size() && value > bounds[i]) ++i;
     ++counts[i];
@@ -51,14 +51,14 @@ void HistogramData::observe(double value) {
     ++count;
 }
 
-void TextWriter::family(const std::string &name, const char *type, const std::string &help) {
+void text_writer::family(const std::string &name, const char *type, const std::string &help) {
     out_ += "# HELP " + name + " " + escape_help(help) + "\n";
     out_ += "# TYPE " + name + " " + type + "\n";
 }
 
 namespace {
 
-std::string label_text(const Labels &labels, const std::string &extra_key = "", const std::string &extra_value = "") {
+std::string label_text(const label_list &labels, const std::string &extra_key = "", const std::string &extra_value = "") {
     if (labels.empty() && extra_key.empty()) return "";
     std::string out = "{";
     bool first = true;
@@ -76,11 +76,11 @@ std::string label_text(const Labels &labels, const std::string &extra_key = "", 
 
 } // namespace
 
-void TextWriter::sample(const std::string &name, const Labels &labels, double value) {
+void text_writer::sample(const std::string &name, const label_list &labels, double value) {
     out_ += name + label_text(labels) + " " + format_value(value) + "\n";
 }
 
-void TextWriter::histogram(const std::string &name, const Labels &labels, const HistogramData &data) {
+void text_writer::histogram(const std::string &name, const label_list &labels, const histogram_data &data) {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < data.bounds.size(); ++i) {
         cumulative += data.counts[i];

@@ -10,7 +10,7 @@
 
 namespace omnihost::metrics {
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
+using label_list = std::vector<std::pair<std::string, std::string>>;
 
 // The Content-Type of a scrape answer.
 inline constexpr const char *kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -23,22 +23,22 @@ std::string escape_help(const std::string &text);
 std::string format_value(double value);
 
 // Fixed bucket bounds and their counts (not cumulative; the writer accumulates).
-struct HistogramData {
+struct histogram_data {
     std::vector<double> bounds;    // ascending upper bounds, +Inf implied
     std::vector<uint64_t> counts;  // bounds.size() + 1 (the last one is above every bound)
     double sum = 0;
     uint64_t count = 0;
 
-    explicit HistogramData(std::vector<double> bucket_bounds = {});
+    explicit histogram_data(std::vector<double> bucket_bounds = {});
     void observe(double value);
 };
 
-class TextWriter {
+class text_writer {
 public:
     // One HELP and one TYPE line per family, written before its first sample.
     void family(const std::string &name, const char *type, const std::string &help);
-    void sample(const std::string &name, const Labels &labels, double value);
-    void histogram(const std::string &name, const Labels &labels, const HistogramData &data);
+    void sample(const std::string &name, const label_list &labels, double value);
+    void histogram(const std::string &name, const label_list &labels, const histogram_data &data);
 
     const std::string &text() const { return out_; }
 

@@ -15,35 +15,35 @@
 namespace omnihost::openai {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using mono_clock = std::chrono::steady_clock;
 
 std::string next_id(const char *prefix) {
     static std::atomic<uint64_t> counter{0};
-    return std::string(prefix) + std::to_string(Clock::now().time_since_epoch().count() % 1000000000) + "-" +
+    return std::string(prefix) + std::to_string(mono_clock::now().time_since_epoch().count() % 1000000000) + "-" +
            std::to_string(++counter);
 }
 
-GenerationOutcome run_on_slot(ApiContext &context, Poco::Net::HTTPServerRequest &request, GenerateCall call) {
-    GenerationOutcome out;
+generation_outcome run_on_slot(api_context &context, Poco::Net::HTTPServerRequest &request, generate_call call) {
+    generation_outcome out;
     if (call.job_id.empty()) call.job_id = next_id("v1-");
     out.id = call.job_id;
     const std::string task = call.request.value("task", "");
-    std::future<GenerateReply> pending = context.slot->generate_async(std::move(call));
-    const GenerateReply reply = wait_cancelling_on_disconnect(request, *context.slot, pending, out.id);
+    std::future<generate_reply> pending = context.slot->generate_async(std::move(call));
+    const generate_reply reply = wait_cancelling_on_disconnect(request, *context.slot, pending, out.id);
     out.seconds = reply.seconds;
     if (reply.refusal.refused()) {
-        out.error = ApiError{http_status_for(reply.refusal.outcome), reply.refusal.error, ""};
+        out.error = api_error{http_status_for(reply.refusal.outcome), reply.refusal.error, ""};
         return out;
     }
     if (context.metrics)
         context.metrics->observe_generation(task, reply.cancelled ? "cancelled" : reply.status.ok() ? "succeeded" : "failed",
                                             reply.seconds);
     if (reply.cancelled) {
-        out.error = ApiError{409, "cancelled", ""};
+        out.error = api_error{409, "cancelled", ""};
         return out;
     }
     if (!reply.status.ok()) {
-        out.error = ApiError{http_status_for(reply.status.code), reply.status.message, ""};
+        out.error = api_error{http_status_for(reply.status.code), reply.status.message, ""};
         return out;
     }
     out.bytes = reply.result.data;
@@ -53,22 +53,22 @@ GenerationOutcome run_on_slot(ApiContext &context, Poco::Net::HTTPServerRequest 
     return out;
 }
 
-GenerationOutcome run_as_job(ApiContext &context, Poco::Net::HTTPServerRequest &request, GenerateCall call,
+generation_outcome run_as_job(api_context &context, Poco::Net::HTTPServerRequest &request, generate_call call,
                              const std::string &model) {
-    GenerationOutcome out;
-    jobs::JobSubmission submission;
+    generation_outcome out;
+    jobs::job_submission submission;
     submission.id = call.job_id;
     submission.task = call.request.value("task", "");
     submission.model = model;
     submission.request = std::move(call.request);
-    const jobs::SubmitResult submitted = context.jobs->submit(std::move(submission));
+    const jobs::submit_result submitted = context.jobs->submit(std::move(submission));
     if (submitted.http_status >= 400) {
-        out.error = ApiError{submitted.http_status, submitted.error, submitted.field};
+        out.error = api_error{submitted.http_status, submitted.error, submitted.field};
         return out;
     }
     out.id = submitted.id;
     const int fd = request_socket_fd(request);
-    std::optional<jobs::JobRecord> record;
+    std::optional<jobs::stored_job> record;
     bool cancelled = false;
     for (;;) {
         record = context.jobs->wait_finished(out.id, std::chrono::milliseconds(100));
@@ -79,29 +79,29 @@ GenerationOutcome run_as_job(ApiContext &context, Poco::Net::HTTPServerRequest &
         }
     }
     if (!record) {
-        out.error = ApiError{409, "the job was removed before it finished", ""};
+        out.error = api_error{409, "the job was removed before it finished", ""};
         return out;
     }
     if (record->started_ms > 0 && record->finished_ms >= record->started_ms)
         out.seconds = static_cast<double>(record->finished_ms - record->started_ms) / 1000.0;
-    if (record->state == jobs::JobState::Cancelled) {
-        out.error = ApiError{409, "cancelled", ""};
+    if (record->state == jobs::job_phase::Cancelled) {
+        out.error = api_error{409, "cancelled", ""};
         return out;
     }
-    if (record->state == jobs::JobState::Failed) {
-        out.error = ApiError{500, record->error.empty() ? "generation failed" : record->error, ""};
+    if (record->state == jobs::job_phase::Failed) {
+        out.error = api_error{500, record->error.empty() ? "generation failed" : record->error, ""};
         return out;
     }
     const auto output = context.jobs->output(out.id);
     if (!output || output->path.empty()) {
-        out.error = ApiError{500, "the job finished without an output file", ""};
+        out.error = api_error{500, "the job finished without an output file", ""};
         return out;
     }
     std::ifstream in(output->path, std::ios::binary);
     std::ostringstream bytes;
     bytes << in.rdbuf();
     if (!in.good() && !in.eof()) {
-        out.error = ApiError{500, "cannot read the job's output file", ""};
+        out.error = api_error{500, "cannot read the job's output file", ""};
         return out;
     }
     out.bytes = bytes.str();
@@ -112,10 +112,10 @@ GenerationOutcome run_as_job(ApiContext &context, Poco::Net::HTTPServerRequest &
 
 } // namespace
 
-GenerationOutcome run_generation(ApiContext &context, Poco::Net::HTTPServerRequest &request, GenerateCall call,
+generation_outcome run_generation(api_context &context, Poco::Net::HTTPServerRequest &request, generate_call call,
                                  const std::string &model) {
     // Chat streams through the slot's emit callback, which a queued job does not carry.
-    if (context.jobs && call.task != Task::Chat) return run_as_job(context, request, std::move(call), model);
+    if (context.jobs && call.task != task_kind::Chat) return run_as_job(context, request, std::move(call), model);
     return run_on_slot(context, request, std::move(call));
 }
 

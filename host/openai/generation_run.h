@@ -17,8 +17,8 @@ class HTTPServerRequest;
 
 namespace omnihost::openai {
 
-struct GenerationOutcome {
-    std::optional<ApiError> error;  // set when refused or failed
+struct generation_outcome {
+    std::optional<api_error> error;  // set when refused or failed
     std::string id;                 // the job id
     std::string bytes;
     std::string mime_type;
@@ -26,7 +26,7 @@ struct GenerationOutcome {
     double seconds = 0;             // generation time
 };
 
-GenerationOutcome run_generation(ApiContext &context, Poco::Net::HTTPServerRequest &request, GenerateCall call,
+generation_outcome run_generation(api_context &context, Poco::Net::HTTPServerRequest &request, generate_call call,
                                  const std::string &model);
 
 } // namespace omnihost::openai

@@ -52,15 +52,15 @@ json delta_of(const json &event) {
     return nullptr;
 }
 
-void diffusion_chat(ApiContext &context, Request &request, Response &response, const json &in, const StartPlan &plan) {
+void diffusion_chat(api_context &context, server_request &request, server_response &response, const json &in, const start_plan &plan) {
     if (in.contains("stream") && in["stream"] == true)
         return send_openai_error(response, 400, "stream: image generation through chat does not stream", "stream");
     json body;
     if (auto error = map_diffusion_chat_request(in, body)) return send_openai_error(response, *error);
-    ApiError failure;
-    auto call = validate_generate_request(context, std::move(body), Task::Image, failure);
+    api_error failure;
+    auto call = validate_generate_request(context, std::move(body), task_kind::Image, failure);
     if (!call) return send_openai_error(response, in_client_terms(in, failure));
-    GenerationOutcome outcome = run_generation(context, request, std::move(*call), plan.model);
+    generation_outcome outcome = run_generation(context, request, std::move(*call), plan.model);
     if (outcome.error) return send_openai_error(response, *outcome.error);
     const std::string url = "data:" + (outcome.mime_type.empty() ? std::string("image/png") : outcome.mime_type) +
                             ";base64," + base64_encode(outcome.bytes);
@@ -77,14 +77,14 @@ void diffusion_chat(ApiContext &context, Request &request, Response &response, c
 
 } // namespace
 
-void handle_chat_completions(ApiContext &context, Request &request, Response &response) {
+void handle_chat_completions(api_context &context, server_request &request, server_response &response) {
     auto in = read_request_object(context, request, response, false);
     if (!in) return;
-    const SlotSnapshot snap = context.slot->snapshot();
-    const StartPlan *plan = snap.plan ? &*snap.plan : nullptr;
+    const slot_snapshot snap = context.slot->snapshot();
+    const start_plan *plan = snap.plan ? &*snap.plan : nullptr;
     if (auto error = check_model_field(*in, plan)) return send_openai_error(response, *error);
-    if (plan && snap.state == SlotState::Ready && plan->model_type == "image") return diffusion_chat(context, request, response, *in, *plan);
-    if (plan && snap.state == SlotState::Ready && plan->model_type != "omni") {
+    if (plan && snap.state == slot_state::Ready && plan->model_type == "image") return diffusion_chat(context, request, response, *in, *plan);
+    if (plan && snap.state == slot_state::Ready && plan->model_type != "omni") {
         const std::string route = plan->model_type == "video" ? "/v1/videos"
                                   : plan->model_type == "tts" ? "/v1/audio/speech"
                                                               : "/v1/audio/generate";
@@ -94,8 +94,8 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
     const bool stream = in->contains("stream") && (*in)["stream"] == true;
     json body;
     if (auto error = map_chat_request(*in, body)) return send_openai_error(response, *error);
-    ApiError failure;
-    auto call = validate_generate_request(context, std::move(body), Task::Chat, failure);
+    api_error failure;
+    auto call = validate_generate_request(context, std::move(body), task_kind::Chat, failure);
     if (!call) return send_openai_error(response, failure);
     const std::string model = plan ? plan->model : "";
     const std::string id = completion_id();
@@ -103,12 +103,12 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
 
     // Events emitted by the plugin (on the worker) are queued and written by this HTTP thread, so
     // a slow client never stalls the generation.
-    struct Events {
+    struct event_queue {
         std::mutex mutex;
         std::condition_variable cv;
         std::deque<std::string> queue;
     };
-    auto events = std::make_shared<Events>();
+    auto events = std::make_shared<event_queue>();
     call->emit = [events](const std::string &event_json) {
         {
             std::lock_guard lock(events->mutex);
@@ -120,10 +120,10 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
     const std::string job_id = call->job_id;
     // Not a stored job (its events go to this connection), but it waits its turn in the job
     // queue's FIFO instead of being refused while a job or another chat holds the slot.
-    std::unique_ptr<jobs::SlotTurn> turn;
+    std::unique_ptr<jobs::slot_turn> turn;
     if (context.jobs) {
         const int fd = request_socket_fd(request);
-        jobs::TurnResult waited =
+        jobs::turn_result waited =
             context.jobs->wait_turn("chat " + job_id, [fd] { return fd >= 0 && client_has_gone(fd); });
         if (!waited.turn) {
             if (waited.http_status == 429) response.set("Retry-After", std::to_string(std::max(1, waited.retry_after_s)));
@@ -131,9 +131,9 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
         }
         turn = std::move(waited.turn);
     }
-    std::future<GenerateReply> pending = context.slot->generate_async(std::move(*call));
+    std::future<generate_reply> pending = context.slot->generate_async(std::move(*call));
     if (pending.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-        GenerateReply refused = pending.get();
+        generate_reply refused = pending.get();
         if (refused.refusal.refused())
             return send_openai_error(response, http_status_for(refused.refusal.outcome), refused.refusal.error);
         // Finished at once: answered below from the same reply.
@@ -172,7 +172,7 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
             out->flush();
         }
     };
-    DisconnectWatch client(request, *context.slot, job_id); // a hang-up cancels the rest
+    disconnect_watch client(request, *context.slot, job_id); // a hang-up cancels the rest
     // `timeout`, not `!= ready`: a reply that came at once sits in a deferred future, whose
     // wait_for answers `deferred` forever.
     while (pending.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout) {
@@ -182,7 +182,7 @@ void handle_chat_completions(ApiContext &context, Request &request, Response &re
         for (const auto &raw : take()) deliver(raw);
         client.check();
     }
-    const GenerateReply reply = pending.get();
+    const generate_reply reply = pending.get();
     turn.reset(); // the slot is free: the queue goes on while this answer is written
     for (const auto &raw : take()) deliver(raw);
     if (context.metrics)

@@ -28,14 +28,14 @@ bool plugin_says_ready(const std::string &health_json) {
 }
 
 // Maps, validates and runs one generation; sends the error and returns nullopt on a refusal.
-using Mapper = std::optional<ApiError> (*)(const json &in, const StartPlan *plan, json &out);
+using mapper = std::optional<api_error> (*)(const json &in, const start_plan *plan, json &out);
 
-std::optional<GenerationOutcome> generate(ApiContext &context, Request &request, Response &response, Task task,
-                                          bool allow_form, Mapper map) {
+std::optional<generation_outcome> generate(api_context &context, server_request &request, server_response &response, task_kind task,
+                                          bool allow_form, mapper map) {
     auto in = read_request_object(context, request, response, allow_form);
     if (!in) return std::nullopt;
-    const SlotSnapshot snap = context.slot->snapshot();
-    const StartPlan *plan = snap.plan ? &*snap.plan : nullptr;
+    const slot_snapshot snap = context.slot->snapshot();
+    const start_plan *plan = snap.plan ? &*snap.plan : nullptr;
     if (auto error = check_model_field(*in, plan)) {
         send_openai_error(response, *error);
         return std::nullopt;
@@ -45,13 +45,13 @@ std::optional<GenerationOutcome> generate(ApiContext &context, Request &request,
         send_openai_error(response, *error);
         return std::nullopt;
     }
-    ApiError failure;
+    api_error failure;
     auto call = validate_generate_request(context, std::move(body), task, failure);
     if (!call) {
         send_openai_error(response, in_client_terms(*in, failure));
         return std::nullopt;
     }
-    GenerationOutcome outcome = run_generation(context, request, std::move(*call), plan ? plan->model : "");
+    generation_outcome outcome = run_generation(context, request, std::move(*call), plan ? plan->model : "");
     if (outcome.error) {
         send_openai_error(response, *outcome.error);
         return std::nullopt;
@@ -59,7 +59,7 @@ std::optional<GenerationOutcome> generate(ApiContext &context, Request &request,
     return outcome;
 }
 
-void send_bytes(Response &response, const GenerationOutcome &outcome, const std::string &fallback_mime,
+void send_bytes(server_response &response, const generation_outcome &outcome, const std::string &fallback_mime,
                 const std::string &model) {
     response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
     response.setContentType(outcome.mime_type.empty() ? fallback_mime : outcome.mime_type);
@@ -71,20 +71,20 @@ void send_bytes(Response &response, const GenerationOutcome &outcome, const std:
     response.sendBuffer(outcome.bytes.data(), outcome.bytes.size());
 }
 
-std::string loaded_model(ApiContext &context) {
-    const SlotSnapshot snap = context.slot->snapshot();
+std::string loaded_model(api_context &context) {
+    const slot_snapshot snap = context.slot->snapshot();
     return snap.plan ? snap.plan->model : "";
 }
 
-std::optional<ApiError> image_mapper(const json &in, const StartPlan *, json &out) { return map_image_request(in, out); }
-std::optional<ApiError> speech_mapper(const json &in, const StartPlan *, json &out) { return map_speech_request(in, out); }
+std::optional<api_error> image_mapper(const json &in, const start_plan *, json &out) { return map_image_request(in, out); }
+std::optional<api_error> speech_mapper(const json &in, const start_plan *, json &out) { return map_speech_request(in, out); }
 
 } // namespace
 
-void handle_health(ApiContext &context, Request &, Response &response) {
+void handle_health(api_context &context, server_request &, server_response &response) {
     // The upstream's readiness probe: 200 once the engine can serve, 503 before.
-    const SlotSnapshot snap = context.slot->snapshot();
-    if (snap.state == SlotState::Ready && plugin_says_ready(snap.health_json)) {
+    const slot_snapshot snap = context.slot->snapshot();
+    if (snap.state == slot_state::Ready && plugin_says_ready(snap.health_json)) {
         send_json(response, 200, json::object());
         return;
     }
@@ -93,10 +93,10 @@ void handle_health(ApiContext &context, Request &, Response &response) {
     send_openai_error(response, 503, message);
 }
 
-void handle_models(ApiContext &context, Request &, Response &response) {
-    const SlotSnapshot snap = context.slot->snapshot();
+void handle_models(api_context &context, server_request &, server_response &response) {
+    const slot_snapshot snap = context.slot->snapshot();
     json data = json::array();
-    if (snap.state == SlotState::Ready && snap.plan) {
+    if (snap.state == slot_state::Ready && snap.plan) {
         const auto created = unix_now() - std::chrono::duration_cast<std::chrono::seconds>(
                                               std::chrono::steady_clock::now() - snap.started_at).count();
         data.push_back({{"id", snap.plan->model},
@@ -112,26 +112,26 @@ void handle_models(ApiContext &context, Request &, Response &response) {
     send_json(response, 200, {{"object", "list"}, {"data", data}});
 }
 
-void handle_images(ApiContext &context, Request &request, Response &response) {
-    auto outcome = generate(context, request, response, Task::Image, false, image_mapper);
+void handle_images(api_context &context, server_request &request, server_response &response) {
+    auto outcome = generate(context, request, response, task_kind::Image, false, image_mapper);
     if (!outcome) return;
     send_json(response, 200,
               {{"created", unix_now()},
                {"data", json::array({{{"b64_json", base64_encode(outcome->bytes)}, {"url", nullptr}, {"revised_prompt", nullptr}}})}});
 }
 
-void handle_speech(ApiContext &context, Request &request, Response &response) {
-    auto outcome = generate(context, request, response, Task::Tts, false, speech_mapper);
+void handle_speech(api_context &context, server_request &request, server_response &response) {
+    auto outcome = generate(context, request, response, task_kind::Tts, false, speech_mapper);
     if (outcome) send_bytes(response, *outcome, "audio/wav", loaded_model(context));
 }
 
-void handle_audio_generate(ApiContext &context, Request &request, Response &response) {
-    auto outcome = generate(context, request, response, Task::Audio, false, map_audio_request);
+void handle_audio_generate(api_context &context, server_request &request, server_response &response) {
+    auto outcome = generate(context, request, response, task_kind::Audio, false, map_audio_request);
     if (outcome) send_bytes(response, *outcome, "audio/wav", loaded_model(context));
 }
 
-void handle_videos_sync(ApiContext &context, Request &request, Response &response) {
-    auto outcome = generate(context, request, response, Task::Video, true, map_video_request);
+void handle_videos_sync(api_context &context, server_request &request, server_response &response) {
+    auto outcome = generate(context, request, response, task_kind::Video, true, map_video_request);
     if (outcome) send_bytes(response, *outcome, "video/mp4", loaded_model(context));
 }
 

@@ -25,18 +25,18 @@ namespace {
 
 using nlohmann::json;
 
-std::string path_of(const Request &request) {
+std::string path_of(const server_request &request) {
     const std::string &uri = request.getURI();
     return uri.substr(0, uri.find_first_of("?#"));
 }
 
-bool have_jobs(ApiContext &context, Response &response) {
+bool have_jobs(api_context &context, server_response &response) {
     if (context.jobs) return true;
     send_openai_error(response, 503, "this host runs without a job queue; use POST /v1/videos/sync");
     return false;
 }
 
-using QueryParameters = std::vector<std::pair<std::string, std::string>>;
+using query_parameters = std::vector<std::pair<std::string, std::string>>;
 
 // How long DELETE of an unfinished video waits for its cancel to settle before it answers that
 // the video is not deleted yet; the upstream bounds its engine abort the same way (2 s default).
@@ -44,7 +44,7 @@ constexpr std::chrono::milliseconds kCancelSettle{2000};
 
 // The %-decoded query parameters. A malformed %-escape is the client's error: 400 naming the
 // parameter it is in (Poco::URI's parser only throws "Bad URI syntax", which surfaced as a 500).
-std::optional<ApiError> read_query(const Request &request, QueryParameters &out) {
+std::optional<api_error> read_query(const server_request &request, query_parameters &out) {
     const std::string &uri = request.getURI();
     const auto mark = uri.find('?');
     if (mark == std::string::npos) return std::nullopt;
@@ -60,12 +60,12 @@ std::optional<ApiError> read_query(const Request &request, QueryParameters &out)
         try {
             Poco::URI::decode(piece.substr(0, equals), key, true);
         } catch (const Poco::SyntaxException &) {
-            return ApiError{400, "query: malformed %-escape in a parameter name", "query"};
+            return api_error{400, "query: malformed %-escape in a parameter name", "query"};
         }
         try {
             if (equals != std::string::npos) Poco::URI::decode(piece.substr(equals + 1), value, true);
         } catch (const Poco::SyntaxException &) {
-            return ApiError{400, key + ": malformed %-escape in its value", key};
+            return api_error{400, key + ": malformed %-escape in its value", key};
         }
         out.emplace_back(std::move(key), std::move(value));
     }
@@ -75,25 +75,25 @@ std::optional<ApiError> read_query(const Request &request, QueryParameters &out)
 json seconds_or_null(int64_t ms) { return ms > 0 ? json(ms / 1000) : json(nullptr); }
 
 // A job record as the upstream's VideoResponse.
-json video_json(const jobs::JobRecord &job) {
+json video_json(const jobs::stored_job &job) {
     std::string status = "queued";
     json error = nullptr;
     switch (job.state) {
-    case jobs::JobState::Queued: status = "queued"; break;
-    case jobs::JobState::Running: status = "in_progress"; break;
-    case jobs::JobState::Succeeded: status = "completed"; break;
-    case jobs::JobState::Failed:
+    case jobs::job_phase::Queued: status = "queued"; break;
+    case jobs::job_phase::Running: status = "in_progress"; break;
+    case jobs::job_phase::Succeeded: status = "completed"; break;
+    case jobs::job_phase::Failed:
         status = "failed";
         error = {{"code", "generation_failed"}, {"message", job.error}};
         break;
-    case jobs::JobState::Cancelled:
+    case jobs::job_phase::Cancelled:
         status = "failed";
         error = {{"code", "cancelled"}, {"message", job.error.empty() ? "cancelled" : job.error}};
         break;
     }
     int progress = 0;
-    if (job.state == jobs::JobState::Succeeded) progress = 100;
-    else if (job.state == jobs::JobState::Running && job.progress.total > 0)
+    if (job.state == jobs::job_phase::Succeeded) progress = 100;
+    else if (job.state == jobs::job_phase::Running && job.progress.total > 0)
         progress = static_cast<int>(100.0 * job.progress.step / job.progress.total);
     const json &request = job.request;
     json size = nullptr;
@@ -127,23 +127,23 @@ json video_json(const jobs::JobRecord &job) {
 
 } // namespace
 
-void handle_videos_create(ApiContext &context, Request &request, Response &response) {
+void handle_videos_create(api_context &context, server_request &request, server_response &response) {
     auto in = read_request_object(context, request, response, true);
     if (!in || !have_jobs(context, response)) return;
-    const SlotSnapshot snap = context.slot->snapshot();
-    const StartPlan *plan = snap.plan ? &*snap.plan : nullptr;
+    const slot_snapshot snap = context.slot->snapshot();
+    const start_plan *plan = snap.plan ? &*snap.plan : nullptr;
     if (auto error = check_model_field(*in, plan)) return send_openai_error(response, *error);
     json body;
     if (auto error = map_video_request(*in, plan, body)) return send_openai_error(response, *error);
-    ApiError failure;
-    auto call = validate_generate_request(context, std::move(body), Task::Video, failure);
+    api_error failure;
+    auto call = validate_generate_request(context, std::move(body), task_kind::Video, failure);
     if (!call) return send_openai_error(response, in_client_terms(*in, failure));
-    jobs::JobSubmission submission;
+    jobs::job_submission submission;
     submission.id = call->job_id;
     submission.task = "video";
     submission.model = plan ? plan->model : "";
     submission.request = std::move(call->request);
-    const jobs::SubmitResult submitted = context.jobs->submit(std::move(submission));
+    const jobs::submit_result submitted = context.jobs->submit(std::move(submission));
     if (submitted.http_status >= 400) {
         if (submitted.http_status == 429 && submitted.retry_after_s > 0)
             response.set("Retry-After", std::to_string(submitted.retry_after_s));
@@ -157,11 +157,11 @@ void handle_videos_create(ApiContext &context, Request &request, Response &respo
 // GET /v1/videos: ?limit=1..500, ?order=desc (newest first, the default) or asc, ?after=<id of
 // the last video of the previous page>. Every page is one keyset query of the store (the cursor
 // id's place found through its index), however long the history.
-void handle_videos_list(ApiContext &context, Request &request, Response &response) {
+void handle_videos_list(api_context &context, server_request &request, server_response &response) {
     if (!have_jobs(context, response)) return;
-    QueryParameters parameters;
+    query_parameters parameters;
     if (auto error = read_query(request, parameters)) return send_openai_error(response, *error);
-    int limit = jobs::JobQuery{}.limit;
+    int limit = jobs::job_query{}.limit;
     bool ascending = false;
     std::string after;
     for (const auto &[key, value] : parameters) {
@@ -183,16 +183,16 @@ void handle_videos_list(ApiContext &context, Request &request, Response &respons
             return send_openai_error(response, 400, key + ": unknown query parameter (limit, order, after)", key);
         }
     }
-    jobs::JobQuery query;
+    jobs::job_query query;
     query.task = "video";
     query.with_request = true;
     query.with_total = false;
     query.limit = limit;
     query.ascending = ascending;
     query.after_id = after;
-    jobs::JobPage page = context.jobs->list(query);
+    jobs::job_page page = context.jobs->list(query);
     if (page.after_unknown) return send_openai_error(response, 400, "after: no video with that id", "after");
-    const std::vector<jobs::JobRecord> &items = page.items;
+    const std::vector<jobs::stored_job> &items = page.items;
     const bool has_more = page.has_more;
     json data = json::array();
     for (const auto &job : items) data.push_back(video_json(job));
@@ -204,7 +204,7 @@ void handle_videos_list(ApiContext &context, Request &request, Response &respons
                {"has_more", has_more}});
 }
 
-void handle_video_retrieve(ApiContext &context, Request &request, Response &response) {
+void handle_video_retrieve(api_context &context, server_request &request, server_response &response) {
     if (!have_jobs(context, response)) return;
     const auto record = context.jobs->get(video_id_of(path_of(request)));
     if (!record || record->task != "video") return send_openai_error(response, 404, "no video with that id");
@@ -215,13 +215,13 @@ void handle_video_retrieve(ApiContext &context, Request &request, Response &resp
 // the cancel settled (within kCancelSettle, like the upstream's bounded abort), so "deleted":true
 // always means the record is gone. A running job that does not stop in time is answered 202 with
 // "deleted":false and its status; it ends as failed (code cancelled), and a DELETE then removes it.
-void handle_video_delete(ApiContext &context, Request &request, Response &response) {
+void handle_video_delete(api_context &context, server_request &request, server_response &response) {
     if (!have_jobs(context, response)) return;
     const std::string id = video_id_of(path_of(request));
     const auto record = context.jobs->get(id);
     if (!record || record->task != "video") return send_openai_error(response, 404, "no video with that id");
-    const jobs::DeleteResult deleted = jobs::cancel_then_remove(*context.jobs, id, kCancelSettle);
-    if (deleted.removed == jobs::RemoveOutcome::NotFinished) {
+    const jobs::delete_result deleted = jobs::cancel_then_remove(*context.jobs, id, kCancelSettle);
+    if (deleted.removed == jobs::remove_outcome::NotFinished) {
         json answer = {{"id", id}, {"deleted", false}, {"object", "video.deleted"}};
         answer["status"] = deleted.job ? video_json(*deleted.job)["status"] : json("in_progress");
         answer["message"] = "cancel requested; the video is not stopped yet (DELETE again once it failed as cancelled)";
@@ -233,9 +233,9 @@ void handle_video_delete(ApiContext &context, Request &request, Response &respon
 
 // Only the "video" variant exists here (the upstream's thumbnail and spritesheet are not made);
 // it is the job's output file with its own MIME type.
-void handle_video_content(ApiContext &context, Request &request, Response &response) {
+void handle_video_content(api_context &context, server_request &request, server_response &response) {
     if (!have_jobs(context, response)) return;
-    QueryParameters parameters;
+    query_parameters parameters;
     if (auto error = read_query(request, parameters)) return send_openai_error(response, *error);
     for (const auto &[key, value] : parameters) {
         if (key != "variant")
@@ -247,7 +247,7 @@ void handle_video_content(ApiContext &context, Request &request, Response &respo
     const std::string id = video_id_of(path_of(request));
     const auto record = context.jobs->get(id);
     if (!record || record->task != "video") return send_openai_error(response, 404, "no video with that id");
-    if (record->state != jobs::JobState::Succeeded)
+    if (record->state != jobs::job_phase::Succeeded)
         return send_openai_error(response, 409, std::string("the video is not completed (status: ") +
                                                     jobs::job_state_name(record->state) + ")");
     const auto output = context.jobs->output(id);

@@ -18,7 +18,7 @@ const char *error_type_for(int status);
 
 void send_openai_error(Poco::Net::HTTPServerResponse &response, int status, const std::string &message,
                        const std::string &param = "");
-inline void send_openai_error(Poco::Net::HTTPServerResponse &response, const ApiError &error) {
+inline void send_openai_error(Poco::Net::HTTPServerResponse &response, const api_error &error) {
     send_openai_error(response, error.status, error.message, error.field);
 }
 

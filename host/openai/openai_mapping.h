@@ -15,41 +15,41 @@
 #include "api/request_schemas.h"
 
 namespace omnihost {
-struct StartPlan;
+struct start_plan;
 
 namespace openai {
 
 // True when the schema that will validate `task` for `plan` has `field` (the host's own fields
 // or the manifest's "*" / <task> parameters).
-bool plan_accepts(const StartPlan &plan, Task task, const std::string &field);
+bool plan_accepts(const start_plan &plan, task_kind task, const std::string &field);
 
 // The field of the client's request that became `field` of the generate body ("input" for
 // "text", "size" for "width", ...), so a refusal names what the client sent.
 std::string client_field(const nlohmann::json &in, const std::string &field);
 // The same refusal with its field (and the message's leading field name) in the client's terms.
-ApiError in_client_terms(const nlohmann::json &in, ApiError error);
+api_error in_client_terms(const nlohmann::json &in, api_error error);
 
 // "model" in a request must name the loaded model (its id or its recipe); absent is fine.
 // 404 naming "model" otherwise, like the upstream.
-std::optional<ApiError> check_model_field(const nlohmann::json &in, const StartPlan *plan);
+std::optional<api_error> check_model_field(const nlohmann::json &in, const start_plan *plan);
 
 // A multipart form value as JSON: numbers and booleans for fields that are not free text.
 nlohmann::json form_value(const std::string &name, const std::string &text);
 
 // POST /v1/videos and /v1/videos/sync -> task video.
-std::optional<ApiError> map_video_request(const nlohmann::json &in, const StartPlan *plan, nlohmann::json &out);
+std::optional<api_error> map_video_request(const nlohmann::json &in, const start_plan *plan, nlohmann::json &out);
 // POST /v1/images/generations -> task image.
-std::optional<ApiError> map_image_request(const nlohmann::json &in, nlohmann::json &out);
+std::optional<api_error> map_image_request(const nlohmann::json &in, nlohmann::json &out);
 // POST /v1/audio/speech -> task tts.
-std::optional<ApiError> map_speech_request(const nlohmann::json &in, nlohmann::json &out);
+std::optional<api_error> map_speech_request(const nlohmann::json &in, nlohmann::json &out);
 // POST /v1/audio/generate -> task audio.
-std::optional<ApiError> map_audio_request(const nlohmann::json &in, const StartPlan *plan, nlohmann::json &out);
+std::optional<api_error> map_audio_request(const nlohmann::json &in, const start_plan *plan, nlohmann::json &out);
 // POST /v1/chat/completions against a chat model -> task chat.
-std::optional<ApiError> map_chat_request(const nlohmann::json &in, nlohmann::json &out);
+std::optional<api_error> map_chat_request(const nlohmann::json &in, nlohmann::json &out);
 // POST /v1/chat/completions against an image model (the upstream's diffusion chat): the user
 // messages' text is the prompt, a data: image_url the input image, "extra_body" (or the top
 // level) the generation parameters -> task image.
-std::optional<ApiError> map_diffusion_chat_request(const nlohmann::json &in, nlohmann::json &out);
+std::optional<api_error> map_diffusion_chat_request(const nlohmann::json &in, nlohmann::json &out);
 
 } // namespace openai
 } // namespace omnihost

@@ -23,16 +23,16 @@
 namespace omnihost::openai {
 namespace {
 
-using HandlerFn = void (*)(ApiContext &, Request &, Response &);
+using handler_fn = void (*)(api_context &, server_request &, server_response &);
 
-struct Route {
+struct route_entry {
     const char *path;   // template
     const char *method;
-    HandlerFn handler;
+    handler_fn handler;
     bool form = false;  // multipart/form-data accepted besides JSON
 };
 
-const Route kRoutes[] = {
+const route_entry kRoutes[] = {
     {"/health", "GET", handle_health},
     {"/v1/models", "GET", handle_models},
     {"/v1/videos", "POST", handle_videos_create, true},
@@ -50,15 +50,15 @@ const Route kRoutes[] = {
 constexpr const char *kVideosPrefix = "/v1/videos/";
 
 // The OpenAI-style handlers (route_handlers.h) write errors in OpenAI's {"error":{...}} shape.
-void write_openai_error(Response &response, const ApiError &error) { send_openai_error(response, error); }
+void write_openai_error(server_response &response, const api_error &error) { send_openai_error(response, error); }
 
-Poco::Net::HTTPRequestHandler *error_handler(ApiError error, std::string allow = "") {
-    return new FixedErrorHandler(write_openai_error, std::move(error), std::move(allow));
+Poco::Net::HTTPRequestHandler *error_handler(api_error error, std::string allow = "") {
+    return new fixed_error_handler(write_openai_error, std::move(error), std::move(allow));
 }
 
 // Keeps the one file part a route takes (input_reference: the first frame of a video, as a data
 // URL for the host's image checks); any other file part is discarded and named in the refusal.
-class FileParts : public Poco::Net::PartHandler {
+class file_parts : public Poco::Net::PartHandler {
 public:
     void handlePart(const Poco::Net::MessageHeader &header, std::istream &stream) override {
         std::string disposition;
@@ -79,7 +79,7 @@ public:
     std::string refused;
 };
 
-bool is_form(const Request &request) {
+bool is_form(const server_request &request) {
     const std::string type = request.getContentType();
     return type.rfind("multipart/form-data", 0) == 0;
 }
@@ -109,7 +109,7 @@ std::string route_template(const std::string &path) {
     return "/v1/unmatched";
 }
 
-std::optional<nlohmann::json> read_request_object(ApiContext &context, Request &request, Response &response,
+std::optional<nlohmann::json> read_request_object(api_context &context, server_request &request, server_response &response,
                                                   bool allow_form) {
     if (!(allow_form && is_form(request))) {
         nlohmann::json body;
@@ -126,7 +126,7 @@ std::optional<nlohmann::json> read_request_object(ApiContext &context, Request &
     }
     Poco::Net::HTMLForm form;
     form.setFieldLimit(200);
-    FileParts files;
+    file_parts files;
     try {
         std::istringstream in(raw);
         form.load(request, in, files);
@@ -143,7 +143,7 @@ std::optional<nlohmann::json> read_request_object(ApiContext &context, Request &
     return body;
 }
 
-Poco::Net::HTTPRequestHandler *make_handler(ApiContext &context, const Poco::Net::HTTPServerRequest &request,
+Poco::Net::HTTPRequestHandler *make_handler(api_context &context, const Poco::Net::HTTPServerRequest &request,
                                             const std::string &path) {
     if (!request_is_authorized(request, context.options.token, false))
         return error_handler({401, "Authorization: a valid bearer token is required", "Authorization"});
@@ -160,7 +160,7 @@ Poco::Net::HTTPRequestHandler *make_handler(ApiContext &context, const Poco::Net
                     if (auto refusal = check_json_content_type(request)) return error_handler(*refusal);
                 }
             }
-            return new RouteHandler(write_openai_error, context, route.handler, route.path);
+            return new route_handler(write_openai_error, context, route.handler, route.path);
         }
         if (!allow.empty()) allow += ", ";
         allow += route.method;

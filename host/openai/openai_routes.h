@@ -27,7 +27,7 @@ bool is_openai_path(const std::string &path);
 // for paths no route serves.
 std::string route_template(const std::string &path);
 
-Poco::Net::HTTPRequestHandler *make_handler(ApiContext &context, const Poco::Net::HTTPServerRequest &request,
+Poco::Net::HTTPRequestHandler *make_handler(api_context &context, const Poco::Net::HTTPServerRequest &request,
                                             const std::string &path);
 
 } // namespace omnihost::openai

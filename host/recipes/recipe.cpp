@@ -16,61 +16,61 @@ std::string check_recipe_id(const std::string &value) {
     return "";
 }
 
-FieldSpec nullable_of(FieldKind kind) {
-    FieldSpec spec;
+field_spec nullable_of(field_kind kind) {
+    field_spec spec;
     spec.kind = kind;
     spec.nullable = true;
     return spec;
 }
 
 // Fields allowed in a recipe's "hints" (presentation for the UI, not parameters).
-const Schema &recipe_hints_schema() {
-    static const Schema schema = [] {
+const field_schema &recipe_hints_schema() {
+    static const field_schema schema = [] {
         auto text = [](double max_bytes) {
-            FieldSpec spec = nullable_of(FieldKind::String);
+            field_spec spec = nullable_of(field_kind::String);
             spec.max = max_bytes;
             return spec;
         };
-        FieldSpec size_multiple = nullable_of(FieldKind::Integer);
+        field_spec size_multiple = nullable_of(field_kind::Integer);
         size_multiple.min = 1;
         size_multiple.max = 256;
-        return Schema{{"container_limitation", text(256)},
-                      {"requires_hf_token", nullable_of(FieldKind::Boolean)},
+        return field_schema{{"container_limitation", text(256)},
+                      {"requires_hf_token", nullable_of(field_kind::Boolean)},
                       {"vram", text(64)},
                       {"note", text(2000)},
-                      {"supports_image_edit", nullable_of(FieldKind::Boolean)},
+                      {"supports_image_edit", nullable_of(field_kind::Boolean)},
                       // Heights and widths this model accepts are multiples of it (the UI offers only those).
                       {"size_multiple", size_multiple}};
     }();
     return schema;
 }
 
-const Schema &top_level_schema() {
-    static const Schema schema = [] {
-        FieldSpec id;
-        id.kind = FieldKind::String;
+const field_schema &top_level_schema() {
+    static const field_schema schema = [] {
+        field_spec id;
+        id.kind = field_kind::String;
         id.required = true;
         id.check = check_recipe_id;
-        FieldSpec required_text;
-        required_text.kind = FieldKind::String;
+        field_spec required_text;
+        required_text.kind = field_kind::String;
         required_text.required = true;
         required_text.non_blank = true;
         required_text.max = 1024;
-        FieldSpec optional_text;
-        optional_text.kind = FieldKind::String;
+        field_spec optional_text;
+        optional_text.kind = field_kind::String;
         optional_text.max = 4000;
-        FieldSpec model_type = required_text;
+        field_spec model_type = required_text;
         model_type.allowed = {"video", "audio", "image", "tts", "omni"};
-        FieldSpec run_mode = optional_text;
+        field_spec run_mode = optional_text;
         run_mode.allowed = {"subprocess", "container", "remote"};
-        FieldSpec model_root = optional_text;
+        field_spec model_root = optional_text;
         model_root.allowed = {"data_dir"};
-        FieldSpec object;
-        object.kind = FieldKind::Object;
-        FieldSpec tags;
-        tags.kind = FieldKind::Array;
+        field_spec object;
+        object.kind = field_kind::Object;
+        field_spec tags;
+        tags.kind = field_kind::Array;
         tags.max = 32;
-        return Schema{{"id", id},
+        return field_schema{{"id", id},
                       {"name", required_text},
                       {"description", optional_text},
                       {"model", required_text},
@@ -84,7 +84,7 @@ const Schema &top_level_schema() {
     return schema;
 }
 
-bool fail(RecipeProblem &problem, const std::string &file, const std::string &field,
+bool fail(recipe_problem &problem, const std::string &file, const std::string &field,
           const std::string &message) {
     problem.file = file;
     problem.field = field;
@@ -94,7 +94,7 @@ bool fail(RecipeProblem &problem, const std::string &file, const std::string &fi
 
 } // namespace
 
-nlohmann::json Recipe::to_json() const {
+nlohmann::json recipe_entry::to_json() const {
     nlohmann::json out = {{"id", id},           {"name", name},     {"description", description},
                           {"model", model},     {"model_type", model_type},
                           {"run_mode", run_mode}, {"defaults", defaults}, {"hints", hints}};
@@ -104,14 +104,14 @@ nlohmann::json Recipe::to_json() const {
     return out;
 }
 
-std::optional<Recipe> parse_recipe(const nlohmann::json &document, const std::string &file_name,
-                                   RecipeProblem &problem) {
+std::optional<recipe_entry> parse_recipe(const nlohmann::json &document, const std::string &file_name,
+                                   recipe_problem &problem) {
     nlohmann::json doc = document;
     if (auto error = validate_object(doc, top_level_schema(), false)) {
         fail(problem, file_name, error->field, error->message);
         return std::nullopt;
     }
-    Recipe recipe;
+    recipe_entry recipe;
     recipe.file = file_name;
     recipe.id = doc["id"].get<std::string>();
     if (file_name != recipe.id + ".json") {

@@ -9,7 +9,7 @@
 
 namespace omnihost {
 
-struct Recipe {
+struct recipe_entry {
     std::string id;           // equals the file name without .json
     std::string name;
     std::string description;
@@ -25,7 +25,7 @@ struct Recipe {
 };
 
 // A recipe file that was rejected: which file, which field, why.
-struct RecipeProblem {
+struct recipe_problem {
     std::string file;
     std::string field;   // "" when the whole file is at fault (unreadable, not JSON)
     std::string message; // "<file>: <field>: <reason>"
@@ -33,7 +33,7 @@ struct RecipeProblem {
 
 // Parses and validates one recipe document. `file_name` is used for messages and must be
 // "<id>.json". Returns the recipe or the first problem found.
-std::optional<Recipe> parse_recipe(const nlohmann::json &document, const std::string &file_name,
-                                   RecipeProblem &problem);
+std::optional<recipe_entry> parse_recipe(const nlohmann::json &document, const std::string &file_name,
+                                   recipe_problem &problem);
 
 } // namespace omnihost

@@ -37,7 +37,7 @@ bool read_json_file(const fs::path &path, nlohmann::json &out, std::string &erro
 
 } // namespace
 
-void RecipeCatalog::load(const std::string &dir, const std::string &default_id) {
+void recipe_catalog::load(const std::string &dir, const std::string &default_id) {
     recipes_.clear();
     problems_.clear();
     default_id_ = default_id;
@@ -58,7 +58,7 @@ void RecipeCatalog::load(const std::string &dir, const std::string &default_id) 
             problems_.push_back({file_name, "", file_name + ": " + error});
             continue;
         }
-        RecipeProblem problem;
+        recipe_problem problem;
         if (auto recipe = parse_recipe(document, file_name, problem)) {
             recipes_.push_back(std::move(*recipe));
         } else {
@@ -66,7 +66,7 @@ void RecipeCatalog::load(const std::string &dir, const std::string &default_id) 
         }
     }
     auto it = std::find_if(recipes_.begin(), recipes_.end(),
-                           [&](const Recipe &r) { return r.id == default_id; });
+                           [&](const recipe_entry &r) { return r.id == default_id; });
     if (it != recipes_.end()) {
         std::rotate(recipes_.begin(), it, it + 1);
     } else if (!default_id.empty()) {
@@ -75,8 +75,8 @@ void RecipeCatalog::load(const std::string &dir, const std::string &default_id) 
     }
 }
 
-void RecipeCatalog::check_each(const std::function<std::string(const Recipe &)> &check) {
-    std::vector<Recipe> kept;
+void recipe_catalog::check_each(const std::function<std::string(const recipe_entry &)> &check) {
+    std::vector<recipe_entry> kept;
     for (auto &recipe : recipes_) {
         const std::string message = check(recipe);
         if (message.empty()) {
@@ -93,13 +93,13 @@ void RecipeCatalog::check_each(const std::function<std::string(const Recipe &)> 
     recipes_ = std::move(kept);
 }
 
-const Recipe *RecipeCatalog::find(const std::string &id) const {
+const recipe_entry *recipe_catalog::find(const std::string &id) const {
     for (const auto &recipe : recipes_)
         if (recipe.id == id) return &recipe;
     return nullptr;
 }
 
-nlohmann::json RecipeCatalog::to_json() const {
+nlohmann::json recipe_catalog::to_json() const {
     nlohmann::json list = nlohmann::json::array();
     for (const auto &recipe : recipes_) {
         nlohmann::json item = recipe.to_json();
@@ -112,7 +112,7 @@ nlohmann::json RecipeCatalog::to_json() const {
     return {{"recipes", list}, {"default", default_id_}, {"invalid", invalid}};
 }
 
-nlohmann::json build_model_list(const RecipeCatalog &recipes, const std::string &catalog_file,
+nlohmann::json build_model_list(const recipe_catalog &recipes, const std::string &catalog_file,
                                 std::vector<std::string> &problems) {
     nlohmann::json out = {{"image", nlohmann::json::array()}, {"omni", nlohmann::json::array()},
                           {"video", nlohmann::json::array()}, {"tts", nlohmann::json::array()},

@@ -13,7 +13,7 @@
 
 namespace omnihost {
 
-class RecipeCatalog {
+class recipe_catalog {
 public:
     // Reads <dir>/*.json (not recursive), sorted by file name, with `default_id` moved first.
     // A missing folder gives an empty catalogue plus one problem.
@@ -22,25 +22,25 @@ public:
     // Judges every recipe again (its defaults by the serving plugin's manifest): a recipe `check`
     // refuses (a message starting with the field, "defaults.steps: ...") leaves the list and is
     // listed under "invalid" naming its file, id and field. `check` returns "" to accept.
-    void check_each(const std::function<std::string(const Recipe &)> &check);
+    void check_each(const std::function<std::string(const recipe_entry &)> &check);
 
-    const Recipe *find(const std::string &id) const;
-    const std::vector<Recipe> &recipes() const { return recipes_; }
-    const std::vector<RecipeProblem> &problems() const { return problems_; }
+    const recipe_entry *find(const std::string &id) const;
+    const std::vector<recipe_entry> &recipes() const { return recipes_; }
+    const std::vector<recipe_problem> &problems() const { return problems_; }
     const std::string &default_id() const { return default_id_; }
 
     // GET /api/omni/recipes body.
     nlohmann::json to_json() const;
 
 private:
-    std::vector<Recipe> recipes_;
-    std::vector<RecipeProblem> problems_;
+    std::vector<recipe_entry> recipes_;
+    std::vector<recipe_problem> problems_;
     std::string default_id_;
 };
 
 // GET /api/omni/models body: the static catalogue (recipes/catalog/models.json: the playground's model list)
 // plus every recipe model not already in it, per model_type; the default recipe's model first.
-nlohmann::json build_model_list(const RecipeCatalog &recipes, const std::string &catalog_file,
+nlohmann::json build_model_list(const recipe_catalog &recipes, const std::string &catalog_file,
                                 std::vector<std::string> &problems);
 
 } // namespace omnihost

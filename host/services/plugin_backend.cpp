@@ -10,21 +10,21 @@ namespace {
 
 namespace pl = plugin_loader;
 
-// omnihost_job over JobHooks; lives on the worker's stack for one plugin call.
-struct JobAdapter {
-    explicit JobAdapter(const JobHooks &hooks) : hooks_(hooks) {
+// omnihost_job over job_hooks; lives on the worker's stack for one plugin call.
+struct job_adapter {
+    explicit job_adapter(const job_hooks &hooks) : hooks_(hooks) {
         job_.struct_size = sizeof(omnihost_job);
         job_.job_id = hooks_.job_id.c_str();
         job_.user_data = this;
-        job_.progress = &JobAdapter::progress;
-        job_.is_cancelled = &JobAdapter::is_cancelled;
-        job_.emit = hooks_.emit ? &JobAdapter::emit : nullptr;
+        job_.progress = &job_adapter::progress;
+        job_.is_cancelled = &job_adapter::is_cancelled;
+        job_.emit = hooks_.emit ? &job_adapter::emit : nullptr;
     }
     const omnihost_job *get() const { return &job_; }
 
 private:
     static void progress(void *self, int32_t step, int32_t total, const char *phase, const char *message) {
-        auto *adapter = static_cast<JobAdapter *>(self);
+        auto *adapter = static_cast<job_adapter *>(self);
         if (!adapter->hooks_.progress) return;
         try {
             adapter->hooks_.progress(step, total, phase ? phase : "", message ? message : "");
@@ -33,31 +33,31 @@ private:
         }
     }
     static int32_t is_cancelled(void *self) {
-        auto *adapter = static_cast<JobAdapter *>(self);
+        auto *adapter = static_cast<job_adapter *>(self);
         return adapter->hooks_.is_cancelled && adapter->hooks_.is_cancelled() ? 1 : 0;
     }
     static void emit(void *self, const char *event_json) {
-        auto *adapter = static_cast<JobAdapter *>(self);
+        auto *adapter = static_cast<job_adapter *>(self);
         if (!event_json) return;
         try {
             adapter->hooks_.emit(event_json);
         } catch (...) {
         }
     }
-    const JobHooks &hooks_;
+    const job_hooks &hooks_;
     omnihost_job job_{};
 };
 
-BackendStatus from_error(const pl::loader_error &error) {
+backend_status from_error(const pl::loader_error &error) {
     return {error.status, error.detail.empty() ? error.what() : error.detail};
 }
 
-class PluginBackend final : public Backend {
+class plugin_backend final : public slot_backend {
 public:
-    explicit PluginBackend(pl::plugin_instance instance) : instance_(std::move(instance)) {}
+    explicit plugin_backend(pl::plugin_instance instance) : instance_(std::move(instance)) {}
 
-    BackendStatus start(const std::string &start_json, const JobHooks &hooks) override {
-        JobAdapter job(hooks);
+    backend_status start(const std::string &start_json, const job_hooks &hooks) override {
+        job_adapter job(hooks);
         try {
             instance_.start(start_json, job.get());
             return {};
@@ -66,7 +66,7 @@ public:
         }
     }
 
-    BackendStatus health(std::string &out_json) override {
+    backend_status health(std::string &out_json) override {
         try {
             out_json = instance_.health();
             return {};
@@ -75,9 +75,9 @@ public:
         }
     }
 
-    BackendStatus generate(const std::string &request_json, const JobHooks &hooks,
-                           BackendResult &out) override {
-        JobAdapter job(hooks);
+    backend_status generate(const std::string &request_json, const job_hooks &hooks,
+                           backend_result &out) override {
+        job_adapter job(hooks);
         try {
             pl::result_handle result = instance_.generate(request_json, job.get());
             if (!result) return {OMNIHOST_INTERNAL, "the plugin returned OK without a result"};
@@ -92,7 +92,7 @@ public:
         }
     }
 
-    BackendStatus stop() override {
+    backend_status stop() override {
         try {
             instance_.stop();
             return {};
@@ -130,10 +130,10 @@ omnihost_host make_host_table(log_bus::bus &bus) {
     return host;
 }
 
-BackendFactory make_plugin_backend_factory(const pl::registry &plugins, log_bus::bus &bus,
+backend_factory make_plugin_backend_factory(const pl::registry &plugins, log_bus::bus &bus,
                                            std::string data_dir, std::string plugin_config_json) {
     return [&plugins, &bus, data_dir, plugin_config_json](const std::string &plugin_id,
-                                      std::string &error) -> std::unique_ptr<Backend> {
+                                      std::string &error) -> std::unique_ptr<slot_backend> {
         const pl::plugin_record *record = plugins.find(plugin_id);
         if (!record || !record->available || !record->library) {
             error = "plugin '" + plugin_id + "' is not available" +
@@ -143,7 +143,7 @@ BackendFactory make_plugin_backend_factory(const pl::registry &plugins, log_bus:
         try {
             auto instance = pl::plugin_instance::create(record->library, make_host_table(bus),
                                                         plugin_create_config(*record, data_dir, plugin_config_json));
-            return std::make_unique<PluginBackend>(std::move(instance));
+            return std::make_unique<plugin_backend>(std::move(instance));
         } catch (const pl::loader_error &e) {
             error = e.what();
             return nullptr;

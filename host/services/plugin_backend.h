@@ -11,13 +11,13 @@
 namespace omnihost {
 
 // What a plugin instance receives in create(): the operator's settings for that plugin
-// (HostOptions::plugin_config_json[id]) plus {"plugin_id","plugin_dir","data_dir"} from the host.
+// (host_options::plugin_config_json[id]) plus {"plugin_id","plugin_dir","data_dir"} from the host.
 std::string plugin_create_config(const plugin_loader::plugin_record &record,
                                  const std::string &data_dir, const std::string &plugin_config_json);
 
 // A factory creating instances of registry plugins whose log callback feeds `bus`.
 // The registry and the bus must outlive every backend it makes.
-BackendFactory make_plugin_backend_factory(const plugin_loader::registry &plugins,
+backend_factory make_plugin_backend_factory(const plugin_loader::registry &plugins,
                                            log_bus::bus &bus, std::string data_dir,
                                            std::string plugin_config_json);
 

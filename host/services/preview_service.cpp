@@ -9,17 +9,17 @@ namespace omnihost {
 
 namespace pl = plugin_loader;
 
-PreviewService::PreviewService(const pl::registry &plugins, log_bus::bus &bus, std::string data_dir,
+preview_service::preview_service(const pl::registry &plugins, log_bus::bus &bus, std::string data_dir,
                                std::string plugin_config_json)
     : plugins_(plugins), bus_(bus), data_dir_(std::move(data_dir)),
       plugin_config_json_(std::move(plugin_config_json)), host_table_(make_host_table(bus)) {}
 
-PreviewService::~PreviewService() {
+preview_service::~preview_service() {
     worker_.post([this] { instances_.clear(); });
     worker_.shutdown(true);
 }
 
-nlohmann::json PreviewService::preview(const StartPlan &plan, std::chrono::milliseconds wait) {
+nlohmann::json preview_service::preview(const start_plan &plan, std::chrono::milliseconds wait) {
     auto promise = std::make_shared<std::promise<nlohmann::json>>();
     auto future = promise->get_future();
     if (!worker_.post([this, plan, promise] { promise->set_value(run(plan)); }))
@@ -30,7 +30,7 @@ nlohmann::json PreviewService::preview(const StartPlan &plan, std::chrono::milli
     return future.get();
 }
 
-nlohmann::json PreviewService::run(const StartPlan &plan) {
+nlohmann::json preview_service::run(const start_plan &plan) {
     nlohmann::json out = {{"mode", plan.run_mode},
                           {"kind", plan.plugin_kind},
                           {"plugin", plan.plugin_id},

@@ -18,19 +18,19 @@
 
 namespace omnihost {
 
-class PreviewService {
+class preview_service {
 public:
-    PreviewService(const plugin_loader::registry &plugins, log_bus::bus &bus, std::string data_dir,
+    preview_service(const plugin_loader::registry &plugins, log_bus::bus &bus, std::string data_dir,
                    std::string plugin_config_json);
-    ~PreviewService();
+    ~preview_service();
 
     // {"mode","kind","plugin","command","argv","env","settings"}, or {"error": "..."} when the
     // plugin failed; times out after `wait`. Not redacted: the answer holds the start settings,
     // secrets included, and the API layer redacts it before it leaves the host.
-    nlohmann::json preview(const StartPlan &plan, std::chrono::milliseconds wait);
+    nlohmann::json preview(const start_plan &plan, std::chrono::milliseconds wait);
 
 private:
-    nlohmann::json run(const StartPlan &plan);
+    nlohmann::json run(const start_plan &plan);
 
     const plugin_loader::registry &plugins_;
     log_bus::bus &bus_;
@@ -38,7 +38,7 @@ private:
     std::string plugin_config_json_;
     omnihost_host host_table_{};
     std::map<std::string, std::unique_ptr<plugin_loader::plugin_instance>> instances_; // worker only
-    SerialWorker worker_;
+    serial_worker worker_;
 };
 
 } // namespace omnihost

@@ -11,9 +11,9 @@
 
 namespace omnihost {
 
-CaptureResult run_capture(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
+capture_result run_capture(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
                           std::chrono::milliseconds deadline, size_t max_output) {
-    CaptureResult result;
+    capture_result result;
     if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
         result.error = "the program must be an absolute path";
         return result;

@@ -9,7 +9,7 @@
 
 namespace omnihost {
 
-struct CaptureResult {
+struct capture_result {
     bool started = false;   // false: the program could not be executed (error says why)
     bool timed_out = false; // killed at the deadline
     int exit_code = -1;     // the exit status when it exited normally, else -1
@@ -19,7 +19,7 @@ struct CaptureResult {
 
 // argv[0] is an absolute path. The child gets only `env`, stdin from /dev/null and no descriptor
 // of the host beyond its own pipe.
-CaptureResult run_capture(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
+capture_result run_capture(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
                           std::chrono::milliseconds deadline, size_t max_output = 1 << 20);
 
 } // namespace omnihost

@@ -28,9 +28,9 @@ std::string check_url_or_empty(const std::string &value) {
     return "";
 }
 
-FieldSpec text(double max_bytes, const char *fallback, std::string (*check)(const std::string &) = check_no_control) {
-    FieldSpec spec;
-    spec.kind = FieldKind::String;
+field_spec text(double max_bytes, const char *fallback, std::string (*check)(const std::string &) = check_no_control) {
+    field_spec spec;
+    spec.kind = field_kind::String;
     spec.max = max_bytes;
     spec.nullable = true;
     spec.check = check;
@@ -51,19 +51,19 @@ bool write_all(int fd, const std::string &text) {
 
 } // namespace
 
-const Schema &SettingsStore::schema() {
-    static const Schema table = [] {
-        FieldSpec run_mode = text(16, "subprocess");
+const field_schema &settings_store::schema() {
+    static const field_schema table = [] {
+        field_spec run_mode = text(16, "subprocess");
         run_mode.allowed = {"subprocess", "container", "remote"};
-        FieldSpec model_type = text(16, "video");
+        field_spec model_type = text(16, "video");
         model_type.allowed = {"video", "audio", "image", "tts", "omni"};
-        FieldSpec port;
-        port.kind = FieldKind::Integer;
+        field_spec port;
+        port.kind = field_kind::Integer;
         port.min = 1;
         port.max = 65535;
         port.nullable = true;
         port.default_value = 8000; // vLLM's own default; 8091 is omnihost's
-        return Schema{
+        return field_schema{
             {"omni_run_mode", run_mode},
             {"omni_remote_url", text(2048, "", check_url_or_empty)},
             {"omni_port", port},
@@ -75,14 +75,14 @@ const Schema &SettingsStore::schema() {
     return table;
 }
 
-SettingsStore::SettingsStore(fs::path file) : file_(std::move(file)) {
+settings_store::settings_store(fs::path file) : file_(std::move(file)) {
     std::error_code ec;
     if (!fs::exists(file_, ec)) return;
     std::ifstream in(file_, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
     nlohmann::json loaded = parse_json_bounded_or_discarded(text.str());
-    std::optional<FieldError> problem;
+    std::optional<field_error> problem;
     if (loaded.is_object() && loaded.contains("updated_at") && loaded["updated_at"].is_string())
         updated_at_ = loaded["updated_at"].get<std::string>().substr(0, 64);
     if (loaded.is_object()) {
@@ -102,7 +102,7 @@ SettingsStore::SettingsStore(fs::path file) : file_(std::move(file)) {
     values_ = std::move(loaded);
 }
 
-nlohmann::json SettingsStore::with_defaults() const {
+nlohmann::json settings_store::with_defaults() const {
     nlohmann::json out = values_;
     for (const auto &[key, spec] : schema())
         if (!out.contains(key)) out[key] = spec.default_value;
@@ -110,12 +110,12 @@ nlohmann::json SettingsStore::with_defaults() const {
     return out;
 }
 
-nlohmann::json SettingsStore::get() const {
+nlohmann::json settings_store::get() const {
     std::lock_guard lock(mutex_);
     return with_defaults();
 }
 
-std::optional<FieldError> SettingsStore::update(nlohmann::json partial, nlohmann::json &merged,
+std::optional<field_error> settings_store::update(nlohmann::json partial, nlohmann::json &merged,
                                                 std::string &write_error) {
     partial.erase("updated_at"); // the host's own stamp: a client echoing it back is fine
     if (auto error = validate_object(partial, schema(), false)) return error;

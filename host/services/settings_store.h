@@ -14,11 +14,11 @@
 
 namespace omnihost {
 
-class SettingsStore {
+class settings_store {
 public:
     // Loads `file` when it exists; an unreadable or corrupt one is kept as <file>.bak and the
     // defaults are used (load_problem() says why).
-    explicit SettingsStore(std::filesystem::path file);
+    explicit settings_store(std::filesystem::path file);
 
     // Every key, defaults filled in, plus "updated_at" (ISO 8601 UTC of the last save, null when
     // nothing was ever saved: a page can tell a first visit from saved defaults).
@@ -26,10 +26,10 @@ public:
 
     // Merges a partial object (null = leave unchanged) after checking every field; writes the
     // file. Returns the field error, or nullopt with the merged settings in `merged`.
-    std::optional<FieldError> update(nlohmann::json partial, nlohmann::json &merged, std::string &write_error);
+    std::optional<field_error> update(nlohmann::json partial, nlohmann::json &merged, std::string &write_error);
 
     const std::string &load_problem() const { return load_problem_; }
-    static const Schema &schema();
+    static const field_schema &schema();
 
 private:
     std::filesystem::path file_;

@@ -12,13 +12,13 @@
 
 namespace omnihost {
 
-const char *slot_state_name(SlotState state) {
+const char *slot_state_name(slot_state state) {
     switch (state) {
-    case SlotState::Idle: return "idle";
-    case SlotState::Starting: return "starting";
-    case SlotState::Ready: return "ready";
-    case SlotState::Stopping: return "stopping";
-    case SlotState::Failed: return "failed";
+    case slot_state::Idle: return "idle";
+    case slot_state::Starting: return "starting";
+    case slot_state::Ready: return "ready";
+    case slot_state::Stopping: return "stopping";
+    case slot_state::Failed: return "failed";
     }
     return "?";
 }
@@ -53,34 +53,34 @@ const char *status_word(omnihost_status code) {
 
 } // namespace
 
-using slot_detail::Clock;
+using slot_detail::mono_clock;
 
-RuntimeSlot::RuntimeSlot(BackendFactory factory, ProgressSink progress_sink,
-                         std::chrono::milliseconds health_interval, SlotDeadlines deadlines)
+runtime_slot::runtime_slot(backend_factory factory, progress_sink_fn progress_sink,
+                         std::chrono::milliseconds health_interval, slot_deadlines deadlines)
     : factory_(std::move(factory)), progress_sink_(std::move(progress_sink)),
       health_interval_(health_interval), deadlines_(deadlines),
-      health_call_(std::make_shared<HealthCall>()), worker_(std::make_unique<SerialWorker>()) {
+      health_call_(std::make_shared<health_in_flight>()), worker_(std::make_unique<serial_worker>()) {
     health_thread_ = std::thread([this] { health_loop(); });
     watchdog_thread_ = std::thread([this] { watchdog_loop(); });
 }
 
-RuntimeSlot::~RuntimeSlot() { shutdown(std::chrono::seconds(30)); }
+runtime_slot::~runtime_slot() { shutdown(std::chrono::seconds(30)); }
 
-SlotReply RuntimeSlot::start(StartPlan plan) {
-    std::shared_ptr<Job> job;
+slot_reply runtime_slot::start(start_plan plan) {
+    std::shared_ptr<slot_job> job;
     uint64_t epoch = 0;
     {
         std::lock_guard lock(mutex_);
         if (closing_) return {slot_outcome::shutting_down, "the host is shutting down"};
-        if (state_ == SlotState::Starting || state_ == SlotState::Ready)
+        if (state_ == slot_state::Starting || state_ == slot_state::Ready)
             return {slot_outcome::wrong_state, "vLLM-Omni server is already running (" + std::string(slot_state_name(state_)) +
                              ": " + (plan_ ? plan_->model : "") + "); stop it first"};
-        if (state_ == SlotState::Stopping)
+        if (state_ == slot_state::Stopping)
             return {slot_outcome::wrong_state, "the previous model is still stopping; try again in a moment"};
-        job = std::make_shared<Job>();
+        job = std::make_shared<slot_job>();
         job->id = "load-" + std::to_string(++job_counter_);
         job->task = "load";
-        state_ = SlotState::Starting;
+        state_ = slot_state::Starting;
         error_.clear();
         health_json_.clear();
         plan_ = plan;
@@ -97,14 +97,14 @@ SlotReply RuntimeSlot::start(StartPlan plan) {
     return {slot_outcome::accepted, ""};
 }
 
-void RuntimeSlot::run_load(uint64_t epoch, std::shared_ptr<Job> job, StartPlan plan) {
+void runtime_slot::run_load(uint64_t epoch, std::shared_ptr<slot_job> job, start_plan plan) {
     std::string create_error;
-    std::unique_ptr<Backend> backend;
-    BackendStatus status{OMNIHOST_CANCELLED, "cancelled before the load began"};
+    std::unique_ptr<slot_backend> backend;
+    backend_status status{OMNIHOST_CANCELLED, "cancelled before the load began"};
     if (!job->cancelled) {
         // Everything the call needs is local: an abandoned call must not reach into the slot.
-        const BackendFactory factory = factory_;
-        const JobHooks hooks = make_hooks(job);
+        const backend_factory factory = factory_;
+        const job_hooks hooks = make_hooks(job);
         const std::string start_json = plan.start_json.dump();
         const auto call = begin_call("start", job);
         backend = factory(plan.plugin_id, create_error);
@@ -119,15 +119,15 @@ void RuntimeSlot::run_load(uint64_t epoch, std::shared_ptr<Job> job, StartPlan p
     bool keep = false;
     {
         std::lock_guard lock(mutex_);
-        if (epoch != epoch_ || state_ != SlotState::Starting) {
+        if (epoch != epoch_ || state_ != slot_state::Starting) {
             // stop() arrived during the load: hand the instance to run_stop, which is queued next.
             keep = true;
         } else if (status.ok()) {
-            state_ = SlotState::Ready;
+            state_ = slot_state::Ready;
             load_job_.reset();
             keep = true;
         } else {
-            state_ = SlotState::Failed;
+            state_ = slot_state::Failed;
             error_ = "start failed (" + std::string(status_word(status.code)) + "): " + status.message;
             load_job_.reset();
         }
@@ -143,8 +143,8 @@ void RuntimeSlot::run_load(uint64_t epoch, std::shared_ptr<Job> job, StartPlan p
     state_cv_.notify_all();
 }
 
-bool RuntimeSlot::install(std::unique_ptr<Backend> backend, uint64_t epoch) {
-    std::unique_ptr<Backend> previous;
+bool runtime_slot::install(std::unique_ptr<slot_backend> backend, uint64_t epoch) {
+    std::unique_ptr<slot_backend> previous;
     {
         std::lock_guard lock(backend_mutex_);
         previous = std::move(backend_);
@@ -165,19 +165,19 @@ bool RuntimeSlot::install(std::unique_ptr<Backend> backend, uint64_t epoch) {
     return true;
 }
 
-void RuntimeSlot::wait_health_left(const Backend *instance) {
+void runtime_slot::wait_health_left(const slot_backend *instance) {
     // A copy: a worker abandoned while waiting here may outlive the slot.
-    const std::shared_ptr<HealthCall> health_call = health_call_;
+    const std::shared_ptr<health_in_flight> health_call = health_call_;
     std::unique_lock lock(health_call->mutex);
     health_call->left.wait(lock, [&] { return health_call->instance != instance; });
 }
 
-bool RuntimeSlot::unload(std::unique_ptr<Backend> backend) {
+bool runtime_slot::unload(std::unique_ptr<slot_backend> backend) {
     // Out of backend_, so no new health() can begin in it; one still running must return before
     // stop(). Waiting inside the stop call puts a stuck health() under the stop deadline.
     auto call = begin_call("stop", nullptr);
     wait_health_left(backend.get());
-    const BackendStatus status = backend->stop();
+    const backend_status status = backend->stop();
     if (!end_call(call)) {
         (void)backend.release();
         return false;
@@ -188,37 +188,37 @@ bool RuntimeSlot::unload(std::unique_ptr<Backend> backend) {
     return end_call(call);
 }
 
-SlotReply RuntimeSlot::stop(std::chrono::milliseconds wait) {
+slot_reply runtime_slot::stop(std::chrono::milliseconds wait) {
     {
         std::lock_guard lock(mutex_);
         switch (state_) {
-        case SlotState::Idle: return {slot_outcome::wrong_state, "vLLM-Omni server is not running"};
-        case SlotState::Stopping: return {slot_outcome::wrong_state, "the model is already stopping"};
-        case SlotState::Failed:
+        case slot_state::Idle: return {slot_outcome::wrong_state, "vLLM-Omni server is not running"};
+        case slot_state::Stopping: return {slot_outcome::wrong_state, "the model is already stopping"};
+        case slot_state::Failed:
             // The instance is already gone, abandoned, or its teardown is queued (bound to that
             // instance, so a start right after cannot make it miss); just forget the failure.
-            state_ = SlotState::Idle;
+            state_ = slot_state::Idle;
             error_.clear();
             plan_.reset();
             state_cv_.notify_all();
             return {slot_outcome::done, ""};
-        case SlotState::Starting:
-        case SlotState::Ready:
+        case slot_state::Starting:
+        case slot_state::Ready:
             request_cancel_locked(load_job_);
             request_cancel_locked(generation_job_);
-            state_ = SlotState::Stopping;
+            state_ = slot_state::Stopping;
             post_locked([this] { run_stop(); });
             break;
         }
     }
     state_cv_.notify_all();
     spdlog::info("stopping the model");
-    const bool done = wait_for_state({SlotState::Idle, SlotState::Starting, SlotState::Failed}, wait);
+    const bool done = wait_for_state({slot_state::Idle, slot_state::Starting, slot_state::Failed}, wait);
     return {done ? slot_outcome::done : slot_outcome::accepted, ""};
 }
 
-void RuntimeSlot::run_stop() {
-    std::unique_ptr<Backend> backend;
+void runtime_slot::run_stop() {
+    std::unique_ptr<slot_backend> backend;
     {
         std::lock_guard lock(backend_mutex_);
         backend = std::move(backend_);
@@ -228,8 +228,8 @@ void RuntimeSlot::run_stop() {
     bool stopped = false;
     {
         std::lock_guard lock(mutex_);
-        if (state_ == SlotState::Stopping) {
-            state_ = SlotState::Idle;
+        if (state_ == slot_state::Stopping) {
+            state_ = slot_state::Idle;
             plan_.reset();
             load_job_.reset();
             error_.clear();
@@ -241,10 +241,10 @@ void RuntimeSlot::run_stop() {
     if (stopped) spdlog::info("model stopped");
 }
 
-void RuntimeSlot::run_teardown(uint64_t epoch) {
+void runtime_slot::run_teardown(uint64_t epoch) {
     // Bound to the instance of `epoch` (0 = whatever is installed), not to the slot's current
     // epoch: a stop+start right after a failure must neither skip this nor have it hit the new one.
-    std::unique_ptr<Backend> backend;
+    std::unique_ptr<slot_backend> backend;
     {
         std::lock_guard lock(backend_mutex_);
         if (!backend_ || (epoch != 0 && backend_epoch_ != epoch)) return;
@@ -254,7 +254,7 @@ void RuntimeSlot::run_teardown(uint64_t epoch) {
     unload(std::move(backend));
 }
 
-std::string modality_refusal(const StartPlan &plan, Task task) {
+std::string modality_refusal(const start_plan &plan, task_kind task) {
     const std::string wanted = task_model_type(task);
     if (plan.model_type == wanted) return "";
     const std::string who = plan.plugin_kind == "inprocess" ? "In-process model" : "Loaded model";
@@ -262,20 +262,20 @@ std::string modality_refusal(const StartPlan &plan, Task task) {
            plan.model_type + ")";
 }
 
-GenerateReply RuntimeSlot::generate(GenerateCall call) { return generate_async(std::move(call)).get(); }
+generate_reply runtime_slot::generate(generate_call call) { return generate_async(std::move(call)).get(); }
 
-std::future<GenerateReply> RuntimeSlot::generate_async(GenerateCall call) {
-    auto answer = std::make_shared<Answer>();
+std::future<generate_reply> runtime_slot::generate_async(generate_call call) {
+    auto answer = std::make_shared<pending_answer>();
     auto future = answer->future();
     auto refuse = [&](slot_outcome outcome, std::string message) {
-        GenerateReply reply;
+        generate_reply reply;
         reply.refusal = {outcome, std::move(message)};
         answer->set(std::move(reply));
         return std::move(future);
     };
     std::lock_guard lock(mutex_);
     if (closing_) return refuse(slot_outcome::shutting_down, "the host is shutting down");
-    if (state_ != SlotState::Ready)
+    if (state_ != slot_state::Ready)
         return refuse(slot_outcome::not_ready, std::string("model is not ready (state: ") + slot_state_name(state_) +
                                (error_.empty() ? "" : ", " + error_) + ")");
     if (plan_) {
@@ -284,7 +284,7 @@ std::future<GenerateReply> RuntimeSlot::generate_async(GenerateCall call) {
     }
     if (generation_job_)
         return refuse(slot_outcome::busy, "busy: job " + generation_job_->id + " is running; one generation at a time");
-    auto job = std::make_shared<Job>();
+    auto job = std::make_shared<slot_job>();
     job->id = call.job_id.empty() ? "job-" + std::to_string(++job_counter_) : call.job_id;
     job->task = task_name(call.task);
     generation_job_ = job;
@@ -294,15 +294,15 @@ std::future<GenerateReply> RuntimeSlot::generate_async(GenerateCall call) {
     return future;
 }
 
-void RuntimeSlot::run_generate(std::shared_ptr<Job> job, GenerateCall call, std::shared_ptr<Answer> answer) {
-    GenerateReply reply;
-    Backend *backend = nullptr;
+void runtime_slot::run_generate(std::shared_ptr<slot_job> job, generate_call call, std::shared_ptr<pending_answer> answer) {
+    generate_reply reply;
+    slot_backend *backend = nullptr;
     {
         std::lock_guard lock(backend_mutex_);
         backend = backend_.get();
     }
-    const JobHooks hooks = make_hooks(job, call.emit);
-    const auto t0 = Clock::now();
+    const job_hooks hooks = make_hooks(job, call.emit);
+    const auto t0 = mono_clock::now();
     if (!backend) {
         reply.status = {OMNIHOST_UNAVAILABLE, "no model is loaded"};
     } else if (job->cancelled) {
@@ -311,18 +311,18 @@ void RuntimeSlot::run_generate(std::shared_ptr<Job> job, GenerateCall call, std:
         spdlog::info("job {}: {} generation started", job->id, job->task);
         const std::string request_json = call.request.dump();
         const auto flight = begin_call("generate", job, [answer, t0](const std::string &reason) {
-            GenerateReply abandoned;
+            generate_reply abandoned;
             abandoned.status = {OMNIHOST_UNAVAILABLE, reason};
-            abandoned.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+            abandoned.seconds = std::chrono::duration<double>(mono_clock::now() - t0).count();
             answer->set(std::move(abandoned));
         });
-        BackendResult result;
-        const BackendStatus status = backend->generate(request_json, hooks, result);
+        backend_result result;
+        const backend_status status = backend->generate(request_json, hooks, result);
         if (!end_call(flight)) return; // abandoned: the caller was answered; touch nothing
         reply.status = status;
         reply.result = std::move(result);
     }
-    reply.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    reply.seconds = std::chrono::duration<double>(mono_clock::now() - t0).count();
     reply.cancelled = reply.status.code == OMNIHOST_CANCELLED;
     if (reply.status.ok()) spdlog::info("job {}: done in {:.2f} s", job->id, reply.seconds);
     else spdlog::warn("job {}: {}", job->id, reply.cancelled ? "cancelled" : reply.status.message);
@@ -334,7 +334,7 @@ void RuntimeSlot::run_generate(std::shared_ptr<Job> job, GenerateCall call, std:
     answer->set(std::move(reply));
 }
 
-SlotReply RuntimeSlot::cancel(const std::string &job_id) {
+slot_reply runtime_slot::cancel(const std::string &job_id) {
     std::string load_id;
     {
         std::lock_guard lock(mutex_);
@@ -343,32 +343,32 @@ SlotReply RuntimeSlot::cancel(const std::string &job_id) {
             spdlog::info("job {}: cancel requested", generation_job_->id);
             return {slot_outcome::done, "", generation_job_->id};
         }
-        if (state_ == SlotState::Starting && load_job_ && (job_id.empty() || job_id == load_job_->id))
+        if (state_ == slot_state::Starting && load_job_ && (job_id.empty() || job_id == load_job_->id))
             load_id = load_job_->id;
     }
     if (!load_id.empty()) {
-        SlotReply reply = stop(std::chrono::milliseconds(0));
+        slot_reply reply = stop(std::chrono::milliseconds(0));
         if (reply.refused()) return {slot_outcome::no_such_job, "no running job '" + job_id + "'"};
         return {slot_outcome::done, "", load_id};
     }
     return {slot_outcome::no_such_job, job_id.empty() ? "no job is running" : "no running job '" + job_id + "'"};
 }
 
-SlotSnapshot RuntimeSlot::snapshot() const {
+slot_snapshot runtime_slot::snapshot() const {
     std::lock_guard lock(mutex_);
-    SlotSnapshot snap;
+    slot_snapshot snap;
     snap.state = state_;
     snap.error = error_;
     snap.plan = plan_;
     snap.started_at = started_at_;
     snap.health_json = health_json_;
     snap.abandoned = abandoned_;
-    if (load_job_ && state_ == SlotState::Starting) {
+    if (load_job_ && state_ == slot_state::Starting) {
         std::lock_guard progress_lock(load_job_->progress_mutex);
         snap.load = load_job_->progress;
     }
     if (generation_job_) {
-        JobView view;
+        job_view view;
         view.id = generation_job_->id;
         view.task = generation_job_->task;
         view.started_at = generation_job_->started_at;
@@ -379,19 +379,19 @@ SlotSnapshot RuntimeSlot::snapshot() const {
     return snap;
 }
 
-bool RuntimeSlot::wait_for_state(std::initializer_list<SlotState> states,
+bool runtime_slot::wait_for_state(std::initializer_list<slot_state> states,
                                  std::chrono::milliseconds wait) const {
     std::unique_lock lock(mutex_);
     return state_cv_.wait_for(lock, wait, [&] {
-        for (SlotState s : states)
+        for (slot_state s : states)
             if (state_ == s) return true;
         return false;
     });
 }
 
-void RuntimeSlot::health_loop() {
+void runtime_slot::health_loop() {
     // A copy: after a health() call shutdown gave up on, this is all the thread may touch.
-    const std::shared_ptr<HealthCall> health_call = health_call_;
+    const std::shared_ptr<health_in_flight> health_call = health_call_;
     while (!closing_) {
         {
             std::unique_lock lock(health_wait_mutex_);
@@ -401,12 +401,12 @@ void RuntimeSlot::health_loop() {
         uint64_t epoch = 0;
         {
             std::lock_guard lock(mutex_);
-            if (state_ != SlotState::Ready) continue;
+            if (state_ != slot_state::Ready) continue;
             epoch = epoch_;
         }
         std::string answer;
-        BackendStatus status;
-        Backend *instance = nullptr;
+        backend_status status;
+        slot_backend *instance = nullptr;
         {
             std::lock_guard lock(backend_mutex_);
             if (!backend_ || backend_epoch_ != epoch) continue;
@@ -437,10 +437,10 @@ void RuntimeSlot::health_loop() {
         const std::string message = health.value("message", std::string());
         {
             std::lock_guard lock(mutex_);
-            if (epoch != epoch_ || state_ != SlotState::Ready) continue;
+            if (epoch != epoch_ || state_ != slot_state::Ready) continue;
             health_json_ = answer;
             if (!failed) continue;
-            state_ = SlotState::Failed;
+            state_ = slot_state::Failed;
             error_ = message.empty() ? "the backend reported a failure" : message;
             request_cancel_locked(generation_job_);
             // Queued under the same lock as the state change, and bound to this instance.

@@ -3,7 +3,7 @@
 //
 // A plugin call may never return (a plugin that ignores cancel). The slot then abandons the worker:
 // the thread is detached and keeps only its own queue state alive (shared with it), so destroying
-// the SerialWorker object never pulls memory from under the stuck thread; the tasks still queued
+// the serial_worker object never pulls memory from under the stuck thread; the tasks still queued
 // are handed back to be run on a fresh worker.
 #pragma once
 
@@ -16,19 +16,19 @@
 
 namespace omnihost {
 
-class SerialWorker {
+class serial_worker {
 public:
-    using Task = std::function<void()>;
+    using work_item = std::function<void()>;
 
-    SerialWorker() : state_(std::make_shared<State>()) {
+    serial_worker() : state_(std::make_shared<worker_state>()) {
         thread_ = std::thread([state = state_] { run(*state); });
     }
-    ~SerialWorker() { shutdown(); }
-    SerialWorker(const SerialWorker &) = delete;
-    SerialWorker &operator=(const SerialWorker &) = delete;
+    ~serial_worker() { shutdown(); }
+    serial_worker(const serial_worker &) = delete;
+    serial_worker &operator=(const serial_worker &) = delete;
 
     // Returns false (and drops the task) once shutdown or abandon began.
-    bool post(Task task) {
+    bool post(work_item task) {
         {
             std::lock_guard lock(state_->mutex);
             if (state_->stopping) return false;
@@ -55,8 +55,8 @@ public:
 
     // Gives up on the task running now: no further task runs here, the thread is detached (it
     // ends by itself if the task ever returns) and the tasks not yet begun are returned.
-    std::deque<Task> abandon() {
-        std::deque<Task> pending;
+    std::deque<work_item> abandon() {
+        std::deque<work_item> pending;
         {
             std::lock_guard lock(state_->mutex);
             state_->stopping = true;
@@ -74,17 +74,17 @@ public:
     }
 
 private:
-    struct State {
+    struct worker_state {
         std::mutex mutex;
         std::condition_variable cv;
-        std::deque<Task> tasks;
+        std::deque<work_item> tasks;
         bool stopping = false;
         bool running = false;
     };
 
-    static void run(State &state) {
+    static void run(worker_state &state) {
         for (;;) {
-            Task task;
+            work_item task;
             {
                 std::unique_lock lock(state.mutex);
                 state.cv.wait(lock, [&] { return state.stopping || !state.tasks.empty(); });
@@ -100,7 +100,7 @@ private:
         }
     }
 
-    std::shared_ptr<State> state_;
+    std::shared_ptr<worker_state> state_;
     std::thread thread_;
 };
 

@@ -35,13 +35,13 @@ std::string seconds_text(std::chrono::milliseconds span) {
 
 } // namespace slot_detail
 
-using slot_detail::Clock;
+using slot_detail::mono_clock;
 using slot_detail::no_deadline;
 using slot_detail::seconds_text;
 
-JobHooks RuntimeSlot::make_hooks(const std::shared_ptr<Job> &job,
+job_hooks runtime_slot::make_hooks(const std::shared_ptr<slot_job> &job,
                                  std::function<void(const std::string &)> emit) {
-    JobHooks hooks;
+    job_hooks hooks;
     hooks.job_id = job->id;
     // Copies, not `this`: the hooks may be called by a thread the slot has abandoned.
     hooks.progress = [job, sink = progress_sink_](int32_t step, int32_t total, const std::string &phase,
@@ -62,33 +62,33 @@ JobHooks RuntimeSlot::make_hooks(const std::shared_ptr<Job> &job,
     return hooks;
 }
 
-void RuntimeSlot::post_locked(std::function<void()> task) {
+void runtime_slot::post_locked(std::function<void()> task) {
     // Posting under mutex_ keeps the queue in the order the state changed in (a teardown queued by
     // a health failure always runs before the load of a start that came after it).
     if (worker_) worker_->post(std::move(task));
 }
 
-void RuntimeSlot::request_cancel_locked(const std::shared_ptr<Job> &job) {
+void runtime_slot::request_cancel_locked(const std::shared_ptr<slot_job> &job) {
     if (!job) return;
     job->cancelled = true;
     if (current_call_ && current_call_->job == job && current_call_->deadline == no_deadline &&
         deadlines_.cancel.count() > 0) {
-        current_call_->deadline = Clock::now() + deadlines_.cancel;
+        current_call_->deadline = mono_clock::now() + deadlines_.cancel;
         current_call_->why = "ignored its cancel for " + seconds_text(deadlines_.cancel);
         watch_cv_.notify_all();
     }
 }
 
-std::shared_ptr<RuntimeSlot::Call> RuntimeSlot::begin_call(const char *what, std::shared_ptr<Job> job,
+std::shared_ptr<runtime_slot::slot_call> runtime_slot::begin_call(const char *what, std::shared_ptr<slot_job> job,
                                                            std::function<void(const std::string &)> on_abandon) {
-    auto call = std::make_shared<Call>();
+    auto call = std::make_shared<slot_call>();
     call->what = what;
     call->job = std::move(job);
     call->on_abandon = std::move(on_abandon);
     std::lock_guard lock(mutex_);
     current_call_ = call;
     if (!call->job && deadlines_.stop.count() > 0) {
-        call->deadline = Clock::now() + deadlines_.stop;
+        call->deadline = mono_clock::now() + deadlines_.stop;
         call->why = "did not return within " + seconds_text(deadlines_.stop);
     } else if (call->job && call->job->cancelled) {
         request_cancel_locked(call->job);
@@ -97,7 +97,7 @@ std::shared_ptr<RuntimeSlot::Call> RuntimeSlot::begin_call(const char *what, std
     return call;
 }
 
-bool RuntimeSlot::end_call(const std::shared_ptr<Call> &call) {
+bool runtime_slot::end_call(const std::shared_ptr<slot_call> &call) {
     {
         std::lock_guard lock(call->mutex);
         if (call->abandoned) return false;
@@ -110,7 +110,7 @@ bool RuntimeSlot::end_call(const std::shared_ptr<Call> &call) {
     return true;
 }
 
-void RuntimeSlot::abandon(const std::shared_ptr<Call> &call, const std::string &why) {
+void runtime_slot::abandon(const std::shared_ptr<slot_call> &call, const std::string &why) {
     {
         std::lock_guard lock(call->mutex);
         if (call->settled) return; // it came back in time after all
@@ -137,16 +137,16 @@ void RuntimeSlot::abandon(const std::shared_ptr<Call> &call, const std::string &
         std::lock_guard lock(mutex_);
         if (current_call_ == call) current_call_.reset();
         ++abandoned_;
-        state_ = SlotState::Failed;
+        state_ = slot_state::Failed;
         error_ = reason;
         load_job_.reset();
         generation_job_.reset();
         health_json_.clear();
         // The stuck thread keeps the old worker's queue state alive by itself; what was queued
         // behind the call (stop, teardown, shutdown's last task) runs on a fresh worker.
-        std::deque<SerialWorker::Task> pending;
+        std::deque<serial_worker::work_item> pending;
         if (worker_) pending = worker_->abandon();
-        worker_ = std::make_unique<SerialWorker>();
+        worker_ = std::make_unique<serial_worker>();
         for (auto &task : pending) worker_->post(std::move(task));
         // Anything installed that is not the stuck call's own instance is healthy: unload it.
         if (!in_installed) worker_->post([this] { run_teardown(0); });
@@ -156,16 +156,16 @@ void RuntimeSlot::abandon(const std::shared_ptr<Call> &call, const std::string &
     if (call->on_abandon) call->on_abandon(reason);
 }
 
-void RuntimeSlot::watchdog_loop() {
+void runtime_slot::watchdog_loop() {
     std::unique_lock lock(mutex_);
     while (!watchdog_stop_) {
-        const std::shared_ptr<Call> call = current_call_;
-        const Clock::time_point deadline = call ? call->deadline : no_deadline;
+        const std::shared_ptr<slot_call> call = current_call_;
+        const mono_clock::time_point deadline = call ? call->deadline : no_deadline;
         if (deadline == no_deadline) {
             watch_cv_.wait(lock);
             continue;
         }
-        if (Clock::now() < deadline) {
+        if (mono_clock::now() < deadline) {
             watch_cv_.wait_until(lock, deadline);
             continue;
         }
@@ -176,9 +176,9 @@ void RuntimeSlot::watchdog_loop() {
     }
 }
 
-void RuntimeSlot::shutdown(std::chrono::milliseconds wait) {
+void runtime_slot::shutdown(std::chrono::milliseconds wait) {
     if (closing_.exchange(true)) return;
-    const auto deadline = Clock::now() + wait;
+    const auto deadline = mono_clock::now() + wait;
     health_wait_cv_.notify_all();
     {
         // A health() that does not return by the deadline is left running; its thread is let go
@@ -197,8 +197,8 @@ void RuntimeSlot::shutdown(std::chrono::milliseconds wait) {
     std::unique_lock lock(mutex_);
     request_cancel_locked(load_job_);
     request_cancel_locked(generation_job_);
-    if (state_ == SlotState::Starting || state_ == SlotState::Ready) {
-        state_ = SlotState::Stopping;
+    if (state_ == slot_state::Starting || state_ == slot_state::Ready) {
+        state_ = slot_state::Stopping;
         post_locked([this] { run_stop(); });
     }
     post_locked([this] { run_teardown(0); }); // an instance left by a health failure
@@ -212,17 +212,17 @@ void RuntimeSlot::shutdown(std::chrono::milliseconds wait) {
     // The watchdog keeps enforcing the calls' own deadlines meanwhile; past `wait`, whatever call
     // is still running is abandoned here. Between calls the worker runs host code only.
     while (!drained_) {
-        if (Clock::now() >= deadline && current_call_) {
+        if (mono_clock::now() >= deadline && current_call_) {
             const auto call = current_call_;
             lock.unlock();
             abandon(call, "was still running " + seconds_text(wait) + " after the host began shutting down");
             lock.lock();
             continue;
         }
-        state_cv_.wait_until(lock, std::max(deadline, Clock::now() + std::chrono::milliseconds(20)),
+        state_cv_.wait_until(lock, std::max(deadline, mono_clock::now() + std::chrono::milliseconds(20)),
                              [this] { return drained_; });
     }
-    std::unique_ptr<SerialWorker> worker = std::move(worker_);
+    std::unique_ptr<serial_worker> worker = std::move(worker_);
     watchdog_stop_ = true;
     const uint32_t abandoned = abandoned_;
     lock.unlock();

@@ -15,8 +15,8 @@
 
 namespace omnihost::slot_detail {
 
-using Clock = std::chrono::steady_clock;
-constexpr Clock::time_point no_deadline = Clock::time_point::max();
+using mono_clock = std::chrono::steady_clock;
+constexpr mono_clock::time_point no_deadline = mono_clock::time_point::max();
 
 std::string iso_now();                                    // "2026-12-05T17:00:00.000Z"
 std::string seconds_text(std::chrono::milliseconds span); // "0.1 s", "30 s"
@@ -29,21 +29,21 @@ namespace omnihost {
 // its health thread: when shutdown gives up on a health() that does not return, it marks the
 // slot gone and lets the thread go; the thread, when (if) the call returns, sees the mark here and
 // touches nothing of the slot.
-struct RuntimeSlot::HealthCall {
+struct runtime_slot::health_in_flight {
     std::mutex mutex;
     std::condition_variable left; // `instance` went back to null
-    const Backend *instance = nullptr;
+    const slot_backend *instance = nullptr;
     bool closing = false;   // no new health() call begins
     bool slot_gone = false; // shutdown stopped waiting: the slot may no longer exist
 };
 
-struct RuntimeSlot::Job {
+struct runtime_slot::slot_job {
     std::string id;
     std::string task;
     std::string started_at = slot_detail::iso_now();
     std::atomic<bool> cancelled{false};
     std::mutex progress_mutex;
-    ProgressView progress;
+    progress_view progress;
     // Closed when the job's call is abandoned: a plugin that calls back later reaches nothing of
     // the host (the sink may be gone by then).
     std::mutex hook_mutex;
@@ -52,12 +52,12 @@ struct RuntimeSlot::Job {
 
 // One plugin call in flight on the worker. It is settled exactly once: by the worker when the call
 // returns (end_call) or by abandon() when its deadline passed; `mutex` decides which came first.
-struct RuntimeSlot::Call {
+struct runtime_slot::slot_call {
     const char *what = "";        // "start", "generate", "stop", "destroy"
-    std::shared_ptr<Job> job;     // cancelling it arms the cancel deadline; null for stop/destroy
+    std::shared_ptr<slot_job> job;     // cancelling it arms the cancel deadline; null for stop/destroy
     std::function<void(const std::string &)> on_abandon; // answers a caller waiting on it
     // Guarded by the slot's mutex_:
-    slot_detail::Clock::time_point deadline = slot_detail::no_deadline;
+    slot_detail::mono_clock::time_point deadline = slot_detail::no_deadline;
     std::string why;              // what it will be blamed for when the deadline passes
     // Guarded by `mutex`:
     std::mutex mutex;
@@ -67,17 +67,17 @@ struct RuntimeSlot::Call {
 
 // The answer to one generate_async caller, given exactly once: by the worker when the plugin
 // returned, by abandon() when it did not, or on destruction when the task was dropped unrun.
-class RuntimeSlot::Answer {
+class runtime_slot::pending_answer {
 public:
-    std::future<GenerateReply> future() { return promise_.get_future(); }
-    void set(GenerateReply reply) {
+    std::future<generate_reply> future() { return promise_.get_future(); }
+    void set(generate_reply reply) {
         std::lock_guard lock(mutex_);
         if (done_) return;
         done_ = true;
         promise_.set_value(std::move(reply));
     }
-    ~Answer() {
-        GenerateReply dropped;
+    ~pending_answer() {
+        generate_reply dropped;
         dropped.refusal = {slot_outcome::shutting_down, "the host is shutting down"};
         set(std::move(dropped));
     }
@@ -85,7 +85,7 @@ public:
 private:
     std::mutex mutex_;
     bool done_ = false;
-    std::promise<GenerateReply> promise_;
+    std::promise<generate_reply> promise_;
 };
 
 } // namespace omnihost

@@ -29,9 +29,9 @@ namespace {
 
 const char* kLabelFormat = "{{index .Config.Labels \"vllm-omni.config.hash\"}}|{{index .Config.Labels \"vllm-omni.image\"}}";
 
-class ContainerBackend final : public ProxyBackend {
+class container_backend final : public proxy_backend {
 public:
-    ContainerBackend(json config, HostLog log)
+    container_backend(json config, host_logger log)
         : config_(std::move(config)), log_(std::move(log)), policy_(read_launch_policy(config_)) {
         // Field errors surface at create(); a missing runtime only when it is needed (start/preview).
         get_string(config_, "image");
@@ -39,19 +39,19 @@ public:
         static std::once_flag once;
         std::call_once(once, [this] { remove_orphaned_containers(); });
     }
-    ~ContainerBackend() override { stop(); }
+    ~container_backend() override { stop(); }
 
     const char* kind() const override { return "container"; }
 
-    void apply_policy(ServeSettings& s, const json& start) const override {
+    void apply_policy(serve_settings& s, const json& start) const override {
         apply_launch_policy(s, start, policy_, false);
     }
 
-    json preview(const ServeSettings& requested, const json&) const override {
-        ContainerConfig c = read_container_config(config_);
-        ServeSettings s = requested;
+    json preview(const serve_settings& requested, const json&) const override {
+        container_config c = read_container_config(config_);
+        serve_settings s = requested;
         if (!c.accelerator.empty()) s.accelerator = c.accelerator;
-        LaunchCommand cmd{container_run_argv(s, c, container_config_hash(s, c), owner_marker()), c.runtime_env};
+        launch_command cmd{container_run_argv(s, c, container_config_hash(s, c), owner_marker()), c.runtime_env};
         for (const auto& [k, v] : container_secret_env(s)) cmd.env[k] = v;
         json p = preview_json(kind(), cmd, s);
         p["container_name"] = c.name;
@@ -59,9 +59,9 @@ public:
         return p;
     }
 
-    std::string start(ServeSettings& s, const json& start, const StartHooks& hooks) override {
+    std::string start(serve_settings& s, const json& start, const start_hooks& hooks) override {
         stop();
-        ContainerConfig c = read_container_config(config_);
+        container_config c = read_container_config(config_);
         if (!c.accelerator.empty()) s.accelerator = c.accelerator;
         const std::string hash = container_config_hash(s, c);
         const std::string image = container_image(c, s);
@@ -73,18 +73,18 @@ public:
             port_ = s.port;
         }
 
-        CliResult labels = cli({"inspect", c.name, "--format", kLabelFormat}, 60s);
+        cli_result labels = cli({"inspect", c.name, "--format", kLabelFormat}, 60s);
         const bool exists = labels.rc == 0;
         const bool reuse = exists && labels.trimmed_out() == hash + "|" + image;
         const std::string since = std::to_string(std::time(nullptr) - 1);
         if (reuse) {
-            CliResult st = cli({"inspect", c.name, "--format", "{{.State.Status}}"}, 60s);
+            cli_result st = cli({"inspect", c.name, "--format", "{{.State.Status}}"}, 60s);
             if (st.trimmed_out() != "running") {
                 if (local_port_in_use(s.port))
                     throw invalid_field("port", std::to_string(s.port) + " is already in use on 127.0.0.1");
                 log_(OMNIHOST_LOG_INFO, "Reusing container " + c.name + " (config " + hash + "), starting it");
-                CliResult r = cli({"start", c.name}, 120s);
-                if (r.rc != 0) throw ProxyError(OMNIHOST_UNAVAILABLE, "Failed to start container " + c.name + ": " + r.err);
+                cli_result r = cli({"start", c.name}, 120s);
+                if (r.rc != 0) throw proxy_error(OMNIHOST_UNAVAILABLE, "Failed to start container " + c.name + ": " + r.err);
             } else {
                 log_(OMNIHOST_LOG_INFO, "Reusing running container " + c.name + " (config " + hash + ")");
             }
@@ -104,20 +104,20 @@ public:
             for (const auto& [k, v] : container_secret_env(s)) run_env[k] = v;
             log_(OMNIHOST_LOG_INFO, "starting: " + shell_command(redact_env(run_env), redact_argv(argv)));
             hooks.progress(0, 0, "creating container " + c.name + " from " + image);
-            CliResult r;
+            cli_result r;
             try {
-                HostLog log = log_;
+                host_logger log = log_;
                 r = run_cli(argv, run_env, start_timeout, [log](const std::string& l) { log.write(OMNIHOST_LOG_INFO, "container", l); },
                             hooks.cancelled);
             } catch (const std::exception& e) {
-                throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("cannot run the container runtime: ") + e.what());
+                throw proxy_error(OMNIHOST_UNAVAILABLE, std::string("cannot run the container runtime: ") + e.what());
             }
             if (hooks.cancelled && hooks.cancelled()) {
                 cli({"rm", "-f", c.name}, 60s);
-                throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+                throw proxy_error(OMNIHOST_CANCELLED, "cancelled");
             }
             if (r.rc != 0)
-                throw ProxyError(OMNIHOST_UNAVAILABLE, "Failed to start container: " + (r.timed_out ? std::string("timed out") : r.err));
+                throw proxy_error(OMNIHOST_UNAVAILABLE, "Failed to start container: " + (r.timed_out ? std::string("timed out") : r.err));
             std::string id = r.trimmed_out();
             if (auto nl = id.rfind('\n'); nl != std::string::npos) id = id.substr(nl + 1);
             log_(OMNIHOST_LOG_INFO, "Container started: " + id.substr(0, 12));
@@ -125,14 +125,14 @@ public:
 
         // Follow the logs (only new lines for a reused container; the old "Uvicorn running" must
         // not be mistaken for this start).
-        auto logs = std::make_shared<ChildProcess>();
+        auto logs = std::make_shared<child_process>();
         {
-            HostLog log = log_;
+            host_logger log = log_;
             std::vector<std::string> argv = reuse ? runtime_argv(c, {"logs", "-f", "--since", since, c.name})
                                                   : runtime_argv(c, {"logs", "-f", c.name});
             try {
-                ProcessSpec spec{argv, c.runtime_env, {}};
-                spec.mark_owner = false;  // a runtime CLI (see ProcessSpec::mark_owner); it has pdeathsig
+                process_spec spec{argv, c.runtime_env, {}};
+                spec.mark_owner = false;  // a runtime CLI (see process_spec::mark_owner); it has pdeathsig
                 logs->spawn(spec, [log](const std::string& l, bool) { log.server_line(l); });
             } catch (const std::exception& e) {
                 log_(OMNIHOST_LOG_WARN, std::string("cannot follow container logs: ") + e.what());
@@ -143,8 +143,8 @@ public:
         }
 
         const std::string base = "http://127.0.0.1:" + std::to_string(s.port);
-        UpstreamClient client(base, s.remote_api_key);
-        WaitHooks wait;
+        upstream_client client(base, s.remote_api_key);
+        wait_hooks wait;
         wait.cancelled = hooks.cancelled;
         auto last_check = std::chrono::steady_clock::now();
         wait.dead_reason = [&]() -> std::string {
@@ -154,21 +154,21 @@ public:
         };
         wait.progress = [&](int elapsed, const std::string& msg) { hooks.progress(elapsed, 0, msg); };
         try {
-            ProbeResult r = wait_until_ready(client, start_timeout, probe_timeout_, wait);
+            probe_result r = wait_until_ready(client, start_timeout, probe_timeout_, wait);
             log_(OMNIHOST_LOG_INFO, "container " + c.name + " is ready (" + r.via + " answered 200)");
         } catch (...) {
             stop();
             throw;
         }
-        client_ = std::make_unique<UpstreamClient>(base, s.remote_api_key);
+        client_ = std::make_unique<upstream_client>(base, s.remote_api_key);
         polls_ = 0;
         last_probe_ok_ = true;
         return base;
     }
 
-    HealthState poll() override {
-        HealthState h;
-        ContainerConfig c;
+    health_state poll() override {
+        health_state h;
+        container_config c;
         {
             std::lock_guard lock(mutex_);
             if (!running_) {
@@ -188,7 +188,7 @@ public:
             return h;
         }
         if (polls_ % 10 == 0) {
-            ProbeResult r = probe_upstream(*client_, probe_timeout_, false);
+            probe_result r = probe_upstream(*client_, probe_timeout_, false);
             last_probe_ok_ = r.ready;
             last_probe_detail_ = r.detail;
         }
@@ -199,8 +199,8 @@ public:
     }
 
     void stop() override {
-        std::shared_ptr<ChildProcess> logs;
-        ContainerConfig c;
+        std::shared_ptr<child_process> logs;
+        container_config c;
         bool running;
         {
             std::lock_guard lock(mutex_);
@@ -211,7 +211,7 @@ public:
         }
         if (logs) logs->terminate_group(1s);
         if (!running) return;
-        CliResult r = cli_with(c, {"stop", "-t", "2", c.name}, 60s);
+        cli_result r = cli_with(c, {"stop", "-t", "2", c.name}, 60s);
         if (r.rc == 0) log_(OMNIHOST_LOG_INFO, "Container " + c.name + " stopped (kept for reuse)");
         else log_(OMNIHOST_LOG_WARN, "stopping container " + c.name + " failed: " + r.err);
         dead_message_.clear();
@@ -222,22 +222,22 @@ private:
     // no upstream keeps serving, and holding its GPU, without a host. Stopped containers are kept
     // for reuse, as a normal stop keeps them.
     void remove_orphaned_containers() {
-        ContainerConfig c;
+        container_config c;
         try {
             c = read_container_config(config_);
         } catch (const std::exception&) {
             return;  // no runtime here: nothing can have been left
         }
         // Short deadlines: this runs while the host starts up (its probe create of the plugin).
-        CliResult ids = cli_with(c, {"ps", "-q", "--filter", std::string("label=") + kOwnerLabel}, 10s);
+        cli_result ids = cli_with(c, {"ps", "-q", "--filter", std::string("label=") + kOwnerLabel}, 10s);
         if (ids.rc != 0) return;
         std::istringstream lines(ids.out);
         for (std::string id; std::getline(lines, id);) {
             if (id.empty()) continue;
-            CliResult owner = cli_with(c, {"inspect", id, "--format", std::string("{{index .Config.Labels \"") + kOwnerLabel + "\"}}"}, 10s);
+            cli_result owner = cli_with(c, {"inspect", id, "--format", std::string("{{index .Config.Labels \"") + kOwnerLabel + "\"}}"}, 10s);
             const std::string marker = owner.trimmed_out();
             if (owner.rc != 0 || marker.empty() || marker == owner_marker() || owner_alive(marker)) continue;
-            CliResult rm = cli_with(c, {"rm", "-f", id}, 60s);
+            cli_result rm = cli_with(c, {"rm", "-f", id}, 60s);
             if (rm.rc == 0)
                 log_(OMNIHOST_LOG_WARN, "removed container " + id + " left running by a host that is gone (" + marker + ")");
             else
@@ -245,8 +245,8 @@ private:
         }
     }
 
-    CliResult cli(std::initializer_list<std::string> args, std::chrono::milliseconds timeout) {
-        ContainerConfig c;
+    cli_result cli(std::initializer_list<std::string> args, std::chrono::milliseconds timeout) {
+        container_config c;
         {
             std::lock_guard lock(mutex_);
             c = cfg_;
@@ -254,11 +254,11 @@ private:
         return cli_with(c, args, timeout);
     }
 
-    static CliResult cli_with(const ContainerConfig& c, std::initializer_list<std::string> args, std::chrono::milliseconds timeout) {
+    static cli_result cli_with(const container_config& c, std::initializer_list<std::string> args, std::chrono::milliseconds timeout) {
         try {
             return run_cli(runtime_argv(c, args), c.runtime_env, timeout);
         } catch (const std::exception& e) {
-            CliResult r;
+            cli_result r;
             r.err = e.what();
             return r;
         }
@@ -266,12 +266,12 @@ private:
 
     // "" while the container runs; otherwise why it is gone, with its last log lines.
     std::string death_reason() {
-        ContainerConfig c;
+        container_config c;
         {
             std::lock_guard lock(mutex_);
             c = cfg_;
         }
-        CliResult st = cli_with(c, {"inspect", c.name, "--format", "{{.State.Status}}|{{.State.ExitCode}}"}, 30s);
+        cli_result st = cli_with(c, {"inspect", c.name, "--format", "{{.State.Status}}|{{.State.ExitCode}}"}, 30s);
         if (st.timed_out) return "";  // a slow runtime is not a dead container
         if (st.rc != 0) return "container " + c.name + " disappeared (" + st.err + ")";
         std::string out = st.trimmed_out();
@@ -279,29 +279,29 @@ private:
         std::string status = out.substr(0, bar);
         if (status == "running" || status == "created" || status == "configured" || status == "initialized") return "";
         std::string code = bar == std::string::npos ? "?" : out.substr(bar + 1);
-        CliResult tail = cli_with(c, {"logs", "--tail", "8", c.name}, 30s);
+        cli_result tail = cli_with(c, {"logs", "--tail", "8", c.name}, 30s);
         std::string lines = tail.out + tail.err;
         while (!lines.empty() && lines.back() == '\n') lines.pop_back();
         return "container " + c.name + " " + status + " with code " + code + ": " + lines;
     }
 
     json config_;
-    HostLog log_;
-    LaunchPolicy policy_;
+    host_logger log_;
+    launch_policy policy_;
     std::mutex mutex_;
-    ContainerConfig cfg_;
+    container_config cfg_;
     int port_ = 0;
     bool running_ = false;
-    std::shared_ptr<ChildProcess> logs_;
-    std::unique_ptr<UpstreamClient> client_;
+    std::shared_ptr<child_process> logs_;
+    std::unique_ptr<upstream_client> client_;
     std::chrono::milliseconds probe_timeout_{3000};
     int polls_ = 0;
     bool last_probe_ok_ = true;
     std::string last_probe_detail_, dead_message_;
 };
 
-std::unique_ptr<ProxyBackend> make_backend(const json& config, const HostLog& log) {
-    return std::make_unique<ContainerBackend>(config, log);
+std::unique_ptr<proxy_backend> make_backend(const json& config, const host_logger& log) {
+    return std::make_unique<container_backend>(config, log);
 }
 
 }  // namespace

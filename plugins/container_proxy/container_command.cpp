@@ -52,8 +52,8 @@ static std::vector<std::string> split_words(const std::string& s) {
     return out;
 }
 
-ContainerConfig read_container_config(const json& config) {
-    ContainerConfig c;
+container_config read_container_config(const json& config) {
+    container_config c;
     c.runtime_args = has_field(config, "runtime_args") ? string_array(config, "runtime_args")
                                                        : split_words(env_or("OMNIHOST_CONTAINER_RUNTIME_ARGS", ""));
     c.run_args = has_field(config, "run_args") ? string_array(config, "run_args")
@@ -82,11 +82,11 @@ ContainerConfig read_container_config(const json& config) {
         if (!find_executable("podman", path).empty()) c.runtime = "podman";
         else if (!find_executable("docker", path).empty()) c.runtime = "docker";
         else
-            throw ProxyError(OMNIHOST_UNAVAILABLE,
+            throw proxy_error(OMNIHOST_UNAVAILABLE,
                              "Container mode is not available. No container runtime found (podman or docker on PATH)");
     } else if (runtime == "podman" || runtime == "docker" || runtime.find('/') != std::string::npos) {
         if (find_executable(runtime, path).empty())
-            throw ProxyError(OMNIHOST_UNAVAILABLE, "runtime: container runtime '" + runtime + "' not found");
+            throw proxy_error(OMNIHOST_UNAVAILABLE, "runtime: container runtime '" + runtime + "' not found");
         c.runtime = runtime;
     } else {
         throw invalid_field("runtime", "must be auto, podman, docker or a path to one of them");
@@ -94,13 +94,13 @@ ContainerConfig read_container_config(const json& config) {
     return c;
 }
 
-bool runtime_is_docker(const ContainerConfig& c) {
+bool runtime_is_docker(const container_config& c) {
     auto slash = c.runtime.rfind('/');
     std::string base = slash == std::string::npos ? c.runtime : c.runtime.substr(slash + 1);
     return base.find("docker") != std::string::npos;
 }
 
-std::string container_image(const ContainerConfig& c, const ServeSettings& s) {
+std::string container_image(const container_config& c, const serve_settings& s) {
     if (!c.image.empty()) return c.image;
     return s.accelerator == "amd" ? kImageAmd : kImageNvidia;
 }
@@ -134,7 +134,7 @@ std::string host_hub_offline() {
     return v ? std::string(v) : std::string();
 }
 
-std::string container_config_hash(const ServeSettings& s, const ContainerConfig& c) {
+std::string container_config_hash(const serve_settings& s, const container_config& c) {
     json j = settings_json(s);
     // A container made while downloads were allowed must not be reused when they are not.
     if (!host_hub_offline().empty()) j["hf_hub_offline"] = host_hub_offline();
@@ -151,14 +151,14 @@ std::string container_config_hash(const ServeSettings& s, const ContainerConfig&
     return md5_hex(j.dump()).substr(0, 12);  // nlohmann objects are key-sorted
 }
 
-std::vector<std::string> runtime_argv(const ContainerConfig& c, std::initializer_list<std::string> args) {
+std::vector<std::string> runtime_argv(const container_config& c, std::initializer_list<std::string> args) {
     std::vector<std::string> a = {c.runtime};
     a.insert(a.end(), c.runtime_args.begin(), c.runtime_args.end());
     a.insert(a.end(), args.begin(), args.end());
     return a;
 }
 
-std::map<std::string, std::string> container_secret_env(const ServeSettings& s) {
+std::map<std::string, std::string> container_secret_env(const serve_settings& s) {
     std::map<std::string, std::string> env;
     if (!s.hf_token.empty()) {
         env["HF_TOKEN"] = s.hf_token;
@@ -167,7 +167,7 @@ std::map<std::string, std::string> container_secret_env(const ServeSettings& s) 
     return env;
 }
 
-std::vector<std::string> container_run_argv(const ServeSettings& s, const ContainerConfig& c, const std::string& hash,
+std::vector<std::string> container_run_argv(const serve_settings& s, const container_config& c, const std::string& hash,
                                             const std::string& owner) {
     const std::string image = container_image(c, s);
     const std::string port = std::to_string(s.port);

@@ -6,21 +6,21 @@
 
 namespace omnihost::proxy {
 
-std::string CliResult::trimmed_out() const {
+std::string cli_result::trimmed_out() const {
     std::string s = out;
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
     while (!s.empty() && (s.front() == '\n' || s.front() == ' ')) s.erase(0, 1);
     return s;
 }
 
-CliResult run_cli(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+cli_result run_cli(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                   std::chrono::milliseconds timeout, const std::function<void(const std::string&)>& on_line,
                   const std::function<bool()>& cancelled) {
-    CliResult r;
+    cli_result r;
     std::mutex m;
-    ChildProcess p;
-    ProcessSpec spec{argv, env, {}};
-    spec.mark_owner = false;  // see ProcessSpec::mark_owner
+    child_process p;
+    process_spec spec{argv, env, {}};
+    spec.mark_owner = false;  // see process_spec::mark_owner
     p.spawn(spec, [&](const std::string& line, bool is_err) {
         {
             // Kept whole up to a bound: enough for ids, inspect answers and error text; a runtime

@@ -13,7 +13,7 @@ namespace omnihost::proxy {
 // stdout / stderr kept per command (lines still reach on_line beyond it).
 inline constexpr size_t kMaxCliOutput = 1u << 20;
 
-struct CliResult {
+struct cli_result {
     int rc = -1;          // exit code; -1 when it timed out or could not start
     bool timed_out = false;
     std::string out, err;  // whole stdout / stderr
@@ -22,7 +22,7 @@ struct CliResult {
 
 // Never throws for a failing command (rc says it); throws std::runtime_error when the runtime
 // cannot be started at all.
-CliResult run_cli(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+cli_result run_cli(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                   std::chrono::milliseconds timeout,
                   const std::function<void(const std::string& line)>& on_line = {},
                   const std::function<bool()>& cancelled = {});

@@ -45,7 +45,7 @@ std::string find_executable(const std::string& name, const std::string& path_env
     return "";
 }
 
-ChildProcess::~ChildProcess() {
+child_process::~child_process() {
     if (spawned()) terminate_group(std::chrono::seconds(2));
     if (pidfd_ >= 0) ::close(pidfd_);
 }
@@ -55,10 +55,10 @@ namespace {
 // The one thread every child is forked from (see the header: the parent-death signal is tied to
 // the forking thread). It lives as long as this plugin module; ending it, at unload or exit,
 // kills what it started, which is what a departing host wants anyway.
-class SpawnerThread {
+class spawner_thread {
 public:
-    static SpawnerThread& instance() {
-        static SpawnerThread t;
+    static spawner_thread& instance() {
+        static spawner_thread t;
         return t;
     }
     // Runs `fn` on the spawner thread and waits for it.
@@ -70,7 +70,7 @@ public:
         cv_.notify_all();
         cv_.wait(lock, [&] { return finished_ >= ticket; });
     }
-    ~SpawnerThread() {
+    ~spawner_thread() {
         {
             std::lock_guard lock(mutex_);
             stopping_ = true;
@@ -104,7 +104,7 @@ private:
 
 // Everything the forked child touches is prepared before fork(): after it, in a multithreaded
 // parent, only async-signal-safe calls are allowed (no malloc, no locks).
-struct ForkPlan {
+struct fork_plan {
     const char* exe;
     char* const* argv;
     char* const* envp;
@@ -112,7 +112,7 @@ struct ForkPlan {
     pid_t parent;
 };
 
-[[noreturn]] void child_after_fork(const ForkPlan& p) {
+[[noreturn]] void child_after_fork(const fork_plan& p) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != p.parent) ::_exit(127);  // the host died between fork and prctl
     ::setpgid(0, 0);
@@ -148,7 +148,7 @@ struct ForkPlan {
 
 }  // namespace
 
-void ChildProcess::spawn(const ProcessSpec& spec, LineFn on_line) {
+void child_process::spawn(const process_spec& spec, line_fn on_line) {
     if (spawned()) throw std::runtime_error("process already spawned");
     if (spec.argv.empty()) throw std::runtime_error("empty argv");
 
@@ -183,7 +183,7 @@ void ChildProcess::spawn(const ProcessSpec& spec, LineFn on_line) {
         throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     }
 
-    ForkPlan plan{exe.c_str(), argv.data(), envp.data(), out_pipe[1], err_pipe[1], errno_pipe[1], ::getpid()};
+    fork_plan plan{exe.c_str(), argv.data(), envp.data(), out_pipe[1], err_pipe[1], errno_pipe[1], ::getpid()};
     pid_t pid = -1;
     int fork_errno = 0, pidfd = -1;
     std::function<void()> do_fork = [&] {
@@ -196,7 +196,7 @@ void ChildProcess::spawn(const ProcessSpec& spec, LineFn on_line) {
         // Not reaped yet, so the PID cannot have been reused: this pidfd is our child.
         pidfd = pidfd_open_pid(pid);
     };
-    SpawnerThread::instance().run(do_fork);
+    spawner_thread::instance().run(do_fork);
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
     ::close(errno_pipe[1]);
@@ -243,7 +243,7 @@ void ChildProcess::spawn(const ProcessSpec& spec, LineFn on_line) {
     });
 }
 
-void ChildProcess::reader_loop(int fd, bool is_stderr) {
+void child_process::reader_loop(int fd, bool is_stderr) {
     std::string pending;
     char buf[4096];
     auto deliver = [&](std::string line) {
@@ -306,22 +306,22 @@ void ChildProcess::reader_loop(int fd, bool is_stderr) {
     exit_cv_.notify_all();
 }
 
-bool ChildProcess::wait_output_closed(std::chrono::milliseconds timeout) const {
+bool child_process::wait_output_closed(std::chrono::milliseconds timeout) const {
     std::unique_lock lock(mutex_);
     return exit_cv_.wait_for(lock, timeout, [this] { return readers_done_ >= 2; });
 }
 
-bool ChildProcess::exited() const {
+bool child_process::exited() const {
     std::lock_guard lock(mutex_);
     return exit_code_.has_value();
 }
 
-std::optional<int> ChildProcess::exit_code() const {
+std::optional<int> child_process::exit_code() const {
     std::lock_guard lock(mutex_);
     return exit_code_;
 }
 
-std::string ChildProcess::exit_description() const {
+std::string child_process::exit_description() const {
     auto code = exit_code();
     if (!code) return "is running";
     if (*code >= 0) return "exited with code " + std::to_string(*code);
@@ -329,12 +329,12 @@ std::string ChildProcess::exit_description() const {
     return "was killed by signal " + std::to_string(-*code);
 }
 
-bool ChildProcess::wait_exit(std::chrono::milliseconds timeout) const {
+bool child_process::wait_exit(std::chrono::milliseconds timeout) const {
     std::unique_lock lock(mutex_);
     return exit_cv_.wait_for(lock, timeout, [this] { return exit_code_.has_value(); });
 }
 
-std::vector<std::string> ChildProcess::last_lines(size_t n) const {
+std::vector<std::string> child_process::last_lines(size_t n) const {
     std::lock_guard lock(mutex_);
     size_t start = tail_.size() > n ? tail_.size() - n : 0;
     return {tail_.begin() + static_cast<long>(start), tail_.end()};
@@ -343,12 +343,12 @@ std::vector<std::string> ChildProcess::last_lines(size_t n) const {
 // While the leader is not reaped its PID, and so the group id, cannot be reused: every member is
 // ours. Once reaped, an emptied group's id could be taken by a stranger that leads a new group, so
 // members must then also carry our owner marker (runtime CLIs, unmarked, are never left alone).
-const std::string& ChildProcess::member_marker() const {
+const std::string& child_process::member_marker() const {
     static const std::string none;
     return exited() ? marker_ : none;
 }
 
-bool ChildProcess::group_alive() const {
+bool child_process::group_alive() const {
     if (pid_ <= 0) return false;
     const std::string& need = member_marker();
     DIR* dir = ::opendir("/proc");
@@ -365,14 +365,14 @@ bool ChildProcess::group_alive() const {
     return alive;
 }
 
-void ChildProcess::signal_group(int sig) {
+void child_process::signal_group(int sig) {
     // The leader through the pidfd taken at spawn; the other members each through their own.
     if (pidfd_ >= 0) pidfd_signal(pidfd_, sig);
     else if (!exited()) ::kill(pid_, sig);  // kernel without pidfds: not reaped yet, so still ours
     signal_group_via_pidfds(pid_, sig, member_marker());
 }
 
-void ChildProcess::stop_readers() {
+void child_process::stop_readers() {
     // Readers end at EOF once every writer (the whole group) is gone; the flag covers a descendant
     // that escaped the group and still holds the pipe.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -386,7 +386,7 @@ void ChildProcess::stop_readers() {
     if (err_reader_.joinable()) err_reader_.join();
 }
 
-void ChildProcess::release_after_exit() {
+void child_process::release_after_exit() {
     if (!spawned() || terminated_ || !exited()) return;
     terminated_ = true;
     {
@@ -398,7 +398,7 @@ void ChildProcess::release_after_exit() {
     if (waiter_.joinable()) waiter_.join();
 }
 
-void ChildProcess::terminate_group(std::chrono::milliseconds grace) {
+void child_process::terminate_group(std::chrono::milliseconds grace) {
     if (!spawned() || terminated_) return;
     terminated_ = true;
     if (group_alive()) signal_group(SIGTERM);

@@ -29,7 +29,7 @@
 
 namespace omnihost::proxy {
 
-struct ProcessSpec {
+struct process_spec {
     std::vector<std::string> argv;               // argv[0] is a path or a name looked up on PATH
     std::map<std::string, std::string> env_set;  // added to / overriding the inherited environment
     std::vector<std::string> env_unset;
@@ -47,17 +47,17 @@ inline constexpr size_t kMaxChildLineBytes = 16 * 1024;
 // A name containing '/' is returned as is if it is executable.
 std::string find_executable(const std::string& name, const std::string& path_env);
 
-class ChildProcess {
+class child_process {
 public:
-    using LineFn = std::function<void(const std::string& line, bool from_stderr)>;
+    using line_fn = std::function<void(const std::string& line, bool from_stderr)>;
 
-    ChildProcess() = default;
-    ~ChildProcess();  // terminates the group (short grace) if still running
-    ChildProcess(const ChildProcess&) = delete;
-    ChildProcess& operator=(const ChildProcess&) = delete;
+    child_process() = default;
+    ~child_process();  // terminates the group (short grace) if still running
+    child_process(const child_process&) = delete;
+    child_process& operator=(const child_process&) = delete;
 
     // Throws std::runtime_error when the executable is missing or the spawn fails.
-    void spawn(const ProcessSpec& spec, LineFn on_line);
+    void spawn(const process_spec& spec, line_fn on_line);
 
     pid_t pid() const { return pid_; }
     bool spawned() const { return pid_ > 0; }
@@ -94,7 +94,7 @@ private:
     pid_t pid_ = -1;
     int pidfd_ = -1;
     std::string marker_;  // the owner marker the child got ("" for unmarked runtime CLIs)
-    LineFn on_line_;
+    line_fn on_line_;
     std::thread waiter_, out_reader_, err_reader_;
     mutable std::mutex mutex_;
     mutable std::condition_variable exit_cv_;

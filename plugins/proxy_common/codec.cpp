@@ -72,8 +72,8 @@ std::string md5_hex(std::string_view bytes) {
     return Poco::DigestEngine::digestToHex(md5.digest());
 }
 
-DataUrl parse_data_url(std::string_view url) {
-    DataUrl out;
+parsed_data_url parse_data_url(std::string_view url) {
+    parsed_data_url out;
     if (!starts_with(url, "data:")) return out;
     auto comma = url.find(',');
     if (comma == std::string_view::npos) return out;

@@ -15,12 +15,12 @@ std::string base64_decode(std::string_view text);
 std::string md5_hex(std::string_view bytes);
 
 // A parsed "data:<mime>;base64,<payload>" URL. `ok` is false when `url` is not a data: URL.
-struct DataUrl {
+struct parsed_data_url {
     bool ok = false;
     std::string mime;     // "" when the URL names none
     std::string payload;  // still base64 text
 };
-DataUrl parse_data_url(std::string_view url);
+parsed_data_url parse_data_url(std::string_view url);
 
 // Best guess at a MIME type from the first bytes (PNG, JPEG, WEBP, GIF, WAV, MP3, FLAC, OGG, MP4).
 // Returns "" when unknown.

@@ -40,21 +40,21 @@ Poco::Net::Context::Ptr client_ssl_context() {
 }
 
 // Shared between the caller and the helper thread doing the blocking I/O.
-struct Call {
+struct http_exchange {
     std::mutex mutex;
     std::condition_variable cv;
     bool done = false;
     bool connected = false;
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    HttpResponse response;
-    TransportFailure failure = TransportFailure::none;
+    client_response response;
+    transport_failure failure = transport_failure::none;
     std::string failure_text;
     std::atomic<int> abort_reason{0};  // 0 none, 1 cancelled, 2 timeout
 };
 
 }  // namespace
 
-UpstreamClient::UpstreamClient(std::string base_url, std::string api_key)
+upstream_client::upstream_client(std::string base_url, std::string api_key)
     : base_url_(std::move(base_url)), api_key_(std::move(api_key)) {
     Poco::URI uri(base_url_);
     scheme_ = lower(uri.getScheme());
@@ -67,17 +67,17 @@ UpstreamClient::UpstreamClient(std::string base_url, std::string api_key)
     if (host_.empty()) throw std::invalid_argument("upstream URL has no host: " + base_url_);
 }
 
-HttpResponse UpstreamClient::get(const std::string& path, std::chrono::milliseconds timeout,
-                                 const CancelPoll& cancelled) const {
-    HttpRequest req;
+client_response upstream_client::get(const std::string& path, std::chrono::milliseconds timeout,
+                                 const cancel_poll& cancelled) const {
+    client_request req;
     req.path = path;
     return send(req, timeout, cancelled);
 }
 
-HttpResponse UpstreamClient::post_json(const std::string& path, const std::string& json,
+client_response upstream_client::post_json(const std::string& path, const std::string& json,
                                        std::chrono::milliseconds timeout,
-                                       const CancelPoll& cancelled) const {
-    HttpRequest req;
+                                       const cancel_poll& cancelled) const {
+    client_request req;
     req.method = "POST";
     req.path = path;
     req.body = json;
@@ -85,19 +85,19 @@ HttpResponse UpstreamClient::post_json(const std::string& path, const std::strin
     return send(req, timeout, cancelled);
 }
 
-HttpResponse UpstreamClient::send(const HttpRequest& req, std::chrono::milliseconds timeout,
-                                  const CancelPoll& cancelled) const {
+client_response upstream_client::send(const client_request& req, std::chrono::milliseconds timeout,
+                                  const cancel_poll& cancelled) const {
     return run(req, timeout, cancelled, nullptr);
 }
 
-HttpResponse UpstreamClient::send_streaming(const HttpRequest& req, std::chrono::milliseconds timeout,
-                                            const CancelPoll& cancelled, const LineSink& on_line) const {
+client_response upstream_client::send_streaming(const client_request& req, std::chrono::milliseconds timeout,
+                                            const cancel_poll& cancelled, const line_sink& on_line) const {
     return run(req, timeout, cancelled, &on_line);
 }
 
-HttpResponse UpstreamClient::run(const HttpRequest& req, std::chrono::milliseconds timeout,
-                                 const CancelPoll& cancelled, const LineSink* on_line) const {
-    auto call = std::make_shared<Call>();
+client_response upstream_client::run(const client_request& req, std::chrono::milliseconds timeout,
+                                 const cancel_poll& cancelled, const line_sink* on_line) const {
+    auto call = std::make_shared<http_exchange>();
     const std::string target = prefix_ + req.path;
     const auto connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(10));
 
@@ -133,7 +133,7 @@ HttpResponse UpstreamClient::run(const HttpRequest& req, std::chrono::millisecon
             os.write(req.body.data(), static_cast<std::streamsize>(req.body.size()));
             HTTPResponse hresp;
             std::istream& is = s.receiveResponse(hresp);
-            HttpResponse& out = call->response;
+            client_response& out = call->response;
             out.status = static_cast<int>(hresp.getStatus());
             out.reason = hresp.getReason();
             out.content_type = hresp.getContentType();
@@ -153,7 +153,7 @@ HttpResponse UpstreamClient::run(const HttpRequest& req, std::chrono::millisecon
                         // One line (one SSE data line) is bounded like a whole body: an upstream
                         // that never sends a newline cannot grow our memory without limit.
                         if (line.size() >= max_body_bytes_)
-                            throw BodyTooLarge("a streamed line from the upstream exceeds " +
+                            throw body_too_large("a streamed line from the upstream exceeds " +
                                                std::to_string(max_body_bytes_) + " bytes");
                         line += static_cast<char>(c);
                     }
@@ -165,22 +165,22 @@ HttpResponse UpstreamClient::run(const HttpRequest& req, std::chrono::millisecon
                 while (is.read(buf, sizeof buf) || is.gcount() > 0) {
                     const auto n = static_cast<size_t>(is.gcount());
                     if (out.body.size() + n > max_body_bytes_)
-                        throw BodyTooLarge("the upstream answer exceeds " + std::to_string(max_body_bytes_) +
+                        throw body_too_large("the upstream answer exceeds " + std::to_string(max_body_bytes_) +
                                            " bytes");
                     out.body.append(buf, n);
                 }
             }
-        } catch (const BodyTooLarge& e) {
-            call->failure = TransportFailure::too_large;
+        } catch (const body_too_large& e) {
+            call->failure = transport_failure::too_large;
             call->failure_text = e.what();
         } catch (const Poco::TimeoutException& e) {
-            call->failure = TransportFailure::timeout;
+            call->failure = transport_failure::timeout;
             call->failure_text = e.displayText();
         } catch (const Poco::Exception& e) {
-            call->failure = call->connected ? TransportFailure::io : TransportFailure::connect;
+            call->failure = call->connected ? transport_failure::io : transport_failure::connect;
             call->failure_text = e.displayText();
         } catch (const std::exception& e) {
-            call->failure = TransportFailure::io;
+            call->failure = transport_failure::io;
             call->failure_text = e.what();
         }
         std::lock_guard lock(call->mutex);
@@ -213,37 +213,37 @@ HttpResponse UpstreamClient::run(const HttpRequest& req, std::chrono::millisecon
     worker.join();
 
     const std::string where = req.method + " " + base_url_ + req.path;
-    if (call->abort_reason == 1) throw TransportError(TransportFailure::cancelled, "cancelled: " + where);
-    if (call->abort_reason == 2 || call->failure == TransportFailure::timeout)
-        throw TransportError(TransportFailure::timeout,
+    if (call->abort_reason == 1) throw transport_error(transport_failure::cancelled, "cancelled: " + where);
+    if (call->abort_reason == 2 || call->failure == transport_failure::timeout)
+        throw transport_error(transport_failure::timeout,
                              "timed out after " + std::to_string(timeout.count() / 1000.0).substr(0, 5) +
                                  " s: " + where);
-    if (call->failure == TransportFailure::connect)
-        throw TransportError(TransportFailure::connect,
+    if (call->failure == transport_failure::connect)
+        throw transport_error(transport_failure::connect,
                              "cannot connect to " + base_url_ + " (" + call->failure_text + ")");
-    if (call->failure != TransportFailure::none)
-        throw TransportError(call->failure, "connection error on " + where + ": " + call->failure_text);
+    if (call->failure != transport_failure::none)
+        throw transport_error(call->failure, "connection error on " + where + ": " + call->failure_text);
     return std::move(call->response);
 }
 
-MultipartForm::MultipartForm() {
+multipart_form::multipart_form() {
     std::random_device rd;
     boundary_ = "----omnihost" + std::to_string(rd()) + std::to_string(rd());
 }
 
-void MultipartForm::add_field(const std::string& name, const std::string& value) {
+void multipart_form::add_field(const std::string& name, const std::string& value) {
     body_ += "--" + boundary_ + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" +
              value + "\r\n";
 }
 
-void MultipartForm::add_file(const std::string& name, const std::string& filename,
+void multipart_form::add_file(const std::string& name, const std::string& filename,
                              const std::string& mime, const std::string& bytes) {
     body_ += "--" + boundary_ + "\r\nContent-Disposition: form-data; name=\"" + name +
              "\"; filename=\"" + filename + "\"\r\nContent-Type: " + mime + "\r\n\r\n" + bytes + "\r\n";
 }
 
-std::string MultipartForm::content_type() const { return "multipart/form-data; boundary=" + boundary_; }
+std::string multipart_form::content_type() const { return "multipart/form-data; boundary=" + boundary_; }
 
-std::string MultipartForm::body() const { return body_ + "--" + boundary_ + "--\r\n"; }
+std::string multipart_form::body() const { return body_ + "--" + boundary_ + "--\r\n"; }
 
 }  // namespace omnihost::proxy

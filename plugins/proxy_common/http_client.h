@@ -14,7 +14,7 @@
 
 namespace omnihost::proxy {
 
-struct HttpRequest {
+struct client_request {
     std::string method = "GET";
     std::string path;  // "/v1/models" (joined to the base URL's path)
     std::string body;
@@ -22,7 +22,7 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
-struct HttpResponse {
+struct client_response {
     int status = 0;
     std::string reason;
     std::string content_type;
@@ -31,20 +31,20 @@ struct HttpResponse {
 };
 
 // Why a call produced no HTTP answer.
-enum class TransportFailure { none, connect, timeout, cancelled, io, too_large };
+enum class transport_failure { none, connect, timeout, cancelled, io, too_large };
 
-class TransportError : public std::runtime_error {
+class transport_error : public std::runtime_error {
 public:
-    TransportError(TransportFailure kind, const std::string& what)
+    transport_error(transport_failure kind, const std::string& what)
         : std::runtime_error(what), kind_(kind) {}
-    TransportFailure kind() const { return kind_; }
+    transport_failure kind() const { return kind_; }
 
 private:
-    TransportFailure kind_;
+    transport_failure kind_;
 };
 
 // Thrown inside a call whose answer passes the client's size limit (reported as too_large).
-class BodyTooLarge : public std::runtime_error {
+class body_too_large : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
@@ -53,37 +53,37 @@ public:
 // images in base64 stays far below it; an upstream that streams without end does not.
 inline constexpr size_t kDefaultMaxUpstreamBody = size_t(512) << 20;
 
-using CancelPoll = std::function<bool()>;
+using cancel_poll = std::function<bool()>;
 // Called with each complete line of a streamed body (without the trailing newline).
-using LineSink = std::function<void(const std::string&)>;
+using line_sink = std::function<void(const std::string&)>;
 
-class UpstreamClient {
+class upstream_client {
 public:
     // base_url: "http://host:port" or "https://host[:port][/prefix]". api_key "" = no header.
-    UpstreamClient(std::string base_url, std::string api_key);
+    upstream_client(std::string base_url, std::string api_key);
 
     const std::string& base_url() const { return base_url_; }
-    // Answers (and streamed lines) longer than this fail with TransportFailure::too_large.
+    // Answers (and streamed lines) longer than this fail with transport_failure::too_large.
     void set_max_body_bytes(size_t n) { max_body_bytes_ = n; }
     size_t max_body_bytes() const { return max_body_bytes_; }
 
-    // Sends and reads the whole answer. Throws TransportError when there is no HTTP answer.
-    HttpResponse send(const HttpRequest& req, std::chrono::milliseconds timeout,
-                      const CancelPoll& cancelled = {}) const;
+    // Sends and reads the whole answer. Throws transport_error when there is no HTTP answer.
+    client_response send(const client_request& req, std::chrono::milliseconds timeout,
+                      const cancel_poll& cancelled = {}) const;
 
     // Like send, but a 2xx body is handed to `on_line` line by line as it arrives (SSE) and is
     // not kept in the result; a non-2xx body is returned whole in `body`.
-    HttpResponse send_streaming(const HttpRequest& req, std::chrono::milliseconds timeout,
-                                const CancelPoll& cancelled, const LineSink& on_line) const;
+    client_response send_streaming(const client_request& req, std::chrono::milliseconds timeout,
+                                const cancel_poll& cancelled, const line_sink& on_line) const;
 
-    HttpResponse get(const std::string& path, std::chrono::milliseconds timeout,
-                     const CancelPoll& cancelled = {}) const;
-    HttpResponse post_json(const std::string& path, const std::string& json,
-                           std::chrono::milliseconds timeout, const CancelPoll& cancelled = {}) const;
+    client_response get(const std::string& path, std::chrono::milliseconds timeout,
+                     const cancel_poll& cancelled = {}) const;
+    client_response post_json(const std::string& path, const std::string& json,
+                           std::chrono::milliseconds timeout, const cancel_poll& cancelled = {}) const;
 
 private:
-    HttpResponse run(const HttpRequest& req, std::chrono::milliseconds timeout,
-                     const CancelPoll& cancelled, const LineSink* on_line) const;
+    client_response run(const client_request& req, std::chrono::milliseconds timeout,
+                     const cancel_poll& cancelled, const line_sink* on_line) const;
 
     std::string base_url_;
     std::string api_key_;
@@ -93,9 +93,9 @@ private:
 };
 
 // multipart/form-data body builder (the videos API takes forms, not JSON).
-class MultipartForm {
+class multipart_form {
 public:
-    MultipartForm();
+    multipart_form();
     void add_field(const std::string& name, const std::string& value);
     void add_file(const std::string& name, const std::string& filename, const std::string& mime,
                   const std::string& bytes);

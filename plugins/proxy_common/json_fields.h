@@ -1,5 +1,5 @@
 // Typed reads of optional fields from the start/create JSON. A wrong type or range throws
-// ProxyError(INVALID_ARGUMENT) naming the field; null counts as absent.
+// proxy_error(INVALID_ARGUMENT) naming the field; null counts as absent.
 #pragma once
 
 #include "proxy_error.h"

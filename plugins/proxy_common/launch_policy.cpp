@@ -81,8 +81,8 @@ bool inside(const std::string& path, const std::string& root) {
 
 }  // namespace
 
-LaunchPolicy read_launch_policy(const json& config) {
-    LaunchPolicy p;
+launch_policy read_launch_policy(const json& config) {
+    launch_policy p;
     p.venvs = path_list(config, "venvs");
     std::stringstream env_venvs(env_text("OMNIHOST_VENVS"));
     for (std::string v; std::getline(env_venvs, v, ':');) {
@@ -115,12 +115,12 @@ LaunchPolicy read_launch_policy(const json& config) {
     return p;
 }
 
-ModelRef validate_model_id(const std::string& model) {
+model_ref validate_model_id(const std::string& model) {
     if (model.empty()) throw invalid_field("model", "is required");
     if (model.size() > 1024) throw invalid_field("model", "is longer than 1024 characters");
     if (has_control_or_space(model)) throw invalid_field("model", "must not contain spaces or control characters");
     if (model[0] == '-') throw invalid_field("model", "must not start with '-'");
-    ModelRef ref;
+    model_ref ref;
     if (model[0] == '/' || model[0] == '~') {
         ref.id = normal_absolute(model);
         ref.local_path = true;
@@ -146,8 +146,8 @@ ModelRef validate_model_id(const std::string& model) {
     return ref;
 }
 
-void apply_launch_policy(ServeSettings& s, const json& start, const LaunchPolicy& policy, bool local_paths_ok) {
-    ModelRef ref = validate_model_id(s.model);
+void apply_launch_policy(serve_settings& s, const json& start, const launch_policy& policy, bool local_paths_ok) {
+    model_ref ref = validate_model_id(s.model);
     if (ref.local_path) {
         if (!local_paths_ok)
             throw invalid_field("model", "a local path is not visible inside the container; use a hub id (the "

@@ -16,7 +16,7 @@
 
 namespace omnihost::proxy {
 
-struct LaunchPolicy {
+struct launch_policy {
     // Virtual environments a request may select with venv_path (normalised absolute paths):
     // create config "venvs": [...] plus OMNIHOST_VENVS (colon-separated).
     std::vector<std::string> venvs;
@@ -39,25 +39,25 @@ struct LaunchPolicy {
 };
 
 // Reads the operator's policy from the plugin's create config and the environment. Throws
-// ProxyError(INVALID_ARGUMENT) naming a malformed config field.
-LaunchPolicy read_launch_policy(const nlohmann::json& config);
+// proxy_error(INVALID_ARGUMENT) naming a malformed config field.
+launch_policy read_launch_policy(const nlohmann::json& config);
 
 // Checks a model id from a request: a hub id "name" or "org/name", optionally "@revision"
 // (branch/tag names of [A-Za-z0-9._/-] or a 40-hex commit), or an absolute local path. Never a
 // leading '-', whitespace or control characters. Throws invalid_field("model", ...).
-struct ModelRef {
+struct model_ref {
     std::string id;        // what vllm serve gets as the model
     std::string revision;  // "" or the @revision (passed as --revision)
     bool local_path = false;
 };
-ModelRef validate_model_id(const std::string& model);
+model_ref validate_model_id(const std::string& model);
 
 // Applies the policy to settings parsed from a request: refuses (INVALID_ARGUMENT naming the field)
 // a venv outside the list, trust_remote_code without the operator's consent, request-chosen stage
 // configs or extra args, a local model path outside the model roots (without saying whether it
 // exists); fills the operator's extra args, bind host and accelerator. `local_paths_ok` is false
 // where the server cannot see host paths (containers).
-void apply_launch_policy(ServeSettings& s, const nlohmann::json& start, const LaunchPolicy& policy,
+void apply_launch_policy(serve_settings& s, const nlohmann::json& start, const launch_policy& policy,
                          bool local_paths_ok);
 
 }  // namespace omnihost::proxy

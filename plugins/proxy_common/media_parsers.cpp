@@ -33,15 +33,15 @@ const json* find_path(const json& j, std::initializer_list<const char*> keys) {
 std::string str_or_empty(const json* j) { return (j && j->is_string()) ? j->get<std::string>() : ""; }
 
 // A data: URL or bare base64 -> bytes + MIME (from the URL, else sniffed).
-MediaPayload decode_media(const std::string& text, const std::string& what) {
-    MediaPayload out;
-    DataUrl url = parse_data_url(text);
+media_payload decode_media(const std::string& text, const std::string& what) {
+    media_payload out;
+    parsed_data_url url = parse_data_url(text);
     try {
         out.bytes = base64_decode(url.ok ? url.payload : text);
     } catch (const std::exception&) {
-        throw ProxyError(OMNIHOST_INTERNAL, "Failed to parse response: " + what + " is not base64");
+        throw proxy_error(OMNIHOST_INTERNAL, "Failed to parse response: " + what + " is not base64");
     }
-    if (out.bytes.empty()) throw ProxyError(OMNIHOST_INTERNAL, "Failed to parse response: empty " + what);
+    if (out.bytes.empty()) throw proxy_error(OMNIHOST_INTERNAL, "Failed to parse response: empty " + what);
     std::string sniffed = sniff_mime(out.bytes);
     out.mime = !sniffed.empty() ? sniffed : (url.ok && !url.mime.empty() ? url.mime : "");
     return out;
@@ -64,17 +64,17 @@ void throw_if_error_object(const json& r, const std::string& prefix) {
     if (e.is_object() && e.contains("message") && e["message"].is_string())
         msg = e["message"].get<std::string>();
     if (is_serialization_bug(msg)) throw serialization_bug_error(prefix, "response");
-    throw ProxyError(OMNIHOST_INTERNAL, "Generation failed: " + msg);
+    throw proxy_error(OMNIHOST_INTERNAL, "Generation failed: " + msg);
 }
 
-MediaPayload require_kind(MediaPayload p, const std::string& kind, const std::string& shape) {
+media_payload require_kind(media_payload p, const std::string& kind, const std::string& shape) {
     if (p.mime.empty()) p.mime = kind == "image" ? "image/png" : kind == "video" ? "video/mp4" : "audio/wav";
     if (!starts_with(p.mime, kind + "/") && p.mime != "application/octet-stream") {
         std::string hint;
         if (kind == "audio" && starts_with(p.mime, "image/"))
             hint = " (the upstream stage's final_output_type is probably 'image'; audio models need an "
                    "audio stage config or the in-process run mode)";
-        throw ProxyError(OMNIHOST_INTERNAL, "upstream returned " + p.mime + " where " + kind +
+        throw proxy_error(OMNIHOST_INTERNAL, "upstream returned " + p.mime + " where " + kind +
                                                 " was expected in " + shape + hint);
     }
     return p;
@@ -82,7 +82,7 @@ MediaPayload require_kind(MediaPayload p, const std::string& kind, const std::st
 
 }  // namespace
 
-MediaPayload parse_image_response(const json& r) {
+media_payload parse_image_response(const json& r) {
     throw_if_error_object(r, "image");
     if (const json* msg = first_choice_message(r)) {
         const json* content = find_path(*msg, {"content"});
@@ -93,12 +93,12 @@ MediaPayload parse_image_response(const json& r) {
                 if (!url.empty())
                     return require_kind(decode_media(url, "image"), "image", "choices[0].message.content");
             }
-            throw ProxyError(OMNIHOST_INTERNAL, "No image data in response (content list has no image_url)");
+            throw proxy_error(OMNIHOST_INTERNAL, "No image data in response (content list has no image_url)");
         }
         if (content && content->is_string() && !content->get<std::string>().empty())
             return require_kind(decode_media(content->get<std::string>(), "image"), "image",
                                 "choices[0].message.content");
-        throw ProxyError(OMNIHOST_INTERNAL, "No image data in response (empty message content)");
+        throw proxy_error(OMNIHOST_INTERNAL, "No image data in response (empty message content)");
     }
     if (r.is_object() && r.contains("data") && r["data"].is_array() && !r["data"].empty()) {
         const json& d = r["data"][0];
@@ -106,10 +106,10 @@ MediaPayload parse_image_response(const json& r) {
         if (b64.empty()) b64 = str_or_empty(find_path(d, {"url"}));
         if (!b64.empty()) return require_kind(decode_media(b64, "image"), "image", "data[0]");
     }
-    throw ProxyError(OMNIHOST_INTERNAL, "No image data in response");
+    throw proxy_error(OMNIHOST_INTERNAL, "No image data in response");
 }
 
-MediaPayload parse_video_response(const json& r) {
+media_payload parse_video_response(const json& r) {
     throw_if_error_object(r, "video");
     if (const json* msg = first_choice_message(r)) {
         const json* content = find_path(*msg, {"content"});
@@ -123,29 +123,29 @@ MediaPayload parse_video_response(const json& r) {
                         return require_kind(decode_media(url, "video"), "video", "choices[0].message.content");
                 }
             }
-            throw ProxyError(OMNIHOST_INTERNAL, "No video data in response");
+            throw proxy_error(OMNIHOST_INTERNAL, "No video data in response");
         }
         if (content && content->is_string() && !content->get<std::string>().empty())
             return require_kind(decode_media(content->get<std::string>(), "video"), "video",
                                 "choices[0].message.content");
-        throw ProxyError(OMNIHOST_INTERNAL, "No video data in response");
+        throw proxy_error(OMNIHOST_INTERNAL, "No video data in response");
     }
     if (r.is_object() && r.contains("data") && r["data"].is_array() && !r["data"].empty()) {
         std::string b64 = str_or_empty(find_path(r["data"][0], {"b64_json"}));
         if (b64.empty()) b64 = str_or_empty(find_path(r["data"][0], {"url"}));
         if (!b64.empty()) return require_kind(decode_media(b64, "video"), "video", "data[0]");
-        throw ProxyError(OMNIHOST_INTERNAL, "No video data in response");
+        throw proxy_error(OMNIHOST_INTERNAL, "No video data in response");
     }
-    throw ProxyError(OMNIHOST_INTERNAL, "No choices in response");
+    throw proxy_error(OMNIHOST_INTERNAL, "No choices in response");
 }
 
-MediaPayload parse_audio_response(const json& r) {
+media_payload parse_audio_response(const json& r) {
     throw_if_error_object(r, "audio");
-    auto from_dict = [](const json& a, const std::string& shape) -> std::optional<MediaPayload> {
+    auto from_dict = [](const json& a, const std::string& shape) -> std::optional<media_payload> {
         std::string b64 = str_or_empty(find_path(a, {"data"}));
         if (b64.empty()) b64 = str_or_empty(find_path(a, {"url"}));
         if (b64.empty()) return std::nullopt;
-        MediaPayload p = decode_media(b64, "audio");
+        media_payload p = decode_media(b64, "audio");
         std::string fmt = str_or_empty(find_path(a, {"format"}));
         if (p.mime.empty() && !fmt.empty()) p.mime = "audio/" + fmt;
         return require_kind(p, "audio", shape);
@@ -194,7 +194,7 @@ MediaPayload parse_audio_response(const json& r) {
             return require_kind(decode_media(a.get<std::string>(), "audio"), "audio", "audio");
         }
     }
-    throw ProxyError(OMNIHOST_INTERNAL,
+    throw proxy_error(OMNIHOST_INTERNAL,
                      "No audio data in response - generation may have failed (check server logs for OOM errors)");
 }
 
@@ -211,8 +211,8 @@ std::string audio_mime_from_content_type(const std::string& content_type) {
     return "audio/wav";
 }
 
-VideoJob parse_video_job(const json& r) {
-    VideoJob job;
+upstream_video_job parse_video_job(const json& r) {
+    upstream_video_job job;
     job.id = str_or_empty(find_path(r, {"id"}));
     job.status = str_or_empty(find_path(r, {"status"}));
     // Upstream text: read as a double and clamp before converting (1e300 or NaN must not reach int).
@@ -225,17 +225,17 @@ VideoJob parse_video_job(const json& r) {
                         ? (*e)["message"].get<std::string>()
                         : e->dump();
     }
-    if (job.id.empty()) throw ProxyError(OMNIHOST_INTERNAL, "video job response has no id");
+    if (job.id.empty()) throw proxy_error(OMNIHOST_INTERNAL, "video job response has no id");
     return job;
 }
 
-std::vector<ChatPiece> parse_chat_pieces(const json& chunk) {
-    std::vector<ChatPiece> out;
+std::vector<chat_piece> parse_chat_pieces(const json& chunk) {
+    std::vector<chat_piece> out;
     const json* msg = first_choice_message(chunk);
     if (!msg) return out;
     auto add_audio = [&](const std::string& url_or_b64, const std::string& fmt_hint) {
-        ChatPiece p;
-        DataUrl url = parse_data_url(url_or_b64);
+        chat_piece p;
+        parsed_data_url url = parse_data_url(url_or_b64);
         p.audio_b64 = url.ok ? url.payload : url_or_b64;
         p.audio_format = url.ok && !url.mime.empty() ? url.mime
                          : !fmt_hint.empty()         ? "audio/" + fmt_hint
@@ -291,8 +291,8 @@ bool is_serialization_bug(const std::string& text) {
     return text.find("has no attribute 'save'") != std::string::npos;
 }
 
-ProxyError serialization_bug_error(const std::string& modality, const std::string& endpoint) {
-    return ProxyError(OMNIHOST_NOT_SUPPORTED,
+proxy_error serialization_bug_error(const std::string& modality, const std::string& endpoint) {
+    return proxy_error(OMNIHOST_NOT_SUPPORTED,
                       "the upstream vLLM-Omni server could not serialize the " + modality + " output (" +
                           endpoint +
                           ": 'numpy.ndarray' object has no attribute 'save'). This is a known vLLM-Omni "
@@ -300,17 +300,17 @@ ProxyError serialization_bug_error(const std::string& modality, const std::strin
                           "\"subprocess\" with an in-process plugin such as video_diffusion or stable_audio)");
 }
 
-ProxyError upstream_http_error(int status, const std::string& body, const std::string& modality,
+proxy_error upstream_http_error(int status, const std::string& body, const std::string& modality,
                                const std::string& endpoint) {
     std::string text = upstream_error_text(body);
     if (is_serialization_bug(text) || is_serialization_bug(body)) return serialization_bug_error(modality, endpoint);
     std::string msg = "vLLM-Omni error " + std::to_string(status) + " on " + endpoint + ": " + text;
     if (status == 401 || status == 403)
-        return ProxyError(OMNIHOST_UNAVAILABLE, msg + " (check remote_api_key)");
-    if (status == 503) return ProxyError(OMNIHOST_UNAVAILABLE, msg);
-    if (status == 400 || status == 422) return ProxyError(OMNIHOST_INVALID_ARGUMENT, msg);
-    if (status == 404 || status == 405 || status == 501) return ProxyError(OMNIHOST_NOT_SUPPORTED, msg);
-    return ProxyError(OMNIHOST_INTERNAL, msg);
+        return proxy_error(OMNIHOST_UNAVAILABLE, msg + " (check remote_api_key)");
+    if (status == 503) return proxy_error(OMNIHOST_UNAVAILABLE, msg);
+    if (status == 400 || status == 422) return proxy_error(OMNIHOST_INVALID_ARGUMENT, msg);
+    if (status == 404 || status == 405 || status == 501) return proxy_error(OMNIHOST_NOT_SUPPORTED, msg);
+    return proxy_error(OMNIHOST_INTERNAL, msg);
 }
 
 }  // namespace omnihost::proxy

@@ -7,7 +7,7 @@
 
 namespace omnihost::proxy {
 
-using ProxyError = sdk::status_error;
+using proxy_error = sdk::status_error;
 using sdk::invalid_field;  // "field X is wrong": the message always names the field
 
 }  // namespace omnihost::proxy

@@ -22,13 +22,13 @@ namespace {
 // One copy per plugin module (the static library is linked into each module separately).
 const char* g_id = "";
 const char* g_version = "";
-BackendFactory g_factory = nullptr;
+backend_factory g_factory = nullptr;
 
 }  // namespace
 
 namespace omnihost::proxy {
 
-void HostLog::server_line(const std::string& line) const {
+void host_logger::server_line(const std::string& line) const {
     omnihost_log_level level = OMNIHOST_LOG_INFO;
     if (line.find("ERROR") != std::string::npos || line.find("Traceback") != std::string::npos ||
         line.find("CRITICAL") != std::string::npos)
@@ -51,15 +51,15 @@ std::chrono::milliseconds config_seconds(const json& start, const json& config, 
 struct omnihost_instance {
     const omnihost_host* host = nullptr;
     json config;
-    HostLog log{nullptr, ""};
-    std::unique_ptr<ProxyBackend> backend;
+    host_logger log{nullptr, ""};
+    std::unique_ptr<proxy_backend> backend;
 
     std::mutex state_mutex;  // guards everything below up to the next comment
-    HealthState health;
+    health_state health;
     bool started = false;
-    ServeSettings settings;
-    TaskTimeouts timeouts;
-    std::shared_ptr<UpstreamClient> client;
+    serve_settings settings;
+    task_timeouts timeouts;
+    std::shared_ptr<upstream_client> client;
 
     std::thread monitor;
     std::atomic<bool> monitor_stop{false};
@@ -91,7 +91,7 @@ void stop_monitor(omnihost_instance* inst) {
 void monitor_loop(omnihost_instance* inst) {
     bool reported = false;
     while (!inst->monitor_stop) {
-        HealthState h;
+        health_state h;
         try {
             h = inst->backend->poll();
         } catch (const std::exception& e) {
@@ -121,7 +121,7 @@ void do_stop(omnihost_instance* inst) {
     std::lock_guard lock(inst->state_mutex);
     inst->started = false;
     inst->client.reset();
-    inst->health = HealthState{false, false, was_started ? "stopped" : "not started", json::object()};
+    inst->health = health_state{false, false, was_started ? "stopped" : "not started", json::object()};
 }
 
 omnihost_status p_create(const omnihost_host* host, const char* config_json, omnihost_instance** out,
@@ -132,7 +132,7 @@ omnihost_status p_create(const omnihost_host* host, const char* config_json, omn
         auto inst = std::make_unique<omnihost_instance>();
         inst->host = host;
         inst->config = parse_json_arg(config_json, "config");
-        inst->log = HostLog(OMNIHOST_HAS_MEMBER(host, log) ? host : nullptr, g_id);
+        inst->log = host_logger(OMNIHOST_HAS_MEMBER(host, log) ? host : nullptr, g_id);
         // Once per process (the host's start-up probe creates every plugin): kill what a crashed
         // host left running, before anything new is started.
         static std::once_flag leftovers_once;
@@ -162,17 +162,17 @@ omnihost_status p_start(omnihost_instance* inst, const char* start_json, const o
         if (!inst) throw invalid_field("inst", "must not be NULL");
         {
             std::lock_guard lock(inst->state_mutex);
-            if (inst->started) throw ProxyError(OMNIHOST_INVALID_ARGUMENT, "already started; stop() first");
+            if (inst->started) throw proxy_error(OMNIHOST_INVALID_ARGUMENT, "already started; stop() first");
         }
         json start = parse_json_arg(start_json, "start");
-        ServeSettings settings = parse_serve_settings(start, inst->backend->requires_model());
+        serve_settings settings = parse_serve_settings(start, inst->backend->requires_model());
         inst->backend->apply_policy(settings, start);
-        TaskTimeouts timeouts = read_task_timeouts(start, read_task_timeouts(inst->config, TaskTimeouts{}));
+        task_timeouts timeouts = read_task_timeouts(start, read_task_timeouts(inst->config, task_timeouts{}));
         {
             std::lock_guard lock(inst->state_mutex);
-            inst->health = HealthState{false, false, "starting", json::object()};
+            inst->health = health_state{false, false, "starting", json::object()};
         }
-        StartHooks hooks;
+        start_hooks hooks;
         hooks.cancelled = [job] { return omnihost::sdk::job_cancelled(job); };
         hooks.progress = [inst, job](int step, int total, const std::string& message) {
             {
@@ -184,17 +184,17 @@ omnihost_status p_start(omnihost_instance* inst, const char* start_json, const o
         std::string base;
         try {
             base = inst->backend->start(settings, start, hooks);
-        } catch (const ProxyError& e) {
+        } catch (const proxy_error& e) {
             std::lock_guard lock(inst->state_mutex);
-            inst->health = HealthState{false, false, std::string("start failed: ") + e.what(), json::object()};
+            inst->health = health_state{false, false, std::string("start failed: ") + e.what(), json::object()};
             if (e.status() != OMNIHOST_CANCELLED) inst->log(OMNIHOST_LOG_ERROR, std::string("start failed: ") + e.what());
             throw;
         }
-        auto client = std::make_shared<UpstreamClient>(base, settings.remote_api_key);
+        auto client = std::make_shared<upstream_client>(base, settings.remote_api_key);
         client->set_max_body_bytes(static_cast<size_t>(get_int(inst->config, "max_upstream_body_mb", 512, 1, 65536))
                                    << 20);
         // First health with the backend's extras (pid, models, ...) before start() returns.
-        HealthState first = inst->backend->poll();
+        health_state first = inst->backend->poll();
         first.ready = !first.failed;
         if (first.ready) first.message = "ready";
         {
@@ -234,19 +234,19 @@ omnihost_status p_generate(omnihost_instance* inst, const char* request_json, co
     if (out) *out = nullptr;
     return guarded(error_buf, error_cap, [&] {
         if (!inst || !out) throw invalid_field("inst and out", "must not be NULL");
-        std::shared_ptr<UpstreamClient> client;
+        std::shared_ptr<upstream_client> client;
         std::string model;
-        TaskTimeouts timeouts;
+        task_timeouts timeouts;
         {
             std::lock_guard lock(inst->state_mutex);
-            if (!inst->started) throw ProxyError(OMNIHOST_UNAVAILABLE, "not started");
-            if (inst->health.failed) throw ProxyError(OMNIHOST_UNAVAILABLE, inst->health.message);
+            if (!inst->started) throw proxy_error(OMNIHOST_UNAVAILABLE, "not started");
+            if (inst->health.failed) throw proxy_error(OMNIHOST_UNAVAILABLE, inst->health.message);
             client = inst->client;
             model = inst->settings.model;
             timeouts = inst->timeouts;
         }
         json request = parse_json_arg(request_json, "request");
-        TaskHooks hooks;
+        task_hooks hooks;
         hooks.cancelled = [job] { return omnihost::sdk::job_cancelled(job); };
         hooks.progress = [job](int step, int total, const std::string& phase, const std::string& msg) {
             omnihost::sdk::job_progress(job, step, total, phase.c_str(), msg);
@@ -255,10 +255,10 @@ omnihost_status p_generate(omnihost_instance* inst, const char* request_json, co
             hooks.emit = [job](const std::string& ev) { omnihost::sdk::job_emit(job, ev); };
         hooks.log = [inst](omnihost_log_level l, const std::string& m) { inst->log(l, m); };
 
-        TaskResult r;
+        task_result r;
         try {
             r = run_upstream_task(*client, model, request, timeouts, hooks);
-        } catch (const ProxyError& e) {
+        } catch (const proxy_error& e) {
             if (e.status() != OMNIHOST_CANCELLED)
                 inst->log(OMNIHOST_LOG_WARN, "generate failed: " + std::string(e.what()));
             throw;
@@ -285,7 +285,7 @@ omnihost_status p_command_preview(omnihost_instance* inst, const char* start_jso
     return guarded(error_buf, error_cap, [&] {
         if (!inst || !out_len) throw invalid_field("inst and out_len", "must not be NULL");
         json start = parse_json_arg(start_json, "start");
-        ServeSettings s = parse_serve_settings(start, inst->backend->requires_model());
+        serve_settings s = parse_serve_settings(start, inst->backend->requires_model());
         inst->backend->apply_policy(s, start);
         omnihost::sdk::answer_text(inst->backend->preview(s, start).dump(), out, out_cap, out_len);
     });
@@ -297,7 +297,7 @@ const void* p_get_extension(const omnihost_instance*, const char*) { return null
 
 namespace omnihost::proxy {
 
-const omnihost_plugin_entry* make_proxy_entry(const char* id, const char* version, BackendFactory factory) {
+const omnihost_plugin_entry* make_proxy_entry(const char* id, const char* version, backend_factory factory) {
     g_id = id;
     g_version = version;
     g_factory = factory;

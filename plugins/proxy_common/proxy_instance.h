@@ -1,5 +1,5 @@
 // The C ABI table shared by the proxy plugins. A plugin module defines its entry with
-// OMNIHOST_PROXY_PLUGIN(id, version, factory), where factory builds its ProxyBackend.
+// OMNIHOST_PROXY_PLUGIN(id, version, factory), where factory builds its proxy_backend.
 #pragma once
 
 #include "proxy_backend.h"
@@ -9,7 +9,7 @@
 namespace omnihost::proxy {
 
 // Fills a plugin table whose functions drive backends made by `factory`.
-const omnihost_plugin_entry* make_proxy_entry(const char* id, const char* version, BackendFactory factory);
+const omnihost_plugin_entry* make_proxy_entry(const char* id, const char* version, backend_factory factory);
 
 }  // namespace omnihost::proxy
 

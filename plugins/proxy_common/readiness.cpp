@@ -9,7 +9,7 @@
 namespace omnihost::proxy {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using mono_clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -29,11 +29,11 @@ json models_from(const std::string& body) {
 
 }  // namespace
 
-ProbeResult probe_upstream(const UpstreamClient& client, std::chrono::milliseconds timeout, bool want_models,
-                           const CancelPoll& cancelled) {
-    ProbeResult r;
+probe_result probe_upstream(const upstream_client& client, std::chrono::milliseconds timeout, bool want_models,
+                           const cancel_poll& cancelled) {
+    probe_result r;
     try {
-        HttpResponse h = client.get("/health", timeout, cancelled);
+        client_response h = client.get("/health", timeout, cancelled);
         if (h.status == 200) {
             r.ready = true;
             r.via = "/health";
@@ -42,13 +42,13 @@ ProbeResult probe_upstream(const UpstreamClient& client, std::chrono::millisecon
             r.detail = "/health answered " + std::to_string(h.status);
             r.auth_failed = h.status == 401 || h.status == 403;
         }
-    } catch (const TransportError& e) {
-        if (e.kind() == TransportFailure::cancelled) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+    } catch (const transport_error& e) {
+        if (e.kind() == transport_failure::cancelled) throw proxy_error(OMNIHOST_CANCELLED, "cancelled");
         r.detail = e.what();
-        if (e.kind() == TransportFailure::connect) return r;  // nothing listens: /v1/models would fail too
+        if (e.kind() == transport_failure::connect) return r;  // nothing listens: /v1/models would fail too
     }
     try {
-        HttpResponse m = client.get("/v1/models", timeout, cancelled);
+        client_response m = client.get("/v1/models", timeout, cancelled);
         if (m.status == 200) {
             r.models = models_from(m.body);
             if (!r.ready) {
@@ -60,37 +60,37 @@ ProbeResult probe_upstream(const UpstreamClient& client, std::chrono::millisecon
                                       std::to_string(m.status);
             r.auth_failed = r.auth_failed || m.status == 401 || m.status == 403;
         }
-    } catch (const TransportError& e) {
-        if (e.kind() == TransportFailure::cancelled) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+    } catch (const transport_error& e) {
+        if (e.kind() == transport_failure::cancelled) throw proxy_error(OMNIHOST_CANCELLED, "cancelled");
         if (!r.ready) r.detail += (r.detail.empty() ? "" : "; ") + std::string(e.what());
     }
     return r;
 }
 
-ProbeResult wait_until_ready(const UpstreamClient& client, std::chrono::milliseconds start_timeout,
-                             std::chrono::milliseconds probe_timeout, const WaitHooks& hooks) {
-    const auto t0 = Clock::now();
+probe_result wait_until_ready(const upstream_client& client, std::chrono::milliseconds start_timeout,
+                             std::chrono::milliseconds probe_timeout, const wait_hooks& hooks) {
+    const auto t0 = mono_clock::now();
     const auto deadline = t0 + start_timeout;
     for (;;) {
-        if (hooks.cancelled && hooks.cancelled()) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+        if (hooks.cancelled && hooks.cancelled()) throw proxy_error(OMNIHOST_CANCELLED, "cancelled");
         if (hooks.dead_reason) {
             std::string why = hooks.dead_reason();
-            if (!why.empty()) throw ProxyError(OMNIHOST_UNAVAILABLE, why);
+            if (!why.empty()) throw proxy_error(OMNIHOST_UNAVAILABLE, why);
         }
-        ProbeResult r = probe_upstream(client, probe_timeout, false, hooks.cancelled);
+        probe_result r = probe_upstream(client, probe_timeout, false, hooks.cancelled);
         if (r.ready) return r;
-        int elapsed = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - t0).count());
-        if (Clock::now() >= deadline)
-            throw ProxyError(OMNIHOST_UNAVAILABLE, "vLLM-Omni did not become ready within " +
+        int elapsed = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(mono_clock::now() - t0).count());
+        if (mono_clock::now() >= deadline)
+            throw proxy_error(OMNIHOST_UNAVAILABLE, "vLLM-Omni did not become ready within " +
                                                        std::to_string(start_timeout.count() / 1000) +
                                                        " s (start_timeout_s); last probe: " + r.detail);
         if (hooks.progress) hooks.progress(elapsed, "waiting for " + client.base_url() + "/health (" +
                                                         std::to_string(elapsed) + " s): " + r.detail);
         for (int i = 0; i < 5; ++i) {
-            if (hooks.cancelled && hooks.cancelled()) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+            if (hooks.cancelled && hooks.cancelled()) throw proxy_error(OMNIHOST_CANCELLED, "cancelled");
             if (hooks.dead_reason) {
                 std::string why = hooks.dead_reason();
-                if (!why.empty()) throw ProxyError(OMNIHOST_UNAVAILABLE, why);
+                if (!why.empty()) throw proxy_error(OMNIHOST_UNAVAILABLE, why);
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }

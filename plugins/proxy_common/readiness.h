@@ -12,7 +12,7 @@
 
 namespace omnihost::proxy {
 
-struct ProbeResult {
+struct probe_result {
     bool ready = false;
     std::string via;        // "/health" or "/v1/models"
     std::string detail;     // why not ready ("connection refused", "/health answered 503", ...)
@@ -21,19 +21,19 @@ struct ProbeResult {
 };
 
 // One probe round. `want_models` also reads /v1/models after a good /health.
-ProbeResult probe_upstream(const UpstreamClient& client, std::chrono::milliseconds timeout, bool want_models,
-                           const CancelPoll& cancelled = {});
+probe_result probe_upstream(const upstream_client& client, std::chrono::milliseconds timeout, bool want_models,
+                           const cancel_poll& cancelled = {});
 
-struct WaitHooks {
+struct wait_hooks {
     std::function<bool()> cancelled;
     // Returns a non-empty reason when the server can no longer become ready (process exited).
     std::function<std::string()> dead_reason;
     std::function<void(int elapsed_s, const std::string& message)> progress;
 };
 
-// Polls until ready. Throws ProxyError: CANCELLED, UNAVAILABLE (dead / timed out).
-ProbeResult wait_until_ready(const UpstreamClient& client, std::chrono::milliseconds start_timeout,
-                             std::chrono::milliseconds probe_timeout, const WaitHooks& hooks);
+// Polls until ready. Throws proxy_error: CANCELLED, UNAVAILABLE (dead / timed out).
+probe_result wait_until_ready(const upstream_client& client, std::chrono::milliseconds start_timeout,
+                             std::chrono::milliseconds probe_timeout, const wait_hooks& hooks);
 
 }  // namespace omnihost::proxy
 

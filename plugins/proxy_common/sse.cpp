@@ -5,7 +5,7 @@
 
 namespace omnihost::proxy {
 
-void SseParser::feed_line(const std::string& line) {
+void sse_parser::feed_line(const std::string& line) {
     if (line.empty()) {
         finish();
         return;
@@ -26,7 +26,7 @@ void SseParser::feed_line(const std::string& line) {
     has_data_ = true;
 }
 
-void SseParser::finish() {
+void sse_parser::finish() {
     if (!has_data_) return;
     std::string data;
     data.swap(data_);

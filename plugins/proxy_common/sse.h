@@ -9,13 +9,13 @@
 
 namespace omnihost::proxy {
 
-class SseParser {
+class sse_parser {
 public:
-    using EventSink = std::function<void(const std::string& data)>;
+    using event_sink = std::function<void(const std::string& data)>;
     // Events whose joined data passes `max_event_bytes` are refused (std::length_error from
     // feed_line), so many data lines without a blank line cannot grow one event without end.
     static constexpr size_t kDefaultMaxEventBytes = size_t(256) << 20;
-    explicit SseParser(EventSink sink, size_t max_event_bytes = kDefaultMaxEventBytes)
+    explicit sse_parser(event_sink sink, size_t max_event_bytes = kDefaultMaxEventBytes)
         : sink_(std::move(sink)), max_event_bytes_(max_event_bytes) {}
 
     // Feed one line (no newline). Comments (":...") and other fields are ignored. Throws
@@ -25,7 +25,7 @@ public:
     void finish();
 
 private:
-    EventSink sink_;
+    event_sink sink_;
     size_t max_event_bytes_;
     std::string data_;
     bool has_data_ = false;

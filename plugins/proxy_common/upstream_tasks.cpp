@@ -13,17 +13,17 @@
 namespace omnihost::proxy {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using mono_clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
 
-struct Ctx {
-    const UpstreamClient& client;
+struct task_context {
+    const upstream_client& client;
     const std::string& model;
     const json& req;
-    const TaskTimeouts& timeouts;
-    const TaskHooks& hooks;
+    const task_timeouts& timeouts;
+    const task_hooks& hooks;
 
     bool cancelled() const { return hooks.cancelled && hooks.cancelled(); }
     void log(omnihost_log_level l, const std::string& m) const {
@@ -34,38 +34,38 @@ struct Ctx {
     }
 };
 
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
+double seconds_since(mono_clock::time_point t0) {
+    return std::chrono::duration<double>(mono_clock::now() - t0).count();
 }
 
 std::string timeout_key(const std::string& task) { return task + "_timeout_s"; }
 
 // Performs one HTTP call, turning transport failures into ProxyErrors.
-HttpResponse call(const Ctx& c, const HttpRequest& r, milliseconds timeout, const std::string& task,
-                  const LineSink* lines = nullptr) {
+client_response call(const task_context& c, const client_request& r, milliseconds timeout, const std::string& task,
+                  const line_sink* lines = nullptr) {
     try {
         if (lines) return c.client.send_streaming(r, timeout, c.hooks.cancelled, *lines);
         return c.client.send(r, timeout, c.hooks.cancelled);
-    } catch (const TransportError& e) {
+    } catch (const transport_error& e) {
         switch (e.kind()) {
-        case TransportFailure::cancelled:
-            throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
-        case TransportFailure::timeout:
-            throw ProxyError(OMNIHOST_UNAVAILABLE,
+        case transport_failure::cancelled:
+            throw proxy_error(OMNIHOST_CANCELLED, "cancelled");
+        case transport_failure::timeout:
+            throw proxy_error(OMNIHOST_UNAVAILABLE,
                              task + " generation timed out after " + std::to_string(timeout.count() / 1000) +
                                  " s waiting for " + r.path + " (raise " + timeout_key(task) + " to allow more)");
-        case TransportFailure::connect:
-            throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("Connection error: ") + e.what());
-        case TransportFailure::too_large:
-            throw ProxyError(OMNIHOST_INTERNAL, std::string("Refused the upstream answer: ") + e.what());
+        case transport_failure::connect:
+            throw proxy_error(OMNIHOST_UNAVAILABLE, std::string("Connection error: ") + e.what());
+        case transport_failure::too_large:
+            throw proxy_error(OMNIHOST_INTERNAL, std::string("Refused the upstream answer: ") + e.what());
         default:
-            throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("Connection error: ") + e.what());
+            throw proxy_error(OMNIHOST_UNAVAILABLE, std::string("Connection error: ") + e.what());
         }
     }
 }
 
-HttpRequest json_post(const std::string& path, const json& body) {
-    HttpRequest r;
+client_request json_post(const std::string& path, const json& body) {
+    client_request r;
     r.method = "POST";
     r.path = path;
     r.body = body.dump();
@@ -73,8 +73,8 @@ HttpRequest json_post(const std::string& path, const json& body) {
     return r;
 }
 
-HttpRequest form_post(const std::string& path, const MultipartForm& form) {
-    HttpRequest r;
+client_request form_post(const std::string& path, const multipart_form& form) {
+    client_request r;
     r.method = "POST";
     r.path = path;
     r.body = form.body();
@@ -82,18 +82,18 @@ HttpRequest form_post(const std::string& path, const MultipartForm& form) {
     return r;
 }
 
-bool ok(const HttpResponse& r) { return r.status >= 200 && r.status < 300; }
-bool missing_route(const HttpResponse& r) { return r.status == 404 || r.status == 405; }
+bool ok(const client_response& r) { return r.status >= 200 && r.status < 300; }
+bool missing_route(const client_response& r) { return r.status == 404 || r.status == 405; }
 
-json parse_body(const HttpResponse& r, const std::string& endpoint) {
+json parse_body(const client_response& r, const std::string& endpoint) {
     try {
         return omnihost::parse_json_bounded(r.body);
     } catch (const std::exception& e) {
-        throw ProxyError(OMNIHOST_INTERNAL, "Failed to parse response from " + endpoint + ": " + e.what());
+        throw proxy_error(OMNIHOST_INTERNAL, "Failed to parse response from " + endpoint + ": " + e.what());
     }
 }
 
-bool is_binary_media(const HttpResponse& r, const std::string& kind) {
+bool is_binary_media(const client_response& r, const std::string& kind) {
     const std::string& ct = r.content_type;
     if (ct.rfind(kind + "/", 0) == 0 || ct.find("octet-stream") != std::string::npos) return true;
     return ct.find("json") == std::string::npos && sniff_mime(r.body).rfind(kind + "/", 0) == 0;
@@ -106,7 +106,7 @@ std::string required_text(const json& req, const char* key, const char* alt = nu
     return v;
 }
 
-TaskResult finish(std::string bytes, std::string mime, json meta, Clock::time_point t0) {
+task_result finish(std::string bytes, std::string mime, json meta, mono_clock::time_point t0) {
     meta["generation_time"] = seconds_since(t0);
     meta["mime_type"] = mime;
     meta["size_bytes"] = bytes.size();
@@ -115,8 +115,8 @@ TaskResult finish(std::string bytes, std::string mime, json meta, Clock::time_po
 
 // ---- image ---------------------------------------------------------------------------------
 
-TaskResult run_image(const Ctx& c) {
-    const auto t0 = Clock::now();
+task_result run_image(const task_context& c) {
+    const auto t0 = mono_clock::now();
     std::string prompt = required_text(c.req, "prompt");
     int width = static_cast<int>(get_int(c.req, "width", 1024, 8, 8192));
     int height = static_cast<int>(get_int(c.req, "height", 1024, 8, 8192));
@@ -142,15 +142,15 @@ TaskResult run_image(const Ctx& c) {
     json meta = {{"width", width}, {"height", height}, {"model", c.model}, {"seed", has_seed ? json(seed) : json()}};
 
     c.progress(0, 0, "POST /v1/chat/completions");
-    HttpResponse r = call(c, json_post("/v1/chat/completions", body), c.timeouts.image, "image");
+    client_response r = call(c, json_post("/v1/chat/completions", body), c.timeouts.image, "image");
     if (ok(r)) {
-        MediaPayload p = parse_image_response(parse_body(r, "/v1/chat/completions"));
+        media_payload p = parse_image_response(parse_body(r, "/v1/chat/completions"));
         meta["endpoint"] = "/v1/chat/completions";
         return finish(std::move(p.bytes), p.mime, meta, t0);
     }
     if (!missing_route(r)) throw upstream_http_error(r.status, r.body, "image", "/v1/chat/completions");
 
-    HttpResponse r2;
+    client_response r2;
     std::string endpoint;
     if (input_image.empty()) {
         endpoint = "/v1/images/generations";
@@ -163,8 +163,8 @@ TaskResult run_image(const Ctx& c) {
         r2 = call(c, json_post(endpoint, gen), c.timeouts.image, "image");
     } else {
         endpoint = "/v1/images/edits";
-        DataUrl url = parse_data_url(input_image);
-        MultipartForm form;
+        parsed_data_url url = parse_data_url(input_image);
+        multipart_form form;
         form.add_field("model", c.model);
         form.add_field("prompt", prompt);
         form.add_field("n", "1");
@@ -185,14 +185,14 @@ TaskResult run_image(const Ctx& c) {
         r2 = call(c, form_post(endpoint, form), c.timeouts.image, "image");
     }
     if (!ok(r2)) throw upstream_http_error(r2.status, r2.body, "image", endpoint);
-    MediaPayload p = parse_image_response(parse_body(r2, endpoint));
+    media_payload p = parse_image_response(parse_body(r2, endpoint));
     meta["endpoint"] = endpoint;
     return finish(std::move(p.bytes), p.mime, meta, t0);
 }
 
 // ---- video ---------------------------------------------------------------------------------
 
-struct VideoParams {
+struct video_params {
     std::string prompt, negative;
     int duration, fps, width, height, steps;
     double guidance;
@@ -202,8 +202,8 @@ struct VideoParams {
     double flow_shift;
 };
 
-VideoParams read_video(const json& req) {
-    VideoParams v;
+video_params read_video(const json& req) {
+    video_params v;
     v.prompt = required_text(req, "prompt");
     v.negative = get_string(req, "negative_prompt");
     v.duration = static_cast<int>(get_int(req, "duration", 4, 1, 600));
@@ -219,8 +219,8 @@ VideoParams read_video(const json& req) {
     return v;
 }
 
-MultipartForm video_form(const Ctx& c, const VideoParams& v) {
-    MultipartForm f;
+multipart_form video_form(const task_context& c, const video_params& v) {
+    multipart_form f;
     f.add_field("prompt", v.prompt);
     f.add_field("model", c.model);
     f.add_field("seconds", std::to_string(v.duration));
@@ -237,45 +237,45 @@ MultipartForm video_form(const Ctx& c, const VideoParams& v) {
     return f;
 }
 
-MediaPayload video_from_answer(const HttpResponse& r, const std::string& endpoint) {
+media_payload video_from_answer(const client_response& r, const std::string& endpoint) {
     if (is_binary_media(r, "video")) {
-        if (r.body.empty()) throw ProxyError(OMNIHOST_INTERNAL, "No video data returned by " + endpoint);
+        if (r.body.empty()) throw proxy_error(OMNIHOST_INTERNAL, "No video data returned by " + endpoint);
         std::string mime = sniff_mime(r.body);
         return {r.body, mime.empty() ? "video/mp4" : mime};
     }
     return parse_video_response(parse_body(r, endpoint));
 }
 
-void sleep_or_cancel(const Ctx& c, milliseconds d) {
-    auto until = Clock::now() + d;
-    while (Clock::now() < until) {
-        if (c.cancelled()) throw ProxyError(OMNIHOST_CANCELLED, "cancelled");
+void sleep_or_cancel(const task_context& c, milliseconds d) {
+    auto until = mono_clock::now() + d;
+    while (mono_clock::now() < until) {
+        if (c.cancelled()) throw proxy_error(OMNIHOST_CANCELLED, "cancelled");
         std::this_thread::sleep_for(std::min<milliseconds>(milliseconds(100), d));
     }
 }
 
-std::optional<MediaPayload> video_async(const Ctx& c, const VideoParams& v, Clock::time_point deadline) {
-    HttpResponse r = call(c, form_post("/v1/videos", video_form(c, v)), c.timeouts.video, "video");
+std::optional<media_payload> video_async(const task_context& c, const video_params& v, mono_clock::time_point deadline) {
+    client_response r = call(c, form_post("/v1/videos", video_form(c, v)), c.timeouts.video, "video");
     if (missing_route(r)) return std::nullopt;
     if (!ok(r)) throw upstream_http_error(r.status, r.body, "video", "/v1/videos");
-    VideoJob job = parse_video_job(parse_body(r, "/v1/videos"));
+    upstream_video_job job = parse_video_job(parse_body(r, "/v1/videos"));
     c.log(OMNIHOST_LOG_INFO, "video job " + job.id + " " + job.status);
     const std::string item = "/v1/videos/" + job.id;
     for (;;) {
         if (job.status == "completed") break;
         if (job.status == "failed") {
             if (is_serialization_bug(job.error)) throw serialization_bug_error("video", item);
-            throw ProxyError(OMNIHOST_INTERNAL, "video job " + job.id + " failed: " + job.error);
+            throw proxy_error(OMNIHOST_INTERNAL, "video job " + job.id + " failed: " + job.error);
         }
-        if (Clock::now() >= deadline)
-            throw ProxyError(OMNIHOST_UNAVAILABLE, "video generation timed out after " +
+        if (mono_clock::now() >= deadline)
+            throw proxy_error(OMNIHOST_UNAVAILABLE, "video generation timed out after " +
                                                        std::to_string(c.timeouts.video.count() / 1000) +
                                                        " s waiting for job " + job.id + " (raise video_timeout_s)");
         c.progress(job.progress, 100, "video job " + job.status);
         try {
             sleep_or_cancel(c, c.timeouts.video_poll);
-        } catch (const ProxyError&) {
-            HttpRequest del;
+        } catch (const proxy_error&) {
+            client_request del;
             del.method = "DELETE";
             del.path = item;
             try {
@@ -284,30 +284,30 @@ std::optional<MediaPayload> video_async(const Ctx& c, const VideoParams& v, Cloc
             }
             throw;
         }
-        auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-        HttpResponse s = call(c, HttpRequest{"GET", item, "", "", {}},
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - mono_clock::now());
+        client_response s = call(c, client_request{"GET", item, "", "", {}},
                               std::max(milliseconds(1000), std::min(left, milliseconds(30000))), "video");
         if (!ok(s)) throw upstream_http_error(s.status, s.body, "video", item);
         job = parse_video_job(parse_body(s, item));
     }
     c.progress(100, 100, "video job completed");
-    HttpResponse content = call(c, HttpRequest{"GET", item + "/content", "", "", {}}, c.timeouts.video, "video");
+    client_response content = call(c, client_request{"GET", item + "/content", "", "", {}}, c.timeouts.video, "video");
     if (!ok(content)) throw upstream_http_error(content.status, content.body, "video", item + "/content");
     return video_from_answer(content, item + "/content");
 }
 
-TaskResult run_video(const Ctx& c) {
-    const auto t0 = Clock::now();
+task_result run_video(const task_context& c) {
+    const auto t0 = mono_clock::now();
     const auto deadline = t0 + c.timeouts.video;
-    VideoParams v = read_video(c.req);
+    video_params v = read_video(c.req);
     json meta = {{"duration", v.duration}, {"fps", v.fps}, {"num_frames", v.duration * v.fps},
                  {"width", v.width}, {"height", v.height}, {"model", c.model},
                  {"seed", v.has_seed ? json(v.seed) : json()}};
 
     c.progress(0, 0, "POST /v1/videos/sync");
-    HttpResponse r = call(c, form_post("/v1/videos/sync", video_form(c, v)), c.timeouts.video, "video");
+    client_response r = call(c, form_post("/v1/videos/sync", video_form(c, v)), c.timeouts.video, "video");
     if (ok(r)) {
-        MediaPayload p = video_from_answer(r, "/v1/videos/sync");
+        media_payload p = video_from_answer(r, "/v1/videos/sync");
         meta["endpoint"] = "/v1/videos/sync";
         return finish(std::move(p.bytes), p.mime, meta, t0);
     }
@@ -327,18 +327,18 @@ TaskResult run_video(const Ctx& c) {
     if (v.has_seed) extra["seed"] = v.seed;
     json body = {{"model", c.model}, {"messages", json::array({{{"role", "user"}, {"content", v.prompt}}})},
                  {"temperature", 0.7}, {"max_tokens", 1024}, {"extra_body", extra}};
-    auto left = std::max(milliseconds(1000), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-    HttpResponse r3 = call(c, json_post("/v1/chat/completions", body), left, "video");
+    auto left = std::max(milliseconds(1000), std::chrono::duration_cast<milliseconds>(deadline - mono_clock::now()));
+    client_response r3 = call(c, json_post("/v1/chat/completions", body), left, "video");
     if (!ok(r3)) throw upstream_http_error(r3.status, r3.body, "video", "/v1/chat/completions");
-    MediaPayload p = parse_video_response(parse_body(r3, "/v1/chat/completions"));
+    media_payload p = parse_video_response(parse_body(r3, "/v1/chat/completions"));
     meta["endpoint"] = "/v1/chat/completions";
     return finish(std::move(p.bytes), p.mime, meta, t0);
 }
 
 // ---- speech and audio ----------------------------------------------------------------------
 
-TaskResult run_tts(const Ctx& c) {
-    const auto t0 = Clock::now();
+task_result run_tts(const task_context& c) {
+    const auto t0 = mono_clock::now();
     std::string text = required_text(c.req, "text", "prompt");
     std::string voice = get_string(c.req, "voice", "Vivian");
     if (voice.empty()) voice = "Vivian";
@@ -349,19 +349,19 @@ TaskResult run_tts(const Ctx& c) {
     if (!instructions.empty()) body["instructions"] = instructions;
 
     c.progress(0, 0, "POST /v1/audio/speech");
-    HttpResponse r = call(c, json_post("/v1/audio/speech", body), c.timeouts.tts, "tts");
+    client_response r = call(c, json_post("/v1/audio/speech", body), c.timeouts.tts, "tts");
     if (!ok(r)) throw upstream_http_error(r.status, r.body, "speech", "/v1/audio/speech");
     std::string mime = audio_mime_from_content_type(r.content_type);
     if (mime.empty())
-        throw ProxyError(OMNIHOST_INTERNAL, "Unexpected response format: " + r.content_type +
+        throw proxy_error(OMNIHOST_INTERNAL, "Unexpected response format: " + r.content_type +
                                                 ". Response: " + r.body.substr(0, 500));
-    if (r.body.empty()) throw ProxyError(OMNIHOST_INTERNAL, "No audio data returned");
+    if (r.body.empty()) throw proxy_error(OMNIHOST_INTERNAL, "No audio data returned");
     json meta = {{"duration", nullptr}, {"voice", voice}, {"model", c.model}, {"endpoint", "/v1/audio/speech"}};
     return finish(std::move(r.body), mime, meta, t0);
 }
 
-TaskResult run_audio(const Ctx& c) {
-    const auto t0 = Clock::now();
+task_result run_audio(const task_context& c) {
+    const auto t0 = mono_clock::now();
     std::string text = required_text(c.req, "text", "prompt");
     double duration = get_number(c.req, "audio_duration", 10.0, 0.1, 600.0);
     int steps = static_cast<int>(get_int(c.req, "num_inference_steps", 50, 1, 1000));
@@ -376,11 +376,11 @@ TaskResult run_audio(const Ctx& c) {
     if (!negative.empty()) body["negative_prompt"] = negative;
     if (has_seed) body["seed"] = seed;
     c.progress(0, 0, "POST /v1/audio/generate");
-    HttpResponse r = call(c, json_post("/v1/audio/generate", body), c.timeouts.audio, "audio");
+    client_response r = call(c, json_post("/v1/audio/generate", body), c.timeouts.audio, "audio");
     if (ok(r)) {
         meta["endpoint"] = "/v1/audio/generate";
         if (is_binary_media(r, "audio")) {
-            if (r.body.empty()) throw ProxyError(OMNIHOST_INTERNAL, "No audio data returned");
+            if (r.body.empty()) throw proxy_error(OMNIHOST_INTERNAL, "No audio data returned");
             std::string mime = audio_mime_from_content_type(r.content_type);
             if (mime.empty() || mime == "audio/wav") {
                 std::string sniffed = sniff_mime(r.body);
@@ -388,7 +388,7 @@ TaskResult run_audio(const Ctx& c) {
             }
             return finish(std::move(r.body), mime.empty() ? "audio/wav" : mime, meta, t0);
         }
-        MediaPayload p = parse_audio_response(parse_body(r, "/v1/audio/generate"));
+        media_payload p = parse_audio_response(parse_body(r, "/v1/audio/generate"));
         return finish(std::move(p.bytes), p.mime, meta, t0);
     }
     if (!missing_route(r)) throw upstream_http_error(r.status, r.body, "audio", "/v1/audio/generate");
@@ -400,18 +400,18 @@ TaskResult run_audio(const Ctx& c) {
                 {"guidance_scale", guidance}};
     if (!negative.empty()) gen["negative_prompt"] = negative;
     if (has_seed) gen["seed"] = seed;
-    HttpResponse r2 = call(c, json_post("/v1/images/generations", gen), c.timeouts.audio, "audio");
+    client_response r2 = call(c, json_post("/v1/images/generations", gen), c.timeouts.audio, "audio");
     if (!ok(r2)) throw upstream_http_error(r2.status, r2.body, "audio", "/v1/images/generations");
     c.log(OMNIHOST_LOG_DEBUG, "audio response: " + r2.body.substr(0, 1000));
-    MediaPayload p = parse_audio_response(parse_body(r2, "/v1/images/generations"));
+    media_payload p = parse_audio_response(parse_body(r2, "/v1/images/generations"));
     meta["endpoint"] = "/v1/images/generations";
     return finish(std::move(p.bytes), p.mime, meta, t0);
 }
 
 // ---- chat ----------------------------------------------------------------------------------
 
-TaskResult run_chat(const Ctx& c) {
-    const auto t0 = Clock::now();
+task_result run_chat(const task_context& c) {
+    const auto t0 = mono_clock::now();
     if (!has_field(c.req, "messages") || !c.req["messages"].is_array() || c.req["messages"].empty())
         throw invalid_field("messages", "must be a non-empty array of {role, content}");
     for (const auto& m : c.req["messages"])
@@ -425,7 +425,7 @@ TaskResult run_chat(const Ctx& c) {
     std::string full_text, last_audio_format, raw, stream_error;
     int audio_chunks = 0;
     bool done = false;
-    auto on_piece = [&](const ChatPiece& p) {
+    auto on_piece = [&](const chat_piece& p) {
         if (!p.text.empty()) {
             full_text += p.text;
             if (c.hooks.emit) c.hooks.emit(json{{"text", p.text}}.dump());
@@ -436,7 +436,7 @@ TaskResult run_chat(const Ctx& c) {
             if (c.hooks.emit) c.hooks.emit(json{{"audio", p.audio_b64}, {"audio_format", p.audio_format}}.dump());
         }
     };
-    SseParser sse([&](const std::string& data) {
+    sse_parser sse([&](const std::string& data) {
         if (done || !stream_error.empty()) return;
         if (data == "[DONE]") {
             done = true;
@@ -454,8 +454,8 @@ TaskResult run_chat(const Ctx& c) {
             return;
         }
         for (const auto& p : parse_chat_pieces(chunk)) on_piece(p);
-    }, std::min(SseParser::kDefaultMaxEventBytes, c.client.max_body_bytes()));  // one event, many data lines: the operator's answer limit
-    LineSink lines = [&](const std::string& line) {
+    }, std::min(sse_parser::kDefaultMaxEventBytes, c.client.max_body_bytes()));  // one event, many data lines: the operator's answer limit
+    line_sink lines = [&](const std::string& line) {
         if (line.empty() || line.rfind("data:", 0) == 0 || line[0] == ':' || line.rfind("event:", 0) == 0 ||
             line.rfind("id:", 0) == 0)
             sse.feed_line(line);
@@ -463,16 +463,16 @@ TaskResult run_chat(const Ctx& c) {
             raw += line + "\n";  // not SSE: the upstream ignored stream:true and sent one JSON
     };
     c.progress(0, 0, "POST /v1/chat/completions (stream)");
-    HttpRequest hr = json_post("/v1/chat/completions", body);
+    client_request hr = json_post("/v1/chat/completions", body);
     hr.headers.push_back({"Accept", "text/event-stream"});
-    HttpResponse r = call(c, hr, c.timeouts.chat, "chat", &lines);
+    client_response r = call(c, hr, c.timeouts.chat, "chat", &lines);
     sse.finish();
     if (!ok(r)) throw upstream_http_error(r.status, r.body, "chat", "/v1/chat/completions");
-    if (!stream_error.empty()) throw ProxyError(OMNIHOST_INTERNAL, "vLLM-Omni chat error: " + stream_error);
+    if (!stream_error.empty()) throw proxy_error(OMNIHOST_INTERNAL, "vLLM-Omni chat error: " + stream_error);
     if (!raw.empty()) {
-        json whole = parse_body(HttpResponse{200, "", "", raw, {}}, "/v1/chat/completions");
+        json whole = parse_body(client_response{200, "", "", raw, {}}, "/v1/chat/completions");
         if (whole.contains("error") && !whole["error"].is_null())
-            throw ProxyError(OMNIHOST_INTERNAL, "vLLM-Omni chat error: " + upstream_error_text(raw));
+            throw proxy_error(OMNIHOST_INTERNAL, "vLLM-Omni chat error: " + upstream_error_text(raw));
         for (const auto& p : parse_chat_pieces(whole)) on_piece(p);
     }
     // The audio went out as {"audio"} events; the result itself carries no payload (the ABI's
@@ -485,7 +485,7 @@ TaskResult run_chat(const Ctx& c) {
 
 }  // namespace
 
-TaskTimeouts read_task_timeouts(const json& j, TaskTimeouts t) {
+task_timeouts read_task_timeouts(const json& j, task_timeouts t) {
     auto read = [&](const char* key, milliseconds& out) {
         if (has_field(j, key)) out = milliseconds(static_cast<long long>(get_number(j, key, 0, 0.05, 86400) * 1000));
     };
@@ -498,11 +498,11 @@ TaskTimeouts read_task_timeouts(const json& j, TaskTimeouts t) {
     return t;
 }
 
-TaskResult run_upstream_task(const UpstreamClient& client, const std::string& model, const json& request,
-                             const TaskTimeouts& timeouts, const TaskHooks& hooks) {
+task_result run_upstream_task(const upstream_client& client, const std::string& model, const json& request,
+                             const task_timeouts& timeouts, const task_hooks& hooks) {
     if (!request.is_object()) throw invalid_field("request", "must be a JSON object");
     std::string task = get_string(request, "task");
-    Ctx c{client, model, request, timeouts, hooks};
+    task_context c{client, model, request, timeouts, hooks};
     if (task == "image") return run_image(c);
     if (task == "video") return run_video(c);
     if (task == "tts") return run_tts(c);

@@ -19,7 +19,7 @@
 
 namespace omnihost::proxy {
 
-struct TaskTimeouts {
+struct task_timeouts {
     std::chrono::milliseconds image{std::chrono::seconds(300)};
     std::chrono::milliseconds video{std::chrono::seconds(600)};
     std::chrono::milliseconds tts{std::chrono::seconds(300)};
@@ -29,24 +29,24 @@ struct TaskTimeouts {
 };
 
 // Reads "<task>_timeout_s" and "video_poll_interval_s" from `j` on top of `base`.
-TaskTimeouts read_task_timeouts(const nlohmann::json& j, TaskTimeouts base);
+task_timeouts read_task_timeouts(const nlohmann::json& j, task_timeouts base);
 
-struct TaskHooks {
+struct task_hooks {
     std::function<bool()> cancelled;
     std::function<void(int step, int total, const std::string& phase, const std::string& message)> progress;
     std::function<void(const std::string& event_json)> emit;
     std::function<void(omnihost_log_level level, const std::string& message)> log;
 };
 
-struct TaskResult {
+struct task_result {
     std::string bytes;
     std::string mime;
     nlohmann::json metadata;
 };
 
-// Throws ProxyError (status + message) on every failure, CANCELLED when hooks.cancelled() fired.
-TaskResult run_upstream_task(const UpstreamClient& client, const std::string& model,
-                             const nlohmann::json& request, const TaskTimeouts& timeouts,
-                             const TaskHooks& hooks);
+// Throws proxy_error (status + message) on every failure, CANCELLED when hooks.cancelled() fired.
+task_result run_upstream_task(const upstream_client& client, const std::string& model,
+                             const nlohmann::json& request, const task_timeouts& timeouts,
+                             const task_hooks& hooks);
 
 }  // namespace omnihost::proxy

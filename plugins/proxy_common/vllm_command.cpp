@@ -26,9 +26,9 @@ const char* const kRunModes[] = {"subprocess", "container", "remote"};
 
 }  // namespace
 
-ServeSettings parse_serve_settings(const json& start, bool require_model) {
+serve_settings parse_serve_settings(const json& start, bool require_model) {
     if (!start.is_object()) throw invalid_field("start", "must be a JSON object");
-    ServeSettings s;
+    serve_settings s;
     s.model = get_string(start, "model");
     if (require_model && s.model.empty()) throw invalid_field("model", "is required");
     s.model_type = get_string(start, "model_type", "image");
@@ -69,7 +69,7 @@ ServeSettings parse_serve_settings(const json& start, bool require_model) {
     return s;
 }
 
-std::vector<std::string> vllm_serve_flags(const ServeSettings& s) {
+std::vector<std::string> vllm_serve_flags(const serve_settings& s) {
     std::vector<std::string> f;
     if (!s.revision.empty()) f.insert(f.end(), {"--revision", s.revision});
     if (s.tensor_parallel_size > 1) f.insert(f.end(), {"--tensor-parallel-size", std::to_string(s.tensor_parallel_size)});
@@ -85,9 +85,9 @@ std::vector<std::string> vllm_serve_flags(const ServeSettings& s) {
     return f;
 }
 
-LaunchCommand subprocess_command(const ServeSettings& s, const std::string& vllm_binary,
+launch_command subprocess_command(const serve_settings& s, const std::string& vllm_binary,
                                  const std::string& inherited_path) {
-    LaunchCommand c;
+    launch_command c;
     std::string binary = vllm_binary.empty() ? "vllm" : vllm_binary;
     if (!s.venv_path.empty()) {
         binary = s.venv_path + "/bin/vllm";
@@ -163,7 +163,7 @@ std::string shell_command(const std::map<std::string, std::string>& env, const s
     return out;
 }
 
-json settings_json(const ServeSettings& s) {
+json settings_json(const serve_settings& s) {
     return {{"model", s.model},
             {"revision", s.revision},
             {"model_type", s.model_type},
@@ -187,7 +187,7 @@ json settings_json(const ServeSettings& s) {
             {"remote_api_key", s.remote_api_key.empty() ? "" : "***"}};
 }
 
-json preview_json(const std::string& kind, const LaunchCommand& cmd, const ServeSettings& s) {
+json preview_json(const std::string& kind, const launch_command& cmd, const serve_settings& s) {
     auto argv = redact_argv(cmd.argv);
     auto env = redact_env(cmd.env);
     return {{"kind", kind}, {"argv", argv}, {"env", env}, {"command", shell_command(env, argv)},

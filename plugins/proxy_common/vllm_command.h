@@ -11,7 +11,7 @@
 namespace omnihost::proxy {
 
 // Everything of the start JSON the proxies use, validated.
-struct ServeSettings {
+struct serve_settings {
     std::string model;               // validated by apply_launch_policy (launch_policy.h)
     std::string revision;            // from "org/name@rev"; passed as --revision
     std::string model_type;  // image | omni | video | tts | audio
@@ -37,16 +37,16 @@ struct ServeSettings {
     std::vector<std::string> extra_serve_args;  // operator's "vllm_extra_args" (never the request's)
 };
 
-// Throws ProxyError(INVALID_ARGUMENT) naming the field. `require_model` is false for remote
+// Throws proxy_error(INVALID_ARGUMENT) naming the field. `require_model` is false for remote
 // (the model then comes from /v1/models). Types and ranges only: what may run is decided by
 // apply_launch_policy (launch_policy.h).
-ServeSettings parse_serve_settings(const nlohmann::json& start, bool require_model);
+serve_settings parse_serve_settings(const nlohmann::json& start, bool require_model);
 
 // The flags after "--port P --omni", in the playground's order, then the ones it lacked.
-std::vector<std::string> vllm_serve_flags(const ServeSettings& s);
+std::vector<std::string> vllm_serve_flags(const serve_settings& s);
 
 // A process to launch: argv plus the environment variables set on top of the inherited ones.
-struct LaunchCommand {
+struct launch_command {
     std::vector<std::string> argv;
     std::map<std::string, std::string> env;
 };
@@ -54,7 +54,7 @@ struct LaunchCommand {
 // `<vllm_binary> serve --host H --port P --omni <flags> -- <model>`: the model after `--`, so no
 // request text is ever read as an option. With venv_path, `<venv>/bin/vllm` and VIRTUAL_ENV/PATH set. Env: CUDA_VISIBLE_DEVICES, HF_TOKEN, HUGGING_FACE_HUB_TOKEN,
 // VLLM_USE_MODELSCOPE=True.
-LaunchCommand subprocess_command(const ServeSettings& s, const std::string& vllm_binary,
+launch_command subprocess_command(const serve_settings& s, const std::string& vllm_binary,
                                  const std::string& inherited_path);
 
 // Names whose values are secrets in previews.
@@ -68,9 +68,9 @@ std::string shell_quote(const std::string& s);
 std::string shell_command(const std::map<std::string, std::string>& env, const std::vector<std::string>& argv);
 
 // The preview object of the ABI: {"kind","argv","env","command","settings"}.
-nlohmann::json preview_json(const std::string& kind, const LaunchCommand& cmd, const ServeSettings& s);
+nlohmann::json preview_json(const std::string& kind, const launch_command& cmd, const serve_settings& s);
 
 // Settings echoed in previews and health (no secrets).
-nlohmann::json settings_json(const ServeSettings& s);
+nlohmann::json settings_json(const serve_settings& s);
 
 }  // namespace omnihost::proxy

@@ -15,14 +15,14 @@ using namespace omnihost::proxy;
 
 namespace {
 
-class RemoteBackend final : public ProxyBackend {
+class remote_backend final : public proxy_backend {
 public:
-    RemoteBackend(json config, HostLog log) : config_(std::move(config)), log_(std::move(log)) {}
+    remote_backend(json config, host_logger log) : config_(std::move(config)), log_(std::move(log)) {}
 
     const char* kind() const override { return "remote"; }
     bool requires_model() const override { return false; }
 
-    json preview(const ServeSettings& s, const json&) const override {
+    json preview(const serve_settings& s, const json&) const override {
         const std::string base = normalize_remote_url(s.remote_url);
         std::vector<std::string> argv = {"curl", "-sf"};
         if (!s.remote_api_key.empty()) argv.insert(argv.end(), {"-H", "Authorization: Bearer ***"});
@@ -37,21 +37,21 @@ public:
                 {"settings", settings_json(s)}};
     }
 
-    std::string start(ServeSettings& s, const json& start, const StartHooks& hooks) override {
+    std::string start(serve_settings& s, const json& start, const start_hooks& hooks) override {
         bool stripped = false;
         const std::string base = normalize_remote_url(s.remote_url, &stripped);
         if (stripped)
             log_(OMNIHOST_LOG_INFO, "Normalized remote URL to server root: " + base + " (was OpenAI-style /v1 base)");
         auto connect_timeout = config_seconds(start, config_, "connect_timeout_s", 10.0);
         probe_timeout_ = config_seconds(start, config_, "health_timeout_s", 3.0);
-        auto client = std::make_shared<UpstreamClient>(base, s.remote_api_key);
+        auto client = std::make_shared<upstream_client>(base, s.remote_api_key);
         hooks.progress(0, 0, "connecting to " + base);
-        ProbeResult r = probe_upstream(*client, connect_timeout, true, hooks.cancelled);
+        probe_result r = probe_upstream(*client, connect_timeout, true, hooks.cancelled);
         if (r.auth_failed)
-            throw ProxyError(OMNIHOST_UNAVAILABLE, "remote vLLM-Omni at " + base + " refused the API key (" + r.detail +
+            throw proxy_error(OMNIHOST_UNAVAILABLE, "remote vLLM-Omni at " + base + " refused the API key (" + r.detail +
                                                        "); check remote_api_key");
         if (!r.ready)
-            throw ProxyError(OMNIHOST_UNAVAILABLE, "Cannot reach remote vLLM-Omni at " + base + ": " + r.detail);
+            throw proxy_error(OMNIHOST_UNAVAILABLE, "Cannot reach remote vLLM-Omni at " + base + ": " + r.detail);
         log_(OMNIHOST_LOG_INFO, r.via == "/health" ? "Remote health check passed"
                                                    : "Using /v1/models as health signal (/health not OK)");
         std::vector<std::string> ids;
@@ -83,19 +83,19 @@ public:
         return base;
     }
 
-    HealthState poll() override {
-        std::shared_ptr<UpstreamClient> client;
+    health_state poll() override {
+        std::shared_ptr<upstream_client> client;
         {
             std::lock_guard lock(mutex_);
             client = client_;
         }
-        HealthState h;
+        health_state h;
         if (!client) {
             h.message = "not connected";
             return h;
         }
         if (++polls_ % 10 == 0) {  // about every 5 s
-            ProbeResult r = probe_upstream(*client, probe_timeout_, false);
+            probe_result r = probe_upstream(*client, probe_timeout_, false);
             last_ok_ = r.ready;
             last_detail_ = r.detail;
         }
@@ -116,9 +116,9 @@ public:
 
 private:
     json config_;
-    HostLog log_;
+    host_logger log_;
     std::mutex mutex_;
-    std::shared_ptr<UpstreamClient> client_;
+    std::shared_ptr<upstream_client> client_;
     json models_ = json::array();
     std::string via_, base_;
     std::chrono::milliseconds probe_timeout_{3000};
@@ -127,8 +127,8 @@ private:
     std::string last_detail_;
 };
 
-std::unique_ptr<ProxyBackend> make_backend(const json& config, const HostLog& log) {
-    return std::make_unique<RemoteBackend>(config, log);
+std::unique_ptr<proxy_backend> make_backend(const json& config, const host_logger& log) {
+    return std::make_unique<remote_backend>(config, log);
 }
 
 }  // namespace

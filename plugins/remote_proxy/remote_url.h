@@ -6,7 +6,7 @@
 
 namespace omnihost::proxy {
 
-// Throws ProxyError(INVALID_ARGUMENT) naming remote_url. `stripped_v1` tells whether /v1 was removed.
+// Throws proxy_error(INVALID_ARGUMENT) naming remote_url. `stripped_v1` tells whether /v1 was removed.
 std::string normalize_remote_url(const std::string& url, bool* stripped_v1 = nullptr);
 
 }  // namespace omnihost::proxy

@@ -32,9 +32,9 @@ std::string join_lines(const std::vector<std::string>& lines) {
     return out;
 }
 
-class SubprocessBackend final : public ProxyBackend {
+class subprocess_backend final : public proxy_backend {
 public:
-    SubprocessBackend(json config, HostLog log)
+    subprocess_backend(json config, host_logger log)
         : config_(std::move(config)), log_(std::move(log)), policy_(read_launch_policy(config_)) {
         // Validate the create config now so a typo fails at create(), not at the first start().
         get_string(config_, "vllm_binary");
@@ -49,20 +49,20 @@ public:
         }
     }
 
-    void apply_policy(ServeSettings& s, const json& start) const override {
+    void apply_policy(serve_settings& s, const json& start) const override {
         apply_launch_policy(s, start, policy_, true);
     }
-    ~SubprocessBackend() override { stop(); }
+    ~subprocess_backend() override { stop(); }
 
     const char* kind() const override { return "subprocess"; }
 
     // The binary and extra environment are operator settings (create config, else the
     // OMNIHOST_VLLM_BINARY variable); a start request cannot choose what gets executed.
-    LaunchCommand command(const ServeSettings& s, const json&) const {
+    launch_command command(const serve_settings& s, const json&) const {
         const char* env_binary = std::getenv("OMNIHOST_VLLM_BINARY");
         std::string binary = get_string(config_, "vllm_binary", env_binary && *env_binary ? env_binary : "vllm");
         const char* path = std::getenv("PATH");
-        LaunchCommand cmd = subprocess_command(s, binary, path ? path : "");
+        launch_command cmd = subprocess_command(s, binary, path ? path : "");
         if (has_field(config_, "env")) {
             for (auto& [k, v] : config_["env"].items()) {
                 if (!v.is_string()) throw invalid_field("env." + k, "must be a string");
@@ -72,13 +72,13 @@ public:
         return cmd;
     }
 
-    json preview(const ServeSettings& s, const json& start) const override {
+    json preview(const serve_settings& s, const json& start) const override {
         return preview_json(kind(), command(s, start), s);
     }
 
-    std::string start(ServeSettings& s, const json& start, const StartHooks& hooks) override {
+    std::string start(serve_settings& s, const json& start, const start_hooks& hooks) override {
         stop();
-        LaunchCommand cmd = command(s, start);
+        launch_command cmd = command(s, start);
         if (!s.venv_path.empty() && find_executable(cmd.argv[0], "").empty())
             throw invalid_field("venv_path", "no executable vllm at " + cmd.argv[0]);
         if (local_port_in_use(s.port))
@@ -87,14 +87,14 @@ public:
         auto start_timeout = config_seconds(start, config_, "start_timeout_s", 1800.0);
         auto probe_timeout = config_seconds(start, config_, "health_timeout_s", 3.0);
 
-        auto proc = std::make_shared<ChildProcess>();
+        auto proc = std::make_shared<child_process>();
         log_(OMNIHOST_LOG_INFO, "starting: " + shell_command(redact_env(cmd.env), redact_argv(cmd.argv)));
-        HostLog log = log_;
+        host_logger log = log_;
         try {
-            proc->spawn(ProcessSpec{cmd.argv, cmd.env, {}, inherit_env_},
+            proc->spawn(process_spec{cmd.argv, cmd.env, {}, inherit_env_},
                         [log](const std::string& line, bool) { log.server_line(line); });
         } catch (const std::exception& e) {
-            throw ProxyError(OMNIHOST_UNAVAILABLE, std::string("cannot launch vllm: ") + e.what());
+            throw proxy_error(OMNIHOST_UNAVAILABLE, std::string("cannot launch vllm: ") + e.what());
         }
         {
             std::lock_guard lock(mutex_);
@@ -103,32 +103,32 @@ public:
         }
         log_(OMNIHOST_LOG_INFO, "vllm started with pid " + std::to_string(proc->pid()));
         const std::string base = "http://" + connect_host(s.bind_host) + ":" + std::to_string(s.port);
-        UpstreamClient client(base, s.remote_api_key);
-        WaitHooks wait;
+        upstream_client client(base, s.remote_api_key);
+        wait_hooks wait;
         wait.cancelled = hooks.cancelled;
         wait.dead_reason = [proc] {
             return proc->exited() ? exit_message(*proc) : std::string();
         };
         wait.progress = [&](int elapsed, const std::string& msg) { hooks.progress(elapsed, 0, msg); };
         try {
-            ProbeResult r = wait_until_ready(client, start_timeout, probe_timeout, wait);
+            probe_result r = wait_until_ready(client, start_timeout, probe_timeout, wait);
             log_(OMNIHOST_LOG_INFO, "vllm is ready (" + r.via + " answered 200)");
         } catch (...) {
             stop();
             throw;
         }
-        client_ = std::make_unique<UpstreamClient>(base, s.remote_api_key);
+        client_ = std::make_unique<upstream_client>(base, s.remote_api_key);
         probe_timeout_ = probe_timeout;
         return base;
     }
 
-    HealthState poll() override {
-        std::shared_ptr<ChildProcess> proc;
+    health_state poll() override {
+        std::shared_ptr<child_process> proc;
         {
             std::lock_guard lock(mutex_);
             proc = proc_;
         }
-        HealthState h;
+        health_state h;
         if (!proc) {
             h.message = "not started";
             return h;
@@ -145,7 +145,7 @@ public:
             return h;
         }
         if (++polls_ % 10 == 0) {  // about every 5 s: is the API still answering?
-            ProbeResult r = probe_upstream(*client_, probe_timeout_, false);
+            probe_result r = probe_upstream(*client_, probe_timeout_, false);
             last_probe_ok_ = r.ready;
             last_probe_detail_ = r.detail;
         }
@@ -155,7 +155,7 @@ public:
     }
 
     void stop() override {
-        std::shared_ptr<ChildProcess> proc;
+        std::shared_ptr<child_process> proc;
         {
             std::lock_guard lock(mutex_);
             proc.swap(proc_);
@@ -170,7 +170,7 @@ public:
     }
 
 private:
-    static std::string exit_message(const ChildProcess& p) {
+    static std::string exit_message(const child_process& p) {
         // The exit may be seen before the readers got the last lines (the traceback): give them a
         // moment to reach end of file. A worker still holding the pipe only costs the wait.
         p.wait_output_closed(std::chrono::milliseconds(500));
@@ -181,12 +181,12 @@ private:
     }
 
     json config_;
-    HostLog log_;
-    LaunchPolicy policy_;
+    host_logger log_;
+    launch_policy policy_;
     std::vector<std::string> inherit_env_;
     std::mutex mutex_;
-    std::shared_ptr<ChildProcess> proc_;
-    std::unique_ptr<UpstreamClient> client_;
+    std::shared_ptr<child_process> proc_;
+    std::unique_ptr<upstream_client> client_;
     int port_ = 0;
     std::chrono::milliseconds stop_grace_{10000};
     std::chrono::milliseconds probe_timeout_{3000};
@@ -196,8 +196,8 @@ private:
     std::string last_probe_detail_;
 };
 
-std::unique_ptr<ProxyBackend> make_backend(const json& config, const HostLog& log) {
-    return std::make_unique<SubprocessBackend>(config, log);
+std::unique_ptr<proxy_backend> make_backend(const json& config, const host_logger& log) {
+    return std::make_unique<subprocess_backend>(config, log);
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ TEST_CASE("start with a hub id only on the hub: downloaded into HF_HOME, then lo
     temp_home home;
     hub_standin::server hub;
     const std::string commit = hub.add_repo(kId, {hub_standin::server::read_tree(DEMO_MODEL_DIR)});
-    HostProcess host({.plugin_dir = BUILD_PLUGIN_DIR,
+    host_process host({.plugin_dir = BUILD_PLUGIN_DIR,
                       .env = {{"HF_ENDPOINT", hub.endpoint()}, {"HF_HOME", (home.dir / "hf").string()},
                               {"HOME", home.dir.string()}}});
     const int port = host.port();
@@ -101,7 +101,7 @@ TEST_CASE("--no-download: a hub id missing from the cache fails the start with a
     temp_home home;
     hub_standin::server hub;
     hub.add_repo(kId, {hub_standin::server::read_tree(DEMO_MODEL_DIR)});
-    HostProcess host({.extra_args = {"--no-download"},
+    host_process host({.extra_args = {"--no-download"},
                       .plugin_dir = BUILD_PLUGIN_DIR,
                       .env = {{"HF_ENDPOINT", hub.endpoint()}, {"HF_HOME", (home.dir / "hf").string()},
                               {"HOME", home.dir.string()}}});
@@ -122,7 +122,7 @@ TEST_CASE("a gated model: the start fails naming the model's page") {
     hub_standin::repo r{hub_standin::server::read_tree(DEMO_MODEL_DIR)};
     r.gated_token = "hf_accepted";
     hub.add_repo(kId, r);
-    HostProcess host({.plugin_dir = BUILD_PLUGIN_DIR,
+    host_process host({.plugin_dir = BUILD_PLUGIN_DIR,
                       .env = {{"HF_ENDPOINT", hub.endpoint()}, {"HF_HOME", (home.dir / "hf").string()},
                               {"HOME", home.dir.string()}}});
     const int port = host.port();

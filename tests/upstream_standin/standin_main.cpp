@@ -59,7 +59,7 @@ json inherited_fds() {
 extern char** environ;
 
 int main(int argc, char** argv) {
-    standin::ServerOptions opt;
+    standin::server_options opt;
     opt.fds_at_start = inherited_fds();
     for (char** e = environ; e && *e; ++e) {
         std::string kv(*e);

@@ -34,14 +34,14 @@ namespace {
 std::mutex g_mutex;  // guards g_control, g_requests, g_jobs
 json g_control;
 json g_requests = json::array();
-struct Job {
+struct standin_job {
     std::string status = "queued";
     int polls = 0;
     std::string prompt;
 };
-std::map<std::string, Job> g_jobs;
+std::map<std::string, standin_job> g_jobs;
 int g_job_seq = 0;
-ServerOptions g_opts;
+server_options g_opts;
 
 json default_control() {
     return {{"health_status", 200},     {"disable", json::array()},  {"fail", json::object()},
@@ -58,7 +58,7 @@ json control() {
 
 const char* kSaveBug = "'numpy.ndarray' object has no attribute 'save'";
 
-class FilePart : public Poco::Net::PartHandler {
+class file_part : public Poco::Net::PartHandler {
 public:
     std::map<std::string, std::string> files;
     void handlePart(const Poco::Net::MessageHeader& header, std::istream& stream) override {
@@ -74,7 +74,7 @@ public:
     }
 };
 
-class Handler : public Poco::Net::HTTPRequestHandler {
+class standin_handler : public Poco::Net::HTTPRequestHandler {
 public:
     void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
         std::string body;
@@ -205,7 +205,7 @@ private:
         if (path == "/v1/chat/completions" && method == "POST") return chat(res, json::parse(body), ctl);
         if (path == "/v1/images/generations" && method == "POST") return images(res, json::parse(body), ctl);
         if (path == "/v1/images/edits" && method == "POST") {
-            FilePart parts;
+            file_part parts;
             std::istringstream in(body);
             Poco::Net::HTMLForm form(req, in, parts);
             if (!parts.files.count("image")) return send_json(res, 400, {{"detail", "image file is required"}});
@@ -214,7 +214,7 @@ private:
                                         {"data", json::array({{{"b64_json", base64(make_png(w, h, 99))}}})}});
         }
         if ((path == "/v1/videos/sync" || path == "/v1/videos") && method == "POST") {
-            FilePart parts;
+            file_part parts;
             std::istringstream in(body);
             Poco::Net::HTMLForm form(req, in, parts);
             if (form.get("prompt", "").empty()) return send_json(res, 400, {{"detail", "prompt is required"}});
@@ -266,7 +266,7 @@ private:
     }
 
     // Called with g_mutex held: takes the behaviour as an argument instead of locking again.
-    static json job_json(const std::string& id, const Job& j, const json& ctl) {
+    static json job_json(const std::string& id, const standin_job& j, const json& ctl) {
         json e = nullptr;
         if (j.status == "failed")
             e = {{"code", "internal_error"},
@@ -287,7 +287,7 @@ private:
         std::unique_lock lock(g_mutex);
         auto it = g_jobs.find(rest);
         if (it == g_jobs.end()) return send_json(res, 404, {{"detail", "video not found"}});
-        Job& j = it->second;
+        standin_job& j = it->second;
         if (method == "DELETE") {
             g_jobs.erase(it);
             return send_json(res, 200, {{"id", rest}, {"deleted", true}, {"object", "video.deleted"}});
@@ -408,10 +408,10 @@ private:
     }
 };
 
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+class standin_handler_factory : public Poco::Net::HTTPRequestHandlerFactory {
 public:
     Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new Handler;
+        return new standin_handler;
     }
 };
 
@@ -425,7 +425,7 @@ void say(const std::string& line, bool to_stderr) {
     std::fflush(out);
 }
 
-void start_server(const ServerOptions& options) {
+void start_server(const server_options& options) {
     g_opts = options;
     g_control = default_control();
     g_control.merge_patch(options.initial_control);
@@ -437,7 +437,7 @@ void start_server(const ServerOptions& options) {
     params->setMaxQueued(64);
     params->setKeepAlive(true);
     // Leaked on purpose: the process ends with _exit on a signal, like a killed server.
-    auto* server = new Poco::Net::HTTPServer(new Factory, socket, params);
+    auto* server = new Poco::Net::HTTPServer(new standin_handler_factory, socket, params);
     server->start();
 }
 

@@ -15,7 +15,7 @@
 
 namespace standin {
 
-struct ServerOptions {
+struct server_options {
     std::string model = "standin/model";
     std::string host = "0.0.0.0";
     int port = 8091;
@@ -29,7 +29,7 @@ struct ServerOptions {
 };
 
 // Starts the server threads; returns once listening. Throws on bind failure.
-void start_server(const ServerOptions& options);
+void start_server(const server_options& options);
 
 // Writes one log line, flushed: vLLM's logger and uvicorn's access log go to stdout, uvicorn's
 // server messages to stderr (as the real ones do), so both of the proxy's readers are exercised.

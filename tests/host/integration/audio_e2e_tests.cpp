@@ -63,7 +63,7 @@ wav_facts read_wav(const std::string &w) {
     return f;
 }
 
-HostConfig demo_host() { return {.extra_args = {"--data-dir", DEMO_DATA_DIR}, .plugin_dir = BUILD_PLUGIN_DIR}; }
+host_config demo_host() { return {.extra_args = {"--data-dir", DEMO_DATA_DIR}, .plugin_dir = BUILD_PLUGIN_DIR}; }
 
 void start_recipe(int port, const std::string &recipe, const std::string &plugin) {
     const auto started = post(port, "/api/omni/start", {{"recipe", recipe}});
@@ -73,7 +73,7 @@ void start_recipe(int port, const std::string &recipe, const std::string &plugin
     REQUIRE_MESSAGE(status.value("state", "") == "ready", status.dump());
 }
 
-std::string error_of(const HttpResult &r) {
+std::string error_of(const http_result &r) {
     const json j = r.json();
     return j.is_object() && j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : r.body;
 }
@@ -83,7 +83,7 @@ std::string error_of(const HttpResult &r) {
 TEST_SUITE("audio_e2e") {
 
 TEST_CASE("demo audio recipe -> stable_audio in-process -> WAV; cancel; modality refusals; bad input") {
-    HostProcess host(demo_host());
+    host_process host(demo_host());
     const int port = host.port();
     bool listed = false;
     const json plugins = get(port, "/api/omni/plugins").json();
@@ -163,7 +163,7 @@ TEST_CASE("demo audio recipe -> stable_audio in-process -> WAV; cancel; modality
     CHECK(s["job"]["task"] == "audio");
     CHECK(s["job"]["total"] == steps);
     CHECK(post(port, "/api/omni/cancel", {{"job_id", "audio-long"}}).status == 200);
-    const HttpResult cancelled = long_run.get();
+    const http_result cancelled = long_run.get();
     CHECK(cancelled.status == 409);
     CHECK(cancelled.json()["cancelled"] == true);
     CHECK(get(port, "/api/omni/status").json()["state"] == "ready");
@@ -190,9 +190,9 @@ TEST_CASE("a missing or corrupt component fails the start clearly; the host keep
             fs::remove_all(dir, ec);
         }
     } remove_roots{roots};
-    HostConfig config = demo_host();
+    host_config config = demo_host();
     config.env["OMNIHOST_MODEL_ROOTS"] = roots.string();
-    HostProcess host(config);
+    host_process host(config);
     const int port = host.port();
     const fs::path demo = fs::path(DEMO_DATA_DIR) / "models" / "stable-audio-tiny-demo";
     REQUIRE(fs::exists(demo / "model_index.json"));

@@ -40,7 +40,7 @@ int ws_status(int port, const std::string &target, const std::string &bearer, bo
 TEST_SUITE("http_auth") {
 
 TEST_CASE("token configured: /api and /ws need it, static files stay public") {
-    HostProcess host({.extra_args = {"--token", "s3cret-token"}});
+    host_process host({.extra_args = {"--token", "s3cret-token"}});
     const int port = host.port();
     const auto anonymous = get(port, "/api/omni/status");
     CHECK(anonymous.status == 401);
@@ -68,13 +68,13 @@ TEST_CASE("token configured: /api and /ws need it, static files stay public") {
 }
 
 TEST_CASE("token from the environment") {
-    HostProcess host({.env = {{"OMNIHOST_TOKEN", "env-token"}}});
+    host_process host({.env = {{"OMNIHOST_TOKEN", "env-token"}}});
     CHECK(get(host.port(), "/api/omni/status").status == 401);
     CHECK(get(host.port(), "/api/omni/status", "env-token").status == 200);
 }
 
 TEST_CASE("no token: everything open") {
-    HostProcess host;
+    host_process host;
     CHECK(get(host.port(), "/api/omni/status").status == 200);
     CHECK(get(host.port(), "/api/omni/status", "anything").status == 200);
     CHECK(ws_status(host.port(), "/ws/omni/logs", "", nullptr) == 101);
@@ -85,7 +85,7 @@ TEST_CASE("no token: everything open") {
 TEST_SUITE("http_static") {
 
 TEST_CASE("serves the web folder with MIME types; no way out of it") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     const auto index = get(port, "/");
     CHECK(index.status == 200);
@@ -107,7 +107,7 @@ TEST_CASE("serves the web folder with MIME types; no way out of it") {
     };
     for (const auto &target : attacks) {
         CAPTURE(target);
-        HttpResult r;
+        http_result r;
         try {
             r = http(port, "GET", target);
         } catch (const Poco::Exception &e) {

@@ -45,7 +45,7 @@ int ws_status(int port, const std::map<std::string, std::string> &headers) {
     }
 }
 
-void check_security_headers(const HttpResult &r, const std::string &what) {
+void check_security_headers(const http_result &r, const std::string &what) {
     CAPTURE(what);
     CAPTURE(r.status);
     REQUIRE(r.headers.count("Content-Security-Policy"));
@@ -67,7 +67,7 @@ void check_security_headers(const HttpResult &r, const std::string &what) {
 TEST_SUITE("http_boundary") {
 
 TEST_CASE("a cross-origin start is refused and nothing starts; the same start from the page itself runs") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     // fetch(url, {method:'POST', mode:'no-cors', body}) from a foreign page: text/plain, foreign Origin.
     const auto no_cors = http(port, "POST", "/api/omni/start", kAttackStart,
@@ -103,7 +103,7 @@ TEST_CASE("a cross-origin start is refused and nothing starts; the same start fr
 }
 
 TEST_CASE("a DNS-rebinding Host is refused; loopback names, the bound address and allowed names pass") {
-    HostProcess host({.extra_args = {"--allowed-hosts", "omni.example.lan, proxy.internal"}});
+    host_process host({.extra_args = {"--allowed-hosts", "omni.example.lan, proxy.internal"}});
     const int port = host.port();
     const std::string p = std::string(":") + std::to_string(port);
     for (const std::string &target : std::vector<std::string>{"/api/omni/status", "/", "/api/omni/recipes", "/no-such-file"}) {
@@ -128,7 +128,7 @@ TEST_CASE("a DNS-rebinding Host is refused; loopback names, the bound address an
 }
 
 TEST_CASE("--allowed-origins lets another page in; others stay out") {
-    HostProcess host({.extra_args = {"--allowed-origins", "https://studio.example:8443"}});
+    host_process host({.extra_args = {"--allowed-origins", "https://studio.example:8443"}});
     const int port = host.port();
     CHECK(http(port, "POST", "/api/omni/command-preview", R"({"recipe":"demo-wan-tiny"})",
                {{"Origin", "https://studio.example:8443"}}).status == 200);
@@ -138,7 +138,7 @@ TEST_CASE("--allowed-origins lets another page in; others stay out") {
 }
 
 TEST_CASE("WebSocket upgrades from a foreign page are refused; the page's own and origin-less ones pass") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     CHECK(ws_status(port, {{"Origin", "http://evil.example"}}) == 403);
     CHECK(ws_status(port, {{"Origin", "http://localhost:" + std::to_string(port + 1)}}) == 403);
@@ -148,7 +148,7 @@ TEST_CASE("WebSocket upgrades from a foreign page are refused; the page's own an
 }
 
 TEST_CASE("200,000 nested '[' to every POST endpoint: 4xx each, the host keeps answering") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     // Ready first, so the generate endpoints get as far as they ever can.
     REQUIRE(post(port, "/api/omni/start", {{"model", "t/video"}, {"model_type", "video"}}).status == 202);
@@ -178,7 +178,7 @@ TEST_CASE("200,000 nested '[' to every POST endpoint: 4xx each, the host keeps a
 }
 
 TEST_CASE("security headers on API, static and error answers") {
-    HostProcess host({.extra_args = {"--token", "hdr-token"}});
+    host_process host({.extra_args = {"--token", "hdr-token"}});
     const int port = host.port();
     const std::map<std::string, std::string> auth = {{"Authorization", "Bearer hdr-token"}};
     check_security_headers(http(port, "GET", "/api/omni/status", "", auth), "API 200");
@@ -198,7 +198,7 @@ TEST_CASE("security headers on API, static and error answers") {
 }
 
 TEST_CASE("bound to 0.0.0.0 without a token: a generated token, printed in a URL, is required") {
-    HostProcess host({.extra_args = {"--host", "0.0.0.0"}});
+    host_process host({.extra_args = {"--host", "0.0.0.0"}});
     const int port = host.port();
     std::smatch match;
     const std::string printed = host.startup_output();
@@ -212,7 +212,7 @@ TEST_CASE("bound to 0.0.0.0 without a token: a generated token, printed in a URL
     CHECK(get(port, "/").status == 200); // the page loads and picks the token from its URL
 
     // A second run gets another token.
-    HostProcess other({.extra_args = {"--host", "0.0.0.0"}});
+    host_process other({.extra_args = {"--host", "0.0.0.0"}});
     std::smatch again;
     const std::string other_printed = other.startup_output();
     REQUIRE(std::regex_search(other_printed, again, std::regex("\\?token=([0-9a-f]{64})")));
@@ -220,11 +220,11 @@ TEST_CASE("bound to 0.0.0.0 without a token: a generated token, printed in a URL
 }
 
 TEST_CASE("bound to 0.0.0.0 with an operator token: that token, nothing generated; loopback: open") {
-    HostProcess host({.extra_args = {"--host", "0.0.0.0", "--token", "operator-token"}});
+    host_process host({.extra_args = {"--host", "0.0.0.0", "--token", "operator-token"}});
     CHECK(host.startup_output().find("?token=") == std::string::npos);
     CHECK(get(host.port(), "/api/omni/status").status == 401);
     CHECK(get(host.port(), "/api/omni/status", "operator-token").status == 200);
-    HostProcess loopback;
+    host_process loopback;
     CHECK(loopback.startup_output().find("?token=") == std::string::npos);
     CHECK(get(loopback.port(), "/api/omni/status").status == 200);
 }

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 TEST_SUITE("http_catalog") {
 
 TEST_CASE("recipes, models and plugins list what the folders hold, demo first") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     const json recipes = get(port, "/api/omni/recipes").json();
     REQUIRE(recipes["recipes"].is_array());
@@ -59,7 +59,7 @@ TEST_CASE("a bad recipe file is listed and skipped; the host still starts") {
     std::ofstream(dir / "good.json") << R"({"id":"good","name":"Good","model":"a/b","model_type":"image"})";
     std::ofstream(dir / "bad.json") << R"({"id":"bad","name":"Bad","model":"a/b","model_type":"image","defaults":{"steps":"many"}})";
     std::ofstream(dir / "junk.json") << "{";
-    HostProcess host({.recipe_dir = dir.string()});
+    host_process host({.recipe_dir = dir.string()});
     const json recipes = get(host.port(), "/api/omni/recipes").json();
     CHECK(recipes["recipes"].size() == 1);
     CHECK(recipes["recipes"][0]["id"] == "good");
@@ -74,7 +74,7 @@ TEST_CASE("a bad recipe file is listed and skipped; the host still starts") {
 }
 
 TEST_CASE("command preview delegates to the routed plugin, secrets redacted, nothing started") {
-    HostProcess host({.extra_args = {"--remote-allow", "gpu:8091"}});
+    host_process host({.extra_args = {"--remote-allow", "gpu:8091"}});
     const int port = host.port();
     const auto preview = post(port, "/api/omni/command-preview", {{"recipe", "demo-wan-tiny"}});
     REQUIRE_MESSAGE(preview.status == 200, preview.body);
@@ -113,7 +113,7 @@ TEST_CASE("an unavailable plugin is listed with its reason; its routes answer 50
     json manifest = json::parse(in);
     manifest["library"] = "libtest_plugin_gone.so";
     std::ofstream(dir / "test_plugin.plugin.json") << manifest.dump();
-    HostProcess host({.plugin_dir = dir.string()});
+    host_process host({.plugin_dir = dir.string()});
     const int port = host.port();
     const json plugins = get(port, "/api/omni/plugins").json();
     REQUIRE(plugins["plugins"].size() == 1);

@@ -25,7 +25,7 @@ TEST_CASE("a dropped-in plain-C plugin's own parameter is validated, defaulted a
     for (const char *file : {"libdropin_plugin.so", "dropin_plugin.plugin.json"})
         fs::copy_file(fs::path(DROPIN_PLUGIN_DIR) / file, folder / file);
     {
-        HostProcess host({.plugin_dir = folder.string()});
+        host_process host({.plugin_dir = folder.string()});
         const int port = host.port();
         const json plugins = get(port, "/api/omni/plugins").json();
         REQUIRE(plugins["plugins"].size() == 1);
@@ -73,7 +73,7 @@ TEST_CASE("every manifest field kind, in a task and at start, validated end to e
     fs::copy_file(fs::path(DROPIN_PLUGIN_DIR) / "libdropin_plugin.so", folder / "libdropin_plugin.so");
     fs::copy_file(fs::path(PARAMS_FIXTURE_DIR) / "every_kind.plugin.json", folder / "dropin_plugin.plugin.json");
     {
-        HostProcess host({.extra_args = {"--default-recipe", "kinds-good"}, .plugin_dir = folder.string(),
+        host_process host({.extra_args = {"--default-recipe", "kinds-good"}, .plugin_dir = folder.string(),
                           .recipe_dir = std::string(PARAMS_FIXTURE_DIR) + "/recipes"});
         const int port = host.port();
 
@@ -116,12 +116,12 @@ TEST_CASE("every manifest field kind, in a task and at start, validated end to e
         REQUIRE(wait_for_state(port, "ready")["state"] == "ready");
 
         auto sent = [&](json body) { return post(port, "/api/omni/generate", body); };
-        struct Refusal {
+        struct refusal_case {
             json body;
             const char *field;
             const char *message;
         };
-        const std::vector<Refusal> refusals = {
+        const std::vector<refusal_case> refusals = {
             {{{"prompt", "x"}, {"sharpness_knob", 2}}, "sharpness_knob", "sharpness_knob: must be between 3 and 17 (got 2)"},
             {{{"prompt", "x"}, {"sharpness_knob", 4.5}}, "sharpness_knob", "sharpness_knob: must be an integer (got number)"},
             {{{"prompt", "x"}, {"strength", 0.95}}, "strength", "strength: must be between 0.1 and 0.9 (got 0.95)"},

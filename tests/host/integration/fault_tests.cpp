@@ -14,12 +14,12 @@
 
 using namespace omnihost_test;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using mono_clock = std::chrono::steady_clock;
 
 namespace {
 
 // Short deadlines so the tests take seconds; the defaults are 30 s.
-HostConfig short_deadlines() { return {.extra_args = {"--cancel-deadline-s", "1", "--stop-deadline-s", "1"}}; }
+host_config short_deadlines() { return {.extra_args = {"--cancel-deadline-s", "1", "--stop-deadline-s", "1"}}; }
 
 void start_ready(int port, json extra = json::object()) {
     json body = {{"model", "test/image-model"}, {"model_type", "image"}, {"run_mode", "subprocess"}};
@@ -33,11 +33,11 @@ void start_ready(int port, json extra = json::object()) {
 // Polls status until `done(status)`; every poll must itself be answered promptly.
 json poll_status(int port, const std::function<bool(const json &)> &done, double seconds, double *slowest = nullptr) {
     json last;
-    const auto end = Clock::now() + std::chrono::duration<double>(seconds);
-    while (Clock::now() < end) {
-        const auto t0 = Clock::now();
-        const HttpResult reply = get(port, "/api/omni/status");
-        const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    const auto end = mono_clock::now() + std::chrono::duration<double>(seconds);
+    while (mono_clock::now() < end) {
+        const auto t0 = mono_clock::now();
+        const http_result reply = get(port, "/api/omni/status");
+        const double took = std::chrono::duration<double>(mono_clock::now() - t0).count();
         if (slowest) *slowest = std::max(*slowest, took);
         last = reply.json();
         if (reply.status == 200 && last.is_object() && done(last)) return last;
@@ -54,12 +54,12 @@ bool job_in_plugin(const json &status) {
     return job_running(status) && !status["job"].value("phase", "").empty();
 }
 
-std::future<HttpResult> generate_async(int port, json body) {
+std::future<http_result> generate_async(int port, json body) {
     return std::async(std::launch::async, [port, body] {
         try {
             return post(port, "/api/omni/generate", body);
         } catch (...) {
-            return HttpResult{-1, "", {}}; // dropped at shutdown
+            return http_result{-1, "", {}}; // dropped at shutdown
         }
     });
 }
@@ -69,17 +69,17 @@ std::future<HttpResult> generate_async(int port, json body) {
 TEST_SUITE("http_faults") {
 
 TEST_CASE("a generation that ignores its cancel is failed within the deadline; status keeps answering") {
-    HostProcess host(short_deadlines());
+    host_process host(short_deadlines());
     const int port = host.port();
     start_ready(port);
     auto stuck = generate_async(port, {{"prompt", "x"}, {"job_id", "deaf-1"}, {"test_hang_ms", 600000}});
     REQUIRE(job_in_plugin(poll_status(port, job_in_plugin, 10)));
-    const auto cancelled_at = Clock::now();
-    const HttpResult cancel = post(port, "/api/omni/cancel", {{"job_id", "deaf-1"}});
+    const auto cancelled_at = mono_clock::now();
+    const http_result cancel = post(port, "/api/omni/cancel", {{"job_id", "deaf-1"}});
     CHECK_MESSAGE(cancel.status == 200, cancel.body);
     double slowest = 0;
     const json failed = poll_status(port, [](const json &s) { return s.value("state", "") == "failed"; }, 15, &slowest);
-    const double took = std::chrono::duration<double>(Clock::now() - cancelled_at).count();
+    const double took = std::chrono::duration<double>(mono_clock::now() - cancelled_at).count();
     REQUIRE_MESSAGE(failed.value("state", "") == "failed", failed.dump());
     CHECK(took < 8); // the deadline is 1 s; generous room for a loaded machine
     CHECK(slowest < 2);
@@ -88,14 +88,14 @@ TEST_CASE("a generation that ignores its cancel is failed within the deadline; s
     CHECK(error.find("abandoned") != std::string::npos);
     // The waiting client got an answer naming the reason.
     REQUIRE(stuck.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-    const HttpResult answer = stuck.get();
+    const http_result answer = stuck.get();
     CHECK(answer.status == 503);
     CHECK(answer.body.find("ignored its cancel") != std::string::npos);
     // The rest of the API serves: health, stop, and a new model on a fresh instance.
     CHECK(get(port, "/api/omni/health").status == 200);
     CHECK(post(port, "/api/omni/stop", json::object()).status == 200);
     start_ready(port);
-    const HttpResult image = post(port, "/api/omni/generate", {{"prompt", "after"}});
+    const http_result image = post(port, "/api/omni/generate", {{"prompt", "after"}});
     CHECK_MESSAGE(image.status == 200, image.body);
     // Shutdown with the abandoned thread still asleep inside the plugin exits cleanly.
     CHECK(host.terminate(20) == 0);
@@ -103,12 +103,12 @@ TEST_CASE("a generation that ignores its cancel is failed within the deadline; s
 }
 
 TEST_CASE("a health() stuck in the plugin does not hold up abandoning a stuck generation, nor the exit") {
-    HostProcess host(short_deadlines());
+    host_process host(short_deadlines());
     const int port = host.port();
     start_ready(port, {{"test_health_hang_ms", 600000}});
     // The health poll is now inside the plugin for 10 minutes.
-    const auto hung_until = Clock::now() + std::chrono::seconds(15);
-    while (host.log_text().find("test_health_hang_ms: health hangs") == std::string::npos && Clock::now() < hung_until)
+    const auto hung_until = mono_clock::now() + std::chrono::seconds(15);
+    while (host.log_text().find("test_health_hang_ms: health hangs") == std::string::npos && mono_clock::now() < hung_until)
         std::this_thread::sleep_for(std::chrono::milliseconds(20)); // poll interval
     REQUIRE(host.log_text().find("test_health_hang_ms: health hangs") != std::string::npos);
     auto stuck = generate_async(port, {{"prompt", "x"}, {"job_id", "deaf-2"}, {"test_hang_ms", 600000}});
@@ -127,16 +127,16 @@ TEST_CASE("a health() stuck in the plugin does not hold up abandoning a stuck ge
 }
 
 TEST_CASE("a stop that hangs is failed within the stop deadline; a new start is served") {
-    HostProcess host(short_deadlines());
+    host_process host(short_deadlines());
     const int port = host.port();
     start_ready(port, {{"test_stop_hang_ms", 600000}});
-    const auto t0 = Clock::now();
-    const HttpResult stop = post(port, "/api/omni/stop", json::object());
+    const auto t0 = mono_clock::now();
+    const http_result stop = post(port, "/api/omni/stop", json::object());
     CHECK((stop.status == 200 || stop.status == 202));
     double slowest = 0;
     const json failed = poll_status(port, [](const json &s) { return s.value("state", "") == "failed"; }, 15, &slowest);
     REQUIRE_MESSAGE(failed.value("state", "") == "failed", failed.dump());
-    CHECK(std::chrono::duration<double>(Clock::now() - t0).count() < 8);
+    CHECK(std::chrono::duration<double>(mono_clock::now() - t0).count() < 8);
     CHECK(slowest < 2);
     CHECK(failed.dump().find("plugin stop did not return within 1 s") != std::string::npos);
     start_ready(port);
@@ -145,7 +145,7 @@ TEST_CASE("a stop that hangs is failed within the stop deadline; a new start is 
 }
 
 TEST_CASE("a client that disconnects cancels its synchronous generation") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port);
     {
@@ -174,7 +174,7 @@ TEST_CASE("a client that disconnects cancels its synchronous generation") {
 }
 
 TEST_CASE("a client that hangs up on the SSE chat stream cancels the rest of it") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     const auto started = post(port, "/api/omni/start",
                               {{"model", "test/omni-model"}, {"model_type", "omni"}, {"run_mode", "subprocess"}});
@@ -210,14 +210,14 @@ TEST_CASE("a client that hangs up on the SSE chat stream cancels the rest of it"
 }
 
 TEST_CASE("SIGTERM under a generation that ignores cancel exits cleanly, without destroying it") {
-    HostProcess host(short_deadlines());
+    host_process host(short_deadlines());
     const int port = host.port();
     start_ready(port);
     auto stuck = generate_async(port, {{"prompt", "x"}, {"test_hang_ms", 600000}});
     REQUIRE(job_in_plugin(poll_status(port, job_in_plugin, 10)));
-    const auto t0 = Clock::now();
+    const auto t0 = mono_clock::now();
     CHECK(host.terminate(20) == 0); // exit status 0: no crash, no kill
-    CHECK(std::chrono::duration<double>(Clock::now() - t0).count() < 15);
+    CHECK(std::chrono::duration<double>(mono_clock::now() - t0).count() < 15);
     REQUIRE(stuck.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
     const int status = stuck.get().status;
     CHECK((status == 503 || status == -1));

@@ -37,7 +37,7 @@ TEST_CASE("features: container runtimes from PATH, operator venvs, plugins") {
     const fs::path venv = fake_bin("venv", {}).parent_path() / ("omnihost-venv-" + std::to_string(::getpid()));
     fs::create_directories(venv / "bin");
     {
-        HostProcess host({.env = {{"PATH", with_podman.string() + ":/bin"}, {"OMNIHOST_VENVS", venv.string() + "/"},
+        host_process host({.env = {{"PATH", with_podman.string() + ":/bin"}, {"OMNIHOST_VENVS", venv.string() + "/"},
                                   {"OMNIHOST_CONTAINER_RUNTIME", "auto"}}});
         const json features = get(host.port(), "/api/features").json();
         CHECK(features["container_mode"] == true);
@@ -53,7 +53,7 @@ TEST_CASE("features: container runtimes from PATH, operator venvs, plugins") {
         CHECK(features["plugins"][0]["available"] == true);
     }
     {
-        HostProcess host({.env = {{"PATH", "/nonexistent-omnihost"}, {"OMNIHOST_CONTAINER_RUNTIME", "auto"}}});
+        host_process host({.env = {{"PATH", "/nonexistent-omnihost"}, {"OMNIHOST_CONTAINER_RUNTIME", "auto"}}});
         const json features = get(host.port(), "/api/features").json();
         CHECK(features["container_mode"] == false);
         CHECK(features["container_runtime"].is_null());
@@ -71,7 +71,7 @@ TEST_CASE("check-venv: only the operator's venvs are run; the playground's answe
     ::chmod((venv / "bin" / "python").c_str(), 0755);
     const fs::path empty_venv = venv.string() + "-empty";
     fs::create_directories(empty_venv);
-    HostProcess host({.env = {{"OMNIHOST_VENVS", venv.string() + ":" + empty_venv.string()}}});
+    host_process host({.env = {{"OMNIHOST_VENVS", venv.string() + ":" + empty_venv.string()}}});
     const int port = host.port();
 
     json answer = post(port, "/api/omni/check-venv", {{"venv_path", venv.string()}}).json();
@@ -104,7 +104,7 @@ TEST_CASE("settings: shared by every client, written atomically, kept across a r
     fs::remove_all(data);
     fs::create_directories(data);
     {
-        HostProcess host({.extra_args = {"--data-dir", data.string()}});
+        host_process host({.extra_args = {"--data-dir", data.string()}});
         const int port = host.port();
         json first = get(port, "/api/settings").json();
         CHECK(first["omni_run_mode"] == "subprocess");
@@ -136,13 +136,13 @@ TEST_CASE("settings: shared by every client, written atomically, kept across a r
         for (const auto &name : names) CHECK(name.find(".tmp") == std::string::npos);
     }
     {
-        HostProcess host({.extra_args = {"--data-dir", data.string()}});
+        host_process host({.extra_args = {"--data-dir", data.string()}});
         CHECK(get(host.port(), "/api/settings").json()["omni_run_mode"] == "remote");
     }
     // A corrupt file is kept aside and the defaults are served.
     std::ofstream(data / "settings.json") << "{\"omni_run_mode\": ";
     {
-        HostProcess host({.extra_args = {"--data-dir", data.string()}});
+        host_process host({.extra_args = {"--data-dir", data.string()}});
         CHECK(get(host.port(), "/api/settings").json()["omni_run_mode"] == "subprocess");
         CHECK(fs::exists(data / "settings.json.bak"));
     }
@@ -150,14 +150,14 @@ TEST_CASE("settings: shared by every client, written atomically, kept across a r
 }
 
 TEST_CASE("a malformed body is named before readiness is checked, on every generate endpoint") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
-    struct Case {
+    struct case_row {
         const char *path;
         json body;
         const char *field;
     };
-    const std::vector<Case> cases = {
+    const std::vector<case_row> cases = {
         {"/api/omni/chat", {{"messages", "hello"}}, "messages"},
         {"/api/omni/chat", json::object(), "messages"},
         {"/api/omni/chat", {{"messages", json::array({{{"role", "user"}}})}}, "messages"},
@@ -182,7 +182,7 @@ TEST_CASE("a malformed body is named before readiness is checked, on every gener
 TEST_CASE("recipe defaults are judged by the serving plugin's manifest when recipes load") {
     // The test plugin serves video with sizes up to 256: the shipped 320x512 recipe is refused,
     // naming the recipe and the field; the tiny demo passes.
-    HostProcess host;
+    host_process host;
     const json recipes = get(host.port(), "/api/omni/recipes").json();
     bool demo = false;
     for (const auto &recipe : recipes["recipes"]) {

@@ -31,7 +31,7 @@ fs::path make_temp_dir() {
 
 } // namespace
 
-HostProcess::HostProcess(HostConfig config) {
+host_process::host_process(host_config config) {
     temp_ = make_temp_dir();
     fs::create_directories(temp_ / "data");
     std::string web = config.web_dir;
@@ -97,7 +97,7 @@ HostProcess::HostProcess(HostConfig config) {
     }
 }
 
-HostProcess::~HostProcess() {
+host_process::~host_process() {
     terminate();
     if (stdout_fd_ >= 0) ::close(stdout_fd_);
     // OMNIHOST_TEST_KEEP_TEMP=1 keeps the host's folder (its log, data dir) to read after a failure.
@@ -109,14 +109,14 @@ HostProcess::~HostProcess() {
     fs::remove_all(temp_, ec);
 }
 
-std::string HostProcess::log_text() const {
+std::string host_process::log_text() const {
     std::ifstream in(temp_ / "host.log");
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
 }
 
-int HostProcess::terminate(int seconds) {
+int host_process::terminate(int seconds) {
     if (pid_ <= 0) return 0;
     ::kill(pid_, SIGTERM);
     int status = 0;
@@ -133,9 +133,9 @@ int HostProcess::terminate(int seconds) {
     return -1;
 }
 
-nlohmann::json HttpResult::json() const { return nlohmann::json::parse(body, nullptr, false); }
+nlohmann::json http_result::json() const { return nlohmann::json::parse(body, nullptr, false); }
 
-HttpResult http(int port, const std::string &method, const std::string &raw_target, const std::string &body,
+http_result http(int port, const std::string &method, const std::string &raw_target, const std::string &body,
                 const std::map<std::string, std::string> &headers) {
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
     session.setTimeout(Poco::Timespan(120, 0));
@@ -149,20 +149,20 @@ HttpResult http(int port, const std::string &method, const std::string &raw_targ
     out << body;
     Poco::Net::HTTPResponse response;
     std::istream &in = session.receiveResponse(response);
-    HttpResult result;
+    http_result result;
     result.status = static_cast<int>(response.getStatus());
     Poco::StreamCopier::copyToString(in, result.body);
     for (const auto &[key, value] : response) result.headers[key] = value;
     return result;
 }
 
-HttpResult get(int port, const std::string &target, const std::string &token) {
+http_result get(int port, const std::string &target, const std::string &token) {
     std::map<std::string, std::string> headers;
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     return http(port, "GET", target, "", headers);
 }
 
-HttpResult post(int port, const std::string &target, const nlohmann::json &body, const std::string &token) {
+http_result post(int port, const std::string &target, const nlohmann::json &body, const std::string &token) {
     std::map<std::string, std::string> headers;
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     return http(port, "POST", target, body.dump(), headers);

@@ -13,7 +13,7 @@
 
 namespace omnihost_test {
 
-struct HostConfig {
+struct host_config {
     std::vector<std::string> extra_args;          // appended after the defaults
     std::string plugin_dir = TEST_PLUGIN_DIR;     // the test plugin alone
     std::string recipe_dir = RECIPE_DIR;          // the shipped recipes
@@ -21,12 +21,12 @@ struct HostConfig {
     std::map<std::string, std::string> env;       // extra environment
 };
 
-class HostProcess {
+class host_process {
 public:
-    explicit HostProcess(HostConfig config = {});
-    ~HostProcess();
-    HostProcess(const HostProcess &) = delete;
-    HostProcess &operator=(const HostProcess &) = delete;
+    explicit host_process(host_config config = {});
+    ~host_process();
+    host_process(const host_process &) = delete;
+    host_process &operator=(const host_process &) = delete;
 
     int port() const { return port_; }
     pid_t pid() const { return pid_; } // for kill -9 tests (terminate() still reaps it)
@@ -46,7 +46,7 @@ private:
     std::string startup_output_;
 };
 
-struct HttpResult {
+struct http_result {
     int status = 0;
     std::string body;
     std::map<std::string, std::string> headers;
@@ -54,11 +54,11 @@ struct HttpResult {
 };
 
 // One request on a fresh connection. `raw_target` is sent as is (so tests can send "/../x").
-HttpResult http(int port, const std::string &method, const std::string &raw_target,
+http_result http(int port, const std::string &method, const std::string &raw_target,
                 const std::string &body = "", const std::map<std::string, std::string> &headers = {});
 
-HttpResult get(int port, const std::string &target, const std::string &token = "");
-HttpResult post(int port, const std::string &target, const nlohmann::json &body, const std::string &token = "");
+http_result get(int port, const std::string &target, const std::string &token = "");
+http_result post(int port, const std::string &target, const nlohmann::json &body, const std::string &token = "");
 
 // Polls /api/omni/status until "state" equals `state` (or the timeout); returns the last status.
 nlohmann::json wait_for_state(int port, const std::string &state, double seconds = 20,

@@ -85,13 +85,13 @@ json wait_for_image_input(int port, double seconds = 30) {
     return status.value("image_input", json());
 }
 
-HostProcess start_demo(std::vector<std::string> extra = {}) {
+host_process start_demo(std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"--data-dir", DEMO_DATA_DIR};
     args.insert(args.end(), extra.begin(), extra.end());
-    return HostProcess({.extra_args = args, .plugin_dir = BUILD_PLUGIN_DIR});
+    return host_process({.extra_args = args, .plugin_dir = BUILD_PLUGIN_DIR});
 }
 
-void start_and_wait(HostProcess &host, const std::string &recipe) {
+void start_and_wait(host_process &host, const std::string &recipe) {
     const auto started = post(host.port(), "/api/omni/start", {{"recipe", recipe}});
     REQUIRE_MESSAGE(started.status == 202, started.body);
     const json status = wait_for_state(host.port(), "ready", 180);
@@ -136,7 +136,7 @@ first_frame generate(int port, const json &body) {
 TEST_SUITE("i2v_e2e") {
 
 TEST_CASE("TI2V demo: an image in, an MP4 out whose first frame resembles it") {
-    HostProcess host = start_demo();
+    host_process host = start_demo();
     const int port = host.port();
     start_and_wait(host, "demo-wan-ti2v-tiny");
     const json modes = wait_for_image_input(port);
@@ -181,7 +181,7 @@ TEST_CASE("TI2V demo: an image in, an MP4 out whose first frame resembles it") {
 }
 
 TEST_CASE("TI2V demo: bad images and sizes are refused with 4xx naming the field; the host keeps serving") {
-    HostProcess host = start_demo({"--max-image-bytes", "60000"});
+    host_process host = start_demo({"--max-image-bytes", "60000"});
     const int port = host.port();
     start_and_wait(host, "demo-wan-ti2v-tiny");
     REQUIRE(wait_for_image_input(port).is_object());
@@ -229,7 +229,7 @@ TEST_CASE("TI2V demo: bad images and sizes are refused with 4xx naming the field
 TEST_CASE("a text-to-video model refuses an image; an image-to-video model requires one") {
     const auto png = ti::encode_rgb(ti::pattern_rgb(64, 64), 64, 64, "png");
     {
-        HostProcess host = start_demo();
+        host_process host = start_demo();
         const int port = host.port();
         start_and_wait(host, "demo-wan-tiny");
         const json modes = wait_for_image_input(port);
@@ -239,7 +239,7 @@ TEST_CASE("a text-to-video model refuses an image; an image-to-video model requi
         CHECK(post(port, "/api/omni/generate-video", {{"prompt", "x"}, {"seed", 1}}).status == 200);
     }
     {
-        HostProcess host = start_demo();
+        host_process host = start_demo();
         const int port = host.port();
         start_and_wait(host, "demo-wan-i2v-tiny");
         const json modes = wait_for_image_input(port);

@@ -58,7 +58,7 @@ fs::path temp_dir(const std::string &tag) {
 // Starts the host expecting it to refuse; returns the message (empty when it started).
 std::string refused_start(const std::vector<std::string> &args) {
     try {
-        HostProcess host({args});
+        host_process host({args});
     } catch (const std::exception &e) {
         return e.what();
     }
@@ -91,7 +91,7 @@ int64_t listed_total(int port) { return get(port, "/api/jobs?limit=500").json().
 TEST_SUITE("http_jobs_attack") {
 
 TEST_CASE("ids that are path traversal, SQL, unicode or huge are refused or not found; the table survives") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "video");
     REQUIRE(submit_job(port, quick("keep")).status == 202);
@@ -134,7 +134,7 @@ TEST_CASE("ids that are path traversal, SQL, unicode or huge are refused or not 
 }
 
 TEST_CASE("paging parameters that are negative, huge, non-numeric, null or badly escaped get 400 naming them") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"limit=-1", "limit"},         {"limit=0", "limit"},      {"limit=501", "limit"},
@@ -158,7 +158,7 @@ TEST_CASE("paging parameters that are negative, huge, non-numeric, null or badly
 }
 
 TEST_CASE("a submit body that is not an object, or whose task is not a known name, gets 400") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "video");
     const std::map<std::string, std::string> json_type = {{"Content-Type", "application/json"}};
@@ -180,7 +180,7 @@ TEST_CASE("a submit body that is not an object, or whose task is not a known nam
 }
 
 TEST_CASE("DELETE cancels, never removes; ?purge=true removes, then 404; outputs of failed, cancelled and removed jobs are refused") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "video");
 
@@ -234,7 +234,7 @@ TEST_CASE("DELETE cancels, never removes; ?purge=true removes, then 404; outputs
 }
 
 TEST_CASE("an output carries the record's MIME type, no client-chosen file name, and is never cached as immutable") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "video");
     // A prompt built to break out of a header if it ever reached one.
@@ -275,7 +275,7 @@ TEST_CASE("an output carries the record's MIME type, no client-chosen file name,
 
 TEST_CASE("Origin, Content-Type and token rules hold for every /api/jobs method; a refused request changes nothing") {
     {
-        HostProcess host;
+        host_process host;
         const int port = host.port();
         start_test_model(port, "video");
         REQUIRE(submit_job(port, endless("held")).status == 202);
@@ -295,7 +295,7 @@ TEST_CASE("Origin, Content-Type and token rules hold for every /api/jobs method;
         const std::string self = "http://127.0.0.1:" + std::to_string(port);
         CHECK(http(port, "DELETE", "/api/jobs/held", "", {{"Origin", self}}).status == 202);
     }
-    HostProcess host({{"--token", "s3cret"}});
+    host_process host({{"--token", "s3cret"}});
     const int port = host.port();
     REQUIRE(post(port, "/api/omni/start",
                  {{"model", "test/video-model"}, {"model_type", "video"}, {"run_mode", "subprocess"}}, "s3cret")
@@ -317,7 +317,7 @@ TEST_CASE("Origin, Content-Type and token rules hold for every /api/jobs method;
 }
 
 TEST_CASE("a full queue answers 429 with Retry-After in whole seconds; --queue-depth 0 is refused at start") {
-    HostProcess host({{"--queue-depth", "1"}});
+    host_process host({{"--queue-depth", "1"}});
     const int port = host.port();
     start_test_model(port, "video");
     REQUIRE(submit_job(port, endless("blocker")).status == 202);
@@ -343,7 +343,7 @@ TEST_CASE("a full queue answers 429 with Retry-After in whole seconds; --queue-d
 }
 
 TEST_CASE("concurrent submits, cancels and lists: the host keeps serving and the counts add up") {
-    HostProcess host({{"--queue-depth", "1000"}});
+    host_process host({{"--queue-depth", "1000"}});
     const int port = host.port();
     start_test_model(port, "video");
     constexpr int kThreads = 4;
@@ -469,7 +469,7 @@ TEST_CASE("an --output-dir that is a file stops the start naming it (every job w
     CHECK_MESSAGE(message.find("job outputs " + (dir / "not-a-folder").string()) != std::string::npos, message);
     // A folder that does not exist yet is created, and the write probe leaves nothing behind.
     {
-        HostProcess host({{"--output-dir", (dir / "new" / "outputs").string()}});
+        host_process host({{"--output-dir", (dir / "new" / "outputs").string()}});
         CHECK(fs::is_directory(dir / "new" / "outputs"));
         CHECK(fs::is_empty(dir / "new" / "outputs"));
     }
@@ -481,7 +481,7 @@ TEST_CASE("a read-only job database stops the start instead of a host that lists
     const fs::path db = dir / "jobs.db";
     const std::vector<std::string> args = {"--database", "sqlite:" + db.string(), "--output-dir", (dir / "outputs").string()};
     {
-        HostProcess first({args}); // creates the schema
+        host_process first({args}); // creates the schema
         CHECK(listed_total(first.port()) == 0);
     }
     // As root a mode of 0444 is no obstacle: the immutable attribute is (where the file system has it).

@@ -4,7 +4,7 @@
 
 namespace omnihost_test {
 
-HttpResult submit_job(int port, const nlohmann::json &body) { return post(port, "/api/jobs", body); }
+http_result submit_job(int port, const nlohmann::json &body) { return post(port, "/api/jobs", body); }
 
 nlohmann::json job_record(int port, const std::string &id) { return get(port, "/api/jobs/" + id).json(); }
 
@@ -13,7 +13,7 @@ nlohmann::json wait_job_state(int port, const std::string &id, const std::string
                     seconds);
 }
 
-HttpResult delete_job(int port, const std::string &id) { return http(port, "DELETE", "/api/jobs/" + id); }
+http_result delete_job(int port, const std::string &id) { return http(port, "DELETE", "/api/jobs/" + id); }
 
 void start_test_model(int port, const std::string &model_type, nlohmann::json extra) {
     nlohmann::json body = {{"model", "test/" + model_type + "-model"}, {"model_type", model_type}, {"run_mode", "subprocess"}};

@@ -10,12 +10,12 @@
 
 namespace omnihost_test {
 
-HttpResult submit_job(int port, const nlohmann::json &body);
+http_result submit_job(int port, const nlohmann::json &body);
 nlohmann::json job_record(int port, const std::string &id);
 // Polls GET /api/jobs/{id} until `done(record)` or `seconds` pass; returns the last record.
 template <class Pred> nlohmann::json wait_job(int port, const std::string &id, Pred done, double seconds = 30);
 nlohmann::json wait_job_state(int port, const std::string &id, const std::string &state, double seconds = 30);
-HttpResult delete_job(int port, const std::string &id);
+http_result delete_job(int port, const std::string &id);
 // Starts the test plugin's `model_type` model and waits for ready.
 void start_test_model(int port, const std::string &model_type, nlohmann::json extra = nlohmann::json::object());
 

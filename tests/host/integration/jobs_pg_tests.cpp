@@ -32,7 +32,7 @@ std::string numbered(const char *prefix, int i) {
     return out;
 }
 
-std::vector<std::string> shared_args(const PgServer &pg, const fs::path &outputs) {
+std::vector<std::string> shared_args(const pg_server &pg, const fs::path &outputs) {
     return {"--database", pg.uri(), "--output-dir", outputs.string(), "--job-lease-s", "2"};
 }
 
@@ -47,10 +47,10 @@ fs::path temp_outputs() {
 TEST_SUITE("http_jobs_pg") {
 
 TEST_CASE("two hosts on one PostgreSQL share the queue and history; each job runs exactly once") {
-    PgServer pg;
+    pg_server pg;
     const fs::path outputs = temp_outputs();
-    HostProcess a({shared_args(pg, outputs)});
-    HostProcess b({shared_args(pg, outputs)});
+    host_process a({shared_args(pg, outputs)});
+    host_process b({shared_args(pg, outputs)});
     start_test_model(a.port(), "audio");
     start_test_model(b.port(), "audio");
     constexpr int kJobs = 16;
@@ -77,10 +77,10 @@ TEST_CASE("two hosts on one PostgreSQL share the queue and history; each job run
 }
 
 TEST_CASE("a job whose host is killed -9 is finished by the other host after the lease runs out") {
-    PgServer pg;
+    pg_server pg;
     const fs::path outputs = temp_outputs();
-    HostProcess a({shared_args(pg, outputs)});
-    HostProcess b({shared_args(pg, outputs)});
+    host_process a({shared_args(pg, outputs)});
+    host_process b({shared_args(pg, outputs)});
     start_test_model(a.port(), "video");
     // Only A serves the model now, so A claims the job.
     REQUIRE(submit_job(a.port(), {{"task", "video"}, {"prompt", "orphan"}, {"job_id", "orphan"}, {"test_steps", 60},
@@ -101,7 +101,7 @@ TEST_CASE("a job whose host is killed -9 is finished by the other host after the
     CHECK(get(b.port(), "/api/jobs/orphan/output").status == 200);
 
     // A cancel asked on one host reaches the job running on another (through the record).
-    HostProcess c({shared_args(pg, outputs)});
+    host_process c({shared_args(pg, outputs)});
     REQUIRE(submit_job(b.port(), {{"task", "video"}, {"prompt", "long"}, {"job_id", "remote-cancel"},
                                   {"test_steps", 100000}, {"test_step_ms", 10}}).status == 202);
     REQUIRE(wait_job_state(c.port(), "remote-cancel", "running")["state"] == "running");
@@ -116,10 +116,10 @@ TEST_CASE("a job whose host is killed -9 is finished by the other host after the
 }
 
 TEST_CASE("a job run by one host reaches the other host's WebSocket as it happens (LISTEN/NOTIFY), not by a poll") {
-    PgServer pg;
+    pg_server pg;
     const fs::path outputs = temp_outputs();
-    HostProcess a({shared_args(pg, outputs)});
-    HostProcess b({shared_args(pg, outputs)});
+    host_process a({shared_args(pg, outputs)});
+    host_process b({shared_args(pg, outputs)});
     start_test_model(a.port(), "video"); // B loads nothing: it never runs the job, it only hears of it
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(b.port()));
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/ws/omni/logs", Poco::Net::HTTPMessage::HTTP_1_1);

@@ -51,7 +51,7 @@ fs::path temp_dir(const std::string &tag) {
 TEST_SUITE("http_jobs") {
 
 TEST_CASE("the queue runs jobs first in, first out; a full queue answers 429 with Retry-After") {
-    HostProcess host({{"--queue-depth", "3"}});
+    host_process host({{"--queue-depth", "3"}});
     const int port = host.port();
     start_test_model(port, "video");
     REQUIRE(submit_job(port, endless_job("blocker")).status == 202);
@@ -97,7 +97,7 @@ TEST_CASE("the queue runs jobs first in, first out; a full queue answers 429 wit
 }
 
 TEST_CASE("DELETE cancels a queued job before it runs and a running job mid-run; a finished one is kept") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "video");
     REQUIRE(submit_job(port, endless_job("run-1")).status == 202);
@@ -150,7 +150,7 @@ TEST_CASE("DELETE cancels a queued job before it runs and a running job mid-run;
 }
 
 TEST_CASE("DELETE ?purge=true: a queued job is cancelled and removed; a running one once it stopped, within a bound") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "video");
     REQUIRE(submit_job(port, endless_job("purge-run")).status == 202);
@@ -184,7 +184,7 @@ TEST_CASE("DELETE ?purge=true: a queued job is cancelled and removed; a running 
 }
 
 TEST_CASE("bad job requests get 4xx naming the field; the host keeps serving") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     CHECK(submit_job(port, {{"prompt", "x"}}).json()["field"] == "task");
     CHECK(submit_job(port, {{"task", "paint"}, {"prompt", "x"}}).status == 400);
@@ -220,7 +220,7 @@ TEST_CASE("a job database that cannot be reached stops the start with a message 
     bool started = true;
     std::string message;
     try {
-        HostProcess host({{"--database", "postgresql://nobody@127.0.0.1:1/none"}});
+        host_process host({{"--database", "postgresql://nobody@127.0.0.1:1/none"}});
     } catch (const std::exception &e) {
         started = false;
         message = e.what();
@@ -230,7 +230,7 @@ TEST_CASE("a job database that cannot be reached stops the start with a message 
 }
 
 TEST_CASE("/api/jobs answers to the same token and Origin rules as every /api route") {
-    HostProcess host({{"--token", "s3cret"}});
+    host_process host({{"--token", "s3cret"}});
     const int port = host.port();
     CHECK(get(port, "/api/jobs").status == 401);
     CHECK(get(port, "/api/jobs/x/output").status == 401);
@@ -244,7 +244,7 @@ TEST_CASE("/api/jobs answers to the same token and Origin rules as every /api ro
 }
 
 TEST_CASE("the playground endpoints are wrappers over jobs: same answer, a job record behind it") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "image");
     const auto image = post(port, "/api/omni/generate", {{"prompt", "a red square"}, {"job_id", "sync-1"}, {"seed", 3}});
@@ -269,7 +269,7 @@ TEST_CASE("the playground endpoints are wrappers over jobs: same answer, a job r
 }
 
 TEST_CASE("a playground request waiting in the queue is answered 503 when the model is stopped") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "video");
     REQUIRE(submit_job(port, endless_job("holder")).status == 202);
@@ -280,7 +280,7 @@ TEST_CASE("a playground request waiting in the queue is answered 503 when the mo
     REQUIRE(wait_job_state(port, "behind", "queued")["state"] == "queued");
     const auto stopped = post(port, "/api/omni/stop", json::object());
     CHECK(stopped.status == 200);
-    const HttpResult answer = waiting.get();
+    const http_result answer = waiting.get();
     CHECK(answer.status == 503);
     CHECK(answer.json()["error"].get<std::string>().find("waited in the queue") != std::string::npos);
     CHECK(job_record(port, "behind")["state"] == "cancelled");
@@ -288,7 +288,7 @@ TEST_CASE("a playground request waiting in the queue is answered 503 when the mo
 }
 
 TEST_CASE("history pages newest first with a cursor, without gaps or repeats") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_test_model(port, "audio");
     for (int i = 0; i < 5; ++i) REQUIRE(submit_job(port, quick_job(numbered("p", i), "audio")).status == 202);
@@ -311,7 +311,7 @@ TEST_CASE("history and outputs survive a restart of the host") {
                                            (shared / "outputs").string()};
     std::string bytes;
     {
-        HostProcess first({args});
+        host_process first({args});
         start_test_model(first.port(), "image");
         REQUIRE(submit_job(first.port(), quick_job("keep-1", "image")).status == 202);
         REQUIRE(submit_job(first.port(), quick_job("keep-2", "image")).status == 202);
@@ -320,7 +320,7 @@ TEST_CASE("history and outputs survive a restart of the host") {
         REQUIRE(bytes.size() > 8);
         CHECK(first.terminate() == 0);
     }
-    HostProcess second({args});
+    host_process second({args});
     const json list = get(second.port(), "/api/jobs").json();
     REQUIRE(list["items"].size() == 2);
     CHECK(list["items"][0]["id"] == "keep-2");
@@ -339,9 +339,9 @@ TEST_CASE("a kill -9 in the middle of an output write never leaves a half file l
     const std::vector<std::string> args = {"--database", "sqlite:" + (shared / "jobs.db").string(), "--output-dir",
                                            outputs.string()};
     {
-        HostConfig config{args};
+        host_config config{args};
         config.env["OMNIHOST_TEST_HOLD_OUTPUT_WRITE"] = marker.string();
-        HostProcess first(config);
+        host_process first(config);
         start_test_model(first.port(), "video");
         REQUIRE(submit_job(first.port(), quick_job("torn", "video")).status == 202);
         // The writer stops after half the bytes (fsynced) and says so: kill it right there.
@@ -358,7 +358,7 @@ TEST_CASE("a kill -9 in the middle of an output write never leaves a half file l
         REQUIRE(::kill(first.pid(), SIGKILL) == 0);
         CHECK(first.terminate() != 0);
     }
-    HostProcess second({args});
+    host_process second({args});
     // The start-up sweep removed the half file; the job is back in the queue, nothing listed.
     CHECK(fs::is_empty(outputs));
     json torn = job_record(second.port(), "torn");
@@ -377,7 +377,7 @@ TEST_CASE("a kill -9 in the middle of an output write never leaves a half file l
 }
 
 TEST_CASE("a disk quota evicts the oldest outputs first; their records stay") {
-    HostProcess host({{"--output-quota-mb", "1"}});
+    host_process host({{"--output-quota-mb", "1"}});
     const int port = host.port();
     start_test_model(port, "video");
     // 256x256 test videos are raw YUV (~98 KB a frame); 8 frames each is well over 1 MiB per two.

@@ -50,7 +50,7 @@ void stop_idle(int port) {
 TEST_SUITE("http_lifecycle") {
 
 TEST_CASE("idle -> starting (with load progress) -> ready -> stopping -> idle, and the conflicts") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     auto status = get(port, "/api/omni/status");
     CHECK(status.status == 200);
@@ -123,7 +123,7 @@ TEST_CASE("idle -> starting (with load progress) -> ready -> stopping -> idle, a
 }
 
 TEST_CASE("generate endpoints: happy paths per modality and the modality refusals") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
 
     start_ready(port, "video");
@@ -186,7 +186,7 @@ TEST_CASE("generate endpoints: happy paths per modality and the modality refusal
 }
 
 TEST_CASE("one generation at a time; status answers during it; cancel by job id") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "video");
     auto long_run = std::async(std::launch::async, [port] {
@@ -221,7 +221,7 @@ TEST_CASE("one generation at a time; status answers during it; cancel by job id"
     auto cancelled = post(port, "/api/omni/cancel", {{"job_id", "long-job"}});
     CHECK(cancelled.status == 200);
     CHECK(cancelled.json() == json({{"cancelled", true}, {"job_id", "long-job"}}));
-    const HttpResult finished = long_run.get();
+    const http_result finished = long_run.get();
     CHECK(finished.status == 409);
     CHECK(finished.json()["cancelled"] == true);
     CHECK(finished.json()["error"] == "cancelled");
@@ -235,7 +235,7 @@ TEST_CASE("one generation at a time; status answers during it; cancel by job id"
 }
 
 TEST_CASE("stop during a generation cancels it; stop during a load cancels the load") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "video");
     auto long_run = std::async(std::launch::async, [port] {
@@ -254,7 +254,7 @@ TEST_CASE("stop during a generation cancels it; stop during a load cancels the l
 }
 
 TEST_CASE("failures: start error -> failed(reason); plugin errors map to statuses; backend death") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     REQUIRE(post(port, "/api/omni/start", start_body("video", {{"test_fail_start", "weights are missing"}})).status == 202);
     json s = wait_for_state(port, "failed");
@@ -287,7 +287,7 @@ TEST_CASE("failures: start error -> failed(reason); plugin errors map to statuse
 }
 
 TEST_CASE("routing by manifest: container video refused with the manifest's reason; recipe start") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     auto refused = post(port, "/api/omni/start", start_body("video", {{"run_mode", "container"}}));
     CHECK(refused.status == 400);
@@ -326,7 +326,7 @@ TEST_CASE("routing by manifest: container video refused with the manifest's reas
 }
 
 TEST_CASE("progress frames of a job reach the log WebSocket, tagged with the job id") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "video");
     REQUIRE(post(port, "/api/omni/generate-video", {{"prompt", "x"}, {"test_steps", 3}, {"job_id", "ws-job"}}).status == 200);
@@ -364,7 +364,7 @@ TEST_CASE("progress frames of a job reach the log WebSocket, tagged with the job
 }
 
 TEST_CASE("SIGTERM during a generation shuts down cleanly and promptly") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "video");
     auto long_run = std::async(std::launch::async, [port] {
@@ -391,10 +391,10 @@ TEST_CASE("SIGTERM during a generation shuts down cleanly and promptly") {
 TEST_SUITE("http_lifecycle") {
 
 TEST_CASE("a port already in use is an error naming it, not a shared port") {
-    HostProcess first;
+    host_process first;
     bool refused = false;
     try {
-        HostProcess second({.extra_args = {"--port", std::to_string(first.port())}});
+        host_process second({.extra_args = {"--port", std::to_string(first.port())}});
     } catch (const std::exception &e) {
         refused = std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos;
     }

@@ -22,14 +22,14 @@ using nlohmann::json;
 namespace {
 
 // GET /api/omni/status until `want` (the status code) or the timeout; returns the last answer.
-HttpResult poll_status_code(int port, int want, double seconds = 20) {
-    HttpResult last;
+http_result poll_status_code(int port, int want, double seconds = 20) {
+    http_result last;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < deadline) {
         try {
             last = get(port, "/api/omni/status");
         } catch (const Poco::Exception &e) {
-            last = HttpResult{};
+            last = http_result{};
             last.body = e.displayText();
         }
         if (last.status == want) return last;
@@ -38,14 +38,14 @@ HttpResult poll_status_code(int port, int want, double seconds = 20) {
     return last;
 }
 
-struct LogViewer {
+struct log_viewer {
     Poco::Net::HTTPClientSession session;
     Poco::Net::HTTPRequest request{Poco::Net::HTTPRequest::HTTP_GET, "/ws/omni/logs", Poco::Net::HTTPMessage::HTTP_1_1};
     Poco::Net::HTTPResponse response;
     std::unique_ptr<Poco::Net::WebSocket> ws;
     int status = 0;
 
-    explicit LogViewer(int port) : session("127.0.0.1", static_cast<Poco::UInt16>(port)) {
+    explicit log_viewer(int port) : session("127.0.0.1", static_cast<Poco::UInt16>(port)) {
         try {
             ws = std::make_unique<Poco::Net::WebSocket>(session, request, response);
             status = 101;
@@ -60,7 +60,7 @@ struct LogViewer {
 TEST_SUITE("http_limits") {
 
 TEST_CASE("operator limits: a request may ask for less, never more; the field is named") {
-    HostProcess host({.extra_args = {"--max-steps", "3", "--max-pixels", "1024", "--max-frames", "12",
+    host_process host({.extra_args = {"--max-steps", "3", "--max-pixels", "1024", "--max-frames", "12",
                                      "--max-duration", "1.5", "--max-samples", "1"}});
     const int port = host.port();
     const json limits = get(port, "/api/omni/status").json()["limits"];
@@ -72,13 +72,13 @@ TEST_CASE("operator limits: a request may ask for less, never more; the field is
     REQUIRE(post(port, "/api/omni/start", {{"model", "t/video"}, {"model_type", "video"}}).status == 202);
     REQUIRE(wait_for_state(port, "ready")["state"] == "ready");
 
-    struct Over {
+    struct over_limit_case {
         json body;
         const char *field;
         const char *option;
     };
     // Each is within the plugin's own schema (the test plugin allows 50 steps, 256x256, 10 s).
-    const std::vector<Over> cases = {
+    const std::vector<over_limit_case> cases = {
         {{{"prompt", "x"}, {"num_inference_steps", 4}}, "num_inference_steps", "--max-steps"},
         {{{"prompt", "x"}, {"height", 64}, {"width", 32}}, "height", "--max-pixels"},
         {{{"prompt", "x"}, {"duration", 2}, {"fps", 1}}, "duration", "--max-duration"},
@@ -103,7 +103,7 @@ TEST_CASE("operator limits stay within range; --max-ws-clients must leave room f
     // The host refuses to start (exit 64, the message on stderr) rather than run with a bad limit.
     auto refusal_of = [](std::vector<std::string> args) {
         try {
-            HostProcess host({.extra_args = std::move(args)});
+            host_process host({.extra_args = std::move(args)});
         } catch (const std::runtime_error &e) {
             return std::string(e.what());
         }
@@ -116,13 +116,13 @@ TEST_CASE("operator limits stay within range; --max-ws-clients must leave room f
 }
 
 TEST_CASE("connection cap: past --max-connections new connections get 503, then the API answers again") {
-    HostProcess host({.extra_args = {"--max-connections", "4", "--max-ws-clients", "2"}});
+    host_process host({.extra_args = {"--max-connections", "4", "--max-ws-clients", "2"}});
     const int port = host.port();
     const Poco::Net::SocketAddress address("127.0.0.1", static_cast<Poco::UInt16>(port));
     // Four connections that never send a request: each holds a server thread (slowloris).
     std::vector<std::unique_ptr<Poco::Net::StreamSocket>> idle;
     for (int i = 0; i < 4; ++i) idle.push_back(std::make_unique<Poco::Net::StreamSocket>(address));
-    const HttpResult busy = poll_status_code(port, 503);
+    const http_result busy = poll_status_code(port, 503);
     REQUIRE_MESSAGE(busy.status == 503, busy.body);
     CHECK(busy.json()["success"] == false);
     CHECK(busy.json()["error"].get<std::string>().find("--max-connections") != std::string::npos);
@@ -132,19 +132,19 @@ TEST_CASE("connection cap: past --max-connections new connections get 503, then 
     for (int i = 0; i < 20; ++i) CHECK(get(port, "/api/omni/status").status == 503);
 
     idle.clear(); // the slowloris goes away
-    const HttpResult back = poll_status_code(port, 200);
+    const http_result back = poll_status_code(port, 200);
     CHECK(back.status == 200);
     CHECK(back.json()["state"] == "idle");
 }
 
 TEST_CASE("log viewer cap: past --max-ws-clients a viewer gets 503 while the API answers") {
-    HostProcess host({.extra_args = {"--max-connections", "8", "--max-ws-clients", "2"}});
+    host_process host({.extra_args = {"--max-connections", "8", "--max-ws-clients", "2"}});
     const int port = host.port();
-    auto first = std::make_unique<LogViewer>(port);
-    auto second = std::make_unique<LogViewer>(port);
+    auto first = std::make_unique<log_viewer>(port);
+    auto second = std::make_unique<log_viewer>(port);
     REQUIRE(first->status == 101);
     REQUIRE(second->status == 101);
-    LogViewer third(port);
+    log_viewer third(port);
     CHECK(third.status == 503);
     CHECK(get(port, "/api/omni/status").status == 200);
     CHECK(post(port, "/api/omni/command-preview", {{"recipe", "demo-wan-tiny"}}).status == 200);
@@ -155,7 +155,7 @@ TEST_CASE("log viewer cap: past --max-ws-clients a viewer gets 503 while the API
     bool admitted = false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (!admitted && std::chrono::steady_clock::now() < deadline) {
-        LogViewer next(port);
+        log_viewer next(port);
         admitted = next.status == 101;
         if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

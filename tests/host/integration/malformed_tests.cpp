@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Bad {
+struct malformed_case {
     const char *what;
     const char *method;
     const char *path;
@@ -34,12 +34,12 @@ json video_start(json extra = json::object()) {
 TEST_SUITE("http_malformed") {
 
 TEST_CASE("malformed requests: 4xx with a message naming the field; the host survives") {
-    HostProcess host({.extra_args = {"--max-body-bytes", "65536"}});
+    host_process host({.extra_args = {"--max-body-bytes", "65536"}});
     const int port = host.port();
 
     // The start/preview checks run while idle; the generate checks need a ready video model, so
     // those run after a start (below).
-    const std::vector<Bad> idle_cases = {
+    const std::vector<malformed_case> idle_cases = {
         {"start: invalid JSON", "POST", "/api/omni/start", "{\"model\":", 400, "body"},
         {"start: array body", "POST", "/api/omni/start", "[1,2]", 400, "body"},
         {"start: empty body", "POST", "/api/omni/start", "", 400, "body"},
@@ -83,7 +83,7 @@ TEST_CASE("malformed requests: 4xx with a message naming the field; the host sur
         {"generate while idle", "POST", "/api/omni/generate-video", j({{"prompt", "x"}}), 503, ""},
     };
 
-    const std::vector<Bad> ready_cases = {
+    const std::vector<malformed_case> ready_cases = {
         {"video: invalid JSON", "POST", "/api/omni/generate-video", "{prompt:1}", 400, "body"},
         {"video: prompt missing", "POST", "/api/omni/generate-video", j({{"fps", 8}}), 400, "prompt"},
         {"video: prompt blank", "POST", "/api/omni/generate-video", j({{"prompt", "   "}}), 400, "prompt"},
@@ -112,10 +112,10 @@ TEST_CASE("malformed requests: 4xx with a message naming the field; the host sur
         {"cancel with no job running", "POST", "/api/omni/cancel", "{}", 404, ""},
     };
 
-    auto run = [&](const std::vector<Bad> &cases) {
+    auto run = [&](const std::vector<malformed_case> &cases) {
         for (const auto &c : cases) {
             CAPTURE(c.what);
-            const HttpResult r = http(port, c.method, c.path, c.body);
+            const http_result r = http(port, c.method, c.path, c.body);
             CHECK(r.status == c.status);
             const json body = r.json();
             REQUIRE_MESSAGE(body.is_object(), r.body);
@@ -139,14 +139,14 @@ TEST_CASE("malformed requests: 4xx with a message naming the field; the host sur
     CHECK(idle_cases.size() + ready_cases.size() >= 60);
 
     // Still serving, and still generating.
-    const HttpResult status = get(port, "/api/omni/status");
+    const http_result status = get(port, "/api/omni/status");
     CHECK(status.status == 200);
     CHECK(status.json()["state"] == "ready");
     CHECK(post(port, "/api/omni/generate-video", {{"prompt", "still works"}}).status == 200);
 }
 
 TEST_CASE("chat message checks name the message") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     REQUIRE(post(port, "/api/omni/start", {{"model", "t/omni"}, {"model_type", "omni"}}).status == 202);
     REQUIRE(wait_for_state(port, "ready")["state"] == "ready");
@@ -162,7 +162,7 @@ TEST_CASE("chat message checks name the message") {
     };
     for (const auto &[body, text] : cases) {
         CAPTURE(body.dump());
-        const HttpResult r = post(port, "/api/omni/chat", body);
+        const http_result r = post(port, "/api/omni/chat", body);
         CHECK(r.status == 400);
         CHECK(r.json()["error"].get<std::string>().find(text) != std::string::npos);
     }
@@ -179,7 +179,7 @@ TEST_CASE("chat message checks name the message") {
 TEST_SUITE("http_malformed") {
 
 TEST_CASE("body framing: no Content-Length means no body; chunked bodies are read and limited") {
-    HostProcess host({.extra_args = {"--max-body-bytes", "65536"}});
+    host_process host({.extra_args = {"--max-body-bytes", "65536"}});
     const int port = host.port();
     // A bodiless POST (curl -X POST) must be answered at once, not after a read timeout.
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));

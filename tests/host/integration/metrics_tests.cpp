@@ -16,7 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-PromExposition scrape(int port, const std::string &token = "") {
+prom_exposition scrape(int port, const std::string &token = "") {
     const auto answer = get(port, "/metrics", token);
     REQUIRE_MESSAGE(answer.status == 200, answer.body);
     CHECK(answer.headers.at("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
@@ -28,7 +28,7 @@ PromExposition scrape(int port, const std::string &token = "") {
     return {};
 }
 
-double sum_of(const PromExposition &e, const std::string &family, const std::map<std::string, std::string> &labels = {}) {
+double sum_of(const prom_exposition &e, const std::string &family, const std::map<std::string, std::string> &labels = {}) {
     double total = 0;
     for (const auto &s : e.find(family, labels)) total += s.value;
     return total;
@@ -37,9 +37,9 @@ double sum_of(const PromExposition &e, const std::string &family, const std::map
 // Polls the scrape until `ready` says yes or the deadline passes (the load watcher records a
 // load on its own thread, a moment after the status turned ready).
 template <typename Pred>
-PromExposition scrape_until(int port, Pred ready, double seconds = 10) {
+prom_exposition scrape_until(int port, Pred ready, double seconds = 10) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    PromExposition e = scrape(port);
+    prom_exposition e = scrape(port);
     while (!ready(e) && std::chrono::steady_clock::now() < deadline) e = scrape(port);
     return e;
 }
@@ -49,7 +49,7 @@ PromExposition scrape_until(int port, Pred ready, double seconds = 10) {
 TEST_SUITE("http_metrics") {
 
 TEST_CASE("the scrape is strict Prometheus text with the host's families") {
-    HostProcess host;
+    host_process host;
     const auto e = scrape(host.port());
     for (const char *family : {"omnihost_http_requests_total", "omnihost_http_request_duration_seconds",
                                "omnihost_generation_step_seconds", "omnihost_model_load_seconds", "omnihost_slot_state",
@@ -70,7 +70,7 @@ TEST_CASE("the scrape is strict Prometheus text with the host's families") {
 }
 
 TEST_CASE("random paths and methods do not grow the label sets") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     std::mt19937 rng(7);
     std::set<std::string> sent;
@@ -110,13 +110,13 @@ TEST_CASE("random paths and methods do not grow the label sets") {
 }
 
 TEST_CASE("a generation is counted: load time, per-step times, route and slot state") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     const auto started = post(port, "/api/omni/start",
                               {{"model", "test/video-model"}, {"model_type", "video"}, {"run_mode", "subprocess"}});
     REQUIRE_MESSAGE(started.status == 202, started.body);
     REQUIRE(wait_for_state(port, "ready").value("state", "") == "ready");
-    auto e = scrape_until(port, [](const PromExposition &x) {
+    auto e = scrape_until(port, [](const prom_exposition &x) {
         return !x.find("omnihost_model_load_seconds_count").empty() && x.value("omnihost_model_load_seconds_count") >= 1;
     });
     CHECK(e.value("omnihost_model_load_seconds_count") == 1);
@@ -134,7 +134,7 @@ TEST_CASE("a generation is counted: load time, per-step times, route and slot st
     CHECK(e.value("omnihost_http_requests_total",
                   {{"route", "/api/omni/generate-video"}, {"method", "POST"}, {"status", "200"}}) == 1);
     // The playground's synchronous endpoint runs it as a job: the job families count it.
-    e = scrape_until(port, [](const PromExposition &x) {
+    e = scrape_until(port, [](const prom_exposition &x) {
         return !x.find("omnihost_job_duration_seconds_count", {{"task", "video"}, {"state", "succeeded"}}).empty();
     });
     CHECK(e.value("omnihost_job_duration_seconds_count", {{"task", "video"}, {"state", "succeeded"}}) == 1);
@@ -150,7 +150,7 @@ TEST_CASE("a generation is counted: load time, per-step times, route and slot st
 }
 
 TEST_CASE("/metrics needs the token when the host has one") {
-    HostProcess host({.extra_args = {"--token", "metrics-token"}});
+    host_process host({.extra_args = {"--token", "metrics-token"}});
     CHECK(get(host.port(), "/metrics").status == 401);
     CHECK(get(host.port(), "/metrics", "wrong").status == 401);
     const auto e = scrape(host.port(), "metrics-token");

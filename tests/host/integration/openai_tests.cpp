@@ -33,7 +33,7 @@ void start_ready(int port, const std::string &model_type, const std::string &tok
 void stop(int port) { REQUIRE(post(port, "/api/omni/stop", json::object()).status == 200); }
 
 // {"error":{"message","type","param","code"}} with the given status and param (null when "").
-void check_openai_error(const HttpResult &r, int status, const std::string &param = "") {
+void check_openai_error(const http_result &r, int status, const std::string &param = "") {
     const std::string shown = r.body.substr(0, 400);
     CAPTURE(shown);
     CHECK(r.status == status);
@@ -49,7 +49,7 @@ void check_openai_error(const HttpResult &r, int status, const std::string &para
     else CHECK(e["param"] == param);
 }
 
-HttpResult post_json(int port, const std::string &path, const json &body, const std::string &token = "") {
+http_result post_json(int port, const std::string &path, const json &body, const std::string &token = "") {
     return post(port, path, body, token);
 }
 
@@ -70,7 +70,7 @@ uint32_t be32(const std::string &bytes, size_t at) {
 TEST_SUITE("http_openai") {
 
 TEST_CASE("with no model: empty model list, 503 health, refusals in OpenAI's shape") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     const auto models = get(port, "/v1/models");
     REQUIRE(models.status == 200);
@@ -91,7 +91,7 @@ TEST_CASE("with no model: empty model list, 503 health, refusals in OpenAI's sha
 }
 
 TEST_CASE("the token guards /v1 and /health like /api") {
-    HostProcess host({.extra_args = {"--token", "v1-token"}});
+    host_process host({.extra_args = {"--token", "v1-token"}});
     const int port = host.port();
     const auto refused = get(port, "/v1/models");
     check_openai_error(refused, 401, "Authorization");
@@ -104,7 +104,7 @@ TEST_CASE("the token guards /v1 and /health like /api") {
 }
 
 TEST_CASE("images: b64_json PNG at the asked size, model list, health, diffusion chat") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "image");
     CHECK(get(port, "/health").status == 200);
@@ -156,7 +156,7 @@ TEST_CASE("images: b64_json PNG at the asked size, model list, health, diffusion
 }
 
 TEST_CASE("speech and audio generation answer raw WAV bytes") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "tts");
     const auto speech = post_json(port, "/v1/audio/speech",
@@ -183,7 +183,7 @@ TEST_CASE("speech and audio generation answer raw WAV bytes") {
 }
 
 TEST_CASE("videos/sync: JSON and multipart forms give the video bytes with the upstream's headers") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "video");
     const auto video = post_json(port, "/v1/videos/sync",
@@ -241,7 +241,7 @@ static json wait_video_settled(int port, const std::string &id) {
 }
 
 TEST_CASE("videos as jobs: queued, 429 with Retry-After when the queue is full, list pages, delete") {
-    HostProcess host({.extra_args = {"--queue-depth", "1"}});
+    host_process host({.extra_args = {"--queue-depth", "1"}});
     const int port = host.port();
     start_ready(port, "video");
     // One job holds the slot (steps until cancelled), one waits in the queue: the queue is full.
@@ -310,7 +310,7 @@ TEST_CASE("videos as jobs: queued, 429 with Retry-After when the queue is full, 
 }
 
 TEST_CASE("videos list: a history longer than a page, walked newest first and oldest first by its cursor") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "video");
     const json small = {{"prompt", "page"}, {"seconds", "1"}, {"size", "8x8"}, {"fps", 4}, {"num_inference_steps", 1}};
@@ -355,7 +355,7 @@ TEST_CASE("videos list: a history longer than a page, walked newest first and ol
 }
 
 TEST_CASE("videos as jobs: content and media type of a finished video, none for a failed one, a slow cancel") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "video");
     const json small = {{"prompt", "tiny"}, {"seconds", "1"}, {"size", "8x8"}, {"fps", 4}, {"num_inference_steps", 2}};
@@ -421,19 +421,19 @@ TEST_CASE("videos as jobs: content and media type of a finished video, none for 
 }
 
 TEST_CASE("chat waits its turn in the queue: sent while another generation runs it completes after it, streamed too; a full queue is 429") {
-    HostProcess host({.extra_args = {"--queue-depth", "1"}});
+    host_process host({.extra_args = {"--queue-depth", "1"}});
     const int port = host.port();
     start_ready(port, "omni");
-    using Clock = std::chrono::steady_clock;
+    using mono_clock = std::chrono::steady_clock;
     const json first_messages = json::array({{{"role", "user"}, {"content", "one two three four five six seven eight"}}});
     // 11 streamed words, 500 ms each: the first chat holds the slot for over 5 s, long enough for
     // the second to be seen waiting and the third to find the queue full even on a loaded machine.
     auto first = std::async(std::launch::async, [&] {
         auto r = post_json(port, "/v1/chat/completions", {{"messages", first_messages}, {"test_step_ms", 500}});
-        return std::make_pair(r, Clock::now());
+        return std::make_pair(r, mono_clock::now());
     });
     json status;
-    for (const auto deadline = Clock::now() + std::chrono::seconds(20); Clock::now() < deadline;) {
+    for (const auto deadline = mono_clock::now() + std::chrono::seconds(20); mono_clock::now() < deadline;) {
         status = get(port, "/api/omni/status").json();
         if (status["job"].is_object()) break;
     }
@@ -442,10 +442,10 @@ TEST_CASE("chat waits its turn in the queue: sent while another generation runs 
     const json second_messages = json::array({{{"role", "user"}, {"content", "second"}}});
     auto second = std::async(std::launch::async, [&] {
         auto r = post_json(port, "/v1/chat/completions", {{"messages", second_messages}, {"stream", true}});
-        return std::make_pair(r, Clock::now());
+        return std::make_pair(r, mono_clock::now());
     });
     bool waiting = false;
-    for (const auto deadline = Clock::now() + std::chrono::seconds(20); Clock::now() < deadline && !waiting;)
+    for (const auto deadline = mono_clock::now() + std::chrono::seconds(20); mono_clock::now() < deadline && !waiting;)
         waiting = host.log_text().find("waits its turn") != std::string::npos;
     REQUIRE(waiting);
     // The second chat takes the one place of --queue-depth 1: a third is refused with Retry-After.
@@ -467,7 +467,7 @@ TEST_CASE("chat waits its turn in the queue: sent while another generation runs 
 }
 
 TEST_CASE("diffusion chat sent while a job runs is answered after the job, not refused") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "image");
     const auto job = post_json(port, "/api/jobs", {{"task", "image"}, {"prompt", "first"}, {"job_id", "held-first"},
@@ -490,7 +490,7 @@ TEST_CASE("diffusion chat sent while a job runs is answered after the job, not r
 }
 
 TEST_CASE("chat completions: one answer, or a stream of chunks ending in [DONE]") {
-    HostProcess host;
+    host_process host;
     const int port = host.port();
     start_ready(port, "omni");
     const json messages = json::array({{{"role", "user"}, {"content", "echo this please"}}});

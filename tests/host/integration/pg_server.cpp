@@ -47,9 +47,9 @@ void run(const std::string &command) {
 
 } // namespace
 
-std::string PgServer::run_as_prefix() const { return ::geteuid() == 0 ? "runuser -u postgres -- " : ""; }
+std::string pg_server::run_as_prefix() const { return ::geteuid() == 0 ? "runuser -u postgres -- " : ""; }
 
-PgServer::PgServer() {
+pg_server::pg_server() {
     bin_ = find_pg_bin();
     std::string pattern = (fs::temp_directory_path() / "omnihost-pg-XXXXXX").string();
     if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
@@ -68,14 +68,14 @@ PgServer::PgServer() {
     started_ = true;
 }
 
-PgServer::~PgServer() {
+pg_server::~pg_server() {
     if (started_)
         std::system((run_as_prefix() + bin_ + "/pg_ctl -D " + (dir_ / "db").string() + " -m immediate -w stop > /dev/null 2>&1").c_str());
     std::error_code ec;
     fs::remove_all(dir_, ec);
 }
 
-std::string PgServer::uri() const {
+std::string pg_server::uri() const {
     return "postgresql://omnihost@127.0.0.1:" + std::to_string(port_) + "/postgres";
 }
 

@@ -8,12 +8,12 @@
 
 namespace omnihost_test {
 
-class PgServer {
+class pg_server {
 public:
-    PgServer();  // throws std::runtime_error naming what is missing
-    ~PgServer(); // immediate stop, folder removed
-    PgServer(const PgServer &) = delete;
-    PgServer &operator=(const PgServer &) = delete;
+    pg_server();  // throws std::runtime_error naming what is missing
+    ~pg_server(); // immediate stop, folder removed
+    pg_server(const pg_server &) = delete;
+    pg_server &operator=(const pg_server &) = delete;
 
     // postgresql://omnihost@127.0.0.1:PORT/postgres (trust authentication on loopback).
     std::string uri() const;

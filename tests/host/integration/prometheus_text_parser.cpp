@@ -40,8 +40,8 @@ double parse_value(const std::string &text, bool &ok) {
 }
 
 // Parses `name{a="b",...} value [timestamp]`.
-PromSample parse_sample(const std::string &line, size_t line_no) {
-    PromSample s;
+prom_sample parse_sample(const std::string &line, size_t line_no) {
+    prom_sample s;
     size_t i = 0;
     while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
     s.name = line.substr(0, i);
@@ -99,14 +99,14 @@ PromSample parse_sample(const std::string &line, size_t line_no) {
     return s;
 }
 
-std::string series_key(const PromSample &s, bool without_le = false) {
+std::string series_key(const prom_sample &s, bool without_le = false) {
     std::string key = without_le ? "" : s.name;
     for (const auto &[k, v] : s.labels)
         if (!(without_le && k == "le")) key += "|" + k + "=" + v;
     return key;
 }
 
-std::string family_of(const std::string &sample_name, const std::map<std::string, PromFamily> &families) {
+std::string family_of(const std::string &sample_name, const std::map<std::string, prom_family> &families) {
     if (families.count(sample_name)) return sample_name;
     for (const char *suffix : {"_bucket", "_sum", "_count"}) {
         const std::string sfx = suffix;
@@ -119,15 +119,15 @@ std::string family_of(const std::string &sample_name, const std::map<std::string
     return "";
 }
 
-void check_histogram(const PromFamily &f) {
-    struct Series {
+void check_histogram(const prom_family &f) {
+    struct histogram_series {
         std::vector<std::pair<double, double>> buckets; // (le, count) in order
         bool has_sum = false, has_count = false;
         double count = 0;
     };
-    std::map<std::string, Series> series;
+    std::map<std::string, histogram_series> series;
     for (const auto &s : f.samples) {
-        Series &one = series[series_key(s, true)];
+        histogram_series &one = series[series_key(s, true)];
         if (s.name == f.name + "_bucket") {
             auto le = s.labels.find("le");
             if (le == s.labels.end()) throw std::runtime_error(f.name + ": bucket without le");
@@ -158,8 +158,8 @@ void check_histogram(const PromFamily &f) {
 
 } // namespace
 
-PromExposition parse_prometheus_text(const std::string &text) {
-    PromExposition out;
+prom_exposition parse_prometheus_text(const std::string &text) {
+    prom_exposition out;
     std::set<std::string> series_seen, closed_families;
     std::string current_family;
     std::istringstream in(text);
@@ -180,7 +180,7 @@ PromExposition parse_prometheus_text(const std::string &text) {
                 if (!current_family.empty()) closed_families.insert(current_family);
                 current_family = name;
             }
-            PromFamily &f = out.families[name];
+            prom_family &f = out.families[name];
             f.name = name;
             std::string rest;
             std::getline(words, rest);
@@ -197,7 +197,7 @@ PromExposition parse_prometheus_text(const std::string &text) {
             }
             continue;
         }
-        PromSample s = parse_sample(line, line_no);
+        prom_sample s = parse_sample(line, line_no);
         std::string family = family_of(s.name, out.families);
         if (family.empty()) {
             // An undeclared family is untyped; it still may not interleave.
@@ -210,7 +210,7 @@ PromExposition parse_prometheus_text(const std::string &text) {
             if (!current_family.empty()) closed_families.insert(current_family);
             current_family = family;
         }
-        PromFamily &f = out.families[family];
+        prom_family &f = out.families[family];
         if (f.type == "counter" && !(s.value >= 0)) fail(line_no, line, "negative or NaN counter");
         if (f.type == "histogram" && s.name == family) fail(line_no, line, "bare sample in a histogram");
         if (!series_seen.insert(series_key(s)).second) fail(line_no, line, "duplicate series");
@@ -221,9 +221,9 @@ PromExposition parse_prometheus_text(const std::string &text) {
     return out;
 }
 
-std::vector<PromSample> PromExposition::find(const std::string &family,
+std::vector<prom_sample> prom_exposition::find(const std::string &family,
                                              const std::map<std::string, std::string> &labels) const {
-    std::vector<PromSample> found;
+    std::vector<prom_sample> found;
     auto it = families.find(family);
     if (it == families.end()) return found;
     for (const auto &s : it->second.samples) {
@@ -237,8 +237,8 @@ std::vector<PromSample> PromExposition::find(const std::string &family,
     return found;
 }
 
-double PromExposition::value(const std::string &sample_name, const std::map<std::string, std::string> &labels) const {
-    const PromSample *hit = nullptr;
+double prom_exposition::value(const std::string &sample_name, const std::map<std::string, std::string> &labels) const {
+    const prom_sample *hit = nullptr;
     for (const auto &[name, f] : families)
         for (const auto &s : f.samples) {
             if (s.name != sample_name || s.labels != labels) continue;

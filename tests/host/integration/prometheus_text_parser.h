@@ -11,27 +11,27 @@
 
 namespace omnihost_test {
 
-struct PromSample {
+struct prom_sample {
     std::string name;                          // as written (histograms: x_bucket, x_sum, x_count)
     std::map<std::string, std::string> labels; // unescaped values
     double value = 0;
 };
 
-struct PromFamily {
+struct prom_family {
     std::string name;
     std::string type; // counter, gauge, histogram, summary, untyped
     std::string help;
-    std::vector<PromSample> samples;
+    std::vector<prom_sample> samples;
 };
 
-struct PromExposition {
-    std::map<std::string, PromFamily> families;
+struct prom_exposition {
+    std::map<std::string, prom_family> families;
     // Samples of `family` (any suffix) whose labels include all of `labels`.
-    std::vector<PromSample> find(const std::string &family, const std::map<std::string, std::string> &labels = {}) const;
+    std::vector<prom_sample> find(const std::string &family, const std::map<std::string, std::string> &labels = {}) const;
     // The single value of a series; throws when absent or ambiguous.
     double value(const std::string &sample_name, const std::map<std::string, std::string> &labels = {}) const;
 };
 
-PromExposition parse_prometheus_text(const std::string &text);
+prom_exposition parse_prometheus_text(const std::string &text);
 
 } // namespace omnihost_test

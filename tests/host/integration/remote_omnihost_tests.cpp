@@ -64,8 +64,8 @@ void disconnect(int backend, int front) {
 TEST_SUITE("http_remote_omnihost") {
 
 TEST_CASE("a front omnihost in remote mode generates every modality through a backend omnihost") {
-    HostProcess backend({.extra_args = {"--token", kBackendToken}});
-    HostProcess front({.extra_args = {"--remote-allow", "127.0.0.1:" + std::to_string(backend.port())},
+    host_process backend({.extra_args = {"--token", kBackendToken}});
+    host_process front({.extra_args = {"--remote-allow", "127.0.0.1:" + std::to_string(backend.port())},
                        .plugin_dir = BUILD_PLUGIN_DIR});
     const int b = backend.port(), f = front.port();
 
@@ -136,7 +136,7 @@ TEST_CASE("a front omnihost in remote mode generates every modality through a ba
 
 
 TEST_CASE("a request cannot point remote mode at a server the operator did not allow (SSRF)") {
-    HostProcess backend({.extra_args = {"--token", kBackendToken}});
+    host_process backend({.extra_args = {"--token", kBackendToken}});
     const int b = backend.port();
     const std::string backend_url = "http://127.0.0.1:" + std::to_string(b);
     auto start_remote = [](int front, const std::string &url) {
@@ -145,7 +145,7 @@ TEST_CASE("a request cannot point remote mode at a server the operator did not a
                                                {"remote_api_key", kBackendToken}});
     };
     SUBCASE("no --remote-allow: every request URL is refused, loopback included, and nothing is reached") {
-        HostProcess front({.plugin_dir = BUILD_PLUGIN_DIR});
+        host_process front({.plugin_dir = BUILD_PLUGIN_DIR});
         for (const std::string &url : {backend_url, backend_url + "/v1", std::string("http://169.254.169.254/latest"),
                                        std::string("http://localhost:") + std::to_string(b)}) {
             const auto refused = start_remote(front.port(), url);
@@ -162,7 +162,7 @@ TEST_CASE("a request cannot point remote mode at a server the operator did not a
         CHECK(served(b, "/v1/models") == 0);
     }
     SUBCASE("an allow-list admits its servers only, compared by host and port") {
-        HostProcess front({.extra_args = {"--remote-allow", "127.0.0.1:" + std::to_string(b)}, .plugin_dir = BUILD_PLUGIN_DIR});
+        host_process front({.extra_args = {"--remote-allow", "127.0.0.1:" + std::to_string(b)}, .plugin_dir = BUILD_PLUGIN_DIR});
         const int f = front.port();
         // another port of an allowed host, another name of the same machine, user info that
         // hides the real host: all refused before anything is contacted

@@ -47,7 +47,7 @@ TEST_CASE("a cross-origin or rebinding start executes nothing; the page's own st
     fs::permissions(script, fs::perms::owner_all);
 
     {
-        HostProcess host({.plugin_dir = subprocess_proxy_only(work / "plugins").string(),
+        host_process host({.plugin_dir = subprocess_proxy_only(work / "plugins").string(),
                           .env = {{"OMNIHOST_VLLM_BINARY", script.string()}}});
         const int port = host.port();
         // The very body the control below starts with: only the boundary stands between it and

@@ -35,26 +35,26 @@ TEST_CASE("Host header: host part, lower-cased, port and brackets removed; malfo
 }
 
 TEST_CASE("policy: loopback names always, the bound address, the operator's names") {
-    HostOptions options;
+    host_options options;
     options.allowed_hosts = {"Omni.Example.LAN"};
     options.allowed_origins = {"https://studio.example"};
-    const BrowserPolicy policy = make_browser_policy(options, "127.0.0.1", false);
+    const browser_policy policy = make_browser_policy(options, "127.0.0.1", false);
     for (const char *name : {"localhost", "127.0.0.1", "::1", "omni.example.lan"})
         CHECK(std::find(policy.hosts.begin(), policy.hosts.end(), name) != policy.hosts.end());
     CHECK(std::find(policy.hosts.begin(), policy.hosts.end(), "0.0.0.0") == policy.hosts.end());
     CHECK_FALSE(policy.any_host);
     CHECK(policy.origins == std::vector<std::string>{"https://studio.example:443"});
 
-    HostOptions wildcard;
+    host_options wildcard;
     wildcard.host = "0.0.0.0";
-    const BrowserPolicy wide = make_browser_policy(wildcard, "0.0.0.0", true);
+    const browser_policy wide = make_browser_policy(wildcard, "0.0.0.0", true);
     CHECK(std::find(wide.hosts.begin(), wide.hosts.end(), "0.0.0.0") == wide.hosts.end());
     CHECK(std::find(wide.hosts.begin(), wide.hosts.end(), "127.0.0.1") != wide.hosts.end());
 
-    HostOptions any;
+    host_options any;
     any.allowed_hosts = {"*"};
     any.allowed_origins = {"*"};
-    const BrowserPolicy open = make_browser_policy(any, "127.0.0.1", false);
+    const browser_policy open = make_browser_policy(any, "127.0.0.1", false);
     CHECK(open.any_host);
     CHECK(open.any_origin);
 }
@@ -124,16 +124,16 @@ TEST_CASE("options: lists, caps and limits from flags and the config file") {
     try {
         parse_command_line({"--config", config.string()});
         FAIL("a 1000-deep config file was accepted");
-    } catch (const OptionsError &e) {
+    } catch (const options_error &e) {
         CHECK(e.message.find("deeper than 64") != std::string::npos);
     }
     fs::remove(config);
 
-    CHECK_THROWS_AS(parse_command_line({"--allowed-hosts", "http://x"}), OptionsError);
-    CHECK_THROWS_AS(parse_command_line({"--allowed-origins", "x.example"}), OptionsError);
-    CHECK_THROWS_AS(parse_command_line({"--max-ws-clients", "64"}), OptionsError);
-    CHECK_THROWS_AS(parse_command_line({"--max-duration", "0"}), OptionsError);
-    CHECK_THROWS_AS(parse_command_line({"--max-frames", "0"}), OptionsError);
+    CHECK_THROWS_AS(parse_command_line({"--allowed-hosts", "http://x"}), options_error);
+    CHECK_THROWS_AS(parse_command_line({"--allowed-origins", "x.example"}), options_error);
+    CHECK_THROWS_AS(parse_command_line({"--max-ws-clients", "64"}), options_error);
+    CHECK_THROWS_AS(parse_command_line({"--max-duration", "0"}), options_error);
+    CHECK_THROWS_AS(parse_command_line({"--max-frames", "0"}), options_error);
 }
 
 }
@@ -141,7 +141,7 @@ TEST_CASE("options: lists, caps and limits from flags and the config file") {
 TEST_SUITE("limits") {
 
 TEST_CASE("generation limits: each names its field; at the limit passes") {
-    OperatorLimits limits;
+    operator_limits limits;
     limits.max_steps = 10;
     limits.max_pixels = 100;
     limits.max_frames = 20;
@@ -169,7 +169,7 @@ TEST_CASE("generation limits: each names its field; at the limit passes") {
 }
 
 TEST_CASE("start limits: the plugin gets the operator's value, or less when the request asks") {
-    OperatorLimits limits;
+    operator_limits limits;
     limits.max_pixels = 5000;
     limits.max_frames = 50;
     const json parameters = {{"max_pixels", {{"type", "integer"}}}, {"max_frames", {{"type", "integer"}}}};

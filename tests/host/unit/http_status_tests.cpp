@@ -19,7 +19,7 @@ TEST_CASE("slot outcomes map to HTTP in one place: refusals 4xx/5xx, the rest 2x
     for (auto outcome : {slot_outcome::done, slot_outcome::accepted, slot_outcome::no_such_job,
                          slot_outcome::wrong_state, slot_outcome::wrong_modality, slot_outcome::busy,
                          slot_outcome::not_ready, slot_outcome::shutting_down}) {
-        const SlotReply reply{outcome, "", ""};
+        const slot_reply reply{outcome, "", ""};
         CHECK_MESSAGE(reply.refused() == (http_status_for(outcome) >= 400), slot_outcome_name(outcome));
     }
 }

@@ -22,13 +22,13 @@ std::string health(const json &image_input) {
 }
 
 struct outcome {
-    std::optional<ApiError> error;
+    std::optional<api_error> error;
     json body;
     json taken;
 };
 
-outcome take(json body, const std::string &health_json, Task task = Task::Video, int64_t max_bytes = 1 << 20) {
-    OperatorLimits limits;
+outcome take(json body, const std::string &health_json, task_kind task = task_kind::Video, int64_t max_bytes = 1 << 20) {
+    operator_limits limits;
     limits.max_image_bytes = max_bytes;
     outcome o;
     o.error = take_image_inputs(body, task, health_json, "m", limits, o.taken);
@@ -78,7 +78,7 @@ TEST_CASE("misfits and bad images are 400s naming the field") {
     CHECK(text_of(o).find("must be a string") != std::string::npos);
     o = take({{"image", "data:image/png;base64,AAAA"}}, health({{"image", "accepted"}}));
     CHECK(text_of(o).find("not PNG, JPEG or WebP") != std::string::npos);
-    o = take({{"image", url}}, health({{"image", "accepted"}}), Task::Video, 100);
+    o = take({{"image", url}}, health({{"image", "accepted"}}), task_kind::Video, 100);
     CHECK(text_of(o).find("the limit is 100 bytes") != std::string::npos);
     o = take({{"image", png_url(1, 1)}}, health({{"image", "accepted"}}));
     CHECK(text_of(o).find("at least 2x2") != std::string::npos);
@@ -98,7 +98,7 @@ TEST_CASE("before the plugin has answered, images are still checked but the fit 
 }
 
 TEST_CASE("other tasks are left alone (their schema names an image field as unknown)") {
-    auto o = take({{"image", 5}}, health({{"image", "accepted"}}), Task::Image);
+    auto o = take({{"image", 5}}, health({{"image", "accepted"}}), task_kind::Image);
     CHECK_FALSE(o.error);
     CHECK(o.body.contains("image"));
 }

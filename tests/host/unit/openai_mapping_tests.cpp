@@ -11,8 +11,8 @@ using nlohmann::json;
 
 namespace {
 
-StartPlan plan_with(json video_parameters) {
-    StartPlan plan;
+start_plan plan_with(json video_parameters) {
+    start_plan plan;
     plan.model = "org/model";
     plan.recipe_id = "my-recipe";
     plan.model_type = "video";
@@ -25,8 +25,8 @@ StartPlan plan_with(json video_parameters) {
 TEST_SUITE("openai_mapping") {
 
 TEST_CASE("videos: seconds and size become duration and width/height; num_frames follows the manifest") {
-    const StartPlan with_frames = plan_with({{"num_frames", {{"type", "integer"}}}});
-    const StartPlan without_frames = plan_with({{"fps", {{"type", "integer"}}}});
+    const start_plan with_frames = plan_with({{"num_frames", {{"type", "integer"}}}});
+    const start_plan without_frames = plan_with({{"fps", {{"type", "integer"}}}});
     json out;
     REQUIRE_FALSE(map_video_request({{"prompt", "p"}, {"seconds", "3"}, {"size", "640x480"}, {"fps", 8}}, &with_frames, out));
     CHECK(out == json({{"prompt", "p"}, {"duration", 3}, {"width", 640}, {"height", 480}, {"fps", 8}}));
@@ -54,7 +54,7 @@ TEST_CASE("videos: seconds and size become duration and width/height; num_frames
 }
 
 TEST_CASE("image inputs of videos, and refusals named in the client's terms") {
-    const StartPlan plan = plan_with(json::object());
+    const start_plan plan = plan_with(json::object());
     json out;
     REQUIRE_FALSE(map_video_request({{"prompt", "p"}, {"image_reference", {{"image_url", "data:image/png;base64,AAAA"}}}}, &plan, out));
     CHECK(out["image"] == "data:image/png;base64,AAAA");
@@ -64,7 +64,7 @@ TEST_CASE("image inputs of videos, and refusals named in the client's terms") {
                                    &plan, out);
     REQUIRE(error);
     CHECK(error->field == "image_reference");
-    const ApiError renamed = in_client_terms({{"input", "hi"}, {"size", "9x9"}}, {400, "width: must be at least 16", "width"});
+    const api_error renamed = in_client_terms({{"input", "hi"}, {"size", "9x9"}}, {400, "width: must be at least 16", "width"});
     CHECK(renamed.field == "size");
     CHECK(renamed.message == "size (width): must be at least 16");
     CHECK(in_client_terms({{"prompt", "p"}}, {400, "seed: bad", "seed"}).field == "seed");
@@ -72,7 +72,7 @@ TEST_CASE("image inputs of videos, and refusals named in the client's terms") {
 }
 
 TEST_CASE("model field: the loaded model or its recipe, else 404 naming model") {
-    const StartPlan plan = plan_with(json::object());
+    const start_plan plan = plan_with(json::object());
     CHECK_FALSE(check_model_field({{"model", "org/model"}}, &plan));
     CHECK_FALSE(check_model_field({{"model", "my-recipe"}}, &plan));
     CHECK_FALSE(check_model_field(json::object(), &plan));

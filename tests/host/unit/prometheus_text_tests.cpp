@@ -14,11 +14,11 @@ using omnihost_test::parse_prometheus_text;
 TEST_SUITE("prometheus_text") {
 
 TEST_CASE("written families parse back: escapes, values, histogram buckets") {
-    TextWriter w;
+    text_writer w;
     w.family("x_total", "counter", "help with \\ backslash\nand newline");
     w.sample("x_total", {{"route", "/v1/videos/{id}"}, {"odd", "a\"b\\c\nd"}}, 3);
     w.family("x_seconds", "histogram", "a histogram");
-    HistogramData h({0.1, 1, 10});
+    histogram_data h({0.1, 1, 10});
     for (double v : {0.05, 0.5, 0.5, 5.0, 50.0}) h.observe(v);
     w.histogram("x_seconds", {{"route", "r"}}, h);
     w.family("g", "gauge", "values");

@@ -29,7 +29,7 @@ plugin_loader::plugin_manifest shipped_manifest(const std::string &id) {
 
 // Parses `doc` as file "v1.json"; returns the problem message ("" when valid).
 std::string problem_of(const nlohmann::json &doc, std::string *field = nullptr) {
-    RecipeProblem problem;
+    recipe_problem problem;
     auto recipe = parse_recipe(doc, "v1.json", problem);
     if (field) *field = problem.field;
     return recipe ? "" : problem.message;
@@ -40,7 +40,7 @@ std::string problem_of(const nlohmann::json &doc, std::string *field = nullptr) 
 TEST_SUITE("recipes") {
 
 TEST_CASE("a complete video recipe is valid and keeps its defaults") {
-    RecipeProblem problem;
+    recipe_problem problem;
     auto recipe = parse_recipe(good_video(), "v1.json", problem);
     REQUIRE(recipe);
     CHECK(recipe->run_mode == "subprocess");
@@ -49,13 +49,13 @@ TEST_CASE("a complete video recipe is valid and keeps its defaults") {
 }
 
 TEST_CASE("each kind of mistake names the file and the field") {
-    struct Case {
+    struct case_row {
         const char *what;
         std::function<void(nlohmann::json &)> mutate;
         const char *field;
         const char *text;
     };
-    const std::vector<Case> cases = {
+    const std::vector<case_row> cases = {
         {"missing id", [](auto &d) { d.erase("id"); }, "id", "is required"},
         {"id not the file name", [](auto &d) { d["id"] = "other"; }, "id", "does not match the file name"},
         {"bad id characters", [](auto &d) { d["id"] = "Bad Id"; }, "id", "must match"},
@@ -89,13 +89,13 @@ TEST_CASE("each kind of mistake names the file and the field") {
 
 TEST_CASE("defaults are judged by the serving plugin's manifest, under its names, naming the recipe's key") {
     const plugin_loader::plugin_manifest video = shipped_manifest("video_diffusion");
-    struct Case {
+    struct case_row {
         const char *what;
         std::function<void(nlohmann::json &)> mutate;
         const char *field;
         const char *text;
     };
-    const std::vector<Case> cases = {
+    const std::vector<case_row> cases = {
         {"height as a string", [](auto &d) { d["defaults"]["height"] = "320"; }, "defaults.height", "must be an integer"},
         {"height out of range", [](auto &d) { d["defaults"]["height"] = 99999; }, "defaults.height", "between 16 and 2048"},
         {"height off the latent grid", [](auto &d) { d["defaults"]["height"] = 330; }, "defaults.height", "multiple of 16"},
@@ -114,7 +114,7 @@ TEST_CASE("defaults are judged by the serving plugin's manifest, under its names
         CAPTURE(c.what);
         nlohmann::json doc = good_video();
         c.mutate(doc);
-        RecipeProblem problem;
+        recipe_problem problem;
         auto recipe = parse_recipe(doc, "v1.json", problem);
         REQUIRE_MESSAGE(recipe, problem.message);
         auto error = check_recipe_defaults(*recipe, video);
@@ -123,7 +123,7 @@ TEST_CASE("defaults are judged by the serving plugin's manifest, under its names
         CHECK(error->message.rfind(std::string(c.field) + ": ", 0) == 0);
         CHECK(error->message.find(c.text) != std::string::npos);
     }
-    RecipeProblem problem;
+    recipe_problem problem;
     auto good = parse_recipe(good_video(), "v1.json", problem);
     REQUIRE(good);
     CHECK_FALSE(check_recipe_defaults(*good, video));
@@ -141,10 +141,10 @@ TEST_CASE("a catalogue refuses a recipe its check refuses, naming file, recipe a
     ok["id"] = "ok";
     std::ofstream(dir / "ok.json") << ok.dump();
     const plugin_loader::plugin_manifest video = shipped_manifest("video_diffusion");
-    RecipeCatalog catalog;
+    recipe_catalog catalog;
     catalog.load(dir.string(), "bad");
     REQUIRE(catalog.recipes().size() == 2);
-    catalog.check_each([&](const Recipe &recipe) {
+    catalog.check_each([&](const recipe_entry &recipe) {
         auto error = check_recipe_defaults(recipe, video);
         return error ? error->message : std::string();
     });
@@ -159,7 +159,7 @@ TEST_CASE("a catalogue refuses a recipe its check refuses, naming file, recipe a
 }
 
 TEST_CASE("every shipped recipe agrees with the shipped manifest that serves it") {
-    RecipeCatalog catalog;
+    recipe_catalog catalog;
     catalog.load(OMNIHOST_RECIPE_DIR, "demo-wan-tiny");
     std::vector<plugin_loader::plugin_manifest> manifests;
     for (const char *id : {"video_diffusion", "stable_audio", "subprocess_proxy", "container_proxy", "remote_proxy"})
@@ -198,7 +198,7 @@ TEST_CASE("a catalogue skips and reports bad files, keeps good ones, default fir
     write("bad.json", bad.dump());
     write("notes.txt", "ignored");
 
-    RecipeCatalog catalog;
+    recipe_catalog catalog;
     catalog.load(dir.string(), "zzz");
     REQUIRE(catalog.recipes().size() == 2);
     CHECK(catalog.recipes()[0].id == "zzz");
@@ -215,14 +215,14 @@ TEST_CASE("a catalogue skips and reports bad files, keeps good ones, default fir
     CHECK(saw_fps);
     CHECK(saw_json);
 
-    RecipeCatalog missing_default;
+    recipe_catalog missing_default;
     missing_default.load(dir.string(), "nope");
     CHECK(missing_default.problems().size() == 3);
     fs::remove_all(dir);
 }
 
 TEST_CASE("every shipped recipe is valid: the playground's 17, four image-to-video and the four demos, video demo first") {
-    RecipeCatalog catalog;
+    recipe_catalog catalog;
     catalog.load(OMNIHOST_RECIPE_DIR, "demo-wan-tiny");
     for (const auto &p : catalog.problems()) FAIL_CHECK(p.message);
     CHECK(catalog.problems().empty());

@@ -36,7 +36,7 @@ const nlohmann::json &video_parameters() {
     return params;
 }
 
-Schema video_schema() { return task_schema(Task::Video, video_parameters()); }
+field_schema video_schema() { return task_schema(task_kind::Video, video_parameters()); }
 
 } // namespace
 
@@ -70,10 +70,10 @@ TEST_CASE("a task's schema is the wire fields plus the manifest: defaults fill, 
 
 TEST_CASE("without a manifest only the host's wire fields exist (no built-in parameter table)") {
     nlohmann::json body = {{"prompt", "x"}, {"num_inference_steps", 4}};
-    auto error = validate_object(body, task_schema(Task::Video, nlohmann::json::object()), true);
+    auto error = validate_object(body, task_schema(task_kind::Video, nlohmann::json::object()), true);
     REQUIRE(error);
     CHECK(error->message == "num_inference_steps: unknown field");
-    for (Task task : {Task::Image, Task::Video, Task::Audio, Task::Tts, Task::Chat})
+    for (task_kind task : {task_kind::Image, task_kind::Video, task_kind::Audio, task_kind::Tts, task_kind::Chat})
         for (const auto &[name, spec] : generation_schema(task)) {
             CAPTURE(name);
             CHECK((name == "prompt" || name == "text" || name == "messages" || name == "seed" || name == "job_id"));
@@ -109,7 +109,7 @@ TEST_CASE("aliases: a request may use them, not beside the field; operator-only 
 }
 
 TEST_CASE("start settings: the host's routing fields plus the manifest's start scope, formats checked") {
-    const Schema start = start_schema_for(video_parameters());
+    const field_schema start = start_schema_for(video_parameters());
     auto error_for = [&](nlohmann::json b) {
         auto error = validate_object(b, start, true);
         return error ? error->field + "|" + error->message : std::string();
@@ -138,14 +138,14 @@ TEST_CASE("manifest parameters add knobs; restated wire fields keep the host's t
         "test_steps": {"type": "integer", "min": 1, "max": 9, "default": 2},
         "broken": {"type": "integer", "min": "low"}})");
     std::vector<std::string> problems;
-    const Schema schema = overlay_manifest_parameters(generation_schema(Task::Video), params, &problems);
+    const field_schema schema = overlay_manifest_parameters(generation_schema(task_kind::Video), params, &problems);
     CHECK(problems.size() == 1);
     CHECK(schema.at("num_inference_steps").max == 50);
-    CHECK(schema.at("duration").kind == FieldKind::Number);
+    CHECK(schema.at("duration").kind == field_kind::Number);
     // A wire field the manifest restates keeps the host's type and takes the plugin's range.
-    const Schema narrowed = overlay_manifest_parameters(generation_schema(Task::Video),
+    const field_schema narrowed = overlay_manifest_parameters(generation_schema(task_kind::Video),
                                                         {{"seed", {{"type", "string"}, {"min", 5}, {"max", 9}}}});
-    CHECK(narrowed.at("seed").kind == FieldKind::Integer);
+    CHECK(narrowed.at("seed").kind == field_kind::Integer);
     CHECK(narrowed.at("seed").max == 9);
     nlohmann::json body = {{"prompt", "x"}, {"num_inference_steps", 51}};
     auto error = validate_object(body, schema, true);
@@ -158,7 +158,7 @@ TEST_CASE("manifest parameters add knobs; restated wire fields keep the host's t
 
 TEST_CASE("multiple_of from a manifest (latent-aligned sizes)") {
     const auto params = nlohmann::json::parse(R"({"height": {"type": "integer", "min": 16, "max": 2048, "multiple_of": 16}})");
-    const Schema schema = overlay_manifest_parameters(generation_schema(Task::Video), params);
+    const field_schema schema = overlay_manifest_parameters(generation_schema(task_kind::Video), params);
     nlohmann::json body = {{"prompt", "x"}, {"height", 50}};
     auto error = validate_object(body, schema, false);
     REQUIRE(error);
@@ -184,7 +184,7 @@ TEST_CASE("redaction hides secrets everywhere") {
 
 TEST_CASE("modality words") {
     CHECK(std::string(model_type_article("audio")) == "an audio");
-    CHECK(std::string(task_model_type(Task::Chat)) == "omni");
+    CHECK(std::string(task_model_type(task_kind::Chat)) == "omni");
 }
 
 
@@ -202,44 +202,44 @@ TEST_CASE("null means not given: defaults replace it, fields without a default d
     std::string error;
     auto spec = spec_from_manifest({{"type", "integer"}, {"nullable", false}, {"default", 3}}, error);
     REQUIRE(spec);
-    Schema schema = {{"knob", *spec}};
+    field_schema schema = {{"knob", *spec}};
     nlohmann::json with_null = {{"knob", nullptr}};
     CHECK_FALSE(validate_object(with_null, schema, true));
     CHECK(with_null["knob"] == 3);
 }
 
 TEST_CASE("wire fields are checked without a plugin (before readiness)") {
-    auto error_for = [](nlohmann::json body, Task task) {
+    auto error_for = [](nlohmann::json body, task_kind task) {
         auto error = check_wire_fields(body, task);
         return error ? error->field + "|" + error->message : std::string();
     };
-    CHECK(error_for({{"messages", "hi"}}, Task::Chat) == "messages|messages: must be an array (got string)");
-    CHECK(error_for(nlohmann::json::object(), Task::Chat) == "messages|messages: is required");
-    CHECK(error_for({{"messages", nlohmann::json::array({{{"role", "robot"}, {"content", "x"}}})}}, Task::Chat)
+    CHECK(error_for({{"messages", "hi"}}, task_kind::Chat) == "messages|messages: must be an array (got string)");
+    CHECK(error_for(nlohmann::json::object(), task_kind::Chat) == "messages|messages: is required");
+    CHECK(error_for({{"messages", nlohmann::json::array({{{"role", "robot"}, {"content", "x"}}})}}, task_kind::Chat)
               .rfind("messages|messages[0].role", 0) == 0);
-    CHECK(error_for({{"prompt", nullptr}}, Task::Video) == "prompt|prompt: is required");
-    CHECK(error_for({{"text", 5}}, Task::Audio) == "text|text: must be a string (got integer)");
-    CHECK(error_for({{"prompt", "x"}, {"seed", -1}}, Task::Image).rfind("seed|", 0) == 0);
-    CHECK(error_for({{"prompt", "x"}, {"task", "audio"}}, Task::Video) == "task|task: this endpoint serves task 'video'");
+    CHECK(error_for({{"prompt", nullptr}}, task_kind::Video) == "prompt|prompt: is required");
+    CHECK(error_for({{"text", 5}}, task_kind::Audio) == "text|text: must be a string (got integer)");
+    CHECK(error_for({{"prompt", "x"}, {"seed", -1}}, task_kind::Image).rfind("seed|", 0) == 0);
+    CHECK(error_for({{"prompt", "x"}, {"task", "audio"}}, task_kind::Video) == "task|task: this endpoint serves task 'video'");
     // Plugin-owned fields are not judged here (a manifest may widen them).
-    CHECK(error_for({{"prompt", "x"}, {"guidance_scale", 45}, {"my_knob", 1}}, Task::Video).empty());
-    CHECK(error_for({{"prompt", "x"}, {"seed", nullptr}, {"job_id", nullptr}, {"task", nullptr}}, Task::Video).empty());
+    CHECK(error_for({{"prompt", "x"}, {"guidance_scale", 45}, {"my_knob", 1}}, task_kind::Video).empty());
+    CHECK(error_for({{"prompt", "x"}, {"seed", nullptr}, {"job_id", nullptr}, {"task", nullptr}}, task_kind::Video).empty());
 }
 
 TEST_CASE("a recipe's defaults are sorted by the manifest under the plugin's names") {
     const nlohmann::json defaults = {{"steps", 4}, {"guidance", 3.0}, {"fps", 8}, {"device", "cpu"}, {"offload", false},
                                      {"gpu_memory_utilization", 0.5}};
-    const RecipeDefaults split = split_recipe_defaults(defaults, Task::Video, video_parameters());
+    const recipe_defaults split = split_recipe_defaults(defaults, task_kind::Video, video_parameters());
     CHECK(split.generation == nlohmann::json({{"num_inference_steps", 4}, {"guidance_scale", 3.0}, {"fps", 8}}));
     CHECK(split.start == nlohmann::json({{"device", "cpu"}, {"offload", false}}));
     CHECK(split.foreign == std::vector<std::string>{"gpu_memory_utilization"});
     CHECK(split.source.at("steps") == "num_inference_steps");
     const nlohmann::json params = {{"sharpness_knob", {{"type", "integer"}, {"alias", "sharp"}}},
                                    {"strength", {{"type", "number"}, {"alias", {"s", "str"}}}}};
-    CHECK(request_field_for_default(Task::Image, "sharp", params) == "sharpness_knob");
-    CHECK(request_field_for_default(Task::Image, "str", params) == "strength");
-    CHECK(request_field_for_default(Task::Image, "strength", params) == "strength");
-    CHECK(request_field_for_default(Task::Image, "steps", params) == "steps"); // no built-in mapping any more
+    CHECK(request_field_for_default(task_kind::Image, "sharp", params) == "sharpness_knob");
+    CHECK(request_field_for_default(task_kind::Image, "str", params) == "strength");
+    CHECK(request_field_for_default(task_kind::Image, "strength", params) == "strength");
+    CHECK(request_field_for_default(task_kind::Image, "steps", params) == "steps"); // no built-in mapping any more
 }
 
 TEST_CASE("a manifest's field schemas are checked when it loads, naming the field") {
@@ -279,7 +279,7 @@ TEST_CASE("operator-only fields: refused from a client, filled from the manifest
     std::string error;
     auto spec = spec_from_manifest({{"type", "string"}, {"operator", true}, {"default", "d"}}, error);
     REQUIRE(spec);
-    const Schema schema = {{"mark", *spec}};
+    const field_schema schema = {{"mark", *spec}};
     auto refused = check_operator_only({{"mark", "mine"}}, schema);
     REQUIRE(refused);
     CHECK(refused->message == "mark: is set by the operator only, not by a request");
@@ -296,7 +296,7 @@ TEST_CASE("the shipped proxies' start settings live in their manifests") {
         return start_schema_for(manifest.parameters);
     };
     // Remote: the URL is required and must be http(s); nothing of a local server is accepted.
-    const Schema remote = start_of("remote_proxy");
+    const field_schema remote = start_of("remote_proxy");
     nlohmann::json body = {{"model", "a/b"}};
     auto error = validate_object(body, remote, true);
     REQUIRE(error);
@@ -306,7 +306,7 @@ TEST_CASE("the shipped proxies' start settings live in their manifests") {
     body = {{"model", "a/b"}, {"remote_url", "http://gpu:8000"}, {"port", 8000}};
     CHECK(validate_object(body, remote, true)->message == "port: unknown field");
     // Subprocess: vLLM's settings with vLLM's default port; container adds the accelerator.
-    const Schema subprocess = start_of("subprocess_proxy");
+    const field_schema subprocess = start_of("subprocess_proxy");
     body = {{"model", "a/b"}};
     REQUIRE_FALSE(validate_object(body, subprocess, true));
     CHECK(body["port"] == 8000);

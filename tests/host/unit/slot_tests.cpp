@@ -30,7 +30,7 @@ bool wait_until(const std::function<bool()> &done, std::chrono::milliseconds lim
 }
 
 // A call that blocks, deaf to cancellation, until the test opens the gate.
-struct Gate {
+struct call_gate {
     std::mutex mutex;
     std::condition_variable cv;
     bool open = false;
@@ -61,7 +61,7 @@ struct Gate {
 };
 
 // What the fake does; shared with the test so it can steer a running call.
-struct Script {
+struct slot_script {
     std::atomic<int> load_steps{3};
     std::atomic<int> step_ms{5};
     std::atomic<bool> fail_start{false};
@@ -71,7 +71,7 @@ struct Script {
     std::atomic<bool> generate_hangs{false}; // generate() blocks at `generate_gate`
     std::atomic<bool> stop_hangs{false};     // stop() blocks at `stop_gate`
     std::atomic<bool> health_hangs{false};   // health() blocks at `health_gate`
-    Gate load_gate, generate_gate, stop_gate, health_gate;
+    call_gate load_gate, generate_gate, stop_gate, health_gate;
     std::atomic<int> stops{0};
     std::atomic<int> destroyed{0};
     std::atomic<int> progress_events{0};
@@ -82,21 +82,21 @@ struct Script {
 };
 
 // Counts a call into the fake for as long as it runs; the decrement is its last touch of Script.
-struct Inside {
-    explicit Inside(Script &script) : script(script) { ++script.calls_inside; }
-    ~Inside() { --script.calls_inside; }
-    Script &script;
+struct inside_call {
+    explicit inside_call(slot_script &script) : script(script) { ++script.calls_inside; }
+    ~inside_call() { --script.calls_inside; }
+    slot_script &script;
 };
 
-class FakeBackend : public Backend {
+class fake_backend : public slot_backend {
 public:
-    explicit FakeBackend(Script &script) : script_(script), number_(++script.created) {}
-    ~FakeBackend() override {
+    explicit fake_backend(slot_script &script) : script_(script), number_(++script.created) {}
+    ~fake_backend() override {
         ++script_.destroyed;
         ++script_.destroyed_of[number_];
     }
-    BackendStatus start(const std::string &, const JobHooks &hooks) override {
-        Inside inside(script_);
+    backend_status start(const std::string &, const job_hooks &hooks) override {
+        inside_call inside(script_);
         if (script_.load_hangs) script_.load_gate.pass();
         for (int i = 1; i <= script_.load_steps; ++i) {
             if (hooks.is_cancelled()) return {OMNIHOST_CANCELLED, "load cancelled"};
@@ -106,15 +106,15 @@ public:
         if (script_.fail_start) return {OMNIHOST_INTERNAL, "weights missing"};
         return {};
     }
-    BackendStatus health(std::string &out) override {
-        Inside inside(script_);
+    backend_status health(std::string &out) override {
+        inside_call inside(script_);
         if (script_.health_hangs) script_.health_gate.pass();
         out = script_.health_failed ? R"({"ready":false,"failed":true,"message":"server exited with code 3"})"
                                     : R"({"ready":true,"failed":false,"message":"fine"})";
         return {};
     }
-    BackendStatus generate(const std::string &request, const JobHooks &hooks, BackendResult &out) override {
-        Inside inside(script_);
+    backend_status generate(const std::string &request, const job_hooks &hooks, backend_result &out) override {
+        inside_call inside(script_);
         if (script_.generate_hangs) script_.generate_gate.pass();
         for (int i = 0; script_.generate_until_cancelled || i < 3; ++i) {
             if (hooks.is_cancelled()) return {OMNIHOST_CANCELLED, "cancelled"};
@@ -126,8 +126,8 @@ public:
         out.metadata_json = "{}";
         return {};
     }
-    BackendStatus stop() override {
-        Inside inside(script_);
+    backend_status stop() override {
+        inside_call inside(script_);
         if (script_.stop_hangs) script_.stop_gate.pass();
         ++script_.stops;
         ++script_.stops_of[number_];
@@ -136,12 +136,12 @@ public:
     int number() const { return number_; }
 
 private:
-    Script &script_;
+    slot_script &script_;
     int number_;
 };
 
-StartPlan video_plan() {
-    StartPlan plan;
+start_plan video_plan() {
+    start_plan plan;
     plan.plugin_id = "fake";
     plan.plugin_kind = "inprocess";
     plan.model = std::string("m");
@@ -150,16 +150,16 @@ StartPlan video_plan() {
     return plan;
 }
 
-struct Fixture {
-    explicit Fixture(SlotDeadlines deadlines = {})
-        : slot([this](const std::string &, std::string &) -> std::unique_ptr<Backend> {
-                   return std::make_unique<FakeBackend>(script);
+struct fixture {
+    explicit fixture(slot_deadlines deadlines = {})
+        : slot([this](const std::string &, std::string &) -> std::unique_ptr<slot_backend> {
+                   return std::make_unique<fake_backend>(script);
                },
                [this](const std::string &, int32_t, int32_t, const std::string &, const std::string &) {
                    ++published;
                },
                20ms, deadlines) {}
-    ~Fixture() {
+    ~fixture() {
         // Let any call the slot abandoned leave the fake before `script` is gone.
         script.load_gate.release();
         script.generate_gate.release();
@@ -167,16 +167,16 @@ struct Fixture {
         script.health_gate.release();
         wait_until([this] { return script.calls_inside.load() == 0; });
     }
-    Script script;
+    slot_script script;
     std::atomic<int> published{0};
-    RuntimeSlot slot;
+    runtime_slot slot;
 };
 
-constexpr SlotDeadlines short_deadlines{std::chrono::milliseconds(100), std::chrono::milliseconds(100)};
+constexpr slot_deadlines short_deadlines{std::chrono::milliseconds(100), std::chrono::milliseconds(100)};
 
-GenerateCall video_call(const std::string &id = "") {
-    GenerateCall call;
-    call.task = Task::Video;
+generate_call video_call(const std::string &id = "") {
+    generate_call call;
+    call.task = task_kind::Video;
     call.job_id = id;
     call.request = {{"task", "video"}, {"prompt", "x"}};
     return call;
@@ -187,81 +187,81 @@ GenerateCall video_call(const std::string &id = "") {
 TEST_SUITE("slot") {
 
 TEST_CASE("idle -> starting -> ready -> stopping -> idle, with conflicts on the way") {
-    Fixture f;
+    fixture f;
     f.script.load_hangs = true; // the load waits at the gate until the checks below are done
-    CHECK(f.slot.snapshot().state == SlotState::Idle);
+    CHECK(f.slot.snapshot().state == slot_state::Idle);
     CHECK(f.slot.stop(10ms).outcome == slot_outcome::wrong_state); // nothing to stop
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.script.load_gate.wait_inside(1));
-    CHECK(f.slot.snapshot().state == SlotState::Starting);
+    CHECK(f.slot.snapshot().state == slot_state::Starting);
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::wrong_state); // already starting
     CHECK(f.slot.generate(video_call()).refusal.outcome == slot_outcome::not_ready); // not ready yet
     REQUIRE(f.script.load_gate.release());
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     CHECK(f.published >= 3); // load progress went to the sink
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::wrong_state); // already running
-    const SlotReply stopped = f.slot.stop(5s);
+    const slot_reply stopped = f.slot.stop(5s);
     CHECK(stopped.outcome == slot_outcome::done);
-    CHECK(f.slot.snapshot().state == SlotState::Idle);
+    CHECK(f.slot.snapshot().state == slot_state::Idle);
     CHECK(f.script.stops == 1);
     CHECK(f.script.destroyed == 1);
     CHECK(!f.slot.snapshot().plan);
 }
 
 TEST_CASE("a failed start leaves the slot failed with the plugin's reason; stop or start recover") {
-    Fixture f;
+    fixture f;
     f.script.fail_start = true;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Failed}, 5s));
     const auto snap = f.slot.snapshot();
     CHECK(snap.error.find("weights missing") != std::string::npos);
     CHECK(f.slot.generate(video_call()).refusal.outcome == slot_outcome::not_ready);
     CHECK(f.slot.stop(1s).outcome == slot_outcome::done); // failed -> idle
-    CHECK(f.slot.snapshot().state == SlotState::Idle);
+    CHECK(f.slot.snapshot().state == slot_state::Idle);
     f.script.fail_start = false;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    CHECK(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    CHECK(f.slot.wait_for_state({slot_state::Ready}, 5s));
 }
 
 TEST_CASE("stop during a load cancels it and ends idle") {
-    Fixture f;
+    fixture f;
     f.script.load_steps = std::numeric_limits<int>::max(); // ends only when cancelled
     f.script.step_ms = 1;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     // Stop once the load is really under way (it reported progress), not after a guessed sleep.
     REQUIRE(wait_until([&] { return f.published.load() >= 1; }));
-    CHECK(f.slot.snapshot().state == SlotState::Starting);
-    const SlotReply reply = f.slot.stop(5s);
+    CHECK(f.slot.snapshot().state == slot_state::Starting);
+    const slot_reply reply = f.slot.stop(5s);
     CHECK(reply.outcome == slot_outcome::done);
-    CHECK(f.slot.snapshot().state == SlotState::Idle);
+    CHECK(f.slot.snapshot().state == slot_state::Idle);
     CHECK(f.script.destroyed == 1);
 }
 
 TEST_CASE("wrong modality is refused with the playground's message") {
-    Fixture f;
+    fixture f;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
-    GenerateCall call = video_call();
-    call.task = Task::Audio;
-    const GenerateReply reply = f.slot.generate(call);
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
+    generate_call call = video_call();
+    call.task = task_kind::Audio;
+    const generate_reply reply = f.slot.generate(call);
     CHECK(reply.refusal.outcome == slot_outcome::wrong_modality);
     CHECK(reply.refusal.error.rfind("In-process model is not an audio model", 0) == 0);
-    call.task = Task::Tts;
+    call.task = task_kind::Tts;
     CHECK(f.slot.generate(call).refusal.error.rfind("In-process model is not a TTS model", 0) == 0);
-    call.task = Task::Image;
+    call.task = task_kind::Image;
     CHECK(f.slot.generate(call).refusal.error.rfind("In-process model is not an image model", 0) == 0);
-    StartPlan audio = video_plan();
+    start_plan audio = video_plan();
     audio.model_type = "audio";
     audio.plugin_kind = "proxy";
-    CHECK(modality_refusal(audio, Task::Video).rfind("Loaded model is not a video model", 0) == 0);
-    CHECK(modality_refusal(audio, Task::Audio).empty());
+    CHECK(modality_refusal(audio, task_kind::Video).rfind("Loaded model is not a video model", 0) == 0);
+    CHECK(modality_refusal(audio, task_kind::Audio).empty());
 }
 
 TEST_CASE("one generation at a time; cancel by id; the result of a finished job") {
-    Fixture f;
+    fixture f;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
-    const GenerateReply done = f.slot.generate(video_call("first"));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
+    const generate_reply done = f.slot.generate(video_call("first"));
     CHECK(done.status.ok());
     CHECK(done.result.mime_type == "video/mp4");
     CHECK(done.result.data.find("\"prompt\":\"x\"") != std::string::npos);
@@ -275,50 +275,50 @@ TEST_CASE("one generation at a time; cancel by id; the result of a finished job"
     CHECK(snap.job->task == "video");
     CHECK(f.slot.generate(video_call("second")).refusal.outcome == slot_outcome::busy); // busy
     CHECK(f.slot.cancel("no-such-job").outcome == slot_outcome::no_such_job);
-    const SlotReply cancelled = f.slot.cancel("long-one");
+    const slot_reply cancelled = f.slot.cancel("long-one");
     CHECK(cancelled.outcome == slot_outcome::done);
     CHECK(cancelled.job_id == "long-one");
-    const GenerateReply reply = pending.get();
+    const generate_reply reply = pending.get();
     CHECK(reply.cancelled);
-    CHECK(f.slot.snapshot().state == SlotState::Ready); // a cancelled job leaves the model loaded
+    CHECK(f.slot.snapshot().state == slot_state::Ready); // a cancelled job leaves the model loaded
     CHECK(!f.slot.snapshot().job);
     CHECK(f.slot.cancel("").outcome == slot_outcome::no_such_job); // nothing running any more
 }
 
 TEST_CASE("stop while generating cancels the job, then unloads") {
-    Fixture f;
+    fixture f;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.generate_until_cancelled = true;
     auto pending = f.slot.generate_async(video_call());
     REQUIRE(wait_until([&] { return f.slot.snapshot().job.has_value(); }));
     CHECK(f.slot.stop(5s).outcome == slot_outcome::done);
     CHECK(pending.get().cancelled);
-    CHECK(f.slot.snapshot().state == SlotState::Idle);
+    CHECK(f.slot.snapshot().state == slot_state::Idle);
 }
 
 TEST_CASE("a backend that reports failed in health turns the slot failed with its message") {
-    Fixture f;
+    fixture f;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.health_failed = true;
-    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Failed}, 5s));
     CHECK(f.slot.snapshot().error == "server exited with code 3");
     REQUIRE(wait_until([&] { return f.script.destroyed.load() == 1; }));
     CHECK(f.script.destroyed == 1); // torn down on the worker
     f.script.health_failed = false;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted); // failed -> starting is allowed
-    CHECK(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    CHECK(f.slot.wait_for_state({slot_state::Ready}, 5s));
 }
 
 TEST_CASE("shutdown with a model loaded stops and destroys it") {
-    Script script;
+    slot_script script;
     {
-        RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
-            return std::make_unique<FakeBackend>(script);
+        runtime_slot slot([&](const std::string &, std::string &) -> std::unique_ptr<slot_backend> {
+            return std::make_unique<fake_backend>(script);
         }, nullptr, 20ms);
         CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
-        REQUIRE(slot.wait_for_state({SlotState::Ready}, 5s));
+        REQUIRE(slot.wait_for_state({slot_state::Ready}, 5s));
         slot.shutdown(5s);
         CHECK(script.stops == 1);
         CHECK(script.destroyed == 1);
@@ -327,31 +327,31 @@ TEST_CASE("shutdown with a model loaded stops and destroys it") {
 }
 
 TEST_CASE("a factory that cannot create an instance fails the start with its reason") {
-    RuntimeSlot slot([](const std::string &, std::string &error) -> std::unique_ptr<Backend> {
+    runtime_slot slot([](const std::string &, std::string &error) -> std::unique_ptr<slot_backend> {
         error = "library gone";
         return nullptr;
     }, nullptr, 20ms);
     CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(slot.wait_for_state({SlotState::Failed}, 5s));
+    REQUIRE(slot.wait_for_state({slot_state::Failed}, 5s));
     CHECK(slot.snapshot().error.find("library gone") != std::string::npos);
 }
 
 
 TEST_CASE("a generation that ignores its cancel is abandoned at the deadline; the slot fails and serves on") {
-    Fixture f(short_deadlines);
+    fixture f(short_deadlines);
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.generate_hangs = true;
     auto pending = f.slot.generate_async(video_call("deaf"));
     REQUIRE(f.script.generate_gate.wait_inside(1));
     CHECK(f.slot.cancel("deaf").outcome == slot_outcome::done);
     // The caller gets an answer although the plugin never returns.
     REQUIRE(pending.wait_for(5s) == std::future_status::ready);
-    const GenerateReply reply = pending.get();
+    const generate_reply reply = pending.get();
     CHECK_FALSE(reply.status.ok());
     CHECK(reply.status.message.find("plugin generate ignored its cancel for 0.1 s") != std::string::npos);
-    const SlotSnapshot snap = f.slot.snapshot();
-    CHECK(snap.state == SlotState::Failed);
+    const slot_snapshot snap = f.slot.snapshot();
+    CHECK(snap.state == slot_state::Failed);
     CHECK(snap.error.find("abandoned") != std::string::npos);
     CHECK(snap.abandoned == 1);
     CHECK(!snap.job);
@@ -361,44 +361,44 @@ TEST_CASE("a generation that ignores its cancel is abandoned at the deadline; th
     CHECK(f.slot.generate(video_call()).refusal.outcome == slot_outcome::not_ready);
     CHECK(f.slot.stop(1s).outcome == slot_outcome::done);
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.generate_hangs = false;
     CHECK(f.slot.generate(video_call()).status.ok());
     // When the stuck call finally returns, nothing of the slot is touched and the instance stays leaked.
     REQUIRE(f.script.generate_gate.release());
     REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
     CHECK(f.script.destroyed_of[1] == 0);
-    CHECK(f.slot.snapshot().state == SlotState::Ready);
+    CHECK(f.slot.snapshot().state == slot_state::Ready);
     CHECK(f.slot.stop(5s).outcome == slot_outcome::done);
     CHECK(f.script.stops_of[2] == 1);
     CHECK(f.script.destroyed_of[2] == 1);
 }
 
 TEST_CASE("a stop that hangs is abandoned at the stop deadline; status answers meanwhile") {
-    Fixture f(short_deadlines);
+    fixture f(short_deadlines);
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.stop_hangs = true;
     CHECK(f.slot.stop(0ms).outcome == slot_outcome::accepted);
     REQUIRE(f.script.stop_gate.wait_inside(1));
-    CHECK(f.slot.snapshot().state == SlotState::Stopping); // the control plane is not blocked
+    CHECK(f.slot.snapshot().state == slot_state::Stopping); // the control plane is not blocked
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::wrong_state);  // still stopping
-    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
-    const SlotSnapshot snap = f.slot.snapshot();
+    REQUIRE(f.slot.wait_for_state({slot_state::Failed}, 5s));
+    const slot_snapshot snap = f.slot.snapshot();
     CHECK(snap.error.find("plugin stop did not return within 0.1 s") != std::string::npos);
     CHECK(snap.abandoned == 1);
     f.script.stop_hangs = false;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted); // failed -> starting, on a fresh worker
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     REQUIRE(f.script.stop_gate.release());
     REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
     CHECK(f.script.destroyed_of[1] == 0); // the stuck instance is leaked, not destroyed late
 }
 
 TEST_CASE("a health() stuck in the plugin blocks neither abandoning a stuck generate nor the slot's control plane") {
-    Fixture f(short_deadlines);
+    fixture f(short_deadlines);
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.health_hangs = true;
     REQUIRE(f.script.health_gate.wait_inside(1));
     f.script.generate_hangs = true;
@@ -408,12 +408,12 @@ TEST_CASE("a health() stuck in the plugin blocks neither abandoning a stuck gene
     // Abandoning the generate used to wait for the mutex the stuck health() held.
     REQUIRE(pending.wait_for(5s) == std::future_status::ready);
     CHECK(pending.get().status.message.find("ignored its cancel") != std::string::npos);
-    CHECK(f.slot.snapshot().state == SlotState::Failed);
+    CHECK(f.slot.snapshot().state == slot_state::Failed);
     CHECK(f.slot.stop(1s).outcome == slot_outcome::done);
     f.script.generate_hangs = false;
     f.script.health_hangs = false;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     CHECK(f.slot.generate(video_call()).status.ok());
     REQUIRE(f.script.health_gate.release());
     REQUIRE(f.script.generate_gate.release());
@@ -422,27 +422,27 @@ TEST_CASE("a health() stuck in the plugin blocks neither abandoning a stuck gene
 }
 
 TEST_CASE("a stop waits for a stuck health() only until the stop deadline; the instance is then abandoned") {
-    Fixture f(short_deadlines);
+    fixture f(short_deadlines);
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.health_hangs = true;
     REQUIRE(f.script.health_gate.wait_inside(1));
     CHECK(f.slot.stop(0ms).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Failed}, 5s));
     CHECK(f.slot.snapshot().error.find("plugin stop did not return within 0.1 s") != std::string::npos);
     CHECK(f.script.stops_of[1] == 0); // never stopped while health() ran in it
     f.script.health_hangs = false;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     REQUIRE(f.script.health_gate.release());
     REQUIRE(wait_until([&] { return f.script.calls_inside.load() == 0; }));
     CHECK(f.script.destroyed_of[1] == 0);
 }
 
 TEST_CASE("shutdown does not wait past its deadline for a stuck health()") {
-    Fixture f(short_deadlines);
+    fixture f(short_deadlines);
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.health_hangs = true;
     REQUIRE(f.script.health_gate.wait_inside(1));
     auto closed = std::async(std::launch::async, [&] { f.slot.shutdown(100ms); });
@@ -454,28 +454,28 @@ TEST_CASE("shutdown does not wait past its deadline for a stuck health()") {
 }
 
 TEST_CASE("a load that ignores the cancel of a stop is abandoned at the cancel deadline") {
-    Fixture f(short_deadlines);
+    fixture f(short_deadlines);
     f.script.load_hangs = true;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
     REQUIRE(f.script.load_gate.wait_inside(1));
     CHECK(f.slot.stop(0ms).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Failed}, 5s));
     CHECK(f.slot.snapshot().error.find("plugin start ignored its cancel") != std::string::npos);
     f.script.load_hangs = false;
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
 }
 
 TEST_CASE("zero deadlines wait for a slow call instead of abandoning it") {
-    Fixture f(SlotDeadlines{0ms, 0ms});
+    fixture f(slot_deadlines{0ms, 0ms});
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.generate_hangs = true;
     auto pending = f.slot.generate_async(video_call("slow"));
     REQUIRE(f.script.generate_gate.wait_inside(1));
     CHECK(f.slot.cancel("slow").outcome == slot_outcome::done);
     CHECK(pending.wait_for(300ms) == std::future_status::timeout); // nothing gives up on it
-    CHECK(f.slot.snapshot().state == SlotState::Ready);
+    CHECK(f.slot.snapshot().state == slot_state::Ready);
     REQUIRE(f.script.generate_gate.release());
     CHECK(pending.get().cancelled);
     CHECK(f.slot.snapshot().abandoned == 0);
@@ -485,14 +485,14 @@ TEST_CASE("a health failure's teardown is not skipped by a stop+start queued beh
     // The teardown of a failed instance is queued behind a running generation. Before it runs,
     // the user stops (failed -> idle) and starts again. The teardown must still stop and destroy
     // the failed instance 1, and must not touch instance 2.
-    Fixture f; // long deadlines: the watchdog stays out of it
+    fixture f; // long deadlines: the watchdog stays out of it
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     f.script.generate_hangs = true;
     auto pending = f.slot.generate_async(video_call("busy"));
     REQUIRE(f.script.generate_gate.wait_inside(1));
     f.script.health_failed = true;
-    REQUIRE(f.slot.wait_for_state({SlotState::Failed}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Failed}, 5s));
     f.script.health_failed = false;
     CHECK(f.slot.stop(0ms).outcome == slot_outcome::done);           // failed -> idle at once
     CHECK(f.slot.start(video_plan()).outcome == slot_outcome::accepted); // its load queues behind the teardown
@@ -500,7 +500,7 @@ TEST_CASE("a health failure's teardown is not skipped by a stop+start queued beh
     f.script.generate_hangs = false;
     REQUIRE(f.script.generate_gate.release());
     CHECK(pending.get().cancelled); // the health failure cancelled the job
-    REQUIRE(f.slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(f.slot.wait_for_state({slot_state::Ready}, 5s));
     CHECK(f.script.created == 2);
     CHECK(f.script.stops_of[1] == 1);     // the failed instance was stopped ...
     CHECK(f.script.destroyed_of[1] == 1); // ... and destroyed
@@ -510,14 +510,14 @@ TEST_CASE("a health failure's teardown is not skipped by a stop+start queued beh
 }
 
 TEST_CASE("shutdown under a generation that ignores cancel answers the caller and leaks, never destroys") {
-    Script script;
-    std::future<GenerateReply> pending;
+    slot_script script;
+    std::future<generate_reply> pending;
     {
-        RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
-            return std::make_unique<FakeBackend>(script);
-        }, nullptr, 20ms, SlotDeadlines{30s, 30s});
+        runtime_slot slot([&](const std::string &, std::string &) -> std::unique_ptr<slot_backend> {
+            return std::make_unique<fake_backend>(script);
+        }, nullptr, 20ms, slot_deadlines{30s, 30s});
         CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
-        REQUIRE(slot.wait_for_state({SlotState::Ready}, 5s));
+        REQUIRE(slot.wait_for_state({slot_state::Ready}, 5s));
         script.generate_hangs = true;
         pending = slot.generate_async(video_call("stuck"));
         REQUIRE(script.generate_gate.wait_inside(1));
@@ -525,7 +525,7 @@ TEST_CASE("shutdown under a generation that ignores cancel answers the caller an
         slot.shutdown(200ms); // the host's patience, shorter than the 30 s cancel deadline
         CHECK(std::chrono::steady_clock::now() - t0 < 5s);
         REQUIRE(pending.wait_for(0s) == std::future_status::ready);
-        const GenerateReply reply = pending.get();
+        const generate_reply reply = pending.get();
         CHECK_FALSE(reply.status.ok());
         CHECK(reply.status.message.find("after the host began shutting down") != std::string::npos);
         CHECK(slot.snapshot().abandoned == 1);
@@ -538,16 +538,16 @@ TEST_CASE("shutdown under a generation that ignores cancel answers the caller an
 }
 
 TEST_CASE("shutdown under a load that ignores cancel abandons it within the cancel deadline") {
-    Script script;
+    slot_script script;
     {
-        RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
-            return std::make_unique<FakeBackend>(script);
+        runtime_slot slot([&](const std::string &, std::string &) -> std::unique_ptr<slot_backend> {
+            return std::make_unique<fake_backend>(script);
         }, nullptr, 20ms, short_deadlines);
         script.load_hangs = true;
         CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
         REQUIRE(script.load_gate.wait_inside(1));
         slot.shutdown(30s); // the 0.1 s cancel deadline ends it long before the host's patience
-        const SlotSnapshot snap = slot.snapshot();
+        const slot_snapshot snap = slot.snapshot();
         CHECK(snap.abandoned == 1);
         CHECK(snap.error.find("plugin start ignored its cancel for 0.1 s") != std::string::npos);
         CHECK(script.stops == 0);
@@ -559,12 +559,12 @@ TEST_CASE("shutdown under a load that ignores cancel abandons it within the canc
 }
 
 TEST_CASE("shutdown under a cooperative generation cancels it, then stops and destroys the instance") {
-    Script script;
-    RuntimeSlot slot([&](const std::string &, std::string &) -> std::unique_ptr<Backend> {
-        return std::make_unique<FakeBackend>(script);
+    slot_script script;
+    runtime_slot slot([&](const std::string &, std::string &) -> std::unique_ptr<slot_backend> {
+        return std::make_unique<fake_backend>(script);
     }, nullptr, 20ms);
     CHECK(slot.start(video_plan()).outcome == slot_outcome::accepted);
-    REQUIRE(slot.wait_for_state({SlotState::Ready}, 5s));
+    REQUIRE(slot.wait_for_state({slot_state::Ready}, 5s));
     script.generate_until_cancelled = true;
     auto pending = slot.generate_async(video_call("long"));
     REQUIRE(wait_until([&] { return slot.snapshot().job.has_value(); }));

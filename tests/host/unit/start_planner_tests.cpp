@@ -10,17 +10,17 @@ using namespace omnihost;
 
 namespace {
 
-struct Planner {
+struct planner {
     plugin_loader::registry plugins;
-    ApiContext context;
-    Planner() {
+    api_context context;
+    planner() {
         REQUIRE(plugins.scan_dir(TEST_PLUGIN_DIR));
         context.plugins = &plugins;
         context.options.data_dir = "/srv/omni-data";
         context.recipes.load(OMNIHOST_RECIPE_DIR, "demo-wan-tiny");
         context.bound_port = 8091;
     }
-    PlanOutcome plan(const nlohmann::json &body) { return plan_start(context, body); }
+    plan_outcome plan(const nlohmann::json &body) { return plan_start(context, body); }
 };
 
 } // namespace
@@ -28,10 +28,10 @@ struct Planner {
 TEST_SUITE("planner") {
 
 TEST_CASE("a recipe fills the start: model under data_dir, load settings, generation defaults apart") {
-    Planner p;
-    const PlanOutcome out = p.plan({{"recipe", "demo-wan-tiny"}});
+    planner p;
+    const plan_outcome out = p.plan({{"recipe", "demo-wan-tiny"}});
     REQUIRE_MESSAGE(out.plan, out.error.message);
-    const StartPlan &plan = *out.plan;
+    const start_plan &plan = *out.plan;
     CHECK(plan.plugin_id == "test_plugin");
     CHECK(plan.model == "models/wan-tiny-demo"); // what clients are shown: no host path
     CHECK(plan.start_json["model"] == "/srv/omni-data/models/wan-tiny-demo");
@@ -41,26 +41,26 @@ TEST_CASE("a recipe fills the start: model under data_dir, load settings, genera
     CHECK(plan.generation_defaults["fps"] == 8);
     CHECK(plan.start_json["test_load_ms"] == 0);       // the plugin's declared default
     // An explicit model overrides the recipe's and is taken as given.
-    const PlanOutcome custom = p.plan({{"recipe", "demo-wan-tiny"}, {"model", "my/other"}});
+    const plan_outcome custom = p.plan({{"recipe", "demo-wan-tiny"}, {"model", "my/other"}});
     REQUIRE(custom.plan);
     CHECK(custom.plan->model == "my/other");
 }
 
 TEST_CASE("start settings are the manifest's: declared ones validated and defaulted, others refused") {
-    Planner p;
+    planner p;
     auto plan_of = [&](nlohmann::json body) {
         body["model"] = "a/b";
         body["model_type"] = "video";
         return p.plan(body);
     };
-    const PlanOutcome ok = plan_of({{"enable_torch_compile", true}, {"device", "cuda:0"}});
+    const plan_outcome ok = plan_of({{"enable_torch_compile", true}, {"device", "cuda:0"}});
     REQUIRE_MESSAGE(ok.plan, ok.error.message);
     // No host rule derives one setting from another any more: the plugin reads what it declares.
     CHECK(ok.plan->start_json["enable_torch_compile"] == true);
     CHECK_FALSE(ok.plan->start_json.contains("enforce_eager"));
     CHECK(ok.plan->start_json["port"] == 8000); // the manifest's default
     auto error_of = [&](const nlohmann::json &body) {
-        const PlanOutcome out = plan_of(body);
+        const plan_outcome out = plan_of(body);
         return out.plan ? std::string("ok") : out.error.field + "|" + out.error.message;
     };
     CHECK(error_of({{"default_height", 512}}) == "default_height|default_height: unknown field");
@@ -70,9 +70,9 @@ TEST_CASE("start settings are the manifest's: declared ones validated and defaul
 }
 
 TEST_CASE("routing and cross-field refusals") {
-    Planner p;
+    planner p;
     auto error_of = [&](const nlohmann::json &body) {
-        const PlanOutcome out = p.plan(body);
+        const plan_outcome out = p.plan(body);
         return out.plan ? std::string("ok") : out.error.field + "|" + std::to_string(out.error.status);
     };
     CHECK(error_of({{"model", "a/b"}, {"model_type", "video"}, {"run_mode", "container"}}) == "run_mode|400");

@@ -18,10 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct WebRoot {
+struct web_root {
     fs::path base = fs::temp_directory_path() / ("omnihost-web-" + std::to_string(::getpid()));
     fs::path root = base / "web";
-    WebRoot() {
+    web_root() {
         fs::remove_all(base);
         fs::create_directories(root / "js");
         std::ofstream(root / "index.html") << "<html>";
@@ -30,7 +30,7 @@ struct WebRoot {
         fs::create_symlink(base / "secret.txt", root / "leak.txt");
         fs::create_directory_symlink(base, root / "up");
     }
-    ~WebRoot() { fs::remove_all(base); }
+    ~web_root() { fs::remove_all(base); }
 };
 
 int status_of(const fs::path &root, const std::string &target) {
@@ -44,7 +44,7 @@ int status_of(const fs::path &root, const std::string &target) {
 TEST_SUITE("static") {
 
 TEST_CASE("files inside the root resolve; everything leading out is refused") {
-    WebRoot web;
+    web_root web;
     CHECK(status_of(web.root, "/") == 200);
     CHECK(status_of(web.root, "/index.html") == 200);
     CHECK(status_of(web.root, "/js/app.js?v=3") == 200);
@@ -117,7 +117,7 @@ TEST_CASE("bad options are named") {
     auto message_of = [](std::vector<std::string> args) {
         try {
             parse_command_line(args);
-        } catch (const OptionsError &e) {
+        } catch (const options_error &e) {
             return e.message;
         }
         return std::string();
@@ -162,7 +162,7 @@ TEST_CASE("a flag takes no value on the command line and true/false in the confi
                                    [](const option_spec &spec) { return spec.kind == option_kind::flag; });
     if (flag == option_table().end()) return; // no switch among the options
     const std::string name = flag->name;
-    const HostOptions defaults;
+    const host_options defaults;
     const std::string off = flag->show(defaults);
     const auto on = parse_command_line({"--" + name}).options;
     CHECK(flag->show(on) != off);
@@ -170,7 +170,7 @@ TEST_CASE("a flag takes no value on the command line and true/false in the confi
     std::ofstream(config) << "{\"" << name << "\": true}";
     CHECK(flag->show(parse_command_line({"--config", config.string()}).options) != off);
     std::ofstream(config) << "{\"" << name << "\": 3}";
-    CHECK_THROWS_AS(parse_command_line({"--config", config.string()}), OptionsError);
+    CHECK_THROWS_AS(parse_command_line({"--config", config.string()}), options_error);
     fs::remove(config);
 }
 
@@ -179,7 +179,7 @@ TEST_CASE("an environment variable with a bad value is named") {
     try {
         parse_command_line({});
         FAIL("a token with a space was accepted");
-    } catch (const OptionsError &e) {
+    } catch (const options_error &e) {
         CHECK(e.message.find("OMNIHOST_TOKEN") == 0);
     }
     ::unsetenv("OMNIHOST_TOKEN");
@@ -201,7 +201,7 @@ TEST_CASE("plugin_config from the config file reaches that plugin's create confi
     other.manifest.id = "video_diffusion";
     CHECK_FALSE(nlohmann::json::parse(plugin_create_config(other, "/d", options.plugin_config_json)).contains("vllm_binary"));
     std::ofstream(config) << R"({"plugin_config": {"x": 3}})";
-    CHECK_THROWS_AS(parse_command_line({"--config", config.string()}), OptionsError);
+    CHECK_THROWS_AS(parse_command_line({"--config", config.string()}), options_error);
     fs::remove(config);
 }
 

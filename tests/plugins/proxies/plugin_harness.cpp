@@ -27,24 +27,24 @@ namespace proxytest {
 
 // ---- logs ------------------------------------------------------------------------------------
 
-void LogRecorder::add(int level, const std::string& source, const std::string& message) {
+void log_recorder::add(int level, const std::string& source, const std::string& message) {
     std::lock_guard lock(mutex_);
     lines_.push_back({level, source, message});
 }
 
-std::vector<LogLine> LogRecorder::lines() const {
+std::vector<captured_log_line> log_recorder::lines() const {
     std::lock_guard lock(mutex_);
     return lines_;
 }
 
-bool LogRecorder::contains(const std::string& source, const std::string& needle) const {
+bool log_recorder::contains(const std::string& source, const std::string& needle) const {
     std::lock_guard lock(mutex_);
     for (const auto& l : lines_)
         if ((source.empty() || l.source == source) && l.message.find(needle) != std::string::npos) return true;
     return false;
 }
 
-bool LogRecorder::wait_for(const std::string& source, const std::string& needle, std::chrono::milliseconds timeout) const {
+bool log_recorder::wait_for(const std::string& source, const std::string& needle, std::chrono::milliseconds timeout) const {
     auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
         if (contains(source, needle)) return true;
@@ -53,7 +53,7 @@ bool LogRecorder::wait_for(const std::string& source, const std::string& needle,
     return contains(source, needle);
 }
 
-std::string LogRecorder::dump() const {
+std::string log_recorder::dump() const {
     std::lock_guard lock(mutex_);
     std::string out;
     for (const auto& l : lines_) out += "[" + l.source + "] " + l.message + "\n";
@@ -62,7 +62,7 @@ std::string LogRecorder::dump() const {
 
 // ---- jobs ------------------------------------------------------------------------------------
 
-Job::Job() {
+harness_job::harness_job() {
     job_.struct_size = sizeof(omnihost_job);
     job_.job_id = "test-job";
     job_.user_data = this;
@@ -71,39 +71,39 @@ Job::Job() {
     job_.emit = on_emit;
 }
 
-void Job::on_progress(void* ud, int32_t step, int32_t total, const char* phase, const char* message) {
-    auto* self = static_cast<Job*>(ud);
+void harness_job::on_progress(void* ud, int32_t step, int32_t total, const char* phase, const char* message) {
+    auto* self = static_cast<harness_job*>(ud);
     std::lock_guard lock(self->mutex_);
     self->progress_.push_back(std::string(phase ? phase : "") + " " + std::to_string(step) + "/" +
                               std::to_string(total) + " " + (message ? message : ""));
 }
 
-int32_t Job::on_cancelled(void* ud) { return static_cast<Job*>(ud)->cancel.load() ? 1 : 0; }
+int32_t harness_job::on_cancelled(void* ud) { return static_cast<harness_job*>(ud)->cancel.load() ? 1 : 0; }
 
-void Job::on_emit(void* ud, const char* event) {
-    auto* self = static_cast<Job*>(ud);
+void harness_job::on_emit(void* ud, const char* event) {
+    auto* self = static_cast<harness_job*>(ud);
     std::lock_guard lock(self->mutex_);
     self->events_.push_back(event);
 }
 
-std::vector<std::string> Job::events() const {
+std::vector<std::string> harness_job::events() const {
     std::lock_guard lock(mutex_);
     return events_;
 }
 
-std::vector<std::string> Job::progress_messages() const {
+std::vector<std::string> harness_job::progress_messages() const {
     std::lock_guard lock(mutex_);
     return progress_;
 }
 
-int Job::progress_count() const {
+int harness_job::progress_count() const {
     std::lock_guard lock(mutex_);
     return static_cast<int>(progress_.size());
 }
 
 // ---- plugin ----------------------------------------------------------------------------------
 
-Plugin::Plugin(const std::string& library) {
+plugin_under_test::plugin_under_test(const std::string& library) {
     std::string path = plugin_dir() + "/lib" + library + ".so";
     handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle_) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
@@ -115,16 +115,16 @@ Plugin::Plugin(const std::string& library) {
     host_.log = on_log;
 }
 
-Plugin::~Plugin() {
+plugin_under_test::~plugin_under_test() {
     if (inst_) entry->destroy(inst_);
     // Not dlclose'd: a test may still hold result pointers it already copied; the OS frees it.
 }
 
-void Plugin::on_log(void* ud, omnihost_log_level level, const char* source, const char* message) {
-    static_cast<Plugin*>(ud)->logs.add(level, source ? source : "", message ? message : "");
+void plugin_under_test::on_log(void* ud, omnihost_log_level level, const char* source, const char* message) {
+    static_cast<plugin_under_test*>(ud)->logs.add(level, source ? source : "", message ? message : "");
 }
 
-int Plugin::create(const json& config) {
+int plugin_under_test::create(const json& config) {
     char err[1024] = {0};
     int st = entry->create(&host_, config.dump().c_str(), &inst_, err, sizeof err);
     create_error = err;
@@ -133,23 +133,23 @@ int Plugin::create(const json& config) {
 
 // Each call gets its own error buffer (the ABI has no per-instance last error); the harness keeps
 // the reason of the last failed call for last_error().
-void Plugin::remember(int status, const char* err) {
+void plugin_under_test::remember(int status, const char* err) {
     if (status == OMNIHOST_OK) return;
     std::lock_guard lock(error_mutex_);
     last_error_ = err;
 }
 
-int Plugin::start(const json& start_json, Job* job) {
-    Job local;
+int plugin_under_test::start(const json& start_json, harness_job* job) {
+    harness_job local;
     char err[2048] = {0};
     int st = entry->start(inst_, start_json.dump().c_str(), (job ? job : &local)->get(), err, sizeof err);
     remember(st, err);
     return st;
 }
 
-GenResult Plugin::generate(const json& request, Job* job) {
-    Job local;
-    GenResult g;
+gen_result plugin_under_test::generate(const json& request, harness_job* job) {
+    harness_job local;
+    gen_result g;
     omnihost_result* r = nullptr;
     char err[2048] = {0};
     g.status = entry->generate(inst_, request.dump().c_str(), (job ? job : &local)->get(), &r, err, sizeof err);
@@ -165,7 +165,7 @@ GenResult Plugin::generate(const json& request, Job* job) {
     return g;
 }
 
-int Plugin::stop() {
+int plugin_under_test::stop() {
     char err[2048] = {0};
     int st = entry->stop(inst_, err, sizeof err);
     remember(st, err);
@@ -191,7 +191,7 @@ static std::string read_text(const std::function<int(char*, size_t, size_t*, cha
     throw std::runtime_error("text answer kept growing");
 }
 
-json Plugin::health() {
+json plugin_under_test::health() {
     int st = OMNIHOST_OK;
     std::string text = read_text(
         [this](char* out, size_t cap, size_t* len, char* err, size_t err_cap) {
@@ -202,7 +202,7 @@ json Plugin::health() {
     return json::parse(text);
 }
 
-json Plugin::preview(const json& start_json, int* status) {
+json plugin_under_test::preview(const json& start_json, int* status) {
     const std::string start = start_json.dump();
     int st = OMNIHOST_OK;
     std::string error;
@@ -219,12 +219,12 @@ json Plugin::preview(const json& start_json, int* status) {
     return json::parse(text);
 }
 
-std::string Plugin::last_error() {
+std::string plugin_under_test::last_error() {
     std::lock_guard lock(error_mutex_);
     return last_error_;
 }
 
-json Plugin::wait_health(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
+json plugin_under_test::wait_health(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;
     json h = health();
     while (!pred(h) && std::chrono::steady_clock::now() < until) {
@@ -290,7 +290,7 @@ bool process_alive(int pid) {
 
 // ---- direct stand-in -------------------------------------------------------------------------
 
-StandinServer::StandinServer(const std::vector<std::string>& extra_args, const std::vector<std::string>& env) {
+standin_server::standin_server(const std::vector<std::string>& extra_args, const std::vector<std::string>& env) {
     port_ = free_port();
     std::vector<std::string> args = {standin_exe(), "serve", "standin/remote-model", "--port", std::to_string(port_),
                                      "--host", "127.0.0.1"};
@@ -322,7 +322,7 @@ StandinServer::StandinServer(const std::vector<std::string>& extra_args, const s
     throw std::runtime_error("stand-in did not start on port " + std::to_string(port_));
 }
 
-StandinServer::~StandinServer() {
+standin_server::~standin_server() {
     if (pid_ <= 0) return;
     kill(pid_, SIGTERM);
     for (int i = 0; i < 60; ++i) {

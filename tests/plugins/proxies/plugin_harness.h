@@ -17,15 +17,15 @@
 
 namespace proxytest {
 
-struct LogLine {
+struct captured_log_line {
     int level;
     std::string source, message;
 };
 
-class LogRecorder {
+class log_recorder {
 public:
     void add(int level, const std::string& source, const std::string& message);
-    std::vector<LogLine> lines() const;
+    std::vector<captured_log_line> lines() const;
     bool contains(const std::string& source, const std::string& needle) const;
     // Waits up to `timeout` for a line from `source` containing `needle`.
     bool wait_for(const std::string& source, const std::string& needle, std::chrono::milliseconds timeout) const;
@@ -33,12 +33,12 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::vector<LogLine> lines_;
+    std::vector<captured_log_line> lines_;
 };
 
-class Job {
+class harness_job {
 public:
-    Job();
+    harness_job();
     const omnihost_job* get() { return &job_; }
     std::atomic<bool> cancel{false};
     std::vector<std::string> events() const;
@@ -54,26 +54,26 @@ private:
     std::vector<std::string> events_, progress_;
 };
 
-struct GenResult {
+struct gen_result {
     int status = -1;
     std::string error;
     std::string bytes, mime;
     nlohmann::json metadata;
 };
 
-class Plugin {
+class plugin_under_test {
 public:
     // `library`: e.g. "subprocess_proxy" -> <plugin dir>/libsubprocess_proxy.so
-    explicit Plugin(const std::string& library);
-    ~Plugin();
-    Plugin(const Plugin&) = delete;
+    explicit plugin_under_test(const std::string& library);
+    ~plugin_under_test();
+    plugin_under_test(const plugin_under_test&) = delete;
 
     // Creates the instance; returns the status (error text in create_error).
     int create(const nlohmann::json& config);
     std::string create_error;
 
-    int start(const nlohmann::json& start_json, Job* job = nullptr);
-    GenResult generate(const nlohmann::json& request, Job* job = nullptr);
+    int start(const nlohmann::json& start_json, harness_job* job = nullptr);
+    gen_result generate(const nlohmann::json& request, harness_job* job = nullptr);
     int stop();
     nlohmann::json health();
     // Returns {} and sets *status on failure.
@@ -83,7 +83,7 @@ public:
     // Waits until health()["failed"] (true) or timeout; returns the last health.
     nlohmann::json wait_health(const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout);
 
-    LogRecorder logs;
+    log_recorder logs;
     const omnihost_plugin_entry* entry = nullptr;
 
 private:
@@ -116,10 +116,10 @@ nlohmann::json standin_requests(int port);
 bool process_alive(int pid);  // exists and is not a zombie
 
 // A stand-in server run directly (remote mode and the modality tests).
-class StandinServer {
+class standin_server {
 public:
-    StandinServer(const std::vector<std::string>& extra_args = {}, const std::vector<std::string>& env = {});
-    ~StandinServer();
+    standin_server(const std::vector<std::string>& extra_args = {}, const std::vector<std::string>& env = {});
+    ~standin_server();
     int port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     int pid() const { return pid_; }

@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct PodmanSetup {
+struct podman_setup {
     std::string conf, image, error;
 };
 
@@ -42,9 +42,9 @@ std::string run_capture(const std::string& cmd, int* rc = nullptr) {
     return out;
 }
 
-const PodmanSetup& podman() {
-    static PodmanSetup s = [] {
-        PodmanSetup r;
+const podman_setup& podman() {
+    static podman_setup s = [] {
+        podman_setup r;
         int rc = 0;
         std::string out = run_capture(std::string("'") + PROXYTEST_SETUP_PODMAN + "' '" + standin_exe() + "' '" + PROXYTEST_WORK_DIR + "'", &rc);
         if (rc != 0) {
@@ -76,13 +76,13 @@ std::string inspect(const std::string& name, const std::string& format) {
     return trim(podman_cmd("inspect " + name + " --format '" + format + "'"));
 }
 
-struct Names {
+struct container_names {
     std::string container = "omnihost-proxytest-" + std::to_string(getpid());
-    ~Names() { podman_cmd("rm -f " + container); }
+    ~container_names() { podman_cmd("rm -f " + container); }
 };
 
-json config_for(const Names& n, const std::string& runtime = "podman") {
-    const PodmanSetup& s = podman();
+json config_for(const container_names& n, const std::string& runtime = "podman") {
+    const podman_setup& s = podman();
     return {{"runtime", runtime},
             {"image", s.image},
             {"container_name", n.container},
@@ -101,16 +101,16 @@ json start_json(int port, json extra = json::object()) {
 }  // namespace
 
 TEST_CASE("podman is usable here (runc + ulimits, locally built image)") {
-    const PodmanSetup& s = podman();
+    const podman_setup& s = podman();
     REQUIRE_MESSAGE(s.error.empty(), s.error);
     CHECK(s.image.rfind("localhost/omnihost-standin:", 0) == 0);
 }
 
 TEST_CASE("container lifecycle: run, logs, ready, generate, stop keeps it, reuse, recreate, death") {
     REQUIRE_MESSAGE(podman().error.empty(), podman().error);
-    Names names;
+    container_names names;
     podman_cmd("rm -f " + names.container);
-    Plugin p("container_proxy");
+    plugin_under_test p("container_proxy");
     REQUIRE(p.create(config_for(names)) == OMNIHOST_OK);
     const int port = free_port();
     json s = start_json(port, {{"hf_token", "hf_CONTAINERSECRET"}});
@@ -121,7 +121,7 @@ TEST_CASE("container lifecycle: run, logs, ready, generate, stop keeps it, reuse
     CHECK(preview.dump().find("hf_CONTAINERSECRET") == std::string::npos);
     CHECK(preview["command"].get<std::string>().find("HF_TOKEN=***") != std::string::npos);
 
-    Job job;
+    harness_job job;
     REQUIRE_MESSAGE(p.start(s, &job) == OMNIHOST_OK, (p.last_error() + "\n" + p.logs.dump()));
     CHECK(p.health()["ready"] == true);
     // `logs -f` streamed the server's start-up into the bus
@@ -147,11 +147,11 @@ TEST_CASE("container lifecycle: run, logs, ready, generate, stop keeps it, reuse
     CHECK(inspect(names.container, "{{index .Config.Labels \"vllm-omni.image\"}}") == podman().image);
     CHECK(podman_cmd("exec " + names.container + " /bin/sh -c 'echo $HUGGING_FACE_HUB_TOKEN'").find("hf_CONTAINERSECRET") != std::string::npos);
 
-    GenResult img = p.generate({{"task", "image"}, {"prompt", "boat"}, {"width", 32}, {"height", 32}});
+    gen_result img = p.generate({{"task", "image"}, {"prompt", "boat"}, {"width", 32}, {"height", 32}});
     REQUIRE_MESSAGE(img.status == OMNIHOST_OK, img.error);
     CHECK(img.mime == "image/png");
-    Job chat_job;
-    GenResult chat = p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "ahoy"}}})}}, &chat_job);
+    harness_job chat_job;
+    gen_result chat = p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "ahoy"}}})}}, &chat_job);
     REQUIRE_MESSAGE(chat.status == OMNIHOST_OK, chat.error);
     CHECK(chat.metadata["text"] == "Hello from the stand-in. You said: ahoy");
 
@@ -192,19 +192,19 @@ TEST_CASE("container lifecycle: run, logs, ready, generate, stop keeps it, reuse
 
 TEST_CASE("a server that never gets ready: start times out, a cancelled start stops the container") {
     REQUIRE_MESSAGE(podman().error.empty(), podman().error);
-    Names names;
+    container_names names;
     podman_cmd("rm -f " + names.container);
     json cfg = config_for(names);
     cfg["start_timeout_s"] = 3;
     cfg["run_args"] = {"-e", "OMNIHOST_STANDIN_STARTUP_DELAY_MS=120000"};
-    Plugin p("container_proxy");
+    plugin_under_test p("container_proxy");
     REQUIRE(p.create(cfg) == OMNIHOST_OK);
     CHECK(p.start(start_json(free_port())) == OMNIHOST_UNAVAILABLE);
     CHECK(p.last_error().find("did not become ready within 3 s") != std::string::npos);
     CHECK(inspect(names.container, "{{.State.Status}}") == "exited");
     CHECK(p.logs.contains("vllm", "Loading weights"));
 
-    Job job;
+    harness_job job;
     std::thread canceller([&] {
         std::this_thread::sleep_for(1500ms);
         job.cancel = true;
@@ -218,7 +218,7 @@ TEST_CASE("a server that never gets ready: start times out, a cancelled start st
 // Which model types container mode serves is the manifest's ("routes", and "refuses" with the
 // reason for video and audio): the host routes by it, the plugin does not check it again.
 TEST_CASE("a bad runtime is reported") {
-    Plugin q("container_proxy");
+    plugin_under_test q("container_proxy");
     REQUIRE(q.create({{"runtime", "no-such-runtime"}}) == OMNIHOST_OK);
     CHECK(q.start(start_json(free_port())) == OMNIHOST_INVALID_ARGUMENT);
     CHECK(q.last_error().rfind("runtime:", 0) == 0);
@@ -241,11 +241,11 @@ TEST_CASE("docker CLI as the runtime (against podman's Docker-compatible socket)
     for (int i = 0; i < 100 && !std::filesystem::exists(sock); ++i) std::this_thread::sleep_for(100ms);
     REQUIRE_MESSAGE(std::filesystem::exists(sock), ("podman system service did not open " + sock));
     {
-        Names names;
+        container_names names;
         names.container += "-docker";
         json cfg = config_for(names, "docker");
         cfg["runtime_env"]["DOCKER_HOST"] = "unix://" + sock;
-        Plugin p("container_proxy");
+        plugin_under_test p("container_proxy");
         REQUIRE(p.create(cfg) == OMNIHOST_OK);
         const int port = free_port();
         json preview = p.preview(start_json(port));
@@ -265,14 +265,14 @@ TEST_CASE("docker CLI as the runtime (against podman's Docker-compatible socket)
 TEST_CASE("helper: create container_proxy in a fresh process") {
     const char* cfg = std::getenv("PROXYTEST_CREATE_ONLY");
     if (!cfg) return;
-    Plugin p("container_proxy");
+    plugin_under_test p("container_proxy");
     REQUIRE(p.create(json::parse(cfg)) == OMNIHOST_OK);
     std::cout << p.logs.dump() << std::flush;
 }
 
 TEST_CASE("running containers left by a host that is gone are removed at the next start-up; others are kept") {
     REQUIRE_MESSAGE(podman().error.empty(), podman().error);
-    Names orphan, stopped, live;
+    container_names orphan, stopped, live;
     orphan.container += "-orphan";
     stopped.container += "-stopped";
     live.container += "-live";
@@ -294,7 +294,7 @@ TEST_CASE("running containers left by a host that is gone are removed at the nex
     run(live.container, omnihost::proxy::owner_marker());
     REQUIRE(inspect(orphan.container, "{{.State.Status}}") == "running");
 
-    Names unused;
+    container_names unused;
     json cfg = config_for(unused);
     setenv("PROXYTEST_CREATE_ONLY", cfg.dump().c_str(), 1);
     int rc = 0;

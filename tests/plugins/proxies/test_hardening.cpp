@@ -33,13 +33,13 @@ std::string deep(size_t levels) { return std::string(levels, '['); }
 }  // namespace
 
 TEST_CASE("a deeply nested upstream answer is an error, not a crash; the plugin keeps working") {
-    StandinServer server;
-    Plugin p("remote_proxy");
+    standin_server server;
+    plugin_under_test p("remote_proxy");
     REQUIRE(p.create(json::object()) == OMNIHOST_OK);
     REQUIRE_MESSAGE(p.start(remote(server.url())) == OMNIHOST_OK, p.last_error());
     // 1 MB of '[' as a 200 answer to the image request
     standin_control(server.port(), {{"fail", {{"/v1/chat/completions", {{"status", 200}, {"body", deep(1 << 20)}}}}}});
-    GenResult r = p.generate({{"task", "image"}, {"prompt", "x"}});
+    gen_result r = p.generate({{"task", "image"}, {"prompt", "x"}});
     CHECK(r.status == OMNIHOST_INTERNAL);
     CHECK_MESSAGE(r.error.find("nesting deeper than") != std::string::npos, r.error);
     // the same as an error body: the message is shown as text, cut short
@@ -52,26 +52,26 @@ TEST_CASE("a deeply nested upstream answer is an error, not a crash; the plugin 
                     {{"fail", {{"/v1/chat/completions",
                                 {{"status", 200}, {"content_type", "text/event-stream"}, {"body", "data: " + deep(100000) + "\n\n"},
                                  {"repeat", 1}, {"suffix", "data: [DONE]\n\n"}}}}}});
-    Job chat_job;
+    harness_job chat_job;
     p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}}, &chat_job);
     CHECK(p.logs.contains("remote_proxy", "ignoring a non-JSON event"));
     // healthy again once the upstream is
     standin_reset(server.port());
-    GenResult ok = p.generate({{"task", "image"}, {"prompt", "x"}});
+    gen_result ok = p.generate({{"task", "image"}, {"prompt", "x"}});
     CHECK_MESSAGE(ok.status == OMNIHOST_OK, ok.error);
     CHECK(p.stop() == OMNIHOST_OK);
 }
 
 TEST_CASE("an upstream answer over the operator's size limit is refused") {
-    StandinServer server;
-    Plugin p("remote_proxy");
+    standin_server server;
+    plugin_under_test p("remote_proxy");
     REQUIRE(p.create({{"max_upstream_body_mb", 1}}) == OMNIHOST_OK);
     REQUIRE_MESSAGE(p.start(remote(server.url())) == OMNIHOST_OK, p.last_error());
     // 2 MiB of valid JSON (a long string)
     standin_control(server.port(), {{"fail", {{"/v1/chat/completions",
                                                {{"status", 200}, {"body", "{\"x\":\"" + std::string(1024, 'a')},
                                                 {"repeat", 2048}, {"suffix", "\"}"}}}}}});
-    GenResult r = p.generate({{"task", "image"}, {"prompt", "x"}});
+    gen_result r = p.generate({{"task", "image"}, {"prompt", "x"}});
     CHECK(r.status == OMNIHOST_INTERNAL);
     CHECK_MESSAGE(r.error.find("exceeds 1048576 bytes") != std::string::npos, r.error);
     // a streamed line without end is cut off the same way
@@ -90,14 +90,14 @@ TEST_CASE("an upstream answer over the operator's size limit is refused") {
     CHECK_MESSAGE(r.error.find("SSE event exceeds 1048576 bytes") != std::string::npos, r.error);
     standin_reset(server.port());
     // a small answer passes (a 1024x1024 PNG would not fit this 1 MiB limit)
-    GenResult after = p.generate({{"task", "image"}, {"prompt", "x"}, {"width", 16}, {"height", 16}});
+    gen_result after = p.generate({{"task", "image"}, {"prompt", "x"}, {"width", 16}, {"height", 16}});
     CHECK_MESSAGE(after.status == OMNIHOST_OK, (after.error + "\n" + p.logs.dump()));
     CHECK(p.stop() == OMNIHOST_OK);
 }
 
 TEST_CASE("SSE events and error texts are bounded") {
     std::vector<std::string> events;
-    SseParser sse([&](const std::string& d) { events.push_back(d); }, 16);
+    sse_parser sse([&](const std::string& d) { events.push_back(d); }, 16);
     sse.feed_line("data: 0123456789");
     CHECK_THROWS_AS(sse.feed_line("data: 0123456789"), std::length_error);
     sse.feed_line("");
@@ -125,7 +125,7 @@ TEST_CASE("child environment: an allow-list; the host's token never passes") {
 TEST_CASE("model ids: hub ids with revisions and absolute paths; nothing option-like") {
     CHECK(validate_model_id("gpt2").id == "gpt2");
     CHECK(validate_model_id("Qwen/Qwen-Image").id == "Qwen/Qwen-Image");
-    ModelRef r = validate_model_id("Wan-AI/Wan2.1-T2V-1.3B-Diffusers@refs/pr/3");
+    model_ref r = validate_model_id("Wan-AI/Wan2.1-T2V-1.3B-Diffusers@refs/pr/3");
     CHECK(r.id == "Wan-AI/Wan2.1-T2V-1.3B-Diffusers");
     CHECK(r.revision == "refs/pr/3");
     CHECK(validate_model_id("/models/x/../y/").id == "/models/y");
@@ -134,7 +134,7 @@ TEST_CASE("model ids: hub ids with revisions and absolute paths; nothing option-
                             "/a b", ".hidden/x", "a--b/c", "a/b@", "a/b@-r", "a/b@x..y", "a/b@x y",
                             std::string(2000, 'a')}) {
         CAPTURE(bad);
-        CHECK_THROWS_AS(validate_model_id(bad), ProxyError);
+        CHECK_THROWS_AS(validate_model_id(bad), proxy_error);
     }
 }
 
@@ -146,10 +146,10 @@ TEST_CASE("a child gets no descriptor of the parent, even one without close-on-e
     REQUIRE(leaked >= 50);
     const int saved_stdin = ::fcntl(0, F_DUPFD_CLOEXEC, 10);
     ::close(0);
-    ChildProcess child;
+    child_process child;
     std::vector<std::string> lines;
     std::mutex m;
-    child.spawn(ProcessSpec{{"/bin/sh", "-c", "for f in /proc/$$/fd/*; do echo fd=${f##*/}; done; echo done"}, {}, {}},
+    child.spawn(process_spec{{"/bin/sh", "-c", "for f in /proc/$$/fd/*; do echo fd=${f##*/}; done; echo done"}, {}, {}},
                 [&](const std::string& line, bool) {
                     std::lock_guard lock(m);
                     lines.push_back(line);

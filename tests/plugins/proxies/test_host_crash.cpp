@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Reply {
+struct http_reply {
     int status = 0;
     json body;
 };
@@ -38,7 +38,7 @@ struct Reply {
 // The token the first host runs with: its child must never see it.
 const std::string kHostToken = "omnihost-test-token-4f1c";
 
-Reply request(int port, const std::string& method, const std::string& path, const json& body = nullptr,
+http_reply request(int port, const std::string& method, const std::string& path, const json& body = nullptr,
               const std::string& token = "") {
     Poco::Net::HTTPClientSession s("127.0.0.1", static_cast<Poco::UInt16>(port));
     s.setTimeout(Poco::Timespan(30, 0));
@@ -75,9 +75,9 @@ std::pair<int, int> read_pids(const std::string& file) {
 
 // A temp folder with the subprocess plugin alone (manifest + library), recipes, web and data dirs,
 // and a config file whose plugin_config points the plugin at the stand-in's `vllm` shim.
-struct HostFixture {
+struct host_fixture {
     fs::path dir;
-    HostFixture() {
+    host_fixture() {
         char pattern[] = "/tmp/omnihost-crash-XXXXXX";
         dir = ::mkdtemp(pattern);
         for (const char* d : {"plugins", "recipes", "web", "data"}) fs::create_directories(dir / d);
@@ -85,7 +85,7 @@ struct HostFixture {
             fs::create_symlink(fs::path(plugin_dir()) / f, dir / "plugins" / f);
         std::ofstream(dir / "web" / "index.html") << "<!doctype html><title>t</title>";
     }
-    ~HostFixture() {
+    ~host_fixture() {
         std::error_code ec;
         fs::remove_all(dir, ec);
     }
@@ -99,9 +99,9 @@ struct HostFixture {
 };
 
 // The real host binary on an ephemeral port; the pid is ours to SIGKILL.
-class Host {
+class crash_test_host {
 public:
-    Host(const HostFixture& fx, const std::string& config, const std::string& tag, const std::string& token = "") {
+    crash_test_host(const host_fixture& fx, const std::string& config, const std::string& tag, const std::string& token = "") {
         log_ = (fx.dir / ("host-" + tag + ".log")).string();
         std::vector<std::string> args = {OMNIHOST_BINARY, "--port", "0", "--host", "127.0.0.1",
                                          "--plugin-dir", (fx.dir / "plugins").string(),
@@ -142,7 +142,7 @@ public:
         }
         REQUIRE_MESSAGE(port_ > 0, log_text());
     }
-    ~Host() {
+    ~crash_test_host() {
         if (pid_ > 0) {
             ::kill(pid_, SIGTERM);
             if (!eventually([&] { return ::waitpid(pid_, nullptr, WNOHANG) == pid_; }, 20s)) {
@@ -183,7 +183,7 @@ std::string wait_state(int port, const std::string& want, std::chrono::milliseco
     std::string state;
     eventually(
         [&] {
-            Reply r = request(port, "GET", "/api/omni/status", nullptr, token);
+            http_reply r = request(port, "GET", "/api/omni/status", nullptr, token);
             if (last) *last = r.body;
             state = r.body.value("state", "");
             return state == want || state == "failed";
@@ -195,14 +195,14 @@ std::string wait_state(int port, const std::string& want, std::chrono::milliseco
 }  // namespace
 
 TEST_CASE("kill -9 of the host leaves no vllm child; the next start kills what the child left") {
-    HostFixture fx;
+    host_fixture fx;
     const std::string pidfile = (fx.dir / "pids").string();
     const std::string config = fx.config_file("a", {{"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", pidfile}});
     int server = 0, worker = 0;
     {
-        Host host(fx, config, "first", kHostToken);
+        crash_test_host host(fx, config, "first", kHostToken);
         const int upstream = free_port();
-        Reply r = request(host.port(), "POST", "/api/omni/start", start_body(upstream), kHostToken);
+        http_reply r = request(host.port(), "POST", "/api/omni/start", start_body(upstream), kHostToken);
         REQUIRE_MESSAGE(r.status == 202, r.body.dump());
         json status;
         REQUIRE_MESSAGE(wait_state(host.port(), "ready", 60s, &status, kHostToken) == "ready",
@@ -227,28 +227,28 @@ TEST_CASE("kill -9 of the host leaves no vllm child; the next start kills what t
     // Its worker is a grandchild (no parent-death signal of ours): it is still running now, and
     // the next host start must end it.
     REQUIRE_MESSAGE(process_alive(worker), "the worker is expected to be left over for the next start to clean");
-    Host second(fx, fx.config_file("b", json::object()), "second");
+    crash_test_host second(fx, fx.config_file("b", json::object()), "second");
     CHECK_MESSAGE(eventually([&] { return !process_alive(worker); }, 10s), second.log_text());
     CHECK(second.log_text().find("killed a process left by a host that is gone") != std::string::npos);
 }
 
 TEST_CASE("through the real host: a start outside the operator's policy fails naming the field and spawns nothing") {
-    HostFixture fx;
+    host_fixture fx;
     const std::string pidfile = (fx.dir / "spawned").string();
-    Host host(fx, fx.config_file("c", {{"OMNIHOST_STANDIN_PID_FILE", pidfile}}), "policy");
+    crash_test_host host(fx, fx.config_file("c", {{"OMNIHOST_STANDIN_PID_FILE", pidfile}}), "policy");
     const fs::path venv = fx.dir / "venv";
     fs::create_directories(venv / "bin");
     fs::create_symlink(standin_bin_dir() + "/vllm", venv / "bin" / "vllm");
-    struct Case {
+    struct case_row {
         json extra;
         std::string error;  // what the failure must say (field first)
     };
-    for (const Case& c : std::vector<Case>{{{{"venv_path", venv.string()}}, "venv_path: not one of the operator's venvs"},
+    for (const case_row& c : std::vector<case_row>{{{{"venv_path", venv.string()}}, "venv_path: not one of the operator's venvs"},
                                            {{{"model", "-h"}}, "model: must not start with '-'"},
                                            {{{"model", "org/name@--x"}}, "model: revision '--x'"},
                                            {{{"trust_remote_code", true}}, "trust_remote_code: refused"}}) {
         CAPTURE(c.extra.dump());
-        Reply r = request(host.port(), "POST", "/api/omni/start", start_body(free_port(), c.extra));
+        http_reply r = request(host.port(), "POST", "/api/omni/start", start_body(free_port(), c.extra));
         if (r.status == 202) {  // accepted for the slot: the plugin refuses it
             json status;
             CHECK(wait_state(host.port(), "failed", 20s, &status) == "failed");

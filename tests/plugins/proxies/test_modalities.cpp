@@ -17,10 +17,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Fixture {
-    StandinServer server;
-    Plugin plugin{"remote_proxy"};
-    Fixture(json config = json::object()) {
+struct fixture {
+    standin_server server;
+    plugin_under_test plugin{"remote_proxy"};
+    fixture(json config = json::object()) {
         REQUIRE(plugin.create(config) == OMNIHOST_OK);
         REQUIRE_MESSAGE(plugin.start({{"run_mode", "remote"}, {"model_type", "image"}, {"remote_url", server.url() + "/v1"}}) == OMNIHOST_OK,
                         plugin.last_error());
@@ -54,8 +54,8 @@ unsigned png_width(const std::string& png) {
 }  // namespace
 
 TEST_CASE("image via chat/completions: literal extra_body, PNG of the requested size") {
-    Fixture f;
-    GenResult r = f.plugin.generate(kImage);
+    fixture f;
+    gen_result r = f.plugin.generate(kImage);
     REQUIRE_MESSAGE(r.status == OMNIHOST_OK, r.error);
     CHECK(r.mime == "image/png");
     CHECK(png_width(r.bytes) == 40);
@@ -67,23 +67,23 @@ TEST_CASE("image via chat/completions: literal extra_body, PNG of the requested 
     for (std::string shape : {"chat_string", "chat_data_url_string", "chat_image_key"}) {
         CAPTURE(shape);
         f.control({{"image_shape", shape}});
-        GenResult s = f.plugin.generate(kImage);
+        gen_result s = f.plugin.generate(kImage);
         CHECK(s.status == OMNIHOST_OK);
         CHECK(s.mime == "image/png");
     }
     f.control({{"image_shape", "chat_empty"}});
-    GenResult e = f.plugin.generate(kImage);
+    gen_result e = f.plugin.generate(kImage);
     CHECK(e.status == OMNIHOST_INTERNAL);
     CHECK(e.error.find("No image data") != std::string::npos);
 }
 
 TEST_CASE("image edit sends the input image as an image_url part; fallbacks when chat is missing") {
-    Fixture f;
-    GenResult first = f.plugin.generate(kImage);
+    fixture f;
+    gen_result first = f.plugin.generate(kImage);
     REQUIRE(first.status == OMNIHOST_OK);
     json edit = kImage;
     edit["input_image"] = omnihost::proxy::base64_encode(first.bytes);
-    GenResult r = f.plugin.generate(edit);
+    gen_result r = f.plugin.generate(edit);
     REQUIRE_MESSAGE(r.status == OMNIHOST_OK, r.error);
     json body = json::parse(f.last_request("/v1/chat/completions")["body"].get<std::string>());
     CHECK(body["messages"][0]["content"][0]["type"] == "image_url");
@@ -91,21 +91,21 @@ TEST_CASE("image edit sends the input image as an image_url part; fallbacks when
     CHECK(body["messages"][0]["content"][1] == json({{"type", "text"}, {"text", "a lighthouse"}}));
 
     f.control({{"disable", {"/v1/chat/completions"}}});
-    GenResult g = f.plugin.generate(kImage);
+    gen_result g = f.plugin.generate(kImage);
     REQUIRE_MESSAGE(g.status == OMNIHOST_OK, g.error);
     CHECK(g.metadata["endpoint"] == "/v1/images/generations");
     json gen = json::parse(f.last_request("/v1/images/generations")["body"].get<std::string>());
     CHECK(gen["size"] == "40x24");
     CHECK(gen["response_format"] == "b64_json");
-    GenResult e = f.plugin.generate(edit);
+    gen_result e = f.plugin.generate(edit);
     REQUIRE_MESSAGE(e.status == OMNIHOST_OK, e.error);
     CHECK(e.metadata["endpoint"] == "/v1/images/edits");
     CHECK(f.last_request("/v1/images/edits")["content_type"].get<std::string>().rfind("multipart/form-data", 0) == 0);
 }
 
 TEST_CASE("video: /v1/videos/sync, then the async job API, then chat") {
-    Fixture f(json{{"video_poll_interval_s", 0.1}});
-    GenResult r = f.plugin.generate(kVideo);
+    fixture f(json{{"video_poll_interval_s", 0.1}});
+    gen_result r = f.plugin.generate(kVideo);
     REQUIRE_MESSAGE(r.status == OMNIHOST_OK, r.error);
     CHECK(r.mime == "video/mp4");
     CHECK(r.bytes.substr(4, 4) == "ftyp");
@@ -116,13 +116,13 @@ TEST_CASE("video: /v1/videos/sync, then the async job API, then chat") {
     CHECK(form.find("name=\"size\"\r\n\r\n64x48\r\n") != std::string::npos);
 
     f.control({{"video_shape", "sync_json"}});
-    GenResult j = f.plugin.generate(kVideo);
+    gen_result j = f.plugin.generate(kVideo);
     CHECK(j.status == OMNIHOST_OK);
     CHECK(j.mime == "video/mp4");
 
     f.control({{"disable", {"/v1/videos/sync"}}});
-    Job job;
-    GenResult a = f.plugin.generate(kVideo, &job);
+    harness_job job;
+    gen_result a = f.plugin.generate(kVideo, &job);
     REQUIRE_MESSAGE(a.status == OMNIHOST_OK, a.error);
     CHECK(a.metadata["endpoint"] == "/v1/videos");
     CHECK(a.bytes.substr(4, 4) == "ftyp");
@@ -131,12 +131,12 @@ TEST_CASE("video: /v1/videos/sync, then the async job API, then chat") {
     CHECK(job.progress_count() >= 2);
 
     f.control({{"video_job", "fail"}});
-    GenResult failed = f.plugin.generate(kVideo);
+    gen_result failed = f.plugin.generate(kVideo);
     CHECK(failed.status == OMNIHOST_INTERNAL);
     CHECK(failed.error.find("injected job failure") != std::string::npos);
 
     f.control({{"disable", {"/v1/videos/sync", "/v1/videos"}}, {"video_job", "ok"}});
-    GenResult c = f.plugin.generate(kVideo);
+    gen_result c = f.plugin.generate(kVideo);
     REQUIRE_MESSAGE(c.status == OMNIHOST_OK, c.error);
     CHECK(c.metadata["endpoint"] == "/v1/chat/completions");
     json body = json::parse(f.last_request("/v1/chat/completions")["body"].get<std::string>());
@@ -147,14 +147,14 @@ TEST_CASE("video: /v1/videos/sync, then the async job API, then chat") {
 }
 
 TEST_CASE("the serialization bug becomes a clear error pointing to in-process mode") {
-    Fixture f(json{{"video_poll_interval_s", 0.1}});
+    fixture f(json{{"video_poll_interval_s", 0.1}});
     f.control({{"serialization_bug", true}});
-    GenResult v = f.plugin.generate(kVideo);
+    gen_result v = f.plugin.generate(kVideo);
     CHECK(v.status == OMNIHOST_NOT_SUPPORTED);
     CHECK(v.error.find("'numpy.ndarray' object has no attribute 'save'") != std::string::npos);
     CHECK(v.error.find("in-process") != std::string::npos);
     f.control({{"disable", {"/v1/videos/sync"}}, {"video_job", "serialization_bug"}, {"serialization_bug", false}});
-    GenResult j = f.plugin.generate(kVideo);
+    gen_result j = f.plugin.generate(kVideo);
     CHECK(j.status == OMNIHOST_NOT_SUPPORTED);
     CHECK(j.error.find("in-process") != std::string::npos);
     f.control({{"disable", {"/v1/videos/sync", "/v1/videos"}}, {"serialization_bug", true}});
@@ -163,9 +163,9 @@ TEST_CASE("the serialization bug becomes a clear error pointing to in-process mo
 }
 
 TEST_CASE("TTS: raw bytes, MIME from Content-Type, payload fields") {
-    Fixture f;
+    fixture f;
     json req = {{"task", "tts"}, {"text", "Hello there"}, {"voice", "Serena"}, {"speed", 1.25}, {"instructions", "calm"}};
-    GenResult r = f.plugin.generate(req);
+    gen_result r = f.plugin.generate(req);
     REQUIRE_MESSAGE(r.status == OMNIHOST_OK, r.error);
     CHECK(r.mime == "audio/wav");
     CHECK(r.bytes.substr(8, 4) == "WAVE");
@@ -179,7 +179,7 @@ TEST_CASE("TTS: raw bytes, MIME from Content-Type, payload fields") {
     f.control({{"tts_shape", "flac_ct"}});
     CHECK(f.plugin.generate(req).mime == "audio/flac");
     f.control({{"tts_shape", "json"}});
-    GenResult j = f.plugin.generate(req);
+    gen_result j = f.plugin.generate(req);
     CHECK(j.status == OMNIHOST_INTERNAL);
     CHECK(j.error.rfind("Unexpected response format: application/json", 0) == 0);
     f.control({{"tts_shape", "empty"}});
@@ -188,8 +188,8 @@ TEST_CASE("TTS: raw bytes, MIME from Content-Type, payload fields") {
 }
 
 TEST_CASE("audio: /v1/audio/generate, else the images route with top-level parameters and every shape") {
-    Fixture f;
-    GenResult r = f.plugin.generate(kAudio);
+    fixture f;
+    gen_result r = f.plugin.generate(kAudio);
     REQUIRE_MESSAGE(r.status == OMNIHOST_OK, r.error);
     CHECK(r.mime == "audio/wav");
     CHECK(r.metadata["endpoint"] == "/v1/audio/generate");
@@ -204,7 +204,7 @@ TEST_CASE("audio: /v1/audio/generate, else the images route with top-level param
                               "content_image_url_audio", "content_string", "top_audio_dict", "top_audio_string"}) {
         CAPTURE(shape);
         f.control({{"audio_shape", shape}});
-        GenResult s = f.plugin.generate(kAudio);
+        gen_result s = f.plugin.generate(kAudio);
         REQUIRE_MESSAGE(s.status == OMNIHOST_OK, s.error);
         CHECK(s.mime == "audio/wav");
         CHECK(s.bytes.substr(8, 4) == "WAVE");
@@ -224,10 +224,10 @@ TEST_CASE("audio: /v1/audio/generate, else the images route with top-level param
 }
 
 TEST_CASE("omni chat: SSE re-emitted as text/audio events; whole-JSON answers and error events") {
-    Fixture f;
+    fixture f;
     json req = {{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}, {"max_tokens", 64}};
-    Job job;
-    GenResult r = f.plugin.generate(req, &job);
+    harness_job job;
+    gen_result r = f.plugin.generate(req, &job);
     REQUIRE_MESSAGE(r.status == OMNIHOST_OK, r.error);
     std::string joined;
     int audio = 0;
@@ -246,23 +246,23 @@ TEST_CASE("omni chat: SSE re-emitted as text/audio events; whole-JSON answers an
     CHECK(body["max_tokens"] == 64);
 
     f.control({{"chat_shape", "json"}});
-    Job job2;
-    GenResult w = f.plugin.generate(req, &job2);
+    harness_job job2;
+    gen_result w = f.plugin.generate(req, &job2);
     REQUIRE_MESSAGE(w.status == OMNIHOST_OK, w.error);
     CHECK(w.metadata["text"] == "Hello from the stand-in. You said: hi");
     CHECK(job2.events().size() == 2);
 
     f.control({{"chat_shape", "error_event"}});
-    GenResult e = f.plugin.generate(req);
+    gen_result e = f.plugin.generate(req);
     CHECK(e.status == OMNIHOST_INTERNAL);
     CHECK(e.error.find("engine died mid-stream") != std::string::npos);
     CHECK(f.plugin.generate({{"task", "chat"}, {"messages", json::array()}}).error.rfind("messages:", 0) == 0);
 }
 
 TEST_CASE("upstream errors keep their text and map to a status") {
-    Fixture f;
+    fixture f;
     f.control({{"fail", {{"/v1/chat/completions", {{"status", 500}, {"body", "{\"object\":\"error\",\"message\":\"Image generation failed: CUDA OOM\"}"}}}}}});
-    GenResult r = f.plugin.generate(kImage);
+    gen_result r = f.plugin.generate(kImage);
     CHECK(r.status == OMNIHOST_INTERNAL);
     CHECK(r.error == "vLLM-Omni error 500 on /v1/chat/completions: Image generation failed: CUDA OOM");
     f.control({{"fail", {{"/v1/chat/completions", {{"status", 400}, {"body", "{\"detail\":\"height must be a multiple of 16\"}"}}}}}});
@@ -275,22 +275,22 @@ TEST_CASE("upstream errors keep their text and map to a status") {
 }
 
 TEST_CASE("time-outs are configurable and name their setting; cancel interrupts a hung request") {
-    Fixture f(json{{"image_timeout_s", 0.5}, {"tts_timeout_s", 0.5}});
+    fixture f(json{{"image_timeout_s", 0.5}, {"tts_timeout_s", 0.5}});
     f.control({{"hang_ms", {{"/v1/chat/completions", 3000}, {"/v1/audio/speech", 3000}}}});
-    GenResult r = f.plugin.generate(kImage);
+    gen_result r = f.plugin.generate(kImage);
     CHECK(r.status == OMNIHOST_UNAVAILABLE);
     CHECK(r.error.find("timed out") != std::string::npos);
     CHECK(r.error.find("image_timeout_s") != std::string::npos);
     CHECK(f.plugin.generate({{"task", "tts"}, {"text", "x"}}).error.find("tts_timeout_s") != std::string::npos);
 
-    Fixture g;
+    fixture g;
     g.control({{"hang_ms", {{"/v1/chat/completions", 5000}}}});
-    Job job;
+    harness_job job;
     std::thread canceller([&] {
         std::this_thread::sleep_for(300ms);
         job.cancel = true;
     });
-    GenResult c = g.plugin.generate(kImage, &job);
+    gen_result c = g.plugin.generate(kImage, &job);
     canceller.join();
     CHECK(c.status == OMNIHOST_CANCELLED);
 }

@@ -31,7 +31,7 @@ json chat(const json& content, const json& audio = nullptr) {
 int status_of(const std::function<void()>& f, std::string* msg = nullptr) {
     try {
         f();
-    } catch (const ProxyError& e) {
+    } catch (const proxy_error& e) {
         if (msg) *msg = e.what();
         return e.status();
     }
@@ -142,7 +142,7 @@ TEST_CASE("chat pieces from deltas and whole messages") {
 
 TEST_CASE("SSE framing") {
     std::vector<std::string> events;
-    SseParser sse([&](const std::string& d) { events.push_back(d); });
+    sse_parser sse([&](const std::string& d) { events.push_back(d); });
     for (std::string l : {": comment", "event: message", "data: {\"a\":1}", "", "data: line1", "data: line2", "", "data:[DONE]"}) sse.feed_line(l);
     sse.finish();
     REQUIRE(events.size() == 3);
@@ -167,7 +167,7 @@ TEST_CASE("upstream errors and the serialization bug") {
 
 TEST_CASE("vllm serve command: flags exactly as the playground, plus the ones it lacked") {
     json start = {{"model", "Tongyi-MAI/Z-Image-Turbo"}, {"port", 8091}, {"run_mode", "subprocess"}};
-    ServeSettings s = parse_serve_settings(start, true);
+    serve_settings s = parse_serve_settings(start, true);
     auto cmd = subprocess_command(s, "vllm", "/usr/bin");
     CHECK(cmd.argv == std::vector<std::string>{"vllm", "serve", "--host", "127.0.0.1", "--port", "8091", "--omni",
                                                "--enforce-eager", "--", "Tongyi-MAI/Z-Image-Turbo"});
@@ -206,7 +206,7 @@ TEST_CASE("start settings validation names the field") {
     auto msg = [](const json& j) {
         try {
             parse_serve_settings(j, true);
-        } catch (const ProxyError& e) {
+        } catch (const proxy_error& e) {
             CHECK(e.status() == OMNIHOST_INVALID_ARGUMENT);
             return std::string(e.what());
         }
@@ -233,10 +233,10 @@ TEST_CASE("redaction and shell quoting") {
 
 TEST_CASE("container run command, GPU flags and config hash") {
     ::unsetenv("HF_HUB_OFFLINE");  // the exact command below is the one with downloads allowed
-    ContainerConfig c;
+    container_config c;
     c.runtime = "podman";
     c.hf_cache_dir = "/root/.cache/huggingface";
-    ServeSettings s = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"port", 8091}, {"run_mode", "container"}}, true);
+    serve_settings s = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"port", 8091}, {"run_mode", "container"}}, true);
     std::string h = container_config_hash(s, c);
     CHECK(h.size() == 12);
     auto argv = container_run_argv(s, c, h, "123:456");
@@ -248,14 +248,14 @@ TEST_CASE("container run command, GPU flags and config hash") {
                                          "--omni", "--port", "8091", "--enforce-eager", "--", "Qwen/Qwen-Image"};
     CHECK(argv == expected);
     // torch.compile and ModelScope are honoured (the playground dropped both)
-    ServeSettings s2 = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"enable_torch_compile", true}, {"use_modelscope", true}}, true);
+    serve_settings s2 = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"enable_torch_compile", true}, {"use_modelscope", true}}, true);
     auto argv2 = container_run_argv(s2, c, "x", "1:2");
     CHECK(std::find(argv2.begin(), argv2.end(), "--enforce-eager") == argv2.end());
     CHECK(std::find(argv2.begin(), argv2.end(), "VLLM_USE_MODELSCOPE=True") != argv2.end());
     CHECK(container_config_hash(s2, c) != h);
     // same settings -> same hash; a token changes it but never appears in it
     CHECK(container_config_hash(parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"port", 8091}}, true), c) == h);
-    ServeSettings s3 = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"port", 8091}, {"hf_token", "t"}}, true);
+    serve_settings s3 = parse_serve_settings({{"model", "Qwen/Qwen-Image"}, {"port", 8091}, {"hf_token", "t"}}, true);
     CHECK(container_config_hash(s3, c) != h);
     // the token travels in the runtime's environment; the argv only names the variables
     auto argv3 = container_run_argv(s3, c, "x", "1:2");
@@ -276,7 +276,7 @@ TEST_CASE("container run command, GPU flags and config hash") {
     CHECK(gpu_flags(false, "nvidia", "0,1") == std::vector<std::string>{"--device", "nvidia.com/gpu=0", "--device", "nvidia.com/gpu=1", "--security-opt=label=disable"});
     CHECK(gpu_flags(false, "amd", "") == std::vector<std::string>{"--group-add=video", "--cap-add=SYS_PTRACE", "--security-opt", "seccomp=unconfined", "--device", "/dev/kfd", "--device", "/dev/dri"});
     CHECK(gpu_flags(false, "none", "0").empty());
-    ServeSettings amd = parse_serve_settings({{"model", "m"}}, true);
+    serve_settings amd = parse_serve_settings({{"model", "m"}}, true);
     amd.accelerator = "amd";  // the operator's choice (launch policy); a request cannot make it
     CHECK(container_image(c, amd) == "docker.io/vllm/vllm-omni-rocm:v0.14.0rc1");
 }
@@ -293,7 +293,7 @@ TEST_CASE("remote URL normalisation") {
         try {
             normalize_remote_url(bad);
             FAIL("accepted " << bad);
-        } catch (const ProxyError& e) {
+        } catch (const proxy_error& e) {
             CHECK(e.status() == OMNIHOST_INVALID_ARGUMENT);
             CHECK(std::string(e.what()).rfind("remote_url:", 0) == 0);
         }

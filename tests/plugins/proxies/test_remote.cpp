@@ -17,8 +17,8 @@ json remote(const std::string& url, const std::string& key = "") {
 }  // namespace
 
 TEST_CASE("connect probes /health and /v1/models; /v1 is stripped; models reach health") {
-    StandinServer server({"--max-model-len", "32768"});
-    Plugin p("remote_proxy");
+    standin_server server({"--max-model-len", "32768"});
+    plugin_under_test p("remote_proxy");
     REQUIRE(p.create(json::object()) == OMNIHOST_OK);
     REQUIRE_MESSAGE(p.start(remote(server.url() + "/v1/")) == OMNIHOST_OK, p.last_error());
     CHECK(p.logs.contains("remote_proxy", "Normalized remote URL to server root: " + server.url()));
@@ -41,9 +41,9 @@ TEST_CASE("connect probes /health and /v1/models; /v1 is stripped; models reach 
 }
 
 TEST_CASE("/v1/models is the readiness signal when /health is missing") {
-    StandinServer server;
+    standin_server server;
     standin_control(server.port(), {{"health_status", 404}});
-    Plugin p("remote_proxy");
+    plugin_under_test p("remote_proxy");
     REQUIRE(p.create(json::object()) == OMNIHOST_OK);
     REQUIRE_MESSAGE(p.start(remote(server.url())) == OMNIHOST_OK, p.last_error());
     CHECK(p.logs.contains("remote_proxy", "Using /v1/models as health signal"));
@@ -51,12 +51,12 @@ TEST_CASE("/v1/models is the readiness signal when /health is missing") {
 }
 
 TEST_CASE("bearer key: right key works on every call, wrong or missing key fails the connect") {
-    StandinServer server({"--api-key", "sk-right"});
+    standin_server server({"--api-key", "sk-right"});
     SUBCASE("right key") {
-        Plugin p("remote_proxy");
+        plugin_under_test p("remote_proxy");
         REQUIRE(p.create(json::object()) == OMNIHOST_OK);
         REQUIRE_MESSAGE(p.start(remote(server.url(), "sk-right")) == OMNIHOST_OK, p.last_error());
-        GenResult r = p.generate({{"task", "tts"}, {"text", "hi"}});
+        gen_result r = p.generate({{"task", "tts"}, {"text", "hi"}});
         REQUIRE_MESSAGE(r.status == OMNIHOST_OK, r.error);
         for (const auto& req : standin_requests(server.port())) {
             CAPTURE(req["path"]);
@@ -65,7 +65,7 @@ TEST_CASE("bearer key: right key works on every call, wrong or missing key fails
         CHECK_FALSE(p.logs.contains("", "sk-right"));
     }
     SUBCASE("wrong key") {
-        Plugin p("remote_proxy");
+        plugin_under_test p("remote_proxy");
         REQUIRE(p.create(json::object()) == OMNIHOST_OK);
         CHECK(p.start(remote(server.url(), "sk-wrong")) == OMNIHOST_UNAVAILABLE);
         CHECK(p.last_error().find("refused the API key") != std::string::npos);
@@ -73,7 +73,7 @@ TEST_CASE("bearer key: right key works on every call, wrong or missing key fails
         CHECK(p.health()["ready"] == false);
     }
     SUBCASE("missing key") {
-        Plugin p("remote_proxy");
+        plugin_under_test p("remote_proxy");
         REQUIRE(p.create(json::object()) == OMNIHOST_OK);
         CHECK(p.start(remote(server.url())) == OMNIHOST_UNAVAILABLE);
         CHECK(p.last_error().find("refused the API key") != std::string::npos);
@@ -81,7 +81,7 @@ TEST_CASE("bearer key: right key works on every call, wrong or missing key fails
 }
 
 TEST_CASE("an unreachable remote fails the connect with a clear error") {
-    Plugin p("remote_proxy");
+    plugin_under_test p("remote_proxy");
     REQUIRE(p.create({{"connect_timeout_s", 2}}) == OMNIHOST_OK);
     const int port = free_port();  // nothing listens there
     CHECK(p.start(remote("http://127.0.0.1:" + std::to_string(port))) == OMNIHOST_UNAVAILABLE);
@@ -91,7 +91,7 @@ TEST_CASE("an unreachable remote fails the connect with a clear error") {
 }
 
 TEST_CASE("bad URLs are INVALID_ARGUMENT naming remote_url") {
-    Plugin p("remote_proxy");
+    plugin_under_test p("remote_proxy");
     REQUIRE(p.create(json::object()) == OMNIHOST_OK);
     for (std::string bad : {"", "gpu-server:8091", "ftp://gpu:8091"}) {
         CAPTURE(bad);
@@ -101,15 +101,15 @@ TEST_CASE("bad URLs are INVALID_ARGUMENT naming remote_url") {
 }
 
 TEST_CASE("a remote that goes away turns health not-ready, and generate reports the connection error") {
-    auto server = std::make_unique<StandinServer>();
-    Plugin p("remote_proxy");
+    auto server = std::make_unique<standin_server>();
+    plugin_under_test p("remote_proxy");
     REQUIRE(p.create({{"health_timeout_s", 1}}) == OMNIHOST_OK);
     REQUIRE(p.start(remote(server->url())) == OMNIHOST_OK);
     server.reset();
     json h = p.wait_health([](const json& j) { return j["ready"] == false; }, std::chrono::seconds(10));
     CHECK(h["ready"] == false);
     CHECK(h["message"].get<std::string>().rfind("remote not answering", 0) == 0);
-    GenResult g = p.generate({{"task", "image"}, {"prompt", "x"}});
+    gen_result g = p.generate({{"task", "image"}, {"prompt", "x"}});
     CHECK(g.status == OMNIHOST_UNAVAILABLE);
     CHECK(g.error.rfind("Connection error: cannot connect", 0) == 0);
 }

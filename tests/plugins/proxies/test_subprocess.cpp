@@ -44,11 +44,11 @@ std::pair<int, int> read_pids(const std::string& file) {
 
 TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_STARTUP_DELAY_MS", "1500"}}}}) == OMNIHOST_OK);
     CHECK(p.health()["ready"] == false);
     const int port = free_port();
-    Job job;
+    harness_job job;
     REQUIRE_MESSAGE(p.start(start_json(port), &job) == OMNIHOST_OK,
                     (p.last_error() + "\n" + p.logs.dump()));
     // readiness was polled with progress while the server "loaded"
@@ -64,7 +64,7 @@ TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop
     CHECK(p.logs.wait_for("vllm", "Uvicorn running on http://127.0.0.1:" + std::to_string(port), 2s));
     CHECK(p.logs.contains("vllm", "Loading weights"));
 
-    GenResult img = p.generate({{"task", "image"}, {"prompt", "a red fox"}, {"width", 48}, {"height", 32}, {"num_inference_steps", 4}, {"guidance_scale", 1.0}, {"seed", 7}});
+    gen_result img = p.generate({{"task", "image"}, {"prompt", "a red fox"}, {"width", 48}, {"height", 32}, {"num_inference_steps", 4}, {"guidance_scale", 1.0}, {"seed", 7}});
     REQUIRE_MESSAGE(img.status == OMNIHOST_OK, img.error);
     CHECK(img.mime == "image/png");
     CHECK(img.bytes.substr(1, 3) == "PNG");
@@ -72,8 +72,8 @@ TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop
     // the access log of that request arrived too
     CHECK(p.logs.wait_for("vllm", "\"POST /v1/chat/completions HTTP/1.1\" 200", 2s));
 
-    Job chat_job;
-    GenResult chat = p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "ping"}}})}}, &chat_job);
+    harness_job chat_job;
+    gen_result chat = p.generate({{"task", "chat"}, {"messages", json::array({{{"role", "user"}, {"content", "ping"}}})}}, &chat_job);
     REQUIRE_MESSAGE(chat.status == OMNIHOST_OK, chat.error);
     CHECK(chat.metadata["text"] == "Hello from the stand-in. You said: ping");
     auto events = chat_job.events();
@@ -82,7 +82,7 @@ TEST_CASE("lifecycle: start, ready, log streaming, generate image and chat, stop
     CHECK(json::parse(events.back()).contains("audio"));
     CHECK(json::parse(events.back())["audio_format"] == "audio/wav");
 
-    GenResult tts = p.generate({{"task", "tts"}, {"text", "hello"}, {"voice", "Ryan"}});
+    gen_result tts = p.generate({{"task", "tts"}, {"text", "hello"}, {"voice", "Ryan"}});
     REQUIRE_MESSAGE(tts.status == OMNIHOST_OK, tts.error);
     CHECK(tts.mime == "audio/wav");
 
@@ -101,7 +101,7 @@ TEST_CASE("argv and environment: what the preview shows is what runs") {
     setenv("OMNIHOST_TOKEN", "host-secret-token", 1);
     setenv("SOME_UNRELATED_SECRET", "s3cr3t", 1);
     setenv("OPERATOR_PASSED_VAR", "yes", 1);
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create({{"allow_trust_remote_code", true}, {"inherit_env", {"OPERATOR_PASSED_VAR"}}}) == OMNIHOST_OK);
     const int port = free_port();
     json s = start_json(port, {{"gpu_memory_utilization", 0.8}, {"enable_cpu_offload", true}, {"vae_use_tiling", true},
@@ -152,7 +152,7 @@ TEST_CASE("argv and environment: what the preview shows is what runs") {
 
 TEST_CASE("the operator's bind_host and extra args reach the server; a request cannot add flags") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create({{"bind_host", "127.0.0.2"}, {"vllm_extra_args", {"--max-model-len", "2048"}}}) == OMNIHOST_OK);
     const int port = free_port();
     json preview = p.preview(start_json(port));
@@ -171,7 +171,7 @@ TEST_CASE("venv variant runs <venv>/bin/vllm with VIRTUAL_ENV") {
         f << "#!/bin/sh\nexec '" << standin_exe() << "' \"$@\"\n";
     }
     std::filesystem::permissions(venv + "/bin/vllm", std::filesystem::perms::owner_all);
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     // The operator lists the venvs a request may pick (a trailing '/' in the request is fine).
     REQUIRE(p.create({{"vllm_binary", "/nonexistent/vllm"}, {"venvs", {venv}}}) == OMNIHOST_OK);
     const int port = free_port();
@@ -188,7 +188,7 @@ TEST_CASE("venv variant runs <venv>/bin/vllm with VIRTUAL_ENV") {
 
     // OMNIHOST_VENVS (colon-separated) is the environment's form of the list
     setenv("OMNIHOST_VENVS", ("/nowhere:" + venv).c_str(), 1);
-    Plugin q("subprocess_proxy");
+    plugin_under_test q("subprocess_proxy");
     REQUIRE(q.create(json::object()) == OMNIHOST_OK);
     CHECK(q.preview(s)["argv"][0] == venv + "/bin/vllm");
     unsetenv("OMNIHOST_VENVS");
@@ -197,7 +197,7 @@ TEST_CASE("venv variant runs <venv>/bin/vllm with VIRTUAL_ENV") {
 
 TEST_CASE("a start request cannot pick the binary or the environment (operator config only)") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create(json::object()) == OMNIHOST_OK);
     const int port = free_port();
     json s = start_json(port, {{"vllm_binary", "/bin/false"}, {"env", {{"LD_PRELOAD", "/tmp/evil.so"}}}});
@@ -209,7 +209,7 @@ TEST_CASE("a start request cannot pick the binary or the environment (operator c
 
 TEST_CASE("readiness falls back to /v1/models when /health does not answer 200") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_CONTROL", "{\"health_status\":404}"}}}}) == OMNIHOST_OK);
     REQUIRE_MESSAGE(p.start(start_json(free_port())) == OMNIHOST_OK, p.last_error());
     CHECK(p.logs.contains("subprocess_proxy", "vllm is ready (/v1/models answered 200)"));
@@ -217,7 +217,7 @@ TEST_CASE("readiness falls back to /v1/models when /health does not answer 200")
 }
 
 TEST_CASE("a missing vllm binary fails start with a clear error") {
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create({{"vllm_binary", "vllm-not-installed-here"}}) == OMNIHOST_OK);
     CHECK(p.start(start_json(free_port())) == OMNIHOST_UNAVAILABLE);
     CHECK(p.last_error().find("executable not found: 'vllm-not-installed-here'") != std::string::npos);
@@ -226,7 +226,7 @@ TEST_CASE("a missing vllm binary fails start with a clear error") {
 
 TEST_CASE("crash during start: start fails with the exit code and the last lines") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_FAIL_STARTUP", "3"}}}}) == OMNIHOST_OK);
     CHECK(p.start(start_json(free_port())) == OMNIHOST_UNAVAILABLE);
     std::string err = p.last_error();
@@ -237,7 +237,7 @@ TEST_CASE("crash during start: start fails with the exit code and the last lines
 
 TEST_CASE("death after ready is detected: health failed with code and last lines") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     const std::string pidfile = temp_dir("death") + "/pids";
     REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_EXIT_AFTER_MS", "800"}, {"OMNIHOST_STANDIN_EXIT_CODE", "7"},
                                {"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", pidfile}}}}) == OMNIHOST_OK);
@@ -251,7 +251,7 @@ TEST_CASE("death after ready is detected: health failed with code and last lines
     // the server's worker does not outlive it
     for (int i = 0; i < 50 && process_alive(worker); ++i) std::this_thread::sleep_for(100ms);
     CHECK_FALSE(process_alive(worker));
-    GenResult g = p.generate({{"task", "image"}, {"prompt", "x"}});
+    gen_result g = p.generate({{"task", "image"}, {"prompt", "x"}});
     CHECK(g.status == OMNIHOST_UNAVAILABLE);
     CHECK(g.error.find("vllm exited with code 7") != std::string::npos);
     CHECK(p.stop() == OMNIHOST_OK);
@@ -261,7 +261,7 @@ TEST_CASE("stop: SIGTERM to the group; a server ignoring it is SIGKILLed after t
     put_vllm_shim_on_path();
     const std::string dir = temp_dir("stop");
     SUBCASE("cooperative server with a worker") {
-        Plugin p("subprocess_proxy");
+        plugin_under_test p("subprocess_proxy");
         REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_SPAWN_WORKER", "1"}, {"OMNIHOST_STANDIN_PID_FILE", dir + "/a"}}}}) == OMNIHOST_OK);
         REQUIRE(p.start(start_json(free_port())) == OMNIHOST_OK);
         auto [server, worker] = read_pids(dir + "/a");
@@ -273,7 +273,7 @@ TEST_CASE("stop: SIGTERM to the group; a server ignoring it is SIGKILLed after t
         CHECK(p.logs.contains("vllm", "Shutting down"));
     }
     SUBCASE("server and worker ignore SIGTERM") {
-        Plugin p("subprocess_proxy");
+        plugin_under_test p("subprocess_proxy");
         REQUIRE(p.create({{"stop_grace_s", 1.0},
                           {"env", {{"OMNIHOST_STANDIN_IGNORE_SIGTERM", "1"}, {"OMNIHOST_STANDIN_SPAWN_WORKER", "1"},
                                    {"OMNIHOST_STANDIN_PID_FILE", dir + "/b"}}}}) == OMNIHOST_OK);
@@ -290,10 +290,10 @@ TEST_CASE("stop: SIGTERM to the group; a server ignoring it is SIGKILLed after t
 
 TEST_CASE("cancel while waiting for readiness stops the server") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     const std::string dir = temp_dir("cancel");
     REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_STARTUP_DELAY_MS", "20000"}, {"OMNIHOST_STANDIN_PID_FILE", dir + "/c"}}}}) == OMNIHOST_OK);
-    Job job;
+    harness_job job;
     std::thread canceller([&] {
         std::this_thread::sleep_for(700ms);
         job.cancel = true;
@@ -310,9 +310,9 @@ TEST_CASE("cancel while waiting for readiness stops the server") {
 // Routing (video and audio run in-process, not here) is the manifest's; the host routes by it.
 TEST_CASE("a taken port is refused") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create(json::object()) == OMNIHOST_OK);
-    StandinServer other;
+    standin_server other;
     CHECK(p.start(start_json(other.port())) == OMNIHOST_INVALID_ARGUMENT);
     CHECK(p.last_error().rfind("port:", 0) == 0);
     CHECK(p.start(start_json(free_port(), {{"port", "abc"}})) == OMNIHOST_INVALID_ARGUMENT);
@@ -331,14 +331,14 @@ TEST_CASE("requests outside the operator's policy are refused naming the field, 
         f << "#!/bin/sh\nexec '" << standin_exe() << "' \"$@\"\n";
     }
     std::filesystem::permissions(venv + "/bin/vllm", std::filesystem::perms::owner_all);
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     // The stand-in writes the pid file as soon as it runs: its absence proves no spawn.
     REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_PID_FILE", pidfile}}}, {"model_roots", {dir + "/models"}}}) == OMNIHOST_OK);
-    struct Case {
+    struct case_row {
         json extra;
         std::string field;
     };
-    const std::vector<Case> cases = {
+    const std::vector<case_row> cases = {
         {{{"venv_path", venv}}, "venv_path"},                  // an existing venv, but not the operator's
         {{{"venv_path", "/usr"}}, "venv_path"},
         {{{"model", "--help"}}, "model"},                      // option-looking ids
@@ -380,7 +380,7 @@ TEST_CASE("requests outside the operator's policy are refused naming the field, 
 
 TEST_CASE("a very long output line reaches the log truncated, with a marker") {
     put_vllm_shim_on_path();
-    Plugin p("subprocess_proxy");
+    plugin_under_test p("subprocess_proxy");
     REQUIRE(p.create({{"env", {{"OMNIHOST_STANDIN_LONG_LINE_BYTES", "1000000"}}}}) == OMNIHOST_OK);
     REQUIRE_MESSAGE(p.start(start_json(free_port())) == OMNIHOST_OK, p.last_error());
     CHECK(p.logs.wait_for("vllm", "[line truncated]", 2s));
