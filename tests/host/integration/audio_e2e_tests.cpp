@@ -63,7 +63,7 @@ wav_facts read_wav(const std::string &w) {
     return f;
 }
 
-host_config demo_host() { return {.extra_args = {"--data-dir", DEMO_DATA_DIR}, .plugin_dir = BUILD_PLUGIN_DIR}; }
+host_config demo_host() { return {.plugin_dir = BUILD_PLUGIN_DIR, .shared_data_dir = DEMO_DATA_DIR}; }
 
 void start_recipe(int port, const std::string &recipe, const std::string &plugin) {
     const auto started = post(port, "/api/omni/start", {{"recipe", recipe}});

@@ -13,7 +13,7 @@ using nlohmann::json;
 TEST_SUITE("demo_e2e") {
 
 TEST_CASE("make run's default: demo recipe -> video_diffusion -> MP4") {
-    host_process host({.extra_args = {"--data-dir", DEMO_DATA_DIR}, .plugin_dir = BUILD_PLUGIN_DIR});
+    host_process host({.plugin_dir = BUILD_PLUGIN_DIR, .shared_data_dir = DEMO_DATA_DIR});
     const int port = host.port();
     const json recipes = get(port, "/api/omni/recipes").json();
     REQUIRE(recipes["recipes"][0]["id"] == "demo-wan-tiny");
@@ -39,8 +39,8 @@ TEST_CASE("make run's default: demo recipe -> video_diffusion -> MP4") {
 }
 
 TEST_CASE("operator limits reach the video plugin's start settings; a request may only ask for less") {
-    host_process host({.extra_args = {"--data-dir", DEMO_DATA_DIR, "--max-pixels", "300000", "--max-frames", "33"},
-                      .plugin_dir = BUILD_PLUGIN_DIR});
+    host_process host({.extra_args = {"--max-pixels", "300000", "--max-frames", "33"},
+                      .plugin_dir = BUILD_PLUGIN_DIR, .shared_data_dir = DEMO_DATA_DIR});
     const int port = host.port();
     // The in-process preview shows the settings the plugin's start would get.
     const auto preview = post(port, "/api/omni/command-preview", {{"recipe", "demo-wan-tiny"}});

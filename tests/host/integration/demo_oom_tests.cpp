@@ -43,8 +43,8 @@ const json small_video = {{"prompt", "a tiny test"}, {"seed", 1}};
 TEST_SUITE("demo_oom") {
 
 TEST_CASE("peak memory in status and metadata; an out-of-memory job fails alone and the model stays usable") {
-    host_process host({.extra_args = {"--data-dir", DEMO_DATA_DIR, "--max-pixels", "921600", "--max-frames", "241"},
-                      .plugin_dir = BUILD_PLUGIN_DIR});
+    host_process host({.extra_args = {"--max-pixels", "921600", "--max-frames", "241"},
+                      .plugin_dir = BUILD_PLUGIN_DIR, .shared_data_dir = DEMO_DATA_DIR});
     const int port = host.port();
     const auto started = post(port, "/api/omni/start", {{"recipe", "demo-wan-tiny"}});
     REQUIRE_MESSAGE(started.status == 202, started.body);

@@ -47,6 +47,11 @@ host_process::host_process(host_config config) {
                                      "--plugin-dir", config.plugin_dir, "--recipe-dir", config.recipe_dir,
                                      "--web-dir", web, "--data-dir", (temp_ / "data").string(),
                                      "--log-level", "debug"};
+    if (!config.shared_data_dir.empty()) {
+        args.insert(args.end(), {"--data-dir", config.shared_data_dir, "--database",
+                                 "sqlite:" + (temp_ / "data" / "jobs.db").string(), "--output-dir",
+                                 (temp_ / "data" / "outputs").string()});
+    }
     args.insert(args.end(), config.extra_args.begin(), config.extra_args.end());
 
     int out_pipe[2];

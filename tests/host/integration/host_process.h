@@ -19,6 +19,10 @@ struct host_config {
     std::string recipe_dir = RECIPE_DIR;          // the shipped recipes
     std::string web_dir;                          // "" = a temp dir with index.html
     std::map<std::string, std::string> env;       // extra environment
+    // A data dir that other tests use too (the demo models in the build tree): the host reads its
+    // models there but keeps its job database and outputs in its own temp dir, so hosts running at
+    // once (ctest -j) or one after another never share a queue or find each other's job ids.
+    std::string shared_data_dir;
 };
 
 class host_process {

@@ -86,9 +86,7 @@ json wait_for_image_input(int port, double seconds = 30) {
 }
 
 host_process start_demo(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--data-dir", DEMO_DATA_DIR};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return host_process({.extra_args = args, .plugin_dir = BUILD_PLUGIN_DIR});
+    return host_process({.extra_args = extra, .plugin_dir = BUILD_PLUGIN_DIR, .shared_data_dir = DEMO_DATA_DIR});
 }
 
 void start_and_wait(host_process &host, const std::string &recipe) {

@@ -13,7 +13,7 @@ using nlohmann::json;
 TEST_SUITE("openai_demo") {
 
 TEST_CASE("demo model: an MP4 from /v1/videos/sync and from a /v1/videos job") {
-    host_process host({.extra_args = {"--data-dir", DEMO_DATA_DIR}, .plugin_dir = BUILD_PLUGIN_DIR});
+    host_process host({.plugin_dir = BUILD_PLUGIN_DIR, .shared_data_dir = DEMO_DATA_DIR});
     const int port = host.port();
     const auto started = post(port, "/api/omni/start", {{"recipe", "demo-wan-tiny"}});
     REQUIRE_MESSAGE(started.status == 202, started.body);
