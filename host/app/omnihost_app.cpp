@@ -14,7 +14,7 @@
 #include "api/api_context.h"
 #include "api/browser_guard.h"
 #include "api/recipe_manifest_check.h"
-#include "api/router.h"
+#include "app/router.h"
 #include "app/access_token.h"
 #include "app/http_server.h"
 #include "services/plugin_backend.h"

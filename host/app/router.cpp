@@ -1,4 +1,4 @@
-#include "api/router.h"
+#include "app/router.h"
 
 #include <exception>
 #include <map>
