@@ -52,6 +52,13 @@ void model_offloader::release_all() {
     move(find(previous), c10::Device(c10::kCPU));
 }
 
+offload_release_guard::~offload_release_guard() {
+    try {
+        off_.release_all();
+    } catch (...) {
+    }
+}
+
 std::string model_offloader::order() const {
     std::string s;
     for (const auto &c : components_) s += (s.empty() ? "" : " -> ") + c.name;

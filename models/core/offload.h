@@ -67,6 +67,20 @@ private:
     std::string resident_;
 };
 
+// At the end of a generation, finished or not, every offloaded component goes back to the CPU
+// (diffusers' maybe_free_model_hooks). A failed move back (the device is in trouble) is swallowed
+// so that it never masks the generation's own error.
+class offload_release_guard {
+public:
+    explicit offload_release_guard(model_offloader &off) : off_(off) {}
+    ~offload_release_guard();
+    offload_release_guard(const offload_release_guard &) = delete;
+    offload_release_guard &operator=(const offload_release_guard &) = delete;
+
+private:
+    model_offloader &off_;
+};
+
 // Sequential offload of one component's blocks: before(i) moves block i to the execution device,
 // after(i) moves it back to the CPU; with `enabled` false both do nothing.
 class block_offloader {

@@ -16,19 +16,6 @@
 namespace omnihost::models::stable_audio {
 namespace {
 
-// At the end of a generation, finished or not, every offloaded component goes back to the CPU
-// (diffusers' maybe_free_model_hooks).
-struct release_on_exit {
-    model_offloader &off;
-    ~release_on_exit() {
-        try {
-            off.release_all();
-        } catch (...) {
-            // A failed move back (the device is in trouble) must not mask the generation's own error.
-        }
-    }
-};
-
 std::string fmt(double v) {
     std::ostringstream s;
     s << v;
@@ -90,7 +77,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
     const bool cfg = r.guidance_scale > 1.0;
     const int64_t n = r.num_waveforms_per_prompt;
     const c10::Device dev = p.compute_device;
-    release_on_exit release{*p.offloader};
+    offload_release_guard release{*p.offloader};
     const auto f32 = at::TensorOptions().dtype(at::kFloat);
 
     // --- encode_prompt: text embeddings (T5 or given) and their masks.

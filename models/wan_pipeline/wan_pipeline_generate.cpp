@@ -12,19 +12,6 @@
 namespace omnihost::models::wan {
 namespace {
 
-// At the end of a generation, finished or not, every offloaded component goes back to the CPU
-// (diffusers' maybe_free_model_hooks).
-struct release_on_exit {
-    model_offloader &off;
-    ~release_on_exit() {
-        try {
-            off.release_all();
-        } catch (...) {
-            // A failed move back (the device is in trouble) must not mask the generation's own error.
-        }
-    }
-};
-
 void check_image_fields(const generate_request &r, const pipeline_info &info) {
     auto check = [](const char *field, bool given, const std::string &rule) {
         if (given && rule == "refused")
@@ -81,7 +68,7 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
 
     const c10::ScalarType tdtype = p.transformer->dtype();  // embeddings are cast to it
     const c10::Device dev = p.compute_device;
-    release_on_exit release{*p.offloader};
+    offload_release_guard release{*p.offloader};
 
     // Text encoding: prompt embeddings (one encode call per prompt, as diffusers does).
     progress(0, 1, "encode");

@@ -60,4 +60,6 @@ void memory_report::add_to_health(nlohmann::json &health) const {
     if (m.is_object() && m["current_bytes"].is_number()) health["device_memory_used_bytes"] = m["current_bytes"];
 }
 
+void memory_report::release_device_cache(const std::string &device) { models::release_cached_memory(device); }
+
 }  // namespace omnihost::inprocess

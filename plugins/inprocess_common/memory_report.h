@@ -23,6 +23,22 @@ public:
     // Unloaded: health answers no "device_memory" any more.
     void clear();
 
+    // Runs one job on `device` in its own peak window (the job calls end_job() when it finishes).
+    // When it throws, the request's tensors went with the unwound stack: the window closes and the
+    // device's freed cached blocks are handed back too, so a failed (e.g. out-of-memory) job leaves
+    // the loaded model as it was for the next request.
+    template <class Job>
+    auto run_job(const std::string &device, Job &&job) {
+        begin(device);
+        try {
+            return job();
+        } catch (...) {
+            end_job();
+            release_device_cache(device);
+            throw;
+        }
+    }
+
     // {"device", "measure", "load_peak_bytes", "last_job_peak_bytes" (null before the first job),
     //  "current_bytes"}; null while nothing is loaded.
     nlohmann::json health_json() const;
@@ -31,6 +47,8 @@ public:
     void add_to_health(nlohmann::json &health) const;
 
 private:
+    static void release_device_cache(const std::string &device);
+
     mutable std::mutex mutex_;
     std::string device_;  // "" while nothing is loaded
     int64_t load_peak_ = -1;

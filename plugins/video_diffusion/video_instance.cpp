@@ -167,16 +167,7 @@ void video_instance::start(const std::string &start_json, const omnihost_job *jo
 
 omnihost_result *video_instance::generate(const std::string &request_json, const omnihost_job *job) {
     if (!pipeline_) throw plugin_error(OMNIHOST_UNAVAILABLE, "no model loaded: call start first");
-    memory_.begin(device_);
-    try {
-        return generate_loaded(request_json, job);
-    } catch (...) {
-        // The request's tensors went with the unwound stack; hand the freed blocks back too, so a
-        // failed (e.g. out-of-memory) job leaves the loaded model as it was for the next request.
-        memory_.end_job();
-        models::release_cached_memory(device_);
-        throw;
-    }
+    return memory_.run_job(device_, [&] { return generate_loaded(request_json, job); });
 }
 
 omnihost_result *video_instance::generate_loaded(const std::string &request_json, const omnihost_job *job) {
