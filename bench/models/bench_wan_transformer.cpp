@@ -4,7 +4,7 @@
 //   bench_wan_transformer [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16]
 //                         [--golden DIR] [--skip-large] [--no-allocator-tuning]
 //                         [--save-random DIR] [--save-only] [--model DIR] [--device cpu|cuda[:N]] [--latent FxHxW]
-//                         [--skip-tiny]
+//                         [--skip-tiny] [--profile FILE]
 // One denoising step with CFG = 2 forwards (text K/V cached per prompt, as the pipeline does).
 // Beside the text-to-video step, the same model in the Wan2.1 I2V layout ([1.3B-i2v]: 36 input
 // channels for noise + mask + image latent, a 257-token CLIP ViT-H context through the image
@@ -18,6 +18,8 @@
 // --skip-tiny leaves out the golden tiny model; --save-only writes the --save-random folder and exits
 // (scripts/bench_wan_side_by_side.sh: one process per measured side, so each peak RSS is its own).
 // The attention path (fused SDPA or the chunked math fallback) is printed on the first lines.
+// --profile FILE (libtorch 2.x: the Kineto profiler) records the last forward of the large model as
+// a Chrome trace; scripts/profile_summary.py turns it into self time per op and input shape.
 #include "core/runtime.h"
 #include "core/torch_compat.h"
 #include "core/safetensors.h"
@@ -25,6 +27,12 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#if OMNIHOST_TORCH_AT_LEAST(2, 0)
+#include <torch/csrc/autograd/profiler_kineto.h>
+#define OMNIHOST_BENCH_PROFILER 1
+#else
+#define OMNIHOST_BENCH_PROFILER 0
+#endif
 #include <nlohmann/json.hpp>
 
 #include <sys/resource.h>
@@ -35,6 +43,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -42,6 +51,35 @@ using namespace omnihost::models;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
+
+std::string profile_path;  // --profile: where the last large-model forward's trace goes
+
+// Records what runs between its construction and destruction when --profile asked for it.
+struct forward_profile {
+    bool on = false;
+    explicit forward_profile(bool wanted) {
+#if OMNIHOST_BENCH_PROFILER
+        if (!wanted || profile_path.empty()) return;
+        namespace prof = torch::autograd::profiler;
+        const prof::ProfilerConfig config(prof::ProfilerState::KINETO, /*report_input_shapes=*/true,
+                                          /*profile_memory=*/false);
+        const std::set<torch::profiler::impl::ActivityType> cpu{torch::profiler::impl::ActivityType::CPU};
+        prof::prepareProfiler(config, cpu);
+        prof::enableProfiler(config, cpu);
+        on = true;
+#else
+        (void)wanted;
+#endif
+    }
+    ~forward_profile() {
+#if OMNIHOST_BENCH_PROFILER
+        if (!on) return;
+        auto result = torch::autograd::profiler::disableProfiler();
+        result->save(profile_path);
+        std::printf("profile of this forward written to %s\n", profile_path.c_str());
+#endif
+    }
+};
 
 double peak_rss_mib() {
     rusage ru{};
@@ -90,8 +128,12 @@ void run(const char *label, const wan::wan_transformer &tr, int64_t c, int64_t f
     for (int i = 0; i < forwards; ++i) {
         const double c0 = cpu_seconds();
         t0 = clock_type::now();
-        at::Tensor y = tr.forward(x, t, *ctx);
-        if (!y.device().is_cpu()) (void)y.flatten()[0].item<float>();  // wait for the device
+        at::Tensor y;
+        {
+            forward_profile profile(i + 1 == forwards && std::string(label) != "tiny");
+            y = tr.forward(x, t, *ctx);
+            if (!y.device().is_cpu()) (void)y.flatten()[0].item<float>();  // wait for the device
+        }
         const double s = seconds_since(t0), c = cpu_seconds() - c0;
         if (i == 0) first = s, cpu_first = c;
         total += s;
@@ -144,6 +186,13 @@ int main(int argc, char **argv) {
         else if (a == "--save-random") save_dir = next();
         else if (a == "--model") model_dir = next();
         else if (a == "--device") device_text = next();
+        else if (a == "--profile") {
+            profile_path = next();
+            if (!OMNIHOST_BENCH_PROFILER) {
+                std::fprintf(stderr, "--profile needs libtorch 2.x (Kineto); this build has %s\n", TORCH_VERSION);
+                return 2;
+            }
+        }
         else if (a == "--latent") {
             const std::string v = next();
             long long f = 0, h = 0, w = 0;
@@ -156,7 +205,7 @@ int main(int argc, char **argv) {
         else {
             std::fprintf(stderr, "usage: %s [--layers N] [--forwards N] [--threads N] [--dtype fp32|bf16] [--golden DIR] "
                                  "[--skip-large] [--skip-i2v] [--skip-tiny] [--no-allocator-tuning] [--save-random DIR] [--save-only] [--model DIR] "
-                                 "[--device D] [--latent FxHxW]\n", argv[0]);
+                                 "[--device D] [--latent FxHxW] [--profile FILE]\n", argv[0]);
             return a == "-h" || a == "--help" ? 0 : 2;
         }
     }

@@ -2,6 +2,7 @@
 // diffusers' at near bit level: a reordered add or cast moves the result. Comments mark where it matters.
 #include "wan_transformer/wan_modules.h"
 
+#include "core/fused_ops.h"
 #include "core/torch_compat.h"
 #include "wan_transformer/wan_rope.h"
 
@@ -18,17 +19,6 @@ at::Tensor param(torch::nn::Module &m, const std::string &name, at::IntArrayRef 
     return m.register_parameter(name, at::empty(shape, at::kFloat), /*requires_grad=*/false);
 }
 
-bool reduced(const at::Tensor &t) { return t.scalar_type() == at::kBFloat16 || t.scalar_type() == at::kHalf; }
-
-// RoPE on interleaved pairs: out[2k] = x[2k]*cos - x[2k+1]*sin, out[2k+1] = x[2k]*sin + x[2k+1]*cos,
-// in float32 (the tables are float32), stored in x's dtype.
-at::Tensor apply_rope(const at::Tensor &x, const rope_grid &r) {
-    at::Tensor x1 = x.slice(-1, 0, c10::nullopt, 2), x2 = x.slice(-1, 1, c10::nullopt, 2);
-    at::Tensor even = x1 * r.cos_even - x2 * r.sin_odd;
-    at::Tensor odd = x1 * r.sin_odd + x2 * r.cos_even;
-    return at::stack({even, odd}, -1).flatten(-2).to(x.scalar_type());
-}
-
 // Score-matrix budget per chunk (elements of B*H*chunk*L); ~256 MiB in float32.
 constexpr int64_t max_score_elements = 64ll * 1024 * 1024;
 
@@ -39,15 +29,17 @@ linear_m::linear_m(int64_t in, int64_t out) {
     bias = param(*this, "bias", {out});
 }
 
-at::Tensor linear_m::operator()(const at::Tensor &x) const { return at::linear(x, weight, bias); }
+at::Tensor linear_m::operator()(const at::Tensor &x, fused::activation act) const {
+    return fused::linear(x, weight, bias, act);
+}
 
 rms_norm_m::rms_norm_m(int64_t dim, double eps_) : eps(eps_) { weight = param(*this, "weight", {dim}); }
 
-at::Tensor rms_norm_m::operator()(const at::Tensor &x) const {
-    // y = x * rsqrt(mean(x^2) + eps) * weight; reduced precision is computed in float32.
-    at::Tensor xf = reduced(x) ? x.to(at::kFloat) : x;
-    at::Tensor y = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
-    return y.to(x.scalar_type());
+at::Tensor rms_norm_m::heads(const at::Tensor &x, int64_t n, const rope_grid *rope) const {
+    // y = x * rsqrt(mean(x^2) + eps) * weight in float32, cast back to x's dtype, split into heads;
+    // with `rope`, RoPE on the cast values (float32 tables), cast again.
+    return rope ? fused::rms_norm_rope(x, weight, eps, n, rope->cos_even, rope->sin_odd)
+                : fused::rms_norm_rope(x, weight, eps, n);
 }
 
 at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v) {
@@ -68,7 +60,8 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
     const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(S, max_score_elements / std::max<int64_t>(1, B * H * L)));
     auto one = [&](const at::Tensor &qc) {
         at::Tensor scores = at::matmul(qc, kt);                        // [B,H,c,L]
-        at::Tensor probs = reduced(scores) ? at::softmax(scores, -1, at::kFloat).to(scores.scalar_type())
+        const bool reduced = scores.scalar_type() == at::kBFloat16 || scores.scalar_type() == at::kHalf;
+        at::Tensor probs = reduced ? at::softmax(scores, -1, at::kFloat).to(scores.scalar_type())
                                            : at::softmax(scores, -1);
         return at::matmul(probs, vh);                                  // [B,H,c,D]
     };
@@ -91,8 +84,7 @@ fp32_layer_norm_m::fp32_layer_norm_m(int64_t dim, double eps_) : eps(eps_) {
 }
 
 at::Tensor fp32_layer_norm_m::operator()(const at::Tensor &x) const {
-    const int64_t d = x.size(-1);
-    return at::layer_norm(x.to(at::kFloat), {d}, weight.to(at::kFloat), bias.to(at::kFloat), eps).to(x.scalar_type());
+    return fused::layer_norm_modulate(x, weight, bias, eps, {}, {}, x.scalar_type());
 }
 
 image_embedder_m::image_embedder_m(int64_t in, int64_t out, std::optional<int64_t> pos_len) {
@@ -114,7 +106,7 @@ at::Tensor image_embedder_m::operator()(const at::Tensor &image_embeds) const {
         x = x.view({-1, 2 * s, d}) + pos_embed;
     }
     x = (*norm1)(x);
-    x = (*ff_out)(at::gelu((*ff_proj)(x)));
+    x = (*ff_out)((*ff_proj)(x, fused::activation::gelu_erf));
     return (*norm2)(x);
 }
 
@@ -134,30 +126,28 @@ attention_m::attention_m(int64_t dim, int64_t heads_, double eps, std::optional<
 }
 
 at::Tensor attention_m::self_attention(const at::Tensor &x, const rope_grid &rope) const {
-    at::Tensor q = (*norm_q)((*to_q)(x)).unflatten(2, {heads, -1});
-    at::Tensor k = (*norm_k)((*to_k)(x)).unflatten(2, {heads, -1});
+    at::Tensor q = norm_q->heads((*to_q)(x), heads, &rope);
+    at::Tensor k = norm_k->heads((*to_k)(x), heads, &rope);
     at::Tensor v = (*to_v)(x).unflatten(2, {heads, -1});
-    q = apply_rope(q, rope);
-    k = apply_rope(k, rope);
     at::Tensor o = attention(q, k, v).to(q.scalar_type());
     return (*to_out0)(o);
 }
 
 std::pair<at::Tensor, at::Tensor> attention_m::context_kv(const at::Tensor &context) const {
-    at::Tensor k = (*norm_k)((*to_k)(context)).unflatten(2, {heads, -1});
+    at::Tensor k = norm_k->heads((*to_k)(context), heads);
     at::Tensor v = (*to_v)(context).unflatten(2, {heads, -1});
     return {k, v};
 }
 
 std::pair<at::Tensor, at::Tensor> attention_m::image_kv(const at::Tensor &image) const {
-    at::Tensor k = (*norm_added_k)((*add_k_proj)(image)).unflatten(2, {heads, -1});
+    at::Tensor k = norm_added_k->heads((*add_k_proj)(image), heads);
     at::Tensor v = (*add_v_proj)(image).unflatten(2, {heads, -1});
     return {k, v};
 }
 
 at::Tensor attention_m::cross_attention(const at::Tensor &x, const at::Tensor &k, const at::Tensor &v,
                                         const at::Tensor &img_k, const at::Tensor &img_v) const {
-    at::Tensor q = (*norm_q)((*to_q)(x)).unflatten(2, {heads, -1});
+    at::Tensor q = norm_q->heads((*to_q)(x), heads);
     at::Tensor o = attention(q, k, v).to(q.scalar_type());
     if (img_k.defined()) o = o + attention(q, img_k, img_v).to(q.scalar_type());
     return (*to_out0)(o);
@@ -185,7 +175,6 @@ at::Tensor block_m::forward(const at::Tensor &x_in, const at::Tensor &text_k, co
                             const at::Tensor &temb_proj, const rope_grid &rope, const at::Tensor &img_k,
                             const at::Tensor &img_v) const {
     const auto dtype = x_in.scalar_type();
-    const int64_t d = x_in.size(-1);
     // Modulation (fp32): table + temb_proj.float(), chunked into shift, scale, gate, c_shift, c_scale, c_gate.
     std::vector<at::Tensor> mod;
     if (temb_proj.dim() == 4) {
@@ -197,23 +186,20 @@ at::Tensor block_m::forward(const at::Tensor &x_in, const at::Tensor &text_k, co
     const at::Tensor &shift_msa = mod[0], &scale_msa = mod[1], &gate_msa = mod[2];
     const at::Tensor &c_shift = mod[3], &c_scale = mod[4], &c_gate = mod[5];
 
-    // 1. Self-attention; residual in fp32.
-    at::Tensor xf = x_in.to(at::kFloat);
-    at::Tensor h = (at::layer_norm(xf, {d}, {}, {}, eps) * (1 + scale_msa) + shift_msa).to(dtype);
+    // 1. Self-attention; residual in fp32: (x.float() + attn * gate).to(dtype).
+    const at::Tensor one_plus_scale_msa = 1 + scale_msa, one_plus_c_scale = 1 + c_scale;
+    at::Tensor h = fused::layer_norm_modulate(x_in, {}, {}, eps, one_plus_scale_msa, shift_msa, dtype);
     at::Tensor a = attn1->self_attention(h, rope);
-    at::Tensor x = (xf + a * gate_msa).to(dtype);
+    at::Tensor x = fused::gated_residual(x_in, a, gate_msa, dtype);
 
     // 2. Cross-attention (no gate, no mask); residual in the model dtype.
-    h = norm2_weight.defined()
-            ? at::layer_norm(x.to(at::kFloat), {d}, norm2_weight.to(at::kFloat), norm2_bias.to(at::kFloat), eps).to(dtype)
-            : x;
+    h = norm2_weight.defined() ? fused::layer_norm_modulate(x, norm2_weight, norm2_bias, eps, {}, {}, dtype) : x;
     x = x + attn2->cross_attention(h, text_k, text_v, img_k, img_v);
 
     // 3. Feed-forward (GELU tanh); residual in fp32.
-    xf = x.to(at::kFloat);
-    h = (at::layer_norm(xf, {d}, {}, {}, eps) * (1 + c_scale) + c_shift).to(dtype);
-    at::Tensor f = (*ffn_out)(at::gelu((*ffn_proj)(h), "tanh"));
-    return (xf + f.to(at::kFloat) * c_gate).to(dtype);
+    h = fused::layer_norm_modulate(x, {}, {}, eps, one_plus_c_scale, c_shift, dtype);
+    at::Tensor f = (*ffn_out)((*ffn_proj)(h, fused::activation::gelu_tanh));
+    return fused::gated_residual(x, f, c_gate, dtype);
 }
 
 transformer_m::transformer_m(const wan_transformer_config &c) : cfg(c) {

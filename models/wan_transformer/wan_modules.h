@@ -3,6 +3,7 @@
 // Only wan_transformer.cpp and tests include this (it pulls libtorch's nn headers).
 #pragma once
 
+#include "core/fused_ops.h"
 #include "wan_transformer/wan_transformer_config.h"
 
 #include <torch/nn/module.h>
@@ -18,7 +19,13 @@ namespace omnihost::models::wan::detail {
 struct linear_m : torch::nn::Module {
     at::Tensor weight, bias;
     linear_m(int64_t in, int64_t out);
-    at::Tensor operator()(const at::Tensor &x) const;
+    // act(x @ weight^T + bias) (fused::linear: oneDNN applies bias and activation where it can).
+    at::Tensor operator()(const at::Tensor &x, fused::activation act = fused::activation::none) const;
+};
+
+// RoPE factors for one token grid: cos of the even channels and sin of the odd ones, [1, S, 1, D/2].
+struct rope_grid {
+    at::Tensor cos_even, sin_odd;
 };
 
 // torch.nn.RMSNorm(d, eps) over the last dim (Wan: over all heads jointly), "weight" [d].
@@ -26,12 +33,9 @@ struct rms_norm_m : torch::nn::Module {
     at::Tensor weight;
     double eps;
     rms_norm_m(int64_t dim, double eps);
-    at::Tensor operator()(const at::Tensor &x) const;
-};
-
-// RoPE factors for one token grid: cos of the even channels and sin of the odd ones, [1, S, 1, D/2].
-struct rope_grid {
-    at::Tensor cos_even, sin_odd;
+    // x [B, S, dim] normalised over dim, split into n heads [B, S, n, dim/n]; with rope, RoPE applied
+    // to each head (fused::rms_norm_rope).
+    at::Tensor heads(const at::Tensor &x, int64_t n, const rope_grid *rope = nullptr) const;
 };
 
 // LayerNorm computed in float32 (diffusers' FP32LayerNorm) with "weight"/"bias" [d], eps as given.

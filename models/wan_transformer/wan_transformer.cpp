@@ -173,7 +173,7 @@ std::shared_ptr<const wan_text_context> wan_transformer::encode_context(const at
     auto ctx = std::make_shared<wan_text_context>();
     at::Tensor text = ehs.to(device_, dtype_);
     // PixArtAlphaTextProjection: linear_1 -> GELU(tanh) -> linear_2.
-    ctx->text = (*m_->text_linear_2)(at::gelu((*m_->text_linear_1)(text), "tanh"));
+    ctx->text = (*m_->text_linear_2)((*m_->text_linear_1)(text, fused::activation::gelu_tanh));
     if (image) ctx->image = (*m_->image_embedder)(image->to(device_, dtype_));
     ctx->kv.reserve(m_->blocks.size());
     if (image) ctx->image_kv.reserve(m_->blocks.size());
@@ -226,7 +226,7 @@ at::Tensor wan_transformer::forward(const at::Tensor &hidden_states, const at::T
     // Patch embedding: Conv3d(kernel = stride = patch) -> [B, N, d].
     at::Tensor x = at::conv3d(hidden_states.to(device_, dtype_), m_->patch_weight, m_->patch_bias,
                               {p[0], p[1], p[2]}, {0, 0, 0});
-    x = x.flatten(2).transpose(1, 2);
+    x = x.flatten(2).transpose(1, 2).contiguous();  // row-major tokens for the blocks' fused row kernels
 
     // Condition embedder: timestep embedding in fp32 through the fp32 time_embedder, temb cast to
     // the text dtype, then time_proj(SiLU(temb)).
@@ -255,7 +255,7 @@ at::Tensor wan_transformer::forward(const at::Tensor &hidden_states, const at::T
         shift = ss[0];
         scale = ss[1];
     }
-    x = (at::layer_norm(x.to(at::kFloat), {d}, {}, {}, cfg.eps) * (1 + scale) + shift).to(x.scalar_type());
+    x = fused::layer_norm_modulate(x, {}, {}, cfg.eps, 1 + scale, shift, x.scalar_type());
     x = (*m_->proj_out)(x);
 
     // Unpatchify: feature index ((pt*p_h + ph)*p_w + pw)*C_out + c.

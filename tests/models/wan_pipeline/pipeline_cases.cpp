@@ -46,7 +46,8 @@ std::pair<fs::path, fs::path> model_for(const context &ctx, const golden_case &g
     fs::remove_all(dir);
     fs::create_directories(dir / "scheduler");
     for (const auto &entry : fs::directory_iterator(src))
-        if (entry.path().filename() != "scheduler") fs::create_symlink(entry.path(), dir / entry.path().filename());
+        if (entry.path().filename() != "scheduler")  // absolute: a relative --golden would dangle from dir
+            fs::create_symlink(fs::absolute(entry.path()), dir / entry.path().filename());
     std::ofstream(dir / "scheduler" / "scheduler_config.json") << cfg.dump(2);
     return {dir, dir};
 }

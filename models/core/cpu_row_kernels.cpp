@@ -1,0 +1,169 @@
+// Compiled with -ffp-contract=off (CMakeLists): a*b+c must round twice, as the separate ATen ops do.
+// Each exported function is cloned for AVX-512, AVX2 and the baseline ISA (GCC target_clones; the
+// loader picks one), and its loops are written so the compiler vectorises them: fixed-width lane
+// accumulators for the sums (no reassociation is allowed otherwise) and branch-free conversions.
+#include "core/cpu_row_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define OMNIHOST_ROW_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), flatten))
+#else
+#define OMNIHOST_ROW_CLONES
+#endif
+
+namespace omnihost::models::fused::rows {
+namespace {
+
+inline float load(const float *p, int64_t i) { return p[i]; }
+inline float load(const uint16_t *p, int64_t i) {
+    const uint32_t u = static_cast<uint32_t>(p[i]) << 16;
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+}
+inline void store(float *p, int64_t i, float v) { p[i] = v; }
+// Round to nearest even, NaN -> 0x7FC0: c10::BFloat16's conversion.
+inline void store(uint16_t *p, int64_t i, float v) {
+    uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+    p[i] = static_cast<uint16_t>(v != v ? 0x7FC0u : rounded);
+}
+constexpr int lanes = 16;
+
+// Sum of f(i) over [0, d) in double with `lanes` independent accumulators.
+template <class F> inline double lane_sum(int64_t d, F f) {
+    double acc[lanes] = {};
+    int64_t i = 0;
+    for (; i + lanes <= d; i += lanes)
+        for (int l = 0; l < lanes; ++l) acc[l] += f(i + l);
+    for (; i < d; ++i) acc[0] += f(i);
+    double s = 0;
+    for (double a : acc) s += a;
+    return s;
+}
+
+template <class X, class O>
+inline void ln_rows(const X *x, O *out, int64_t r0, int64_t r1, int64_t d, float eps, const float *__restrict w,
+                    const float *__restrict b,
+                    const row_table &s1, const row_table &sh) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const X *__restrict xr = x + r * d;
+        O *__restrict yr = out + r * d;
+        const double mean = lane_sum(d, [&](int64_t i) { return static_cast<double>(load(xr, i)); }) / d;
+        const double var = lane_sum(d, [&](int64_t i) {
+                               const double c = load(xr, i) - mean;
+                               return c * c;
+                           }) / d;
+        // As ATen's LayerNorm: rstd in fp32, y = x * rstd + (-mean * rstd).
+        const float rstd = 1.0f / std::sqrt(std::max(static_cast<float>(var), 0.0f) + eps);
+        const float bias = -static_cast<float>(mean) * rstd;
+        // One branch-free loop per variant, so each vectorises.
+        if (!w && s1.data) {
+            const float *__restrict sr = s1.row(r);
+            const float *__restrict hr = sh.row(r);
+            for (int64_t i = 0; i < d; ++i) store(yr, i, (load(xr, i) * rstd + bias) * sr[i] + hr[i]);
+        } else if (!w) {
+            for (int64_t i = 0; i < d; ++i) store(yr, i, load(xr, i) * rstd + bias);
+        } else if (!s1.data) {
+            for (int64_t i = 0; i < d; ++i) store(yr, i, (load(xr, i) * rstd + bias) * w[i] + b[i]);
+        } else {
+            const float *__restrict sr = s1.row(r);
+            const float *__restrict hr = sh.row(r);
+            for (int64_t i = 0; i < d; ++i)
+                store(yr, i, ((load(xr, i) * rstd + bias) * w[i] + b[i]) * sr[i] + hr[i]);
+        }
+    }
+}
+
+template <class X, class A, class O>
+inline void residual_rows(const X *x, const A *a, const row_table &g, O *out, int64_t r0, int64_t r1, int64_t d) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const X *__restrict xr = x + r * d;
+        const A *__restrict ar = a + r * d;
+        const float *__restrict gr = g.row(r);
+        O *__restrict yr = out + r * d;
+        for (int64_t i = 0; i < d; ++i) store(yr, i, load(xr, i) + load(ar, i) * gr[i]);
+    }
+}
+
+template <class T, class W>
+inline void rms_rope_rows(const T *x, T *out, int64_t r0, int64_t r1, int64_t d, float eps, const W *w, int64_t heads,
+                          const float *cos, const float *sin, int64_t rope_rows) {
+    const int64_t dh = d / heads, half = dh / 2;
+    for (int64_t r = r0; r < r1; ++r) {
+        const T *__restrict xr = x + r * d;
+        T *__restrict yr = out + r * d;
+        const double ms = lane_sum(d, [&](int64_t i) {
+                              const double v = load(xr, i);
+                              return v * v;
+                          }) / d;
+        const float rs = 1.0f / std::sqrt(static_cast<float>(ms) + eps);
+        for (int64_t i = 0; i < d; ++i) store(yr, i, (load(xr, i) * rs) * load(w, i));
+        if (!cos) continue;
+        const float *c = cos + (r % rope_rows) * half;
+        const float *s = sin + (r % rope_rows) * half;
+        for (int64_t h = 0; h < heads; ++h) {
+            T *p = yr + h * dh;
+            for (int64_t k = 0; k < half; ++k) {
+                const float x1 = load(p, 2 * k), x2 = load(p, 2 * k + 1);
+                const float even = x1 * c[k] - x2 * s[k];
+                const float odd = x1 * s[k] + x2 * c[k];
+                store(p, 2 * k, even);
+                store(p, 2 * k + 1, odd);
+            }
+        }
+    }
+}
+
+template <class X> const X *as(const void *p) { return static_cast<const X *>(p); }
+template <class X> X *as(void *p) { return static_cast<X *>(p); }
+
+}  // namespace
+
+OMNIHOST_ROW_CLONES
+void layer_norm_modulate(const void *x, elem xt, void *out, elem ot, int64_t r0, int64_t r1, int64_t d, float eps,
+                         const float *weight, const float *bias, row_table one_plus_scale, row_table shift) {
+    using u16 = uint16_t;
+    if (xt == elem::f32 && ot == elem::f32)
+        ln_rows(as<float>(x), as<float>(out), r0, r1, d, eps, weight, bias, one_plus_scale, shift);
+    else if (xt == elem::f32)
+        ln_rows(as<float>(x), as<u16>(out), r0, r1, d, eps, weight, bias, one_plus_scale, shift);
+    else if (ot == elem::f32)
+        ln_rows(as<u16>(x), as<float>(out), r0, r1, d, eps, weight, bias, one_plus_scale, shift);
+    else
+        ln_rows(as<u16>(x), as<u16>(out), r0, r1, d, eps, weight, bias, one_plus_scale, shift);
+}
+
+OMNIHOST_ROW_CLONES
+void gated_residual(const void *x, elem xt, const void *a, elem at, row_table gate, void *out, elem ot, int64_t r0,
+                    int64_t r1, int64_t d) {
+    using u16 = uint16_t;
+    auto with_out = [&](auto *xp, auto *ap) {
+        if (ot == elem::f32) residual_rows(xp, ap, gate, as<float>(out), r0, r1, d);
+        else residual_rows(xp, ap, gate, as<u16>(out), r0, r1, d);
+    };
+    if (xt == elem::f32 && at == elem::f32) with_out(as<float>(x), as<float>(a));
+    else if (xt == elem::f32) with_out(as<float>(x), as<u16>(a));
+    else if (at == elem::f32) with_out(as<u16>(x), as<float>(a));
+    else with_out(as<u16>(x), as<u16>(a));
+}
+
+OMNIHOST_ROW_CLONES
+void rms_norm_rope(const void *x, void *out, elem t, int64_t r0, int64_t r1, int64_t d, float eps, const void *weight,
+                   elem wt, int64_t heads, const float *cos, const float *sin, int64_t rope_rows) {
+    using u16 = uint16_t;
+    if (t == elem::f32 && wt == elem::f32)
+        rms_rope_rows(as<float>(x), as<float>(out), r0, r1, d, eps, as<float>(weight), heads, cos, sin, rope_rows);
+    else if (t == elem::f32)
+        rms_rope_rows(as<float>(x), as<float>(out), r0, r1, d, eps, as<u16>(weight), heads, cos, sin, rope_rows);
+    else if (wt == elem::f32)
+        rms_rope_rows(as<u16>(x), as<u16>(out), r0, r1, d, eps, as<float>(weight), heads, cos, sin, rope_rows);
+    else
+        rms_rope_rows(as<u16>(x), as<u16>(out), r0, r1, d, eps, as<u16>(weight), heads, cos, sin, rope_rows);
+}
+
+}  // namespace omnihost::models::fused::rows
