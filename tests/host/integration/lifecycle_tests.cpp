@@ -185,6 +185,51 @@ TEST_CASE("generate endpoints: happy paths per modality and the modality refusal
     stop_idle(port);
 }
 
+TEST_CASE("playground chat sent while another chat streams waits its turn, then streams; a full queue is 429") {
+    host_process host({.extra_args = {"--queue-depth", "1"}});
+    const int port = host.port();
+    start_ready(port, "omni");
+    using mono_clock = std::chrono::steady_clock;
+    // 11 streamed words, 500 ms each: the first chat holds the slot for over 5 s.
+    const auto first_sent = mono_clock::now();
+    auto first = std::async(std::launch::async, [port] {
+        return http(port, "POST", "/api/omni/chat",
+                    json({{"messages", {{{"role", "user"}, {"content", "one two three four five six seven eight"}}}},
+                          {"test_step_ms", 500}}).dump());
+    });
+    json s;
+    for (const auto deadline = mono_clock::now() + std::chrono::seconds(20); mono_clock::now() < deadline;) {
+        s = get(port, "/api/omni/status").json();
+        if (s["job"].is_object()) break;
+    }
+    REQUIRE_MESSAGE(s["job"].is_object(), s.dump());
+    // Sent while the first streams: it used to be refused with 409 busy; now it waits in the queue.
+    auto second = std::async(std::launch::async, [port] {
+        auto r = http(port, "POST", "/api/omni/chat", json({{"messages", {{{"role", "user"}, {"content", "second"}}}}}).dump());
+        return std::make_pair(r, mono_clock::now());
+    });
+    bool waiting = false;
+    for (const auto deadline = mono_clock::now() + std::chrono::seconds(20); mono_clock::now() < deadline && !waiting;)
+        waiting = host.log_text().find("waits its turn") != std::string::npos;
+    REQUIRE(waiting);
+    // The second holds the one place of --queue-depth 1: a third is refused, with Retry-After.
+    auto third = http(port, "POST", "/api/omni/chat", json({{"messages", {{{"role", "user"}, {"content", "third"}}}}}).dump());
+    CHECK(third.status == 429);
+    CHECK(third.json()["error"].is_string());
+    CHECK(std::stoi(third.headers.at("Retry-After")) >= 1);
+    const auto a = first.get();
+    const auto [b, b_done] = second.get();
+    REQUIRE_MESSAGE(a.status == 200, a.body);
+    CHECK(a.body.find("eight") != std::string::npos);
+    REQUIRE_MESSAGE(b.status == 200, b.body);
+    CHECK(b.headers.at("Content-Type").rfind("text/event-stream", 0) == 0);
+    CHECK(b.body.find("second") != std::string::npos);
+    CHECK(b.body.find("\"error\"") == std::string::npos);
+    CHECK(b.body.substr(b.body.size() - 14) == "data: [DONE]\n\n");
+    // It ran after the first let the slot go: the first streamed for at least 10 pauses of 500 ms.
+    CHECK(b_done - first_sent >= std::chrono::milliseconds(10 * 500));
+}
+
 TEST_CASE("one generation at a time; status answers during it; cancel by job id") {
     host_process host;
     const int port = host.port();
