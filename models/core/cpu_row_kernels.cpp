@@ -32,17 +32,26 @@ inline void store(uint16_t *p, int64_t i, float v) {
     const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
     p[i] = static_cast<uint16_t>(v != v ? 0x7FC0u : rounded);
 }
+// v as it reads back after a store as T (the composite path's intermediate cast), in a register.
+inline float rounded(const float *, float v) { return v; }
+inline float rounded(const uint16_t *, float v) {
+    uint16_t h;
+    store(&h, 0, v);
+    return load(&h, 0);
+}
+
 constexpr int lanes = 16;
 
-// Sum of f(i) over [0, d) in double with `lanes` independent accumulators.
-template <class F> inline double lane_sum(int64_t d, F f) {
-    double acc[lanes] = {};
+// Sum of f(i) over [0, d) in fp32 with `lanes` independent accumulators (one AVX-512 register; ATen's
+// row reductions also sum in fp32 in a cascade of vector lanes).
+template <class F> inline float lane_sum(int64_t d, F f) {
+    float acc[lanes] = {};
     int64_t i = 0;
     for (; i + lanes <= d; i += lanes)
         for (int l = 0; l < lanes; ++l) acc[l] += f(i + l);
     for (; i < d; ++i) acc[0] += f(i);
-    double s = 0;
-    for (double a : acc) s += a;
+    float s = 0;
+    for (float a : acc) s += a;
     return s;
 }
 
@@ -53,14 +62,15 @@ inline void ln_rows(const X *x, O *out, int64_t r0, int64_t r1, int64_t d, float
     for (int64_t r = r0; r < r1; ++r) {
         const X *__restrict xr = x + r * d;
         O *__restrict yr = out + r * d;
-        const double mean = lane_sum(d, [&](int64_t i) { return static_cast<double>(load(xr, i)); }) / d;
-        const double var = lane_sum(d, [&](int64_t i) {
-                               const double c = load(xr, i) - mean;
-                               return c * c;
-                           }) / d;
+        const float inv_d = 1.0f / static_cast<float>(d);
+        const float mean = lane_sum(d, [&](int64_t i) { return load(xr, i); }) * inv_d;
+        const float var = lane_sum(d, [&](int64_t i) {
+                              const float c = load(xr, i) - mean;
+                              return c * c;
+                          }) * inv_d;
         // As ATen's LayerNorm: rstd in fp32, y = x * rstd + (-mean * rstd).
-        const float rstd = 1.0f / std::sqrt(std::max(static_cast<float>(var), 0.0f) + eps);
-        const float bias = -static_cast<float>(mean) * rstd;
+        const float rstd = 1.0f / std::sqrt(std::max(var, 0.0f) + eps);
+        const float bias = -mean * rstd;
         // One branch-free loop per variant, so each vectorises.
         if (!w && s1.data) {
             const float *__restrict sr = s1.row(r);
@@ -97,23 +107,28 @@ inline void rms_rope_rows(const T *x, T *out, int64_t r0, int64_t r1, int64_t d,
     for (int64_t r = r0; r < r1; ++r) {
         const T *__restrict xr = x + r * d;
         T *__restrict yr = out + r * d;
-        const double ms = lane_sum(d, [&](int64_t i) {
-                              const double v = load(xr, i);
-                              return v * v;
-                          }) / d;
-        const float rs = 1.0f / std::sqrt(static_cast<float>(ms) + eps);
-        for (int64_t i = 0; i < d; ++i) store(yr, i, (load(xr, i) * rs) * load(w, i));
-        if (!cos) continue;
-        const float *c = cos + (r % rope_rows) * half;
-        const float *s = sin + (r % rope_rows) * half;
+        const float ms = lane_sum(d, [&](int64_t i) {
+                             const float v = load(xr, i);
+                             return v * v;
+                         }) / static_cast<float>(d);
+        const float rs = 1.0f / std::sqrt(ms + eps);
+        if (!cos) {
+            for (int64_t i = 0; i < d; ++i) store(yr, i, (load(xr, i) * rs) * load(w, i));
+            continue;
+        }
+        // RoPE straight from the normalised values (rounded to T first, as the composite path
+        // stores them), pair by pair: one pass, no re-read.
+        const float *__restrict c = cos + (r % rope_rows) * half;
+        const float *__restrict s = sin + (r % rope_rows) * half;
         for (int64_t h = 0; h < heads; ++h) {
-            T *p = yr + h * dh;
+            const T *__restrict xp = xr + h * dh;
+            const W *__restrict wp = w + h * dh;
+            T *__restrict p = yr + h * dh;
             for (int64_t k = 0; k < half; ++k) {
-                const float x1 = load(p, 2 * k), x2 = load(p, 2 * k + 1);
-                const float even = x1 * c[k] - x2 * s[k];
-                const float odd = x1 * s[k] + x2 * c[k];
-                store(p, 2 * k, even);
-                store(p, 2 * k + 1, odd);
+                const float x1 = rounded(yr, (load(xp, 2 * k) * rs) * load(wp, 2 * k));
+                const float x2 = rounded(yr, (load(xp, 2 * k + 1) * rs) * load(wp, 2 * k + 1));
+                store(p, 2 * k, x1 * c[k] - x2 * s[k]);
+                store(p, 2 * k + 1, x1 * s[k] + x2 * c[k]);
             }
         }
     }

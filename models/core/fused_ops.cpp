@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/record_function.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -140,6 +141,7 @@ at::Tensor layer_norm_modulate(const at::Tensor &x, const at::Tensor &weight, co
             w = weight.to(at::kFloat).contiguous();
             b = bias.to(at::kFloat).contiguous();
         }
+        RECORD_FUNCTION("omnihost::layer_norm_modulate", std::vector<c10::IValue>({x}));
         at::Tensor out = at::empty(x.sizes(), x.options().dtype(out_dtype));
         const void *xp = x.data_ptr();
         void *op = out.data_ptr();
@@ -161,6 +163,7 @@ at::Tensor gated_residual(const at::Tensor &x, const at::Tensor &a, const at::Te
     std::optional<rows::row_table> g = table_for(gate, x);
     if (fused_enabled() && kernel_input(x) && kernel_input(a) && elem_of(out_dtype) && gate.defined() && g &&
         a.sizes() == x.sizes() && x.numel() > 0) {
+        RECORD_FUNCTION("omnihost::gated_residual", std::vector<c10::IValue>({x, a}));
         const int64_t d = x.size(-1);
         at::Tensor out = at::empty(x.sizes(), x.options().dtype(out_dtype));
         const void *xp = x.data_ptr(), *ap = a.data_ptr();
@@ -184,6 +187,7 @@ at::Tensor rms_norm_rope(const at::Tensor &x, const at::Tensor &weight, double e
                                      dh % 2 == 0);
     if (fused_enabled() && kernel_input(x) && kernel_input(weight) && weight.numel() == d && tables_ok &&
         x.dim() == 3 && d % heads == 0 && x.numel() > 0) {
+        RECORD_FUNCTION(rope ? "omnihost::rms_norm_rope" : "omnihost::rms_norm", std::vector<c10::IValue>({x}));
         at::Tensor out = at::empty(x.sizes(), x.options());
         const void *xp = x.data_ptr(), *wp = weight.data_ptr();
         void *op = out.data_ptr();

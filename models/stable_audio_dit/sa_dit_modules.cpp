@@ -1,6 +1,7 @@
 // Op order mirrors diffusers' stable_audio_transformer.py / attention_processor.py
 // (StableAudioAttnProcessor2_0) / modeling_stable_audio.py; where the order of two float operations
 // matters for bit-level agreement the code keeps diffusers' order and says so.
+#include "core/fused_ops.h"
 #include "stable_audio_dit/sa_dit_modules.h"
 
 #include "core/torch_compat.h"
@@ -33,7 +34,8 @@ linear_m::linear_m(int64_t in, int64_t out, bool with_bias) {
     if (with_bias) bias = param(*this, "bias", {out});
 }
 
-at::Tensor linear_m::operator()(const at::Tensor &x) const { return at::linear(x, weight, bias); }
+// fused::linear: in bf16 on the CPU, oneDNN's linear (faster than the addmm path there).
+at::Tensor linear_m::operator()(const at::Tensor &x) const { return fused::linear(x, weight, bias); }
 
 layer_norm_m::layer_norm_m(int64_t dim, double eps_) : eps(eps_) {
     weight = param(*this, "weight", {dim});
@@ -41,7 +43,8 @@ layer_norm_m::layer_norm_m(int64_t dim, double eps_) : eps(eps_) {
 }
 
 at::Tensor layer_norm_m::operator()(const at::Tensor &x) const {
-    return at::layer_norm(x, {x.size(-1)}, weight, bias, eps);
+    // nn.LayerNorm in the model dtype: fp32 statistics, one rounding to x's dtype; one pass on the CPU.
+    return fused::layer_norm_modulate(x, weight, bias, eps, {}, {}, x.scalar_type());
 }
 
 mlp_m::mlp_m(int64_t in, int64_t hidden, int64_t out, bool bias) {
