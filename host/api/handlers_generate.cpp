@@ -1,6 +1,5 @@
 // Data plane: the four generate endpoints and the SSE chat. The HTTP thread validates, then waits
 // while the slot's worker runs the plugin; the control plane stays free meanwhile.
-#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -9,6 +8,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include "api/chat_turn.h"
 #include "api/client_watch.h"
 #include "api/generate_request.h"
 #include "api/handlers_generate_sync.h"
@@ -19,7 +19,6 @@
 #include "api/image_inputs.h"
 #include "api/operator_limits.h"
 #include "common/json_limits.h"
-#include "jobs/job_service.h"
 
 namespace omnihost {
 std::optional<generate_call> validate_generate_request(api_context &context, nlohmann::json body, task_kind task,
@@ -139,20 +138,12 @@ void handle_chat(api_context &context, server_request &request, server_response 
         job_id = "chat-" + std::to_string(++counter);
         call->job_id = job_id;
     }
-    // As /v1/chat/completions: not a stored job (its events go to this connection), but it waits
-    // its turn in the job queue's FIFO instead of being refused while a job or another chat holds
-    // the slot. The turn is held until this handler returns.
-    std::unique_ptr<jobs::slot_turn> turn;
-    if (context.jobs) {
-        const int fd = request_socket_fd(request);
-        jobs::turn_result waited =
-            context.jobs->wait_turn("chat " + job_id, [fd] { return fd >= 0 && client_has_gone(fd); });
-        if (!waited.turn) {
-            if (waited.http_status == 429) response.set("Retry-After", std::to_string(std::max(1, waited.retry_after_s)));
-            send_error(response, {waited.http_status, waited.error, ""});
-            return;
-        }
-        turn = std::move(waited.turn);
+    // Waits its turn in the job FIFO (api/chat_turn.h); the turn is held until this handler returns.
+    jobs::turn_result turn = wait_chat_turn(context.jobs, request, job_id);
+    if (turn.http_status != 200) {
+        set_retry_after(response, turn);
+        send_error(response, {turn.http_status, turn.error, ""});
+        return;
     }
     std::future<generate_reply> pending = context.slot->generate_async(std::move(*call));
     std::optional<generate_reply> finished;

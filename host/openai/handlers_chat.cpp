@@ -12,6 +12,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include "api/chat_turn.h"
 #include "api/client_watch.h"
 #include "api/generate_request.h"
 #include "services/http_status.h"
@@ -118,18 +119,11 @@ void handle_chat_completions(api_context &context, server_request &request, serv
     };
     if (call->job_id.empty()) call->job_id = id;
     const std::string job_id = call->job_id;
-    // Not a stored job (its events go to this connection), but it waits its turn in the job
-    // queue's FIFO instead of being refused while a job or another chat holds the slot.
-    std::unique_ptr<jobs::slot_turn> turn;
-    if (context.jobs) {
-        const int fd = request_socket_fd(request);
-        jobs::turn_result waited =
-            context.jobs->wait_turn("chat " + job_id, [fd] { return fd >= 0 && client_has_gone(fd); });
-        if (!waited.turn) {
-            if (waited.http_status == 429) response.set("Retry-After", std::to_string(std::max(1, waited.retry_after_s)));
-            return send_openai_error(response, waited.http_status, waited.error);
-        }
-        turn = std::move(waited.turn);
+    // Waits its turn in the job FIFO (api/chat_turn.h); the turn is held until this handler returns.
+    jobs::turn_result turn = wait_chat_turn(context.jobs, request, job_id);
+    if (turn.http_status != 200) {
+        set_retry_after(response, turn);
+        return send_openai_error(response, turn.http_status, turn.error);
     }
     std::future<generate_reply> pending = context.slot->generate_async(std::move(*call));
     if (pending.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
@@ -183,7 +177,7 @@ void handle_chat_completions(api_context &context, server_request &request, serv
         client.check();
     }
     const generate_reply reply = pending.get();
-    turn.reset(); // the slot is free: the queue goes on while this answer is written
+    turn.turn.reset(); // the slot is free: the queue goes on while this answer is written
     for (const auto &raw : take()) deliver(raw);
     if (context.metrics)
         context.metrics->observe_generation("chat", reply.cancelled ? "cancelled" : reply.status.ok() ? "succeeded" : "failed",
