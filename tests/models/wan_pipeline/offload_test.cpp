@@ -4,49 +4,23 @@
 // is back on the CPU at the end, also after a failed or cancelled request, and the video is
 // bit-identical with and without offload. This machine has no GPU, so the execution device is the
 // CPU and the moves change no tensor; what is checked is the sequence the policy makes.
-#include "wan_pipeline/wan_pipeline.h"
+#include "pipeline_test_fixture.h"
 
 #include <ATen/ATen.h>
 #undef CHECK  // c10 defines a glog-style CHECK; doctest's must win
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
 
-#ifndef OMNIHOST_GOLDEN_DIR
-#error "OMNIHOST_GOLDEN_DIR must be defined"
-#endif
-
-namespace wan = omnihost::models::wan;
-namespace fs = std::filesystem;
+using namespace wan_pipeline_test;
 
 namespace {
 
-const fs::path kA14b = fs::path(OMNIHOST_GOLDEN_DIR) / "wan22_a14b_tiny";
-
-wan::pipeline_settings settings(bool offload) {
-    wan::pipeline_settings s;
-    s.device = "cpu";
-    s.vae_use_slicing = false;
-    s.vae_use_tiling = false;
-    s.enable_cpu_offload = offload;
-    return s;
-}
-
 wan::generate_request request(int64_t steps) {
-    wan::generate_request r;
-    r.prompt = "a cat";
-    r.height = 32;
-    r.width = 32;
-    r.num_frames = 5;
-    r.num_inference_steps = steps;
-    r.guidance_scale = 3.0;
-    r.max_sequence_length = 16;
-    r.seed = 5;
-    return r;
+    return text_request({.height = 32, .width = 32, .num_frames = 5, .steps = steps, .guidance_scale = 3.0, .seed = 5});
 }
 
 struct recorder {
@@ -67,8 +41,8 @@ using names = std::vector<std::string>;
 
 TEST_CASE("model offload: diffusers' order, both experts in turn, bit-identical to no offload") {
     recorder rec;
-    auto off = wan::wan_pipeline::load(kA14b, settings(true), rec.callbacks());
-    auto plain = wan::wan_pipeline::load(kA14b, settings(false));
+    auto off = wan::wan_pipeline::load(kA14b, cpu_settings(true), rec.callbacks());
+    auto plain = wan::wan_pipeline::load(kA14b, cpu_settings(false));
     REQUIRE(off->info().variant == "wan2.2-a14b");
     CHECK(rec.moves.empty());  // loading moves nothing: every component starts on the CPU
 
@@ -91,7 +65,7 @@ TEST_CASE("model offload: diffusers' order, both experts in turn, bit-identical 
 
 TEST_CASE("model offload: the idle expert stays where it is; a cancelled request still puts everything back") {
     recorder rec;
-    auto p = wan::wan_pipeline::load(kA14b, settings(true), rec.callbacks());
+    auto p = wan::wan_pipeline::load(kA14b, cpu_settings(true), rec.callbacks());
     // One step at t = 999 >= 875: only the high-noise expert runs.
     p->generate(request(1));
     CHECK(rec.moves == names{"text_encoder", "text_encoder", "transformer", "transformer", "vae", "vae"});
@@ -114,17 +88,17 @@ TEST_CASE("model offload: the idle expert stays where it is; a cancelled request
 
 TEST_CASE("offload off: no moves at all") {
     recorder rec;
-    auto p = wan::wan_pipeline::load(kA14b, settings(false), rec.callbacks());
+    auto p = wan::wan_pipeline::load(kA14b, cpu_settings(false), rec.callbacks());
     p->generate(request(2));
     CHECK(rec.moves.empty());
 }
 
 TEST_CASE("sequential offload: each block moves in just before it runs and out right after; same video") {
     recorder rec;
-    auto s = settings(false);
+    auto s = cpu_settings(false);
     s.sequential_cpu_offload = true;
     auto seq = wan::wan_pipeline::load(kA14b, s, rec.callbacks());
-    auto plain = wan::wan_pipeline::load(kA14b, settings(false));
+    auto plain = wan::wan_pipeline::load(kA14b, cpu_settings(false));
     const auto a = seq->generate(request(6));
     CHECK(at::equal(a.frames, plain->generate(request(6)).frames));
 

@@ -1,6 +1,6 @@
 // WanPipeline behaviour beyond the goldens: request checks naming the field, the 4k+1 frame rule,
 // cancel skipping the decode, flow_shift override, CFG off at guidance <= 1, VAE tiling honoured.
-#include "wan_pipeline/wan_pipeline.h"
+#include "pipeline_test_fixture.h"
 
 #include <ATen/ATen.h>
 #undef CHECK  // c10 defines a glog-style CHECK; doctest's must win
@@ -13,38 +13,13 @@
 
 #include <unistd.h>
 
-#ifndef OMNIHOST_GOLDEN_DIR
-#error "OMNIHOST_GOLDEN_DIR must be defined"
-#endif
-
-namespace wan = omnihost::models::wan;
-namespace fs = std::filesystem;
+using namespace wan_pipeline_test;
 
 namespace {
 
-wan::pipeline_settings cpu_settings() {
-    wan::pipeline_settings s;
-    s.device = "cpu";
-    s.vae_use_slicing = false;
-    s.vae_use_tiling = false;
-    s.enable_cpu_offload = false;
-    return s;
-}
-
 wan::generate_request small_request() {
-    wan::generate_request r;
-    r.prompt = "a cat";
-    r.height = 32;
-    r.width = 48;
-    r.num_frames = 9;
-    r.num_inference_steps = 2;
-    r.guidance_scale = 5.0;
-    r.max_sequence_length = 16;
-    r.seed = 3;
-    return r;
+    return text_request({.height = 32, .width = 48, .num_frames = 9, .steps = 2, .guidance_scale = 5.0, .seed = 3});
 }
-
-const fs::path kTiny = fs::path(OMNIHOST_GOLDEN_DIR) / "wan21_tiny";
 
 std::string field_of(wan::wan_pipeline &p, const wan::generate_request &r) {
     try {
@@ -202,8 +177,8 @@ struct a14b_i2v_folder {
                    "image_encoder": [null, null], "image_processor": [null, null]})";
         fs::create_symlink(local / "i2v_tiny/a14b_i2v_transformer", dir / "transformer");
         fs::create_symlink(local / "i2v_tiny/a14b_i2v_transformer_2", dir / "transformer_2");
-        fs::create_symlink(fs::path(OMNIHOST_GOLDEN_DIR) / "wan22_a14b_tiny/vae", dir / "vae");
-        fs::create_symlink(fs::path(OMNIHOST_GOLDEN_DIR) / "wan22_a14b_tiny/scheduler", dir / "scheduler");
+        fs::create_symlink(kA14b / "vae", dir / "vae");
+        fs::create_symlink(kA14b / "scheduler", dir / "scheduler");
     }
     ~a14b_i2v_folder() { fs::remove_all(dir); }
 };
