@@ -10,6 +10,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 using namespace omnihost::models;
 using namespace omnihost::models::schedulers;
 
@@ -69,36 +73,37 @@ TEST_CASE("models.schedulers: flow_shift override and config validation") {
 }
 
 TEST_CASE("models.schedulers: scheduler_config.json numbers are bounded, errors name the key") {
-    const std::string unipc = R"("_class_name": "UniPCMultistepScheduler", "use_flow_sigmas": true, "prediction_type": "flow_prediction")";
-    const std::string flow = R"("_class_name": "FlowMatchEulerDiscreteScheduler")";
-    const std::string cosine = R"("_class_name": "CosineDPMSolverMultistepScheduler")";
     auto error = [](const std::string &base, const std::string &extra) {
         return what_of([&] { make_scheduler(json_config::parse("{" + base + ", " + extra + "}", "big.json")); });
     };
-    struct Case { const std::string *base; const char *extra; const char *key; };
-    const Case cases[] = {
-        {&unipc, R"("num_train_timesteps": 4611686018427387904)", "'num_train_timesteps'"},
-        {&unipc, R"("num_train_timesteps": 1)", "'num_train_timesteps'"},
-        {&unipc, R"("solver_order": 1000000)", "'solver_order'"},
-        {&unipc, R"("solver_order": 0)", "'solver_order'"},
-        {&unipc, R"("flow_shift": 1e300)", "'flow_shift'"},
-        {&flow, R"("num_train_timesteps": 1000000000000)", "'num_train_timesteps'"},
-        {&flow, R"("shift": 1e300)", "'shift'"},
-        {&flow, R"("shift_terminal": 1.0)", "'shift_terminal'"},
-        {&cosine, R"("num_train_timesteps": 1000000000000)", "'num_train_timesteps'"},
-        {&cosine, R"("sigma_max": 1e300)", "'sigma_max'"},
-        {&cosine, R"("sigma_data": 1e300)", "'sigma_data'"},
-        {&cosine, R"("rho": 1e300)", "'rho'"},
+    // Per scheduler: values out of bounds ({key, value}: the error names 'key' and the file), and
+    // the published config's values, which still load.
+    struct bounds {
+        std::string base;
+        std::vector<std::pair<std::string, std::string>> refused;
+        const char *published;
     };
-    for (const auto &c : cases) {
-        const std::string message = error(*c.base, c.extra);
-        CHECK_MESSAGE(message.find(c.key) != std::string::npos, c.extra, " -> ", message);
-        CHECK_MESSAGE(message.find("big.json") != std::string::npos, message);
+    const bounds schedulers[] = {
+        {R"("_class_name": "UniPCMultistepScheduler", "use_flow_sigmas": true, "prediction_type": "flow_prediction")",
+         {{"num_train_timesteps", "4611686018427387904"}, {"num_train_timesteps", "1"}, {"solver_order", "1000000"},
+          {"solver_order", "0"}, {"flow_shift", "1e300"}},
+         R"("num_train_timesteps": 1000, "solver_order": 3, "flow_shift": 12.0)"},
+        {R"("_class_name": "FlowMatchEulerDiscreteScheduler")",
+         {{"num_train_timesteps", "1000000000000"}, {"shift", "1e300"}, {"shift_terminal", "1.0"}},
+         R"("num_train_timesteps": 1000, "shift": 3.0, "shift_terminal": 0.02)"},
+        {R"("_class_name": "CosineDPMSolverMultistepScheduler")",
+         {{"num_train_timesteps", "1000000000000"}, {"sigma_max", "1e300"}, {"sigma_data", "1e300"}, {"rho", "1e300"}},
+         R"("sigma_max": 500, "sigma_data": 1.0, "rho": 1.0)"},
+    };
+    for (const auto &s : schedulers) {
+        for (const auto &[key, value] : s.refused) {
+            const std::string extra = "\"" + key + "\": " + value;
+            const std::string message = error(s.base, extra);
+            CHECK_MESSAGE(message.find("'" + key + "'") != std::string::npos, extra, " -> ", message);
+            CHECK_MESSAGE(message.find("big.json") != std::string::npos, message);
+        }
+        CHECK_MESSAGE(error(s.base, s.published) == "<no error>", s.published);
     }
-    // published values still load
-    CHECK(error(unipc, R"("num_train_timesteps": 1000, "solver_order": 3, "flow_shift": 12.0)") == "<no error>");
-    CHECK(error(flow, R"("num_train_timesteps": 1000, "shift": 3.0, "shift_terminal": 0.02)") == "<no error>");
-    CHECK(error(cosine, R"("sigma_max": 500, "sigma_data": 1.0, "rho": 1.0)") == "<no error>");
 }
 
 TEST_CASE("models.schedulers: step bookkeeping errors") {
