@@ -15,19 +15,13 @@ import argparse
 import ctypes
 import json
 import os
-import resource
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from side_by_side import cpu_seconds, load_average, set_threads, status_mib, torch_dtype  # noqa: E402
+
 FULL_LAYERS = 24
-
-
-def status_mib(key):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return float(line.split()[1]) / 1024.0
-    return -1.0
 
 
 def reset_peak():
@@ -39,11 +33,6 @@ def reset_peak():
         return True
     except OSError:
         return False
-
-
-def cpu_seconds():
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
 
 
 def run_dit(torch, model_dir, dt, name, inputs, steps, peak_reset):
@@ -157,22 +146,20 @@ def main():
     import diffusers
     from safetensors.torch import load_file
 
-    torch.set_num_threads(a.threads if a.threads > 0 else os.cpu_count())
-    with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:2])
+    set_threads(torch, a.threads, os.cpu_count())
+    load = load_average(2)
     blas = "MKL" if torch.backends.mkl.is_available() else "other"
     print(f"diffusers {diffusers.__version__}, torch {torch.__version__}, intra-op threads {torch.get_num_threads()}, "
           f"BLAS {blas}, oneDNN {torch.backends.mkldnn.is_available()}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
           f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}, load average {load}", flush=True)
     inputs = load_file(os.path.join(a.model_dir, "inputs.safetensors"))
-    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
     names = ["fp32", "bf16"] if a.dtype == "both" else [a.dtype]
     if a.part != "vae":
         for n in names:
-            run_dit(torch, a.model_dir, dtypes[n], n, inputs, a.steps, reset_peak())
+            run_dit(torch, a.model_dir, torch_dtype(torch, n), n, inputs, a.steps, reset_peak())
     if a.part != "dit":
-        run_vae(torch, a.model_dir, dtypes[a.vae_dtype], a.vae_dtype, inputs["vae_latents"], reset_peak())
+        run_vae(torch, a.model_dir, torch_dtype(torch, a.vae_dtype), a.vae_dtype, inputs["vae_latents"], reset_peak())
     return 0
 
 

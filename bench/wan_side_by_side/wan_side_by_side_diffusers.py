@@ -17,27 +17,14 @@ import resource
 import sys
 import time
 
-
-def status_mib(key):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return float(line.split()[1]) / 1024.0
-    return -1.0
-
-
-def cpu_seconds():
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from side_by_side import cpu_seconds, load_average, set_threads, status_mib, torch_dtype  # noqa: E402
 
 
 def header(torch, args):
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[0]
+    set_threads(torch, args.threads)
     print(f"diffusers side: torch {torch.__version__} ({os.path.dirname(torch.__file__)}), "
-          f"{torch.get_num_threads()} threads, load average (1 min) {load}", flush=True)
+          f"{torch.get_num_threads()} threads, load average (1 min) {load_average()}", flush=True)
 
 
 def triple(text, what):
@@ -52,7 +39,7 @@ def run_transformer(args):
     from diffusers import WanTransformer3DModel
 
     header(torch, args)
-    dt = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
+    dt = torch_dtype(torch, args.dtype)
     t0 = time.perf_counter()
     model = WanTransformer3DModel.from_pretrained(args.model, torch_dtype=dt).eval()
     cfg = model.config
