@@ -21,29 +21,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# shellcheck source=scripts/lib/side_by_side_common.sh
+. scripts/lib/side_by_side_common.sh
+
 build=build layers=2 steps=3 seconds="" threads=0 dtype=both part=all openblas=both
 work=${TMPDIR:-/tmp}/bench_stable_audio_side_by_side
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --build) build=$2; shift 2 ;;
-    --layers) layers=$2; shift 2 ;;
-    --steps) steps=$2; shift 2 ;;
-    --seconds) seconds=$2; shift 2 ;;
-    --threads) threads=$2; shift 2 ;;
-    --dtype) dtype=$2; shift 2 ;;
-    --part) part=$2; shift 2 ;;
-    --openblas) openblas=$2; shift 2 ;;
-    --work) work=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
-    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
-  esac
-done
+declare -A sbs_values=([--build]=build [--layers]=layers [--steps]=steps [--seconds]=seconds [--threads]=threads
+  [--dtype]=dtype [--part]=part [--openblas]=openblas [--work]=work)
+sbs_parse_options "$@"
 
 exe=$build/bench/stable_audio/bench_stable_audio
-if [ ! -x "$exe" ]; then
-  echo "$exe not built: cmake --build $build --target bench_stable_audio" >&2
-  exit 2
-fi
+sbs_require_built "$build" "$exe"
 mkdir -p "$work/logs"
 
 # --- Python with diffusers.
@@ -58,12 +46,7 @@ else
   fi
   py=$work/venv/bin/python
 fi
-if ! "$py" -c 'import torchsde' 2>/dev/null; then
-  if [ ! -d "$work/pydeps/torchsde" ]; then
-    "$py" -m pip install --quiet --no-deps --target "$work/pydeps" torchsde==0.2.6 trampoline==0.1.2
-  fi
-  export PYTHONPATH="$work/pydeps${PYTHONPATH:+:$PYTHONPATH}"
-fi
+sbs_pydeps "$py" "$work/pydeps" torchsde torchsde==0.2.6 trampoline==0.1.2
 pybench=(env PYTHONWARNINGS=ignore "$py" bench/stable_audio/bench_stable_audio_diffusers.py "$work/model")
 
 # --- The random weights, once (the diffusers side loads these files).

@@ -35,25 +35,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# shellcheck source=scripts/lib/side_by_side_common.sh
+. scripts/lib/side_by_side_common.sh
+
 build=build-pip venv=${VENV:-/work/venv-golden} layers=30 forwards=3 threads=0 repeats=2
 parts=transformer,vae,mp4 untiled480=1 work=${TMPDIR:-/tmp}/bench_wan_side_by_side vae_frames=17 vae_repeats=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --build) build=$2; shift 2 ;;
-    --venv) venv=$2; shift 2 ;;
-    --layers) layers=$2; shift 2 ;;
-    --forwards) forwards=$2; shift 2 ;;
-    --threads) threads=$2; shift 2 ;;
-    --repeats) repeats=$2; shift 2 ;;
-    --parts) parts=$2; shift 2 ;;
-    --no-untiled-480p) untiled480=0; shift ;;
-    --work) work=$2; shift 2 ;;
-    --vae-frames) vae_frames=$2; shift 2 ;;
-    --vae-repeats) vae_repeats=$2; shift 2 ;;
-    -h|--help) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0"; exit 0 ;;
-    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
-  esac
-done
+declare -A sbs_values=([--build]=build [--venv]=venv [--layers]=layers [--forwards]=forwards [--threads]=threads
+  [--repeats]=repeats [--parts]=parts [--work]=work [--vae-frames]=vae_frames [--vae-repeats]=vae_repeats)
+declare -A sbs_flags=([--no-untiled-480p]=untiled480=0)
+sbs_parse_options "$@"
 [ "$threads" -gt 0 ] || threads=$(nproc)
 vae_repeats=${vae_repeats:-$repeats}
 f=$vae_frames
@@ -62,12 +52,7 @@ has_part() { [[ ",$parts," == *",$1,"* ]]; }
 tr_exe=$build/bench/models/bench_wan_transformer
 vae_exe=$build/bench/wan_vae/bench_wan_vae
 video_exe=$build/bench/video/bench_video
-for exe in "$tr_exe" "$vae_exe" "$video_exe"; do
-  if [ ! -x "$exe" ]; then
-    echo "$exe not built: cmake --build $build --target bench_wan_transformer bench_wan_vae bench_video" >&2
-    exit 2
-  fi
-done
+sbs_require_built "$build" "$tr_exe" "$vae_exe" "$video_exe"
 py=$venv/bin/python
 mkdir -p "$work/logs"
 
@@ -96,11 +81,8 @@ echo "# threads $threads on both sides (at::set_num_threads / torch.set_num_thre
 
 # export_to_video's backend, and accelerate: without it diffusers loads with low_cpu_mem_usage=False,
 # which WanTransformer3DModel (fp32-kept modules) refuses.
-export PYTHONPATH="$work/pydeps${PYTHONPATH:+:$PYTHONPATH}"
-if ! "$py" -c 'import imageio, imageio_ffmpeg, accelerate' 2>/dev/null; then
-  "$py" -m pip install --quiet --no-deps --target "$work/pydeps" imageio==2.37.0 imageio-ffmpeg==0.6.0 \
-    accelerate==1.12.0 psutil==7.1.3
-fi
+sbs_pydeps "$py" "$work/pydeps" "imageio imageio_ffmpeg accelerate" imageio==2.37.0 imageio-ffmpeg==0.6.0 \
+  accelerate==1.12.0 psutil==7.1.3
 driver=(env PYTHONWARNINGS=ignore "$py" bench/wan_side_by_side/wan_side_by_side_diffusers.py)
 
 # --- The random weights, once (the diffusers side loads these folders).
