@@ -103,4 +103,38 @@ describe('jobs in the gallery (real host, test plugin)', () => {
     assert.deepEqual(browser.problems, []);
     assert.deepEqual(second.problems, []);
   });
+
+  it("the studio's Cancel on a job that has just finished shows its result, not an error", async () => {
+    const page = browser.page;
+    // The studio's job waits behind a blocker, so its Cancel button is up while it is pending.
+    assert.equal((await api('POST', '/api/jobs', { task: 'video', prompt: 'runs long', job_id: 'ui-blocker-2', test_steps: 100000, test_step_ms: 10 })).status, 202);
+    await waitFor('blocker running', async () => (await api('GET', '/api/jobs/ui-blocker-2')).json.state === 'running');
+    await page.fill('#prompt', 'finishes as Cancel is pressed');
+    const request = page.waitForRequest((r) => r.url().endsWith('/api/jobs') && r.method() === 'POST');
+    await page.click('#generate-btn');
+    const id = JSON.parse((await request).postData()).job_id;
+    await page.waitForSelector(`#gallery-grid li[data-id="${id}"][data-state="queued"]`);
+    // The press reaches the host only after the job has finished there: the blocker is cancelled,
+    // the studio's job runs to the end, then the page's DELETE goes on to the real host (409).
+    await page.route(`**/api/jobs/${id}`, async (route) => {
+      if (route.request().method() !== 'DELETE') { await route.continue(); return; }
+      assert.equal((await api('DELETE', '/api/jobs/ui-blocker-2')).status, 202);
+      await waitFor('studio job finished', async () => (await api('GET', `/api/jobs/${id}`)).json.state === 'succeeded', 60000);
+      await route.continue();
+    });
+    const answer = page.waitForResponse((r) => r.url().endsWith(`/api/jobs/${id}`) && r.request().method() === 'DELETE', { timeout: 70000 });
+    await page.click('#cancel-btn');
+    assert.equal((await answer).status(), 409);
+    await page.waitForSelector('#toasts .toast-info:has-text("already finished; its result is kept")');
+    assert.deepEqual(await page.$$eval('#toasts .toast-error', (n) => n.map((x) => x.textContent)), []);
+    // The result is shown: the tile plays, the studio reports the video, and no error box.
+    await page.waitForSelector(`#gallery-grid li[data-id="${id}"][data-state="succeeded"]`);
+    await page.waitForSelector('#toasts .toast-success:has-text("Video generated")');
+    await page.waitForSelector('#generate-btn:not([disabled])');
+    assert.equal(await page.isVisible('#gen-error'), false, await page.textContent('#gen-error'));
+    assert.equal((await api('GET', `/api/jobs/${id}`)).json.state, 'succeeded');
+    await page.unroute(`**/api/jobs/${id}`);
+    await screenshot(page, 'jobs-cancel-after-finish');
+    assert.deepEqual(browser.problems, []);
+  });
 });

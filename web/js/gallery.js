@@ -247,6 +247,18 @@ export function trackJob(id, hint = {}) {
   return promise;
 }
 
+/**
+ * A cancel answered 409 already_finished: the job ended before the cancel reached it, and its
+ * result is kept. Says so (not as an error) and shows the result: the tile, and whoever awaits
+ * trackJob, get the job's final record. False (nothing done) for any other error.
+ */
+export function finishedBeforeCancel(id, err) {
+  if (!err || err.status !== 409) return false;
+  toast('The job had already finished; its result is kept', 'info');
+  galleryStore.get(id).then(update).catch(() => {});
+  return true;
+}
+
 async function removeItem(id) {
   const item = items.find((i) => i.id === id);
   if (!item) return;
@@ -257,12 +269,7 @@ async function removeItem(id) {
     const answer = await (pending ? galleryStore.cancel(id) : galleryStore.remove(id));
     if (answer && answer.outcome === 'cancel_requested') { toast('Cancelling...', 'info'); return; }
   } catch (err) {
-    if (pending && err.status === 409) {
-      // It finished before the cancel reached it: its result is kept and shown.
-      toast('The job had already finished; its result is kept', 'info');
-      galleryStore.get(id).then(update).catch(() => {});
-      return;
-    }
+    if (pending && finishedBeforeCancel(id, err)) return;
     if (err.status !== 404) { toast(`${pending ? 'Cancel' : 'Delete'} failed: ${err.message}`, 'error'); return; }
   }
   drop(id);

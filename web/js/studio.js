@@ -7,7 +7,7 @@ import { state, studioModelType, serverReady } from './state.js';
 import { resolveSpecs, taskFor, manifestDefault } from './params.js';
 import { renderParams, readParams } from './param-controls.js';
 import { currentModel, currentRunMode, supportsImageEdit } from './config-panel.js';
-import { trackJob } from './gallery.js';
+import { trackJob, finishedBeforeCancel } from './gallery.js';
 import { toast } from './toast.js';
 import { initImageDropzone, imageFields, missingImage, showResultImage } from './image-dropzone.js';
 
@@ -201,13 +201,16 @@ async function generate() {
 
 async function cancel() {
   if (!job) return;
+  const { id } = job; // the job may end (and `job` be cleared) while the DELETE is on its way
   const button = $('#cancel-btn');
   button.disabled = true;
   try {
-    await apiJson(`/api/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
-    $('#gen-progress-text').textContent = 'cancelling...';
+    await apiJson(`/api/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (job && job.id === id) $('#gen-progress-text').textContent = 'cancelling...';
   } catch (err) {
-    toast(`Cancel failed: ${err.message}`, 'error');
+    // 409 already_finished: DELETE only cancels, so a job that just finished keeps its result,
+    // which generate() shows once trackJob hears the end; that is no failure.
+    if (!finishedBeforeCancel(id, err)) toast(`Cancel failed: ${err.message}`, 'error');
   } finally {
     button.disabled = false;
   }
