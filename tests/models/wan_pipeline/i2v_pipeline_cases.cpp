@@ -4,8 +4,8 @@
 // image). Checked: the preprocessed image(s), CLIP image embeds, the initial noise, the condition,
 // every step's noise predictions and latents, the decoded frames. Every call parameter comes from
 // the case file; null or absent means "not given".
-#include "case_params.h"
 #include "golden.h"
+#include "wan_case_params.h"
 
 #include "wan_pipeline/wan_pipeline.h"
 
@@ -62,23 +62,10 @@ outcome run_case(const context &ctx, const std::string &name) {
     auto gc = golden_case::load(local, "i2v_cases/" + name);
     const auto &j = gc.info();
     assembled_model model(ctx, j);
-    wan::pipeline_settings s;
-    s.device = "cpu";
-    s.dtype = "fp32";
-    s.vae_use_slicing = false;  // the goldens encode and decode plainly
-    s.vae_use_tiling = false;
-    auto pipe = wan::wan_pipeline::load(model.dir, s);
+    auto pipe = wan::wan_pipeline::load(model.dir, wan_parity_settings());
 
     wan::generate_request r;
-    auto number = [&](const char *key, auto &field) {
-        if (const auto v = given(j, key)) field = v->get<std::decay_t<decltype(field)>>();
-    };
-    number("height", r.height);
-    number("width", r.width);
-    number("num_frames", r.num_frames);
-    number("num_inference_steps", r.num_inference_steps);
-    number("guidance_scale", r.guidance_scale);
-    if (const auto v = given(j, "guidance_scale_2")) r.guidance_scale_2 = v->get<double>();
+    read_wan_call_sizes(j, r);
     r.prompt_embeds = gc.tensor("prompt_embeds");
     r.negative_prompt_embeds = gc.tensor("negative_prompt_embeds");
     const auto seed = given(j, "generator_seed");

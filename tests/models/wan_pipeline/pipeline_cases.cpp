@@ -3,8 +3,8 @@
 // (expand_timesteps). Every step's noise predictions and latents are compared, then the frames and
 // their export_to_video quantisation. Every call parameter (model, scheduler, sizes, steps,
 // guidance, seeds, prompts) comes from the case file; null or absent means "not given".
-#include "case_params.h"
 #include "golden.h"
+#include "wan_case_params.h"
 
 #include "media/frames.h"
 #include "wan_pipeline/wan_pipeline.h"
@@ -22,15 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-wan::pipeline_settings parity_settings() {
-    wan::pipeline_settings s;
-    s.device = "cpu";
-    s.dtype = "fp32";
-    s.vae_use_slicing = false;  // the pipeline goldens decode plainly
-    s.vae_use_tiling = false;
-    s.enable_cpu_offload = false;
-    return s;
-}
 
 // The case's model folder; when the case names a scheduler ("scheduler": a class with arguments or a
 // folder), a view of the model whose scheduler_config.json is that scheduler (components are
@@ -58,7 +49,7 @@ outcome run_case(const context &ctx, const std::string &name) {
     const auto [model, temp] = model_for(ctx, gc);
     std::unique_ptr<wan::wan_pipeline> pipe;
     try {
-        pipe = wan::wan_pipeline::load(model, parity_settings());
+        pipe = wan::wan_pipeline::load(model, wan_parity_settings());
     } catch (...) {
         if (!temp.empty()) fs::remove_all(temp);
         throw;
@@ -67,15 +58,10 @@ outcome run_case(const context &ctx, const std::string &name) {
 
     // Every call parameter the case states; null or absent = not given (the pipeline's default).
     wan::generate_request r;
+    read_wan_call_sizes(j, r);
     auto number = [&](const char *key, auto &field) {
         if (const auto v = given(j, key)) field = v->get<std::decay_t<decltype(field)>>();
     };
-    number("height", r.height);
-    number("width", r.width);
-    number("num_frames", r.num_frames);
-    number("num_inference_steps", r.num_inference_steps);
-    number("guidance_scale", r.guidance_scale);
-    if (const auto v = given(j, "guidance_scale_2")) r.guidance_scale_2 = v->get<double>();
     number("max_sequence_length", r.max_sequence_length);
     if (const auto v = given(j, "prompt")) r.prompt = v->get<std::string>();
     if (const auto v = given(j, "negative_prompt")) r.negative_prompt = v->get<std::string>();
