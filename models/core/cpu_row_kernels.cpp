@@ -68,23 +68,24 @@ inline void ln_rows(const X *x, O *out, int64_t r0, int64_t r1, int64_t d, float
                               const float c = load(xr, i) - mean;
                               return c * c;
                           }) * inv_d;
-        // As ATen's LayerNorm: rstd in fp32, y = x * rstd + (-mean * rstd).
+        // As ATen's LayerNorm: rstd in fp32, y = fma(x, rstd, -mean * rstd) (its vectorised kernels fuse
+        // this one multiply-add; with a single element the two forms differ by a whole rounding).
         const float rstd = 1.0f / std::sqrt(std::max(var, 0.0f) + eps);
         const float bias = -mean * rstd;
         // One branch-free loop per variant, so each vectorises.
         if (!w && s1.data) {
             const float *__restrict sr = s1.row(r);
             const float *__restrict hr = sh.row(r);
-            for (int64_t i = 0; i < d; ++i) store(yr, i, (load(xr, i) * rstd + bias) * sr[i] + hr[i]);
+            for (int64_t i = 0; i < d; ++i) store(yr, i, std::fma(load(xr, i), rstd, bias) * sr[i] + hr[i]);
         } else if (!w) {
-            for (int64_t i = 0; i < d; ++i) store(yr, i, load(xr, i) * rstd + bias);
+            for (int64_t i = 0; i < d; ++i) store(yr, i, std::fma(load(xr, i), rstd, bias));
         } else if (!s1.data) {
-            for (int64_t i = 0; i < d; ++i) store(yr, i, (load(xr, i) * rstd + bias) * w[i] + b[i]);
+            for (int64_t i = 0; i < d; ++i) store(yr, i, std::fma(load(xr, i), rstd, bias) * w[i] + b[i]);
         } else {
             const float *__restrict sr = s1.row(r);
             const float *__restrict hr = sh.row(r);
             for (int64_t i = 0; i < d; ++i)
-                store(yr, i, ((load(xr, i) * rstd + bias) * w[i] + b[i]) * sr[i] + hr[i]);
+                store(yr, i, (std::fma(load(xr, i), rstd, bias) * w[i] + b[i]) * sr[i] + hr[i]);
         }
     }
 }
