@@ -54,6 +54,12 @@ struct pipeline_settings {
     // diffusers' enable_model_cpu_offload: every component lives on the CPU and only the one running
     // is on the compute device (text_encoder -> projection_model -> transformer -> vae).
     bool enable_cpu_offload = false;
+    // enforce_eager=false: on CUDA, where the libtorch has graph capture (the 2.x wheel), each
+    // request's denoising step (the DiT forward on the CFG batch; its shapes are fixed within a
+    // request) is captured in a CUDA graph on the first step and replayed on the others; on the
+    // CPU, on libtorch 1.13, or after a capture that failed (a warning), it runs eagerly. The load
+    // log says which.
+    bool enforce_eager = true;
 };
 
 struct load_callbacks {

@@ -4,6 +4,7 @@
 #include "stable_audio_pipeline_impl.h"
 
 #include "core/safetensors.h"
+#include "core/step_graph_cache.h"
 #include "schedulers/cosine_dpm_multistep.h"
 
 #include <ATen/ATen.h>
@@ -201,13 +202,29 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
     p.offloader->activate("transformer");
     const auto cond = p.transformer->encode_conditioning(text_audio.to(dev, p.dtype), global.to(dev, p.dtype));
     const int64_t steps = sched.num_steps();
+    // enforce_eager=false on CUDA: the DiT forward on this request's CFG batch (one call per step,
+    // fixed shapes) captured on the first step and replayed on the others; eager otherwise, or
+    // after a capture that failed (a warning, once). The latents, timestep, conditioning and RoPE
+    // table are the same either way, so eager and replayed steps compute the same ops.
+    step_graph_cache graphs(p.cuda_graphs, 1, [&p](bool warn, const std::string &m) {
+        p.log(warn ? log_level::warn : log_level::info, m);
+    });
+    const dit &model = *p.transformer;
+    const dit_conditioning &conditioning = *cond;
+    const rotary_table &rope = p.rope;
+    const device_graph::step_fn dit_step = [&model, &conditioning, &rope](const std::vector<at::Tensor> &in) {
+        return model.forward(in[0], in[1], conditioning, rope);
+    };
+    const std::string graph_label = "transformer on the " + std::string(cfg ? "CFG " : "") + "batch of " +
+                                    std::to_string(latents.size(0) * (cfg ? 2 : 1));
     for (int64_t i = 0; i < steps; ++i) {
         if (cancelled()) throw generation_cancelled("generation cancelled");
         const at::Tensor t = sched.timestep(i);
         at::Tensor x = cfg ? at::cat({latents, latents}) : latents;
         x = sched.scale_model_input(x, t);
+        x = x.to(p.dtype);
         const at::Tensor pred =
-            p.transformer->forward(x.to(p.dtype), t.unsqueeze(0).to(dev), *cond, p.rope).to(at::kFloat);
+            graphs.run(0, graph_label, {x, t.unsqueeze(0).to(dev)}, dit_step).to(at::kFloat);
         at::Tensor guided = pred;
         if (cfg) {
             const auto parts = pred.chunk(2);
@@ -218,6 +235,7 @@ generate_output stable_audio_pipeline::generate(const generate_request &r, const
         if (cb.progress) cb.progress(static_cast<int>(i + 1), static_cast<int>(steps), "denoising");
     }
     if (cancelled()) throw generation_cancelled("generation cancelled");
+    graphs.drop_all();  // the graph's memory pool before the VAE needs the device
 
     // --- Decode the whole latent length, then crop to [start, end).
     p.offloader->activate("vae");

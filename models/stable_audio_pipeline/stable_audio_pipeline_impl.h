@@ -27,6 +27,7 @@ struct stable_audio_pipeline::impl {
     c10::ScalarType dtype = c10::kFloat;
     bool offload = false;  // enable_cpu_offload (on the CPU its moves are no-ops)
     std::unique_ptr<model_offloader> offloader;  // in diffusers' model_cpu_offload_seq order
+    bool cuda_graphs = false;  // enforce_eager=false on a device and libtorch that capture graphs
 
     std::optional<text_encoder> text;  // absent when model_index lists no text encoder
     std::optional<projection_model> projection;

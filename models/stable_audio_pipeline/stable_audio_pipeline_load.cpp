@@ -3,6 +3,7 @@
 
 #include "core/runtime.h"
 #include "core/safetensors.h"
+#include "core/step_graph_cache.h"
 #include "schedulers/cosine_dpm_multistep.h"
 
 #include <ATen/Context.h>
@@ -90,6 +91,10 @@ std::unique_ptr<stable_audio_pipeline> stable_audio_pipeline::load(const fs::pat
             observer = [f = cb.on_offload_move](const std::string &c, const c10::Device &d) { f(c, d.str()); };
         p->offloader = std::make_unique<model_offloader>(p->offload, p->compute_device, std::move(observer));
     }
+    // The model offload moves the DiT in before the loop and out after it, never inside a step,
+    // so it leaves graphs possible.
+    const step_graph_decision graphs = decide_step_graphs(s.enforce_eager, p->compute_device);
+    p->cuda_graphs = graphs.capture;
     p->log(log_level::info, "device: " + info.device + " (requested '" + s.device + "'" +
                                 (s.device == "auto" || s.device.empty()
                                      ? std::string(at::hasCUDA() ? "; CUDA available" : "; no CUDA in this build/machine")
@@ -109,6 +114,7 @@ std::unique_ptr<stable_audio_pipeline> stable_audio_pipeline::load(const fs::pat
                                       "the one running is on " + info.device);
     else
         p->log(log_level::info, "enable_cpu_offload: off; every component stays on " + info.device);
+    p->log(log_level::info, graphs.message);
 
     const int total = 4 + (has_text ? 1 : 0);
     int step = 0;

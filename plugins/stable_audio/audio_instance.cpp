@@ -72,6 +72,7 @@ sa::pipeline_settings to_pipeline_settings(const start_settings &s) {
     p.dtype = s.dtype;
     p.threads = s.threads;
     p.enable_cpu_offload = s.enable_cpu_offload;
+    p.enforce_eager = s.enforce_eager;
     return p;
 }
 
@@ -97,14 +98,12 @@ void audio_instance::start(const std::string &start_json, const omnihost_job *jo
     // Each setting as requested; the pipeline logs what it really applied (device found, threads).
     log(OMNIHOST_LOG_INFO, "settings: device=" + s.device + " dtype=" + s.dtype + " threads=" +
                                (s.threads > 0 ? std::to_string(s.threads) : std::string("all cores")) +
-                               " enable_cpu_offload=" + on_off(s.enable_cpu_offload));
+                               " enable_cpu_offload=" + on_off(s.enable_cpu_offload) +
+                               " enforce_eager=" + on_off(s.enforce_eager));
     if (s.gpu_memory_utilization)
         log(OMNIHOST_LOG_INFO, "gpu_memory_utilization=" + format_number(*s.gpu_memory_utilization) +
                                    " is a vLLM setting: the in-process pipeline reserves no GPU memory up front, "
                                    "it allocates what the model uses");
-    if (!s.enforce_eager)
-        log(OMNIHOST_LOG_WARN, "enforce_eager=false (torch.compile) requested: this build has no graph compiler, "
-                               "so the model runs eagerly");
 
     sa::load_callbacks cb;
     cb.log = [this](sa::log_level level, const std::string &m) {

@@ -49,7 +49,7 @@ struct start_settings {
     std::string dtype = "fp32";  // normalised: "fp32" or "bf16"
     int threads = 0;
     bool enable_cpu_offload = false;
-    bool enforce_eager = true;  // accepted for the playground's torch.compile switch; libtorch runs eagerly
+    bool enforce_eager = true;  // false: a CUDA graph per request's denoising step where possible (the pipeline's)
     // vLLM's GPU memory fraction, sent by the playground UI and its recipes; only logged here (the
     // in-process pipeline allocates what it uses instead of reserving a fraction up front).
     std::optional<double> gpu_memory_utilization;

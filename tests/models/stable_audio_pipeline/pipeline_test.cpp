@@ -307,3 +307,56 @@ TEST_CASE("models.stable_audio_pipeline: enable_cpu_offload takes the components
                                             "vae"});
     CHECK(at::equal(a.audio, pipe().generate(embeds_request(3)).audio));
 }
+
+TEST_CASE("models.stable_audio_pipeline: enforce_eager=false on the CPU says eager and why; bit-identical audio") {
+    // No GPU here: graph capture needs CUDA, so enforce_eager=false must run the step eagerly, say
+    // so in the load log, warn about nothing, and give exactly the audio of enforce_eager=true.
+    struct logged {
+        sa::log_level level;
+        std::string message;
+    };
+    auto load = [](bool enforce_eager, std::vector<logged> &log) {
+        sa::pipeline_settings s;
+        s.device = "cpu";
+        s.threads = 1;
+        s.enforce_eager = enforce_eager;
+        sa::load_callbacks cb;
+        cb.log = [&log](sa::log_level l, const std::string &m) { log.push_back({l, m}); };
+        return sa::stable_audio_pipeline::load(model_dir, s, cb);
+    };
+    auto line_with = [](const std::vector<logged> &log, const std::string &prefix) -> std::string {
+        for (const auto &l : log)
+            if (l.message.rfind(prefix, 0) == 0) return l.message;
+        return "<none>";
+    };
+    std::vector<logged> eager_log, graph_log;
+    auto eager = load(true, eager_log);
+    auto graphs = load(false, graph_log);
+    CHECK(line_with(eager_log, "enforce_eager:") == "enforce_eager: on; the denoising step runs eagerly");
+    const std::string why = line_with(graph_log, "enforce_eager:");
+    CHECK_MESSAGE(why.rfind("enforce_eager: off requested, but graph capture needs a CUDA device (the compute device "
+                            "is cpu)", 0) == 0, why);
+    CHECK_MESSAGE(why.find("the denoising step runs eagerly") != std::string::npos, why);
+
+    // CFG with the zero unconditional row, with a given negative, and two waveforms per prompt.
+    sa::generate_request plain = embeds_request(17);
+    sa::generate_request negative = embeds_request(18);
+    negative.negative_prompt_embeds =
+        at::randn({1, 6, 16}, at::detail::createCPUGenerator(99), at::TensorOptions().dtype(at::kFloat));
+    negative.num_waveforms_per_prompt = 2;
+    sa::generate_request no_cfg = embeds_request(19);
+    no_cfg.guidance_scale = 1.0;
+    for (const auto *r : {&plain, &negative, &no_cfg}) {
+        std::vector<at::Tensor> steps_a, steps_b;
+        sa::generate_callbacks ca, cb;
+        ca.on_step = [&](const sa::step_trace &t) { steps_a.push_back(t.transformer_output); };
+        cb.on_step = [&](const sa::step_trace &t) { steps_b.push_back(t.transformer_output); };
+        const size_t logged_before = graph_log.size();
+        const at::Tensor a = eager->generate(*r, ca).audio;
+        const at::Tensor b = graphs->generate(*r, cb).audio;
+        CHECK(graph_log.size() == logged_before);  // no capture attempted, nothing to warn about
+        REQUIRE(steps_a.size() == steps_b.size());
+        for (size_t i = 0; i < steps_a.size(); ++i) CHECK(at::equal(steps_a[i], steps_b[i]));
+        CHECK(at::equal(a, b));
+    }
+}

@@ -238,6 +238,33 @@ TEST_CASE("start the demo model, generate, decode the WAV; seeds, formats, bad i
     CHECK(sa.generate(demo_request(4), after_stop, &res) == OMNIHOST_UNAVAILABLE);
 }
 
+TEST_CASE("enforce_eager reaches the pipeline: on the CPU the log says eager and why, and the bytes are the same") {
+    loaded_plugin plugin(SA_PLUGIN_PATH);
+    instance sa(plugin, {{"data_dir", data_dir().string()}});
+    json start = demo_start();
+    start["enable_cpu_offload"] = false;
+    test_job eager_load;
+    REQUIRE_MESSAGE(sa.start(start, eager_load) == OMNIHOST_OK, sa.error() << "\n" << plugin.log.all());
+    CHECK_MESSAGE(plugin.log.contains("enforce_eager: on; the denoising step runs eagerly"), plugin.log.all());
+    const std::vector<uint8_t> eager_wav = sa.ok(demo_request(12)).first;
+
+    start["enforce_eager"] = false;
+    omnihost_status preview_status = OMNIHOST_INTERNAL;
+    const json preview = json::parse(sa.preview(start, preview_status));
+    REQUIRE_MESSAGE(preview_status == OMNIHOST_OK, sa.error());
+    CHECK(preview["settings"]["enforce_eager"] == false);
+    CHECK_MESSAGE(preview["command"].get<std::string>().find("enforce_eager=off") != std::string::npos, preview.dump());
+    test_job graph_load;
+    REQUIRE_MESSAGE(sa.start(start, graph_load) == OMNIHOST_OK, sa.error() << "\n" << plugin.log.all());
+    CHECK_MESSAGE(plugin.log.contains("settings: device=cpu dtype=fp32 threads=2 enable_cpu_offload=off enforce_eager=off"),
+                  plugin.log.all());
+    CHECK_MESSAGE(plugin.log.contains("enforce_eager: off requested, but graph capture needs a CUDA device (the compute "
+                                      "device is cpu)"), plugin.log.all());
+    CHECK(sa.ok(demo_request(12)).first == eager_wav);
+    CHECK_FALSE(plugin.log.contains("CUDA graph capture failed"));
+    CHECK(sa.stop() == OMNIHOST_OK);
+}
+
 TEST_CASE("start failures are clear (missing model, missing or corrupt component, no text encoder) and recoverable") {
     loaded_plugin plugin(SA_PLUGIN_PATH);
     instance sa(plugin, {{"data_dir", data_dir().string()}});

@@ -67,6 +67,8 @@ TEST_CASE("the plugin's fallbacks for a missing value are its manifest's default
     const start_settings s = parse_start_settings(R"({"model":"m"})");
     CHECK(s.enable_cpu_offload == start["enable_cpu_offload"]["default"].get<bool>());
     CHECK(s.enforce_eager == start["enforce_eager"]["default"].get<bool>());
+    // Declared (the host refuses start settings a plugin does not declare) as the boolean it reads.
+    CHECK(start["enforce_eager"]["type"] == "boolean");
     CHECK(s.device == start["device"]["default"].get<std::string>());
     CHECK(s.dtype == start["dtype"]["default"].get<std::string>());
     CHECK(s.threads == start["threads"]["default"].get<int>());
