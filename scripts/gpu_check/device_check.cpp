@@ -5,24 +5,33 @@
 //   2. sequential (per-block) offload policy: block moves observed in order;
 //   3. peak device memory (core/device_memory.h): a positive peak after a reset;
 //   4. enforce_eager=false (core/device_graph.h): the step captured in a device graph and
-//      replayed on new inputs must match the eager forward (bit-identical expected; reported).
+//      replayed on new inputs must match the eager forward (bit-identical expected; reported);
+//   5. the same for Stable Audio, as its pipeline runs it (core/step_graph_cache.h): a small random
+//      StableAudioDiT's CFG-batch step, captured on the first step and replayed on the next ones
+//      with new latents and timesteps, each matching the eager forward. On the CPU (or a libtorch
+//      without graph capture) the decision is "eager" and the steps must be bit-identical.
 // Exit 0 when all pass, 1 on a failure, 3 when the device is not usable here.
 #include "core/device_graph.h"
 #include "core/device_memory.h"
 #include "core/offload.h"
 #include "core/runtime.h"
+#include "core/step_graph_cache.h"
+#include "stable_audio_dit/sa_dit.h"
+#include "stable_audio_dit/sa_rope.h"
 #include "wan_transformer/wan_transformer.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
 namespace wan = omnihost::models::wan;
+namespace sa = omnihost::models::stable_audio;
 namespace models = omnihost::models;
 
 namespace {
@@ -36,6 +45,65 @@ void check(bool ok, const std::string &what) {
 
 double max_abs(const at::Tensor &a, const at::Tensor &b) {
     return (a.to(at::kCPU, at::kFloat) - b.to(at::kCPU, at::kFloat)).abs().max().item<double>();
+}
+
+// 5. The Stable Audio pipeline's step through step_graph_cache, with the decision the pipeline
+// makes for enforce_eager=false on this device.
+void check_stable_audio_step(const c10::Device &device, c10::ScalarType dtype) {
+    sa::dit_config cfg;  // Stable Audio Open's layout, smaller: 4 heads x 64, 2 K/V heads, 2 layers
+    cfg.sample_size = 128;
+    cfg.in_channels = 16;
+    cfg.out_channels = 16;
+    cfg.num_layers = 2;
+    cfg.attention_head_dim = 64;
+    cfg.num_attention_heads = 4;
+    cfg.num_key_value_attention_heads = 2;
+    cfg.cross_attention_dim = 128;
+    cfg.cross_attention_input_dim = 128;
+    cfg.global_states_input_dim = 256;
+    const sa::dit model = sa::dit::random(cfg, 17, {dtype, device});
+    at::Generator gen = at::detail::createCPUGenerator(9);
+    const auto f32 = at::TensorOptions().dtype(at::kFloat);
+    // CFG batch [negative, positive]: text + two seconds tokens, and the global token.
+    const at::Tensor text = at::randn({2, 10, cfg.cross_attention_input_dim}, gen, f32).to(device, dtype);
+    const at::Tensor global = at::randn({2, 1, cfg.global_states_input_dim}, gen, f32).to(device, dtype);
+    const auto cond = model.encode_conditioning(text, global);
+    const sa::rotary_table rope = sa::rotary_pos_embed(cfg.rotary_dim(), cfg.sample_size + 1, device);
+
+    const models::step_graph_decision decision = models::decide_step_graphs(false, device);
+    std::printf("device_check: stable audio: %s\n", decision.message.c_str());
+    int warnings = 0;
+    models::step_graph_cache graphs(decision.capture, 1, [&](bool warn, const std::string &m) {
+        std::printf("device_check: stable audio: %s%s\n", warn ? "warning: " : "", m.c_str());
+        warnings += warn ? 1 : 0;
+    });
+    const models::device_graph::step_fn step = [&](const std::vector<at::Tensor> &in) {
+        return model.forward(in[0], in[1], *cond, rope);
+    };
+    double worst = 0;
+    bool identical = true;
+    try {
+        for (int i = 0; i < 3; ++i) {
+            const at::Tensor x = at::randn({2, cfg.in_channels, cfg.sample_size}, gen, f32).to(device, dtype);
+            const at::Tensor t = at::full({1}, 0.9f - 0.3f * float(i), f32).to(device);
+            const at::Tensor stepped = graphs.run(0, "stable audio DiT on the CFG batch of 2", {x, t}, step);
+            const at::Tensor eager = model.forward(x, t, *cond, rope);
+            worst = std::max(worst, max_abs(stepped, eager));
+            identical = identical && at::equal(stepped, eager);
+        }
+    } catch (const std::exception &e) {
+        check(false, std::string("stable audio step: ") + e.what());
+        return;
+    }
+    std::printf("device_check: stable audio: %s steps vs eager max_abs %g (%s)\n",
+                decision.capture ? "graph-replayed" : "eager", worst, identical ? "bit-identical" : "not bit-identical");
+    check(warnings == 0, "stable audio: no failed capture");
+    if (decision.capture) {
+        check(graphs.captured() == 1, "stable audio: the step captured once and replayed");
+        check(worst <= (dtype == c10::kFloat ? 1e-5 : 5e-2), "stable audio: graph replay matches the eager forward");
+    } else {
+        check(identical, "stable audio: eager steps bit-identical to the forward");
+    }
 }
 
 }  // namespace
@@ -128,6 +196,7 @@ int main(int argc, char **argv) {
             check(false, std::string("graph capture: ") + e.what());
         }
     }
+    check_stable_audio_step(device, dtype);
     std::printf("device_check: %s\n", failures ? "FAILED" : "all passed");
     return failures ? 1 : 0;
 }
