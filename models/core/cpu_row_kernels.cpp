@@ -1,7 +1,10 @@
-// Compiled with -ffp-contract=off (CMakeLists): a*b+c must round twice, as the separate ATen ops do.
-// Each exported function is cloned for AVX-512, AVX2 and the baseline ISA (GCC target_clones; the
-// loader picks one), and its loops are written so the compiler vectorises them: fixed-width lane
-// accumulators for the sums (no reassociation is allowed otherwise) and branch-free conversions.
+// Compiled with -ffp-contract=off (CMakeLists): a*b+c must round twice, as the separate ATen ops do,
+// except where a kernel calls std::fma because ATen's vectorised kernel fuses that step.
+// Each exported function is cloned for x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the baseline
+// ISA (GCC target_clones; the loader picks one: plain "avx512f"/"avx2" clones would lack FMA, and
+// std::fma would become a libm call per element). The loops are written for the vectoriser:
+// fixed-width lane accumulators for the sums (no reassociation is allowed otherwise) and
+// branch-free conversions.
 #include "core/cpu_row_kernels.h"
 
 #include <algorithm>
@@ -9,7 +12,7 @@
 #include <cstring>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define OMNIHOST_ROW_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), flatten))
+#define OMNIHOST_ROW_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
 #else
 #define OMNIHOST_ROW_CLONES
 #endif
