@@ -2,7 +2,7 @@
 // against diffusers': checks, text encoding, generator noise, the denoising loop with two-pass CFG
 // and the optional expert switch, de-normalisation, VAE decode, post-processing to [0, 1] frames.
 #include "wan_pipeline_impl.h"
-#include "wan_step_graphs.h"
+#include "core/step_graph_cache.h"
 
 #include "core/safetensors.h"
 
@@ -187,9 +187,18 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
 
     // enforce_eager=false on CUDA: each (expert, CFG branch) step captured once for this request's
     // fixed shapes and replayed; eager otherwise or after a failed capture (logged once).
-    detail::step_graphs graphs(p.cuda_graphs, [&p](bool warn, const std::string &m) {
+    // Slot expert * 2 + branch (0 conditional, 1 unconditional).
+    step_graph_cache graphs(p.cuda_graphs, 4, [&p](bool warn, const std::string &m) {
         p.log(warn ? log_level::warn : log_level::info, m);
     });
+    auto step = [&graphs](int expert, int branch, const wan_transformer &model, const at::Tensor &x,
+                          const at::Tensor &timestep, const wan_text_context &text) {
+        const std::string label = std::string(expert ? "transformer_2" : "transformer") + ", " +
+                                  (branch ? "unconditional" : "conditional") + " branch";
+        // The step function runs only while capturing, inside this call: `model` and `text` are alive.
+        return graphs.run(size_t(expert * 2 + branch), label, {x, timestep},
+                          [&model, &text](const std::vector<at::Tensor> &in) { return model.forward(in[0], in[1], text); });
+    };
     // The text's cross-attention K/V depend only on the text and the expert's weights: computed
     // once per expert instead of once per step (the same numbers, diffusers recomputes them).
     struct expert_text {
@@ -200,7 +209,8 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
         if (e == 1 && text_ctx[0].cond) {
             // Timesteps only fall, so the first expert is done: free its text K/V (and graphs).
             text_ctx[0] = expert_text{};
-            graphs.drop_expert(0);
+            graphs.drop(0);
+            graphs.drop(1);
         }
         if (!text_ctx[e].cond) {
             text_ctx[e].cond = model.encode_context(cond, image_embeds);
@@ -235,10 +245,10 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
             timestep = t.to(dev).expand({latents.size(0)});
         }
         const int e = second ? 1 : 0;
-        at::Tensor noise_pred = graphs.forward(e, 0, model, x_in, timestep, *ctx.cond);
+        at::Tensor noise_pred = step(e, 0, model, x_in, timestep, *ctx.cond);
         at::Tensor noise_cond = noise_pred, noise_uncond;
         if (cfg) {
-            noise_uncond = graphs.forward(e, 1, model, x_in, timestep, *ctx.uncond);
+            noise_uncond = step(e, 1, model, x_in, timestep, *ctx.uncond);
             noise_pred = noise_uncond + g * (noise_pred - noise_uncond);
         }
         latents = scheduler->step(noise_pred, t, latents);

@@ -1,7 +1,7 @@
 // Loading a diffusers WanPipeline folder and logging every setting as it is really applied.
 #include "wan_pipeline_impl.h"
 
-#include "core/device_graph.h"
+#include "core/step_graph_cache.h"
 #include "core/runtime.h"
 #include "core/safetensors.h"
 
@@ -81,8 +81,10 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
         p->offloader = std::make_unique<model_offloader>(p->offload, p->compute_device, observer);
         if (p->sequential) p->block_observer = std::move(observer);
     }
-    p->cuda_graphs = !s.enforce_eager && !p->sequential && p->compute_device.is_cuda() &&
-                     device_graphs_available(p->compute_device);
+    const step_graph_decision graphs = decide_step_graphs(
+        s.enforce_eager, p->compute_device,
+        p->sequential ? "sequential_cpu_offload moves weights inside the step" : std::string());
+    p->cuda_graphs = graphs.capture;
 
     p->log(log_level::info, "device: " + info.device + " (requested '" + s.device + "'" +
                                 (s.device == "auto" || s.device.empty()
@@ -107,16 +109,7 @@ std::unique_ptr<wan_pipeline> wan_pipeline::load(const fs::path &dir, const pipe
                                       "the one running is on " + info.device);
     else
         p->log(log_level::info, "enable_cpu_offload: off; every component stays on " + info.device);
-    p->log(log_level::info, s.enforce_eager ? std::string("enforce_eager: on; the denoising step runs eagerly")
-                            : p->sequential ? std::string("enforce_eager: off requested, but sequential_cpu_offload moves "
-                                                          "weights inside the step: the denoising step runs eagerly")
-                            : p->cuda_graphs
-                                ? "enforce_eager: off; each request's denoising step is captured in a CUDA graph on " +
-                                      info.device + " and replayed (eager if a capture fails)"
-                                : "enforce_eager: off requested, but " + std::string(p->compute_device.is_cuda()
-                                                                                         ? "this libtorch cannot capture graphs"
-                                                                                         : "graph capture needs CUDA") +
-                                      ": the denoising step runs eagerly");
+    p->log(log_level::info, graphs.message);
 
     // The transformer's config decides the conditioning path, and with it whether the VAE encoder
     // and the CLIP image encoder are needed; read it before loading anything large.

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -264,4 +265,32 @@ TEST_CASE("fit_to_area is diffusers' documented aspect-preserving size") {
     const auto [h2, w2] = wan::fit_to_area(10, 5000, 480 * 832, 32);
     CHECK(w2 == 32);  // never below one multiple
     CHECK(h2 % 32 == 0);
+}
+
+TEST_CASE("enforce_eager=false on the CPU: the load log says the step runs eagerly and why; the video is the same") {
+    auto load_with = [](bool eager, std::vector<std::string> &log) {
+        auto s = cpu_settings();
+        s.enforce_eager = eager;
+        wan::load_callbacks cb;
+        cb.log = [&log](wan::log_level, const std::string &m) { log.push_back(m); };
+        return wan::wan_pipeline::load(kA14b, s, cb);
+    };
+    auto line_with = [](const std::vector<std::string> &log, const std::string &prefix) {
+        for (const auto &m : log)
+            if (m.rfind(prefix, 0) == 0) return m;
+        return std::string();
+    };
+    std::vector<std::string> eager_log, graph_log;
+    auto eager = load_with(true, eager_log);
+    auto graphs = load_with(false, graph_log);
+    CHECK(line_with(eager_log, "enforce_eager:") == "enforce_eager: on; the denoising step runs eagerly");
+    const std::string why = line_with(graph_log, "enforce_eager:");
+    CHECK_MESSAGE(why.rfind("enforce_eager: off requested, but graph capture needs a CUDA device (the compute device "
+                            "is cpu)", 0) == 0, why);
+    CHECK_MESSAGE(why.find(": the denoising step runs eagerly") != std::string::npos, why);
+    // Two experts and CFG: every (expert, branch) slot of the step goes through the graph cache.
+    const auto r = text_request({.height = 32, .width = 48, .num_frames = 5, .steps = 4, .guidance_scale = 4.0, .seed = 9});
+    const auto a = eager->generate(r);
+    const auto b = graphs->generate(r);
+    CHECK(a.frames.equal(b.frames));
 }

@@ -1,4 +1,4 @@
-// core/step_graph_cache, as the Stable Audio pipeline uses it for enforce_eager: the load-time
+// core/step_graph_cache, as the Wan and Stable Audio pipelines use it for enforce_eager: the load-time
 // decision and its log line, and the eager fallback after a capture that fails. Without a GPU a
 // capture always fails (no CUDA device; on libtorch 1.13 no graph capture at all), which is the
 // fallback path; capture and replay themselves need a GPU (scripts/gpu_check/device_check.cpp).
