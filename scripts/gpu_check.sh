@@ -11,8 +11,9 @@
 #   4. diffusers' WanTransformer3DModel forward on the same weights (saved by the bench) when
 #      diffusers imports, with torch.cuda.max_memory_allocated,
 #   5. device_check (scripts/gpu_check/device_check.cpp) in fp32 and bf16: CPU model offload
-#      bit-identical to resident weights, the offload order, the peak device memory reading, and a
-#      denoising step captured in a CUDA graph replayed against the eager forward (enforce_eager=false).
+#      bit-identical to resident weights, the offload order, the peak device memory reading, a Wan
+#      transformer forward captured in a CUDA graph (core/device_graph) and Stable Audio's CFG step
+#      through core/step_graph_cache, each replayed against the eager forward (enforce_eager=false).
 # Without a usable GPU it says so, runs 1 only and exits 3 (GPU parts not run).
 #   scripts/gpu_check.sh [--python PY] [--build DIR] [--golden DIR] [--layers N] [--skip-step]
 # Needs: cmake (>= 3.20), ninja or make, a C++20 compiler, and a python whose torch is a 2.x
