@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Self time per op (and per op + input shapes) from a Chrome trace written by a Kineto profiler:
-bench_wan_transformer --profile FILE, or torch.profiler's export_chrome_trace on the diffusers side,
-so both sides of a side-by-side can be read the same way. Dev tooling; prints, never asserts.
+"""Self time per op (and per op + input shapes) from a Chrome trace written by libtorch's profiler:
+bench_wan_transformer --profile FILE (Kineto on 2.x, the legacy profiler on 1.13, which records
+no shapes), or torch.profiler's export_chrome_trace on the diffusers side, so both sides of a
+side-by-side can be read the same way. Dev tooling; prints, never asserts.
 
   scripts/profile_summary.py TRACE.json [--top N] [--shapes]
 """
@@ -14,7 +15,8 @@ def self_times(events):
     """Self time of every op: its duration less that of the ops directly inside it (same thread)."""
     by_thread = collections.defaultdict(list)
     for e in events:
-        if e.get("ph") == "X" and e.get("cat") in ("cpu_op", "Operator") and "dur" in e:
+        # Kineto marks operators with a category; the legacy profiler (libtorch 1.13) has none.
+        if e.get("ph") == "X" and e.get("cat", "cpu_op") in ("cpu_op", "Operator") and "dur" in e:
             by_thread[e.get("tid")].append(e)
     out = []
     for ops in by_thread.values():

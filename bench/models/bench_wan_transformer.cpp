@@ -31,7 +31,8 @@
 #include <torch/csrc/autograd/profiler_kineto.h>
 #define OMNIHOST_BENCH_PROFILER 1
 #else
-#define OMNIHOST_BENCH_PROFILER 0
+#include <torch/csrc/autograd/profiler_legacy.h>
+#define OMNIHOST_BENCH_PROFILER 2
 #endif
 #include <nlohmann/json.hpp>
 
@@ -57,8 +58,15 @@ std::string profile_path;  // --profile: where the last large-model forward's tr
 // Records what runs between its construction and destruction when --profile asked for it.
 struct forward_profile {
     bool on = false;
+#if OMNIHOST_BENCH_PROFILER == 2
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> legacy;
+#endif
     explicit forward_profile(bool wanted) {
-#if OMNIHOST_BENCH_PROFILER
+#if OMNIHOST_BENCH_PROFILER == 2
+        if (!wanted || profile_path.empty()) return;
+        legacy = std::make_unique<torch::autograd::profiler::RecordProfile>(profile_path);
+        on = true;
+#elif OMNIHOST_BENCH_PROFILER
         if (!wanted || profile_path.empty()) return;
         namespace prof = torch::autograd::profiler;
         const prof::ProfilerConfig config(prof::ProfilerState::KINETO, /*report_input_shapes=*/true,
@@ -72,7 +80,11 @@ struct forward_profile {
 #endif
     }
     ~forward_profile() {
-#if OMNIHOST_BENCH_PROFILER
+#if OMNIHOST_BENCH_PROFILER == 2
+        if (!on) return;
+        legacy.reset();  // writes the trace
+        std::printf("profile of this forward written to %s\n", profile_path.c_str());
+#elif OMNIHOST_BENCH_PROFILER
         if (!on) return;
         auto result = torch::autograd::profiler::disableProfiler();
         result->save(profile_path);
