@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define OMNIHOST_ROW_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
@@ -138,6 +140,48 @@ inline void rms_rope_rows(const T *x, T *out, int64_t r0, int64_t r1, int64_t d,
     }
 }
 
+// Cephes' expf: exp(x) = 2^n exp(r), n = round(x / ln 2), r = x - n ln 2 in two steps (Cody-Waite),
+// exp(r) by a degree-7 polynomial. Branch-free, so the loops vectorise; x clamped to [-87.3, 88.3]
+// (normal results only).
+inline float exp_approx(float x) {
+    x = std::min(std::max(x, -87.3f), 88.3f);
+    const float magic = 12582912.0f;  // 1.5 * 2^23: adding and subtracting it rounds to an integer
+    const float n = (x * 1.44269504088896341f + magic) - magic;
+    float r = std::fma(n, -0.693359375f, x);
+    r = std::fma(n, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = std::fma(p, r, 1.3981999507e-3f);
+    p = std::fma(p, r, 8.3334519073e-3f);
+    p = std::fma(p, r, 4.1665795894e-2f);
+    p = std::fma(p, r, 1.6666665459e-1f);
+    p = std::fma(p, r, 5.0000001201e-1f);
+    p = std::fma(p, r * r, r + 1.0f);
+    const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+template <class X, class O>
+inline void softmax_rows(const X *x, O *out, int64_t r0, int64_t r1, int64_t d, float *e) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const X *__restrict xr = x + r * d;
+        O *__restrict yr = out + r * d;
+        float mx[lanes];
+        for (float &m : mx) m = -std::numeric_limits<float>::infinity();
+        int64_t i = 0;
+        for (; i + lanes <= d; i += lanes)
+            for (int l = 0; l < lanes; ++l) mx[l] = std::max(mx[l], load(xr, i + l));
+        for (; i < d; ++i) mx[0] = std::max(mx[0], load(xr, i));
+        float m = mx[0];
+        for (float v : mx) m = std::max(m, v);
+        float *__restrict er = e;
+        for (int64_t j = 0; j < d; ++j) er[j] = exp_approx(load(xr, j) - m);
+        const float inv = 1.0f / lane_sum(d, [&](int64_t j) { return er[j]; });
+        for (int64_t j = 0; j < d; ++j) store(yr, j, er[j] * inv);
+    }
+}
+
 template <class X> const X *as(const void *p) { return static_cast<const X *>(p); }
 template <class X> X *as(void *p) { return static_cast<X *>(p); }
 
@@ -183,6 +227,26 @@ void rms_norm_rope(const void *x, void *out, elem t, int64_t r0, int64_t r1, int
         rms_rope_rows(as<u16>(x), as<u16>(out), r0, r1, d, eps, as<float>(weight), heads, cos, sin, rope_rows);
     else
         rms_rope_rows(as<u16>(x), as<u16>(out), r0, r1, d, eps, as<u16>(weight), heads, cos, sin, rope_rows);
+}
+
+OMNIHOST_ROW_CLONES
+void softmax(const void *x, elem xt, void *out, elem ot, int64_t r0, int64_t r1, int64_t d) {
+    using u16 = uint16_t;
+    std::vector<float> e(static_cast<size_t>(d));  // the row's exponentials before scaling
+    if (xt == elem::f32 && ot == elem::f32) softmax_rows(as<float>(x), as<float>(out), r0, r1, d, e.data());
+    else if (xt == elem::f32) softmax_rows(as<float>(x), as<u16>(out), r0, r1, d, e.data());
+    else if (ot == elem::f32) softmax_rows(as<u16>(x), as<float>(out), r0, r1, d, e.data());
+    else softmax_rows(as<u16>(x), as<u16>(out), r0, r1, d, e.data());
+}
+
+OMNIHOST_ROW_CLONES
+void gelu_tanh_bf16(uint16_t *x, int64_t i0, int64_t i1) {
+    uint16_t *__restrict p = x;
+    for (int64_t i = i0; i < i1; ++i) {
+        const float v = load(p, i);
+        const float u = 0.7978845608028654f * (v + 0.044715f * v * v * v);  // sqrt(2/pi) (x + 0.044715 x^3)
+        store(p, i, v / (1.0f + exp_approx(-2.0f * u)));
+    }
 }
 
 }  // namespace omnihost::models::fused::rows

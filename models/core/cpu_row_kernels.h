@@ -35,4 +35,14 @@ void gated_residual(const void *x, elem xt, const void *a, elem at, row_table ga
 void rms_norm_rope(const void *x, void *out, elem t, int64_t r0, int64_t r1, int64_t d, float eps, const void *weight,
                    elem wt, int64_t heads, const float *cos, const float *sin, int64_t rope_rows);
 
+// out = softmax(x) over each row of d values, in fp32 (max, exp(x - max), sum, scale), stored as
+// `ot`. exp is the same Cephes-style expf (about 1 ulp; results below e^-87.3 are kept at that value
+// instead of going subnormal: after x - max that is far below what the row's sum can notice).
+void softmax(const void *x, elem xt, void *out, elem ot, int64_t r0, int64_t r1, int64_t d);
+
+// GELU with the tanh approximation, in place on n bfloat16 values [i0, i1): fp32 math, one rounding.
+// 0.5 x (1 + tanh(u)) is computed as x / (1 + exp(-2u)) (the same function, no cancellation), with
+// a vectorisable Cephes-style expf (about 1 ulp).
+void gelu_tanh_bf16(uint16_t *x, int64_t i0, int64_t i1);
+
 }  // namespace omnihost::models::fused::rows

@@ -51,4 +51,10 @@ at::Tensor gated_residual(const at::Tensor &x, const at::Tensor &a, const at::Te
 at::Tensor rms_norm_rope(const at::Tensor &x, const at::Tensor &weight, double eps, int64_t heads,
                          const at::Tensor &cos_even = {}, const at::Tensor &sin_odd = {});
 
+// softmax over the last dim in fp32, stored as out_dtype: at::softmax(scores, -1, kFloat).to(out_dtype)
+// (for fp32 scores and output: at::softmax(scores, -1), which the fp32 case also runs: it is the
+// faster one there). The attention math path's softmax (libtorch 1.13 has no fused attention); for
+// bf16 scores one pass per row instead of an fp32 softmax plus a cast.
+at::Tensor softmax_lastdim(const at::Tensor &scores, at::ScalarType out_dtype);
+
 }  // namespace omnihost::models::fused

@@ -64,10 +64,9 @@ at::Tensor sdpa(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v) {
     const double sqrt_scale = std::sqrt(1.0 / std::sqrt(static_cast<double>(D)));
     at::Tensor qs = q * sqrt_scale;
     at::Tensor kt = k.transpose(-2, -1) * sqrt_scale;  // [B,H,D,L]
-    const bool reduced = q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf;
     auto one = [&](const at::Tensor &qc) {
         at::Tensor scores = at::matmul(qc, kt);  // [B,H,c,L]
-        at::Tensor probs = reduced ? at::softmax(scores, -1, at::kFloat).to(scores.scalar_type()) : at::softmax(scores, -1);
+        at::Tensor probs = fused::softmax_lastdim(scores, scores.scalar_type());  // fp32 math
         return at::matmul(probs, v);
     };
     const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(S, max_score_elements / std::max<int64_t>(1, B * H * L)));

@@ -60,9 +60,8 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
     const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(S, max_score_elements / std::max<int64_t>(1, B * H * L)));
     auto one = [&](const at::Tensor &qc) {
         at::Tensor scores = at::matmul(qc, kt);                        // [B,H,c,L]
-        const bool reduced = scores.scalar_type() == at::kBFloat16 || scores.scalar_type() == at::kHalf;
-        at::Tensor probs = reduced ? at::softmax(scores, -1, at::kFloat).to(scores.scalar_type())
-                                           : at::softmax(scores, -1);
+        // softmax in fp32 (for bf16/fp16 scores too), probabilities in the scores' dtype.
+        at::Tensor probs = fused::softmax_lastdim(scores, scores.scalar_type());
         return at::matmul(probs, vh);                                  // [B,H,c,D]
     };
     at::Tensor out;

@@ -145,6 +145,55 @@ TEST_CASE("row lengths that are not a multiple of the vector width (the kernels'
     }
 }
 
+TEST_CASE("fused softmax matches at::softmax in fp32, for fp32 and bf16 scores and outputs") {
+    auto gen = at::detail::createCPUGenerator(17);
+    for (auto in : {at::kFloat, at::kBFloat16}) {
+        for (int64_t d : {1, 5, 33, 512}) {
+            CAPTURE(d);
+            // Scores as attention makes them: a spread of a few units, some rows with one large value.
+            at::Tensor x = (at::randn({2, 3, 7, d}, gen) * 4).to(in);
+            x.select(2, 0).select(2, 0).fill_(60.0);
+            both r = run_both([&] { return fused::softmax_lastdim(x, in); });
+            // Probabilities in [0, 1]: within a few fp32 ulp of 1 (one bf16 ulp when stored as bf16).
+            CHECK(max_diff(r) <= (in == at::kFloat ? 2e-6 : 1.0 / 128));
+            const at::Tensor sums = r.fused.to(at::kFloat).sum(-1);
+            CHECK((sums - 1).abs().max().item<double>() <= (in == at::kFloat ? 2e-6 : 0.05));
+        }
+    }
+    // exp over its whole clamped range at fp32 precision: bf16 scores (so the kernel runs) with fp32
+    // probabilities, [-87, 0] after the max is taken off, each within 2e-6 of ATen's fp32 softmax
+    // relative to its own value (a constant error in exp would cancel; one that varies would not).
+    at::Tensor wide = at::linspace(-87.0, 0.0, 999).to(at::kBFloat16).unsqueeze(0);
+    fused::set_enabled_for_bench(true);
+    const at::Tensor got = fused::softmax_lastdim(wide, at::kFloat);
+    const at::Tensor want = at::softmax(wide.to(at::kFloat), -1);
+    const at::Tensor rel = (got - want).abs() / want.clamp_min(1e-37);
+    CHECK(rel.max().item<double>() <= 2e-6);
+}
+
+TEST_CASE("bf16 GELU(tanh) after a linear: within one bf16 ulp of the fp32 GELU over the whole range") {
+    // An identity linear makes the GELU's input exact: [-12, 12] in 2,401 steps. The reference is
+    // GELU computed in fp32 and rounded once, as libtorch 2.x (and so diffusers) computes bf16 GELU;
+    // libtorch 1.13's own bf16 GELU is not the reference: it rounds tanh to bf16 and answers 0 for
+    // x below about -3.8, where the value is still around -1e-4.
+    const int64_t n = 2401;
+    at::Tensor x = at::linspace(-12.0, 12.0, n).to(at::kBFloat16).view({1, n, 1});
+    at::Tensor w = at::ones({1, 1}).to(at::kBFloat16);
+    fused::set_enabled_for_bench(true);
+    const at::Tensor got = fused::linear(x, w, {}, fused::activation::gelu_tanh).to(at::kFloat);
+    const at::Tensor want = at::gelu(x.to(at::kFloat), "tanh").to(at::kBFloat16).to(at::kFloat);
+    // One unit in the last place of bf16 at each value (8 significant bits); 1e-6 in the far
+    // negative tail, where fp32's 1 + tanh(u) has cancelled to 0 and the fused form keeps ~1e-30.
+    const at::Tensor allowed = (want.abs() / 128).clamp_min(1e-6);
+    const at::Tensor bad = ((got - want).abs() > allowed).flatten().nonzero().flatten();
+    for (int64_t k = 0; k < std::min<int64_t>(bad.numel(), 8); ++k) {
+        const int64_t i = bad[k].item<int64_t>();
+        MESSAGE(x.flatten()[i].item<float>() << " -> " << got.flatten()[i].item<float>() << ", fp32 GELU rounded "
+                                             << want.flatten()[i].item<float>());
+    }
+    CHECK(bad.numel() == 0);
+}
+
 TEST_CASE("layouts the kernels do not take fall back to the composite path, same results") {
     auto gen = at::detail::createCPUGenerator(15);
     // A transposed (non-contiguous) activation and fp16: both must equal the composite exactly.
