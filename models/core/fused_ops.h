@@ -22,7 +22,8 @@ namespace omnihost::models::fused {
 // OMNIHOST_FUSED=0 in the environment switches every fused path off (side-by-side checks);
 // read once per process.
 bool fused_enabled();
-// For bench_fused_ops only: switch the fused paths on or off in this process (not thread safe).
+// For benches and tests that compare both paths in one process (bench_fused_ops, models.core.unit):
+// switch the fused paths on or off (not thread safe: call it between runs, never during one).
 void set_enabled_for_bench(bool on);
 
 // Whether `linear` reaches oneDNN's fused linear (mkldnn::_linear_pointwise) for this input.

@@ -193,10 +193,12 @@ generate_output wan_pipeline::generate(const generate_request &r, const generate
     });
     auto step = [&graphs](int expert, int branch, const wan_transformer &model, const at::Tensor &x,
                           const at::Tensor &timestep, const wan_text_context &text) {
-        const std::string label = std::string(expert ? "transformer_2" : "transformer") + ", " +
-                                  (branch ? "unconditional" : "conditional") + " branch";
+        static const std::string labels[4] = {"transformer, conditional branch", "transformer, unconditional branch",
+                                              "transformer_2, conditional branch",
+                                              "transformer_2, unconditional branch"};
+        const size_t slot = size_t(expert * 2 + branch);
         // The step function runs only while capturing, inside this call: `model` and `text` are alive.
-        return graphs.run(size_t(expert * 2 + branch), label, {x, timestep},
+        return graphs.run(slot, labels[slot], {x, timestep},
                           [&model, &text](const std::vector<at::Tensor> &in) { return model.forward(in[0], in[1], text); });
     };
     // The text's cross-attention K/V depend only on the text and the expert's weights: computed
